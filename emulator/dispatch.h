@@ -1,0 +1,31 @@
+/*
+ * dispatch.h - the request pipeline: route, decode, authenticate, authorize, run the
+ * handler in a transaction, encode. The only module that knows every layer.
+ *
+ * server/ calls pd_dispatch_headers once the headers are in (a chance to refuse early, e.g.
+ * a body over the bound), pd_dispatch_body for each piece of the body, and pd_dispatch at
+ * the end; each fills r->resp for the server to send. Tests call the same functions on a
+ * hand-made struct pd_req, without sockets.
+ */
+#ifndef PD_DISPATCH_H
+#define PD_DISPATCH_H
+
+#include <stddef.h>
+
+struct pd_req;
+struct pd_env;
+
+/* Load what the pipeline needs once per process (service models). Returns PD_OK or an
+ * error with a message in *OUT_err (static). */
+int pd_dispatch_init(struct pd_env *env, const char **OUT_err);
+void pd_dispatch_cleanup(struct pd_env *env);
+
+/* Headers are complete. PD_OK to go on reading the body; otherwise r->resp holds a
+ * response to send now. */
+int pd_dispatch_headers(struct pd_req *r);
+/* A piece of the body. PD_OK, or r->resp holds a response to send now. */
+int pd_dispatch_body(struct pd_req *r, const char *p, size_t n);
+/* The request is complete: run it. r->resp holds the response afterwards. */
+void pd_dispatch(struct pd_req *r);
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * env.h - process-wide state: configuration and the long-lived objects every request uses.
+ *
+ * Built once by main.c (or a test) and immutable afterwards except through the objects'
+ * own synchronisation (the store's connections, the clock's atomics, the id generator's
+ * mutex, the decision log's mutex). No other globals exist but the log level.
+ */
+#ifndef PD_ENV_H
+#define PD_ENV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/clock.h"
+#include "core/ids.h"
+
+enum pd_iam_mode { PD_IAM_ENFORCE = 0, PD_IAM_AUDIT, PD_IAM_OFF };
+
+#define PD_MAX_FIXTURES 16
+
+struct pd_config {
+    const char *listen;     /* "127.0.0.1:4566" */
+    const char *listen_tls; /* "127.0.0.1:4567", or "" / "off" for none */
+    const char *state;      /* SQLite path or ":memory:" */
+    const char *fixtures[PD_MAX_FIXTURES];
+    int nfixtures;
+    int seeded;
+    uint64_t seed;
+    enum pd_iam_mode iam_mode;
+    int log_level;
+    int log_json;
+    const char *region;  /* default region for unsigned requests */
+    size_t max_body;     /* bound on buffered request bodies */
+    int threads;         /* worker threads */
+    int sync_full;       /* fsync files and commits (--sync full) */
+    const char *host_suffix; /* S3 virtual host suffixes are matched against this */
+};
+
+struct pd_store;
+struct pd_specs;
+struct pd_keys;
+struct pd_decisions;
+
+struct pd_env {
+    struct pd_config cfg;
+    struct pd_clock clock;
+    struct pd_ids ids;
+    struct pd_store *store;
+    const struct pd_specs *specs;   /* loaded service models (proto/) */
+    struct pd_keys *keys;           /* server secrets: session-token key, CA (crypto/) */
+    struct pd_decisions *decisions; /* authorization decision log */
+    int http_port;                  /* bound ports, once listening */
+    int https_port;
+};
+
+/* Fill cfg with the embedded defaults (loopback, port 4566, default state path). */
+void pd_config_defaults(struct pd_config *cfg);
+
+#endif

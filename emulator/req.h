@@ -1,0 +1,107 @@
+/*
+ * req.h - the request context: one struct that flows through every layer.
+ *
+ * server/ fills the raw HTTP view (method, path, query, headers, body, peer); routing picks
+ * svc/op; the codec decodes into `in`; auth fills `who`; the handler fills `out` (or `err`
+ * through pd_fail) or, for raw services, `resp` directly; dispatch encodes. Each field is
+ * written by one layer (comment names it). Everything that dies with the request lives in
+ * `arena`, released by pd_req_free.
+ */
+#ifndef PD_REQ_H
+#define PD_REQ_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "auth/principal.h"
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/kv.h"
+
+struct pd_env;
+struct pd_service;
+struct pd_op;
+struct pd_db;
+
+/* The AWS error a request ends with (set once, by pd_fail). */
+struct pd_awserr {
+    const char *code; /* wire code, e.g. "NoSuchEntity" */
+    int status;       /* HTTP status */
+    int receiver;     /* 1: fault is ours (Type Receiver), 0: Sender */
+};
+
+struct pd_error {
+    const struct pd_awserr *def; /* NULL while no error is set */
+    char *message;               /* arena-owned */
+    json_t *extra;               /* extra elements for S3 error bodies (owned), or NULL */
+};
+
+/* A response written directly (raw services: admin, OIDC, k8s) or by the encoder. */
+struct pd_resp {
+    int status;               /* 0 until set */
+    const char *content_type; /* static or arena */
+    struct pd_kvs hdrs;       /* extra response headers */
+    struct pd_buf body;
+    int fd;         /* >= 0: body is this file's bytes [fd_off, fd_off + fd_len), closed after */
+    int64_t fd_off; /* file-backed body offset */
+    int64_t fd_len; /* file-backed body length */
+};
+
+struct pd_req {
+    /* server/: the raw HTTP request, undecoded (SigV4 needs raw bytes) */
+    const char *method;
+    const char *path;  /* raw path, without the query */
+    const char *query; /* raw query string without '?', "" when none */
+    struct pd_kvs hdrs; /* names lower-cased */
+    struct pd_buf body; /* capped at cfg max_body */
+    int tls;            /* arrived on the TLS listener */
+    char peer_ip[48];   /* textual client address */
+
+    /* route / decode */
+    const struct pd_service *svc;
+    const struct pd_op *op;
+    const char *op_name; /* the operation name even when not implemented */
+    json_t *in;          /* decoded input (owned) */
+
+    /* auth/ */
+    struct pd_principal who;
+    char region[32]; /* credential scope region, or the default */
+
+    /* handler */
+    json_t *out; /* output members (owned) */
+    struct pd_error err;
+    struct pd_resp resp;
+
+    /* everyone */
+    struct pd_env *env;  /* process-wide: store, config, clock, keys, specs */
+    struct pd_db *db;    /* this worker thread's database connection */
+    struct pd_arena arena;
+    char request_id[37];
+    int64_t start_ms;
+    const char *decision_id; /* authorization decision, for the response header */
+};
+
+/* Make a request bound to env (arena ready, ids set). Free with pd_req_free. */
+struct pd_req *pd_req_new(struct pd_env *env);
+void pd_req_free(struct pd_req *r);
+
+/* Header value by lower-case name, or NULL. */
+const char *pd_req_header(const struct pd_req *r, const char *lname);
+/* Add a response header (copied into the arena). */
+void pd_req_set_header(struct pd_req *r, const char *name, const char *value);
+
+/* Set the wire error and return PD_EAWS. The message is printf-formatted. The first error
+ * set wins: later calls keep the first (the cause is where it was first known). */
+int pd_fail(struct pd_req *r, const struct pd_awserr *e, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Common wire errors shared by every service. */
+extern const struct pd_awserr PD_ERR_InternalFailure;   /* 500 */
+extern const struct pd_awserr PD_ERR_NotImplemented;    /* 501 */
+extern const struct pd_awserr PD_ERR_InvalidAction;     /* 400 */
+extern const struct pd_awserr PD_ERR_ValidationError;   /* 400 */
+extern const struct pd_awserr PD_ERR_AccessDenied;      /* 403 */
+extern const struct pd_awserr PD_ERR_RequestEntityTooLarge; /* 413 */
+extern const struct pd_awserr PD_ERR_ServiceUnavailable; /* 503 */
+
+#endif

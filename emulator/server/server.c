@@ -1,0 +1,267 @@
+/*
+ * server.c - libmicrohttpd glue: the only file that includes <microhttpd.h>.
+ *
+ * Per request: the URI-log callback (first to see a request) makes the struct pd_req and
+ * keeps the raw URI; the access handler collects headers, then body bytes (capped, or
+ * handed to a body sink the dispatcher installed), then calls pd_dispatch and queues
+ * r->resp; the completion callback frees the request. MHD answers `Expect: 100-continue`
+ * and decodes chunked transfer encoding itself.
+ */
+#include "server/server.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/err.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "dispatch.h"
+#include "env.h"
+#include "req.h"
+
+struct pd_server {
+    struct MHD_Daemon *d;
+    struct pd_env *env;
+    int tls;
+};
+
+/* Per-request connection state kept in *con_cls. */
+struct conn {
+    struct pd_req *r;
+    int started;  /* headers collected and dispatch told */
+    int rejected; /* an early response is queued; discard the rest of the body */
+};
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    struct pd_server *s = cls;
+    struct conn *cn = pd_xcalloc(1, sizeof *cn);
+    cn->r = pd_req_new(s->env);
+    struct pd_req *r = cn->r;
+    const char *q = strchr(uri, '?');
+    r->path = q ? pd_arena_strndup(&r->arena, uri, (size_t)(q - uri)) : pd_arena_strdup(&r->arena, uri);
+    r->query = q ? pd_arena_strdup(&r->arena, q + 1) : "";
+    r->tls = s->tls;
+    return cn;
+}
+
+static enum MHD_Result add_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+    struct pd_req *r = cls;
+    pd_kvs_add(&r->arena, &r->hdrs, key, value ? value : "", value ? strlen(value) : 0, 1);
+    return MHD_YES;
+}
+
+static void peer(struct MHD_Connection *c, struct pd_req *r)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!ci || !ci->client_addr)
+        return;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, r->peer_ip,
+                  sizeof r->peer_ip);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, r->peer_ip,
+                  sizeof r->peer_ip);
+}
+
+static enum MHD_Result send_resp(struct MHD_Connection *c, struct pd_req *r)
+{
+    struct pd_resp *o = &r->resp;
+    struct MHD_Response *resp;
+    if (o->fd >= 0) {
+        resp = MHD_create_response_from_fd_at_offset64((uint64_t)o->fd_len, o->fd,
+                                                        (uint64_t)o->fd_off);
+        o->fd = -1; /* MHD closes it */
+    } else {
+        size_t len;
+        char *body = pd_buf_steal(&o->body, &len);
+        resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    }
+    if (!resp)
+        return MHD_NO;
+    int explicit_length = 0;
+    for (size_t i = 0; i < o->hdrs.n; i++) {
+        if (strcmp(o->hdrs.v[i].name, "Content-Length") == 0)
+            explicit_length = 1;
+        MHD_add_response_header(resp, o->hdrs.v[i].name, o->hdrs.v[i].value);
+    }
+    if (explicit_length) /* HEAD answers carry the length of a body they do not send */
+        MHD_set_response_options(resp, MHD_RF_INSANITY_HEADER_CONTENT_LENGTH, MHD_RO_END);
+    if (o->content_type)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, o->content_type);
+    enum MHD_Result ret = MHD_queue_response(c, (unsigned)(o->status ? o->status : 500), resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    struct conn *cn = *con_cls;
+    if (!cn)
+        return MHD_NO; /* cannot happen: on_uri runs first */
+    struct pd_req *r = cn->r;
+
+    if (!cn->started) {
+        cn->started = 1;
+        r->method = pd_arena_strdup(&r->arena, method);
+        MHD_get_connection_values(c, MHD_HEADER_KIND, add_header, r);
+        peer(c, r);
+        if (pd_dispatch_headers(r) != PD_OK) {
+            cn->rejected = 1;
+            return send_resp(c, r);
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (cn->rejected)
+            return MHD_YES;
+        if (pd_dispatch_body(r, upload_data, n) != PD_OK) {
+            cn->rejected = 1;
+            return send_resp(c, r);
+        }
+        return MHD_YES;
+    }
+    if (cn->rejected)
+        return MHD_YES;
+    pd_dispatch(r);
+    return send_resp(c, r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct conn *cn = *con_cls;
+    if (!cn)
+        return;
+    if (cn->r)
+        pd_req_free(cn->r);
+    free(cn);
+    *con_cls = NULL;
+}
+
+static void on_error(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    pd_log(PD_LOG_DEBUG, "http: %s", msg);
+}
+
+int pd_server_parse_addr(const char *addr, char *host, unsigned hostlen, int *OUT_port)
+{
+    const char *colon;
+    const char *h = addr;
+    size_t hl;
+    if (addr[0] == '[') {
+        const char *close = strchr(addr, ']');
+        if (!close || close[1] != ':')
+            return PD_EINVAL;
+        h = addr + 1;
+        hl = (size_t)(close - h);
+        colon = close + 1;
+    } else {
+        colon = strrchr(addr, ':');
+        if (!colon)
+            return PD_EINVAL;
+        hl = (size_t)(colon - addr);
+    }
+    if (hl >= hostlen)
+        return PD_EINVAL;
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || end == colon + 1 || port < 0 || port > 65535)
+        return PD_EINVAL;
+    *OUT_port = (int)port;
+    return PD_OK;
+}
+
+int pd_server_start(struct pd_env *env, const char *addr, const char *cert, const char *key,
+                    struct pd_server **OUT, int *OUT_port, const char **OUT_err)
+{
+    char host[128];
+    int port;
+    if (pd_server_parse_addr(addr, host, sizeof host, &port)) {
+        *OUT_err = "listen address must be HOST:PORT, [V6]:PORT or :PORT";
+        return PD_EINVAL;
+    }
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    if (strchr(host, ':')) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons((uint16_t)port);
+        if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1) {
+            *OUT_err = "listen address is not a valid IPv6 address";
+            return PD_EINVAL;
+        }
+        flags |= MHD_USE_IPv6;
+    } else {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons((uint16_t)port);
+        if (!*host || strcmp(host, "0.0.0.0") == 0)
+            s4->sin_addr.s_addr = htonl(INADDR_ANY);
+        else if (strcmp(host, "localhost") == 0)
+            s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        else if (inet_pton(AF_INET, host, &s4->sin_addr) != 1) {
+            *OUT_err = "listen address is not a valid IPv4 address";
+            return PD_EINVAL;
+        }
+    }
+    struct pd_server *s = pd_xcalloc(1, sizeof *s);
+    s->env = env;
+    s->tls = cert != NULL;
+    if (s->tls)
+        flags |= MHD_USE_TLS;
+    unsigned threads = (unsigned)(env->cfg.threads > 0 ? env->cfg.threads : 4);
+    struct MHD_OptionItem tls_opts[] = {
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cert},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)key},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    s->d = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_EXTERNAL_LOGGER, on_error, s, MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)1000, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
+        MHD_OPTION_ARRAY,
+        s->tls ? tls_opts : tls_opts + 2, MHD_OPTION_END);
+    if (!s->d) {
+        free(s);
+        *OUT_err = "cannot listen (address in use, or not permitted)";
+        return PD_EIO;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+    *OUT_port = info ? info->port : port;
+    *OUT = s;
+    return PD_OK;
+}
+
+void pd_server_stop(struct pd_server *s)
+{
+    if (!s)
+        return;
+    MHD_stop_daemon(s->d);
+    free(s);
+}

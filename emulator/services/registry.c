@@ -1,0 +1,35 @@
+/* registry.c - the list of services in routing order, and lookups over it. */
+#include <string.h>
+
+#include "services/service.h"
+
+extern const struct pd_service pd_svc_admin;
+
+const struct pd_service *const pd_services[] = {
+    &pd_svc_admin,
+    NULL,
+};
+
+const struct pd_service *pd_service_find(const char *name)
+{
+    for (const struct pd_service *const *s = pd_services; *s; s++)
+        if (strcmp((*s)->name, name) == 0)
+            return *s;
+    return NULL;
+}
+
+const struct pd_service *pd_service_by_signing_name(const char *signing_name)
+{
+    for (const struct pd_service *const *s = pd_services; *s; s++)
+        if ((*s)->signing_name && strcmp((*s)->signing_name, signing_name) == 0)
+            return *s;
+    return NULL;
+}
+
+const struct pd_op *pd_service_op(const struct pd_service *svc, const char *name)
+{
+    for (const struct pd_op *op = svc->ops; op && op->name; op++)
+        if (strcmp(op->name, name) == 0)
+            return op;
+    return NULL;
+}
