@@ -1,0 +1,68 @@
+"""The admin API and the process life: health, --help, ready line, clean stop."""
+import os
+import signal
+import subprocess
+import unittest
+import urllib.error
+import urllib.request
+
+from podiam_harness import Podiam, podiam_binary
+
+
+class AdminTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.p = Podiam.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.p.stop()
+
+    def test_health(self):
+        h = self.p.admin("GET", "health")
+        self.assertEqual(h["status"], "ok")
+        self.assertRegex(h["version"], r"^\d+\.\d+\.\d+$")
+
+    def test_unknown_admin_path_is_404(self):
+        with self.assertRaises(urllib.error.HTTPError) as cm:
+            self.p.admin("GET", "nope")
+        self.assertEqual(cm.exception.code, 404)
+
+    def test_request_id_header(self):
+        with urllib.request.urlopen(self.p.endpoint + "/_podiam/health") as r:
+            self.assertRegex(r.headers["x-amzn-RequestId"], r"^[0-9a-f-]{36}$")
+
+
+class ProcessTest(unittest.TestCase):
+    def test_help_is_complete(self):
+        out = subprocess.run([podiam_binary(), "serve", "--help"], capture_output=True,
+                             text=True, check=True).stdout
+        for flag in ["--listen", "--listen-tls", "--state", "--fixtures", "--seed",
+                     "--iam-mode", "--log-level", "--log-format"]:
+            self.assertIn(flag, out)
+
+    def test_bad_flag_value_is_refused(self):
+        p = subprocess.run([podiam_binary(), "serve", "--iam-mode", "sometimes"],
+                           capture_output=True, text=True)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("enforce, audit or off", p.stderr)
+
+    def test_ready_line_and_sigint(self):
+        p = Podiam.start()
+        try:
+            self.assertTrue(p.endpoint.startswith("http://127.0.0.1:"))
+            p.proc.send_signal(signal.SIGINT)
+            self.assertEqual(p.proc.wait(timeout=10), 0)
+        finally:
+            p.stop()
+
+    def test_env_equivalents(self):
+        p = Podiam.start(env={"PODIAM_REGION": "eu-west-1"})
+        try:
+            self.assertEqual(p.admin("GET", "health")["region"], "eu-west-1")
+        finally:
+            p.stop()
+
+
+if __name__ == "__main__":
+    unittest.main()
