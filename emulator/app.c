@@ -134,8 +134,7 @@ static void coverage_service(FILE *out, const struct pd_service *svc)
     json_object_foreach(ops, name, v)
     {
         const struct pd_op *op = pd_service_op(svc, name);
-        fprintf(out, "| %s | %s |\n", name,
-                op ? "implemented" : "501 NotImplemented");
+        fprintf(out, "| %s | %s |\n", name, op ? "implemented" : "501 NotImplemented");
     }
     json_decref(model);
 }

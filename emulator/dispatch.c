@@ -50,8 +50,7 @@ int pd_dispatch_body(struct pd_req *r, const char *p, size_t n)
     if (pd_buf_add(&r->body, p, n) != PD_OK) {
         r->resp.status = 413;
         r->resp.content_type = "text/plain";
-        pd_buf_printf(&r->resp.body, "request body larger than %zu bytes\n",
-                      r->env->cfg.max_body);
+        pd_buf_printf(&r->resp.body, "request body larger than %zu bytes\n", r->env->cfg.max_body);
         return PD_ETOOBIG;
     }
     return PD_OK;
@@ -61,9 +60,12 @@ static void access_line(struct pd_req *r)
 {
     int64_t ms = pd_clock_now_ms(&r->env->clock) - r->start_ms;
     pd_log_req(PD_LOG_INFO, r->request_id, "%s %s %s.%s %d %s %s %lldms", r->method, r->path,
-               r->svc ? r->svc->name : "-", r->op ? r->op->name : r->op_name ? r->op_name : "-",
-               r->resp.status, r->err.def ? r->err.def->code : "-",
-               r->who.arn ? r->who.arn : "-", (long long)ms);
+               r->svc ? r->svc->name : "-",
+               r->op        ? r->op->name
+               : r->op_name ? r->op_name
+                            : "-",
+               r->resp.status, r->err.def ? r->err.def->code : "-", r->who.arn ? r->who.arn : "-",
+               (long long)ms);
 }
 
 static void run_raw(struct pd_req *r)

@@ -29,10 +29,10 @@ struct pd_config {
     enum pd_iam_mode iam_mode;
     int log_level;
     int log_json;
-    const char *region;  /* default region for unsigned requests */
-    size_t max_body;     /* bound on buffered request bodies */
-    int threads;         /* worker threads */
-    int sync_full;       /* fsync files and commits (--sync full) */
+    const char *region;      /* default region for unsigned requests */
+    size_t max_body;         /* bound on buffered request bodies */
+    int threads;             /* worker threads */
+    int sync_full;           /* fsync files and commits (--sync full) */
     const char *host_suffix; /* S3 virtual host suffixes are matched against this */
 };
 

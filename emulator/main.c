@@ -22,34 +22,37 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-"usage: podiam serve [options]     run the emulator\n"
-"       podiam coverage            print the operation coverage table (Markdown)\n"
-"       podiam version             print the version\n"
-"\n"
-"podiam is an offline test double of AWS IAM, STS, S3 and EKS (with per-cluster OIDC\n"
-"issuers). Point real clients at it with AWS_ENDPOINT_URL.\n"
-"\n"
-"serve options (each has a PODIAM_* environment equivalent; flags win):\n"
-"  --listen ADDR         HTTP listener, HOST:PORT          [PODIAM_LISTEN]   127.0.0.1:4566\n"
-"  --listen-tls ADDR     HTTPS listener, or 'off'          [PODIAM_LISTEN_TLS] 127.0.0.1:4567\n"
-"  --state PATH          SQLite state file, or :memory:    [PODIAM_STATE]\n"
-"                        default: $PODIAM_DATA_DIR/state.db, else\n"
-"                        $XDG_DATA_HOME/podiam/state.db, else ~/.local/share/podiam/state.db\n"
-"  --fixtures FILE       load a fixtures file at start and on reset; repeatable\n"
-"                        [PODIAM_FIXTURES, several separated by ':']\n"
-"  --seed N              reproducible ids and keys         [PODIAM_SEED]\n"
-"  --iam-mode MODE       enforce | audit | off             [PODIAM_IAM_MODE] enforce\n"
-"  --region REGION       region of unsigned requests       [PODIAM_REGION]   us-east-1\n"
-"  --log-level LEVEL     error | warn | info | debug       [PODIAM_LOG_LEVEL] info\n"
-"  --log-format FORMAT   text | json                       [PODIAM_LOG_FORMAT] text\n"
-"  --threads N           worker threads                    [PODIAM_THREADS]  8\n"
-"  --max-body BYTES      bound on buffered request bodies  [PODIAM_MAX_BODY] 16777216\n"
-"  --sync MODE           normal | full (fsync every write) [PODIAM_SYNC]     normal\n"
-"  -h, --help            this text\n"
-"\n"
-"Root credentials of the default account 000000000000 are test / test.\n"
-"The admin API lives under /_podiam/ (health, reset, state export); see docs/.\n");
+    fprintf(
+        f, "usage: podiam serve [options]     run the emulator\n"
+           "       podiam coverage            print the operation coverage table (Markdown)\n"
+           "       podiam version             print the version\n"
+           "\n"
+           "podiam is an offline test double of AWS IAM, STS, S3 and EKS (with per-cluster OIDC\n"
+           "issuers). Point real clients at it with AWS_ENDPOINT_URL.\n"
+           "\n"
+           "serve options (each has a PODIAM_* environment equivalent; flags win):\n"
+           "  --listen ADDR         HTTP listener, HOST:PORT          [PODIAM_LISTEN]   "
+           "127.0.0.1:4566\n"
+           "  --listen-tls ADDR     HTTPS listener, or 'off'          [PODIAM_LISTEN_TLS] "
+           "127.0.0.1:4567\n"
+           "  --state PATH          SQLite state file, or :memory:    [PODIAM_STATE]\n"
+           "                        default: $PODIAM_DATA_DIR/state.db, else\n"
+           "                        $XDG_DATA_HOME/podiam/state.db, else "
+           "~/.local/share/podiam/state.db\n"
+           "  --fixtures FILE       load a fixtures file at start and on reset; repeatable\n"
+           "                        [PODIAM_FIXTURES, several separated by ':']\n"
+           "  --seed N              reproducible ids and keys         [PODIAM_SEED]\n"
+           "  --iam-mode MODE       enforce | audit | off             [PODIAM_IAM_MODE] enforce\n"
+           "  --region REGION       region of unsigned requests       [PODIAM_REGION]   us-east-1\n"
+           "  --log-level LEVEL     error | warn | info | debug       [PODIAM_LOG_LEVEL] info\n"
+           "  --log-format FORMAT   text | json                       [PODIAM_LOG_FORMAT] text\n"
+           "  --threads N           worker threads                    [PODIAM_THREADS]  8\n"
+           "  --max-body BYTES      bound on buffered request bodies  [PODIAM_MAX_BODY] 16777216\n"
+           "  --sync MODE           normal | full (fsync every write) [PODIAM_SYNC]     normal\n"
+           "  -h, --help            this text\n"
+           "\n"
+           "Root credentials of the default account 000000000000 are test / test.\n"
+           "The admin API lives under /_podiam/ (health, reset, state export); see docs/.\n");
 }
 
 static int fail_flag(const char *name, const char *value, const char *why)
@@ -122,13 +125,13 @@ static int apply(struct pd_config *cfg, const char *name, const char *v)
 }
 
 static const struct option longopts[] = {
-    {"listen", required_argument, NULL, 0},    {"listen-tls", required_argument, NULL, 0},
-    {"state", required_argument, NULL, 0},     {"fixtures", required_argument, NULL, 0},
-    {"seed", required_argument, NULL, 0},      {"iam-mode", required_argument, NULL, 0},
-    {"region", required_argument, NULL, 0},    {"log-level", required_argument, NULL, 0},
+    {"listen", required_argument, NULL, 0},     {"listen-tls", required_argument, NULL, 0},
+    {"state", required_argument, NULL, 0},      {"fixtures", required_argument, NULL, 0},
+    {"seed", required_argument, NULL, 0},       {"iam-mode", required_argument, NULL, 0},
+    {"region", required_argument, NULL, 0},     {"log-level", required_argument, NULL, 0},
     {"log-format", required_argument, NULL, 0}, {"threads", required_argument, NULL, 0},
-    {"max-body", required_argument, NULL, 0},  {"sync", required_argument, NULL, 0},
-    {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+    {"max-body", required_argument, NULL, 0},   {"sync", required_argument, NULL, 0},
+    {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
 };
 
 static int from_env(struct pd_config *cfg)

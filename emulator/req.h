@@ -50,8 +50,8 @@ struct pd_resp {
 struct pd_req {
     /* server/: the raw HTTP request, undecoded (SigV4 needs raw bytes) */
     const char *method;
-    const char *path;  /* raw path, without the query */
-    const char *query; /* raw query string without '?', "" when none */
+    const char *path;   /* raw path, without the query */
+    const char *query;  /* raw query string without '?', "" when none */
     struct pd_kvs hdrs; /* names lower-cased */
     struct pd_buf body; /* capped at cfg max_body */
     int tls;            /* arrived on the TLS listener */
@@ -73,8 +73,8 @@ struct pd_req {
     struct pd_resp resp;
 
     /* everyone */
-    struct pd_env *env;  /* process-wide: store, config, clock, keys, specs */
-    struct pd_db *db;    /* this worker thread's database connection */
+    struct pd_env *env; /* process-wide: store, config, clock, keys, specs */
+    struct pd_db *db;   /* this worker thread's database connection */
     struct pd_arena arena;
     char request_id[37];
     int64_t start_ms;
@@ -96,12 +96,12 @@ int pd_fail(struct pd_req *r, const struct pd_awserr *e, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Common wire errors shared by every service. */
-extern const struct pd_awserr PD_ERR_InternalFailure;   /* 500 */
-extern const struct pd_awserr PD_ERR_NotImplemented;    /* 501 */
-extern const struct pd_awserr PD_ERR_InvalidAction;     /* 400 */
-extern const struct pd_awserr PD_ERR_ValidationError;   /* 400 */
-extern const struct pd_awserr PD_ERR_AccessDenied;      /* 403 */
+extern const struct pd_awserr PD_ERR_InternalFailure;       /* 500 */
+extern const struct pd_awserr PD_ERR_NotImplemented;        /* 501 */
+extern const struct pd_awserr PD_ERR_InvalidAction;         /* 400 */
+extern const struct pd_awserr PD_ERR_ValidationError;       /* 400 */
+extern const struct pd_awserr PD_ERR_AccessDenied;          /* 403 */
 extern const struct pd_awserr PD_ERR_RequestEntityTooLarge; /* 413 */
-extern const struct pd_awserr PD_ERR_ServiceUnavailable; /* 503 */
+extern const struct pd_awserr PD_ERR_ServiceUnavailable;    /* 503 */
 
 #endif

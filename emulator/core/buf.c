@@ -102,11 +102,21 @@ int pd_buf_add_xml(struct pd_buf *b, const char *s, size_t n)
         const char *rep = NULL;
         char num[16];
         switch (c) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '"': rep = "&quot;"; break;
-        case '\'': rep = "&apos;"; break;
+        case '&':
+            rep = "&amp;";
+            break;
+        case '<':
+            rep = "&lt;";
+            break;
+        case '>':
+            rep = "&gt;";
+            break;
+        case '"':
+            rep = "&quot;";
+            break;
+        case '\'':
+            rep = "&apos;";
+            break;
         default:
             if (c < 0x20) {
                 snprintf(num, sizeof num, "&#%u;", c);

@@ -98,8 +98,8 @@ void pd_time_amz(int64_t ms, char out[17])
 {
     struct parts p;
     split(ms, &p);
-    snprintf(out, 17, "%04u%02u%02uT%02u%02u%02uZ", (unsigned)p.y % 10000u, p.mo % 13u,
-             p.d % 32u, p.h % 24u, p.mi % 60u, p.s % 61u);
+    snprintf(out, 17, "%04u%02u%02uT%02u%02u%02uZ", (unsigned)p.y % 10000u, p.mo % 13u, p.d % 32u,
+             p.h % 24u, p.mi % 60u, p.s % 61u);
 }
 
 static const char *wdays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
@@ -111,8 +111,7 @@ void pd_time_http(int64_t ms, char out[30])
     struct parts p;
     split(ms, &p);
     snprintf(out, 30, "%s, %02u %s %04u %02u:%02u:%02u GMT", wdays[p.wday % 7u], p.d % 32u,
-             months[(p.mo + 11u) % 12u], (unsigned)p.y % 10000u, p.h % 24u, p.mi % 60u,
-             p.s % 61u);
+             months[(p.mo + 11u) % 12u], (unsigned)p.y % 10000u, p.h % 24u, p.mi % 60u, p.s % 61u);
 }
 
 static int digits(const char *s, int n, unsigned *out)
@@ -149,8 +148,8 @@ int pd_time_parse_amz(const char *s, int64_t *OUT_ms)
     unsigned y, mo, d, h, mi, se;
     if (strlen(s) != 16 || s[8] != 'T' || s[15] != 'Z')
         return PD_EINVAL;
-    if (digits(s, 4, &y) || digits(s + 4, 2, &mo) || digits(s + 6, 2, &d) ||
-        digits(s + 9, 2, &h) || digits(s + 11, 2, &mi) || digits(s + 13, 2, &se))
+    if (digits(s, 4, &y) || digits(s + 4, 2, &mo) || digits(s + 6, 2, &d) || digits(s + 9, 2, &h) ||
+        digits(s + 11, 2, &mi) || digits(s + 13, 2, &se))
         return PD_EINVAL;
     if (!valid(y, mo, d, h, mi, se))
         return PD_EINVAL;

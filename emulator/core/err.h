@@ -11,17 +11,17 @@
 
 enum pd_err {
     PD_OK = 0,
-    PD_EINVAL = -1,     /* client input is malformed or out of range */
-    PD_ENOTFOUND = -2,  /* the named thing does not exist */
-    PD_ECONFLICT = -3,  /* already exists, or in use */
-    PD_EDENIED = -4,    /* authorization refused */
-    PD_ESIG = -5,       /* authentication failed (signature, token, key) */
-    PD_ETOOBIG = -6,    /* a size bound was exceeded */
-    PD_ENOTIMPL = -7,   /* valid request we do not implement */
-    PD_EINTERNAL = -8,  /* our bug or an I/O failure */
-    PD_EAWS = -9,       /* a wire error was already set on the request (pd_fail) */
-    PD_EIO = -10,       /* file system or database I/O error */
-    PD_EBUSY = -11,     /* database locked past the busy timeout */
+    PD_EINVAL = -1,    /* client input is malformed or out of range */
+    PD_ENOTFOUND = -2, /* the named thing does not exist */
+    PD_ECONFLICT = -3, /* already exists, or in use */
+    PD_EDENIED = -4,   /* authorization refused */
+    PD_ESIG = -5,      /* authentication failed (signature, token, key) */
+    PD_ETOOBIG = -6,   /* a size bound was exceeded */
+    PD_ENOTIMPL = -7,  /* valid request we do not implement */
+    PD_EINTERNAL = -8, /* our bug or an I/O failure */
+    PD_EAWS = -9,      /* a wire error was already set on the request (pd_fail) */
+    PD_EIO = -10,      /* file system or database I/O error */
+    PD_EBUSY = -11,    /* database locked past the busy timeout */
 };
 
 /* Short name of a code ("EINVAL"), never NULL. */

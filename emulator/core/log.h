@@ -19,17 +19,17 @@ int pd_log_parse_level(const char *s, int *OUT_level);
 void pd_log_write(int level, const char *reqid, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-#define pd_log(level, ...)                                                                     \
-    do {                                                                                       \
-        if ((level) <= pd_log_level)                                                           \
-            pd_log_write((level), NULL, __VA_ARGS__);                                          \
+#define pd_log(level, ...)                                                                         \
+    do {                                                                                           \
+        if ((level) <= pd_log_level)                                                               \
+            pd_log_write((level), NULL, __VA_ARGS__);                                              \
     } while (0)
 
 /* Same, prefixed with a request id (may be NULL). */
-#define pd_log_req(level, reqid, ...)                                                          \
-    do {                                                                                       \
-        if ((level) <= pd_log_level)                                                           \
-            pd_log_write((level), (reqid), __VA_ARGS__);                                       \
+#define pd_log_req(level, reqid, ...)                                                              \
+    do {                                                                                           \
+        if ((level) <= pd_log_level)                                                               \
+            pd_log_write((level), (reqid), __VA_ARGS__);                                           \
     } while (0)
 
 #endif

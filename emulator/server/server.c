@@ -45,7 +45,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
     cn->r = pd_req_new(s->env);
     struct pd_req *r = cn->r;
     const char *q = strchr(uri, '?');
-    r->path = q ? pd_arena_strndup(&r->arena, uri, (size_t)(q - uri)) : pd_arena_strdup(&r->arena, uri);
+    r->path =
+        q ? pd_arena_strndup(&r->arena, uri, (size_t)(q - uri)) : pd_arena_strdup(&r->arena, uri);
     r->query = q ? pd_arena_strdup(&r->arena, q + 1) : "";
     r->tls = s->tls;
     return cn;
@@ -80,7 +81,7 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, struct pd_req *r)
     struct MHD_Response *resp;
     if (o->fd >= 0) {
         resp = MHD_create_response_from_fd_at_offset64((uint64_t)o->fd_len, o->fd,
-                                                        (uint64_t)o->fd_off);
+                                                       (uint64_t)o->fd_off);
         o->fd = -1; /* MHD closes it */
     } else {
         size_t len;
@@ -105,9 +106,8 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, struct pd_req *r)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     struct conn *cn = *con_cls;
     if (!cn)
@@ -243,9 +243,8 @@ int pd_server_start(struct pd_env *env, const char *addr, const char *cert, cons
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_EXTERNAL_LOGGER, on_error, s, MHD_OPTION_THREAD_POOL_SIZE, threads,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)1000, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
-        MHD_OPTION_ARRAY,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024), MHD_OPTION_ARRAY,
         s->tls ? tls_opts : tls_opts + 2, MHD_OPTION_END);
     if (!s->d) {
         free(s);

@@ -37,9 +37,8 @@ static int health(struct pd_req *r)
     const struct pd_config *cfg = &r->env->cfg;
     static const char *modes[] = {"enforce", "audit", "off"};
     return json_reply(r, 200,
-                      json_pack("{s:s, s:s, s:s, s:s, s:I}", "status", "ok", "version",
-                                PD_VERSION, "iam_mode", modes[cfg->iam_mode], "region",
-                                cfg->region, "time_ms",
+                      json_pack("{s:s, s:s, s:s, s:s, s:I}", "status", "ok", "version", PD_VERSION,
+                                "iam_mode", modes[cfg->iam_mode], "region", cfg->region, "time_ms",
                                 (json_int_t)pd_clock_now_ms(&r->env->clock)));
 }
 

@@ -33,15 +33,15 @@ enum pd_op_flags {
 struct pd_op {
     const char *name; /* the model's operation name ("CreateRole"), or a raw op's name */
     pd_op_fn *fn;
-    unsigned flags;   /* enum pd_op_flags */
+    unsigned flags; /* enum pd_op_flags */
 };
 
 struct pd_service {
     const char *name;         /* "iam", "sts", "s3", "eks", "admin", ... */
     const char *signing_name; /* SigV4 credential-scope service, NULL for raw services */
     enum pd_proto proto;
-    const char *spec;         /* embedded model file ("iam.json"), NULL for raw services */
-    const struct pd_op *ops;  /* terminated by an entry with name NULL */
+    const char *spec;        /* embedded model file ("iam.json"), NULL for raw services */
+    const struct pd_op *ops; /* terminated by an entry with name NULL */
     /* Raw services: claim the request (return 1 and set r->op) or pass (return 0). */
     int (*route)(struct pd_req *r);
 };

@@ -204,7 +204,8 @@ int pd_store_open(const char *path, int sync_full, struct pd_store **OUT, char *
     } else {
         s->path = pd_xstrdup(path);
         const char *slash = strrchr(path, '/');
-        s->dir = slash ? pd_xstrndup(path, (size_t)(slash - path) + (slash == path)) : pd_xstrdup(".");
+        s->dir =
+            slash ? pd_xstrndup(path, (size_t)(slash - path) + (slash == path)) : pd_xstrdup(".");
         if (mkdir_p(s->dir)) {
             snprintf(buf, sizeof buf, "cannot create directory %s: %s", s->dir, strerror(errno));
             *OUT_err = pd_xstrdup(buf);
@@ -301,8 +302,8 @@ int pd_db_rc(struct pd_db *db, int src)
 
 int pd_db_begin(struct pd_db *db, int write)
 {
-    int rc = pd_db_rc(db, sqlite3_exec(db->h, write ? "BEGIN IMMEDIATE" : "BEGIN", NULL, NULL,
-                                       NULL));
+    int rc =
+        pd_db_rc(db, sqlite3_exec(db->h, write ? "BEGIN IMMEDIATE" : "BEGIN", NULL, NULL, NULL));
     if (!rc)
         db->in_txn = 1;
     return rc;
@@ -434,9 +435,8 @@ int pd_db_meta_get(struct pd_db *db, struct pd_arena *a, const char *key, char *
 
 int pd_db_meta_put(struct pd_db *db, const char *key, const char *value)
 {
-    sqlite3_stmt *st =
-        pd_db_stmt(db, "INSERT INTO meta(key, value) VALUES(?1, ?2) "
-                       "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    sqlite3_stmt *st = pd_db_stmt(db, "INSERT INTO meta(key, value) VALUES(?1, ?2) "
+                                      "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
     if (!st)
         return PD_EINTERNAL;
     pd_db_bind_text(st, 1, key);

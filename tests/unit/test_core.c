@@ -100,8 +100,13 @@ static void str_parse(void **state)
     assert_string_equal(pd_url_encode(&a, "a b/~", 5, 1), "a%20b/~");
     assert_string_equal(pd_url_encode(&a, "a b/~", 5, 0), "a%20b%2F~");
 
-    const char *vec[][2] = {{"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"},
-                            {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"}};
+    const char *vec[][2] = {{"", ""},
+                            {"f", "Zg=="},
+                            {"fo", "Zm8="},
+                            {"foo", "Zm9v"},
+                            {"foob", "Zm9vYg=="},
+                            {"fooba", "Zm9vYmE="},
+                            {"foobar", "Zm9vYmFy"}};
     for (size_t i = 0; i < sizeof vec / sizeof vec[0]; i++) {
         char *e = pd_base64_encode(&a, vec[i][0], strlen(vec[i][0]), 0);
         assert_string_equal(e, vec[i][1]);
@@ -165,9 +170,8 @@ static void ids_seeded(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(buf_cap),       cmocka_unit_test(buf_xml),
-        cmocka_unit_test(arena_many),    cmocka_unit_test(clock_formats),
-        cmocka_unit_test(str_parse),     cmocka_unit_test(arn_parse),
+        cmocka_unit_test(buf_cap),       cmocka_unit_test(buf_xml),   cmocka_unit_test(arena_many),
+        cmocka_unit_test(clock_formats), cmocka_unit_test(str_parse), cmocka_unit_test(arn_parse),
         cmocka_unit_test(ids_seeded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
