@@ -10,7 +10,6 @@
  */
 #include "sigv4.h"
 
-#include <assert.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -89,7 +88,8 @@ static int hexval(char c)
 }
 
 /* Percent-decode n bytes ('+' as space when plus). On a malformed escape returns PD_EINVAL
- * and points *OUT_bad at its '%'. The result is NUL-terminated and may hold NULs. */
+ * and points *OUT_bad at its '%' ("%zz"), or sets it NULL when the input ends inside the
+ * escape ("%4"). The result is NUL-terminated and may hold NULs. */
 static int pct_decode(struct pd_arena *a, const char *s, size_t n, int plus, char **OUT,
                       size_t *OUT_len, const char **OUT_bad)
 {
@@ -98,7 +98,7 @@ static int pct_decode(struct pd_arena *a, const char *s, size_t n, int plus, cha
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '%') {
             if (i + 2 >= n) { /* fewer than two characters follow */
-                *OUT_bad = s + i;
+                *OUT_bad = NULL;
                 return PD_EINVAL;
             }
             int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
@@ -277,17 +277,24 @@ int pd_sigv4_canonical_query(struct pd_arena *a, const char *raw_query, int pres
     return PD_OK;
 }
 
-/* Append one header value trimmed, with every whitespace run collapsed to one space. */
+/* Append one header value trimmed, with every whitespace run collapsed to one space. A NUL
+ * counts as whitespace: RFC 9110 (5.5) has recipients replace NUL in a field value with SP,
+ * and it keeps the canonical request a C string that no value can cut short. */
+static int header_ws(char c)
+{
+    return is_ws(c) || c == '\0';
+}
+
 static void add_trimmed(struct pd_buf *b, const char *v, size_t n)
 {
     size_t i = 0;
-    while (i < n && is_ws(v[i]))
+    while (i < n && header_ws(v[i]))
         i++;
-    while (n > i && is_ws(v[n - 1]))
+    while (n > i && header_ws(v[n - 1]))
         n--;
     int in_ws = 0;
     for (; i < n; i++) {
-        if (is_ws(v[i])) {
+        if (header_ws(v[i])) {
             in_ws = 1;
             continue;
         }
@@ -298,20 +305,26 @@ static void add_trimmed(struct pd_buf *b, const char *v, size_t n)
     }
 }
 
-char *pd_sigv4_canonical_header_value(struct pd_arena *a, const struct pd_kvs *headers,
-                                      const char *name)
+/* Append the canonical value of header name: all occurrences joined with ','. */
+static void add_header_value(struct pd_buf *b, const struct pd_kvs *headers, const char *name)
 {
-    struct pd_buf b;
-    pd_buf_init(&b, 0);
     int first = 1;
     for (size_t i = 0; headers && i < headers->n; i++) {
         if (!pd_strcaseeq(headers->v[i].name, name))
             continue;
         if (!first)
-            pd_buf_addc(&b, ',');
+            pd_buf_addc(b, ',');
         first = 0;
-        add_trimmed(&b, headers->v[i].value, headers->v[i].vlen);
+        add_trimmed(b, headers->v[i].value, headers->v[i].vlen);
     }
+}
+
+char *pd_sigv4_canonical_header_value(struct pd_arena *a, const struct pd_kvs *headers,
+                                      const char *name)
+{
+    struct pd_buf b;
+    pd_buf_init(&b, 0);
+    add_header_value(&b, headers, name);
     return buf_to_arena(a, &b);
 }
 
@@ -325,9 +338,12 @@ int pd_sigv4_canonical_request(struct pd_arena *a, const struct pd_sigv4_request
     struct pd_buf b;
     pd_buf_init(&b, 0);
     pd_buf_printf(&b, "%s\n%s\n%s\n", req->method, path, query);
-    for (size_t i = 0; i < n; i++)
-        pd_buf_printf(&b, "%s:%s\n", names[i],
-                      pd_sigv4_canonical_header_value(a, req->headers, names[i]));
+    for (size_t i = 0; i < n; i++) {
+        pd_buf_adds(&b, names[i]);
+        pd_buf_addc(&b, ':');
+        add_header_value(&b, req->headers, names[i]);
+        pd_buf_addc(&b, '\n');
+    }
     pd_buf_addc(&b, '\n');
     for (size_t i = 0; i < n; i++) {
         if (i)
@@ -368,7 +384,10 @@ static void derive_key(const char *secret, const char *date8, const char *region
     pd_hmac_sha256(k1, 32, region, strlen(region), k2);
     pd_hmac_sha256(k2, 32, service, strlen(service), k3);
     pd_hmac_sha256(k3, 32, PD_SIGV4_TERMINATOR, strlen(PD_SIGV4_TERMINATOR), out);
-    memset(k0, 0, slen + 4);
+    explicit_bzero(k0, slen + 4);
+    explicit_bzero(k1, sizeof k1);
+    explicit_bzero(k2, sizeof k2);
+    explicit_bzero(k3, sizeof k3);
     free(k0);
 }
 
@@ -381,7 +400,7 @@ void pd_sigv4_cache_init(struct pd_sigv4_cache *c)
 void pd_sigv4_cache_cleanup(struct pd_sigv4_cache *c)
 {
     pthread_mutex_destroy(&c->mu);
-    memset(c->slot, 0, sizeof c->slot);
+    explicit_bzero(c->slot, sizeof c->slot);
 }
 
 void pd_sigv4_signing_key(struct pd_sigv4_cache *c, const char *secret, const char *date8,
@@ -474,9 +493,12 @@ static void result_init(struct pd_sigv4_result *r)
     r->status = 200;
 }
 
-__attribute__((format(printf, 6, 7))) static int fail(struct pd_arena *a, struct pd_sigv4_result *r,
-                                                      int rc, const char *code, int status,
-                                                      const char *fmt, ...)
+static int fail(struct pd_arena *a, struct pd_sigv4_result *r, int rc, const char *code, int status,
+                const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* Set the AWS error on r and return rc. */
+static int fail(struct pd_arena *a, struct pd_sigv4_result *r, int rc, const char *code, int status,
+                const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -522,7 +544,7 @@ static int bad_escape(struct pd_arena *a, enum pd_sigv4_dialect d, struct pd_sig
 {
     if (d == PD_SIGV4_S3)
         return fail(a, r, PD_EINVAL, "InvalidURI", 400, "Couldn't parse the specified URI.");
-    if (!bad || !bad[0] || !bad[1] || !bad[2])
+    if (!bad)
         return fail(a, r, PD_EINVAL, "MalformedQueryString", 400,
                     "Incomplete trailing escape %% sequence");
     return fail(a, r, PD_EINVAL, "MalformedQueryString", 400,
@@ -1053,7 +1075,7 @@ int pd_sigv4_verify(struct pd_arena *a, const struct pd_sigv4_auth *auth,
     char sig[PD_SIGV4_SIG_HEX_LEN + 1];
     pd_sigv4_signing_key(o->cache, secret, auth->date8, auth->region, auth->service, key);
     pd_sigv4_signature(key, sts, sig);
-    memset(key, 0, sizeof key);
+    explicit_bzero(key, sizeof key);
 
     if (strlen(auth->signature) == PD_SIGV4_SIG_HEX_LEN &&
         pd_ct_equal(sig, auth->signature, PD_SIGV4_SIG_HEX_LEN))
@@ -1101,7 +1123,7 @@ static int sign(struct pd_arena *a, const struct pd_sigv4_signer *s,
     unsigned char key[PD_SIGV4_KEY_LEN];
     pd_sigv4_signing_key(NULL, s->secret, date8, s->region, s->service, key);
     pd_sigv4_signature(key, sts, sig);
-    memset(key, 0, sizeof key);
+    explicit_bzero(key, sizeof key);
     *OUT_scope = scope;
     if (OUT_trace) {
         OUT_trace->canonical_request = creq;

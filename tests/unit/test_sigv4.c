@@ -479,6 +479,9 @@ static void canonical_headers(void **state)
     pd_kvs_add(&a, &h, "X-FOO", "", 0, 0);
     assert_string_equal(pd_sigv4_canonical_header_value(&a, &h, "x-foo"), "a b,c d,");
     assert_string_equal(pd_sigv4_canonical_header_value(&a, &h, "x-bar"), "");
+    /* A NUL in a value is whitespace (RFC 9110 5.5), never the end of the string. */
+    pd_kvs_add(&a, &h, "X-Nul", "a\0\0b\0", 5, 0);
+    assert_string_equal(pd_sigv4_canonical_header_value(&a, &h, "x-nul"), "a b");
     pd_arena_cleanup(&a);
 }
 
@@ -559,6 +562,8 @@ static void aws_parse_errors(void **state)
     assert_string_equal(r.code, "MalformedQueryString");
     assert_string_equal(r.message, "Illegal hex character in escape % pattern: %yy");
     assert_int_equal(parse_with(&a, PD_SIGV4_AWS, NULL, NULL, "a=b%4", &au, &r), PD_EINVAL);
+    assert_string_equal(r.message, "Incomplete trailing escape % sequence");
+    assert_int_equal(parse_with(&a, PD_SIGV4_AWS, NULL, NULL, "a=b%4&c=d", &au, &r), PD_EINVAL);
     assert_string_equal(r.message, "Incomplete trailing escape % sequence");
 
     /* Both mechanisms at once. */
