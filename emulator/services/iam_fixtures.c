@@ -225,14 +225,15 @@ static int list_of(struct fx *f, json_t *obj, const char *key, const char *where
     return PD_OK;
 }
 
-static int load_keys(struct fx *f, json_t *keys, const char *where, const char *user)
+static int load_keys(struct fx *f, json_t *keys, const char *where, const char *list,
+                     const char *user)
 {
     static const char *const known[] = {"id", "secret", "status", "created", NULL};
     size_t i;
     json_t *k;
     json_array_foreach(keys, i, k)
     {
-        char *w = pd_arena_printf(&f->r->arena, "%s.access_keys[%zu]", where, i);
+        char *w = pd_arena_printf(&f->r->arena, "%s.%s[%zu]", where, list, i);
         struct pd_iam_fixed fx = {0};
         if (fields(f, k, w, known) || time_field(f, k, w, &fx.created_ms))
             return PD_EINVAL;
@@ -414,7 +415,8 @@ static int load_users(struct fx *f, json_t *list, const char *where)
                      json_pack("{s:O, s:s}", "GroupName", g, "UserName", name), NULL))
                 return PD_EINVAL;
         }
-        if ((keys && load_keys(f, keys, w, name)) ||
+        if ((keys && load_keys(f, keys, pd_arena_printf(&f->r->arena, "%s.users[%zu]", where, i),
+                               "access_keys", name)) ||
             load_inline(f, u, w, "PutUserPolicy", "UserName", name) ||
             load_attached(f, u, w, "AttachUserPolicy", "UserName", name))
             return PD_EINVAL;
@@ -512,6 +514,7 @@ static int load_account(struct fx *f, json_t *a, size_t i)
                                         "users", "roles", "oidc_providers", NULL};
     const char *id = json_string_value(json_object_get(a, "id"));
     char *w = where_at(f, "iam", "accounts", i, id);
+    char *path = pd_arena_printf(&f->r->arena, "iam.accounts[%zu]", i);
     json_t *keys, *pols, *groups, *users, *roles, *oidc;
     if (fields(f, a, w, known) || list_of(f, a, "root_access_keys", w, &keys) ||
         list_of(f, a, "policies", w, &pols) || list_of(f, a, "groups", w, &groups) ||
@@ -531,9 +534,9 @@ static int load_account(struct fx *f, json_t *a, size_t i)
         return fx_fail(f, w, "store: %s", pd_strerror(rc));
     f->r->who.kind = PD_PRINCIPAL_ROOT;
     f->r->who.account_id = pd_arena_strdup(&f->r->arena, id);
-    if ((keys && load_keys(f, keys, w, NULL)) || (pols && load_policies(f, pols, w)) ||
-        (groups && load_groups(f, groups, w)) || (users && load_users(f, users, w)) ||
-        (roles && load_roles(f, roles, w)) || (oidc && load_oidc(f, oidc, w)))
+    if ((keys && load_keys(f, keys, path, "root_access_keys", NULL)) || (pols && load_policies(f, pols, path)) ||
+        (groups && load_groups(f, groups, path)) || (users && load_users(f, users, path)) ||
+        (roles && load_roles(f, roles, path)) || (oidc && load_oidc(f, oidc, path)))
         return PD_EINVAL;
     return PD_OK;
 }
