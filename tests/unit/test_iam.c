@@ -1146,6 +1146,53 @@ static void fixtures_errors(void **state)
     json_decref(bad);
 }
 
+/* Service-linked roles (fixtures only) cannot be changed; usage dates show up in Get*. */
+static void protected_and_usage(void **state)
+{
+    struct ctx *c = *state;
+    struct pd_db *db = pd_store_db(c->env.store);
+    char *err = NULL;
+    json_t *fx = json_loads(
+        "{\"accounts\":[{\"id\":\"000000000000\",\"roles\":[{\"name\":"
+        "\"AWSServiceRoleForX\",\"path\":\"/aws-service-role/x.amazonaws.com/\","
+        "\"trust_policy\":{\"Version\":\"2012-10-17\",\"Statement\":[]}}],"
+        "\"users\":[{\"name\":\"ivy\",\"access_keys\":[{\"id\":\"AKIAIVY0000000000001\","
+        "\"secret\":\"s\"}]}]}]}",
+        0, NULL);
+    assert_int_equal(pd_iam_fixtures_load(&c->env, db, fx, "t.json", &err), PD_OK);
+    json_decref(fx);
+    fails(c, "UpdateRole", json_pack("{s:s, s:s}", "RoleName", "AWSServiceRoleForX", "Description",
+                                     "x"),
+          "UnmodifiableEntity",
+          "Cannot perform the operation on the protected role 'AWSServiceRoleForX' - this role is "
+          "only modifiable by AWS");
+    fails(c, "DeleteRole", json_pack("{s:s}", "RoleName", "AWSServiceRoleForX"),
+          "UnmodifiableEntity", NULL);
+
+    struct pd_arena a;
+    pd_arena_init(&a);
+    struct pd_iam_role role;
+    assert_int_equal(pd_db_begin(db, 1), PD_OK);
+    assert_int_equal(pd_iam_db_role_get(db, &a, ACCT, "awsservicerolefORX", &role), PD_OK);
+    assert_int_equal(pd_iam_db_role_touch(db, role.id, 1767225601000LL, "eu-west-1"), PD_OK);
+    assert_int_equal(pd_iam_db_key_touch(db, "AKIAIVY0000000000001", 1767225602000LL,
+                                         "us-east-1", "s3"),
+                     PD_OK);
+    assert_int_equal(pd_db_commit(db), PD_OK);
+    pd_arena_cleanup(&a);
+    struct pd_req *r = run(c, "GetRole", json_pack("{s:s}", "RoleName", "AWSServiceRoleForX"));
+    assert_string_equal(sget(r->out, "Role.RoleLastUsed.Region"), "eu-west-1");
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(json_object_get(r->out, "Role"), "RoleLastUsed"),
+                         "LastUsedDate")),
+                     1767225601);
+    pd_req_free(r);
+    r = run(c, "GetAccessKeyLastUsed", json_pack("{s:s}", "AccessKeyId", "AKIAIVY0000000000001"));
+    assert_string_equal(sget(r->out, "AccessKeyLastUsed.ServiceName"), "s3");
+    assert_string_equal(sget(r->out, "AccessKeyLastUsed.Region"), "us-east-1");
+    pd_req_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1161,6 +1208,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(accounts, setup, teardown),
         cmocka_unit_test_setup_teardown(fixtures_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(fixtures_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(protected_and_usage, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
