@@ -107,8 +107,7 @@ char *pd_iam_new_id(struct pd_req *r, const char *prefix)
 /* ------------------------------------------------------------------------------------ */
 /* validation */
 
-int pd_iam_invalid(struct pd_req *r, const char *value, const char *member,
-                   const char *constraint)
+int pd_iam_invalid(struct pd_req *r, const char *value, const char *member, const char *constraint)
 {
     return pd_fail(r, &PD_ERR_ValidationError,
                    "1 validation error detected: Value '%s' at '%s' failed to satisfy "
@@ -325,8 +324,7 @@ size_t pd_iam_doc_size(const char *text)
     return n;
 }
 
-int pd_iam_validate_policy_document(struct pd_req *r, const char *text,
-                                    enum pd_iam_doc_kind kind)
+int pd_iam_validate_policy_document(struct pd_req *r, const char *text, enum pd_iam_doc_kind kind)
 {
     json_error_t e;
     json_t *doc = json_loads(text, 0, &e);
@@ -343,8 +341,7 @@ int pd_iam_validate_policy_document(struct pd_req *r, const char *text,
 }
 
 int pd_iam_check_inline_size(struct pd_req *r, enum pd_iam_kind kind, int64_t id,
-                             const char *entity_name, const char *policy_name,
-                             const char *document)
+                             const char *entity_name, const char *policy_name, const char *document)
 {
     static const size_t limits[] = {2048, 5120, 10240};
     static const char *const words[] = {"user", "group", "role"};
@@ -392,8 +389,8 @@ static int check_principal(struct pd_req *r, const char *p)
     if (rc && rc != PD_ENOTFOUND)
         return pd_iam_store_fail(r, rc);
     if (rc || strcmp(found_path, path) != 0)
-        return pd_fail(r, &IAM_MalformedPolicyDocument, "Invalid principal in policy: \"AWS\":\"%s\"",
-                       p);
+        return pd_fail(r, &IAM_MalformedPolicyDocument,
+                       "Invalid principal in policy: \"AWS\":\"%s\"", p);
     return PD_OK;
 }
 
@@ -439,8 +436,9 @@ int pd_iam_store_fail(struct pd_req *r, int rc)
 {
     if (rc == PD_OK || rc == PD_EAWS)
         return rc;
-    return pd_fail(r, &IAM_ServiceFailure, "The request processing has failed because of an "
-                                           "unknown error, exception or failure.");
+    return pd_fail(r, &IAM_ServiceFailure,
+                   "The request processing has failed because of an "
+                   "unknown error, exception or failure.");
 }
 
 int pd_iam_user_find(struct pd_req *r, const char *name, struct pd_iam_user *OUT)
@@ -467,8 +465,7 @@ int pd_iam_role_find(struct pd_req *r, const char *name, struct pd_iam_role *OUT
     return pd_iam_store_fail(r, rc);
 }
 
-int pd_iam_policy_find(struct pd_req *r, const char *arn, int attachable,
-                       struct pd_iam_policy *OUT)
+int pd_iam_policy_find(struct pd_req *r, const char *arn, int attachable, struct pd_iam_policy *OUT)
 {
     struct pd_arn a;
     if (pd_arn_parse(&r->arena, arn, &a) || strcmp(a.service, "iam") != 0 ||
@@ -511,8 +508,8 @@ json_t *pd_iam_tags_json(const struct pd_iam_tag *tags, size_t n)
 {
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(a, json_pack("{s:s, s:s}", "Key", tags[i].key, "Value",
-                                           tags[i].value));
+        json_array_append_new(a,
+                              json_pack("{s:s, s:s}", "Key", tags[i].key, "Value", tags[i].value));
     return a;
 }
 
@@ -532,9 +529,9 @@ static void add_tags(struct pd_req *r, json_t *o, enum pd_iam_kind kind, int64_t
 
 json_t *pd_iam_user_json(struct pd_req *r, const struct pd_iam_user *u, int flags)
 {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o}", "Path", u->path, "UserName", u->name,
-                          "UserId", u->unique_id, "Arn", u->arn, "CreateDate",
-                          pd_iam_time(u->created_ms));
+    json_t *o =
+        json_pack("{s:s, s:s, s:s, s:s, s:o}", "Path", u->path, "UserName", u->name, "UserId",
+                  u->unique_id, "Arn", u->arn, "CreateDate", pd_iam_time(u->created_ms));
     if (flags & PD_IAM_FULL) {
         if (u->boundary_arn)
             json_object_set_new(o, "PermissionsBoundary", pd_iam_boundary_json(u->boundary_arn));
@@ -545,9 +542,8 @@ json_t *pd_iam_user_json(struct pd_req *r, const struct pd_iam_user *u, int flag
 
 json_t *pd_iam_group_json(const struct pd_iam_group *g)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:o}", "Path", g->path, "GroupName", g->name,
-                     "GroupId", g->unique_id, "Arn", g->arn, "CreateDate",
-                     pd_iam_time(g->created_ms));
+    return json_pack("{s:s, s:s, s:s, s:s, s:o}", "Path", g->path, "GroupName", g->name, "GroupId",
+                     g->unique_id, "Arn", g->arn, "CreateDate", pd_iam_time(g->created_ms));
 }
 
 json_t *pd_iam_role_json(struct pd_req *r, const struct pd_iam_role *role, int flags)
@@ -561,8 +557,7 @@ json_t *pd_iam_role_json(struct pd_req *r, const struct pd_iam_role *role, int f
     json_object_set_new(o, "MaxSessionDuration", json_integer(role->max_session));
     if (flags & PD_IAM_FULL) {
         if (role->boundary_arn)
-            json_object_set_new(o, "PermissionsBoundary",
-                                pd_iam_boundary_json(role->boundary_arn));
+            json_object_set_new(o, "PermissionsBoundary", pd_iam_boundary_json(role->boundary_arn));
         add_tags(r, o, PD_IAM_ROLE, role->id);
         json_t *lu = json_object();
         if (role->last_used_ms) {
@@ -577,12 +572,12 @@ json_t *pd_iam_role_json(struct pd_req *r, const struct pd_iam_role *role, int f
 
 json_t *pd_iam_policy_json(struct pd_req *r, const struct pd_iam_policy *p, int flags)
 {
-    json_t *o = json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:b, s:o, s:o}", "PolicyName", p->name, "PolicyId",
-        p->unique_id, "Arn", p->arn, "Path", p->path, "DefaultVersionId", p->default_version,
-        "AttachmentCount", (json_int_t)p->attachment_count, "PermissionsBoundaryUsageCount",
-        (json_int_t)p->boundary_count, "IsAttachable", 1, "CreateDate",
-        pd_iam_time(p->created_ms), "UpdateDate", pd_iam_time(p->updated_ms));
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:b, s:o, s:o}", "PolicyName",
+                          p->name, "PolicyId", p->unique_id, "Arn", p->arn, "Path", p->path,
+                          "DefaultVersionId", p->default_version, "AttachmentCount",
+                          (json_int_t)p->attachment_count, "PermissionsBoundaryUsageCount",
+                          (json_int_t)p->boundary_count, "IsAttachable", 1, "CreateDate",
+                          pd_iam_time(p->created_ms), "UpdateDate", pd_iam_time(p->updated_ms));
     if (flags & PD_IAM_FULL) {
         if (p->description && *p->description)
             json_object_set_new(o, "Description", json_string(p->description));
@@ -598,8 +593,8 @@ static int marker_decode(struct pd_req *r, const char *m, size_t *OUT)
     unsigned char *raw;
     size_t n;
     int64_t v;
-    if (!pd_has_prefix(m, "pd1.") ||
-        pd_base64_decode(&r->arena, m + 4, strlen(m + 4), &raw, &n) || n > 20)
+    if (!pd_has_prefix(m, "pd1.") || pd_base64_decode(&r->arena, m + 4, strlen(m + 4), &raw, &n) ||
+        n > 20)
         return PD_EINVAL;
     char buf[24];
     memcpy(buf, raw, n);
@@ -641,10 +636,10 @@ int pd_iam_paginate(struct pd_req *r, json_t *items, const char *member)
     if (truncated) {
         char buf[24];
         int len = snprintf(buf, sizeof buf, "%zu", start + (size_t)max);
-        json_object_set_new(out, "Marker",
-                            json_string(pd_arena_printf(
-                                &r->arena, "pd1.%s",
-                                pd_base64_encode(&r->arena, buf, (size_t)len, 1))));
+        json_object_set_new(
+            out, "Marker",
+            json_string(pd_arena_printf(&r->arena, "pd1.%s",
+                                        pd_base64_encode(&r->arena, buf, (size_t)len, 1))));
     }
     return PD_OK;
 }
@@ -673,8 +668,7 @@ static json_t *attached_json(struct pd_req *r, enum pd_iam_kind kind, int64_t id
         for (size_t i = 0; i < n; i++) {
             const char *slash = strrchr(arns[i], '/');
             json_array_append_new(a, json_pack("{s:s, s:s}", "PolicyName",
-                                               slash ? slash + 1 : arns[i], "PolicyArn",
-                                               arns[i]));
+                                               slash ? slash + 1 : arns[i], "PolicyArn", arns[i]));
         }
     return a;
 }
@@ -714,7 +708,8 @@ int pd_iam_get_account_authorization_details(struct pd_req *r)
                 for (size_t k = 0; k < ng; k++)
                     json_array_append_new(gl, json_string(g[k].name));
             json_object_set_new(o, "GroupList", gl);
-            json_object_set_new(o, "AttachedManagedPolicies", attached_json(r, PD_IAM_USER, u[i].id));
+            json_object_set_new(o, "AttachedManagedPolicies",
+                                attached_json(r, PD_IAM_USER, u[i].id));
             json_array_append_new(items, json_pack("{s:s, s:o}", "t", "UserDetailList", "v", o));
         }
     }
@@ -743,7 +738,8 @@ int pd_iam_get_account_authorization_details(struct pd_req *r)
             json_array_append_new(items, json_pack("{s:s, s:o}", "t", "RoleDetailList", "v", o));
         }
     }
-    int local = filter_has(filter, "LocalManagedPolicy"), aws = filter_has(filter, "AWSManagedPolicy");
+    int local = filter_has(filter, "LocalManagedPolicy"),
+        aws = filter_has(filter, "AWSManagedPolicy");
     if (local || aws) {
         struct pd_iam_policy *p;
         enum pd_iam_scope scope = local && aws ? PD_IAM_SCOPE_ALL
@@ -762,11 +758,11 @@ int pd_iam_get_account_authorization_details(struct pd_req *r)
             json_t *vl = json_array();
             if (pd_iam_db_version_list(r->db, &r->arena, &p[i], &v, &nv) == PD_OK)
                 for (size_t k = 0; k < nv; k++)
-                    json_array_append_new(
-                        vl, json_pack("{s:o, s:s, s:b, s:o}", "Document",
-                                      pd_iam_doc(r, v[k].document), "VersionId", v[k].version_id,
-                                      "IsDefaultVersion", v[k].is_default, "CreateDate",
-                                      pd_iam_time(v[k].created_ms)));
+                    json_array_append_new(vl, json_pack("{s:o, s:s, s:b, s:o}", "Document",
+                                                        pd_iam_doc(r, v[k].document), "VersionId",
+                                                        v[k].version_id, "IsDefaultVersion",
+                                                        v[k].is_default, "CreateDate",
+                                                        pd_iam_time(v[k].created_ms)));
             json_object_set_new(o, "PolicyVersionList", vl);
             json_array_append_new(items, json_pack("{s:s, s:o}", "t", "Policies", "v", o));
         }

@@ -100,8 +100,9 @@ static int time_field(struct fx *f, json_t *obj, const char *where, int64_t *OUT
     if (!v)
         return PD_OK;
     if (!json_is_string(v) || pd_time_parse_iso8601(json_string_value(v), OUT))
-        return fx_fail(f, where, "field \"created\" must be an ISO 8601 time "
-                                 "(2024-01-31T12:00:00Z)");
+        return fx_fail(f, where,
+                       "field \"created\" must be an ISO 8601 time "
+                       "(2024-01-31T12:00:00Z)");
     return PD_OK;
 }
 
@@ -153,8 +154,9 @@ static json_t *tags_in(struct fx *f, json_t *tags, const char *where)
 }
 
 /* Run one IAM function with this input (stolen) as the account root. */
-static int call(struct fx *f, const char *where, int (*fn)(struct pd_req *, const struct pd_iam_fixed *),
-                const char *op, json_t *in, const struct pd_iam_fixed *fx)
+static int call(struct fx *f, const char *where,
+                int (*fn)(struct pd_req *, const struct pd_iam_fixed *), const char *op, json_t *in,
+                const struct pd_iam_fixed *fx)
 {
     struct pd_req *r = f->r;
     json_decref(r->in);
@@ -255,8 +257,8 @@ static int load_keys(struct fx *f, json_t *keys, const char *where, const char *
 
 static int load_policies(struct fx *f, json_t *list, const char *where)
 {
-    static const char *const known[] = {"name",    "path", "description", "tags", "id",
-                                        "created", "document", "versions", NULL};
+    static const char *const known[] = {"name",    "path",     "description", "tags", "id",
+                                        "created", "document", "versions",    NULL};
     static const char *const vknown[] = {"id", "document", "default", "created", NULL};
     const char *acct = pd_iam_account(f->r);
     size_t i;
@@ -333,7 +335,8 @@ static int load_policies(struct fx *f, json_t *list, const char *where)
             }
         }
         /* the first version may be the default after later ones were added */
-        if (first && json_is_true(json_object_get(first, "default")) && json_array_size(versions) > 1 &&
+        if (first && json_is_true(json_object_get(first, "default")) &&
+            json_array_size(versions) > 1 &&
             call(f, w, NULL, "SetDefaultPolicyVersion",
                  json_pack("{s:s, s:s}", "PolicyArn", arn, "VersionId", fx.version_id), NULL))
             return PD_EINVAL;
@@ -343,8 +346,8 @@ static int load_policies(struct fx *f, json_t *list, const char *where)
 
 static int load_groups(struct fx *f, json_t *list, const char *where)
 {
-    static const char *const known[] = {"name",           "path",        "id", "created",
-                                        "inline_policies", "attached_policies", NULL};
+    static const char *const known[] = {
+        "name", "path", "id", "created", "inline_policies", "attached_policies", NULL};
     size_t i;
     json_t *g;
     json_array_foreach(list, i, g)
@@ -372,10 +375,17 @@ static int load_groups(struct fx *f, json_t *list, const char *where)
 
 static int load_users(struct fx *f, json_t *list, const char *where)
 {
-    static const char *const known[] = {"name",   "path",        "id",
-                                        "created", "tags",       "groups",
-                                        "access_keys", "inline_policies", "attached_policies",
-                                        "permissions_boundary", NULL};
+    static const char *const known[] = {"name",
+                                        "path",
+                                        "id",
+                                        "created",
+                                        "tags",
+                                        "groups",
+                                        "access_keys",
+                                        "inline_policies",
+                                        "attached_policies",
+                                        "permissions_boundary",
+                                        NULL};
     size_t i;
     json_t *u;
     json_array_foreach(list, i, u)
@@ -426,10 +436,18 @@ static int load_users(struct fx *f, json_t *list, const char *where)
 
 static int load_roles(struct fx *f, json_t *list, const char *where)
 {
-    static const char *const known[] = {"name",        "path",  "id",
-                                        "created",     "description", "max_session_duration",
-                                        "trust_policy", "tags", "inline_policies",
-                                        "attached_policies", "permissions_boundary", NULL};
+    static const char *const known[] = {"name",
+                                        "path",
+                                        "id",
+                                        "created",
+                                        "description",
+                                        "max_session_duration",
+                                        "trust_policy",
+                                        "tags",
+                                        "inline_policies",
+                                        "attached_policies",
+                                        "permissions_boundary",
+                                        NULL};
     size_t i;
     json_t *ro;
     json_array_foreach(list, i, ro)
@@ -477,7 +495,8 @@ static int load_roles(struct fx *f, json_t *list, const char *where)
 
 static int load_oidc(struct fx *f, json_t *list, const char *where)
 {
-    static const char *const known[] = {"url", "client_ids", "thumbprints", "tags", "created", NULL};
+    static const char *const known[] = {"url",  "client_ids", "thumbprints",
+                                        "tags", "created",    NULL};
     size_t i;
     json_t *o;
     json_array_foreach(list, i, o)
@@ -510,8 +529,8 @@ static int load_oidc(struct fx *f, json_t *list, const char *where)
 
 static int load_account(struct fx *f, json_t *a, size_t i)
 {
-    static const char *const known[] = {"id",    "root_access_keys", "policies", "groups",
-                                        "users", "roles", "oidc_providers", NULL};
+    static const char *const known[] = {"id",    "root_access_keys", "policies", "groups", "users",
+                                        "roles", "oidc_providers",   NULL};
     const char *id = json_string_value(json_object_get(a, "id"));
     char *w = where_at(f, "iam", "accounts", i, id);
     char *path = pd_arena_printf(&f->r->arena, "iam.accounts[%zu]", i);
@@ -534,9 +553,10 @@ static int load_account(struct fx *f, json_t *a, size_t i)
         return fx_fail(f, w, "store: %s", pd_strerror(rc));
     f->r->who.kind = PD_PRINCIPAL_ROOT;
     f->r->who.account_id = pd_arena_strdup(&f->r->arena, id);
-    if ((keys && load_keys(f, keys, path, "root_access_keys", NULL)) || (pols && load_policies(f, pols, path)) ||
-        (groups && load_groups(f, groups, path)) || (users && load_users(f, users, path)) ||
-        (roles && load_roles(f, roles, path)) || (oidc && load_oidc(f, oidc, path)))
+    if ((keys && load_keys(f, keys, path, "root_access_keys", NULL)) ||
+        (pols && load_policies(f, pols, path)) || (groups && load_groups(f, groups, path)) ||
+        (users && load_users(f, users, path)) || (roles && load_roles(f, roles, path)) ||
+        (oidc && load_oidc(f, oidc, path)))
         return PD_EINVAL;
     return PD_OK;
 }
@@ -560,7 +580,8 @@ int pd_iam_fixtures_load(struct pd_env *env, struct pd_db *db, json_t *iam, cons
         goto out;
     }
     json_t *accounts;
-    if ((rc = fields(&f, iam, "iam", known)) || (rc = list_of(&f, iam, "accounts", "iam", &accounts)))
+    if ((rc = fields(&f, iam, "iam", known)) ||
+        (rc = list_of(&f, iam, "accounts", "iam", &accounts)))
         goto out;
     size_t i;
     json_t *a;
@@ -722,8 +743,8 @@ static int export_account(struct pd_db *db, struct pd_arena *a, const char *acct
         }
         json_t *vl = json_array();
         for (k = nv; k-- > 0;) {
-            json_t *ve = json_pack("{s:s, s:o}", "id", v[k].version_id, "document",
-                                   doc_json(v[k].document));
+            json_t *ve =
+                json_pack("{s:s, s:o}", "id", v[k].version_id, "document", doc_json(v[k].document));
             if (v[k].is_default)
                 json_object_set_new(ve, "default", json_true());
             json_object_set_new(ve, "created", time_json(v[k].created_ms));

@@ -29,8 +29,9 @@ static int check_thumbprints(struct pd_req *r, json_t *list)
     if (!json_is_array(list))
         return pd_fail(r, &PD_ERR_ValidationError, "ThumbprintList must be a list");
     if (json_array_size(list) > PD_IAM_MAX_THUMBPRINTS)
-        return pd_fail(r, &IAM_InvalidInput, "Thumbprint list must contain fewer than %d "
-                                             "entries.",
+        return pd_fail(r, &IAM_InvalidInput,
+                       "Thumbprint list must contain fewer than %d "
+                       "entries.",
                        PD_IAM_MAX_THUMBPRINTS);
     size_t i;
     json_t *t;
@@ -119,8 +120,8 @@ static int the_provider(struct pd_req *r, struct pd_iam_oidc *OUT)
     const char *arn;
     if (pd_iam_in_req(r, "OpenIDConnectProviderArn", &arn))
         return PD_EAWS;
-    const char *prefix = pd_arena_printf(&r->arena, "arn:aws:iam::%s:oidc-provider/",
-                                         pd_iam_account(r));
+    const char *prefix =
+        pd_arena_printf(&r->arena, "arn:aws:iam::%s:oidc-provider/", pd_iam_account(r));
     if (!pd_has_prefix(arn, "arn:aws:iam::") || !strstr(arn, ":oidc-provider/"))
         return pd_fail(r, &IAM_InvalidInput, "ARN %s is not valid.", arn);
     int rc = PD_ENOTFOUND;

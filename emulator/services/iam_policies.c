@@ -79,8 +79,9 @@ static int customer(struct pd_req *r, const struct pd_iam_policy *p)
 {
     if (!p->aws_managed)
         return PD_OK;
-    return pd_fail(r, &IAM_UnmodifiableEntity, "Policy %s is an AWS managed policy and cannot be "
-                                               "modified.",
+    return pd_fail(r, &IAM_UnmodifiableEntity,
+                   "Policy %s is an AWS managed policy and cannot be "
+                   "modified.",
                    p->arn);
 }
 
@@ -179,9 +180,8 @@ int pd_iam_add_policy_version(struct pd_req *r, const char *arn, const char *ver
         (rc = pd_iam_db_version_get(r->db, &r->arena, &p, vid, &pv)))
         return pd_iam_store_fail(r, rc);
     json_object_set_new(pd_iam_out(r), "PolicyVersion",
-                        json_pack("{s:s, s:b, s:o}", "VersionId", pv.version_id,
-                                  "IsDefaultVersion", pv.is_default, "CreateDate",
-                                  pd_iam_time(pv.created_ms)));
+                        json_pack("{s:s, s:b, s:o}", "VersionId", pv.version_id, "IsDefaultVersion",
+                                  pv.is_default, "CreateDate", pd_iam_time(pv.created_ms)));
     return PD_OK;
 }
 
@@ -202,8 +202,9 @@ static int the_version(struct pd_req *r, const struct pd_iam_policy *p,
         return PD_EAWS;
     int rc = pd_iam_db_version_get(r->db, &r->arena, p, vid, OUT);
     if (rc == PD_ENOTFOUND)
-        return pd_fail(r, &IAM_NoSuchEntity, "Policy %s version %s does not exist or is not "
-                                             "attachable.",
+        return pd_fail(r, &IAM_NoSuchEntity,
+                       "Policy %s version %s does not exist or is not "
+                       "attachable.",
                        p->arn, vid);
     return pd_iam_store_fail(r, rc);
 }
@@ -308,8 +309,8 @@ int pd_iam_list_entities_for_policy(struct pd_req *r)
             continue;
         struct pd_iam_entity_ref *e;
         size_t n;
-        int rc = pd_iam_db_policy_entities(r->db, &r->arena, pd_iam_account(r), p.arn, boundary,
-                                           &e, &n);
+        int rc =
+            pd_iam_db_policy_entities(r->db, &r->arena, pd_iam_account(r), p.arn, boundary, &e, &n);
         if (rc) {
             json_decref(items);
             return pd_iam_store_fail(r, rc);
@@ -343,8 +344,8 @@ int pd_iam_list_entities_for_policy(struct pd_req *r)
     {
         int k = (int)json_integer_value(json_object_get(it, "k"));
         json_array_append_new(json_object_get(out, lists[k]),
-                              json_pack("{s:O, s:O}", names[k], json_object_get(it, "name"),
-                                        ids[k], json_object_get(it, "id")));
+                              json_pack("{s:O, s:O}", names[k], json_object_get(it, "name"), ids[k],
+                                        json_object_get(it, "id")));
     }
     json_decref(page);
     return PD_OK;
@@ -355,9 +356,9 @@ int pd_iam_list_entities_for_policy(struct pd_req *r)
 
 struct holder {
     enum pd_iam_kind kind;
-    const char *member;    /* "UserName" */
-    const char *word;      /* "user" */
-    const char *quota;     /* "PoliciesPerUser" */
+    const char *member; /* "UserName" */
+    const char *word;   /* "user" */
+    const char *quota;  /* "PoliciesPerUser" */
     enum pd_iam_doc_kind doc_kind;
 };
 
@@ -419,8 +420,8 @@ static int get_inline(struct pd_req *r, const struct holder *h)
         return PD_EAWS;
     int rc = pd_iam_db_inline_get(r->db, &r->arena, h->kind, id, pname, &p);
     if (rc == PD_ENOTFOUND)
-        return pd_fail(r, &IAM_NoSuchEntity, "The %s policy with name %s cannot be found.",
-                       h->word, pname);
+        return pd_fail(r, &IAM_NoSuchEntity, "The %s policy with name %s cannot be found.", h->word,
+                       pname);
     if (rc)
         return pd_iam_store_fail(r, rc);
     json_t *out = pd_iam_out(r);
@@ -455,8 +456,8 @@ static int delete_inline(struct pd_req *r, const struct holder *h)
         return PD_EAWS;
     int rc = pd_iam_db_inline_del(r->db, h->kind, id, pname);
     if (rc == PD_ENOTFOUND)
-        return pd_fail(r, &IAM_NoSuchEntity, "The %s policy with name %s cannot be found.",
-                       h->word, pname);
+        return pd_fail(r, &IAM_NoSuchEntity, "The %s policy with name %s cannot be found.", h->word,
+                       pname);
     pd_iam_out(r);
     return pd_iam_store_fail(r, rc);
 }
@@ -525,34 +526,34 @@ static int list_attached(struct pd_req *r, const struct holder *h)
     return pd_iam_paginate(r, items, "AttachedPolicies");
 }
 
-#define PD_IAM_HOLDER_OPS(lc, idx)                                                             \
-    int pd_iam_put_##lc##_policy(struct pd_req *r)                                            \
-    {                                                                                          \
-        return put_inline(r, &holders[idx]);                                                   \
-    }                                                                                          \
-    int pd_iam_get_##lc##_policy(struct pd_req *r)                                            \
-    {                                                                                          \
-        return get_inline(r, &holders[idx]);                                                   \
-    }                                                                                          \
-    int pd_iam_list_##lc##_policies(struct pd_req *r)                                         \
-    {                                                                                          \
-        return list_inline(r, &holders[idx]);                                                  \
-    }                                                                                          \
-    int pd_iam_delete_##lc##_policy(struct pd_req *r)                                         \
-    {                                                                                          \
-        return delete_inline(r, &holders[idx]);                                                \
-    }                                                                                          \
-    int pd_iam_attach_##lc##_policy(struct pd_req *r)                                         \
-    {                                                                                          \
-        return attach(r, &holders[idx]);                                                       \
-    }                                                                                          \
-    int pd_iam_detach_##lc##_policy(struct pd_req *r)                                         \
-    {                                                                                          \
-        return detach(r, &holders[idx]);                                                       \
-    }                                                                                          \
-    int pd_iam_list_attached_##lc##_policies(struct pd_req *r)                                \
-    {                                                                                          \
-        return list_attached(r, &holders[idx]);                                                \
+#define PD_IAM_HOLDER_OPS(lc, idx)                                                                 \
+    int pd_iam_put_##lc##_policy(struct pd_req *r)                                                 \
+    {                                                                                              \
+        return put_inline(r, &holders[idx]);                                                       \
+    }                                                                                              \
+    int pd_iam_get_##lc##_policy(struct pd_req *r)                                                 \
+    {                                                                                              \
+        return get_inline(r, &holders[idx]);                                                       \
+    }                                                                                              \
+    int pd_iam_list_##lc##_policies(struct pd_req *r)                                              \
+    {                                                                                              \
+        return list_inline(r, &holders[idx]);                                                      \
+    }                                                                                              \
+    int pd_iam_delete_##lc##_policy(struct pd_req *r)                                              \
+    {                                                                                              \
+        return delete_inline(r, &holders[idx]);                                                    \
+    }                                                                                              \
+    int pd_iam_attach_##lc##_policy(struct pd_req *r)                                              \
+    {                                                                                              \
+        return attach(r, &holders[idx]);                                                           \
+    }                                                                                              \
+    int pd_iam_detach_##lc##_policy(struct pd_req *r)                                              \
+    {                                                                                              \
+        return detach(r, &holders[idx]);                                                           \
+    }                                                                                              \
+    int pd_iam_list_attached_##lc##_policies(struct pd_req *r)                                     \
+    {                                                                                              \
+        return list_attached(r, &holders[idx]);                                                    \
     }
 
 PD_IAM_HOLDER_OPS(user, 0)

@@ -169,11 +169,13 @@ int pd_iam_delete_role(struct pd_req *r)
     if (rc)
         return pd_iam_store_fail(r, rc);
     if (d.inline_policies)
-        return pd_fail(r, &IAM_DeleteConflict, "Cannot delete entity, must delete policies "
-                                               "first.");
+        return pd_fail(r, &IAM_DeleteConflict,
+                       "Cannot delete entity, must delete policies "
+                       "first.");
     if (d.attached_policies)
-        return pd_fail(r, &IAM_DeleteConflict, "Cannot delete entity, must detach all policies "
-                                               "first.");
+        return pd_fail(r, &IAM_DeleteConflict,
+                       "Cannot delete entity, must detach all policies "
+                       "first.");
     pd_iam_out(r);
     return pd_iam_store_fail(r, pd_iam_db_role_del(r->db, role.id));
 }
@@ -182,8 +184,8 @@ int pd_iam_update_assume_role_policy(struct pd_req *r)
 {
     struct pd_iam_role role;
     const char *doc;
-    if (the_role(r, &role) || pd_iam_in_req(r, "PolicyDocument", &doc) ||
-        modifiable(r, &role) || trust_ok(r, doc))
+    if (the_role(r, &role) || pd_iam_in_req(r, "PolicyDocument", &doc) || modifiable(r, &role) ||
+        trust_ok(r, doc))
         return PD_EAWS;
     pd_iam_out(r);
     return pd_iam_store_fail(r, pd_iam_db_role_set_trust(r->db, role.id, doc));

@@ -75,11 +75,10 @@ int pd_iam_get_user(struct pd_req *r)
             int rc = pd_iam_db_account_get(r->db, acct, &created);
             if (rc && rc != PD_ENOTFOUND)
                 return pd_iam_store_fail(r, rc);
-            json_object_set_new(
-                pd_iam_out(r), "User",
-                json_pack("{s:s, s:s, s:o}", "UserId", acct, "Arn",
-                          pd_arena_printf(&r->arena, "arn:aws:iam::%s:root", acct),
-                          "CreateDate", pd_iam_time(created)));
+            json_object_set_new(pd_iam_out(r), "User",
+                                json_pack("{s:s, s:s, s:o}", "UserId", acct, "Arn",
+                                          pd_arena_printf(&r->arena, "arn:aws:iam::%s:root", acct),
+                                          "CreateDate", pd_iam_time(created)));
             return PD_OK;
         }
         }
@@ -115,8 +114,7 @@ int pd_iam_update_user(struct pd_req *r)
         return PD_EAWS;
     int rc = pd_iam_db_user_update(r->db, u.id, new_name, new_path);
     if (rc == PD_ECONFLICT)
-        return pd_fail(r, &IAM_EntityAlreadyExists, "User with name %s already exists.",
-                       new_name);
+        return pd_fail(r, &IAM_EntityAlreadyExists, "User with name %s already exists.", new_name);
     pd_iam_out(r);
     return pd_iam_store_fail(r, rc);
 }
@@ -132,17 +130,21 @@ int pd_iam_delete_user(struct pd_req *r)
     if (rc)
         return pd_iam_store_fail(r, rc);
     if (d.access_keys)
-        return pd_fail(r, &IAM_DeleteConflict, "Cannot delete entity, must delete access keys "
-                                               "first.");
+        return pd_fail(r, &IAM_DeleteConflict,
+                       "Cannot delete entity, must delete access keys "
+                       "first.");
     if (d.inline_policies)
-        return pd_fail(r, &IAM_DeleteConflict, "Cannot delete entity, must delete policies "
-                                               "first.");
+        return pd_fail(r, &IAM_DeleteConflict,
+                       "Cannot delete entity, must delete policies "
+                       "first.");
     if (d.attached_policies)
-        return pd_fail(r, &IAM_DeleteConflict, "Cannot delete entity, must detach all policies "
-                                               "first.");
+        return pd_fail(r, &IAM_DeleteConflict,
+                       "Cannot delete entity, must detach all policies "
+                       "first.");
     if (d.groups)
-        return pd_fail(r, &IAM_DeleteConflict, "Cannot delete entity, must remove user from all "
-                                               "groups first.");
+        return pd_fail(r, &IAM_DeleteConflict,
+                       "Cannot delete entity, must remove user from all "
+                       "groups first.");
     pd_iam_out(r);
     return pd_iam_store_fail(r, pd_iam_db_user_del(r->db, u.id));
 }
@@ -274,8 +276,7 @@ int pd_iam_update_group(struct pd_req *r)
         return PD_EAWS;
     int rc = pd_iam_db_group_update(r->db, g.id, new_name, new_path);
     if (rc == PD_ECONFLICT)
-        return pd_fail(r, &IAM_EntityAlreadyExists, "Group with name %s already exists.",
-                       new_name);
+        return pd_fail(r, &IAM_EntityAlreadyExists, "Group with name %s already exists.", new_name);
     pd_iam_out(r);
     return pd_iam_store_fail(r, rc);
 }
@@ -291,14 +292,17 @@ int pd_iam_delete_group(struct pd_req *r)
     if (rc)
         return pd_iam_store_fail(r, rc);
     if (d.groups)
-        return pd_fail(r, &IAM_DeleteConflict, "Cannot delete entity, must remove users from "
-                                               "group first.");
+        return pd_fail(r, &IAM_DeleteConflict,
+                       "Cannot delete entity, must remove users from "
+                       "group first.");
     if (d.inline_policies)
-        return pd_fail(r, &IAM_DeleteConflict, "Cannot delete entity, must delete policies "
-                                               "first.");
+        return pd_fail(r, &IAM_DeleteConflict,
+                       "Cannot delete entity, must delete policies "
+                       "first.");
     if (d.attached_policies)
-        return pd_fail(r, &IAM_DeleteConflict, "Cannot delete entity, must detach all policies "
-                                               "first.");
+        return pd_fail(r, &IAM_DeleteConflict,
+                       "Cannot delete entity, must detach all policies "
+                       "first.");
     pd_iam_out(r);
     return pd_iam_store_fail(r, pd_iam_db_group_del(r->db, g.id));
 }
@@ -424,9 +428,9 @@ int pd_iam_do_create_access_key(struct pd_req *r, const struct pd_iam_fixed *fx)
                        k.access_key_id);
     if (rc)
         return pd_iam_store_fail(r, rc);
-    json_t *o = json_pack("{s:s, s:s, s:s, s:o}", "AccessKeyId", k.access_key_id, "Status",
-                          k.status, "SecretAccessKey", k.secret, "CreateDate",
-                          pd_iam_time(k.created_ms));
+    json_t *o =
+        json_pack("{s:s, s:s, s:s, s:o}", "AccessKeyId", k.access_key_id, "Status", k.status,
+                  "SecretAccessKey", k.secret, "CreateDate", pd_iam_time(k.created_ms));
     if (uname)
         json_object_set_new(o, "UserName", json_string(uname));
     json_object_set_new(pd_iam_out(r), "AccessKey", o);

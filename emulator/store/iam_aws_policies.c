@@ -13,13 +13,12 @@
 
 const struct pd_iam_aws_policy pd_iam_aws_policies[] = {
     {"AdministratorAccess", "/", "ANPAIWMBCKSKIEE64ZLYK",
-     "Provides full access to AWS services and resources.", "v1", 1423247986000LL,
-     1423247986000LL,
+     "Provides full access to AWS services and resources.", "v1", 1423247986000LL, 1423247986000LL,
      "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"*\","
      "\"Resource\":\"*\"}]}"},
     {"AmazonS3FullAccess", "/", "ANPAIFIR6V6BVTRAHWINE",
-     "Provides full access to all buckets via the AWS Management Console.", "v2",
-     1423248058000LL, 1632773760000LL,
+     "Provides full access to all buckets via the AWS Management Console.", "v2", 1423248058000LL,
+     1632773760000LL,
      "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"s3:*\","
      "\"s3-object-lambda:*\"],\"Resource\":\"*\"}]}"},
     {"AmazonS3ReadOnlyAccess", "/", "ANPAIZTJ4DXE7G6AGAE6M",

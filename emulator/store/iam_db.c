@@ -99,8 +99,7 @@ int pd_iam_db_account_put(struct pd_db *db, const char *account_id, int64_t crea
 
 int pd_iam_db_account_get(struct pd_db *db, const char *account_id, int64_t *OUT_created_ms)
 {
-    sqlite3_stmt *st =
-        pd_db_stmt(db, "SELECT created_ms FROM iam_accounts WHERE account_id = ?1");
+    sqlite3_stmt *st = pd_db_stmt(db, "SELECT created_ms FROM iam_accounts WHERE account_id = ?1");
     if (!st)
         return PD_EINTERNAL;
     pd_db_bind_text(st, 1, account_id);
@@ -113,11 +112,9 @@ int pd_iam_db_account_get(struct pd_db *db, const char *account_id, int64_t *OUT
     return PD_OK;
 }
 
-int pd_iam_db_account_list(struct pd_db *db, struct pd_arena *a, const char ***OUT,
-                           size_t *OUT_n)
+int pd_iam_db_account_list(struct pd_db *db, struct pd_arena *a, const char ***OUT, size_t *OUT_n)
 {
-    sqlite3_stmt *st =
-        pd_db_stmt(db, "SELECT account_id FROM iam_accounts ORDER BY account_id");
+    sqlite3_stmt *st = pd_db_stmt(db, "SELECT account_id FROM iam_accounts ORDER BY account_id");
     if (!st)
         return PD_EINTERNAL;
     const char **v = NULL;
@@ -150,11 +147,11 @@ static void row_user(struct pd_arena *a, sqlite3_stmt *st, int c, struct pd_iam_
     u->arn = make_arn(a, u->account_id, "user", u->path, u->name);
 }
 
-int pd_iam_db_user_get(struct pd_db *db, struct pd_arena *a, const char *account,
-                       const char *name, struct pd_iam_user *OUT)
+int pd_iam_db_user_get(struct pd_db *db, struct pd_arena *a, const char *account, const char *name,
+                       struct pd_iam_user *OUT)
 {
-    sqlite3_stmt *st = pd_db_stmt(
-        db, "SELECT " USER_COLS " FROM iam_users u WHERE u.account_id = ?1 AND u.name = ?2");
+    sqlite3_stmt *st = pd_db_stmt(db, "SELECT " USER_COLS
+                                      " FROM iam_users u WHERE u.account_id = ?1 AND u.name = ?2");
     if (!st)
         return PD_EINTERNAL;
     pd_db_bind_text(st, 1, account);
@@ -186,8 +183,7 @@ int pd_iam_db_user_put(struct pd_db *db, struct pd_iam_user *u)
     return rc;
 }
 
-int pd_iam_db_user_update(struct pd_db *db, int64_t id, const char *new_name,
-                          const char *new_path)
+int pd_iam_db_user_update(struct pd_db *db, int64_t id, const char *new_name, const char *new_path)
 {
     sqlite3_stmt *st = pd_db_stmt(db, "UPDATE iam_users SET name = coalesce(?2, name), "
                                       "path = coalesce(?3, path) WHERE id = ?1");
@@ -212,8 +208,8 @@ int pd_iam_db_user_set_boundary(struct pd_db *db, int64_t id, const char *arn)
 /* Remove the inline policies, attachments and tags of an entity. */
 static int del_entity_rows(struct pd_db *db, enum pd_iam_kind kind, int64_t id)
 {
-    sqlite3_stmt *st = pd_db_stmt(
-        db, "DELETE FROM iam_inline_policies WHERE entity_kind = ?1 AND entity_id = ?2");
+    sqlite3_stmt *st =
+        pd_db_stmt(db, "DELETE FROM iam_inline_policies WHERE entity_kind = ?1 AND entity_id = ?2");
     if (!st)
         return PD_EINTERNAL;
     pd_db_bind_text(st, 1, kind_names[kind]);
@@ -334,20 +330,20 @@ static int group_rows(struct pd_db *db, struct pd_arena *a, sqlite3_stmt *st,
 int pd_iam_db_user_groups(struct pd_db *db, struct pd_arena *a, int64_t user_id,
                           struct pd_iam_group **OUT, size_t *OUT_n)
 {
-    sqlite3_stmt *st = pd_db_stmt(
-        db, "SELECT " GROUP_COLS " FROM iam_group_members m JOIN iam_groups g ON g.id = "
-            "m.group_id WHERE m.user_id = ?1 ORDER BY g.name, g.id");
+    sqlite3_stmt *st =
+        pd_db_stmt(db, "SELECT " GROUP_COLS " FROM iam_group_members m JOIN iam_groups g ON g.id = "
+                       "m.group_id WHERE m.user_id = ?1 ORDER BY g.name, g.id");
     if (!st)
         return PD_EINTERNAL;
     sqlite3_bind_int64(st, 1, user_id);
     return group_rows(db, a, st, OUT, OUT_n);
 }
 
-int pd_iam_db_group_get(struct pd_db *db, struct pd_arena *a, const char *account,
-                        const char *name, struct pd_iam_group *OUT)
+int pd_iam_db_group_get(struct pd_db *db, struct pd_arena *a, const char *account, const char *name,
+                        struct pd_iam_group *OUT)
 {
-    sqlite3_stmt *st = pd_db_stmt(
-        db, "SELECT " GROUP_COLS " FROM iam_groups g WHERE g.account_id = ?1 AND g.name = ?2");
+    sqlite3_stmt *st = pd_db_stmt(db, "SELECT " GROUP_COLS
+                                      " FROM iam_groups g WHERE g.account_id = ?1 AND g.name = ?2");
     if (!st)
         return PD_EINTERNAL;
     pd_db_bind_text(st, 1, account);
@@ -378,8 +374,7 @@ int pd_iam_db_group_put(struct pd_db *db, struct pd_iam_group *g)
     return rc;
 }
 
-int pd_iam_db_group_update(struct pd_db *db, int64_t id, const char *new_name,
-                           const char *new_path)
+int pd_iam_db_group_update(struct pd_db *db, int64_t id, const char *new_name, const char *new_path)
 {
     sqlite3_stmt *st = pd_db_stmt(db, "UPDATE iam_groups SET name = coalesce(?2, name), "
                                       "path = coalesce(?3, path) WHERE id = ?1");
@@ -430,9 +425,9 @@ int pd_iam_db_group_list(struct pd_db *db, struct pd_arena *a, const char *accou
 int pd_iam_db_group_members(struct pd_db *db, struct pd_arena *a, int64_t group_id,
                             struct pd_iam_user **OUT, size_t *OUT_n)
 {
-    sqlite3_stmt *st = pd_db_stmt(
-        db, "SELECT " USER_COLS " FROM iam_group_members m JOIN iam_users u ON u.id = "
-            "m.user_id WHERE m.group_id = ?1 ORDER BY u.name, u.id");
+    sqlite3_stmt *st =
+        pd_db_stmt(db, "SELECT " USER_COLS " FROM iam_group_members m JOIN iam_users u ON u.id = "
+                       "m.user_id WHERE m.group_id = ?1 ORDER BY u.name, u.id");
     if (!st)
         return PD_EINTERNAL;
     sqlite3_bind_int64(st, 1, group_id);
@@ -476,8 +471,8 @@ int pd_iam_db_member_del(struct pd_db *db, int64_t group_id, int64_t user_id)
 /* ------------------------------------------------------------------------------------ */
 /* roles */
 
-#define ROLE_COLS                                                                              \
-    "r.id, r.account_id, r.name, r.path, r.unique_id, r.created_ms, r.trust_policy, "          \
+#define ROLE_COLS                                                                                  \
+    "r.id, r.account_id, r.name, r.path, r.unique_id, r.created_ms, r.trust_policy, "              \
     "r.description, r.max_session, r.boundary_arn, r.last_used_ms, r.last_used_region"
 
 static void row_role(struct pd_arena *a, sqlite3_stmt *st, struct pd_iam_role *r)
@@ -498,11 +493,11 @@ static void row_role(struct pd_arena *a, sqlite3_stmt *st, struct pd_iam_role *r
     r->arn = make_arn(a, r->account_id, "role", r->path, r->name);
 }
 
-int pd_iam_db_role_get(struct pd_db *db, struct pd_arena *a, const char *account,
-                       const char *name, struct pd_iam_role *OUT)
+int pd_iam_db_role_get(struct pd_db *db, struct pd_arena *a, const char *account, const char *name,
+                       struct pd_iam_role *OUT)
 {
-    sqlite3_stmt *st = pd_db_stmt(
-        db, "SELECT " ROLE_COLS " FROM iam_roles r WHERE r.account_id = ?1 AND r.name = ?2");
+    sqlite3_stmt *st = pd_db_stmt(db, "SELECT " ROLE_COLS
+                                      " FROM iam_roles r WHERE r.account_id = ?1 AND r.name = ?2");
     if (!st)
         return PD_EINTERNAL;
     pd_db_bind_text(st, 1, account);
@@ -537,8 +532,7 @@ int pd_iam_db_role_put(struct pd_db *db, struct pd_iam_role *r)
     return rc;
 }
 
-int pd_iam_db_role_update(struct pd_db *db, int64_t id, const char *description,
-                          int max_session)
+int pd_iam_db_role_update(struct pd_db *db, int64_t id, const char *description, int max_session)
 {
     sqlite3_stmt *st = pd_db_stmt(
         db, "UPDATE iam_roles SET description = CASE WHEN ?2 IS NULL THEN description ELSE ?2 "
@@ -700,8 +694,8 @@ int pd_iam_db_tag_exists(struct pd_db *db, enum pd_iam_kind kind, int64_t id, co
 
 int pd_iam_db_tag_count(struct pd_db *db, enum pd_iam_kind kind, int64_t id, int64_t *OUT)
 {
-    sqlite3_stmt *st = pd_db_stmt(
-        db, "SELECT count(*) FROM iam_tags WHERE entity_kind = ?1 AND entity_id = ?2");
+    sqlite3_stmt *st =
+        pd_db_stmt(db, "SELECT count(*) FROM iam_tags WHERE entity_kind = ?1 AND entity_id = ?2");
     if (!st)
         return PD_EINTERNAL;
     pd_db_bind_text(st, 1, kind_names[kind]);
@@ -717,8 +711,8 @@ int pd_iam_db_tag_count(struct pd_db *db, enum pd_iam_kind kind, int64_t id, int
 /* ------------------------------------------------------------------------------------ */
 /* inline policies */
 
-int pd_iam_db_inline_get(struct pd_db *db, struct pd_arena *a, enum pd_iam_kind kind,
-                         int64_t id, const char *name, struct pd_iam_inline *OUT)
+int pd_iam_db_inline_get(struct pd_db *db, struct pd_arena *a, enum pd_iam_kind kind, int64_t id,
+                         const char *name, struct pd_iam_inline *OUT)
 {
     sqlite3_stmt *st = pd_db_stmt(db, "SELECT name, document FROM iam_inline_policies WHERE "
                                       "entity_kind = ?1 AND entity_id = ?2 AND name = ?3");
@@ -767,8 +761,8 @@ int pd_iam_db_inline_del(struct pd_db *db, enum pd_iam_kind kind, int64_t id, co
     return rc;
 }
 
-int pd_iam_db_inline_list(struct pd_db *db, struct pd_arena *a, enum pd_iam_kind kind,
-                          int64_t id, struct pd_iam_inline **OUT, size_t *OUT_n)
+int pd_iam_db_inline_list(struct pd_db *db, struct pd_arena *a, enum pd_iam_kind kind, int64_t id,
+                          struct pd_iam_inline **OUT, size_t *OUT_n)
 {
     sqlite3_stmt *st = pd_db_stmt(db, "SELECT name, document FROM iam_inline_policies WHERE "
                                       "entity_kind = ?1 AND entity_id = ?2 ORDER BY name, id");
@@ -795,9 +789,9 @@ int pd_iam_db_inline_list(struct pd_db *db, struct pd_arena *a, enum pd_iam_kind
 int pd_iam_db_attach(struct pd_db *db, const char *account, enum pd_iam_kind kind, int64_t id,
                      const char *policy_arn)
 {
-    sqlite3_stmt *st = pd_db_stmt(
-        db, "INSERT OR IGNORE INTO iam_attachments(account_id, entity_kind, entity_id, "
-            "policy_arn) VALUES (?1, ?2, ?3, ?4)");
+    sqlite3_stmt *st =
+        pd_db_stmt(db, "INSERT OR IGNORE INTO iam_attachments(account_id, entity_kind, entity_id, "
+                       "policy_arn) VALUES (?1, ?2, ?3, ?4)");
     if (!st)
         return PD_EINTERNAL;
     pd_db_bind_text(st, 1, account);
@@ -822,8 +816,8 @@ int pd_iam_db_detach(struct pd_db *db, enum pd_iam_kind kind, int64_t id, const 
     return rc;
 }
 
-int pd_iam_db_attached_list(struct pd_db *db, struct pd_arena *a, enum pd_iam_kind kind,
-                            int64_t id, const char ***OUT, size_t *OUT_n)
+int pd_iam_db_attached_list(struct pd_db *db, struct pd_arena *a, enum pd_iam_kind kind, int64_t id,
+                            const char ***OUT, size_t *OUT_n)
 {
     sqlite3_stmt *st = pd_db_stmt(db, "SELECT policy_arn FROM iam_attachments WHERE "
                                       "entity_kind = ?1 AND entity_id = ?2 ORDER BY id");
@@ -844,8 +838,8 @@ int pd_iam_db_attached_list(struct pd_db *db, struct pd_arena *a, enum pd_iam_ki
 }
 
 int pd_iam_db_policy_entities(struct pd_db *db, struct pd_arena *a, const char *account,
-                              const char *policy_arn, int boundary,
-                              struct pd_iam_entity_ref **OUT, size_t *OUT_n)
+                              const char *policy_arn, int boundary, struct pd_iam_entity_ref **OUT,
+                              size_t *OUT_n)
 {
     sqlite3_stmt *st;
     if (boundary)
@@ -901,8 +895,8 @@ const struct pd_iam_aws_policy *pd_iam_aws_policy_find(const char *arn)
 }
 
 /* Attachment and boundary counts of an ARN in an account. */
-static int usage_counts(struct pd_db *db, const char *account, const char *arn,
-                        int64_t *OUT_attach, int64_t *OUT_boundary)
+static int usage_counts(struct pd_db *db, const char *account, const char *arn, int64_t *OUT_attach,
+                        int64_t *OUT_boundary)
 {
     sqlite3_stmt *st = pd_db_stmt(
         db, "SELECT (SELECT count(*) FROM iam_attachments WHERE account_id = ?1 AND policy_arn "
@@ -937,8 +931,8 @@ static void aws_policy_fill(struct pd_arena *a, const struct pd_iam_aws_policy *
     OUT->default_version = ap->version_id;
 }
 
-#define POLICY_COLS                                                                            \
-    "p.id, p.account_id, p.name, p.path, p.arn, p.unique_id, p.description, p.created_ms, "    \
+#define POLICY_COLS                                                                                \
+    "p.id, p.account_id, p.name, p.path, p.arn, p.unique_id, p.description, p.created_ms, "        \
     "p.updated_ms, p.default_version, p.next_version"
 
 static void row_policy(struct pd_arena *a, sqlite3_stmt *st, struct pd_iam_policy *p)
@@ -957,8 +951,8 @@ static void row_policy(struct pd_arena *a, sqlite3_stmt *st, struct pd_iam_polic
     p->next_version = I64(10);
 }
 
-int pd_iam_db_policy_get(struct pd_db *db, struct pd_arena *a, const char *account,
-                         const char *arn, struct pd_iam_policy *OUT)
+int pd_iam_db_policy_get(struct pd_db *db, struct pd_arena *a, const char *account, const char *arn,
+                         struct pd_iam_policy *OUT)
 {
     int rc;
     const struct pd_iam_aws_policy *ap = pd_iam_aws_policy_find(arn);
@@ -1044,8 +1038,7 @@ int pd_iam_db_policy_list(struct pd_db *db, struct pd_arena *a, const char *acco
                 continue;
             v = grow(a, v, n, &cap, sizeof *v);
             aws_policy_fill(a, ap, &v[n]);
-            rc = usage_counts(db, account, v[n].arn, &v[n].attachment_count,
-                              &v[n].boundary_count);
+            rc = usage_counts(db, account, v[n].arn, &v[n].attachment_count, &v[n].boundary_count);
             if (rc)
                 return rc;
             n++;
@@ -1179,8 +1172,8 @@ int pd_iam_db_version_put(struct pd_db *db, struct pd_arena *a, const struct pd_
 
 int pd_iam_db_version_del(struct pd_db *db, int64_t policy_id, const char *version_id)
 {
-    sqlite3_stmt *st = pd_db_stmt(
-        db, "DELETE FROM iam_policy_versions WHERE policy_id = ?1 AND version_id = ?2");
+    sqlite3_stmt *st =
+        pd_db_stmt(db, "DELETE FROM iam_policy_versions WHERE policy_id = ?1 AND version_id = ?2");
     if (!st)
         return PD_EINTERNAL;
     sqlite3_bind_int64(st, 1, policy_id);
@@ -1207,8 +1200,8 @@ int pd_iam_db_version_set_default(struct pd_db *db, int64_t policy_id, const cha
 /* ------------------------------------------------------------------------------------ */
 /* access keys */
 
-#define KEY_COLS                                                                               \
-    "k.access_key_id, k.account_id, k.user_id, u.name, k.secret, k.status, k.created_ms, "     \
+#define KEY_COLS                                                                                   \
+    "k.access_key_id, k.account_id, k.user_id, u.name, k.secret, k.status, k.created_ms, "         \
     "k.last_used_ms, k.last_used_region, k.last_used_service"
 
 static void row_key(struct pd_arena *a, sqlite3_stmt *st, struct pd_iam_access_key *k)
@@ -1245,12 +1238,12 @@ int pd_iam_db_key_put(struct pd_db *db, const struct pd_iam_access_key *k)
     return exec1(db, st);
 }
 
-int pd_iam_db_key_get(struct pd_db *db, struct pd_arena *a, const char *account,
-                      const char *akid, struct pd_iam_access_key *OUT)
+int pd_iam_db_key_get(struct pd_db *db, struct pd_arena *a, const char *account, const char *akid,
+                      struct pd_iam_access_key *OUT)
 {
-    sqlite3_stmt *st = pd_db_stmt(
-        db, "SELECT " KEY_COLS " FROM iam_access_keys k LEFT JOIN iam_users u ON u.id = "
-            "k.user_id WHERE k.access_key_id = ?1 AND k.account_id = ?2");
+    sqlite3_stmt *st =
+        pd_db_stmt(db, "SELECT " KEY_COLS " FROM iam_access_keys k LEFT JOIN iam_users u ON u.id = "
+                       "k.user_id WHERE k.access_key_id = ?1 AND k.account_id = ?2");
     if (!st)
         return PD_EINTERNAL;
     pd_db_bind_text(st, 1, akid);
@@ -1263,8 +1256,8 @@ int pd_iam_db_key_get(struct pd_db *db, struct pd_arena *a, const char *account,
     return PD_OK;
 }
 
-int pd_iam_db_key_list(struct pd_db *db, struct pd_arena *a, const char *account,
-                       int64_t user_id, struct pd_iam_access_key **OUT, size_t *OUT_n)
+int pd_iam_db_key_list(struct pd_db *db, struct pd_arena *a, const char *account, int64_t user_id,
+                       struct pd_iam_access_key **OUT, size_t *OUT_n)
 {
     sqlite3_stmt *st = pd_db_stmt(
         db, "SELECT " KEY_COLS " FROM iam_access_keys k LEFT JOIN iam_users u ON u.id = "
@@ -1383,8 +1376,8 @@ int pd_iam_db_oidc_set_thumbprints(struct pd_db *db, int64_t id, const char *con
     sqlite3_bind_int64(st, 1, id);
     int rc = exec1(db, st);
     for (size_t i = 0; !rc && i < n; i++) {
-        st = pd_db_stmt(db,
-                        "INSERT INTO iam_oidc_thumbprints(oidc_id, thumbprint) VALUES (?1, ?2)");
+        st =
+            pd_db_stmt(db, "INSERT INTO iam_oidc_thumbprints(oidc_id, thumbprint) VALUES (?1, ?2)");
         if (!st)
             return PD_EINTERNAL;
         sqlite3_bind_int64(st, 1, id);
@@ -1407,8 +1400,8 @@ int pd_iam_db_oidc_client_add(struct pd_db *db, int64_t id, const char *client_i
 
 int pd_iam_db_oidc_client_del(struct pd_db *db, int64_t id, const char *client_id)
 {
-    sqlite3_stmt *st = pd_db_stmt(
-        db, "DELETE FROM iam_oidc_client_ids WHERE oidc_id = ?1 AND client_id = ?2");
+    sqlite3_stmt *st =
+        pd_db_stmt(db, "DELETE FROM iam_oidc_client_ids WHERE oidc_id = ?1 AND client_id = ?2");
     if (!st)
         return PD_EINTERNAL;
     sqlite3_bind_int64(st, 1, id);
@@ -1446,8 +1439,8 @@ static void row_oidc(struct pd_arena *a, sqlite3_stmt *st, struct pd_iam_oidc *o
     o->arn = pd_arena_printf(a, "arn:aws:iam::%s:oidc-provider/%s", o->account_id, o->url);
 }
 
-int pd_iam_db_oidc_get(struct pd_db *db, struct pd_arena *a, const char *account,
-                       const char *url, struct pd_iam_oidc *OUT)
+int pd_iam_db_oidc_get(struct pd_db *db, struct pd_arena *a, const char *account, const char *url,
+                       struct pd_iam_oidc *OUT)
 {
     sqlite3_stmt *st = pd_db_stmt(db, "SELECT id, account_id, url, created_ms FROM "
                                       "iam_oidc_providers WHERE account_id = ?1 AND url = ?2");
@@ -1555,8 +1548,8 @@ static int source_rows(struct pd_db *db, struct pd_arena *a, sqlite3_stmt *st, i
 }
 
 int pd_iam_db_user_policies(struct pd_db *db, struct pd_arena *a, const char *account,
-                            const char *user_name, struct pd_iam_source_policy **OUT,
-                            size_t *OUT_n, struct pd_iam_source_policy *OUT_boundary)
+                            const char *user_name, struct pd_iam_source_policy **OUT, size_t *OUT_n,
+                            struct pd_iam_source_policy *OUT_boundary)
 {
     struct pd_iam_user u;
     int rc = pd_iam_db_user_get(db, a, account, user_name, &u);
@@ -1590,8 +1583,8 @@ int pd_iam_db_user_policies(struct pd_db *db, struct pd_arena *a, const char *ac
 }
 
 int pd_iam_db_role_policies(struct pd_db *db, struct pd_arena *a, const char *account,
-                            const char *role_name, struct pd_iam_source_policy **OUT,
-                            size_t *OUT_n, struct pd_iam_source_policy *OUT_boundary)
+                            const char *role_name, struct pd_iam_source_policy **OUT, size_t *OUT_n,
+                            struct pd_iam_source_policy *OUT_boundary)
 {
     struct pd_iam_role r;
     int rc = pd_iam_db_role_get(db, a, account, role_name, &r);

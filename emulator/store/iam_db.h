@@ -176,13 +176,12 @@ int pd_iam_db_account_list(struct pd_db *db, struct pd_arena *a, const char ***O
 
 /* ---- users ---- */
 
-int pd_iam_db_user_get(struct pd_db *db, struct pd_arena *a, const char *account,
-                       const char *name, struct pd_iam_user *OUT);
+int pd_iam_db_user_get(struct pd_db *db, struct pd_arena *a, const char *account, const char *name,
+                       struct pd_iam_user *OUT);
 /* Insert u (id is set on success). PD_ECONFLICT: name or unique id taken. */
 int pd_iam_db_user_put(struct pd_db *db, struct pd_iam_user *u);
 /* Rename and/or move (NULL keeps the field). PD_ECONFLICT when the new name is taken. */
-int pd_iam_db_user_update(struct pd_db *db, int64_t id, const char *new_name,
-                          const char *new_path);
+int pd_iam_db_user_update(struct pd_db *db, int64_t id, const char *new_name, const char *new_path);
 int pd_iam_db_user_set_boundary(struct pd_db *db, int64_t id, const char *arn);
 /* Delete the user row and what hangs off it (tags, inline policies, attachments,
  * memberships, keys). Callers check pd_iam_db_user_deps first. */
@@ -197,8 +196,8 @@ int pd_iam_db_user_groups(struct pd_db *db, struct pd_arena *a, int64_t user_id,
 
 /* ---- groups ---- */
 
-int pd_iam_db_group_get(struct pd_db *db, struct pd_arena *a, const char *account,
-                        const char *name, struct pd_iam_group *OUT);
+int pd_iam_db_group_get(struct pd_db *db, struct pd_arena *a, const char *account, const char *name,
+                        struct pd_iam_group *OUT);
 int pd_iam_db_group_put(struct pd_db *db, struct pd_iam_group *g);
 int pd_iam_db_group_update(struct pd_db *db, int64_t id, const char *new_name,
                            const char *new_path);
@@ -215,12 +214,11 @@ int pd_iam_db_member_del(struct pd_db *db, int64_t group_id, int64_t user_id);
 
 /* ---- roles ---- */
 
-int pd_iam_db_role_get(struct pd_db *db, struct pd_arena *a, const char *account,
-                       const char *name, struct pd_iam_role *OUT);
+int pd_iam_db_role_get(struct pd_db *db, struct pd_arena *a, const char *account, const char *name,
+                       struct pd_iam_role *OUT);
 int pd_iam_db_role_put(struct pd_db *db, struct pd_iam_role *r);
 /* Description (NULL keeps; "" stores empty), max_session (0 keeps). */
-int pd_iam_db_role_update(struct pd_db *db, int64_t id, const char *description,
-                          int max_session);
+int pd_iam_db_role_update(struct pd_db *db, int64_t id, const char *description, int max_session);
 int pd_iam_db_role_set_trust(struct pd_db *db, int64_t id, const char *document);
 int pd_iam_db_role_set_boundary(struct pd_db *db, int64_t id, const char *arn);
 /* Record a use of the role (STS). */
@@ -247,15 +245,15 @@ int pd_iam_db_tag_count(struct pd_db *db, enum pd_iam_kind kind, int64_t id, int
 /* ---- inline policies (users, groups, roles) ---- */
 
 /* PD_ENOTFOUND when the entity has no inline policy by that name. */
-int pd_iam_db_inline_get(struct pd_db *db, struct pd_arena *a, enum pd_iam_kind kind,
-                         int64_t id, const char *name, struct pd_iam_inline *OUT);
+int pd_iam_db_inline_get(struct pd_db *db, struct pd_arena *a, enum pd_iam_kind kind, int64_t id,
+                         const char *name, struct pd_iam_inline *OUT);
 /* Insert or replace the document (an existing name keeps its spelling). */
 int pd_iam_db_inline_put(struct pd_db *db, enum pd_iam_kind kind, int64_t id, const char *name,
                          const char *document);
 int pd_iam_db_inline_del(struct pd_db *db, enum pd_iam_kind kind, int64_t id, const char *name);
 /* Every inline policy of the entity, sorted by name. */
-int pd_iam_db_inline_list(struct pd_db *db, struct pd_arena *a, enum pd_iam_kind kind,
-                          int64_t id, struct pd_iam_inline **OUT, size_t *OUT_n);
+int pd_iam_db_inline_list(struct pd_db *db, struct pd_arena *a, enum pd_iam_kind kind, int64_t id,
+                          struct pd_iam_inline **OUT, size_t *OUT_n);
 
 /* ---- managed-policy attachments (users, groups, roles) ---- */
 
@@ -265,20 +263,20 @@ int pd_iam_db_attach(struct pd_db *db, const char *account, enum pd_iam_kind kin
 /* PD_ENOTFOUND when not attached. */
 int pd_iam_db_detach(struct pd_db *db, enum pd_iam_kind kind, int64_t id, const char *policy_arn);
 /* Attached policy ARNs in attachment order. */
-int pd_iam_db_attached_list(struct pd_db *db, struct pd_arena *a, enum pd_iam_kind kind,
-                            int64_t id, const char ***OUT, size_t *OUT_n);
+int pd_iam_db_attached_list(struct pd_db *db, struct pd_arena *a, enum pd_iam_kind kind, int64_t id,
+                            const char ***OUT, size_t *OUT_n);
 /* Users, groups and roles of the account the policy is attached to (boundary = 0) or that use
  * it as permissions boundary (boundary = 1), each sorted by name. */
 int pd_iam_db_policy_entities(struct pd_db *db, struct pd_arena *a, const char *account,
-                              const char *policy_arn, int boundary,
-                              struct pd_iam_entity_ref **OUT, size_t *OUT_n);
+                              const char *policy_arn, int boundary, struct pd_iam_entity_ref **OUT,
+                              size_t *OUT_n);
 
 /* ---- managed policies ---- */
 
 /* A customer policy of any account, or a built-in AWS managed policy, by ARN. Counts are
  * those of `account`. PD_ENOTFOUND when unknown. */
-int pd_iam_db_policy_get(struct pd_db *db, struct pd_arena *a, const char *account,
-                         const char *arn, struct pd_iam_policy *OUT);
+int pd_iam_db_policy_get(struct pd_db *db, struct pd_arena *a, const char *account, const char *arn,
+                         struct pd_iam_policy *OUT);
 /* Insert p (id set) with its first version (p->default_version) holding document. */
 int pd_iam_db_policy_put(struct pd_db *db, struct pd_iam_policy *p, const char *document);
 /* Delete the policy, its versions and tags. Callers check attachments first. */
@@ -307,11 +305,11 @@ int pd_iam_db_version_set_default(struct pd_db *db, int64_t policy_id, const cha
 
 int pd_iam_db_key_put(struct pd_db *db, const struct pd_iam_access_key *k);
 /* A key of the account by id (PD_ENOTFOUND otherwise). */
-int pd_iam_db_key_get(struct pd_db *db, struct pd_arena *a, const char *account,
-                      const char *akid, struct pd_iam_access_key *OUT);
+int pd_iam_db_key_get(struct pd_db *db, struct pd_arena *a, const char *account, const char *akid,
+                      struct pd_iam_access_key *OUT);
 /* Keys of a user (user_id 0: the root's), oldest first. */
-int pd_iam_db_key_list(struct pd_db *db, struct pd_arena *a, const char *account,
-                       int64_t user_id, struct pd_iam_access_key **OUT, size_t *OUT_n);
+int pd_iam_db_key_list(struct pd_db *db, struct pd_arena *a, const char *account, int64_t user_id,
+                       struct pd_iam_access_key **OUT, size_t *OUT_n);
 int pd_iam_db_key_set_status(struct pd_db *db, const char *akid, const char *status);
 int pd_iam_db_key_del(struct pd_db *db, const char *akid);
 /* Record a use of the key (authentication). */
@@ -329,8 +327,8 @@ int pd_iam_db_access_key_find(struct pd_db *db, struct pd_arena *a, const char *
 /* Insert o (id set) with its client ids and thumbprints. PD_ECONFLICT: URL taken. */
 int pd_iam_db_oidc_put(struct pd_db *db, struct pd_iam_oidc *o);
 /* By URL without scheme (as stored). */
-int pd_iam_db_oidc_get(struct pd_db *db, struct pd_arena *a, const char *account,
-                       const char *url, struct pd_iam_oidc *OUT);
+int pd_iam_db_oidc_get(struct pd_db *db, struct pd_arena *a, const char *account, const char *url,
+                       struct pd_iam_oidc *OUT);
 /* Providers of the account, sorted by URL. */
 int pd_iam_db_oidc_list(struct pd_db *db, struct pd_arena *a, const char *account,
                         struct pd_iam_oidc **OUT, size_t *OUT_n);
@@ -354,22 +352,22 @@ enum pd_iam_source {
 
 struct pd_iam_source_policy {
     enum pd_iam_source type;
-    const char *id;          /* inline: the policy name; managed: the policy ARN */
-    const char *via_kind;    /* "user", "group" or "role": what carries it */
-    const char *via_name;    /* name of that user, group or role */
-    const char *version_id;  /* managed: the default version; inline: NULL */
-    const char *document;    /* the document text as written */
+    const char *id;         /* inline: the policy name; managed: the policy ARN */
+    const char *via_kind;   /* "user", "group" or "role": what carries it */
+    const char *via_name;   /* name of that user, group or role */
+    const char *version_id; /* managed: the default version; inline: NULL */
+    const char *document;   /* the document text as written */
 };
 
 /* Every identity policy that applies to the user (inline, attached managed, and those of
  * its groups) plus its permissions boundary (OUT_boundary->document NULL when none). Two
  * queries whatever the number of policies. PD_ENOTFOUND when the user does not exist. */
 int pd_iam_db_user_policies(struct pd_db *db, struct pd_arena *a, const char *account,
-                            const char *user_name, struct pd_iam_source_policy **OUT,
-                            size_t *OUT_n, struct pd_iam_source_policy *OUT_boundary);
+                            const char *user_name, struct pd_iam_source_policy **OUT, size_t *OUT_n,
+                            struct pd_iam_source_policy *OUT_boundary);
 /* The same for a role (inline and attached managed policies, boundary). */
 int pd_iam_db_role_policies(struct pd_db *db, struct pd_arena *a, const char *account,
-                            const char *role_name, struct pd_iam_source_policy **OUT,
-                            size_t *OUT_n, struct pd_iam_source_policy *OUT_boundary);
+                            const char *role_name, struct pd_iam_source_policy **OUT, size_t *OUT_n,
+                            struct pd_iam_source_policy *OUT_boundary);
 
 #endif

@@ -22,14 +22,14 @@
 extern const struct pd_service pd_svc_iam;
 
 #define ACCT "000000000000"
-#define TRUST_EC2                                                                              \
-    "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":"         \
+#define TRUST_EC2                                                                                  \
+    "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":"              \
     "{\"Service\":\"ec2.amazonaws.com\"},\"Action\":\"sts:AssumeRole\"}]}"
-#define DOC_S3                                                                                 \
-    "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:*\","   \
+#define DOC_S3                                                                                     \
+    "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:*\","        \
     "\"Resource\":\"*\"}]}"
-#define DOC_EC2                                                                                \
-    "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"ec2:*\","  \
+#define DOC_EC2                                                                                    \
+    "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"ec2:*\","       \
     "\"Resource\":\"*\"}]}"
 
 struct ctx {
@@ -112,13 +112,17 @@ static void fails(struct ctx *c, const char *op, json_t *in, const char *code, c
 
 static const char *sget(json_t *o, const char *path)
 {
-    /* "A.B.C" with objects only */
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", path);
+    /* "A.B.C" through objects */
     json_t *cur = o;
-    for (char *save = NULL, *tok = strtok_r(buf, ".", &save); tok;
-         tok = strtok_r(NULL, ".", &save))
-        cur = json_object_get(cur, tok);
+    const char *p = path;
+    while (cur && *p) {
+        const char *dot = strchr(p, '.');
+        size_t n = dot ? (size_t)(dot - p) : strlen(p);
+        char key[64];
+        snprintf(key, sizeof key, "%.*s", (int)n, p);
+        cur = json_object_get(cur, key);
+        p += n + (dot != NULL);
+    }
     return json_string_value(cur);
 }
 
@@ -159,11 +163,9 @@ static void users_crud(void **state)
     /* looked up without regard to case, returned as created */
     r = run(c, "GetUser", json_pack("{s:s}", "UserName", "ALICE"));
     assert_string_equal(sget(r->out, "User.UserName"), "Alice");
-    assert_string_equal(sget(json_array_get(json_object_get(json_object_get(r->out, "User"),
-                                                            "Tags"),
-                                            0),
-                             "Key"),
-                        "team");
+    assert_string_equal(
+        sget(json_array_get(json_object_get(json_object_get(r->out, "User"), "Tags"), 0), "Key"),
+        "team");
     pd_req_free(r);
     fails(c, "GetUser", json_pack("{s:s}", "UserName", "nobody"), "NoSuchEntity",
           "The user with name nobody cannot be found.");
@@ -175,8 +177,9 @@ static void users_crud(void **state)
     assert_null(json_object_get(json_object_get(r->out, "User"), "UserName"));
     pd_req_free(r);
 
-    ok(c, "UpdateUser", json_pack("{s:s, s:s, s:s}", "UserName", "alice", "NewUserName", "alice2",
-                                  "NewPath", "/ops/"));
+    ok(c, "UpdateUser",
+       json_pack("{s:s, s:s, s:s}", "UserName", "alice", "NewUserName", "alice2", "NewPath",
+                 "/ops/"));
     r = run(c, "GetUser", json_pack("{s:s}", "UserName", "alice2"));
     assert_string_equal(sget(r->out, "User.Arn"), "arn:aws:iam::000000000000:user/ops/alice2");
     pd_req_free(r);
@@ -185,12 +188,14 @@ static void users_crud(void **state)
           "EntityAlreadyExists", "User with name ALICE2 already exists.");
 
     /* tags */
-    ok(c, "TagUser", json_pack("{s:s, s:[{s:s, s:s}, {s:s, s:s}]}", "UserName", "bob", "Tags", "Key",
-                               "a", "Value", "1", "Key", "b", "Value", "2"));
-    ok(c, "TagUser", json_pack("{s:s, s:[{s:s, s:s}]}", "UserName", "bob", "Tags", "Key", "A",
-                               "Value", "3"));
-    fails(c, "TagUser", json_pack("{s:s, s:[{s:s, s:s}, {s:s, s:s}]}", "UserName", "bob", "Tags",
-                                  "Key", "x", "Value", "1", "Key", "X", "Value", "2"),
+    ok(c, "TagUser",
+       json_pack("{s:s, s:[{s:s, s:s}, {s:s, s:s}]}", "UserName", "bob", "Tags", "Key", "a",
+                 "Value", "1", "Key", "b", "Value", "2"));
+    ok(c, "TagUser",
+       json_pack("{s:s, s:[{s:s, s:s}]}", "UserName", "bob", "Tags", "Key", "A", "Value", "3"));
+    fails(c, "TagUser",
+          json_pack("{s:s, s:[{s:s, s:s}, {s:s, s:s}]}", "UserName", "bob", "Tags", "Key", "x",
+                    "Value", "1", "Key", "X", "Value", "2"),
           "InvalidInput",
           "Duplicate tag keys found. Please note that Tag keys are case insensitive.");
     r = run(c, "ListUserTags", json_pack("{s:s}", "UserName", "bob"));
@@ -213,8 +218,9 @@ static void users_crud(void **state)
         json_array_append_new(many, json_pack("{s:s, s:s}", "Key", k, "Value", "v"));
     }
     ok(c, "TagUser", json_pack("{s:s, s:o}", "UserName", "bob", "Tags", many));
-    fails(c, "TagUser", json_pack("{s:s, s:[{s:s, s:s}, {s:s, s:s}]}", "UserName", "bob", "Tags",
-                                  "Key", "y", "Value", "1", "Key", "z", "Value", "2"),
+    fails(c, "TagUser",
+          json_pack("{s:s, s:[{s:s, s:s}, {s:s, s:s}]}", "UserName", "bob", "Tags", "Key", "y",
+                    "Value", "1", "Key", "z", "Value", "2"),
           "LimitExceeded", NULL);
 
     /* boundary */
@@ -294,8 +300,8 @@ static void pagination(void **state)
 static void groups(void **state)
 {
     struct ctx *c = *state;
-    struct pd_req *r = run(c, "CreateGroup", json_pack("{s:s, s:s}", "GroupName", "Devs", "Path",
-                                                       "/teams/"));
+    struct pd_req *r =
+        run(c, "CreateGroup", json_pack("{s:s, s:s}", "GroupName", "Devs", "Path", "/teams/"));
     assert_string_equal(sget(r->out, "Group.Arn"), "arn:aws:iam::000000000000:group/teams/Devs");
     assert_true(pd_has_prefix(sget(r->out, "Group.GroupId"), "AGPA"));
     pd_req_free(r);
@@ -324,8 +330,7 @@ static void groups(void **state)
     ok(c, "RemoveUserFromGroup", json_pack("{s:s, s:s}", "GroupName", "devs", "UserName", "dan"));
     fails(c, "RemoveUserFromGroup", json_pack("{s:s, s:s}", "GroupName", "devs", "UserName", "dan"),
           "NoSuchEntity", NULL);
-    ok(c, "RemoveUserFromGroup",
-       json_pack("{s:s, s:s}", "GroupName", "devs", "UserName", "carol"));
+    ok(c, "RemoveUserFromGroup", json_pack("{s:s, s:s}", "GroupName", "devs", "UserName", "carol"));
     ok(c, "UpdateGroup", json_pack("{s:s, s:s}", "GroupName", "devs", "NewGroupName", "admins"));
     r = run(c, "ListGroups", NULL);
     assert_int_equal(json_array_size(json_object_get(r->out, "Groups")), 1);
@@ -383,16 +388,15 @@ static void access_keys(void **state)
                          PD_OK);
         assert_null(u);
         assert_string_equal(secret, "test");
-        assert_int_equal(pd_iam_db_access_key_find(db, &a, "AKIANOPE", &acct, &u, &secret,
-                                                   &status),
+        assert_int_equal(pd_iam_db_access_key_find(db, &a, "AKIANOPE", &acct, &u, &secret, &status),
                          PD_ENOTFOUND);
         pd_arena_cleanup(&a);
     }
 
-    ok(c, "UpdateAccessKey", json_pack("{s:s, s:s, s:s}", "UserName", "erin", "AccessKeyId", key1,
-                                       "Status", "Inactive"));
-    fails(c, "UpdateAccessKey", json_pack("{s:s, s:s, s:s}", "UserName", "erin", "AccessKeyId",
-                                          key1, "Status", "Sleepy"),
+    ok(c, "UpdateAccessKey",
+       json_pack("{s:s, s:s, s:s}", "UserName", "erin", "AccessKeyId", key1, "Status", "Inactive"));
+    fails(c, "UpdateAccessKey",
+          json_pack("{s:s, s:s, s:s}", "UserName", "erin", "AccessKeyId", key1, "Status", "Sleepy"),
           "ValidationError", NULL);
     r = run(c, "ListAccessKeys", json_pack("{s:s}", "UserName", "erin"));
     json_t *md = json_object_get(r->out, "AccessKeyMetadata");
@@ -413,9 +417,9 @@ static void access_keys(void **state)
     /* the root's keys: test/test plus up to two more */
     r = run(c, "ListAccessKeys", NULL);
     assert_int_equal(json_array_size(json_object_get(r->out, "AccessKeyMetadata")), 1);
-    assert_string_equal(sget(json_array_get(json_object_get(r->out, "AccessKeyMetadata"), 0),
-                             "AccessKeyId"),
-                        "test");
+    assert_string_equal(
+        sget(json_array_get(json_object_get(r->out, "AccessKeyMetadata"), 0), "AccessKeyId"),
+        "test");
     pd_req_free(r);
     r = run(c, "CreateAccessKey", NULL);
     assert_null(r->err.def);
@@ -449,8 +453,8 @@ static void roles(void **state)
     struct ctx *c = *state;
     struct pd_req *r = run(c, "CreateRole",
                            json_pack("{s:s, s:s, s:s, s:s, s:i}", "RoleName", "App", "Path",
-                                     "/svc/", "AssumeRolePolicyDocument", TRUST_EC2,
-                                     "Description", "the app", "MaxSessionDuration", 7200));
+                                     "/svc/", "AssumeRolePolicyDocument", TRUST_EC2, "Description",
+                                     "the app", "MaxSessionDuration", 7200));
     assert_null(r->err.def);
     json_t *role = json_object_get(r->out, "Role");
     assert_string_equal(sget(role, "Arn"), "arn:aws:iam::000000000000:role/svc/App");
@@ -460,15 +464,15 @@ static void roles(void **state)
     assert_int_equal(json_integer_value(json_object_get(role, "MaxSessionDuration")), 7200);
     pd_req_free(r);
 
-    fails(c, "CreateRole", json_pack("{s:s, s:s}", "RoleName", "app", "AssumeRolePolicyDocument",
-                                     TRUST_EC2),
+    fails(c, "CreateRole",
+          json_pack("{s:s, s:s}", "RoleName", "app", "AssumeRolePolicyDocument", TRUST_EC2),
           "EntityAlreadyExists", "Role with name app already exists.");
-    fails(c, "CreateRole", json_pack("{s:s, s:s}", "RoleName", "r2", "AssumeRolePolicyDocument",
-                                     "{not json"),
+    fails(c, "CreateRole",
+          json_pack("{s:s, s:s}", "RoleName", "r2", "AssumeRolePolicyDocument", "{not json"),
           "MalformedPolicyDocument", "Syntax errors in policy.");
-    fails(c, "CreateRole", json_pack("{s:s, s:s, s:i}", "RoleName", "r2",
-                                     "AssumeRolePolicyDocument", TRUST_EC2, "MaxSessionDuration",
-                                     100),
+    fails(c, "CreateRole",
+          json_pack("{s:s, s:s, s:i}", "RoleName", "r2", "AssumeRolePolicyDocument", TRUST_EC2,
+                    "MaxSessionDuration", 100),
           "ValidationError", NULL);
     /* trust policy quota: 2048 non-whitespace characters */
     {
@@ -488,11 +492,12 @@ static void roles(void **state)
                     "\"Action\":\"sts:AssumeRole\"}]}"),
           "MalformedPolicyDocument",
           "Invalid principal in policy: \"AWS\":\"arn:aws:iam::000000000000:role/ghost\"");
-    ok(c, "CreateRole", json_pack("{s:s, s:s}", "RoleName", "r2", "AssumeRolePolicyDocument",
-                                  "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\","
-                                  "\"Principal\":{\"AWS\":[\"arn:aws:iam::000000000000:role/svc/"
-                                  "App\",\"arn:aws:iam::123456789012:role/elsewhere\"]},"
-                                  "\"Action\":\"sts:AssumeRole\"}}"));
+    ok(c, "CreateRole",
+       json_pack("{s:s, s:s}", "RoleName", "r2", "AssumeRolePolicyDocument",
+                 "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\","
+                 "\"Principal\":{\"AWS\":[\"arn:aws:iam::000000000000:role/svc/"
+                 "App\",\"arn:aws:iam::123456789012:role/elsewhere\"]},"
+                 "\"Action\":\"sts:AssumeRole\"}}"));
 
     r = run(c, "GetRole", json_pack("{s:s}", "RoleName", "APP"));
     role = json_object_get(r->out, "Role");
@@ -503,18 +508,20 @@ static void roles(void **state)
     fails(c, "GetRole", json_pack("{s:s}", "RoleName", "none"), "NoSuchEntity",
           "The role with name none cannot be found.");
 
-    ok(c, "UpdateRole", json_pack("{s:s, s:s, s:i}", "RoleName", "app", "Description", "new",
-                                  "MaxSessionDuration", 43200));
-    r = run(c, "UpdateRoleDescription", json_pack("{s:s, s:s}", "RoleName", "app", "Description",
-                                                   "newer"));
+    ok(c, "UpdateRole",
+       json_pack("{s:s, s:s, s:i}", "RoleName", "app", "Description", "new", "MaxSessionDuration",
+                 43200));
+    r = run(c, "UpdateRoleDescription",
+            json_pack("{s:s, s:s}", "RoleName", "app", "Description", "newer"));
     assert_string_equal(sget(r->out, "Role.Description"), "newer");
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(r->out, "Role"),
-                                                        "MaxSessionDuration")),
-                     43200);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(r->out, "Role"), "MaxSessionDuration")),
+        43200);
     pd_req_free(r);
-    ok(c, "UpdateAssumeRolePolicy", json_pack("{s:s, s:s}", "RoleName", "app", "PolicyDocument",
-                                              "{\n  \"Version\": \"2012-10-17\",\n  "
-                                              "\"Statement\": []\n}"));
+    ok(c, "UpdateAssumeRolePolicy",
+       json_pack("{s:s, s:s}", "RoleName", "app", "PolicyDocument",
+                 "{\n  \"Version\": \"2012-10-17\",\n  "
+                 "\"Statement\": []\n}"));
     r = run(c, "GetRole", json_pack("{s:s}", "RoleName", "app"));
     /* the document comes back as written, URL-encoded */
     assert_string_equal(sget(r->out, "Role.AssumeRolePolicyDocument"),
@@ -534,8 +541,8 @@ static void roles(void **state)
     pd_req_free(r);
     ok(c, "DeleteRolePermissionsBoundary", json_pack("{s:s}", "RoleName", "app"));
 
-    ok(c, "TagRole", json_pack("{s:s, s:[{s:s, s:s}]}", "RoleName", "app", "Tags", "Key", "env",
-                               "Value", "dev"));
+    ok(c, "TagRole",
+       json_pack("{s:s, s:[{s:s, s:s}]}", "RoleName", "app", "Tags", "Key", "env", "Value", "dev"));
     r = run(c, "ListRoleTags", json_pack("{s:s}", "RoleName", "app"));
     assert_int_equal(json_array_size(json_object_get(r->out, "Tags")), 1);
     pd_req_free(r);
@@ -546,22 +553,25 @@ static void roles(void **state)
 
     r = run(c, "ListRoles", json_pack("{s:s}", "PathPrefix", "/svc/"));
     assert_int_equal(json_array_size(json_object_get(r->out, "Roles")), 1);
-    assert_null(json_object_get(json_array_get(json_object_get(r->out, "Roles"), 0),
-                                "RoleLastUsed"));
+    assert_null(
+        json_object_get(json_array_get(json_object_get(r->out, "Roles"), 0), "RoleLastUsed"));
     pd_req_free(r);
 
     /* inline and attached policies block deletion */
-    ok(c, "PutRolePolicy", json_pack("{s:s, s:s, s:s}", "RoleName", "app", "PolicyName", "s3",
-                                     "PolicyDocument", DOC_S3));
+    ok(c, "PutRolePolicy",
+       json_pack("{s:s, s:s, s:s}", "RoleName", "app", "PolicyName", "s3", "PolicyDocument",
+                 DOC_S3));
     fails(c, "DeleteRole", json_pack("{s:s}", "RoleName", "app"), "DeleteConflict",
           "Cannot delete entity, must delete policies first.");
     ok(c, "DeleteRolePolicy", json_pack("{s:s, s:s}", "RoleName", "app", "PolicyName", "s3"));
-    ok(c, "AttachRolePolicy", json_pack("{s:s, s:s}", "RoleName", "app", "PolicyArn",
-                                        "arn:aws:iam::aws:policy/AdministratorAccess"));
+    ok(c, "AttachRolePolicy",
+       json_pack("{s:s, s:s}", "RoleName", "app", "PolicyArn",
+                 "arn:aws:iam::aws:policy/AdministratorAccess"));
     fails(c, "DeleteRole", json_pack("{s:s}", "RoleName", "app"), "DeleteConflict",
           "Cannot delete entity, must detach all policies first.");
-    ok(c, "DetachRolePolicy", json_pack("{s:s, s:s}", "RoleName", "app", "PolicyArn",
-                                        "arn:aws:iam::aws:policy/AdministratorAccess"));
+    ok(c, "DetachRolePolicy",
+       json_pack("{s:s, s:s}", "RoleName", "app", "PolicyArn",
+                 "arn:aws:iam::aws:policy/AdministratorAccess"));
     /* r2 trusts App: deleting App is allowed (AWS keeps the stale principal) */
     ok(c, "DeleteRole", json_pack("{s:s}", "RoleName", "app"));
     fails(c, "DeleteRole", json_pack("{s:s}", "RoleName", "app"), "NoSuchEntity", NULL);
@@ -584,25 +594,27 @@ static void managed_policies(void **state)
     assert_true(json_is_true(json_object_get(p, "IsAttachable")));
     pd_req_free(r);
     fails(c, "CreatePolicy", json_pack("{s:s, s:s}", "PolicyName", "S3", "PolicyDocument", DOC_S3),
-          "EntityAlreadyExists", "A policy called S3 already exists. Duplicate names are not allowed.");
-    fails(c, "CreatePolicy", json_pack("{s:s, s:s, s:s}", "PolicyName", "x", "Path", "/a//",
-                                       "PolicyDocument", DOC_S3),
+          "EntityAlreadyExists",
+          "A policy called S3 already exists. Duplicate names are not allowed.");
+    fails(c, "CreatePolicy",
+          json_pack("{s:s, s:s, s:s}", "PolicyName", "x", "Path", "/a//", "PolicyDocument", DOC_S3),
           "ValidationError", NULL);
     {
         char big[7000];
         int n = snprintf(big, sizeof big, "{\"Version\":\"2012-10-17\",\"Sid\":\"");
         memset(big + n, 'x', 6200);
         snprintf(big + n + 6200, sizeof big - (size_t)n - 6200, "\"}");
-        fails(c, "CreatePolicy", json_pack("{s:s, s:s}", "PolicyName", "big", "PolicyDocument", big),
-              "LimitExceeded", "Cannot exceed quota for PolicySize: 6144");
+        fails(c, "CreatePolicy",
+              json_pack("{s:s, s:s}", "PolicyName", "big", "PolicyDocument", big), "LimitExceeded",
+              "Cannot exceed quota for PolicySize: 6144");
         /* whitespace does not count */
         char spaced[20000];
         n = snprintf(spaced, sizeof spaced, "{\"Version\":\"2012-10-17\",\"Statement\":[");
         for (int i = 0; i < 3000; i++)
             spaced[n++] = ' ';
         snprintf(spaced + n, sizeof spaced - (size_t)n, "]}");
-        ok(c, "CreatePolicy", json_pack("{s:s, s:s}", "PolicyName", "spaced", "PolicyDocument",
-                                        spaced));
+        ok(c, "CreatePolicy",
+           json_pack("{s:s, s:s}", "PolicyName", "spaced", "PolicyDocument", spaced));
     }
 
     r = run(c, "GetPolicy", json_pack("{s:s}", "PolicyArn", arn));
@@ -610,16 +622,16 @@ static void managed_policies(void **state)
     pd_req_free(r);
     fails(c, "GetPolicy", json_pack("{s:s}", "PolicyArn", "arn:aws:iam::000000000000:policy/none"),
           "NoSuchEntity", "Policy arn:aws:iam::000000000000:policy/none was not found.");
-    r = run(c, "GetPolicy", json_pack("{s:s}", "PolicyArn",
-                                      "arn:aws:iam::aws:policy/AdministratorAccess"));
+    r = run(c, "GetPolicy",
+            json_pack("{s:s}", "PolicyArn", "arn:aws:iam::aws:policy/AdministratorAccess"));
     assert_string_equal(sget(r->out, "Policy.PolicyName"), "AdministratorAccess");
     pd_req_free(r);
 
     /* versions */
     for (int i = 2; i <= 5; i++) {
-        r = run(c, "CreatePolicyVersion", json_pack("{s:s, s:s, s:b}", "PolicyArn", arn,
-                                                    "PolicyDocument", DOC_EC2, "SetAsDefault",
-                                                    i == 3));
+        r = run(c, "CreatePolicyVersion",
+                json_pack("{s:s, s:s, s:b}", "PolicyArn", arn, "PolicyDocument", DOC_EC2,
+                          "SetAsDefault", i == 3));
         char v[8];
         snprintf(v, sizeof v, "v%d", i);
         assert_string_equal(sget(r->out, "PolicyVersion.VersionId"), v);
@@ -628,9 +640,8 @@ static void managed_policies(void **state)
                          i == 3);
         pd_req_free(r);
     }
-    fails(c, "CreatePolicyVersion", json_pack("{s:s, s:s}", "PolicyArn", arn, "PolicyDocument",
-                                              DOC_EC2),
-          "LimitExceeded",
+    fails(c, "CreatePolicyVersion",
+          json_pack("{s:s, s:s}", "PolicyArn", arn, "PolicyDocument", DOC_EC2), "LimitExceeded",
           "A managed policy can have up to 5 versions. Before you create a new version, you must "
           "delete an existing version.");
     r = run(c, "ListPolicyVersions", json_pack("{s:s}", "PolicyArn", arn));
@@ -640,16 +651,16 @@ static void managed_policies(void **state)
     pd_req_free(r);
     r = run(c, "GetPolicyVersion", json_pack("{s:s, s:s}", "PolicyArn", arn, "VersionId", "v3"));
     assert_string_equal(decode(r, sget(r->out, "PolicyVersion.Document")), DOC_EC2);
-    assert_true(json_is_true(json_object_get(json_object_get(r->out, "PolicyVersion"),
-                                             "IsDefaultVersion")));
+    assert_true(json_is_true(
+        json_object_get(json_object_get(r->out, "PolicyVersion"), "IsDefaultVersion")));
     pd_req_free(r);
     fails(c, "GetPolicyVersion", json_pack("{s:s, s:s}", "PolicyArn", arn, "VersionId", "v9"),
           "NoSuchEntity", NULL);
     fails(c, "DeletePolicyVersion", json_pack("{s:s, s:s}", "PolicyArn", arn, "VersionId", "v3"),
           "DeleteConflict", "Cannot delete the default version of a policy.");
     ok(c, "DeletePolicyVersion", json_pack("{s:s, s:s}", "PolicyArn", arn, "VersionId", "v5"));
-    r = run(c, "CreatePolicyVersion", json_pack("{s:s, s:s}", "PolicyArn", arn, "PolicyDocument",
-                                                DOC_S3));
+    r = run(c, "CreatePolicyVersion",
+            json_pack("{s:s, s:s}", "PolicyArn", arn, "PolicyDocument", DOC_S3));
     assert_string_equal(sget(r->out, "PolicyVersion.VersionId"), "v6"); /* never reused */
     pd_req_free(r);
     ok(c, "SetDefaultPolicyVersion", json_pack("{s:s, s:s}", "PolicyArn", arn, "VersionId", "v1"));
@@ -658,8 +669,8 @@ static void managed_policies(void **state)
     pd_req_free(r);
 
     /* tags */
-    ok(c, "TagPolicy", json_pack("{s:s, s:[{s:s, s:s}]}", "PolicyArn", arn, "Tags", "Key", "k2",
-                                 "Value", "v2"));
+    ok(c, "TagPolicy",
+       json_pack("{s:s, s:[{s:s, s:s}]}", "PolicyArn", arn, "Tags", "Key", "k2", "Value", "v2"));
     r = run(c, "ListPolicyTags", json_pack("{s:s}", "PolicyArn", arn));
     assert_int_equal(json_array_size(json_object_get(r->out, "Tags")), 2);
     pd_req_free(r);
@@ -668,23 +679,23 @@ static void managed_policies(void **state)
     /* attach to user, group, role; counts and entity lists */
     ok(c, "CreateUser", json_pack("{s:s}", "UserName", "fay"));
     ok(c, "CreateGroup", json_pack("{s:s}", "GroupName", "ops"));
-    ok(c, "CreateRole", json_pack("{s:s, s:s}", "RoleName", "worker", "AssumeRolePolicyDocument",
-                                  TRUST_EC2));
+    ok(c, "CreateRole",
+       json_pack("{s:s, s:s}", "RoleName", "worker", "AssumeRolePolicyDocument", TRUST_EC2));
     ok(c, "AttachUserPolicy", json_pack("{s:s, s:s}", "UserName", "fay", "PolicyArn", arn));
     ok(c, "AttachUserPolicy", json_pack("{s:s, s:s}", "UserName", "fay", "PolicyArn", arn));
     ok(c, "AttachGroupPolicy", json_pack("{s:s, s:s}", "GroupName", "ops", "PolicyArn", arn));
     ok(c, "AttachRolePolicy", json_pack("{s:s, s:s}", "RoleName", "worker", "PolicyArn", arn));
-    ok(c, "PutRolePermissionsBoundary", json_pack("{s:s, s:s}", "RoleName", "worker",
-                                                  "PermissionsBoundary", arn));
+    ok(c, "PutRolePermissionsBoundary",
+       json_pack("{s:s, s:s}", "RoleName", "worker", "PermissionsBoundary", arn));
     fails(c, "AttachUserPolicy",
           json_pack("{s:s, s:s}", "UserName", "fay", "PolicyArn",
                     "arn:aws:iam::000000000000:policy/missing"),
           "NoSuchEntity",
           "Policy arn:aws:iam::000000000000:policy/missing does not exist or is not attachable.");
     r = run(c, "GetPolicy", json_pack("{s:s}", "PolicyArn", arn));
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(r->out, "Policy"),
-                                                        "AttachmentCount")),
-                     3);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(r->out, "Policy"), "AttachmentCount")),
+        3);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(r->out, "Policy"),
                                                         "PermissionsBoundaryUsageCount")),
                      1);
@@ -694,8 +705,8 @@ static void managed_policies(void **state)
     assert_int_equal(json_array_size(ap), 1);
     assert_string_equal(sget(json_array_get(ap, 0), "PolicyName"), "S3");
     pd_req_free(r);
-    r = run(c, "ListAttachedUserPolicies", json_pack("{s:s, s:s}", "UserName", "fay", "PathPrefix",
-                                                     "/other/"));
+    r = run(c, "ListAttachedUserPolicies",
+            json_pack("{s:s, s:s}", "UserName", "fay", "PathPrefix", "/other/"));
     assert_int_equal(json_array_size(json_object_get(r->out, "AttachedPolicies")), 0);
     pd_req_free(r);
     r = run(c, "ListAttachedGroupPolicies", json_pack("{s:s}", "GroupName", "ops"));
@@ -711,9 +722,9 @@ static void managed_policies(void **state)
     assert_string_equal(sget(json_array_get(json_object_get(r->out, "PolicyUsers"), 0), "UserName"),
                         "fay");
     pd_req_free(r);
-    r = run(c, "ListEntitiesForPolicy", json_pack("{s:s, s:s, s:s}", "PolicyArn", arn,
-                                                  "PolicyUsageFilter", "PermissionsBoundary",
-                                                  "EntityFilter", "Role"));
+    r = run(c, "ListEntitiesForPolicy",
+            json_pack("{s:s, s:s, s:s}", "PolicyArn", arn, "PolicyUsageFilter",
+                      "PermissionsBoundary", "EntityFilter", "Role"));
     assert_int_equal(json_array_size(json_object_get(r->out, "PolicyUsers")), 0);
     assert_int_equal(json_array_size(json_object_get(r->out, "PolicyRoles")), 1);
     pd_req_free(r);
@@ -743,10 +754,12 @@ static void managed_policies(void **state)
         if (asprintf(&parn, "arn:aws:iam::000000000000:policy/%s", n) < 0)
             fail();
         if (i < 9)
-            ok(c, "AttachUserPolicy", json_pack("{s:s, s:s}", "UserName", "fay", "PolicyArn", parn));
+            ok(c, "AttachUserPolicy",
+               json_pack("{s:s, s:s}", "UserName", "fay", "PolicyArn", parn));
         else
-            fails(c, "AttachUserPolicy", json_pack("{s:s, s:s}", "UserName", "fay", "PolicyArn", parn),
-                  "LimitExceeded", "Cannot exceed quota for PoliciesPerUser: 10");
+            fails(c, "AttachUserPolicy",
+                  json_pack("{s:s, s:s}", "UserName", "fay", "PolicyArn", parn), "LimitExceeded",
+                  "Cannot exceed quota for PoliciesPerUser: 10");
         free(parn);
     }
 
@@ -765,10 +778,11 @@ static void managed_policies(void **state)
           "policy's versions. The default version is deleted with the policy.");
     const char *vids[] = {"v2", "v3", "v4", "v6"};
     for (int i = 0; i < 4; i++)
-        ok(c, "DeletePolicyVersion", json_pack("{s:s, s:s}", "PolicyArn", arn, "VersionId", vids[i]));
+        ok(c, "DeletePolicyVersion",
+           json_pack("{s:s, s:s}", "PolicyArn", arn, "VersionId", vids[i]));
     ok(c, "DeletePolicy", json_pack("{s:s}", "PolicyArn", arn));
-    fails(c, "DeletePolicy", json_pack("{s:s}", "PolicyArn",
-                                       "arn:aws:iam::aws:policy/AdministratorAccess"),
+    fails(c, "DeletePolicy",
+          json_pack("{s:s}", "PolicyArn", "arn:aws:iam::aws:policy/AdministratorAccess"),
           "UnmodifiableEntity", NULL);
 }
 
@@ -777,8 +791,8 @@ static void inline_policies(void **state)
     struct ctx *c = *state;
     ok(c, "CreateUser", json_pack("{s:s}", "UserName", "gus"));
     ok(c, "CreateGroup", json_pack("{s:s}", "GroupName", "grp"));
-    ok(c, "CreateRole", json_pack("{s:s, s:s}", "RoleName", "rl", "AssumeRolePolicyDocument",
-                                  TRUST_EC2));
+    ok(c, "CreateRole",
+       json_pack("{s:s, s:s}", "RoleName", "rl", "AssumeRolePolicyDocument", TRUST_EC2));
     const char *ops[][5] = {
         {"PutUserPolicy", "GetUserPolicy", "ListUserPolicies", "DeleteUserPolicy", "UserName"},
         {"PutGroupPolicy", "GetGroupPolicy", "ListGroupPolicies", "DeleteGroupPolicy", "GroupName"},
@@ -788,14 +802,17 @@ static void inline_policies(void **state)
     const char *words[] = {"user", "group", "role"};
     const int limits[] = {2048, 5120, 10240};
     for (int k = 0; k < 3; k++) {
-        ok(c, ops[k][0], json_pack("{s:s, s:s, s:s}", ops[k][4], names[k], "PolicyName", "b",
-                                   "PolicyDocument", DOC_S3));
-        ok(c, ops[k][0], json_pack("{s:s, s:s, s:s}", ops[k][4], names[k], "PolicyName", "a",
-                                   "PolicyDocument", DOC_S3));
-        ok(c, ops[k][0], json_pack("{s:s, s:s, s:s}", ops[k][4], names[k], "PolicyName", "A",
-                                   "PolicyDocument", DOC_EC2)); /* replaces "a" */
-        struct pd_req *r = run(c, ops[k][1], json_pack("{s:s, s:s}", ops[k][4], names[k],
-                                                       "PolicyName", "a"));
+        ok(c, ops[k][0],
+           json_pack("{s:s, s:s, s:s}", ops[k][4], names[k], "PolicyName", "b", "PolicyDocument",
+                     DOC_S3));
+        ok(c, ops[k][0],
+           json_pack("{s:s, s:s, s:s}", ops[k][4], names[k], "PolicyName", "a", "PolicyDocument",
+                     DOC_S3));
+        ok(c, ops[k][0],
+           json_pack("{s:s, s:s, s:s}", ops[k][4], names[k], "PolicyName", "A", "PolicyDocument",
+                     DOC_EC2)); /* replaces "a" */
+        struct pd_req *r =
+            run(c, ops[k][1], json_pack("{s:s, s:s}", ops[k][4], names[k], "PolicyName", "a"));
         assert_string_equal(decode(r, sget(r->out, "PolicyDocument")), DOC_EC2);
         assert_string_equal(sget(r->out, "PolicyName"), "a");
         assert_string_equal(sget(r->out, ops[k][4]), names[k]);
@@ -811,8 +828,9 @@ static void inline_policies(void **state)
               "NoSuchEntity", msg);
         fails(c, ops[k][3], json_pack("{s:s, s:s}", ops[k][4], names[k], "PolicyName", "zz"),
               "NoSuchEntity", msg);
-        fails(c, ops[k][0], json_pack("{s:s, s:s, s:s}", ops[k][4], names[k], "PolicyName", "c",
-                                      "PolicyDocument", "nope"),
+        fails(c, ops[k][0],
+              json_pack("{s:s, s:s, s:s}", ops[k][4], names[k], "PolicyName", "c", "PolicyDocument",
+                        "nope"),
               "MalformedPolicyDocument", NULL);
         /* the quota counts every inline policy of the entity together */
         char *big = malloc((size_t)limits[k] + 100);
@@ -821,8 +839,9 @@ static void inline_policies(void **state)
         snprintf(big + n + limits[k] - 100, 10, "\"}");
         snprintf(msg, sizeof msg, "Maximum policy size of %d bytes exceeded for %s %s", limits[k],
                  words[k], names[k]);
-        fails(c, ops[k][0], json_pack("{s:s, s:s, s:s}", ops[k][4], names[k], "PolicyName", "big",
-                                      "PolicyDocument", big),
+        fails(c, ops[k][0],
+              json_pack("{s:s, s:s, s:s}", ops[k][4], names[k], "PolicyName", "big",
+                        "PolicyDocument", big),
               "LimitExceeded", msg);
         free(big);
         ok(c, ops[k][3], json_pack("{s:s, s:s}", ops[k][4], names[k], "PolicyName", "b"));
@@ -854,15 +873,14 @@ static void oidc(void **state)
     fails(c, "CreateOpenIDConnectProvider",
           json_pack("{s:s, s:[s]}", "Url", "https://x.example", "ThumbprintList", "abc"),
           "ValidationError", NULL);
-    fails(c, "CreateOpenIDConnectProvider",
-          json_pack("{s:s, s:[s,s,s,s,s,s]}", "Url", "https://y.example", "ThumbprintList",
-                    "0000000000000000000000000000000000000000",
-                    "1111111111111111111111111111111111111111",
-                    "2222222222222222222222222222222222222222",
-                    "3333333333333333333333333333333333333333",
-                    "4444444444444444444444444444444444444444",
-                    "5555555555555555555555555555555555555555"),
-          "InvalidInput", NULL);
+    fails(
+        c, "CreateOpenIDConnectProvider",
+        json_pack(
+            "{s:s, s:[s,s,s,s,s,s]}", "Url", "https://y.example", "ThumbprintList",
+            "0000000000000000000000000000000000000000", "1111111111111111111111111111111111111111",
+            "2222222222222222222222222222222222222222", "3333333333333333333333333333333333333333",
+            "4444444444444444444444444444444444444444", "5555555555555555555555555555555555555555"),
+        "InvalidInput", NULL);
 
     ok(c, "AddClientIDToOpenIDConnectProvider",
        json_pack("{s:s, s:s}", "OpenIDConnectProviderArn", arn, "ClientID", "other"));
@@ -876,18 +894,19 @@ static void oidc(void **state)
     r = run(c, "GetOpenIDConnectProvider", json_pack("{s:s}", "OpenIDConnectProviderArn", arn));
     assert_string_equal(sget(r->out, "Url"), "oidc.eks.us-east-1.amazonaws.com/id/ABCDEF");
     assert_int_equal(json_array_size(json_object_get(r->out, "ClientIDList")), 1);
-    assert_string_equal(json_string_value(json_array_get(json_object_get(r->out, "ClientIDList"), 0)),
-                        "other");
+    assert_string_equal(
+        json_string_value(json_array_get(json_object_get(r->out, "ClientIDList"), 0)), "other");
     assert_string_equal(
         json_string_value(json_array_get(json_object_get(r->out, "ThumbprintList"), 0)),
         "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
     assert_int_equal(json_array_size(json_object_get(r->out, "Tags")), 1);
     pd_req_free(r);
 
-    ok(c, "TagOpenIDConnectProvider", json_pack("{s:s, s:[{s:s, s:s}]}",
-                                                "OpenIDConnectProviderArn", arn, "Tags", "Key",
-                                                "x", "Value", "y"));
-    r = run(c, "ListOpenIDConnectProviderTags", json_pack("{s:s}", "OpenIDConnectProviderArn", arn));
+    ok(c, "TagOpenIDConnectProvider",
+       json_pack("{s:s, s:[{s:s, s:s}]}", "OpenIDConnectProviderArn", arn, "Tags", "Key", "x",
+                 "Value", "y"));
+    r = run(c, "ListOpenIDConnectProviderTags",
+            json_pack("{s:s}", "OpenIDConnectProviderArn", arn));
     assert_int_equal(json_array_size(json_object_get(r->out, "Tags")), 2);
     pd_req_free(r);
     ok(c, "UntagOpenIDConnectProvider",
@@ -907,14 +926,14 @@ static void oidc(void **state)
 
     r = run(c, "ListOpenIDConnectProviders", NULL);
     assert_int_equal(json_array_size(json_object_get(r->out, "OpenIDConnectProviderList")), 1);
-    assert_string_equal(sget(json_array_get(json_object_get(r->out, "OpenIDConnectProviderList"), 0),
-                             "Arn"),
-                        arn);
+    assert_string_equal(
+        sget(json_array_get(json_object_get(r->out, "OpenIDConnectProviderList"), 0), "Arn"), arn);
     pd_req_free(r);
     ok(c, "DeleteOpenIDConnectProvider", json_pack("{s:s}", "OpenIDConnectProviderArn", arn));
     fails(c, "GetOpenIDConnectProvider", json_pack("{s:s}", "OpenIDConnectProviderArn", arn),
-          "NoSuchEntity", "OpenIDConnect Provider not found for arn arn:aws:iam::000000000000:oidc-"
-                          "provider/oidc.eks.us-east-1.amazonaws.com/id/ABCDEF");
+          "NoSuchEntity",
+          "OpenIDConnect Provider not found for arn arn:aws:iam::000000000000:oidc-"
+          "provider/oidc.eks.us-east-1.amazonaws.com/id/ABCDEF");
     fails(c, "GetOpenIDConnectProvider", json_pack("{s:s}", "OpenIDConnectProviderArn", "nope"),
           "InvalidInput", NULL);
 }
@@ -926,18 +945,22 @@ static void engine_lookups(void **state)
     ok(c, "CreateUser", json_pack("{s:s}", "UserName", "hal"));
     ok(c, "CreateGroup", json_pack("{s:s}", "GroupName", "g1"));
     ok(c, "AddUserToGroup", json_pack("{s:s, s:s}", "GroupName", "g1", "UserName", "hal"));
-    ok(c, "PutUserPolicy", json_pack("{s:s, s:s, s:s}", "UserName", "hal", "PolicyName", "own",
-                                     "PolicyDocument", DOC_S3));
-    ok(c, "PutGroupPolicy", json_pack("{s:s, s:s, s:s}", "GroupName", "g1", "PolicyName", "grp",
-                                      "PolicyDocument", DOC_EC2));
+    ok(c, "PutUserPolicy",
+       json_pack("{s:s, s:s, s:s}", "UserName", "hal", "PolicyName", "own", "PolicyDocument",
+                 DOC_S3));
+    ok(c, "PutGroupPolicy",
+       json_pack("{s:s, s:s, s:s}", "GroupName", "g1", "PolicyName", "grp", "PolicyDocument",
+                 DOC_EC2));
     ok(c, "CreatePolicy", json_pack("{s:s, s:s}", "PolicyName", "cust", "PolicyDocument", DOC_S3));
-    ok(c, "CreatePolicyVersion", json_pack("{s:s, s:s, s:b}", "PolicyArn",
-                                           "arn:aws:iam::000000000000:policy/cust",
-                                           "PolicyDocument", DOC_EC2, "SetAsDefault", 1));
-    ok(c, "AttachUserPolicy", json_pack("{s:s, s:s}", "UserName", "hal", "PolicyArn",
-                                        "arn:aws:iam::000000000000:policy/cust"));
-    ok(c, "AttachGroupPolicy", json_pack("{s:s, s:s}", "GroupName", "g1", "PolicyArn",
-                                         "arn:aws:iam::aws:policy/IAMReadOnlyAccess"));
+    ok(c, "CreatePolicyVersion",
+       json_pack("{s:s, s:s, s:b}", "PolicyArn", "arn:aws:iam::000000000000:policy/cust",
+                 "PolicyDocument", DOC_EC2, "SetAsDefault", 1));
+    ok(c, "AttachUserPolicy",
+       json_pack("{s:s, s:s}", "UserName", "hal", "PolicyArn",
+                 "arn:aws:iam::000000000000:policy/cust"));
+    ok(c, "AttachGroupPolicy",
+       json_pack("{s:s, s:s}", "GroupName", "g1", "PolicyArn",
+                 "arn:aws:iam::aws:policy/IAMReadOnlyAccess"));
     ok(c, "PutUserPermissionsBoundary",
        json_pack("{s:s, s:s}", "UserName", "hal", "PermissionsBoundary",
                  "arn:aws:iam::aws:policy/PowerUserAccess"));
@@ -975,12 +998,14 @@ static void engine_lookups(void **state)
     assert_non_null(strstr(b.document, "NotAction"));
     assert_int_equal(pd_iam_db_user_policies(db, &a, ACCT, "nobody", &v, &n, &b), PD_ENOTFOUND);
 
-    ok(c, "CreateRole", json_pack("{s:s, s:s}", "RoleName", "rr", "AssumeRolePolicyDocument",
-                                  TRUST_EC2));
-    ok(c, "PutRolePolicy", json_pack("{s:s, s:s, s:s}", "RoleName", "rr", "PolicyName", "in",
-                                     "PolicyDocument", DOC_S3));
-    ok(c, "AttachRolePolicy", json_pack("{s:s, s:s}", "RoleName", "rr", "PolicyArn",
-                                        "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"));
+    ok(c, "CreateRole",
+       json_pack("{s:s, s:s}", "RoleName", "rr", "AssumeRolePolicyDocument", TRUST_EC2));
+    ok(c, "PutRolePolicy",
+       json_pack("{s:s, s:s, s:s}", "RoleName", "rr", "PolicyName", "in", "PolicyDocument",
+                 DOC_S3));
+    ok(c, "AttachRolePolicy",
+       json_pack("{s:s, s:s}", "RoleName", "rr", "PolicyArn",
+                 "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"));
     assert_int_equal(pd_iam_db_role_policies(db, &a, ACCT, "rr", &v, &n, &b), PD_OK);
     assert_int_equal(n, 2);
     assert_null(b.document);
@@ -1023,7 +1048,8 @@ static void accounts(void **state)
     assert_int_equal(pd_iam_db_account_put(db, "111111111111", 0), PD_OK);
     assert_int_equal(pd_db_commit(db), PD_OK);
     ok(c, "CreateUser", json_pack("{s:s}", "UserName", "same"));
-    struct pd_req *r = run_as(c, "111111111111", "CreateUser", json_pack("{s:s}", "UserName", "same"));
+    struct pd_req *r =
+        run_as(c, "111111111111", "CreateUser", json_pack("{s:s}", "UserName", "same"));
     assert_null(r->err.def);
     assert_string_equal(sget(r->out, "User.Arn"), "arn:aws:iam::111111111111:user/same");
     pd_req_free(r);
@@ -1036,8 +1062,7 @@ static json_t *export_all(struct ctx *c)
 {
     json_t *out;
     char *err = NULL;
-    assert_int_equal(pd_iam_fixtures_export(&c->env, pd_store_db(c->env.store), &out, &err),
-                     PD_OK);
+    assert_int_equal(pd_iam_fixtures_export(&c->env, pd_store_db(c->env.store), &out, &err), PD_OK);
     assert_null(err);
     return out;
 }
@@ -1067,11 +1092,12 @@ static void fixtures_round_trip(void **state)
     /* what was loaded is there, with its fixed ids and secrets */
     struct pd_req *r = run(c, "GetUser", json_pack("{s:s}", "UserName", "alice"));
     assert_string_equal(sget(r->out, "User.UserId"), "AIDAFIXTUREALICE0001");
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(r->out, "User"),
-                                                        "CreateDate")),
-                     1717243200);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(r->out, "User"), "CreateDate")),
+        1717243200);
     pd_req_free(r);
-    r = run(c, "GetPolicy", json_pack("{s:s}", "PolicyArn", "arn:aws:iam::000000000000:policy/evolving"));
+    r = run(c, "GetPolicy",
+            json_pack("{s:s}", "PolicyArn", "arn:aws:iam::000000000000:policy/evolving"));
     assert_string_equal(sget(r->out, "Policy.DefaultVersionId"), "v3");
     pd_req_free(r);
     {
@@ -1152,17 +1178,17 @@ static void protected_and_usage(void **state)
     struct ctx *c = *state;
     struct pd_db *db = pd_store_db(c->env.store);
     char *err = NULL;
-    json_t *fx = json_loads(
-        "{\"accounts\":[{\"id\":\"000000000000\",\"roles\":[{\"name\":"
-        "\"AWSServiceRoleForX\",\"path\":\"/aws-service-role/x.amazonaws.com/\","
-        "\"trust_policy\":{\"Version\":\"2012-10-17\",\"Statement\":[]}}],"
-        "\"users\":[{\"name\":\"ivy\",\"access_keys\":[{\"id\":\"AKIAIVY0000000000001\","
-        "\"secret\":\"s\"}]}]}]}",
-        0, NULL);
+    json_t *fx =
+        json_loads("{\"accounts\":[{\"id\":\"000000000000\",\"roles\":[{\"name\":"
+                   "\"AWSServiceRoleForX\",\"path\":\"/aws-service-role/x.amazonaws.com/\","
+                   "\"trust_policy\":{\"Version\":\"2012-10-17\",\"Statement\":[]}}],"
+                   "\"users\":[{\"name\":\"ivy\",\"access_keys\":[{\"id\":\"AKIAIVY0000000000001\","
+                   "\"secret\":\"s\"}]}]}]}",
+                   0, NULL);
     assert_int_equal(pd_iam_fixtures_load(&c->env, db, fx, "t.json", &err), PD_OK);
     json_decref(fx);
-    fails(c, "UpdateRole", json_pack("{s:s, s:s}", "RoleName", "AWSServiceRoleForX", "Description",
-                                     "x"),
+    fails(c, "UpdateRole",
+          json_pack("{s:s, s:s}", "RoleName", "AWSServiceRoleForX", "Description", "x"),
           "UnmodifiableEntity",
           "Cannot perform the operation on the protected role 'AWSServiceRoleForX' - this role is "
           "only modifiable by AWS");
@@ -1175,17 +1201,16 @@ static void protected_and_usage(void **state)
     assert_int_equal(pd_db_begin(db, 1), PD_OK);
     assert_int_equal(pd_iam_db_role_get(db, &a, ACCT, "awsservicerolefORX", &role), PD_OK);
     assert_int_equal(pd_iam_db_role_touch(db, role.id, 1767225601000LL, "eu-west-1"), PD_OK);
-    assert_int_equal(pd_iam_db_key_touch(db, "AKIAIVY0000000000001", 1767225602000LL,
-                                         "us-east-1", "s3"),
-                     PD_OK);
+    assert_int_equal(
+        pd_iam_db_key_touch(db, "AKIAIVY0000000000001", 1767225602000LL, "us-east-1", "s3"), PD_OK);
     assert_int_equal(pd_db_commit(db), PD_OK);
     pd_arena_cleanup(&a);
     struct pd_req *r = run(c, "GetRole", json_pack("{s:s}", "RoleName", "AWSServiceRoleForX"));
     assert_string_equal(sget(r->out, "Role.RoleLastUsed.Region"), "eu-west-1");
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_object_get(json_object_get(r->out, "Role"), "RoleLastUsed"),
-                         "LastUsedDate")),
-                     1767225601);
+    assert_int_equal(
+        json_integer_value(json_object_get(
+            json_object_get(json_object_get(r->out, "Role"), "RoleLastUsed"), "LastUsedDate")),
+        1767225601);
     pd_req_free(r);
     r = run(c, "GetAccessKeyLastUsed", json_pack("{s:s}", "AccessKeyId", "AKIAIVY0000000000001"));
     assert_string_equal(sget(r->out, "AccessKeyLastUsed.ServiceName"), "s3");
