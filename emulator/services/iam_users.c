@@ -393,8 +393,8 @@ static int key_owner(struct pd_req *r, int64_t *OUT_id, const char **OUT_name)
 
 int pd_iam_do_create_access_key(struct pd_req *r, const struct pd_iam_fixed *fx)
 {
-    int64_t uid;
-    const char *uname;
+    int64_t uid = 0;
+    const char *uname = NULL;
     if (key_owner(r, &uid, &uname))
         return PD_EAWS;
     struct pd_iam_access_key *keys;
@@ -444,8 +444,8 @@ int pd_iam_create_access_key(struct pd_req *r)
 
 int pd_iam_list_access_keys(struct pd_req *r)
 {
-    int64_t uid;
-    const char *uname;
+    int64_t uid = 0;
+    const char *uname = NULL;
     if (key_owner(r, &uid, &uname))
         return PD_EAWS;
     struct pd_iam_access_key *keys;
@@ -468,8 +468,8 @@ int pd_iam_list_access_keys(struct pd_req *r)
 static int owned_key(struct pd_req *r, struct pd_iam_access_key *OUT)
 {
     const char *akid;
-    int64_t uid;
-    const char *uname;
+    int64_t uid = 0;
+    const char *uname = NULL;
     if (pd_iam_in_req(r, "AccessKeyId", &akid) || key_owner(r, &uid, &uname))
         return PD_EAWS;
     int rc = pd_iam_db_key_get(r->db, &r->arena, pd_iam_account(r), akid, OUT);
