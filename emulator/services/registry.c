@@ -4,9 +4,11 @@
 #include "services/service.h"
 
 extern const struct pd_service pd_svc_admin;
+extern const struct pd_service pd_svc_iam;
 
 const struct pd_service *const pd_services[] = {
     &pd_svc_admin,
+    &pd_svc_iam,
     NULL,
 };
 

@@ -6,3 +6,151 @@ CREATE TABLE meta (
   key   TEXT PRIMARY KEY,
   value TEXT NOT NULL
 ) WITHOUT ROWID;
+
+-- version 2
+-- IAM (store/iam_db.c). Every row belongs to an account. Names of users, groups, roles and
+-- managed policies are unique per account without regard to case (COLLATE NOCASE) and are
+-- returned as created. Customer managed policies live here; AWS managed ones are built-in
+-- data (store/iam_aws_policies.c) referenced by ARN. Times are epoch ms.
+CREATE TABLE iam_accounts (
+  account_id TEXT PRIMARY KEY,
+  created_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE iam_users (
+  id           INTEGER PRIMARY KEY,
+  account_id   TEXT NOT NULL,
+  name         TEXT NOT NULL COLLATE NOCASE,
+  path         TEXT NOT NULL,
+  unique_id    TEXT NOT NULL UNIQUE,
+  created_ms   INTEGER NOT NULL,
+  boundary_arn TEXT,
+  UNIQUE (account_id, name)
+);
+
+CREATE TABLE iam_groups (
+  id         INTEGER PRIMARY KEY,
+  account_id TEXT NOT NULL,
+  name       TEXT NOT NULL COLLATE NOCASE,
+  path       TEXT NOT NULL,
+  unique_id  TEXT NOT NULL UNIQUE,
+  created_ms INTEGER NOT NULL,
+  UNIQUE (account_id, name)
+);
+
+CREATE TABLE iam_group_members (
+  group_id INTEGER NOT NULL REFERENCES iam_groups(id) ON DELETE CASCADE,
+  user_id  INTEGER NOT NULL REFERENCES iam_users(id) ON DELETE CASCADE,
+  PRIMARY KEY (group_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX iam_group_members_user ON iam_group_members(user_id, group_id);
+
+CREATE TABLE iam_roles (
+  id               INTEGER PRIMARY KEY,
+  account_id       TEXT NOT NULL,
+  name             TEXT NOT NULL COLLATE NOCASE,
+  path             TEXT NOT NULL,
+  unique_id        TEXT NOT NULL UNIQUE,
+  created_ms       INTEGER NOT NULL,
+  trust_policy     TEXT NOT NULL,
+  description      TEXT,
+  max_session      INTEGER NOT NULL DEFAULT 3600,
+  boundary_arn     TEXT,
+  last_used_ms     INTEGER,
+  last_used_region TEXT,
+  UNIQUE (account_id, name)
+);
+
+CREATE TABLE iam_policies (
+  id              INTEGER PRIMARY KEY,
+  account_id      TEXT NOT NULL,
+  name            TEXT NOT NULL COLLATE NOCASE,
+  path            TEXT NOT NULL,
+  arn             TEXT NOT NULL UNIQUE,
+  unique_id       TEXT NOT NULL UNIQUE,
+  description     TEXT,
+  created_ms      INTEGER NOT NULL,
+  updated_ms      INTEGER NOT NULL,
+  default_version TEXT NOT NULL,
+  next_version    INTEGER NOT NULL,
+  UNIQUE (account_id, name)
+);
+
+CREATE TABLE iam_policy_versions (
+  policy_id  INTEGER NOT NULL REFERENCES iam_policies(id) ON DELETE CASCADE,
+  version_id TEXT NOT NULL,
+  num        INTEGER NOT NULL,
+  document   TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  PRIMARY KEY (policy_id, version_id)
+);
+
+-- Inline policies and managed-policy attachments of users, groups and roles.
+-- entity_kind: 'user', 'group' or 'role'; entity_id: the row id in that table.
+CREATE TABLE iam_inline_policies (
+  id          INTEGER PRIMARY KEY,
+  entity_kind TEXT NOT NULL,
+  entity_id   INTEGER NOT NULL,
+  name        TEXT NOT NULL COLLATE NOCASE,
+  document    TEXT NOT NULL,
+  UNIQUE (entity_kind, entity_id, name)
+);
+
+CREATE TABLE iam_attachments (
+  id          INTEGER PRIMARY KEY,
+  account_id  TEXT NOT NULL,
+  entity_kind TEXT NOT NULL,
+  entity_id   INTEGER NOT NULL,
+  policy_arn  TEXT NOT NULL,
+  UNIQUE (entity_kind, entity_id, policy_arn)
+);
+CREATE INDEX iam_attachments_policy ON iam_attachments(account_id, policy_arn);
+
+-- Long-term access keys; user_id NULL: the account root's key.
+CREATE TABLE iam_access_keys (
+  access_key_id     TEXT PRIMARY KEY,
+  account_id        TEXT NOT NULL,
+  user_id           INTEGER REFERENCES iam_users(id) ON DELETE CASCADE,
+  secret            TEXT NOT NULL,
+  status            TEXT NOT NULL,
+  created_ms        INTEGER NOT NULL,
+  last_used_ms      INTEGER,
+  last_used_region  TEXT,
+  last_used_service TEXT
+);
+CREATE INDEX iam_access_keys_user ON iam_access_keys(account_id, user_id);
+
+CREATE TABLE iam_oidc_providers (
+  id         INTEGER PRIMARY KEY,
+  account_id TEXT NOT NULL,
+  url        TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  UNIQUE (account_id, url)
+);
+CREATE TABLE iam_oidc_client_ids (
+  id        INTEGER PRIMARY KEY,
+  oidc_id   INTEGER NOT NULL REFERENCES iam_oidc_providers(id) ON DELETE CASCADE,
+  client_id TEXT NOT NULL,
+  UNIQUE (oidc_id, client_id)
+);
+CREATE TABLE iam_oidc_thumbprints (
+  id         INTEGER PRIMARY KEY,
+  oidc_id    INTEGER NOT NULL REFERENCES iam_oidc_providers(id) ON DELETE CASCADE,
+  thumbprint TEXT NOT NULL
+);
+
+-- Tags of users, roles, managed policies and OIDC providers (keys case-insensitive).
+-- entity_kind: 'user', 'role', 'policy', 'oidc'.
+CREATE TABLE iam_tags (
+  id          INTEGER PRIMARY KEY,
+  entity_kind TEXT NOT NULL,
+  entity_id   INTEGER NOT NULL,
+  key         TEXT NOT NULL COLLATE NOCASE,
+  value       TEXT NOT NULL,
+  UNIQUE (entity_kind, entity_id, key)
+);
+
+-- The default account and its root key (LocalStack's convention: test / test).
+INSERT INTO iam_accounts(account_id, created_ms) VALUES ('000000000000', 0);
+INSERT INTO iam_access_keys(access_key_id, account_id, user_id, secret, status, created_ms)
+  VALUES ('test', '000000000000', NULL, 'test', 'Active', 0);
