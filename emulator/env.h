@@ -38,7 +38,7 @@ struct pd_config {
 
 struct pd_store;
 struct pd_specs;
-struct pd_keys;
+struct pd_secrets;
 struct pd_decisions;
 
 struct pd_env {
@@ -47,7 +47,7 @@ struct pd_env {
     struct pd_ids ids;
     struct pd_store *store;
     const struct pd_specs *specs;   /* loaded service models (proto/) */
-    struct pd_keys *keys;           /* server secrets: session-token key, CA (crypto/) */
+    struct pd_secrets *secrets;     /* server secrets: session-token keys, CA (auth/secrets.h) */
     struct pd_decisions *decisions; /* authorization decision log */
     int http_port;                  /* bound ports, once listening */
     int https_port;

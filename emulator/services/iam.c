@@ -494,9 +494,7 @@ json_t *pd_iam_out(struct pd_req *r)
 
 json_t *pd_iam_time(int64_t ms)
 {
-    if (ms % 1000 == 0)
-        return json_integer(ms / 1000);
-    return json_real((double)ms / 1000.0);
+    return json_integer(ms); /* the codecs take timestamps as epoch milliseconds */
 }
 
 json_t *pd_iam_doc(struct pd_req *r, const char *text)

@@ -103,7 +103,7 @@ int pd_iam_store_fail(struct pd_req *r, int rc);
 
 /* ---- output ---- */
 
-json_t *pd_iam_time(int64_t ms);                        /* epoch seconds */
+json_t *pd_iam_time(int64_t ms);                        /* epoch milliseconds */
 json_t *pd_iam_doc(struct pd_req *r, const char *text); /* URL-encoded document */
 json_t *pd_iam_tags_json(const struct pd_iam_tag *tags, size_t n);
 json_t *pd_iam_boundary_json(const char *arn);

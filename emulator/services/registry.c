@@ -4,11 +4,13 @@
 #include "services/service.h"
 
 extern const struct pd_service pd_svc_admin;
+extern const struct pd_service pd_svc_sts;
 extern const struct pd_service pd_svc_iam;
 
 const struct pd_service *const pd_services[] = {
     &pd_svc_admin,
     &pd_svc_iam,
+    &pd_svc_sts,
     NULL,
 };
 

@@ -149,7 +149,7 @@ static void users_crud(void **state)
     assert_string_equal(sget(u, "Arn"), "arn:aws:iam::000000000000:user/eng/Alice");
     assert_int_equal(strlen(sget(u, "UserId")), 21);
     assert_true(pd_has_prefix(sget(u, "UserId"), "AIDA"));
-    assert_int_equal(json_integer_value(json_object_get(u, "CreateDate")), 1767225600);
+    assert_int_equal(json_integer_value(json_object_get(u, "CreateDate")), 1767225600000LL);
     assert_string_equal(sget(json_array_get(json_object_get(u, "Tags"), 0), "Value"), "core");
     pd_req_free(r);
 
@@ -1094,7 +1094,7 @@ static void fixtures_round_trip(void **state)
     assert_string_equal(sget(r->out, "User.UserId"), "AIDAFIXTUREALICE0001");
     assert_int_equal(
         json_integer_value(json_object_get(json_object_get(r->out, "User"), "CreateDate")),
-        1717243200);
+        1717243200000LL);
     pd_req_free(r);
     r = run(c, "GetPolicy",
             json_pack("{s:s}", "PolicyArn", "arn:aws:iam::000000000000:policy/evolving"));
