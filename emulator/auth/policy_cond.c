@@ -320,21 +320,29 @@ void pd_ctx_add(struct pd_ctx *c, const char *key, enum pd_ctx_type type, const 
     v->s = pd_arena_strndup(c->a, value, vlen);
     v->len = vlen;
     v->b = -1;
-    if (type == PD_CTX_BINARY)
+    v->binary = type == PD_CTX_BINARY;
+}
+
+void pd_pol_ctx_prepare(const struct pd_ctx_val *cv)
+{
+    struct pd_ctx_val *v = (struct pd_ctx_val *)cv; /* lazily filled cache, see policy_int.h */
+    if (v->parsed)
         return;
-    v->b = (int8_t)pd_pol_parse_bool(value, vlen);
+    v->parsed = 1;
+    if (v->binary)
+        return;
+    v->b = (int8_t)pd_pol_parse_bool(v->s, v->len);
     double d;
-    if (pd_pol_parse_number(value, vlen, &d) == PD_OK) {
+    if (pd_pol_parse_number(v->s, v->len, &d) == PD_OK) {
         v->num = d;
         v->num_ok = 1;
     }
     int64_t ms;
-    if (pd_pol_parse_date(value, vlen, &ms) == PD_OK) {
+    if (pd_pol_parse_date(v->s, v->len, &ms) == PD_OK) {
         v->date_ms = ms;
         v->date_ok = 1;
     }
-    if (type == PD_CTX_IP || type == PD_CTX_STRING)
-        pd_pol_parse_cidr(value, vlen, 0, &v->ip);
+    pd_pol_parse_cidr(v->s, v->len, 0, &v->ip);
 }
 
 void pd_ctx_add_empty(struct pd_ctx *c, const char *key)
@@ -459,6 +467,8 @@ static int match_one(struct pd_arena *a, unsigned op, const struct pd_cval *pv,
                      const struct pd_ctx_val *rv, const struct pd_ctx *c, int vars)
 {
     const char *t;
+    if (op >= COP_NUM_EQ && op != COP_ARN_EQ && op != COP_ARN_LIKE && op != COP_BIN_EQ)
+        pd_pol_ctx_prepare(rv);
     switch (op) {
     case COP_STR_EQ:
         t = vars ? pd_pol_resolve(a, &pv->s, c, 0) : pv->s.plain;

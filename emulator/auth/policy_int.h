@@ -134,6 +134,10 @@ struct pd_policy {
     size_t nst;
 };
 
+/* A context value. Its typed readings are parsed on first use (pd_pol_ctx_prepare): building
+ * a context stays cheap and a request pays only for the operators its policies use. The
+ * cache is written through a const context, which is fine because a context belongs to one
+ * request on one thread. */
 struct pd_ctx_val {
     const char *s;
     size_t len;
@@ -142,7 +146,11 @@ struct pd_ctx_val {
     struct pd_cidr ip;
     int8_t b; /* 1/0, -1 not a boolean */
     uint8_t num_ok, date_ok;
+    uint8_t parsed; /* readings below s/len are valid */
+    uint8_t binary; /* raw bytes: no typed readings */
 };
+
+void pd_pol_ctx_prepare(const struct pd_ctx_val *v);
 
 struct pd_ctx_key {
     const char *name; /* lower-cased */
