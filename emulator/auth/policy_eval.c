@@ -421,14 +421,17 @@ static void decide(struct ev *e, struct one *o)
         if (scp.deny && !e->trace)
             break;
     }
-    if (!scp.deny || e->trace) {
-        if (q->resource_policy)
-            eval_set(e, q->resource_policy, 1, rtype, &res);
+    /* without a trace, the first explicit deny ends the look */
+#define PD_DENIED (!e->trace && (scp.deny || res.deny || id.deny || bnd.deny))
+    if (q->resource_policy && !PD_DENIED)
+        eval_set(e, q->resource_policy, 1, rtype, &res);
+    if (!PD_DENIED)
         eval_set(e, q->identity, q->nidentity, PD_PT_IDENTITY, &id);
-        if (q->boundary)
-            eval_set(e, q->boundary, 1, PD_PT_BOUNDARY, &bnd);
+    if (q->boundary && !PD_DENIED)
+        eval_set(e, q->boundary, 1, PD_PT_BOUNDARY, &bnd);
+    if (!PD_DENIED)
         eval_set(e, q->session, q->nsession, PD_PT_SESSION, &ses);
-    }
+#undef PD_DENIED
     if (q->boundary)
         o->boundary_allowed = bnd.allow && !bnd.deny;
 

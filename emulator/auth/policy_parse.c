@@ -115,34 +115,38 @@ static void sc_string(struct scan *sc)
         sc_adv(sc);
 }
 
+/* Skip one JSON value (the text already parsed as JSON). Iterative: nesting depth is only
+ * counted, so no document can make it recurse or stall. */
 static void sc_value(struct scan *sc, int depth)
 {
+    (void)depth;
     sc_ws(sc);
-    if (sc->i >= sc->n || depth > 64)
+    if (sc->i >= sc->n)
         return;
     char ch = sc->s[sc->i];
     if (ch == '"') {
         sc_string(sc);
-    } else if (ch == '{' || ch == '[') {
-        char close = ch == '{' ? '}' : ']';
-        sc_adv(sc);
-        for (;;) {
-            sc_ws(sc);
-            if (sc->i >= sc->n)
-                return;
-            if (sc->s[sc->i] == close) {
-                sc_adv(sc);
-                return;
-            }
-            if (sc->s[sc->i] == ',' || sc->s[sc->i] == ':') {
-                sc_adv(sc);
-                continue;
-            }
-            sc_value(sc, depth + 1);
-        }
-    } else {
-        while (sc->i < sc->n && !strchr(",]} \t\r\n", sc->s[sc->i]))
+        return;
+    }
+    if (ch != '{' && ch != '[') {
+        while (sc->i < sc->n && !strchr(",]} \t\r\n:", sc->s[sc->i]))
             sc_adv(sc);
+        return;
+    }
+    size_t nest = 0;
+    while (sc->i < sc->n) {
+        ch = sc->s[sc->i];
+        if (ch == '"') {
+            sc_string(sc);
+            continue;
+        }
+        if (ch == '{' || ch == '[')
+            nest++;
+        else if (ch == '}' || ch == ']')
+            nest--;
+        sc_adv(sc);
+        if (nest == 0)
+            return;
     }
 }
 
@@ -920,7 +924,8 @@ static int compile_doc(struct cc *c, json_t *doc, const char *text, size_t len)
                                          "[0-9A-Za-z]*");
         }
     }
-    scan_positions(p, text, len);
+    if (!c->cls)
+        scan_positions(p, text, len);
     return 0;
 }
 

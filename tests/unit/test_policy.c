@@ -169,6 +169,28 @@ static void positions(void **state)
     pd_policy_free(p);
 }
 
+static void deep_nesting(void **state)
+{
+    (void)state;
+    /* nesting deeper than any recursion limit of ours must neither hang nor crash */
+    char *t = malloc(4096);
+    int n = snprintf(t, 4096, "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":"
+                              "\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"*\"},");
+    for (int i = 0; i < 1000; i++)
+        t[n++] = '[';
+    for (int i = 0; i < 1000; i++)
+        t[n++] = ']';
+    t[n++] = ']';
+    t[n++] = '}';
+    char err[256];
+    const char *msg = NULL;
+    struct pd_policy *p = NULL;
+    assert_int_equal(pd_policy_compile(t, (size_t)n, PD_POLICY_INLINE, err, sizeof err, &p, &msg),
+                     PD_EINVAL);
+    assert_string_equal(msg, "Syntax errors in policy.");
+    free(t);
+}
+
 static int count_principals(void *arg, const char *kind, const char *value, int negated)
 {
     int *n = arg;
@@ -725,7 +747,8 @@ int main(void)
         cmocka_unit_test(size_count),       cmocka_unit_test(positions),
         cmocka_unit_test(principals_walk),  cmocka_unit_test(variables_resolve),
         cmocka_unit_test(ctx_case),         cmocka_unit_test(denial_messages),
-        cmocka_unit_test(trace_shape),      cmocka_unit_test(corpus),
+        cmocka_unit_test(trace_shape),      cmocka_unit_test(deep_nesting),
+        cmocka_unit_test(corpus),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
