@@ -149,13 +149,13 @@ struct pd_policy_ref {
 /* Who is calling. For resource and trust policies the engine matches the Principal element
  * against every identity the caller has (session ARN, role ARN, account...). */
 enum pd_principal_type {
-    PD_PRINCIPAL_ANONYMOUS = 0, /* unsigned request */
-    PD_PRINCIPAL_ROOT,          /* arn:aws:iam::ACCT:root */
-    PD_PRINCIPAL_USER,          /* arn:aws:iam::ACCT:user/PATH/NAME */
-    PD_PRINCIPAL_ROLE_SESSION,  /* arn:aws:sts::ACCT:assumed-role/ROLE/SESSION */
-    PD_PRINCIPAL_FEDERATED_USER,/* arn:aws:sts::ACCT:federated-user/NAME (GetFederationToken) */
-    PD_PRINCIPAL_WEB_IDENTITY,  /* AssumeRoleWithWebIdentity/SAML caller: federated provider */
-    PD_PRINCIPAL_SERVICE,       /* an AWS service principal (ec2.amazonaws.com) */
+    PD_PRINCIPAL_ANONYMOUS = 0,  /* unsigned request */
+    PD_PRINCIPAL_ROOT,           /* arn:aws:iam::ACCT:root */
+    PD_PRINCIPAL_USER,           /* arn:aws:iam::ACCT:user/PATH/NAME */
+    PD_PRINCIPAL_ROLE_SESSION,   /* arn:aws:sts::ACCT:assumed-role/ROLE/SESSION */
+    PD_PRINCIPAL_FEDERATED_USER, /* arn:aws:sts::ACCT:federated-user/NAME (GetFederationToken) */
+    PD_PRINCIPAL_WEB_IDENTITY,   /* AssumeRoleWithWebIdentity/SAML caller: federated provider */
+    PD_PRINCIPAL_SERVICE,        /* an AWS service principal (ec2.amazonaws.com) */
 };
 
 struct pd_principal_id {
@@ -175,8 +175,8 @@ struct pd_principal_id {
 #define PD_AUTHZ_TRUST 2u /* resource_policy is a role trust policy: it must allow itself */
 
 struct pd_authz {
-    const char *action;            /* "s3:GetObject" */
-    const char *const *resources;  /* each evaluated; NULL/0 means the single resource "*" */
+    const char *action;           /* "s3:GetObject" */
+    const char *const *resources; /* each evaluated; NULL/0 means the single resource "*" */
     size_t nresources;
     struct pd_principal_id who;
     const struct pd_policy_ref *identity; /* user + group policies, or the role's */
@@ -185,7 +185,7 @@ struct pd_authz {
     const struct pd_policy_ref *session;  /* session policies (inline + PolicyArns) */
     size_t nsession;
     const struct pd_policy_ref *resource_policy; /* NULL: none (or trust policy, see flags) */
-    const char *resource_account; /* owner of the resource; NULL: same account as caller */
+    const char *resource_account;     /* owner of the resource; NULL: same account as caller */
     const struct pd_policy_ref *scps; /* optional Organizations SCPs, all must allow */
     size_t nscps;
     const struct pd_ctx *ctx; /* may be NULL (no keys) */
@@ -206,8 +206,8 @@ struct pd_authz_result {
     enum pd_decision decision;
     enum pd_ptype decided_by; /* policy type that allowed or denied (PD_PT_NONE: root...) */
     const struct pd_policy_ref *deny_ref; /* the policy with the explicit deny, if any */
-    const char *resource;     /* the resource the decision is about (first failing one) */
-    int boundary_allowed;     /* -1: no boundary; 0/1: did the boundary allow */
+    const char *resource; /* the resource the decision is about (first failing one) */
+    int boundary_allowed; /* -1: no boundary; 0/1: did the boundary allow */
     /* Filled only with PD_AUTHZ_TRACE (arena-owned): */
     struct pd_matched_stmt *matched;
     size_t nmatched;
@@ -224,9 +224,8 @@ int pd_policy_authorize(struct pd_arena *a, const struct pd_authz *req,
 /* Does one policy, on its own, allow/deny action on resource for who in ctx? (the
  * simulator's per-policy view). Principal is ignored for identity-type policies. */
 enum pd_decision pd_policy_eval_one(struct pd_arena *a, const struct pd_policy *p,
-                                    const char *action,
-                                    const char *resource, const struct pd_principal_id *who,
-                                    const struct pd_ctx *ctx);
+                                    const char *action, const char *resource,
+                                    const struct pd_principal_id *who, const struct pd_ctx *ctx);
 
 /* "allowed", "explicitDeny", "implicitDeny" (simulator EvalDecision). */
 const char *pd_decision_name(enum pd_decision d);
@@ -244,8 +243,7 @@ const char *pd_psource_name(enum pd_psource s);
  * variant); policy_arn (may be NULL) is appended to explicit denies. caller NULL is written
  * as "anonymous". */
 char *pd_policy_denial_message(struct pd_arena *a, const char *caller, const char *action,
-                               const char *resource, int quote_resource,
-                               enum pd_decision decision, enum pd_ptype by,
-                               const char *policy_arn);
+                               const char *resource, int quote_resource, enum pd_decision decision,
+                               enum pd_ptype by, const char *policy_arn);
 
 #endif

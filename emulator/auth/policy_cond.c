@@ -420,15 +420,33 @@ const char *pd_pol_resolve(struct pd_arena *a, const struct pd_str *s, const str
 /* ---- operators ------------------------------------------------------------------------ */
 
 static const char *const cop_names[COP_COUNT] = {
-    "StringEquals",     "StringNotEquals",      "StringEqualsIgnoreCase",
-    "StringNotEqualsIgnoreCase", "StringLike",  "StringNotLike",
-    "NumericEquals",    "NumericNotEquals",     "NumericLessThan",
-    "NumericLessThanEquals", "NumericGreaterThan", "NumericGreaterThanEquals",
-    "DateEquals",       "DateNotEquals",        "DateLessThan",
-    "DateLessThanEquals", "DateGreaterThan",    "DateGreaterThanEquals",
-    "Bool",             "BinaryEquals",         "IpAddress",
-    "NotIpAddress",     "ArnEquals",            "ArnLike",
-    "ArnNotEquals",     "ArnNotLike",           "Null",
+    "StringEquals",
+    "StringNotEquals",
+    "StringEqualsIgnoreCase",
+    "StringNotEqualsIgnoreCase",
+    "StringLike",
+    "StringNotLike",
+    "NumericEquals",
+    "NumericNotEquals",
+    "NumericLessThan",
+    "NumericLessThanEquals",
+    "NumericGreaterThan",
+    "NumericGreaterThanEquals",
+    "DateEquals",
+    "DateNotEquals",
+    "DateLessThan",
+    "DateLessThanEquals",
+    "DateGreaterThan",
+    "DateGreaterThanEquals",
+    "Bool",
+    "BinaryEquals",
+    "IpAddress",
+    "NotIpAddress",
+    "ArnEquals",
+    "ArnLike",
+    "ArnNotEquals",
+    "ArnNotLike",
+    "Null",
 };
 
 const char *pd_pol_cop_name(unsigned op)
@@ -440,15 +458,33 @@ const char *pd_pol_cop_name(unsigned op)
 static int negated(unsigned op, unsigned *OUT_pos)
 {
     switch (op) {
-    case COP_STR_NE: *OUT_pos = COP_STR_EQ; return 1;
-    case COP_STR_NE_IC: *OUT_pos = COP_STR_EQ_IC; return 1;
-    case COP_STR_NLIKE: *OUT_pos = COP_STR_LIKE; return 1;
-    case COP_NUM_NE: *OUT_pos = COP_NUM_EQ; return 1;
-    case COP_DATE_NE: *OUT_pos = COP_DATE_EQ; return 1;
-    case COP_NOT_IP: *OUT_pos = COP_IP; return 1;
-    case COP_ARN_NE: *OUT_pos = COP_ARN_EQ; return 1;
-    case COP_ARN_NLIKE: *OUT_pos = COP_ARN_LIKE; return 1;
-    default: *OUT_pos = op; return 0;
+    case COP_STR_NE:
+        *OUT_pos = COP_STR_EQ;
+        return 1;
+    case COP_STR_NE_IC:
+        *OUT_pos = COP_STR_EQ_IC;
+        return 1;
+    case COP_STR_NLIKE:
+        *OUT_pos = COP_STR_LIKE;
+        return 1;
+    case COP_NUM_NE:
+        *OUT_pos = COP_NUM_EQ;
+        return 1;
+    case COP_DATE_NE:
+        *OUT_pos = COP_DATE_EQ;
+        return 1;
+    case COP_NOT_IP:
+        *OUT_pos = COP_IP;
+        return 1;
+    case COP_ARN_NE:
+        *OUT_pos = COP_ARN_EQ;
+        return 1;
+    case COP_ARN_NLIKE:
+        *OUT_pos = COP_ARN_LIKE;
+        return 1;
+    default:
+        *OUT_pos = op;
+        return 0;
     }
 }
 
@@ -536,8 +572,8 @@ static void note_missing(struct pd_cond_trace *tr, const char *key)
     tr->missing[tr->nmissing++] = key;
 }
 
-static int eval_cond(struct pd_arena *a, const struct pd_cond *cd, const struct pd_ctx *c,
-                     int vars, struct pd_cond_trace *tr)
+static int eval_cond(struct pd_arena *a, const struct pd_cond *cd, const struct pd_ctx *c, int vars,
+                     struct pd_cond_trace *tr)
 {
     const struct pd_ctx_key *k = pd_pol_ctx_find(c, cd->key, cd->keyhash);
     int present = k && k->n > 0;

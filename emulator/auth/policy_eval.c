@@ -104,7 +104,7 @@ static int entry_match(const struct pd_princ *e, const struct pd_principal_id *w
         return w->type == PD_PRINCIPAL_SERVICE && streq(e->value, w->service) ? M_DIRECT : M_NONE;
     case PK_FEDERATED:
         return w->type == PD_PRINCIPAL_WEB_IDENTITY && streq(e->value, w->federated) ? M_DIRECT
-                                                                                    : M_NONE;
+                                                                                     : M_NONE;
     case PK_CANONICAL:
         return streq(e->value, w->canonical) ? M_DIRECT : M_NONE;
     default:
@@ -269,8 +269,7 @@ static int stmt_applies(struct ev *e, const struct pd_policy *p, const struct pd
 
 /* ---- trace ---------------------------------------------------------------------------- */
 
-static const char *const why_names[] = {"matched", "action", "resource", "principal",
-                                         "condition"};
+static const char *const why_names[] = {"matched", "action", "resource", "principal", "condition"};
 
 static json_t *cond_json(const struct pd_cond *cd, const struct pd_ctx *c)
 {
@@ -293,8 +292,8 @@ static json_t *cond_json(const struct pd_cond *cd, const struct pd_ctx *c)
     return o;
 }
 
-static void add_matched(struct ev *e, const struct pd_policy_ref *ref, enum pd_ptype t,
-                        size_t idx, const struct pd_stmt *st)
+static void add_matched(struct ev *e, const struct pd_policy_ref *ref, enum pd_ptype t, size_t idx,
+                        const struct pd_stmt *st)
 {
     if (e->nmatched == e->capmatched) {
         size_t cap = e->capmatched ? e->capmatched * 2 : 8;
@@ -547,8 +546,7 @@ static void decide(struct ev *e, struct one *o)
         o->by = PD_PT_TRUST;
 }
 
-int pd_policy_authorize(struct pd_arena *a, const struct pd_authz *req,
-                        struct pd_authz_result *OUT)
+int pd_policy_authorize(struct pd_arena *a, const struct pd_authz *req, struct pd_authz_result *OUT)
 {
     memset(OUT, 0, sizeof *OUT);
     OUT->boundary_allowed = -1;
@@ -601,7 +599,8 @@ int pd_policy_authorize(struct pd_arena *a, const struct pd_authz *req,
             json_array_append_new(jevals, je);
         }
         int rank_new = o.d == PD_DECISION_EXPLICIT_DENY ? 2 : (o.d == PD_DECISION_ALLOW ? 0 : 1);
-        int rank_old = worst == PD_DECISION_EXPLICIT_DENY ? 2 : (worst == PD_DECISION_ALLOW ? 0 : 1);
+        int rank_old =
+            worst == PD_DECISION_EXPLICIT_DENY ? 2 : (worst == PD_DECISION_ALLOW ? 0 : 1);
         if (i == 0 || rank_new > rank_old) {
             worst = o.d;
             OUT->decided_by = o.by;
@@ -670,46 +669,63 @@ enum pd_decision pd_policy_eval_one(struct pd_arena *a, const struct pd_policy *
 const char *pd_decision_name(enum pd_decision d)
 {
     switch (d) {
-    case PD_DECISION_ALLOW: return "allowed";
-    case PD_DECISION_EXPLICIT_DENY: return "explicitDeny";
-    default: return "implicitDeny";
+    case PD_DECISION_ALLOW:
+        return "allowed";
+    case PD_DECISION_EXPLICIT_DENY:
+        return "explicitDeny";
+    default:
+        return "implicitDeny";
     }
 }
 
 const char *pd_ptype_name(enum pd_ptype t)
 {
     switch (t) {
-    case PD_PT_IDENTITY: return "identity-based";
-    case PD_PT_RESOURCE: return "resource-based";
-    case PD_PT_BOUNDARY: return "permissions boundary";
-    case PD_PT_SESSION: return "session";
-    case PD_PT_TRUST: return "role trust";
-    case PD_PT_SCP: return "service control";
-    default: return "";
+    case PD_PT_IDENTITY:
+        return "identity-based";
+    case PD_PT_RESOURCE:
+        return "resource-based";
+    case PD_PT_BOUNDARY:
+        return "permissions boundary";
+    case PD_PT_SESSION:
+        return "session";
+    case PD_PT_TRUST:
+        return "role trust";
+    case PD_PT_SCP:
+        return "service control";
+    default:
+        return "";
     }
 }
 
 const char *pd_psource_name(enum pd_psource s)
 {
     switch (s) {
-    case PD_SRC_USER_INLINE: return "user";
-    case PD_SRC_GROUP_INLINE: return "group";
-    case PD_SRC_ROLE_INLINE: return "role";
-    case PD_SRC_CUSTOMER_MANAGED: return "user-managed";
-    case PD_SRC_AWS_MANAGED: return "aws-managed";
-    case PD_SRC_RESOURCE: return "resource";
-    default: return "none";
+    case PD_SRC_USER_INLINE:
+        return "user";
+    case PD_SRC_GROUP_INLINE:
+        return "group";
+    case PD_SRC_ROLE_INLINE:
+        return "role";
+    case PD_SRC_CUSTOMER_MANAGED:
+        return "user-managed";
+    case PD_SRC_AWS_MANAGED:
+        return "aws-managed";
+    case PD_SRC_RESOURCE:
+        return "resource";
+    default:
+        return "none";
     }
 }
 
 char *pd_policy_denial_message(struct pd_arena *a, const char *caller, const char *action,
-                               const char *resource, int quote_resource,
-                               enum pd_decision decision, enum pd_ptype by,
-                               const char *policy_arn)
+                               const char *resource, int quote_resource, enum pd_decision decision,
+                               enum pd_ptype by, const char *policy_arn)
 {
     const char *q = quote_resource ? "\"" : "";
-    char *head = resource ? pd_arena_printf(a, "User: %s is not authorized to perform: %s on "
-                                               "resource: %s%s%s",
+    char *head = resource ? pd_arena_printf(a,
+                                            "User: %s is not authorized to perform: %s on "
+                                            "resource: %s%s%s",
                                             caller ? caller : "anonymous", action, q, resource, q)
                           : pd_arena_printf(a, "User: %s is not authorized to perform: %s",
                                             caller ? caller : "anonymous", action);

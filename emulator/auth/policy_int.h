@@ -55,16 +55,16 @@ enum pd_cop {
 struct pd_seg {
     const char *text; /* TEXT: matcher-form text; VAR: lower-cased key name */
     uint32_t len;
-    uint32_t hash;    /* VAR: hash of the key name */
-    const char *def;  /* VAR: default value (raw), or NULL */
-    uint8_t var;      /* 1: a variable */
+    uint32_t hash;   /* VAR: hash of the key name */
+    const char *def; /* VAR: default value (raw), or NULL */
+    uint8_t var;     /* 1: a variable */
 };
 
 /* A compiled string value (Resource entry or string/ARN condition value). */
 struct pd_str {
-    const char *raw;   /* as written */
-    const char *m;     /* matcher form (no variables), NUL-terminated */
-    const char *plain; /* literal value with escapes resolved (no variables) */
+    const char *raw;     /* as written */
+    const char *m;       /* matcher form (no variables), NUL-terminated */
+    const char *plain;   /* literal value with escapes resolved (no variables) */
     struct pd_seg *segs; /* non-NULL when the value holds policy variables */
     uint32_t nsegs;
 };
@@ -83,13 +83,13 @@ struct pd_cval {
     struct pd_cidr ip;
     unsigned char *bin;
     size_t binlen;
-    int8_t b;       /* Bool/Null: 1 true, 0 false, -1 not a boolean */
+    int8_t b; /* Bool/Null: 1 true, 0 false, -1 not a boolean */
     uint8_t num_ok, date_ok, bin_ok;
 };
 
 struct pd_cond {
-    uint8_t op;    /* enum pd_cop */
-    uint8_t flags; /* PD_CF_* */
+    uint8_t op;         /* enum pd_cop */
+    uint8_t flags;      /* PD_CF_* */
     const char *opname; /* as written ("ForAnyValue:StringLike") */
     const char *key;    /* lower-cased */
     const char *key_orig;
@@ -99,8 +99,8 @@ struct pd_cond {
 };
 
 struct pd_action {
-    const char *pat;    /* lower-cased matcher form of "svc:name" or "*" */
-    const char *svc;    /* lower-cased service prefix when it has no wildcard, else NULL */
+    const char *pat; /* lower-cased matcher form of "svc:name" or "*" */
+    const char *svc; /* lower-cased service prefix when it has no wildcard, else NULL */
     uint32_t svclen;
 };
 
@@ -162,8 +162,7 @@ struct pd_ctx_key {
 /* --- helpers shared between the policy files --- */
 
 uint32_t pd_pol_hash_lower(const char *s, size_t n); /* FNV-1a over ASCII-lower-cased bytes */
-const struct pd_ctx_key *pd_pol_ctx_find(const struct pd_ctx *c, const char *lkey,
-                                         uint32_t hash);
+const struct pd_ctx_key *pd_pol_ctx_find(const struct pd_ctx *c, const char *lkey, uint32_t hash);
 
 /* Wildcard match of value against a matcher-form pattern; ci: ASCII case-insensitive. */
 int pd_pol_glob(const char *pat, size_t plen, const char *s, size_t slen, int ci);

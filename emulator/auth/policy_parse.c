@@ -98,8 +98,8 @@ static void sc_adv(struct scan *sc)
 
 static void sc_ws(struct scan *sc)
 {
-    while (sc->i < sc->n && (sc->s[sc->i] == ' ' || sc->s[sc->i] == '\t' ||
-                             sc->s[sc->i] == '\n' || sc->s[sc->i] == '\r'))
+    while (sc->i < sc->n && (sc->s[sc->i] == ' ' || sc->s[sc->i] == '\t' || sc->s[sc->i] == '\n' ||
+                             sc->s[sc->i] == '\r'))
         sc_adv(sc);
 }
 
@@ -401,13 +401,33 @@ static const char *cond_text(struct pd_arena *a, json_t *v)
 static int parse_op(const char *name, unsigned *op, unsigned *flags)
 {
     static const char *const names[COP_COUNT] = {
-        "StringEquals",  "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase",
-        "StringLike",    "StringNotLike",   "NumericEquals",          "NumericNotEquals",
-        "NumericLessThan", "NumericLessThanEquals", "NumericGreaterThan",
-        "NumericGreaterThanEquals", "DateEquals", "DateNotEquals", "DateLessThan",
-        "DateLessThanEquals", "DateGreaterThan", "DateGreaterThanEquals", "Bool",
-        "BinaryEquals",  "IpAddress",       "NotIpAddress",           "ArnEquals",
-        "ArnLike",       "ArnNotEquals",    "ArnNotLike",             "Null",
+        "StringEquals",
+        "StringNotEquals",
+        "StringEqualsIgnoreCase",
+        "StringNotEqualsIgnoreCase",
+        "StringLike",
+        "StringNotLike",
+        "NumericEquals",
+        "NumericNotEquals",
+        "NumericLessThan",
+        "NumericLessThanEquals",
+        "NumericGreaterThan",
+        "NumericGreaterThanEquals",
+        "DateEquals",
+        "DateNotEquals",
+        "DateLessThan",
+        "DateLessThanEquals",
+        "DateGreaterThan",
+        "DateGreaterThanEquals",
+        "Bool",
+        "BinaryEquals",
+        "IpAddress",
+        "NotIpAddress",
+        "ArnEquals",
+        "ArnLike",
+        "ArnNotEquals",
+        "ArnNotLike",
+        "Null",
     };
     *flags = 0;
     if (strncmp(name, "ForAllValues:", 13) == 0) {
@@ -564,8 +584,8 @@ static void compile_principal(struct cc *c, struct pd_stmt *st, json_t *v, const
             continue;
         }
         if (nv == 0)
-            fail(c, E_PRINCIPAL_INVALID, s3 ? "Invalid principal in policy"
-                                            : "Invalid principal in policy: \"%s\"", k);
+            fail(c, E_PRINCIPAL_INVALID,
+                 s3 ? "Invalid principal in policy" : "Invalid principal in policy: \"%s\"", k);
         for (int i = 0; i < nv; i++) {
             const char *pv = vals[i];
             int ok = *pv != '\0';
@@ -575,8 +595,8 @@ static void compile_principal(struct cc *c, struct pd_stmt *st, json_t *v, const
                 if (s3)
                     fail(c, E_PRINCIPAL_INVALID, "Invalid principal in policy");
                 else
-                    fail(c, E_PRINCIPAL_INVALID, "Invalid principal in policy: \"%s\":\"%s\"",
-                         k, pv);
+                    fail(c, E_PRINCIPAL_INVALID, "Invalid principal in policy: \"%s\":\"%s\"", k,
+                         pv);
             }
             st->pr[st->npr].kind = kind;
             st->pr[st->npr].value = pd_arena_strdup(a, pv);
@@ -612,8 +632,9 @@ static void check_resource_format(struct cc *c, const char *r)
     if (!pe)
         return;
     size_t pl = (size_t)(pe - part);
-    static const char *const parts[] = {"aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b",
-                                        "aws-iso-e", "aws-iso-f", "aws-eusc", "*"};
+    static const char *const parts[] = {"aws",       "aws-cn",    "aws-us-gov",
+                                        "aws-iso",   "aws-iso-b", "aws-iso-e",
+                                        "aws-iso-f", "aws-eusc",  "*"};
     int okp = 0;
     for (size_t i = 0; i < sizeof parts / sizeof *parts; i++)
         if (strlen(parts[i]) == pl && strncmp(parts[i], part, pl) == 0)
@@ -670,8 +691,9 @@ static void compile_actions(struct cc *c, struct pd_stmt *st, const char **v, in
         if (c->p->kind == PD_POLICY_TRUST && strcmp(s, "*") != 0) {
             const char *colon = strchr(s, ':');
             if (colon && !pd_pol_glob(s, (size_t)(colon - s), "sts", 3, 1))
-                fail(c, E_TRUST_ACTION, "AssumeRole policy may only specify STS AssumeRole "
-                                        "actions.");
+                fail(c, E_TRUST_ACTION,
+                     "AssumeRole policy may only specify STS AssumeRole "
+                     "actions.");
         }
         char *m = pd_arena_alloc(a, len * 2 + 1);
         size_t mj = put_matcher(m, s, len, 1);
@@ -719,8 +741,9 @@ static void compile_condition(struct cc *c, struct pd_stmt *st, json_t *cond)
         json_object_foreach(block, key, vals)
         {
             if (!strchr(key, ':'))
-                fail(c, E_ACTION_FORMAT, "Actions/Conditions must be prefaced by a vendor, "
-                                         "e.g., iam, sdb, ec2, etc.");
+                fail(c, E_ACTION_FORMAT,
+                     "Actions/Conditions must be prefaced by a vendor, "
+                     "e.g., iam, sdb, ec2, etc.");
             struct pd_cond *cd = &st->cond[st->ncond++];
             cd->op = (uint8_t)op;
             cd->flags = (uint8_t)flags;
@@ -919,9 +942,10 @@ static int compile_doc(struct cc *c, json_t *doc, const char *text, size_t len)
             for (const char *q = s; *q; q++)
                 if (!((*q >= '0' && *q <= '9') || (*q >= 'a' && *q <= 'z') ||
                       (*q >= 'A' && *q <= 'Z')))
-                    fail(c, E_SID_CHARS, "Statement IDs (SID) must be alpha-numeric. Check that "
-                                         "your input satisfies the regular expression "
-                                         "[0-9A-Za-z]*");
+                    fail(c, E_SID_CHARS,
+                         "Statement IDs (SID) must be alpha-numeric. Check that "
+                         "your input satisfies the regular expression "
+                         "[0-9A-Za-z]*");
         }
     }
     if (!c->cls)
@@ -987,8 +1011,7 @@ const char *pd_policy_statement_sid(const struct pd_policy *p, size_t i)
 }
 
 void pd_policy_statement_pos(const struct pd_policy *p, size_t i, unsigned *OUT_start_line,
-                             unsigned *OUT_start_col, unsigned *OUT_end_line,
-                             unsigned *OUT_end_col)
+                             unsigned *OUT_start_col, unsigned *OUT_end_line, unsigned *OUT_end_col)
 {
     const struct pd_stmt *st = i < p->nst ? &p->st[i] : NULL;
     *OUT_start_line = st ? st->sl : 0;

@@ -49,7 +49,8 @@ static const char *const policies[5] = {
     "{\"BoolIfExists\":{\"aws:MultiFactorAuthPresent\":\"false\"}}},"
     "{\"Effect\":\"Allow\",\"Action\":\"ec2:CreateTags\",\"Resource\":\"*\",\"Condition\":"
     "{\"StringEquals\":{\"ec2:CreateAction\":\"RunInstances\"}}},"
-    "{\"Effect\":\"Deny\",\"Action\":\"ec2:*\",\"Resource\":\"*\",\"Condition\":{\"StringNotEquals\":"
+    "{\"Effect\":\"Deny\",\"Action\":\"ec2:*\",\"Resource\":\"*\",\"Condition\":{"
+    "\"StringNotEquals\":"
     "{\"aws:RequestedRegion\":[\"us-east-1\",\"us-west-2\"]}}},"
     "{\"Effect\":\"Allow\",\"Action\":\"ec2:*Volume*\",\"Resource\":\"*\",\"Condition\":"
     "{\"NumericLessThanEquals\":{\"ec2:VolumeSize\":\"100\"}}},"
@@ -64,7 +65,8 @@ static const char *const policies[5] = {
     "{\"ForAnyValue:StringLike\":{\"dynamodb:requestedAttributes\":[\"ID\",\"PostDateTime\"]}}},"
     "{\"Effect\":\"Allow\",\"Action\":\"dynamodb:*\",\"Resource\":"
     "\"arn:aws:dynamodb:*:*:table/${aws:username}-*\"},"
-    "{\"Effect\":\"Allow\",\"Action\":[\"kms:Decrypt\",\"kms:GenerateDataKey*\"],\"Resource\":\"*\","
+    "{\"Effect\":\"Allow\",\"Action\":[\"kms:Decrypt\",\"kms:GenerateDataKey*\"],\"Resource\":\"*"
+    "\","
     "\"Condition\":{\"StringEquals\":{\"kms:ViaService\":\"s3.us-east-1.amazonaws.com\"}}},"
     "{\"Effect\":\"Deny\",\"Action\":\"kms:ScheduleKeyDeletion\",\"Resource\":\"*\"},"
     "{\"Effect\":\"Allow\",\"Action\":\"kms:Describe*\",\"Resource\":\"*\",\"Condition\":"
@@ -93,7 +95,8 @@ static const char *const policies[5] = {
     "\"Condition\":{\"StringLike\":{\"iam:AWSServiceName\":\"*.amazonaws.com\"}}}]}",
     /* 5: logs, sts and the rest */
     "{\"Version\":\"2012-10-17\",\"Statement\":["
-    "{\"Effect\":\"Allow\",\"Action\":\"logs:*\",\"Resource\":\"arn:aws:logs:*:*:log-group:/app/*\"},"
+    "{\"Effect\":\"Allow\",\"Action\":\"logs:*\",\"Resource\":\"arn:aws:logs:*:*:log-group:/app/"
+    "*\"},"
     "{\"Effect\":\"Allow\",\"Action\":\"sts:AssumeRole\",\"Resource\":\"arn:aws:iam::*:role/x-*\","
     "\"Condition\":{\"StringEquals\":{\"aws:PrincipalTag/team\":\"red\"}}},"
     "{\"Effect\":\"Allow\",\"Action\":\"sts:TagSession\",\"Resource\":\"*\",\"Condition\":"
@@ -102,7 +105,8 @@ static const char *const policies[5] = {
     "{\"aws:TokenIssueTime\":\"2099-01-01T00:00:00Z\"}}},"
     "{\"Effect\":\"Allow\",\"Action\":\"cloudwatch:PutMetricData\",\"Resource\":\"*\","
     "\"Condition\":{\"StringEquals\":{\"cloudwatch:namespace\":\"App\"}}},"
-    "{\"Effect\":\"Allow\",\"Action\":\"sqs:*\",\"Resource\":\"arn:aws:sqs:*:*:${aws:username}-*\"},"
+    "{\"Effect\":\"Allow\",\"Action\":\"sqs:*\",\"Resource\":\"arn:aws:sqs:*:*:${aws:username}-*\"}"
+    ","
     "{\"Effect\":\"Allow\",\"Action\":\"sns:Publish\",\"Resource\":\"*\",\"Condition\":"
     "{\"ArnEquals\":{\"aws:SourceArn\":\"arn:aws:sns:us-east-1:111122223333:t\"}}},"
     "{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",\"Resource\":\"arn:aws:s3:::corp-data/"
@@ -212,8 +216,8 @@ int main(int argc, char **argv)
     static const struct shape shapes[] = {
         {"allowed (home folder, policy 1)", "s3:GetObject",
          "arn:aws:s3:::corp-data/home/alice/a.txt", PD_DECISION_ALLOW},
-        {"allowed (last statement, policy 5)", "s3:GetObject",
-         "arn:aws:s3:::corp-data/shared/x", PD_DECISION_ALLOW},
+        {"allowed (last statement, policy 5)", "s3:GetObject", "arn:aws:s3:::corp-data/shared/x",
+         PD_DECISION_ALLOW},
         {"implicit deny (all statements)", "s3:GetObject", "arn:aws:s3:::corp-data/home/bob/a",
          PD_DECISION_IMPLICIT_DENY},
         {"explicit deny (iam:*Report)", "iam:GenerateCredentialReport", "*",

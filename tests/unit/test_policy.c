@@ -38,7 +38,10 @@ static void glob_rules(void **state)
     assert_false(pd_pol_glob("S3:GET*", 7, "s3:getobject", 12, 0));
     assert_true(pd_pol_glob("a?c", 3, "abc", 3, 0));
     assert_false(pd_pol_glob("a?c", 3, "ac", 2, 0));
-    assert_true(pd_pol_glob("a?c", 3, "a\xc3\xa9" "c", 4, 0)); /* ? is one character */
+    assert_true(pd_pol_glob("a?c", 3,
+                            "a\xc3\xa9"
+                            "c",
+                            4, 0)); /* ? is one character */
     assert_true(pd_pol_glob("*", 1, "", 0, 0));
     assert_true(pd_pol_glob("a*b*c", 5, "axxbyyc", 7, 0));
     assert_false(pd_pol_glob("a*b*c", 5, "axxbyy", 6, 0));
@@ -174,8 +177,9 @@ static void deep_nesting(void **state)
     (void)state;
     /* nesting deeper than any recursion limit of ours must neither hang nor crash */
     char *t = malloc(4096);
-    int n = snprintf(t, 4096, "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":"
-                              "\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"*\"},");
+    int n = snprintf(t, 4096,
+                     "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":"
+                     "\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"*\"},");
     for (int i = 0; i < 1000; i++)
         t[n++] = '[';
     for (int i = 0; i < 1000; i++)
@@ -275,8 +279,8 @@ static void denial_messages(void **state)
         "resource: \"arn:aws:s3:::bucket/key\" because no identity-based policy allows the "
         "s3:PutObject action");
     assert_string_equal(pd_policy_denial_message(&a, "arn:aws:iam::1:user/u", "s3:ListAllMyBuckets",
-                                                 NULL, 0, PD_DECISION_EXPLICIT_DENY,
-                                                 PD_PT_IDENTITY, NULL),
+                                                 NULL, 0, PD_DECISION_EXPLICIT_DENY, PD_PT_IDENTITY,
+                                                 NULL),
                         "User: arn:aws:iam::1:user/u is not authorized to perform: "
                         "s3:ListAllMyBuckets with an explicit deny in an identity-based policy");
     assert_string_equal(pd_policy_denial_message(&a, "U", "a:b", "R", 0, PD_DECISION_EXPLICIT_DENY,
@@ -287,16 +291,16 @@ static void denial_messages(void **state)
                                                  PD_PT_BOUNDARY, "arn:aws:iam::1:policy/B"),
                         "User: U is not authorized to perform: a:b on resource: R with an "
                         "explicit deny in a permissions boundary: arn:aws:iam::1:policy/B");
-    assert_string_equal(pd_policy_denial_message(&a, "U", "a:b", "R", 0,
-                                                 PD_DECISION_IMPLICIT_DENY, PD_PT_BOUNDARY, NULL),
+    assert_string_equal(pd_policy_denial_message(&a, "U", "a:b", "R", 0, PD_DECISION_IMPLICIT_DENY,
+                                                 PD_PT_BOUNDARY, NULL),
                         "User: U is not authorized to perform: a:b on resource: R because no "
                         "permissions boundary allows the a:b action");
     assert_string_equal(pd_policy_denial_message(&a, "U", "sts:AssumeRole", "R", 0,
                                                  PD_DECISION_IMPLICIT_DENY, PD_PT_TRUST, NULL),
                         "User: U is not authorized to perform: sts:AssumeRole on resource: R "
                         "because no role trust policy allows the sts:AssumeRole action");
-    assert_string_equal(pd_policy_denial_message(&a, "U", "a:b", "R", 0,
-                                                 PD_DECISION_IMPLICIT_DENY, PD_PT_SESSION, NULL),
+    assert_string_equal(pd_policy_denial_message(&a, "U", "a:b", "R", 0, PD_DECISION_IMPLICIT_DENY,
+                                                 PD_PT_SESSION, NULL),
                         "User: U is not authorized to perform: a:b on resource: R because no "
                         "session policy allows the a:b action");
     pd_arena_cleanup(&a);
@@ -310,7 +314,8 @@ static void trace_shape(void **state)
     struct pd_policy *p = compile_ok(
         "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"A\",\"Effect\":\"Allow\",\"Action\":"
         "\"s3:GetObject\",\"Resource\":\"*\",\"Condition\":{\"StringEquals\":{\"aws:PrincipalTag/"
-        "team\":\"red\"}}},{\"Effect\":\"Allow\",\"Action\":\"s3:ListBucket\",\"Resource\":\"*\"}]}",
+        "team\":\"red\"}}},{\"Effect\":\"Allow\",\"Action\":\"s3:ListBucket\",\"Resource\":\"*\"}]"
+        "}",
         PD_POLICY_INLINE);
     struct pd_policy_ref ref = {p, "arn:aws:iam::111122223333:policy/P", PD_SRC_CUSTOMER_MANAGED};
     struct pd_ctx c;
@@ -334,12 +339,12 @@ static void trace_shape(void **state)
     assert_int_equal(r.nmatched, 0);
     assert_non_null(r.trace);
     json_t *st0 = json_array_get(
-        json_object_get(json_array_get(json_object_get(
-                                           json_array_get(json_object_get(r.trace, "evaluations"),
-                                                          0),
-                                           "policies"),
-                                       0),
-                        "statements"),
+        json_object_get(
+            json_array_get(
+                json_object_get(json_array_get(json_object_get(r.trace, "evaluations"), 0),
+                                "policies"),
+                0),
+            "statements"),
         0);
     assert_string_equal(json_string_value(json_object_get(st0, "reason")), "condition");
     assert_string_equal(
@@ -594,8 +599,8 @@ static void run_evaluation(struct corpus *cp, const char *file, json_t *cs)
         trust = json_object_get(pol, "trust") != NULL;
         const char *id;
         enum pd_psource src;
-        struct pd_policy *p = corpus_compile(v, trust ? PD_POLICY_TRUST : PD_POLICY_RESOURCE, name,
-                                             &id, &src);
+        struct pd_policy *p =
+            corpus_compile(v, trust ? PD_POLICY_TRUST : PD_POLICY_RESOURCE, name, &id, &src);
         broken |= !p;
         owned[nowned++] = p;
         resr = (struct pd_policy_ref){p, "resource", PD_SRC_RESOURCE};
@@ -742,12 +747,12 @@ static void corpus(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(glob_rules),       cmocka_unit_test(arn_rules),
-        cmocka_unit_test(cidr_rules),       cmocka_unit_test(value_parsers),
-        cmocka_unit_test(size_count),       cmocka_unit_test(positions),
-        cmocka_unit_test(principals_walk),  cmocka_unit_test(variables_resolve),
-        cmocka_unit_test(ctx_case),         cmocka_unit_test(denial_messages),
-        cmocka_unit_test(trace_shape),      cmocka_unit_test(deep_nesting),
+        cmocka_unit_test(glob_rules),      cmocka_unit_test(arn_rules),
+        cmocka_unit_test(cidr_rules),      cmocka_unit_test(value_parsers),
+        cmocka_unit_test(size_count),      cmocka_unit_test(positions),
+        cmocka_unit_test(principals_walk), cmocka_unit_test(variables_resolve),
+        cmocka_unit_test(ctx_case),        cmocka_unit_test(denial_messages),
+        cmocka_unit_test(trace_shape),     cmocka_unit_test(deep_nesting),
         cmocka_unit_test(corpus),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
