@@ -107,6 +107,13 @@ int pd_ctx_count(const struct pd_ctx *c, const char *key);
 /* i-th value of key as text, or NULL. */
 const char *pd_ctx_get(const struct pd_ctx *c, const char *key, size_t i);
 
+struct pd_principal_id;
+/* Add the principal keys the IAM guide lists for every request (its "principal key values"
+ * table): aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalType, aws:userid and, for
+ * IAM users, aws:username. A role session's aws:PrincipalArn is its role ARN; keys that do
+ * not exist for a principal type are left out (so conditions on them see a missing key). */
+void pd_ctx_add_principal_keys(struct pd_ctx *c, const struct pd_principal_id *who);
+
 /* ---- evaluation --------------------------------------------------------------------- */
 
 enum pd_decision {

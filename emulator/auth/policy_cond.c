@@ -362,6 +362,47 @@ const char *pd_ctx_get(const struct pd_ctx *c, const char *key, size_t i)
     return (k && i < k->n) ? k->v[i].s : NULL;
 }
 
+void pd_ctx_add_principal_keys(struct pd_ctx *c, const struct pd_principal_id *w)
+{
+    const char *type = NULL, *parn = NULL;
+    switch (w->type) {
+    case PD_PRINCIPAL_ANONYMOUS:
+        pd_ctx_add(c, "aws:PrincipalType", PD_CTX_STRING, "Anonymous", (size_t)-1);
+        return;
+    case PD_PRINCIPAL_ROOT:
+        type = "Account";
+        parn = w->arn;
+        break;
+    case PD_PRINCIPAL_USER:
+        type = "User";
+        parn = w->arn;
+        break;
+    case PD_PRINCIPAL_ROLE_SESSION:
+        type = "AssumedRole";
+        parn = w->role_arn;
+        break;
+    case PD_PRINCIPAL_FEDERATED_USER:
+        type = "FederatedUser";
+        parn = w->arn;
+        break;
+    case PD_PRINCIPAL_WEB_IDENTITY:
+    case PD_PRINCIPAL_SERVICE:
+        return;
+    }
+    pd_ctx_add(c, "aws:PrincipalType", PD_CTX_STRING, type, (size_t)-1);
+    if (parn)
+        pd_ctx_add(c, "aws:PrincipalArn", PD_CTX_STRING, parn, (size_t)-1);
+    if (w->account)
+        pd_ctx_add(c, "aws:PrincipalAccount", PD_CTX_STRING, w->account, (size_t)-1);
+    if (w->unique_id)
+        pd_ctx_add(c, "aws:userid", PD_CTX_STRING, w->unique_id, (size_t)-1);
+    if (w->type == PD_PRINCIPAL_USER && w->arn) {
+        const char *slash = strrchr(w->arn, '/');
+        if (slash && slash[1])
+            pd_ctx_add(c, "aws:username", PD_CTX_STRING, slash + 1, (size_t)-1);
+    }
+}
+
 /* ---- policy variables ----------------------------------------------------------------- */
 
 const char *pd_pol_resolve(struct pd_arena *a, const struct pd_str *s, const struct pd_ctx *c,

@@ -266,6 +266,35 @@ static void ctx_case(void **state)
     pd_arena_cleanup(&a);
 }
 
+static void principal_keys(void **state)
+{
+    (void)state;
+    struct pd_arena a;
+    pd_arena_init(&a);
+    struct pd_ctx c;
+    pd_ctx_init(&c, &a);
+    struct pd_principal_id w = {.type = PD_PRINCIPAL_USER,
+                                .arn = "arn:aws:iam::111122223333:user/div/alice",
+                                .account = "111122223333",
+                                .unique_id = "AIDAEXAMPLEALICE00001"};
+    pd_ctx_add_principal_keys(&c, &w);
+    assert_string_equal(pd_ctx_get(&c, "aws:username", 0), "alice");
+    assert_string_equal(pd_ctx_get(&c, "aws:PrincipalType", 0), "User");
+    assert_string_equal(pd_ctx_get(&c, "aws:userid", 0), "AIDAEXAMPLEALICE00001");
+    pd_ctx_init(&c, &a);
+    struct pd_principal_id s = {.type = PD_PRINCIPAL_ROLE_SESSION,
+                                .arn = "arn:aws:sts::111122223333:assumed-role/app/s1",
+                                .role_arn = "arn:aws:iam::111122223333:role/app",
+                                .account = "111122223333",
+                                .unique_id = "AROAEXAMPLEAPPROLE001:s1"};
+    pd_ctx_add_principal_keys(&c, &s);
+    assert_int_equal(pd_ctx_count(&c, "aws:username"), -1);
+    assert_string_equal(pd_ctx_get(&c, "aws:PrincipalArn", 0),
+                        "arn:aws:iam::111122223333:role/app");
+    assert_string_equal(pd_ctx_get(&c, "aws:PrincipalType", 0), "AssumedRole");
+    pd_arena_cleanup(&a);
+}
+
 static void denial_messages(void **state)
 {
     (void)state;
@@ -753,7 +782,7 @@ int main(void)
         cmocka_unit_test(principals_walk), cmocka_unit_test(variables_resolve),
         cmocka_unit_test(ctx_case),        cmocka_unit_test(denial_messages),
         cmocka_unit_test(trace_shape),     cmocka_unit_test(deep_nesting),
-        cmocka_unit_test(corpus),
+        cmocka_unit_test(principal_keys),  cmocka_unit_test(corpus),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
