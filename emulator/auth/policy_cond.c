@@ -618,6 +618,15 @@ static int eval_cond(struct pd_arena *a, const struct pd_cond *cd, const struct 
 {
     const struct pd_ctx_key *k = pd_pol_ctx_find(c, cd->key, cd->keyhash);
     int present = k && k->n > 0;
+    unsigned pos0;
+    if (vars && negated(cd->op, &pos0)) {
+        /* The IAM guide: a variable that cannot be resolved makes the match fail and "causes
+         * the statement to be invalid". For a negated operator, dropping the value would
+         * instead make the condition true (and an Allow grant), so the condition is false. */
+        for (uint32_t i = 0; i < cd->nv; i++)
+            if (cd->v[i].s.segs && !pd_pol_resolve(a, &cd->v[i].s, c, 0))
+                return 0;
+    }
     if (cd->op == COP_NULL) {
         /* "true": the key is absent (an empty list counts as absent); OR over values */
         for (uint32_t i = 0; i < cd->nv; i++) {
