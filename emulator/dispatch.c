@@ -2,70 +2,437 @@
  * dispatch.c - the request pipeline (see dispatch.h): route -> decode -> authenticate ->
  * authorize -> handler in a transaction -> encode, then one access-log line.
  *
- * The only file that knows every layer. Routing order (DESIGN.md): admin /_podiam/, OIDC,
- * Kubernetes, the SigV4 scope's service, the query Action, S3 last.
+ * The only file that knows every layer. Routing order (DESIGN.md): raw services (admin
+ * /_podiam/, OIDC issuers, Kubernetes) claim their paths; then the service named by the
+ * SigV4 credential scope; then the query Action (unsigned STS calls); S3 last.
  */
 #include "dispatch.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/creds.h"
+#include "auth/sigv4.h"
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/str.h"
+#include "crypto/hash.h"
 #include "env.h"
+#include "proto/codec.h"
 #include "req.h"
 #include "services/service.h"
 #include "store/store.h"
 
+/* The loaded models, parallel to pd_services[]. */
+struct pd_specs {
+    struct pd_spec *spec[32];
+    struct pd_sigv4_cache keys; /* signing-key cache shared by all requests */
+};
+
+static const struct pd_awserr ERR_MissingAuthenticationToken = {"MissingAuthenticationToken",
+                                                                  403, 0};
+static const struct pd_awserr ERR_InvalidClientTokenId = {"InvalidClientTokenId", 403, 0};
+static const struct pd_awserr ERR_ExpiredToken = {"ExpiredToken", 403, 0};
+static const struct pd_awserr ERR_S3_InvalidAccessKeyId = {"InvalidAccessKeyId", 403, 0};
+static const struct pd_awserr ERR_S3_InvalidToken = {"InvalidToken", 400, 0};
+static const struct pd_awserr ERR_S3_ExpiredToken = {"ExpiredToken", 400, 0};
+
+static size_t service_index(const struct pd_service *svc)
+{
+    size_t i = 0;
+    while (pd_services[i] && pd_services[i] != svc)
+        i++;
+    return i;
+}
+
+static const struct pd_spec *spec_of(const struct pd_env *env, const struct pd_service *svc)
+{
+    return env->specs->spec[service_index(svc)];
+}
+
 int pd_dispatch_init(struct pd_env *env, const char **OUT_err)
 {
+    struct pd_specs *s = calloc(1, sizeof *s);
+    if (!s) {
+        *OUT_err = "out of memory";
+        return PD_EINTERNAL;
+    }
+    pd_sigv4_cache_init(&s->keys);
+    env->specs = s;
+    for (size_t i = 0; pd_services[i]; i++) {
+        const struct pd_service *svc = pd_services[i];
+        if (!svc->spec)
+            continue;
+        char stem[64];
+        snprintf(stem, sizeof stem, "%s", svc->spec);
+        char *dot = strrchr(stem, '.');
+        if (dot)
+            *dot = '\0';
+        if (pd_spec_load_embedded(stem, &s->spec[i]) != PD_OK) {
+            *OUT_err = "an embedded service model does not load";
+            return PD_EINTERNAL;
+        }
+        /* Every table entry must be an operation of the model: a typo would otherwise make
+         * an implemented operation answer 501. */
+        for (const struct pd_op *op = svc->ops; op && op->name; op++) {
+            if (!pd_spec_op(s->spec[i], op->name)) {
+                pd_log(PD_LOG_ERROR, "%s: operation %s is not in the model %s", svc->name,
+                       op->name, svc->spec);
+                *OUT_err = "a service table names an operation its model lacks";
+                return PD_EINTERNAL;
+            }
+        }
+    }
     return PD_OK;
 }
 
 void pd_dispatch_cleanup(struct pd_env *env)
 {
+    struct pd_specs *s = env->specs;
+    if (!s)
+        return;
+    for (size_t i = 0; i < sizeof s->spec / sizeof s->spec[0]; i++)
+        pd_spec_free(s->spec[i]);
+    pd_sigv4_cache_cleanup(&s->keys);
+    free(s);
+    env->specs = NULL;
+}
+
+static int too_big(struct pd_req *r)
+{
+    r->resp.status = 413;
+    r->resp.content_type = "text/plain";
+    pd_buf_printf(&r->resp.body, "request body larger than %zu bytes\n", r->env->cfg.max_body);
+    return PD_ETOOBIG;
 }
 
 int pd_dispatch_headers(struct pd_req *r)
 {
     const char *cl = pd_req_header(r, "content-length");
     if (cl) {
-        char *end;
-        unsigned long long n = strtoull(cl, &end, 10);
-        if (*end || (r->env->cfg.max_body && n > r->env->cfg.max_body)) {
-            /* Refuse before reading a byte of an oversized body. */
-            r->resp.status = 413;
-            r->resp.content_type = "text/plain";
-            pd_buf_printf(&r->resp.body, "request body larger than %zu bytes\n",
-                          r->env->cfg.max_body);
-            return PD_ETOOBIG;
-        }
+        int64_t n;
+        if (pd_parse_i64(cl, 0, INT64_MAX, &n) || (uint64_t)n > r->env->cfg.max_body)
+            return too_big(r); /* refuse before reading a byte of an oversized body */
     }
     return PD_OK;
 }
 
 int pd_dispatch_body(struct pd_req *r, const char *p, size_t n)
 {
-    if (pd_buf_add(&r->body, p, n) != PD_OK) {
-        r->resp.status = 413;
-        r->resp.content_type = "text/plain";
-        pd_buf_printf(&r->resp.body, "request body larger than %zu bytes\n", r->env->cfg.max_body);
-        return PD_ETOOBIG;
-    }
+    if (pd_buf_add(&r->body, p, n) != PD_OK)
+        return too_big(r);
     return PD_OK;
+}
+
+/* ---- routing ---- */
+
+/* The service element of the SigV4 credential scope, from the Authorization header or the
+ * presigned X-Amz-Credential parameter; NULL when the request is not signed. */
+static const char *scope_service(struct pd_req *r)
+{
+    const char *cred = NULL;
+    const char *auth = pd_req_header(r, "authorization");
+    if (auth) {
+        const char *c = strstr(auth, "Credential=");
+        if (c)
+            cred = c + 11;
+    } else {
+        const char *c = strstr(r->query, "X-Amz-Credential=");
+        if (c)
+            cred = c + 17;
+    }
+    if (!cred)
+        return NULL;
+    /* AKID/DATE/REGION/SERVICE/aws4_request, '/' possibly percent-encoded */
+    char buf[256];
+    size_t n = 0;
+    for (const char *p = cred; *p && *p != ',' && *p != '&' && *p != ' ' && n < sizeof buf - 1;)
+        buf[n++] = *p++;
+    buf[n] = '\0';
+    char *dec;
+    size_t dlen;
+    if (pd_url_decode(&r->arena, buf, n, 0, &dec, &dlen))
+        return NULL;
+    char *parts[5] = {0};
+    int k = 0;
+    for (char *p = dec; k < 5; k++) {
+        parts[k] = p;
+        char *slash = strchr(p, '/');
+        if (!slash) {
+            k++;
+            break;
+        }
+        *slash = '\0';
+        p = slash + 1;
+    }
+    return k >= 4 ? parts[3] : NULL;
+}
+
+/* The query Action of an unsigned call, from the query string or a form body. */
+static const char *query_action(struct pd_req *r, struct pd_kvs *params)
+{
+    return pd_kvs_get(params, "Action", 0);
+}
+
+static int form_params(struct pd_req *r, struct pd_kvs *OUT)
+{
+    if (pd_kvs_parse_form(&r->arena, OUT, r->query, strlen(r->query), 1))
+        return PD_EINVAL;
+    const char *ct = pd_req_header(r, "content-type");
+    if (r->body.len && ct && pd_strncaseeq(ct, "application/x-www-form-urlencoded", 33))
+        return pd_kvs_parse_form(&r->arena, OUT, pd_buf_str(&r->body), r->body.len, 1);
+    return PD_OK;
+}
+
+static const struct pd_service *route(struct pd_req *r)
+{
+    const char *scope = scope_service(r);
+    if (scope) {
+        const struct pd_service *svc = pd_service_by_signing_name(scope);
+        if (svc)
+            return svc;
+    }
+    struct pd_kvs params = {0};
+    if (form_params(r, &params) == PD_OK) {
+        const char *action = query_action(r, &params);
+        if (action) {
+            for (size_t i = 0; pd_services[i]; i++) {
+                const struct pd_service *svc = pd_services[i];
+                if (svc->proto == PD_PROTO_QUERY && pd_spec_op(spec_of(r->env, svc), action))
+                    return svc;
+            }
+        }
+    }
+    return pd_service_find("s3");
+}
+
+/* ---- authentication ---- */
+
+static int fail_creds(struct pd_req *r, enum pd_sigv4_dialect d, enum pd_creds_fail why,
+                      const char *akid)
+{
+    if (d == PD_SIGV4_S3) {
+        switch (why) {
+        case PD_CREDS_TOKEN_INVALID:
+            return pd_fail(r, &ERR_S3_InvalidToken,
+                           "The provided token is malformed or otherwise invalid.");
+        case PD_CREDS_TOKEN_EXPIRED:
+            return pd_fail(r, &ERR_S3_ExpiredToken, "The provided token has expired.");
+        default:
+            pd_fail(r, &ERR_S3_InvalidAccessKeyId,
+                    "The AWS Access Key Id you provided does not exist in our records.");
+            r->err.extra = json_pack("{s:s}", "AWSAccessKeyId", akid ? akid : "");
+            return PD_EAWS;
+        }
+    }
+    if (why == PD_CREDS_TOKEN_EXPIRED)
+        return pd_fail(r, &ERR_ExpiredToken, "The security token included in the request is expired");
+    return pd_fail(r, &ERR_InvalidClientTokenId,
+                   "The security token included in the request is invalid.");
+}
+
+static int fail_sigv4(struct pd_req *r, const struct pd_sigv4_result *res)
+{
+    /* Codes vary with the failure: the wire error lives in the request's arena. */
+    struct pd_awserr *copy = pd_arena_alloc(&r->arena, sizeof *copy);
+    copy->code = res->code;
+    copy->status = res->status;
+    copy->receiver = res->status >= 500;
+    pd_fail(r, copy, "%s", res->message ? res->message : "");
+    if (res->extra.n) {
+        json_t *x = json_object();
+        for (size_t i = 0; i < res->extra.n; i++)
+            json_object_set_new(x, res->extra.v[i].name,
+                                json_stringn(res->extra.v[i].value, res->extra.v[i].vlen));
+        r->err.extra = x;
+    }
+    if (res->canonical_request && strcmp(res->code, "SignatureDoesNotMatch") == 0)
+        pd_log_req(PD_LOG_DEBUG, r->request_id,
+                   "signature mismatch; canonical request:\n%s\nstring to sign:\n%s",
+                   res->canonical_request, res->string_to_sign ? res->string_to_sign : "");
+    return PD_EAWS;
+}
+
+/* Verify the request's signature and set r->who. Anonymous requests pass only where the
+ * operation allows them (or for S3, where policies decide). */
+static int authenticate(struct pd_req *r, enum pd_sigv4_dialect d, const char *payload_hash)
+{
+    struct pd_sigv4_auth auth;
+    struct pd_sigv4_result res;
+    memset(&res, 0, sizeof res);
+    int rc = pd_sigv4_parse(&r->arena, d, &r->hdrs, r->query, &auth, &res);
+    if (rc == PD_ENOTFOUND) {
+        r->who.kind = PD_CALLER_ANONYMOUS;
+        if ((r->op && (r->op->flags & PD_OP_UNSIGNED)) || d == PD_SIGV4_S3)
+            return PD_OK;
+        return pd_fail(r, &ERR_MissingAuthenticationToken,
+                       "Request is missing Authentication Token");
+    }
+    if (rc)
+        return fail_sigv4(r, &res);
+
+    struct pd_sigv4_request sreq = {
+        .method = r->method,
+        .path = r->path,
+        .query = r->query,
+        .headers = &r->hdrs,
+        .payload_hash = payload_hash,
+        .normalize_path = d != PD_SIGV4_S3,
+    };
+    struct pd_sigv4_verify_opts o = {
+        .dialect = d,
+        .service = r->svc->signing_name,
+        .now_ms = pd_clock_now_ms(&r->env->clock),
+        .cache = &r->env->specs->keys,
+    };
+    rc = pd_sigv4_precheck(&r->arena, &auth, &sreq, &o, &res);
+    if (rc)
+        return fail_sigv4(r, &res);
+    const char *secret = NULL;
+    enum pd_creds_fail why;
+    rc = pd_creds_resolve(r->db, r->env->secrets, &r->arena, auth.akid, auth.security_token,
+                          o.now_ms, &r->who, &secret, &why);
+    if (rc == PD_ESIG)
+        return fail_creds(r, d, why, auth.akid);
+    if (rc)
+        return pd_fail(r, &PD_ERR_InternalFailure, "credential lookup failed");
+    rc = pd_sigv4_verify(&r->arena, &auth, &sreq, secret, &o, &res);
+    if (rc) {
+        memset(&r->who, 0, sizeof r->who);
+        return fail_sigv4(r, &res);
+    }
+    snprintf(r->region, sizeof r->region, "%s", auth.region);
+    return PD_OK;
+}
+
+/* ---- running an operation ---- */
+
+static int run_handler(struct pd_req *r)
+{
+    int write = (r->op->flags & PD_OP_WRITE) != 0;
+    if (r->op->flags & PD_OP_NOTXN)
+        return r->op->fn(r);
+    int rc = pd_db_begin(r->db, write);
+    if (rc)
+        return pd_fail(r, &PD_ERR_ServiceUnavailable,
+                       "The state is busy; retry the request.");
+    rc = r->op->fn(r);
+    if (rc == PD_OK)
+        rc = pd_db_commit(r->db);
+    else
+        pd_db_rollback(r->db);
+    if (rc && !r->err.def)
+        pd_fail(r, &PD_ERR_InternalFailure, "internal error: %s", pd_strerror(rc));
+    return rc;
+}
+
+static void copy_response(struct pd_req *r, struct pd_http_response *hr)
+{
+    r->resp.status = hr->status;
+    for (size_t i = 0; i < hr->headers.n; i++)
+        pd_kvs_add(&r->arena, &r->resp.hdrs, hr->headers.v[i].name, hr->headers.v[i].value,
+                   hr->headers.v[i].vlen, 0);
+    pd_buf_free(&r->resp.body);
+    r->resp.body = hr->body;
+    pd_buf_init(&hr->body, 0);
+}
+
+static void encode(struct pd_req *r, const struct pd_spec *spec, const struct pd_spec_op *sop)
+{
+    struct pd_http_response hr;
+    pd_http_response_init(&hr);
+    int rc = PD_OK;
+    if (!r->err.def) {
+        rc = pd_codec_encode(spec, &r->arena, sop, r->out, r->request_id, &hr);
+        if (rc) {
+            pd_log_req(PD_LOG_ERROR, r->request_id, "%s.%s: output does not fit the model",
+                       r->svc->name, r->op_name);
+            pd_http_response_cleanup(&hr);
+            pd_http_response_init(&hr);
+            pd_fail(r, &PD_ERR_InternalFailure, "podiam could not encode the response");
+        }
+    }
+    if (r->err.def) {
+        struct pd_aws_fault f = {
+            .code = r->err.def->code,
+            .message = r->err.message,
+            .status = r->err.def->status,
+            .sender = !r->err.def->receiver,
+            .extra = r->err.extra,
+        };
+        pd_codec_encode_error(spec, &r->arena, sop, &f, r->request_id, &hr);
+        if (strcmp(r->method, "HEAD") == 0)
+            pd_buf_reset(&hr.body);
+    }
+    copy_response(r, &hr);
+    pd_http_response_cleanup(&hr);
+}
+
+/* An AWS-protocol request: decode, authenticate, authorize, run, encode. */
+static void run_aws(struct pd_req *r)
+{
+    const struct pd_spec *spec = spec_of(r->env, r->svc);
+    enum pd_sigv4_dialect dialect = r->svc->proto == PD_PROTO_REST_XML ? PD_SIGV4_S3 : PD_SIGV4_AWS;
+    r->db = pd_store_db(r->env->store);
+
+    struct pd_http_request hq = {
+        .method = r->method,
+        .path = r->path,
+        .query = r->query,
+        .headers = &r->hdrs,
+        .body = r->body.p,
+        .body_len = r->body.len,
+    };
+    const struct pd_spec_op *sop = NULL;
+    struct pd_codec_error cerr;
+    memset(&cerr, 0, sizeof cerr);
+    int drc = pd_codec_decode(spec, &r->arena, &hq, &sop, &r->in, &cerr);
+    if (sop) {
+        r->op_name = sop->name;
+        r->op = pd_service_op(r->svc, sop->name);
+    }
+
+    /* Authentication comes before everything the client could learn from: an unsigned or
+     * badly signed request learns nothing about operations or parameters. */
+    char body_hash[65];
+    pd_sha256_hex(r->body.p ? r->body.p : "", r->body.len, body_hash);
+    if (authenticate(r, dialect, body_hash) != PD_OK)
+        goto out;
+    if (drc == PD_ENOTFOUND || (drc && !sop)) {
+        struct pd_awserr *e = pd_arena_alloc(&r->arena, sizeof *e);
+        e->code = cerr.code;
+        e->status = cerr.status;
+        e->receiver = !cerr.sender;
+        pd_fail(r, e, "%s", cerr.message ? cerr.message : "");
+        goto out;
+    }
+    if (!r->op) {
+        pd_fail(r, &PD_ERR_NotImplemented,
+                "The operation %s of %s is not implemented by podiam (see docs/coverage.md).",
+                sop->name, r->svc->name);
+        goto out;
+    }
+    if (drc) {
+        struct pd_awserr *e = pd_arena_alloc(&r->arena, sizeof *e);
+        e->code = cerr.code;
+        e->status = cerr.status;
+        e->receiver = !cerr.sender;
+        pd_fail(r, e, "%s", cerr.message ? cerr.message : "");
+        goto out;
+    }
+    run_handler(r);
+out:
+    encode(r, spec, sop);
 }
 
 static void access_line(struct pd_req *r)
 {
     int64_t ms = pd_clock_now_ms(&r->env->clock) - r->start_ms;
     pd_log_req(PD_LOG_INFO, r->request_id, "%s %s %s.%s %d %s %s %lldms", r->method, r->path,
-               r->svc ? r->svc->name : "-",
-               r->op        ? r->op->name
-               : r->op_name ? r->op_name
-                            : "-",
-               r->resp.status, r->err.def ? r->err.def->code : "-", r->who.arn ? r->who.arn : "-",
-               (long long)ms);
+               r->svc ? r->svc->name : "-", r->op ? r->op->name : r->op_name ? r->op_name : "-",
+               r->resp.status, r->err.def ? r->err.def->code : "-",
+               r->who.arn ? r->who.arn : "-", (long long)ms);
 }
 
 static void run_raw(struct pd_req *r)
@@ -87,13 +454,20 @@ void pd_dispatch(struct pd_req *r)
         if ((*s)->proto == PD_PROTO_RAW && (*s)->route(r)) {
             r->svc = *s;
             run_raw(r);
+            pd_req_set_header(r, "x-amzn-RequestId", r->request_id);
             goto done;
         }
     }
-    r->resp.status = 404;
-    r->resp.content_type = "text/plain";
-    pd_buf_adds(&r->resp.body, "not found\n");
+    r->svc = route(r);
+    if (r->svc) {
+        run_aws(r);
+    } else {
+        r->resp.status = 404;
+        r->resp.content_type = "text/plain";
+        pd_buf_adds(&r->resp.body, "podiam: no service answers this request\n");
+    }
 done:
-    pd_req_set_header(r, "x-amzn-RequestId", r->request_id);
+    if (r->decision_id)
+        pd_req_set_header(r, "x-podiam-decision-id", r->decision_id);
     access_line(r);
 }

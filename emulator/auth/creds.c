@@ -62,7 +62,7 @@ static int open_token(const struct pd_secrets *sec, struct pd_arena *a, const ch
         goto out;
     }
     memset(OUT, 0, sizeof *OUT);
-    OUT->kind = (enum pd_principal_kind)kind;
+    OUT->kind = (enum pd_caller_kind)kind;
     OUT->account_id = str_or_null(a, rec, "a");
     OUT->arn = str_or_null(a, rec, "arn");
     OUT->user_id = str_or_null(a, rec, "uid");
@@ -128,14 +128,14 @@ int pd_creds_resolve(struct pd_db *db, const struct pd_secrets *sec, struct pd_a
     OUT->account_id = account;
     OUT->access_key_id = pd_arena_strdup(a, akid);
     if (user) {
-        OUT->kind = PD_PRINCIPAL_USER;
+        OUT->kind = PD_CALLER_USER;
         OUT->arn = user->arn;
         OUT->user_id = user->unique_id;
         OUT->unique_id = user->unique_id;
         OUT->name = user->name;
         OUT->path = user->path;
     } else {
-        OUT->kind = PD_PRINCIPAL_ROOT;
+        OUT->kind = PD_CALLER_ROOT;
         OUT->arn = pd_arena_printf(a, "arn:aws:iam::%s:root", account);
         OUT->user_id = account;
         OUT->unique_id = account;

@@ -10,16 +10,16 @@
 
 #include <stdint.h>
 
-enum pd_principal_kind {
-    PD_PRINCIPAL_ANONYMOUS = 0, /* unsigned request */
-    PD_PRINCIPAL_ROOT,          /* account root user */
-    PD_PRINCIPAL_USER,          /* IAM user (long-term key or GetSessionToken session) */
-    PD_PRINCIPAL_ASSUMED_ROLE,  /* role session (AssumeRole*, web identity) */
-    PD_PRINCIPAL_FEDERATED,     /* GetFederationToken session */
+enum pd_caller_kind {
+    PD_CALLER_ANONYMOUS = 0, /* unsigned request */
+    PD_CALLER_ROOT,          /* account root user */
+    PD_CALLER_USER,          /* IAM user (long-term key or GetSessionToken session) */
+    PD_CALLER_ROLE_SESSION,  /* role session (AssumeRole*, web identity) */
+    PD_CALLER_FEDERATED,     /* GetFederationToken session */
 };
 
 struct pd_principal {
-    enum pd_principal_kind kind;
+    enum pd_caller_kind kind;
     const char *account_id;    /* 12 digits; NULL when anonymous */
     const char *arn;           /* caller ARN: user ARN, root ARN, assumed-role session ARN */
     const char *user_id;       /* GetCallerIdentity UserId: AIDA…, AROA…:session, account */

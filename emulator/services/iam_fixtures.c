@@ -551,7 +551,7 @@ static int load_account(struct fx *f, json_t *a, size_t i)
     int rc = pd_iam_db_account_put(f->r->db, id, 0);
     if (rc)
         return fx_fail(f, w, "store: %s", pd_strerror(rc));
-    f->r->who.kind = PD_PRINCIPAL_ROOT;
+    f->r->who.kind = PD_CALLER_ROOT;
     f->r->who.account_id = pd_arena_strdup(&f->r->arena, id);
     if ((keys && load_keys(f, keys, path, "root_access_keys", NULL)) ||
         (pols && load_policies(f, pols, path)) || (groups && load_groups(f, groups, path)) ||

@@ -61,11 +61,11 @@ int pd_iam_get_user(struct pd_req *r)
     struct pd_iam_user u;
     if (!name) {
         switch (r->who.kind) {
-        case PD_PRINCIPAL_USER:
+        case PD_CALLER_USER:
             name = r->who.name;
             break;
-        case PD_PRINCIPAL_ASSUMED_ROLE:
-        case PD_PRINCIPAL_FEDERATED:
+        case PD_CALLER_ROLE_SESSION:
+        case PD_CALLER_FEDERATED:
             return pd_fail(r, &PD_ERR_ValidationError,
                            "Must specify userName when calling with non-User credentials");
         default: {
@@ -373,10 +373,10 @@ static int key_owner(struct pd_req *r, int64_t *OUT_id, const char **OUT_name)
 {
     const char *name = pd_iam_in_str(r, "UserName");
     if (!name) {
-        if (r->who.kind == PD_PRINCIPAL_ASSUMED_ROLE || r->who.kind == PD_PRINCIPAL_FEDERATED)
+        if (r->who.kind == PD_CALLER_ROLE_SESSION || r->who.kind == PD_CALLER_FEDERATED)
             return pd_fail(r, &PD_ERR_ValidationError,
                            "Must specify userName when calling with non-User credentials");
-        if (r->who.kind != PD_PRINCIPAL_USER) {
+        if (r->who.kind != PD_CALLER_USER) {
             *OUT_id = 0;
             *OUT_name = NULL;
             return PD_OK;

@@ -54,7 +54,7 @@ static int get_session_token(struct pd_req *r)
     if (w->temporary)
         return pd_fail(r, &STS_AccessDenied,
                        "Cannot call GetSessionToken with session credentials");
-    int root = w->kind == PD_PRINCIPAL_ROOT;
+    int root = w->kind == PD_CALLER_ROOT;
     json_t *d = json_object_get(r->in, "DurationSeconds");
     int64_t duration = d ? json_integer_value(d) : (root ? 3600 : 43200);
     /* The model bounds it to 900..129600; the account root is capped at one hour. */

@@ -60,7 +60,7 @@ static int teardown(void **state)
 
 static void as_root(struct pd_req *r, const char *acct)
 {
-    r->who.kind = PD_PRINCIPAL_ROOT;
+    r->who.kind = PD_CALLER_ROOT;
     r->who.account_id = acct;
 }
 
@@ -429,7 +429,7 @@ static void access_keys(void **state)
     /* a user calling for itself */
     r = pd_req_new(&c->env);
     r->db = pd_store_db(c->env.store);
-    r->who.kind = PD_PRINCIPAL_USER;
+    r->who.kind = PD_CALLER_USER;
     r->who.account_id = ACCT;
     r->who.name = "erin";
     r->in = json_object();
@@ -438,7 +438,7 @@ static void access_keys(void **state)
     pd_req_free(r);
     r = pd_req_new(&c->env);
     r->db = pd_store_db(c->env.store);
-    r->who.kind = PD_PRINCIPAL_ASSUMED_ROLE;
+    r->who.kind = PD_CALLER_ROLE_SESSION;
     r->who.account_id = ACCT;
     r->in = json_object();
     assert_int_equal(pd_service_op(&pd_svc_iam, "GetUser")->fn(r), PD_EAWS);
