@@ -58,13 +58,18 @@ const char *pd_jwt_reason_str(enum pd_jwt_reason r)
 static int reason_rc(enum pd_jwt_reason r)
 {
     switch (r) {
-    case PD_JWT_OK: return PD_OK;
-    case PD_JWT_TOO_BIG: return PD_ETOOBIG;
+    case PD_JWT_OK:
+        return PD_OK;
+    case PD_JWT_TOO_BIG:
+        return PD_ETOOBIG;
     case PD_JWT_MALFORMED:
     case PD_JWT_CRIT:
-    case PD_JWT_BAD_TIME: return PD_EINVAL;
-    case PD_JWT_UNKNOWN_KID: return PD_ENOTFOUND;
-    default: return PD_ESIG;
+    case PD_JWT_BAD_TIME:
+        return PD_EINVAL;
+    case PD_JWT_UNKNOWN_KID:
+        return PD_ENOTFOUND;
+    default:
+        return PD_ESIG;
     }
 }
 
@@ -72,12 +77,16 @@ static const char *md_name(enum pd_jwa alg)
 {
     switch (alg) {
     case PD_JWA_RS256:
-    case PD_JWA_ES256: return "SHA256";
+    case PD_JWA_ES256:
+        return "SHA256";
     case PD_JWA_RS384:
-    case PD_JWA_ES384: return "SHA384";
+    case PD_JWA_ES384:
+        return "SHA384";
     case PD_JWA_RS512:
-    case PD_JWA_ES512: return "SHA512";
-    default: return NULL;
+    case PD_JWA_ES512:
+        return "SHA512";
+    default:
+        return NULL;
     }
 }
 
@@ -95,13 +104,13 @@ static size_t ec_coord(enum pd_jwa alg)
 /* ---- parsing ---- */
 
 struct parsed {
-    json_t *header, *claims;  /* owned */
-    const char *input;        /* signing input: "header.payload" as received */
+    json_t *header, *claims; /* owned */
+    const char *input;       /* signing input: "header.payload" as received */
     size_t input_len;
-    unsigned char *sig;       /* arena */
+    unsigned char *sig; /* arena */
     size_t sig_len;
     enum pd_jwa alg;
-    const char *kid;          /* borrowed from header; NULL when absent */
+    const char *kid; /* borrowed from header; NULL when absent */
 };
 
 static void parsed_free(struct parsed *p)
@@ -382,8 +391,8 @@ int pd_jwt_sign(const struct pd_key *key, const json_t *claims, struct pd_arena 
 
     EVP_PKEY_CTX *pctx = NULL;
     md = EVP_MD_CTX_new();
-    if (!md || EVP_DigestSignInit_ex(md, &pctx, md_name(alg), NULL, NULL, pd_key_evp(key),
-                                     NULL) != 1)
+    if (!md ||
+        EVP_DigestSignInit_ex(md, &pctx, md_name(alg), NULL, NULL, pd_key_evp(key), NULL) != 1)
         goto out;
     if (!is_ec_alg(alg) && EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1)
         goto out;

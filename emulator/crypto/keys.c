@@ -185,13 +185,26 @@ int pd_key_generate(enum pd_key_kind kind, struct pd_key **OUT_key)
     unsigned bits = 0;
     const char *group = NULL;
     switch (kind) {
-    case PD_KEY_RSA_2048: bits = 2048; break;
-    case PD_KEY_RSA_3072: bits = 3072; break;
-    case PD_KEY_RSA_4096: bits = 4096; break;
-    case PD_KEY_EC_P256: group = "prime256v1"; break;
-    case PD_KEY_EC_P384: group = "secp384r1"; break;
-    case PD_KEY_EC_P521: group = "secp521r1"; break;
-    default: return PD_EINVAL;
+    case PD_KEY_RSA_2048:
+        bits = 2048;
+        break;
+    case PD_KEY_RSA_3072:
+        bits = 3072;
+        break;
+    case PD_KEY_RSA_4096:
+        bits = 4096;
+        break;
+    case PD_KEY_EC_P256:
+        group = "prime256v1";
+        break;
+    case PD_KEY_EC_P384:
+        group = "secp384r1";
+        break;
+    case PD_KEY_EC_P521:
+        group = "secp521r1";
+        break;
+    default:
+        return PD_EINVAL;
     }
     int rc = PD_EINTERNAL;
     EVP_PKEY *pkey = NULL;
@@ -561,8 +574,7 @@ out:
     return rc;
 }
 
-static int ec_from_jwk(struct pd_arena *a, const json_t *jwk, const struct curve *c,
-                       EVP_PKEY **OUT)
+static int ec_from_jwk(struct pd_arena *a, const json_t *jwk, const struct curve *c, EVP_PKEY **OUT)
 {
     unsigned char *xb, *yb;
     size_t xlen, ylen;
@@ -581,8 +593,7 @@ static int ec_from_jwk(struct pd_arena *a, const json_t *jwk, const struct curve
     EVP_PKEY_CTX *ctx = NULL, *chk = NULL;
     EVP_PKEY *pkey = NULL;
     if (!bld || OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, c->ossl, 0) != 1 ||
-        OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pt, 1 + 2 * c->coord) !=
-            1 ||
+        OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pt, 1 + 2 * c->coord) != 1 ||
         !(params = OSSL_PARAM_BLD_to_param(bld)))
         goto out;
     ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);

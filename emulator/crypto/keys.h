@@ -51,11 +51,11 @@ enum pd_kid_rule {
     PD_KID_SPKI_SHA256,        /* Kubernetes: SHA-256 of the DER SubjectPublicKeyInfo */
 };
 
-#define PD_KID_LEN 43         /* base64url of a SHA-256, no padding */
-#define PD_KID_MAX 1024       /* longest kid accepted from a JWK or set on a key */
-#define PD_RSA_MIN_BITS 2048  /* smaller RSA keys are refused everywhere */
-#define PD_RSA_MAX_BITS 8192  /* bound on verification cost */
-#define PD_JWKS_MAX_KEYS 100  /* bound on keys read from one JWK set */
+#define PD_KID_LEN 43        /* base64url of a SHA-256, no padding */
+#define PD_KID_MAX 1024      /* longest kid accepted from a JWK or set on a key */
+#define PD_RSA_MIN_BITS 2048 /* smaller RSA keys are refused everywhere */
+#define PD_RSA_MAX_BITS 8192 /* bound on verification cost */
+#define PD_JWKS_MAX_KEYS 100 /* bound on keys read from one JWK set */
 
 struct pd_key; /* opaque */
 

@@ -48,8 +48,7 @@ static int gcm_aad(EVP_CIPHER_CTX *c, int enc, const void *aad, size_t aad_len)
 }
 
 int pd_seal(const unsigned char key[PD_SEAL_KEY_LEN], const void *aad, size_t aad_len,
-            const void *pt, size_t pt_len, struct pd_arena *a, unsigned char **OUT,
-            size_t *OUT_len)
+            const void *pt, size_t pt_len, struct pd_arena *a, unsigned char **OUT, size_t *OUT_len)
 {
     if (pt_len > PD_SEAL_MAX_PLAINTEXT)
         return PD_ETOOBIG;
@@ -126,8 +125,8 @@ out:
     return rc;
 }
 
-static int hmac_label(const unsigned char key[PD_SEAL_KEY_LEN], const char *prefix,
-                      const char *s, unsigned char out[32])
+static int hmac_label(const unsigned char key[PD_SEAL_KEY_LEN], const char *prefix, const char *s,
+                      unsigned char out[32])
 {
     size_t pl = strlen(prefix), sl = strlen(s);
     size_t outlen = 0;

@@ -25,8 +25,8 @@
 
 /* "*.localhost" matches only for Go clients: OpenSSL and Node refuse a wildcard with a single
  * label after it. Virtual-host S3 (BUCKET.s3.localhost) is served by "*.s3.localhost". */
-static const char *const default_names[] = {"localhost",    "*.localhost",    "127.0.0.1",
-                                            "::1",          "s3.localhost",   "*.s3.localhost"};
+static const char *const default_names[] = {"localhost", "*.localhost",  "127.0.0.1",
+                                            "::1",       "s3.localhost", "*.s3.localhost"};
 
 int pd_x509_name_kind(const char *s)
 {
@@ -127,8 +127,8 @@ static int add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
 
 static int add_name(X509_NAME *n, const char *field, const char *value)
 {
-    return X509_NAME_add_entry_by_txt(n, field, MBSTRING_UTF8, (const unsigned char *)value, -1,
-                                      -1, 0) == 1
+    return X509_NAME_add_entry_by_txt(n, field, MBSTRING_UTF8, (const unsigned char *)value, -1, -1,
+                                      0) == 1
                ? PD_OK
                : PD_EINTERNAL;
 }
@@ -296,9 +296,8 @@ int pd_x509_server_new(const char *ca_cert_pem, const char *ca_key_pem, enum pd_
     if (add_name(subj, "O", "podiam") || add_name(subj, "CN", "localhost"))
         goto out;
     if (X509_set_subject_name(x, subj) != 1 ||
-        X509_set_issuer_name(x, X509_get_subject_name(ca)) != 1 ||
-        X509_set_pubkey(x, pkey) != 1 || set_serial(x) ||
-        set_validity(x, now, PD_X509_SERVER_DAYS))
+        X509_set_issuer_name(x, X509_get_subject_name(ca)) != 1 || X509_set_pubkey(x, pkey) != 1 ||
+        set_serial(x) || set_validity(x, now, PD_X509_SERVER_DAYS))
         goto out;
     X509V3_CTX ctx;
     X509V3_set_ctx(&ctx, ca, x, NULL, NULL, 0);

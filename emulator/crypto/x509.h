@@ -24,10 +24,10 @@
 
 struct pd_arena;
 
-#define PD_X509_CA_DAYS 3650     /* CA validity (10 years) */
-#define PD_X509_SERVER_DAYS 397  /* server certificate validity */
-#define PD_X509_BACKDATE 3600    /* notBefore is this many seconds before now (clock skew) */
-#define PD_X509_MAX_NAMES 100    /* extra names per server certificate */
+#define PD_X509_CA_DAYS 3650    /* CA validity (10 years) */
+#define PD_X509_SERVER_DAYS 397 /* server certificate validity */
+#define PD_X509_BACKDATE 3600   /* notBefore is this many seconds before now (clock skew) */
+#define PD_X509_MAX_NAMES 100   /* extra names per server certificate */
 
 /* Make a self-signed CA with a new key of that kind (PD_KEY_RSA_2048 or PD_KEY_EC_P256
  * recommended). Subject "O=podiam, CN=podiam local CA XXXXXXXX" (8 random hex digits so two
@@ -40,9 +40,9 @@ int pd_x509_ca_new(enum pd_key_kind kind, int64_t now, struct pd_arena *a, char 
 /* Issue a server certificate with a new key of that kind (PD_KEY_EC_P256 makes start-up fast;
  * RSA-2048 key generation takes tens to hundreds of milliseconds), signed by the CA given as
  * PEM. SANs: DNS localhost, DNS *.localhost, IP 127.0.0.1, IP ::1, DNS s3.localhost,
- * DNS *.s3.localhost (virtual-host buckets; OpenSSL and Node ignore *.localhost), then names[0..n) in order
- * (duplicates dropped): IPv4/IPv6 literals become IP SANs, everything else must be a DNS name
- * (labels of letters, digits and '-', optionally "*." in front). Returns PD_OK, PD_EINVAL (bad
+ * DNS *.s3.localhost (virtual-host buckets; OpenSSL and Node ignore *.localhost), then names[0..n)
+ * in order (duplicates dropped): IPv4/IPv6 literals become IP SANs, everything else must be a DNS
+ * name (labels of letters, digits and '-', optionally "*." in front). Returns PD_OK, PD_EINVAL (bad
  * CA PEM, key not matching the CA, CA not a CA, a bad name, too many names) or PD_EINTERNAL.
  * Outputs arena-owned PEM; the key is PKCS#8 ("BEGIN PRIVATE KEY"), which GnuTLS reads. */
 int pd_x509_server_new(const char *ca_cert_pem, const char *ca_key_pem, enum pd_key_kind kind,

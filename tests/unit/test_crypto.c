@@ -132,9 +132,10 @@ static void kid_rules_fixed_keys(void **state)
     json_t *j;
     assert_int_equal(pd_key_to_jwk(ec, &j), PD_OK);
     char *s = json_dumps(j, JSON_COMPACT);
-    assert_string_equal(s, "{\"kty\":\"EC\",\"kid\":\"k1\",\"use\":\"sig\",\"alg\":\"ES256\","
-                           "\"crv\":\"P-256\",\"x\":\"LKPxx2W-kYfXg-XZSQCz2X3iH5ZVerbwXUHmmMgFYOo\","
-                           "\"y\":\"UKUwdj-wdz33Fufeof9Bbv2LAvSKIkMuWynNy3OmaCY\"}");
+    assert_string_equal(s,
+                        "{\"kty\":\"EC\",\"kid\":\"k1\",\"use\":\"sig\",\"alg\":\"ES256\","
+                        "\"crv\":\"P-256\",\"x\":\"LKPxx2W-kYfXg-XZSQCz2X3iH5ZVerbwXUHmmMgFYOo\","
+                        "\"y\":\"UKUwdj-wdz33Fufeof9Bbv2LAvSKIkMuWynNy3OmaCY\"}");
     free(s);
     json_decref(j);
     pd_key_free(rsa);
@@ -340,8 +341,8 @@ static void jwk_import_strict(void **state)
 
     /* RSA numbers */
     assert_int_equal(jwk_rc(rsa1024_jwk()), PD_EINVAL);
-    assert_int_equal(jwk_rc(jwk_with(rsa, "e", json_string("AQAA"))), PD_EINVAL); /* even */
-    assert_int_equal(jwk_rc(jwk_with(rsa, "e", json_string("AQ"))), PD_EINVAL);   /* 1 */
+    assert_int_equal(jwk_rc(jwk_with(rsa, "e", json_string("AQAA"))), PD_EINVAL);   /* even */
+    assert_int_equal(jwk_rc(jwk_with(rsa, "e", json_string("AQ"))), PD_EINVAL);     /* 1 */
     assert_int_equal(jwk_rc(jwk_with(rsa, "e", json_string("AAEAAQ"))), PD_EINVAL); /* 0-lead */
     assert_int_equal(jwk_rc(jwk_with(rsa, "e", json_string("AQAB="))), PD_EINVAL);  /* padding */
     assert_int_equal(jwk_rc(jwk_with(rsa, "e", json_string("AQAC"))), PD_EINVAL);   /* even */
@@ -456,8 +457,8 @@ static void jose_b64_strict(void **state)
     assert_int_equal(n, 0);
     assert_int_equal(pd_jose_b64_decode(&a, "AQ==", 4, &out, &n), PD_EINVAL); /* padding */
     assert_int_equal(pd_jose_b64_decode(&a, "AQ", 2, &out, &n), PD_OK);
-    assert_int_equal(pd_jose_b64_decode(&a, "AR", 2, &out, &n), PD_EINVAL); /* stray bits */
-    assert_int_equal(pd_jose_b64_decode(&a, "+/8", 3, &out, &n), PD_EINVAL); /* std alphabet */
+    assert_int_equal(pd_jose_b64_decode(&a, "AR", 2, &out, &n), PD_EINVAL);    /* stray bits */
+    assert_int_equal(pd_jose_b64_decode(&a, "+/8", 3, &out, &n), PD_EINVAL);   /* std alphabet */
     assert_int_equal(pd_jose_b64_decode(&a, "AQABA", 5, &out, &n), PD_EINVAL); /* 4k+1 */
     assert_int_equal(pd_jose_b64_decode(&a, "AQ B", 4, &out, &n), PD_EINVAL);
     assert_int_equal(pd_jose_b64_decode(&a, "AQ\0B", 4, &out, &n), PD_EINVAL);
@@ -522,14 +523,13 @@ static void ca_fields(enum pd_key_kind kind, const char *key_type)
     assert_int_equal(ext_critical(x, NID_key_usage), 1);
     assert_int_equal(X509_get_key_usage(x), KU_KEY_CERT_SIGN | KU_CRL_SIGN);
     assert_non_null(X509_get0_subject_key_id(x));
-    assert_int_equal(ASN1_OCTET_STRING_cmp(X509_get0_subject_key_id(x),
-                                           X509_get0_authority_key_id(x)),
-                     0);
+    assert_int_equal(
+        ASN1_OCTET_STRING_cmp(X509_get0_subject_key_id(x), X509_get0_authority_key_id(x)), 0);
     assert_true(EVP_PKEY_is_a(X509_get0_pubkey(x), key_type));
     assert_int_equal(X509_verify(x, X509_get0_pubkey(x)), 1);
-    assert_int_equal(X509_get_signature_nid(x),
-                     strcmp(key_type, "RSA") == 0 ? NID_sha256WithRSAEncryption
-                                                  : NID_ecdsa_with_SHA256);
+    assert_int_equal(X509_get_signature_nid(x), strcmp(key_type, "RSA") == 0
+                                                    ? NID_sha256WithRSAEncryption
+                                                    : NID_ecdsa_with_SHA256);
     char cn[128];
     X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn, sizeof cn);
     assert_true(pd_has_prefix(cn, "podiam local CA "));
@@ -550,8 +550,7 @@ static void x509_ca(void **state)
 }
 
 /* Verify leaf against ca with OpenSSL's strict checks, as a TLS client would for host. */
-static int verify_chain(const char *ca_pem, const char *leaf_pem, const char *host,
-                        const char *ip)
+static int verify_chain(const char *ca_pem, const char *leaf_pem, const char *host, const char *ip)
 {
     X509 *ca = parse_cert(ca_pem), *leaf = parse_cert(leaf_pem);
     X509_STORE *st = X509_STORE_new();
@@ -581,8 +580,13 @@ static void server_fields(enum pd_key_kind ca_kind, enum pd_key_kind kind)
     int64_t now = time(NULL);
     char *ca, *cakey, *cert, *key;
     assert_int_equal(pd_x509_ca_new(ca_kind, now, &a, &ca, &cakey), PD_OK);
-    const char *extra[] = {"s3.localhost", "*.s3.localhost", "10.1.2.3", "localhost",
-                           "ABCDEF.gr7.us-east-1.eks.amazonaws.com", "fe80::1", "*.S3.LOCALHOST"};
+    const char *extra[] = {"s3.localhost",
+                           "*.s3.localhost",
+                           "10.1.2.3",
+                           "localhost",
+                           "ABCDEF.gr7.us-east-1.eks.amazonaws.com",
+                           "fe80::1",
+                           "*.S3.LOCALHOST"};
     assert_int_equal(pd_x509_server_new(ca, cakey, kind, extra, 7, now, &a, &cert, &key), PD_OK);
     assert_true(pd_has_prefix(key, "-----BEGIN PRIVATE KEY-----\n"));
     X509 *x = parse_cert(cert), *cx = parse_cert(ca);
@@ -596,9 +600,8 @@ static void server_fields(enum pd_key_kind ca_kind, enum pd_key_kind kind)
     assert_true(X509_get_extended_key_usage(x) & XKU_SSL_SERVER);
     assert_true(X509_get_key_usage(x) & KU_DIGITAL_SIGNATURE);
     assert_int_equal(ext_critical(x, NID_subject_alt_name), 0);
-    assert_int_equal(ASN1_OCTET_STRING_cmp(X509_get0_authority_key_id(x),
-                                           X509_get0_subject_key_id(cx)),
-                     0);
+    assert_int_equal(
+        ASN1_OCTET_STRING_cmp(X509_get0_authority_key_id(x), X509_get0_subject_key_id(cx)), 0);
     assert_int_equal(X509_NAME_cmp(X509_get_issuer_name(x), X509_get_subject_name(cx)), 0);
 
     /* SAN list: defaults first, duplicates dropped (s3.localhost, *.s3.localhost, localhost
@@ -621,10 +624,8 @@ static void server_fields(enum pd_key_kind ca_kind, enum pd_key_kind kind)
     assert_int_equal(verify_chain(ca, cert, NULL, "127.0.0.1"), 0);
     assert_int_equal(verify_chain(ca, cert, NULL, "::1"), 0);
     assert_int_equal(verify_chain(ca, cert, NULL, "10.1.2.3"), 0);
-    assert_int_equal(verify_chain(ca, cert, "example.com", NULL),
-                     X509_V_ERR_HOSTNAME_MISMATCH);
-    assert_int_equal(verify_chain(ca, cert, "a.b.localhost", NULL),
-                     X509_V_ERR_HOSTNAME_MISMATCH);
+    assert_int_equal(verify_chain(ca, cert, "example.com", NULL), X509_V_ERR_HOSTNAME_MISMATCH);
+    assert_int_equal(verify_chain(ca, cert, "a.b.localhost", NULL), X509_V_ERR_HOSTNAME_MISMATCH);
     assert_int_equal(verify_chain(ca, cert, NULL, "127.0.0.2"), X509_V_ERR_IP_ADDRESS_MISMATCH);
 
     /* another CA does not vouch for it */
@@ -657,14 +658,12 @@ static void x509_refusals(void **state)
     char *ca, *cakey, *ca2, *ca2key, *cert, *key;
     assert_int_equal(pd_x509_ca_new(PD_KEY_EC_P256, now, &a, &ca, &cakey), PD_OK);
     assert_int_equal(pd_x509_ca_new(PD_KEY_EC_P256, now, &a, &ca2, &ca2key), PD_OK);
-    static const char *const bad[] = {"",          "a b",     "a,DNS:evil", "-a.com",
-                                      "a-.com",    "a..com",  "*.",         "*",
-                                      "a.*.com",   "*a.com",  "a.com.",     "x_y.com",
-                                      "\xc3\xa9.com", "1.2.3.4/8"};
+    static const char *const bad[] = {
+        "",  "a b",     "a,DNS:evil", "-a.com", "a-.com",  "a..com",       "*.",
+        "*", "a.*.com", "*a.com",     "a.com.", "x_y.com", "\xc3\xa9.com", "1.2.3.4/8"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const char *n[] = {bad[i]};
-        if (pd_x509_server_new(ca, cakey, PD_KEY_EC_P256, n, 1, now, &a, &cert, &key) !=
-            PD_EINVAL)
+        if (pd_x509_server_new(ca, cakey, PD_KEY_EC_P256, n, 1, now, &a, &cert, &key) != PD_EINVAL)
             fail_msg("name '%s' accepted", bad[i]);
     }
     assert_int_equal(pd_x509_name_kind("*.localhost"), 2);
@@ -683,8 +682,8 @@ static void x509_refusals(void **state)
     const char *many[PD_X509_MAX_NAMES + 1];
     for (size_t i = 0; i <= PD_X509_MAX_NAMES; i++)
         many[i] = "x.localhost";
-    assert_int_equal(pd_x509_server_new(ca, cakey, PD_KEY_EC_P256, many, PD_X509_MAX_NAMES + 1,
-                                        now, &a, &cert, &key),
+    assert_int_equal(pd_x509_server_new(ca, cakey, PD_KEY_EC_P256, many, PD_X509_MAX_NAMES + 1, now,
+                                        &a, &cert, &key),
                      PD_EINVAL);
     pd_arena_cleanup(&a);
 }
@@ -784,8 +783,8 @@ static void derive_secret(void **state)
     assert_int_equal(pd_derive_secret(key0, "ASIAEXAMPLE123456780", s2), PD_OK);
     assert_string_not_equal(s1, s2);
     for (int i = 0; i < 40; i++)
-        assert_non_null(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
-                               s2[i]));
+        assert_non_null(
+            strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", s2[i]));
     unsigned char sub[32];
     assert_int_equal(pd_derive_key(key0, "sts-seal", sub), PD_OK);
     assert_memory_equal(sub,
