@@ -12,6 +12,9 @@
  * Keys are always random (OpenSSL's CSPRNG), even when the server runs with --seed: --seed
  * makes ids reproducible, not keys. Fixtures that need a fixed key pin it as PEM or JWK.
  *
+ * Threads: a key (and a set of keys) may be used for signing and verifying from many threads at
+ * once after it is built; pd_key_set_kid / pd_key_set_alg / pd_jwks_add are not synchronised.
+ *
  * Uses OpenSSL 3 EVP/OSSL_PARAM APIs only (no RSA_* / EC_KEY_*), jansson for JWKs.
  * Must not: include <jwt.h>, log key material.
  */
