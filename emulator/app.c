@@ -10,12 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "auth/secrets.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "dispatch.h"
 #include "embedded.h"
+#include "services/fixtures.h"
 #include "services/service.h"
 #include "env.h"
 #include "server/server.h"
@@ -53,10 +56,29 @@ int pd_app_start(struct pd_env *env, struct pd_app **OUT)
         pd_log(PD_LOG_ERROR, "start: %s", why);
         goto fail;
     }
+    rc = pd_secrets_load(pd_store_db(env->store), time(NULL), NULL, 0, &env->secrets, &why);
+    if (rc) {
+        pd_log(PD_LOG_ERROR, "start: %s", why);
+        goto fail;
+    }
+    rc = pd_fixtures_start(env, pd_store_db(env->store), &err);
+    if (rc) {
+        pd_log(PD_LOG_ERROR, "%s", err ? err : "cannot load the fixtures");
+        free(err);
+        goto fail;
+    }
     rc = pd_server_start(env, env->cfg.listen, NULL, NULL, &app->http, &env->http_port, &why);
     if (rc) {
         pd_log(PD_LOG_ERROR, "listen %s: %s", env->cfg.listen, why);
         goto fail;
+    }
+    if (tls_enabled(&env->cfg)) {
+        rc = pd_server_start(env, env->cfg.listen_tls, env->secrets->tls_cert_pem,
+                             env->secrets->tls_key_pem, &app->https, &env->https_port, &why);
+        if (rc) {
+            pd_log(PD_LOG_ERROR, "listen-tls %s: %s", env->cfg.listen_tls, why);
+            goto fail;
+        }
     }
     *OUT = app;
     return PD_OK;
@@ -73,6 +95,8 @@ void pd_app_stop(struct pd_app *app)
     pd_server_stop(app->https);
     pd_server_stop(app->http);
     pd_dispatch_cleanup(env);
+    pd_secrets_free(env->secrets);
+    env->secrets = NULL;
     pd_store_close(env->store);
     env->store = NULL;
     pd_ids_cleanup(&env->ids);
@@ -115,7 +139,6 @@ int pd_app_run(struct pd_env *env)
     sigwait(&set, &sig);
     pd_log(PD_LOG_INFO, "stopping on %s", sig == SIGINT ? "SIGINT" : "SIGTERM");
     pd_app_stop(app);
-    (void)tls_enabled;
     return 0;
 }
 

@@ -12,7 +12,9 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/str.h"
+#include "auth/secrets.h"
 #include "env.h"
+#include "services/fixtures.h"
 #include "services/service.h"
 
 static int json_reply(struct pd_req *r, int status, json_t *body)
@@ -42,14 +44,61 @@ static int health(struct pd_req *r)
                                 (json_int_t)pd_clock_now_ms(&r->env->clock)));
 }
 
+static int reset(struct pd_req *r)
+{
+    char *err = NULL;
+    int rc = pd_fixtures_reset(r->env, r->db, &err);
+    if (rc) {
+        admin_error(r, 500, "ResetFailed", err ? err : pd_strerror(rc));
+        free(err);
+        return PD_OK;
+    }
+    pd_log_req(PD_LOG_INFO, r->request_id, "state reset to %d fixtures file(s)",
+               r->env->cfg.nfixtures);
+    return json_reply(r, 200, json_pack("{s:s, s:i}", "status", "reset", "fixtures",
+                                        r->env->cfg.nfixtures));
+}
+
+static int export_state(struct pd_req *r)
+{
+    char *err = NULL;
+    json_t *doc = NULL;
+    int rc = pd_fixtures_export(r->env, r->db, &doc, &err);
+    if (rc) {
+        admin_error(r, 500, "ExportFailed", err ? err : pd_strerror(rc));
+        free(err);
+        return PD_OK;
+    }
+    char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(doc);
+    r->resp.status = 200;
+    r->resp.content_type = "application/json";
+    pd_buf_adds(&r->resp.body, text ? text : "{}");
+    pd_buf_addc(&r->resp.body, '\n');
+    free(text);
+    return PD_OK;
+}
+
+static int ca_pem(struct pd_req *r)
+{
+    r->resp.status = 200;
+    r->resp.content_type = "application/x-pem-file";
+    pd_buf_adds(&r->resp.body, r->env->secrets->ca_cert_pem);
+    return PD_OK;
+}
+
 static int is_loopback(const char *ip)
 {
     return pd_has_prefix(ip, "127.") || strcmp(ip, "::1") == 0 ||
            pd_has_prefix(ip, "::ffff:127.") || *ip == '\0';
 }
 
+enum { OP_HEALTH, OP_RESET, OP_STATE, OP_CA };
 static const struct pd_op ops[] = {
-    {"Health", health, 0},
+    [OP_HEALTH] = {"Health", health, 0},
+    [OP_RESET] = {"Reset", reset, PD_OP_NOTXN},
+    [OP_STATE] = {"ExportState", export_state, PD_OP_NOTXN},
+    [OP_CA] = {"CaCertificate", ca_pem, 0},
     {NULL, NULL, 0},
 };
 
@@ -64,8 +113,15 @@ static int route(struct pd_req *r)
         return 1;
     }
     int get = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
+    int post = strcmp(r->method, "POST") == 0;
     if (strcmp(p, "health") == 0 && get)
-        r->op = &ops[0];
+        r->op = &ops[OP_HEALTH];
+    else if (strcmp(p, "reset") == 0 && post)
+        r->op = &ops[OP_RESET];
+    else if (strcmp(p, "state") == 0 && get)
+        r->op = &ops[OP_STATE];
+    else if (strcmp(p, "ca.pem") == 0 && get)
+        r->op = &ops[OP_CA];
     else {
         r->op_name = "NotFound";
         admin_error(r, 404, "NotFound", "no such admin endpoint");

@@ -1,0 +1,135 @@
+/* fixtures.c - load, reset and export the state as fixtures documents (see fixtures.h). */
+#include "services/fixtures.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/mem.h"
+#include "env.h"
+#include "services/iam_fixtures.h"
+#include "store/iam_db.h"
+#include "store/store.h"
+
+#define META_LOADED "fixtures_loaded"
+
+static const char *const known_sections[] = {"iam", NULL};
+
+static char *msg(const char *fmt, const char *a, const char *b)
+{
+    size_t n = strlen(fmt) + strlen(a) + strlen(b) + 1;
+    char *m = pd_xmalloc(n);
+    snprintf(m, n, fmt, a, b);
+    return m;
+}
+
+static int load_file(struct pd_env *env, struct pd_db *db, const char *path, char **OUT_err)
+{
+    json_error_t je;
+    json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    if (!doc) {
+        char where[64];
+        snprintf(where, sizeof where, "line %d column %d", je.line, je.column);
+        char *m = msg("fixtures %s: %s", path, where);
+        size_t n = strlen(m) + strlen(je.text) + 3;
+        *OUT_err = pd_xmalloc(n);
+        snprintf(*OUT_err, n, "%s: %s", m, je.text);
+        free(m);
+        return PD_EINVAL;
+    }
+    int rc = PD_OK;
+    if (!json_is_object(doc)) {
+        *OUT_err = msg("fixtures %s: %s", path, "the document must be a JSON object");
+        rc = PD_EINVAL;
+        goto out;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(doc, key, v)
+    {
+        int known = 0;
+        for (const char *const *s = known_sections; *s; s++)
+            known |= strcmp(*s, key) == 0;
+        if (!known && strcmp(key, "$schema") != 0 && strcmp(key, "description") != 0) {
+            *OUT_err = msg("fixtures %s: unknown section \"%s\"", path, key);
+            rc = PD_EINVAL;
+            goto out;
+        }
+    }
+    json_t *iam = json_object_get(doc, "iam");
+    if (iam)
+        rc = pd_iam_fixtures_load(env, db, iam, path, OUT_err);
+out:
+    json_decref(doc);
+    return rc;
+}
+
+static int load_all(struct pd_env *env, struct pd_db *db, char **OUT_err)
+{
+    int rc = pd_iam_db_bootstrap(db);
+    for (int i = 0; !rc && i < env->cfg.nfixtures; i++)
+        rc = load_file(env, db, env->cfg.fixtures[i], OUT_err);
+    if (!rc)
+        rc = pd_db_meta_put(db, META_LOADED, "1");
+    return rc;
+}
+
+static int in_txn(struct pd_env *env, struct pd_db *db, int wipe, char **OUT_err)
+{
+    *OUT_err = NULL;
+    int rc = pd_db_begin(db, 1);
+    if (rc) {
+        *OUT_err = pd_xstrdup("the state is busy");
+        return rc;
+    }
+    if (wipe)
+        rc = pd_db_wipe(db);
+    if (!rc)
+        rc = load_all(env, db, OUT_err);
+    if (rc) {
+        pd_db_rollback(db);
+        if (!*OUT_err)
+            *OUT_err = pd_xstrdup(pd_strerror(rc));
+        return rc;
+    }
+    rc = pd_db_commit(db);
+    if (rc)
+        *OUT_err = pd_xstrdup("cannot commit the fixtures");
+    return rc;
+}
+
+int pd_fixtures_start(struct pd_env *env, struct pd_db *db, char **OUT_err)
+{
+    struct pd_arena a;
+    pd_arena_init(&a);
+    char *v = NULL;
+    int loaded = pd_db_meta_get(db, &a, META_LOADED, &v) == PD_OK;
+    pd_arena_cleanup(&a);
+    *OUT_err = NULL;
+    if (loaded)
+        return PD_OK;
+    return in_txn(env, db, 0, OUT_err);
+}
+
+int pd_fixtures_reset(struct pd_env *env, struct pd_db *db, char **OUT_err)
+{
+    return in_txn(env, db, 1, OUT_err);
+}
+
+int pd_fixtures_export(struct pd_env *env, struct pd_db *db, json_t **OUT, char **OUT_err)
+{
+    *OUT_err = NULL;
+    int rc = pd_db_begin(db, 0);
+    if (rc) {
+        *OUT_err = pd_xstrdup("the state is busy");
+        return rc;
+    }
+    json_t *iam = NULL;
+    rc = pd_iam_fixtures_export(env, db, &iam, OUT_err);
+    pd_db_rollback(db);
+    if (rc)
+        return rc;
+    *OUT = json_pack("{s:o}", "iam", iam);
+    return PD_OK;
+}
