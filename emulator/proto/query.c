@@ -140,9 +140,17 @@ static int q_member(struct walk *w, const struct wnode *n, const struct pd_spec_
     const struct qn *c = qchild(t, q, name, strlen(name));
     if (!c)
         return 0;
-    if (is_aggregate(m->shape)) {
-        /* "Tags=" is how an empty list is sent; other aggregates need children */
-        if (!c->n_children && !(m->shape->type == PD_ST_LIST && c->value && !c->vlen))
+    if (m->shape->type == PD_ST_LIST || m->shape->type == PD_ST_MAP) {
+        /* present with at least one indexed item; "Tags=" is how an empty list is sent */
+        const char *inner = m->shape->type == PD_ST_MAP ? "entry" : m->shape->member->wire_name;
+        const struct qn *box = flat(m) ? c : qchild(t, c, inner, strlen(inner));
+        int any = 0;
+        for (const struct qn *i = box ? box->first : NULL; i && !any; i = i->next)
+            any = i->slen && i->seg[0] >= '1' && i->seg[0] <= '9';
+        if (!any && !(m->shape->type == PD_ST_LIST && c->value && !c->vlen && !c->n_children))
+            return 0;
+    } else if (m->shape->type == PD_ST_STRUCTURE) {
+        if (!c->n_children)
             return 0;
     } else if (!c->value) {
         return 0;
