@@ -185,7 +185,7 @@ static void eks_routes(void **state)
         pd_arena_init(&a);
         struct pd_http_request rq;
         struct pd_kvs h;
-        make_request(&a, &rq, &h, c->method, c->target, NULL);
+        make_request(&a, &rq, &h, c->method, c->target, "{\"tags\":{\"a\":\"1\"}}");
         const struct pd_spec_op *op;
         json_t *in = NULL;
         struct pd_codec_error err;
