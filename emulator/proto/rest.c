@@ -79,7 +79,7 @@ static int match_rest_path(struct pd_arena *a, const struct pd_spec_op *op, cons
         }
         if (!*rp->segs[j])
             return 0;
-        if (l && l->n < 8) {
+        if (!l || l->n < 8) { /* decode even when only routing: a bad escape is no match */
             struct pd_buf b;
             pd_buf_init(&b, 0);
             for (size_t k = 0; k < take; k++)
@@ -90,8 +90,10 @@ static int match_rest_path(struct pd_arena *a, const struct pd_spec_op *op, cons
             pd_buf_free(&b);
             if (bad || strlen(dec) != dlen)
                 return 0;
-            l->m[l->n] = s->label;
-            l->v[l->n++] = dec;
+            if (l) {
+                l->m[l->n] = s->label;
+                l->v[l->n++] = dec;
+            }
         }
         j += take;
     }
