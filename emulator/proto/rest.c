@@ -106,7 +106,7 @@ static int match_s3_path(const struct pd_spec_op *op, const char *bucket, const 
 {
     const struct pd_spec_route *r = &op->route;
     const char *vals[2] = {bucket, key};
-    size_t have = key ? 2 : bucket ? 1 : 0;
+    size_t have = !bucket ? 0 : key ? 2 : 1; /* a key without a bucket names nothing */
     if (l)
         l->n = 0;
     if (r->n_segs != have)
