@@ -30,8 +30,8 @@ struct pd_specs {
     struct pd_sigv4_cache keys; /* signing-key cache shared by all requests */
 };
 
-static const struct pd_awserr ERR_MissingAuthenticationToken = {"MissingAuthenticationToken",
-                                                                  403, 0};
+static const struct pd_awserr ERR_MissingAuthenticationToken = {"MissingAuthenticationToken", 403,
+                                                                0};
 static const struct pd_awserr ERR_InvalidClientTokenId = {"InvalidClientTokenId", 403, 0};
 static const struct pd_awserr ERR_ExpiredToken = {"ExpiredToken", 403, 0};
 static const struct pd_awserr ERR_S3_InvalidAccessKeyId = {"InvalidAccessKeyId", 403, 0};
@@ -77,8 +77,8 @@ int pd_dispatch_init(struct pd_env *env, const char **OUT_err)
          * an implemented operation answer 501. */
         for (const struct pd_op *op = svc->ops; op && op->name; op++) {
             if (!pd_spec_op(s->spec[i], op->name)) {
-                pd_log(PD_LOG_ERROR, "%s: operation %s is not in the model %s", svc->name,
-                       op->name, svc->spec);
+                pd_log(PD_LOG_ERROR, "%s: operation %s is not in the model %s", svc->name, op->name,
+                       svc->spec);
                 *OUT_err = "a service table names an operation its model lacks";
                 return PD_EINTERNAL;
             }
@@ -227,7 +227,8 @@ static int fail_creds(struct pd_req *r, enum pd_sigv4_dialect d, enum pd_creds_f
         }
     }
     if (why == PD_CREDS_TOKEN_EXPIRED)
-        return pd_fail(r, &ERR_ExpiredToken, "The security token included in the request is expired");
+        return pd_fail(r, &ERR_ExpiredToken,
+                       "The security token included in the request is expired");
     return pd_fail(r, &ERR_InvalidClientTokenId,
                    "The security token included in the request is invalid.");
 }
@@ -315,8 +316,7 @@ static int run_handler(struct pd_req *r)
         return r->op->fn(r);
     int rc = pd_db_begin(r->db, write);
     if (rc)
-        return pd_fail(r, &PD_ERR_ServiceUnavailable,
-                       "The state is busy; retry the request.");
+        return pd_fail(r, &PD_ERR_ServiceUnavailable, "The state is busy; retry the request.");
     rc = r->op->fn(r);
     if (rc == PD_OK)
         rc = pd_db_commit(r->db);
@@ -430,9 +430,12 @@ static void access_line(struct pd_req *r)
 {
     int64_t ms = pd_clock_now_ms(&r->env->clock) - r->start_ms;
     pd_log_req(PD_LOG_INFO, r->request_id, "%s %s %s.%s %d %s %s %lldms", r->method, r->path,
-               r->svc ? r->svc->name : "-", r->op ? r->op->name : r->op_name ? r->op_name : "-",
-               r->resp.status, r->err.def ? r->err.def->code : "-",
-               r->who.arn ? r->who.arn : "-", (long long)ms);
+               r->svc ? r->svc->name : "-",
+               r->op        ? r->op->name
+               : r->op_name ? r->op_name
+                            : "-",
+               r->resp.status, r->err.def ? r->err.def->code : "-", r->who.arn ? r->who.arn : "-",
+               (long long)ms);
 }
 
 static void run_raw(struct pd_req *r)

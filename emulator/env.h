@@ -46,7 +46,7 @@ struct pd_env {
     struct pd_clock clock;
     struct pd_ids ids;
     struct pd_store *store;
-    const struct pd_specs *specs;   /* loaded service models (proto/) */
+    struct pd_specs *specs;         /* loaded service models, signing-key cache (dispatch) */
     struct pd_secrets *secrets;     /* server secrets: session-token keys, CA (auth/secrets.h) */
     struct pd_decisions *decisions; /* authorization decision log */
     int http_port;                  /* bound ports, once listening */

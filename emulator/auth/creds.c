@@ -92,8 +92,7 @@ out:
 
 int pd_creds_resolve(struct pd_db *db, const struct pd_secrets *sec, struct pd_arena *a,
                      const char *akid, const char *session_token, int64_t now_ms,
-                     struct pd_principal *OUT, const char **OUT_secret,
-                     enum pd_creds_fail *OUT_why)
+                     struct pd_principal *OUT, const char **OUT_secret, enum pd_creds_fail *OUT_why)
 {
     *OUT_why = PD_CREDS_UNKNOWN_KEY;
     if (!akid || !*akid)
@@ -151,9 +150,9 @@ static void set_str(json_t *o, const char *k, const char *v)
         json_object_set_new(o, k, json_string(v));
 }
 
-int pd_creds_mint(const struct pd_secrets *sec, struct pd_arena *a,
-                  const struct pd_principal *who, const json_t *extra, const char *akid,
-                  int64_t now_ms, int64_t duration_s, struct pd_creds_minted *OUT)
+int pd_creds_mint(const struct pd_secrets *sec, struct pd_arena *a, const struct pd_principal *who,
+                  const json_t *extra, const char *akid, int64_t now_ms, int64_t duration_s,
+                  struct pd_creds_minted *OUT)
 {
     json_t *rec = json_object();
     set_str(rec, "k", akid);
@@ -177,8 +176,8 @@ int pd_creds_mint(const struct pd_secrets *sec, struct pd_arena *a,
         return PD_EINTERNAL;
     unsigned char *sealed;
     size_t n;
-    int rc = pd_seal(sec->seal_key, TOKEN_AAD, strlen(TOKEN_AAD), text, strlen(text), a, &sealed,
-                     &n);
+    int rc =
+        pd_seal(sec->seal_key, TOKEN_AAD, strlen(TOKEN_AAD), text, strlen(text), a, &sealed, &n);
     free(text);
     if (rc)
         return rc;

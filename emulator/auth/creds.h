@@ -52,9 +52,9 @@ struct pd_creds_minted {
  * after "ASIA" (from the seeded id generator). The record gets the issue and expiry times.
  * Returns PD_OK, or PD_ETOOBIG when the record is too large to seal.
  */
-int pd_creds_mint(const struct pd_secrets *sec, struct pd_arena *a,
-                  const struct pd_principal *who, const json_t *extra, const char *akid,
-                  int64_t now_ms, int64_t duration_s, struct pd_creds_minted *OUT);
+int pd_creds_mint(const struct pd_secrets *sec, struct pd_arena *a, const struct pd_principal *who,
+                  const json_t *extra, const char *akid, int64_t now_ms, int64_t duration_s,
+                  struct pd_creds_minted *OUT);
 
 /* The extra session facts of a temporary principal (what pd_creds_mint stored): a new
  * reference the caller releases with json_decref, or NULL (not temporary, or none). */

@@ -85,8 +85,8 @@ int pd_secrets_load(struct pd_db *db, int64_t now, const char *const *extra_name
         *OUT_err = "cannot derive the session keys";
         goto out;
     }
-    rc = pd_x509_server_new(ca_cert, ca_key, PD_KEY_EC_P256, extra_names, (size_t)nnames, now,
-                            &a, &cert, &key);
+    rc = pd_x509_server_new(ca_cert, ca_key, PD_KEY_EC_P256, extra_names, (size_t)nnames, now, &a,
+                            &cert, &key);
     if (rc) {
         *OUT_err = "cannot issue the TLS server certificate";
         goto out;

@@ -25,8 +25,9 @@
 
 struct pd_arena;
 
-#define PD_JWT_MAX_LEN 20000 /* bytes; the STS model bounds WebIdentityToken (clientTokenType) so  \
-                              */
+#define PD_JWT_MAX_LEN                                                                             \
+    20000 /* bytes; the STS model bounds WebIdentityToken (clientTokenType) so                     \
+           */
 
 /* Why a token was refused. pd_jwt_reason_str gives a short English phrase for logs. */
 enum pd_jwt_reason {

@@ -55,8 +55,8 @@ static int reset(struct pd_req *r)
     }
     pd_log_req(PD_LOG_INFO, r->request_id, "state reset to %d fixtures file(s)",
                r->env->cfg.nfixtures);
-    return json_reply(r, 200, json_pack("{s:s, s:i}", "status", "reset", "fixtures",
-                                        r->env->cfg.nfixtures));
+    return json_reply(
+        r, 200, json_pack("{s:s, s:i}", "status", "reset", "fixtures", r->env->cfg.nfixtures));
 }
 
 static int export_state(struct pd_req *r)

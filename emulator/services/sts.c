@@ -16,16 +16,16 @@
 
 #define SENDER 0
 #define RECEIVER 1
-#define PD_AWSERR(name, code, status, fault) const struct pd_awserr STS_##name = {code, status, fault};
+#define PD_AWSERR(name, code, status, fault)                                                       \
+    const struct pd_awserr STS_##name = {code, status, fault};
 #include "services/sts_errors.def"
 #undef PD_AWSERR
 
 static int get_caller_identity(struct pd_req *r)
 {
     const struct pd_principal *w = &r->who;
-    r->out = json_pack("{s:s, s:s, s:s}", "UserId", w->user_id ? w->user_id : "",
-                       "Account", w->account_id ? w->account_id : "", "Arn",
-                       w->arn ? w->arn : "");
+    r->out = json_pack("{s:s, s:s, s:s}", "UserId", w->user_id ? w->user_id : "", "Account",
+                       w->account_id ? w->account_id : "", "Arn", w->arn ? w->arn : "");
     return PD_OK;
 }
 

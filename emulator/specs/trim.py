@@ -36,7 +36,7 @@ def main():
             model = json.load(f)
         model = strip(model)
         with open(os.path.join(out, svc + ".json"), "w") as f:
-            json.dump(model, f, sort_keys=True, separators=(",", ":"))
+            json.dump(model, f, separators=(",", ":"))  # model order: AWS renders members in it
             f.write("\n")
         print(svc, version, os.path.getsize(os.path.join(out, svc + ".json")))
 

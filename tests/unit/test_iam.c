@@ -1210,7 +1210,7 @@ static void protected_and_usage(void **state)
     assert_int_equal(
         json_integer_value(json_object_get(
             json_object_get(json_object_get(r->out, "Role"), "RoleLastUsed"), "LastUsedDate")),
-        1767225601);
+        1767225601000LL);
     pd_req_free(r);
     r = run(c, "GetAccessKeyLastUsed", json_pack("{s:s}", "AccessKeyId", "AKIAIVY0000000000001"));
     assert_string_equal(sget(r->out, "AccessKeyLastUsed.ServiceName"), "s3");

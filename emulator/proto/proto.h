@@ -1,0 +1,50 @@
+/*
+ * proto.h - internal to proto/: what the protocol files share with codec.c and each other.
+ *
+ * The public API is codec.h; nothing outside proto/ includes this header.
+ */
+#ifndef PD_PROTO_PROTO_H
+#define PD_PROTO_PROTO_H
+
+#include <jansson.h>
+
+#include "proto/codec.h"
+#include "proto/walk.h"
+#include "proto/xml.h"
+
+/* Append a response header (name and value copied into a). */
+void pd_proto_header(struct pd_arena *a, struct pd_http_response *r, const char *name,
+                     const char *value);
+
+/* query.c */
+int pd_query_params(struct pd_arena *a, const struct pd_http_request *rq, struct pd_kvs *OUT);
+int pd_query_encode(const struct pd_spec *spec, struct pd_arena *a, const struct pd_spec_op *op,
+                    const json_t *out, const char *request_id, struct pd_http_response *OUT);
+int pd_query_encode_error(const struct pd_spec *spec, struct pd_arena *a,
+                          const struct pd_aws_fault *f, const char *request_id,
+                          struct pd_http_response *OUT);
+
+/* restjson.c: body source and rendering */
+extern const struct wsrc pd_restjson_src;
+void pd_restjson_node(struct wnode *n, const json_t *v);
+int pd_restjson_encode(const struct pd_spec *spec, struct pd_arena *a, const struct pd_spec_op *op,
+                       const json_t *out, const char *request_id, struct pd_http_response *OUT);
+int pd_restjson_encode_error(const struct pd_spec *spec, struct pd_arena *a,
+                             const struct pd_aws_fault *f, const char *request_id,
+                             struct pd_http_response *OUT);
+
+/* restxml.c: body source and rendering */
+extern const struct wsrc pd_restxml_src;
+void pd_restxml_node(struct wnode *n, const struct pd_xml_node *el);
+int pd_restxml_encode(const struct pd_spec *spec, struct pd_arena *a, const struct pd_spec_op *op,
+                      const json_t *out, const char *request_id, struct pd_http_response *OUT);
+int pd_restxml_encode_error(const struct pd_spec *spec, struct pd_arena *a,
+                            const struct pd_aws_fault *f, const char *request_id,
+                            struct pd_http_response *OUT);
+
+/* rest.c: headers shared by both rest encoders (header members, prefix maps, status code).
+ * Returns PD_OK or PD_EINTERNAL (*OUT_where names the member). */
+int pd_rest_encode_headers(struct pd_arena *a, const struct pd_spec_shape *sh, const json_t *out,
+                           struct pd_http_response *OUT, const char **OUT_where);
+
+#endif
