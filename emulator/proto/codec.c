@@ -65,10 +65,14 @@ int pd_codec_encode(const struct pd_spec *spec, struct pd_arena *a, const struct
                     const json_t *out, const char *request_id, struct pd_http_response *OUT)
 {
     switch (spec->proto) {
-    case PD_SPEC_QUERY: return pd_query_encode(spec, a, op, out, request_id, OUT);
-    case PD_SPEC_REST_JSON: return pd_restjson_encode(spec, a, op, out, request_id, OUT);
-    case PD_SPEC_REST_XML: return pd_restxml_encode(spec, a, op, out, request_id, OUT);
-    default: return PD_ENOTIMPL;
+    case PD_SPEC_QUERY:
+        return pd_query_encode(spec, a, op, out, request_id, OUT);
+    case PD_SPEC_REST_JSON:
+        return pd_restjson_encode(spec, a, op, out, request_id, OUT);
+    case PD_SPEC_REST_XML:
+        return pd_restxml_encode(spec, a, op, out, request_id, OUT);
+    default:
+        return PD_ENOTIMPL;
     }
 }
 
@@ -78,10 +82,14 @@ int pd_codec_encode_error(const struct pd_spec *spec, struct pd_arena *a,
 {
     (void)op;
     switch (spec->proto) {
-    case PD_SPEC_QUERY: return pd_query_encode_error(spec, a, f, request_id, OUT);
-    case PD_SPEC_REST_JSON: return pd_restjson_encode_error(spec, a, f, request_id, OUT);
-    case PD_SPEC_REST_XML: return pd_restxml_encode_error(spec, a, f, request_id, OUT);
-    default: return PD_ENOTIMPL;
+    case PD_SPEC_QUERY:
+        return pd_query_encode_error(spec, a, f, request_id, OUT);
+    case PD_SPEC_REST_JSON:
+        return pd_restjson_encode_error(spec, a, f, request_id, OUT);
+    case PD_SPEC_REST_XML:
+        return pd_restxml_encode_error(spec, a, f, request_id, OUT);
+    default:
+        return PD_ENOTIMPL;
     }
 }
 

@@ -106,9 +106,8 @@ int pd_query_decode(const struct pd_spec *spec, struct pd_arena *a, const struct
 
 /* Rest protocols: which operation does this request name? PD_OK or PD_ENOTFOUND (with
  * *OUT_err). Cheap: compares the route of each operation with the request's method. */
-int pd_rest_route(const struct pd_spec *spec, struct pd_arena *a,
-                  const struct pd_http_request *rq, const struct pd_spec_op **OUT_op,
-                  struct pd_codec_error *OUT_err);
+int pd_rest_route(const struct pd_spec *spec, struct pd_arena *a, const struct pd_http_request *rq,
+                  const struct pd_spec_op **OUT_op, struct pd_codec_error *OUT_err);
 /* Rest protocols: decode the input of a known operation. PD_OK or PD_EINVAL. */
 int pd_rest_decode(const struct pd_spec *spec, struct pd_arena *a, const struct pd_spec_op *op,
                    const struct pd_http_request *rq, json_t **OUT_in,

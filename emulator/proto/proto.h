@@ -27,9 +27,8 @@ int pd_query_encode_error(const struct pd_spec *spec, struct pd_arena *a,
 /* restjson.c: body source and rendering */
 extern const struct wsrc pd_restjson_src;
 void pd_restjson_node(struct wnode *n, const json_t *v);
-int pd_restjson_encode(const struct pd_spec *spec, struct pd_arena *a,
-                       const struct pd_spec_op *op, const json_t *out, const char *request_id,
-                       struct pd_http_response *OUT);
+int pd_restjson_encode(const struct pd_spec *spec, struct pd_arena *a, const struct pd_spec_op *op,
+                       const json_t *out, const char *request_id, struct pd_http_response *OUT);
 int pd_restjson_encode_error(const struct pd_spec *spec, struct pd_arena *a,
                              const struct pd_aws_fault *f, const char *request_id,
                              struct pd_http_response *OUT);
@@ -37,9 +36,8 @@ int pd_restjson_encode_error(const struct pd_spec *spec, struct pd_arena *a,
 /* restxml.c: body source and rendering */
 extern const struct wsrc pd_restxml_src;
 void pd_restxml_node(struct wnode *n, const struct pd_xml_node *el);
-int pd_restxml_encode(const struct pd_spec *spec, struct pd_arena *a,
-                      const struct pd_spec_op *op, const json_t *out, const char *request_id,
-                      struct pd_http_response *OUT);
+int pd_restxml_encode(const struct pd_spec *spec, struct pd_arena *a, const struct pd_spec_op *op,
+                      const json_t *out, const char *request_id, struct pd_http_response *OUT);
 int pd_restxml_encode_error(const struct pd_spec *spec, struct pd_arena *a,
                             const struct pd_aws_fault *f, const char *request_id,
                             struct pd_http_response *OUT);

@@ -199,8 +199,7 @@ static int q_items(struct walk *w, const struct wnode *n, const struct pd_spec_m
     const struct qtrie *t = n->q;
     const struct qn *q = n->p;
     const struct pd_spec_member *el = m->shape->member;
-    const struct qn *container =
-        flat(m) ? q : qchild(t, q, el->wire_name, strlen(el->wire_name));
+    const struct qn *container = flat(m) ? q : qchild(t, q, el->wire_name, strlen(el->wire_name));
     struct idx *ix;
     size_t k = indexed(w, container, &ix), out = 0;
     *OUT = pd_arena_alloc(w->a, (k + 1) * sizeof **OUT);
@@ -271,8 +270,8 @@ int pd_query_decode(const struct pd_spec *spec, struct pd_arena *a, const struct
         OUT_err->code = "InvalidAction";
         OUT_err->status = 400;
         OUT_err->sender = 1;
-        OUT_err->message = pd_arena_printf(a, "Could not find operation %s for version %s",
-                                           action, spec->api_version);
+        OUT_err->message = pd_arena_printf(a, "Could not find operation %s for version %s", action,
+                                           spec->api_version);
         return PD_ENOTFOUND;
     }
     *OUT_op = op;
@@ -283,8 +282,8 @@ int pd_query_decode(const struct pd_spec *spec, struct pd_arena *a, const struct
     struct qtrie t;
     qtrie_build(a, &t, params);
     struct walk w = {a, spec, OUT_err, "MalformedInput", 400, 0};
-    struct pd_spec_member top = {.name = op->name, .wire_name = "", .path_name = "",
-                                 .shape = op->input};
+    struct pd_spec_member top = {
+        .name = op->name, .wire_name = "", .path_name = "", .shape = op->input};
     struct wnode root;
     qnode(&root, &t, &t.root);
     json_t *in = NULL;
@@ -302,8 +301,7 @@ int pd_query_decode(const struct pd_spec *spec, struct pd_arena *a, const struct
 int pd_query_params(struct pd_arena *a, const struct pd_http_request *rq, struct pd_kvs *OUT)
 {
     memset(OUT, 0, sizeof *OUT);
-    if (rq->query && *rq->query &&
-        pd_kvs_parse_form(a, OUT, rq->query, strlen(rq->query), 1))
+    if (rq->query && *rq->query && pd_kvs_parse_form(a, OUT, rq->query, strlen(rq->query), 1))
         return PD_EINVAL;
     const char *ct = rq->headers ? pd_kvs_get(rq->headers, "content-type", 1) : NULL;
     int form = !ct || pd_has_prefix(ct, "application/x-www-form-urlencoded");
@@ -325,8 +323,8 @@ int pd_query_encode(const struct pd_spec *spec, struct pd_arena *a, const struct
     if (!rc)
         rc = pd_xml_open_end(b);
     if (!rc && op->output) {
-        const char *wrap = op->result_wrapper ? op->result_wrapper
-                                              : pd_arena_printf(a, "%sResult", op->name);
+        const char *wrap =
+            op->result_wrapper ? op->result_wrapper : pd_arena_printf(a, "%sResult", op->name);
         rc = pd_xml_open(b, wrap);
         if (!rc)
             rc = pd_xml_open_end(b);

@@ -45,13 +45,13 @@ struct cls {
 
 struct node {
     enum ntype type;
-    uint32_t ch;         /* N_CHAR */
-    struct cls *cls;     /* N_CLASS */
-    struct node **alts;  /* N_GROUP, N_LOOK: one sequence per alternative (NULL = empty) */
+    uint32_t ch;        /* N_CHAR */
+    struct cls *cls;    /* N_CLASS */
+    struct node **alts; /* N_GROUP, N_LOOK: one sequence per alternative (NULL = empty) */
     size_t nalts;
-    int neg;             /* N_LOOK: (?! ) */
-    int min, max;        /* repeat bounds; max < 0 = unbounded */
-    struct node *next;   /* next in sequence */
+    int neg;           /* N_LOOK: (?! ) */
+    int min, max;      /* repeat bounds; max < 0 = unbounded */
+    struct node *next; /* next in sequence */
 };
 
 struct pd_regex {
@@ -130,12 +130,18 @@ static unsigned parse_escape(struct parser *ps, uint32_t *OUT_cp)
     }
     ps->p++;
     switch (e) {
-    case 'w': return C_W;
-    case 'W': return C_NW;
-    case 'd': return C_D;
-    case 'D': return C_ND;
-    case 's': return C_S;
-    case 'S': return C_NS;
+    case 'w':
+        return C_W;
+    case 'W':
+        return C_NW;
+    case 'd':
+        return C_D;
+    case 'D':
+        return C_ND;
+    case 's':
+        return C_S;
+    case 'S':
+        return C_NS;
     case 'p':
     case 'P': {
         char cat;
@@ -178,12 +184,24 @@ static unsigned parse_escape(struct parser *ps, uint32_t *OUT_cp)
         *OUT_cp = (uint32_t)(h1 * 16 + h2);
         return 0;
     }
-    case 't': *OUT_cp = '\t'; return 0;
-    case 'n': *OUT_cp = '\n'; return 0;
-    case 'r': *OUT_cp = '\r'; return 0;
-    case 'f': *OUT_cp = '\f'; return 0;
-    case 'e': *OUT_cp = 0x1B; return 0;
-    case 'a': *OUT_cp = 0x07; return 0;
+    case 't':
+        *OUT_cp = '\t';
+        return 0;
+    case 'n':
+        *OUT_cp = '\n';
+        return 0;
+    case 'r':
+        *OUT_cp = '\r';
+        return 0;
+    case 'f':
+        *OUT_cp = '\f';
+        return 0;
+    case 'e':
+        *OUT_cp = 0x1B;
+        return 0;
+    case 'a':
+        *OUT_cp = 0x07;
+        return 0;
     default:
         if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z') || (e >= '0' && e <= '9')) {
             ps->err = 1; /* \b, \Q, back-references...: not in the subset */
@@ -465,8 +483,7 @@ static int cls_has(const struct cls *c, uint32_t cp)
             ((f & C_S) && is_space(cp)) || ((f & C_NS) && !is_space(cp)) ||
             ((f & C_PL) && pd_uniclass_is('L', cp)) || ((f & C_PN) && pd_uniclass_is('N', cp)) ||
             ((f & C_PZ) && pd_uniclass_is('Z', cp)) || ((f & C_NPL) && !pd_uniclass_is('L', cp)) ||
-            ((f & C_NPN) && !pd_uniclass_is('N', cp)) ||
-            ((f & C_NPZ) && !pd_uniclass_is('Z', cp));
+            ((f & C_NPN) && !pd_uniclass_is('N', cp)) || ((f & C_NPZ) && !pd_uniclass_is('Z', cp));
     }
     return c->neg ? !r : r;
 }
@@ -474,10 +491,14 @@ static int cls_has(const struct cls *c, uint32_t cp)
 static int atom_has(const struct node *n, uint32_t cp)
 {
     switch (n->type) {
-    case N_CHAR: return cp == n->ch;
-    case N_ANY: return cp != '\n' && cp != '\r' && cp != 0x85 && cp != 0x2028 && cp != 0x2029;
-    case N_CLASS: return cls_has(n->cls, cp);
-    default: return 0;
+    case N_CHAR:
+        return cp == n->ch;
+    case N_ANY:
+        return cp != '\n' && cp != '\r' && cp != 0x85 && cp != 0x2028 && cp != 0x2029;
+    case N_CLASS:
+        return cls_has(n->cls, cp);
+    default:
+        return 0;
     }
 }
 
@@ -520,8 +541,10 @@ static int m(struct mctx *c, const struct node *n, size_t pos, const struct cont
         if (!k)
             return pos == c->n;
         switch (k->kind) {
-        case K_ACCEPT: return 1;
-        case K_SEQ: return m(c, k->node, pos, k->next);
+        case K_ACCEPT:
+            return 1;
+        case K_SEQ:
+            return m(c, k->node, pos, k->next);
         case K_REP: {
             c->depth++;
             int r = rep(c, k->node, pos, k->count, k->start, k->next);
@@ -576,8 +599,10 @@ static int m(struct mctx *c, const struct node *n, size_t pos, const struct cont
             return 0;
         return m(c, n->next, pos, k);
     }
-    case N_BOL: return pos == 0 ? m(c, n->next, pos, k) : 0;
-    case N_EOL: return pos == c->n ? m(c, n->next, pos, k) : 0;
+    case N_BOL:
+        return pos == 0 ? m(c, n->next, pos, k) : 0;
+    case N_EOL:
+        return pos == c->n ? m(c, n->next, pos, k) : 0;
     }
     return 0;
 }

@@ -128,8 +128,7 @@ static int match_s3_path(const struct pd_spec_op *op, const char *bucket, const 
     return 1;
 }
 
-static int score_op(const struct pd_spec_op *op, const struct pd_kvs *q,
-                    const struct pd_kvs *hdrs)
+static int score_op(const struct pd_spec_op *op, const struct pd_kvs *q, const struct pd_kvs *hdrs)
 {
     const struct pd_spec_route *r = &op->route;
     for (size_t i = 0; i < r->n_qlits; i++) {
@@ -172,14 +171,13 @@ static void no_route(const struct pd_spec *spec, struct pd_arena *a,
     } else {
         e->code = "UnknownOperationException";
         e->status = 404;
-        e->message = pd_arena_printf(a, "No operation matches %s %s",
-                                     rq->method ? rq->method : "?", rq->path ? rq->path : "/");
+        e->message = pd_arena_printf(a, "No operation matches %s %s", rq->method ? rq->method : "?",
+                                     rq->path ? rq->path : "/");
     }
 }
 
-int pd_rest_route(const struct pd_spec *spec, struct pd_arena *a,
-                  const struct pd_http_request *rq, const struct pd_spec_op **OUT_op,
-                  struct pd_codec_error *OUT_err)
+int pd_rest_route(const struct pd_spec *spec, struct pd_arena *a, const struct pd_http_request *rq,
+                  const struct pd_spec_op **OUT_op, struct pd_codec_error *OUT_err)
 {
     memset(OUT_err, 0, sizeof *OUT_err);
     *OUT_op = NULL;
@@ -232,7 +230,7 @@ struct rroot {
     struct pd_kvs query;
     const struct pd_kvs *headers;
     int has_body;
-    struct wnode body;    /* the body's root (JSON object or XML element) */
+    struct wnode body; /* the body's root (JSON object or XML element) */
     int has_payload;
     struct wnode payload; /* the payload member's node */
     json_t *doc;          /* rest-json: the parsed body, released after decoding */
@@ -367,7 +365,8 @@ static int r_member(struct walk *w, const struct wnode *n, const struct pd_spec_
             }
         return 0;
     }
-    case PD_LOC_STATUS: return 0;
+    case PD_LOC_STATUS:
+        return 0;
     case PD_LOC_BODY:
         w->bad_code = is_s3(r) ? "MalformedXML" : "SerializationException";
         if (r->op->input->payload == m) {
@@ -460,8 +459,7 @@ static int qmap_entries(struct walk *w, const struct wnode *n, const struct pd_s
         if (claimed)
             continue;
         pd_walk_text_node(&(*OUT_k)[k], name, strlen(name), PD_TS_ISO8601);
-        pd_walk_text_node(&(*OUT_v)[k], r->query.v[i].value, r->query.v[i].vlen,
-                          PD_TS_ISO8601);
+        pd_walk_text_node(&(*OUT_v)[k], r->query.v[i].value, r->query.v[i].vlen, PD_TS_ISO8601);
         k++;
     }
     *OUT_n = k;
@@ -588,8 +586,8 @@ int pd_rest_decode(const struct pd_spec *spec, struct pd_arena *a, const struct 
     }
     if ((rc = parse_body(&w, r, rq)))
         goto out;
-    struct pd_spec_member top = {.name = op->name, .wire_name = "", .path_name = "",
-                                 .shape = op->input};
+    struct pd_spec_member top = {
+        .name = op->name, .wire_name = "", .path_name = "", .shape = op->input};
     struct wnode root;
     memset(&root, 0, sizeof root);
     root.src = &rsrc;
@@ -635,8 +633,7 @@ int pd_restxml_split_path(struct pd_arena *a, const char *raw_path, const char *
         *OUT_bucket = dec;
     }
     if (slash && slash[1]) {
-        if (pd_url_decode(a, slash + 1, strlen(slash + 1), 0, &dec, &dlen) ||
-            strlen(dec) != dlen)
+        if (pd_url_decode(a, slash + 1, strlen(slash + 1), 0, &dec, &dlen) || strlen(dec) != dlen)
             return PD_EINVAL;
         *OUT_key = dec;
     }
@@ -711,7 +708,8 @@ int pd_rest_encode_headers(struct pd_arena *a, const struct pd_spec_shape *sh, c
             }
             break;
         }
-        default: break;
+        default:
+            break;
         }
         continue;
     bad:

@@ -29,14 +29,20 @@ void pd_restjson_node(struct wnode *n, const json_t *v)
 static const char *jtype(const json_t *v)
 {
     switch (json_typeof(v)) {
-    case JSON_OBJECT: return "object";
-    case JSON_ARRAY: return "array";
-    case JSON_STRING: return "string";
+    case JSON_OBJECT:
+        return "object";
+    case JSON_ARRAY:
+        return "array";
+    case JSON_STRING:
+        return "string";
     case JSON_INTEGER:
-    case JSON_REAL: return "number";
+    case JSON_REAL:
+        return "number";
     case JSON_TRUE:
-    case JSON_FALSE: return "boolean";
-    default: return "null";
+    case JSON_FALSE:
+        return "boolean";
+    default:
+        return "null";
     }
 }
 
@@ -92,9 +98,10 @@ static int j_scalar(struct walk *w, const struct wnode *n, const struct pd_spec_
     case PD_ST_BLOB:
         if (!json_is_string(v))
             return wrong(w, m, v);
-        return pd_walk_text_scalar(w, m, json_string_value(v), json_string_length(v),
-                                   PD_TS_EPOCH, OUT);
-    default: return wrong(w, m, v);
+        return pd_walk_text_scalar(w, m, json_string_value(v), json_string_length(v), PD_TS_EPOCH,
+                                   OUT);
+    default:
+        return wrong(w, m, v);
     }
 }
 
@@ -168,9 +175,8 @@ static int dump_body(struct pd_buf *b, const json_t *doc)
     return rc;
 }
 
-int pd_restjson_encode(const struct pd_spec *spec, struct pd_arena *a,
-                       const struct pd_spec_op *op, const json_t *out, const char *request_id,
-                       struct pd_http_response *OUT)
+int pd_restjson_encode(const struct pd_spec *spec, struct pd_arena *a, const struct pd_spec_op *op,
+                       const json_t *out, const char *request_id, struct pd_http_response *OUT)
 {
     (void)spec;
     const char *where = NULL;

@@ -176,9 +176,8 @@ static int write_doc(struct xo *x, const struct pd_spec *spec, const struct pd_s
     return rc ? rc : pd_xo_value(x, &rm, root, v);
 }
 
-int pd_restxml_encode(const struct pd_spec *spec, struct pd_arena *a,
-                      const struct pd_spec_op *op, const json_t *out, const char *request_id,
-                      struct pd_http_response *OUT)
+int pd_restxml_encode(const struct pd_spec *spec, struct pd_arena *a, const struct pd_spec_op *op,
+                      const json_t *out, const char *request_id, struct pd_http_response *OUT)
 {
     const char *where = NULL;
     const struct pd_spec_shape *sh = op->output;
@@ -198,8 +197,8 @@ int pd_restxml_encode(const struct pd_spec *spec, struct pd_arena *a,
         if (pm->shape->type == PD_ST_STRUCTURE) {
             if (pv) {
                 const char *root = (pm->flags & PD_MF_HAS_LOCNAME) ? pm->wire_name
-                                   : pm->shape->location_name ? pm->shape->location_name
-                                                              : pm->name;
+                                   : pm->shape->location_name      ? pm->shape->location_name
+                                                                   : pm->name;
                 rc = write_doc(&x, spec, pm, root, pv);
                 xml = 1;
             }
@@ -248,7 +247,9 @@ int pd_restxml_encode(const struct pd_spec *spec, struct pd_arena *a,
 out:
     if (rc == PD_EINTERNAL)
         pd_log(PD_LOG_ERROR, "rest-xml: %s output does not fit its shape at %s", op->name,
-               where ? where : x.where ? x.where : "?");
+               where     ? where
+               : x.where ? x.where
+                         : "?");
     return rc;
 }
 

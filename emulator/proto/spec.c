@@ -101,8 +101,8 @@ static int shape_type(const char *t, enum pd_spec_type *out)
         const char *name;
         enum pd_spec_type t;
     } tab[] = {
-        {"structure", PD_ST_STRUCTURE}, {"list", PD_ST_LIST},       {"map", PD_ST_MAP},
-        {"string", PD_ST_STRING},       {"integer", PD_ST_INTEGER}, {"long", PD_ST_LONG},
+        {"structure", PD_ST_STRUCTURE}, {"list", PD_ST_LIST},           {"map", PD_ST_MAP},
+        {"string", PD_ST_STRING},       {"integer", PD_ST_INTEGER},     {"long", PD_ST_LONG},
         {"boolean", PD_ST_BOOLEAN},     {"timestamp", PD_ST_TIMESTAMP}, {"blob", PD_ST_BLOB},
         {"float", PD_ST_FLOAT},         {"double", PD_ST_DOUBLE},
     };
@@ -190,13 +190,13 @@ static int load_shape(struct pd_spec *s, struct pd_spec_shape *sh, const json_t 
     }
     if ((v = json_object_get(j, "max")) && json_is_number(v)) {
         sh->has_max = 1;
-        sh->max = json_is_integer(v) ? (int64_t)json_integer_value(v)
-                                     : (int64_t)json_number_value(v);
+        sh->max =
+            json_is_integer(v) ? (int64_t)json_integer_value(v) : (int64_t)json_number_value(v);
     }
     if ((sh->pattern = dup(s, jstr(j, "pattern")))) {
         if (pd_regex_compile(&s->arena, sh->pattern, &sh->re)) {
-            pd_log(PD_LOG_WARN, "spec: shape %s: pattern %s not supported; not checked",
-                   sh->name, sh->pattern);
+            pd_log(PD_LOG_WARN, "spec: shape %s: pattern %s not supported; not checked", sh->name,
+                   sh->pattern);
             sh->re = NULL;
         }
     }
@@ -412,10 +412,14 @@ static int load_op(struct pd_spec *s, struct pd_spec_op *op, const json_t *j)
 const char *pd_spec_proto_name(enum pd_spec_proto p)
 {
     switch (p) {
-    case PD_SPEC_QUERY: return "query";
-    case PD_SPEC_REST_JSON: return "rest-json";
-    case PD_SPEC_REST_XML: return "rest-xml";
-    case PD_SPEC_JSON: return "json";
+    case PD_SPEC_QUERY:
+        return "query";
+    case PD_SPEC_REST_JSON:
+        return "rest-json";
+    case PD_SPEC_REST_XML:
+        return "rest-xml";
+    case PD_SPEC_JSON:
+        return "json";
     }
     return "?";
 }
@@ -525,8 +529,8 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-size_t pd_spec_unimplemented(const struct pd_spec *s, const char *const *implemented,
-                             size_t n_impl, struct pd_arena *a, const char ***OUT)
+size_t pd_spec_unimplemented(const struct pd_spec *s, const char *const *implemented, size_t n_impl,
+                             struct pd_arena *a, const char ***OUT)
 {
     const char **impl = pd_arena_alloc(a, (n_impl + 1) * sizeof *impl);
     for (size_t i = 0; i < n_impl; i++)

@@ -87,13 +87,13 @@ struct pd_spec_shape {
     const char *name;
     enum pd_spec_type type;
     int has_min, has_max;
-    int64_t min, max;         /* length (string, blob, list, map) or value (numbers) */
-    const char *pattern;      /* as in the model, for messages */
-    struct pd_regex *re;      /* compiled pattern, NULL when none or unsupported */
-    const char **enums;       /* enum values in model order */
+    int64_t min, max;    /* length (string, blob, list, map) or value (numbers) */
+    const char *pattern; /* as in the model, for messages */
+    struct pd_regex *re; /* compiled pattern, NULL when none or unsupported */
+    const char **enums;  /* enum values in model order */
     size_t n_enums;
     enum pd_spec_tsfmt ts_format;
-    unsigned flags;           /* PD_SF_* */
+    unsigned flags;            /* PD_SF_* */
     const char *location_name; /* shape-level locationName (XML element name) */
     struct pd_spec_xmlns xmlns;
     /* structure */
@@ -115,7 +115,7 @@ struct pd_spec_member {
     const char *path_name; /* lower-camel name used in validation messages ("roleName") */
     const struct pd_spec_shape *shape;
     enum pd_spec_loc loc;
-    unsigned flags; /* PD_MF_* */
+    unsigned flags;               /* PD_MF_* */
     enum pd_spec_tsfmt ts_format; /* member override, PD_TS_DEFAULT when none */
     struct pd_spec_xmlns xmlns;
 };
@@ -146,9 +146,9 @@ struct pd_spec_route {
 
 struct pd_spec_op {
     const char *name;
-    const char *method;      /* "POST" */
-    const char *request_uri; /* "/clusters/{name}" */
-    int response_code;       /* http.responseCode, else 200 */
+    const char *method;                         /* "POST" */
+    const char *request_uri;                    /* "/clusters/{name}" */
+    int response_code;                          /* http.responseCode, else 200 */
     const struct pd_spec_shape *input, *output; /* NULL when the op has none */
     const char *result_wrapper;                 /* query: output.resultWrapper */
     const char *input_root;                     /* input.locationName (rest-xml root) */
@@ -194,8 +194,8 @@ const struct pd_spec_member *pd_spec_member(const struct pd_spec_shape *sh, cons
 
 /* Coverage: the operations of s whose names are not in implemented[0..n_impl) (any order),
  * in name order. The array lives in a; returns its length. */
-size_t pd_spec_unimplemented(const struct pd_spec *s, const char *const *implemented,
-                             size_t n_impl, struct pd_arena *a, const char ***OUT);
+size_t pd_spec_unimplemented(const struct pd_spec *s, const char *const *implemented, size_t n_impl,
+                             struct pd_arena *a, const char ***OUT);
 
 /* Name of a protocol as the models spell it ("query", "rest-json", "rest-xml", "json"). */
 const char *pd_spec_proto_name(enum pd_spec_proto p);

@@ -76,10 +76,17 @@ int pd_walk_parse_time(const char *s, size_t n, enum pd_spec_tsfmt prefer, int64
     for (int i = 0; i < 3; i++) {
         int rc = PD_EINVAL;
         switch (order[i]) {
-        case PD_TS_ISO8601: rc = pd_time_parse_iso8601(buf, OUT_ms); break;
-        case PD_TS_EPOCH: rc = parse_epoch(buf, OUT_ms); break;
-        case PD_TS_RFC822: rc = pd_time_parse_http(buf, OUT_ms); break;
-        default: break;
+        case PD_TS_ISO8601:
+            rc = pd_time_parse_iso8601(buf, OUT_ms);
+            break;
+        case PD_TS_EPOCH:
+            rc = parse_epoch(buf, OUT_ms);
+            break;
+        case PD_TS_RFC822:
+            rc = pd_time_parse_http(buf, OUT_ms);
+            break;
+        default:
+            break;
         }
         if (!rc)
             return PD_OK;
@@ -90,17 +97,28 @@ int pd_walk_parse_time(const char *s, size_t n, enum pd_spec_tsfmt prefer, int64
 static const char *type_name(enum pd_spec_type t)
 {
     switch (t) {
-    case PD_ST_STRUCTURE: return "structure";
-    case PD_ST_LIST: return "list";
-    case PD_ST_MAP: return "map";
-    case PD_ST_STRING: return "string";
-    case PD_ST_INTEGER: return "integer";
-    case PD_ST_LONG: return "long";
-    case PD_ST_BOOLEAN: return "boolean";
-    case PD_ST_TIMESTAMP: return "timestamp";
-    case PD_ST_BLOB: return "blob";
-    case PD_ST_FLOAT: return "float";
-    case PD_ST_DOUBLE: return "double";
+    case PD_ST_STRUCTURE:
+        return "structure";
+    case PD_ST_LIST:
+        return "list";
+    case PD_ST_MAP:
+        return "map";
+    case PD_ST_STRING:
+        return "string";
+    case PD_ST_INTEGER:
+        return "integer";
+    case PD_ST_LONG:
+        return "long";
+    case PD_ST_BOOLEAN:
+        return "boolean";
+    case PD_ST_TIMESTAMP:
+        return "timestamp";
+    case PD_ST_BLOB:
+        return "blob";
+    case PD_ST_FLOAT:
+        return "float";
+    case PD_ST_DOUBLE:
+        return "double";
     }
     return "?";
 }
@@ -166,14 +184,12 @@ int pd_walk_text_scalar(struct walk *w, const struct pd_spec_member *m, const ch
         else if (n == 5 && !memcmp(s, "false", 5))
             *OUT = json_false();
         else
-            return pd_walk_fail(w, "Invalid boolean value '%s' for %s", shown(w, s, n),
-                                m->name);
+            return pd_walk_fail(w, "Invalid boolean value '%s' for %s", shown(w, s, n), m->name);
         return PD_OK;
     case PD_ST_TIMESTAMP: {
         int64_t ms;
         if (pd_walk_parse_time(s, n, pd_walk_tsfmt(m, dflt), &ms))
-            return pd_walk_fail(w, "Invalid timestamp value '%s' for %s", shown(w, s, n),
-                                m->name);
+            return pd_walk_fail(w, "Invalid timestamp value '%s' for %s", shown(w, s, n), m->name);
         *OUT = json_integer(ms);
         return PD_OK;
     }
@@ -358,10 +374,18 @@ static void render(struct pd_buf *b, const struct pd_spec_shape *sh, const json_
             pd_buf_printf(b, "%" PRId64, (int64_t)json_integer_value(v));
         }
         break;
-    case JSON_REAL: pd_buf_printf(b, "%g", json_real_value(v)); break;
-    case JSON_TRUE: pd_buf_adds(b, "true"); break;
-    case JSON_FALSE: pd_buf_adds(b, "false"); break;
-    case JSON_NULL: pd_buf_adds(b, "null"); break;
+    case JSON_REAL:
+        pd_buf_printf(b, "%g", json_real_value(v));
+        break;
+    case JSON_TRUE:
+        pd_buf_adds(b, "true");
+        break;
+    case JSON_FALSE:
+        pd_buf_adds(b, "false");
+        break;
+    case JSON_NULL:
+        pd_buf_adds(b, "null");
+        break;
     case JSON_ARRAY: {
         size_t i;
         const json_t *e;
@@ -389,8 +413,7 @@ static void render(struct pd_buf *b, const struct pd_spec_shape *sh, const json_
             pd_buf_adds(b, k);
             pd_buf_adds(b, is_struct ? ": " : "=");
             const struct pd_spec_member *mm = is_struct ? pd_spec_member(sh, k) : NULL;
-            render(b, mm ? mm->shape : (sh && sh->type == PD_ST_MAP ? sh->value->shape : NULL),
-                   e);
+            render(b, mm ? mm->shape : (sh && sh->type == PD_ST_MAP ? sh->value->shape : NULL), e);
         }
         pd_buf_addc(b, '}');
         break;
@@ -444,10 +467,14 @@ static int64_t size_of(const struct pd_spec_shape *sh, const json_t *v)
     case PD_ST_STRING:
         return json_is_string(v) ? (int64_t)utf8_len(json_string_value(v), json_string_length(v))
                                  : -1;
-    case PD_ST_BLOB: return json_is_string(v) ? (int64_t)json_string_length(v) : -1;
-    case PD_ST_LIST: return json_is_array(v) ? (int64_t)json_array_size(v) : -1;
-    case PD_ST_MAP: return json_is_object(v) ? (int64_t)json_object_size(v) : -1;
-    default: return -1;
+    case PD_ST_BLOB:
+        return json_is_string(v) ? (int64_t)json_string_length(v) : -1;
+    case PD_ST_LIST:
+        return json_is_array(v) ? (int64_t)json_array_size(v) : -1;
+    case PD_ST_MAP:
+        return json_is_object(v) ? (int64_t)json_object_size(v) : -1;
+    default:
+        return -1;
     }
 }
 
@@ -521,17 +548,16 @@ static const char *max_text(struct walk *w, const struct pd_spec_shape *sh)
 
 /* "[Member must have length less than or equal to 256, ..., pattern, enum]": every
  * constraint of an element shape, as AWS lists them for list members and map keys/values. */
-static const char *all_constraints(struct walk *w, const char *lead,
-                                   const struct pd_spec_shape *sh)
+static const char *all_constraints(struct walk *w, const char *lead, const struct pd_spec_shape *sh)
 {
     struct pd_buf b;
     pd_buf_init(&b, 0);
     pd_buf_printf(&b, "%s must satisfy constraint: [", lead);
     int first = 1;
-#define ADD(s)                                                                                 \
-    do {                                                                                       \
-        pd_buf_printf(&b, "%s%s", first ? "" : ", ", (s));                                     \
-        first = 0;                                                                             \
+#define ADD(s)                                                                                     \
+    do {                                                                                           \
+        pd_buf_printf(&b, "%s%s", first ? "" : ", ", (s));                                         \
+        first = 0;                                                                                 \
     } while (0)
     if (sh->has_max)
         ADD(max_text(w, sh));
@@ -554,16 +580,16 @@ static int is_aggregate(const struct pd_spec_shape *sh)
     return sh->type == PD_ST_STRUCTURE || sh->type == PD_ST_LIST || sh->type == PD_ST_MAP;
 }
 
-static void check(struct vctx *c, const char *path, const struct pd_spec_shape *sh,
-                  const json_t *v, int depth);
+static void check(struct vctx *c, const char *path, const struct pd_spec_shape *sh, const json_t *v,
+                  int depth);
 
 static void check_struct(struct vctx *c, const char *prefix, const struct pd_spec_shape *sh,
                          const json_t *v, int depth)
 {
     for (size_t i = 0; i < sh->n_members; i++) {
         const struct pd_spec_member *mm = &sh->members[i];
-        const char *path = prefix ? pd_arena_printf(c->w->a, "%s.%s", prefix, mm->path_name)
-                                  : mm->path_name;
+        const char *path =
+            prefix ? pd_arena_printf(c->w->a, "%s.%s", prefix, mm->path_name) : mm->path_name;
         const json_t *mv = json_object_get(v, mm->name);
         if (!mv || json_is_null(mv)) {
             if (mm->flags & PD_MF_REQUIRED)
@@ -574,8 +600,8 @@ static void check_struct(struct vctx *c, const char *prefix, const struct pd_spe
     }
 }
 
-static void check(struct vctx *c, const char *path, const struct pd_spec_shape *sh,
-                  const json_t *v, int depth)
+static void check(struct vctx *c, const char *path, const struct pd_spec_shape *sh, const json_t *v,
+                  int depth)
 {
     struct walk *w = c->w;
     if (depth > PD_WALK_MAX_DEPTH)
@@ -719,8 +745,8 @@ static void real_text(double d, char out[40])
         snprintf(out, 40, "%.17g", d);
 }
 
-const char *pd_walk_scalar_text(struct pd_arena *a, const struct pd_spec_member *m,
-                                const json_t *v, enum pd_spec_tsfmt fmt, size_t *OUT_len)
+const char *pd_walk_scalar_text(struct pd_arena *a, const struct pd_spec_member *m, const json_t *v,
+                                enum pd_spec_tsfmt fmt, size_t *OUT_len)
 {
     const struct pd_spec_shape *sh = m->shape;
     char buf[40];
@@ -754,9 +780,15 @@ const char *pd_walk_scalar_text(struct pd_arena *a, const struct pd_spec_member 
         if (pd_walk_time_of(v, &ms))
             break;
         switch (pd_walk_tsfmt(m, fmt)) {
-        case PD_TS_RFC822: pd_time_http(ms, buf); break;
-        case PD_TS_EPOCH: epoch_text(ms, buf); break;
-        default: pd_time_iso8601(ms, ms % 1000 != 0, buf); break;
+        case PD_TS_RFC822:
+            pd_time_http(ms, buf);
+            break;
+        case PD_TS_EPOCH:
+            epoch_text(ms, buf);
+            break;
+        default:
+            pd_time_iso8601(ms, ms % 1000 != 0, buf);
+            break;
         }
         r = pd_arena_strdup(a, buf);
         break;
@@ -765,7 +797,8 @@ const char *pd_walk_scalar_text(struct pd_arena *a, const struct pd_spec_member 
         if (json_is_string(v))
             r = pd_base64_encode(a, json_string_value(v), json_string_length(v), 0);
         break;
-    default: break;
+    default:
+        break;
     }
     if (r && !len)
         len = strlen(r);
@@ -1027,8 +1060,7 @@ json_t *pd_jo_value(struct pd_arena *a, const struct pd_spec_member *m, const js
     }
     case PD_ST_BLOB:
         if (json_is_string(v))
-            return json_string(
-                pd_base64_encode(a, json_string_value(v), json_string_length(v), 0));
+            return json_string(pd_base64_encode(a, json_string_value(v), json_string_length(v), 0));
         break;
     }
     if (OUT_where && !*OUT_where)

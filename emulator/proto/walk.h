@@ -42,11 +42,11 @@ struct wsrc {
 
 struct wnode {
     const struct wsrc *src;
-    const void *p, *q;      /* source-specific */
-    const char *s;          /* text sources: the value */
+    const void *p, *q; /* source-specific */
+    const char *s;     /* text sources: the value */
     size_t n;
-    enum pd_spec_tsfmt ts;  /* text sources: timestamp format where the model names none */
-    int flat;               /* xml: a flattened list or map (items are p's siblings) */
+    enum pd_spec_tsfmt ts; /* text sources: timestamp format where the model names none */
+    int flat;              /* xml: a flattened list or map (items are p's siblings) */
 };
 
 struct walk {
@@ -98,8 +98,8 @@ int pd_walk_time_of(const json_t *v, int64_t *OUT_ms);
 
 /* Scalar v of member m as text for a header, URI or query string (timestamps in format fmt).
  * NULL when v does not fit the shape. Arena-owned. */
-const char *pd_walk_scalar_text(struct pd_arena *a, const struct pd_spec_member *m,
-                                const json_t *v, enum pd_spec_tsfmt fmt, size_t *OUT_len);
+const char *pd_walk_scalar_text(struct pd_arena *a, const struct pd_spec_member *m, const json_t *v,
+                                enum pd_spec_tsfmt fmt, size_t *OUT_len);
 
 struct xo {
     struct pd_buf *b;

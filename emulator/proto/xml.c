@@ -107,8 +107,8 @@ static void on_chars(void *ud, const XML_Char *s, int len)
         stop(r, PD_ETOOBIG, "XML text too long");
 }
 
-static void on_doctype(void *ud, const XML_Char *name, const XML_Char *sysid,
-                       const XML_Char *pubid, int has_internal_subset)
+static void on_doctype(void *ud, const XML_Char *name, const XML_Char *sysid, const XML_Char *pubid,
+                       int has_internal_subset)
 {
     (void)name, (void)sysid, (void)pubid, (void)has_internal_subset;
     stop(ud, PD_EINVAL, "DTDs are not allowed");

@@ -25,8 +25,8 @@ struct pd_xml_attr {
 };
 
 struct pd_xml_node {
-    const char *name;     /* local name */
-    const char *text;     /* character data directly inside, NUL-terminated; never NULL */
+    const char *name; /* local name */
+    const char *text; /* character data directly inside, NUL-terminated; never NULL */
     size_t text_len;
     struct pd_xml_attr *attrs;
     size_t n_attrs;
@@ -47,7 +47,7 @@ const char *pd_xml_get_attr(const struct pd_xml_node *n, const char *name);
 
 /* Writer. Each returns PD_OK or PD_ETOOBIG from the buffer. */
 int pd_xml_decl(struct pd_buf *b); /* <?xml version="1.0" encoding="UTF-8"?> and a newline */
-int pd_xml_open(struct pd_buf *b, const char *name);  /* "<name" */
+int pd_xml_open(struct pd_buf *b, const char *name); /* "<name" */
 int pd_xml_attr(struct pd_buf *b, const char *name, const char *value, size_t vlen);
 int pd_xml_open_end(struct pd_buf *b);                /* ">" */
 int pd_xml_close(struct pd_buf *b, const char *name); /* "</name>" */

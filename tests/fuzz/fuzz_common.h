@@ -38,8 +38,7 @@ static inline struct pd_spec *fuzz_spec(const char *stem)
 /* Split data into a request (all strings arena-owned). Returns 0 when the input has no
  * request line. */
 static inline int fuzz_request(struct pd_arena *a, const uint8_t *data, size_t size,
-                               struct pd_http_request *rq, struct pd_kvs *hdrs,
-                               char **OUT_target)
+                               struct pd_http_request *rq, struct pd_kvs *hdrs, char **OUT_target)
 {
     const char *s = (const char *)data;
     const char *nl = memchr(s, '\n', size);

@@ -15,8 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *target;
     if (fuzz_request(&a, data, size, &rq, &h, &target)) {
         rq.path = target;
-        fuzz_codec(fuzz_spec(strstr(target, "assume-role-for-pod") ? "eks-auth" : "eks"), &a,
-                   &rq);
+        fuzz_codec(fuzz_spec(strstr(target, "assume-role-for-pod") ? "eks-auth" : "eks"), &a, &rq);
     }
     pd_arena_cleanup(&a);
     return 0;

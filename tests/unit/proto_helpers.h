@@ -45,7 +45,7 @@ static inline void specs_free(void)
 
 /* A request from text: "METHOD /path?query", headers "name: value" lines, body. */
 static inline void make_request(struct pd_arena *a, struct pd_http_request *rq, struct pd_kvs *hdrs,
-                         const char *method, const char *target, const char *body)
+                                const char *method, const char *target, const char *body)
 {
     memset(rq, 0, sizeof *rq);
     memset(hdrs, 0, sizeof *hdrs);

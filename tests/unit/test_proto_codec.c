@@ -112,8 +112,8 @@ static void requests_decode(void **state)
         if (rc || strcmp(op->name, want_op) || !json_equal(in, want)) {
             char *got = in ? json_dumps(in, JSON_SORT_KEYS) : NULL;
             char *exp = json_dumps(want, JSON_SORT_KEYS);
-            print_error("%s: rc=%d op=%s (want %s) err=%s %s\n  got:  %s\n  want: %s\n",
-                        names[i], rc, op ? op->name : "-", want_op, err.code ? err.code : "-",
+            print_error("%s: rc=%d op=%s (want %s) err=%s %s\n  got:  %s\n  want: %s\n", names[i],
+                        rc, op ? op->name : "-", want_op, err.code ? err.code : "-",
                         err.message ? err.message : "", got ? got : "-", exp);
             free(got);
             free(exp);

@@ -77,8 +77,8 @@ static void s3_routes(void **state)
         int rc = pd_rest_route(s3, &a, &rq, &op, &err);
         if (rc || strcmp(op->name, c->op))
             print_error("case %zu: %s %s/%s?%s -> %s (want %s)\n", i, c->method,
-                        c->bucket ? c->bucket : "", c->key ? c->key : "",
-                        c->query ? c->query : "", rc ? err.code : op->name, c->op);
+                        c->bucket ? c->bucket : "", c->key ? c->key : "", c->query ? c->query : "",
+                        rc ? err.code : op->name, c->op);
         assert_int_equal(rc, PD_OK);
         assert_string_equal(op->name, c->op);
         pd_arena_cleanup(&a);
@@ -118,11 +118,10 @@ static void s3_split_and_members(void **state)
     pd_kvs_add(&a, &h, "X-Amz-Meta-Owner", "alice", 5, 1);
     pd_kvs_add(&a, &h, "x-amz-meta-empty", "", 0, 1);
     pd_kvs_add(&a, &h, "x-amz-copy-source", "/src/k%20ey", 11, 1);
-    pd_kvs_add(&a, &h, "x-amz-copy-source-if-modified-since", "Thu, 01 Jan 2026 00:00:00 GMT",
-               29, 1);
+    pd_kvs_add(&a, &h, "x-amz-copy-source-if-modified-since", "Thu, 01 Jan 2026 00:00:00 GMT", 29,
+               1);
     pd_kvs_add(&a, &h, "x-amz-object-attributes", "ETag, \"Object,Size\" ,Checksum", 30, 1);
-    struct pd_http_request rq = {"PUT", "/dir/k", "x-id=CopyObject", &h, NULL, 0, "bkt",
-                                 "dir/k"};
+    struct pd_http_request rq = {"PUT", "/dir/k", "x-id=CopyObject", &h, NULL, 0, "bkt", "dir/k"};
     const struct pd_spec_op *op;
     json_t *in;
     struct pd_codec_error err;
@@ -131,10 +130,10 @@ static void s3_split_and_members(void **state)
         print_error("%s: %s\n", err.code, err.message);
     assert_int_equal(rc, PD_OK);
     assert_string_equal(op->name, "CopyObject");
-    json_t *want = json_pack("{s:s,s:s,s:s,s:I,s:{s:s,s:s}}", "Bucket", "bkt", "Key", "dir/k",
-                             "CopySource", "/src/k%20ey", "CopySourceIfModifiedSince",
-                             (json_int_t)1767225600000LL, "Metadata", "owner", "alice", "empty",
-                             "");
+    json_t *want =
+        json_pack("{s:s,s:s,s:s,s:I,s:{s:s,s:s}}", "Bucket", "bkt", "Key", "dir/k", "CopySource",
+                  "/src/k%20ey", "CopySourceIfModifiedSince", (json_int_t)1767225600000LL,
+                  "Metadata", "owner", "alice", "empty", "");
     if (!json_equal(in, want)) {
         char *g = json_dumps(in, JSON_SORT_KEYS);
         print_error("got %s\n", g);
@@ -171,10 +170,11 @@ static void eks_routes(void **state)
         {"POST", "/clusters/demo/node-groups/ng/update-config", "UpdateNodegroupConfig",
          "nodegroupName", "ng"},
         {"GET", "/clusters/demo/updates/u-1", "DescribeUpdate", "updateId", "u-1"},
-        {"GET", "/clusters/demo/insights-refresh", "DescribeInsightsRefresh", "clusterName", "demo"},
+        {"GET", "/clusters/demo/insights-refresh", "DescribeInsightsRefresh", "clusterName",
+         "demo"},
         {"GET", "/clusters/demo/insights/i-1", "DescribeInsight", "id", "i-1"},
-        {"POST", "/tags/arn%3Aaws%3Aeks%3Aus-east-1%3A000000000000%3Acluster%2Fdemo",
-         "TagResource", "resourceArn", "arn:aws:eks:us-east-1:000000000000:cluster/demo"},
+        {"POST", "/tags/arn%3Aaws%3Aeks%3Aus-east-1%3A000000000000%3Acluster%2Fdemo", "TagResource",
+         "resourceArn", "arn:aws:eks:us-east-1:000000000000:cluster/demo"},
         {"DELETE", "/clusters/demo/access-entries/arn%3Aaws%3Aiam%3A%3A0%3Arole%2Fr",
          "DeleteAccessEntry", "principalArn", "arn:aws:iam::0:role/r"},
     };

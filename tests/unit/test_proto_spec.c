@@ -29,8 +29,9 @@ static void load_all(void **state)
     struct pd_spec *bad;
     assert_int_equal(pd_spec_load_embedded("nope", &bad), PD_ENOTFOUND);
     assert_int_equal(pd_spec_load("{", 1, &bad), PD_EINVAL);
-    const char *dangling = "{\"metadata\":{\"protocol\":\"query\"},\"operations\":{},\"shapes\":"
-                           "{\"A\":{\"type\":\"structure\",\"members\":{\"x\":{\"shape\":\"B\"}}}}}";
+    const char *dangling =
+        "{\"metadata\":{\"protocol\":\"query\"},\"operations\":{},\"shapes\":"
+        "{\"A\":{\"type\":\"structure\",\"members\":{\"x\":{\"shape\":\"B\"}}}}}";
     assert_int_equal(pd_spec_load(dangling, strlen(dangling), &bad), PD_EINVAL);
     assert_null(bad);
 }
@@ -218,7 +219,7 @@ static void regex_budget(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(load_all), cmocka_unit_test(lookups), cmocka_unit_test(coverage),
+        cmocka_unit_test(load_all), cmocka_unit_test(lookups),      cmocka_unit_test(coverage),
         cmocka_unit_test(regex),    cmocka_unit_test(regex_budget),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -92,8 +92,7 @@ static void iam_missing_and_enum(void **state)
     json_t *in;
     struct pd_codec_error err;
     const struct pd_spec_op *op;
-    int rc = qdecode(&a, "iam", "Action=CreateRole&Version=2010-05-08&Path=nopath", &in, &err,
-                     &op);
+    int rc = qdecode(&a, "iam", "Action=CreateRole&Version=2010-05-08&Path=nopath", &in, &err, &op);
     assert_int_equal(rc, PD_EINVAL);
     assert_string_equal(err.message,
                         "3 validation errors detected: "
@@ -184,15 +183,15 @@ static void query_shapes_decode(void **state)
     assert_int_equal(rc, PD_OK);
     json_t *want = json_pack(
         "{s:s,s:s,s:[{s:s},{s:s},{s:s}]}", "RoleArn", "arn:aws:iam::000000000000:role/r",
-        "RoleSessionName", "s1", "PolicyArns", "arn", "arn:aws:iam::aws:policy/Aaaaaaaaaaaa",
-        "arn", "arn:aws:iam::aws:policy/Cccccccccccc", "arn",
-        "arn:aws:iam::aws:policy/Zzzzzzzzzzz");
+        "RoleSessionName", "s1", "PolicyArns", "arn", "arn:aws:iam::aws:policy/Aaaaaaaaaaaa", "arn",
+        "arn:aws:iam::aws:policy/Cccccccccccc", "arn", "arn:aws:iam::aws:policy/Zzzzzzzzzzz");
     assert_true(json_equal(in, want));
     json_decref(want);
     json_decref(in);
     /* an empty list is sent as "Name=" */
-    rc = qdecode(&a, "sts", "Action=AssumeRole&RoleArn=arn:aws:iam::000000000000:role/r"
-                            "&RoleSessionName=s1&TransitiveTagKeys=",
+    rc = qdecode(&a, "sts",
+                 "Action=AssumeRole&RoleArn=arn:aws:iam::000000000000:role/r"
+                 "&RoleSessionName=s1&TransitiveTagKeys=",
                  &in, &err, &op);
     assert_int_equal(rc, PD_OK);
     assert_int_equal(json_array_size(json_object_get(in, "TransitiveTagKeys")), 0);
@@ -223,8 +222,7 @@ static void query_bad_values(void **state)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         memset(&err, 0, sizeof err);
-        int rc = qdecode(&a, strstr(bad[i], "AssumeRole") ? "sts" : "iam", bad[i], &in, &err,
-                         &op);
+        int rc = qdecode(&a, strstr(bad[i], "AssumeRole") ? "sts" : "iam", bad[i], &in, &err, &op);
         if (rc != PD_EINVAL)
             print_error("case %zu: rc %d\n", i, rc);
         assert_int_equal(rc, PD_EINVAL);
@@ -350,16 +348,11 @@ static void query_many_params(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(sts_short_session_name),
-        cmocka_unit_test(sts_several_errors),
-        cmocka_unit_test(iam_missing_and_enum),
-        cmocka_unit_test(list_member_constraints),
-        cmocka_unit_test(sensitive_value_hidden),
-        cmocka_unit_test(query_shapes_decode),
-        cmocka_unit_test(query_bad_values),
-        cmocka_unit_test(restjson_validation_and_types),
-        cmocka_unit_test(restjson_deep_nesting),
-        cmocka_unit_test(query_many_params),
+        cmocka_unit_test(sts_short_session_name), cmocka_unit_test(sts_several_errors),
+        cmocka_unit_test(iam_missing_and_enum),   cmocka_unit_test(list_member_constraints),
+        cmocka_unit_test(sensitive_value_hidden), cmocka_unit_test(query_shapes_decode),
+        cmocka_unit_test(query_bad_values),       cmocka_unit_test(restjson_validation_and_types),
+        cmocka_unit_test(restjson_deep_nesting),  cmocka_unit_test(query_many_params),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     specs_free();

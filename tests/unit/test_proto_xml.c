@@ -101,8 +101,15 @@ static void bounds_and_garbage(void **state)
     pd_buf_adds(&b, "</r>");
     assert_int_equal(parse(&a, pd_buf_str(&b), &r, &why), PD_ETOOBIG);
     pd_buf_free(&b);
-    const char *bad[] = {"", "   ", "<a>", "<a></b>", "<a>\xc3\x28</a>", "text", "<a/><b/>",
-                         "<a x='1' x='2'/>", "<a>\x01</a>"};
+    const char *bad[] = {"",
+                         "   ",
+                         "<a>",
+                         "<a></b>",
+                         "<a>\xc3\x28</a>",
+                         "text",
+                         "<a/><b/>",
+                         "<a x='1' x='2'/>",
+                         "<a>\x01</a>"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(pd_xml_parse(&a, bad[i], strlen(bad[i]), &r, &why), PD_EINVAL);
     pd_arena_cleanup(&a);
@@ -123,8 +130,8 @@ static void writer(void **state)
 }
 
 static int s3_decode(struct pd_arena *a, const char *method, const char *bucket, const char *key,
-                     const char *query, const char *body, const struct pd_spec_op **op,
-                     json_t **in, struct pd_codec_error *err)
+                     const char *query, const char *body, const struct pd_spec_op **op, json_t **in,
+                     struct pd_codec_error *err)
 {
     struct pd_kvs h = {0};
     struct pd_http_request rq = {method, "/", query, &h, body, body ? strlen(body) : 0,
@@ -144,7 +151,7 @@ static void s3_hostile_bodies(void **state)
         "<!DOCTYPE d [<!ENTITY x \"y\">]><Delete><Object><Key>&x;</Key></Object></Delete>",
         "<Delete><Object><Key>a</Key></Object>",
         "<Delete><Object><Key>a</Key></Object><Quiet>maybe</Quiet></Delete>",
-        "<Delete><Quiet>true</Quiet></Delete>",          /* Objects is required */
+        "<Delete><Quiet>true</Quiet></Delete>",                       /* Objects is required */
         "<Delete><Object><VersionId>v</VersionId></Object></Delete>", /* Key is required */
         "<Delete><Object><Key><b>nested</b></Key></Object></Delete>",
     };
