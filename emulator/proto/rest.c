@@ -689,8 +689,8 @@ int pd_rest_encode_headers(struct pd_arena *a, const struct pd_spec_shape *sh, c
             } else {
                 t = pd_walk_scalar_text(a, m, v, PD_TS_RFC822, NULL);
             }
-            if (!t)
-                goto bad;
+            if (!t || t[strcspn(t, "\r\n")])
+                goto bad; /* a stored value must never split a header */
             pd_proto_header(a, OUT, m->wire_name, t);
             break;
         }
@@ -701,7 +701,9 @@ int pd_rest_encode_headers(struct pd_arena *a, const struct pd_spec_shape *sh, c
                 goto bad;
             json_object_foreach((json_t *)v, k, e)
             {
-                if (!json_is_string(e))
+                if (!json_is_string(e) ||
+                    json_string_value(e)[strcspn(json_string_value(e), "\r\n")] ||
+                    k[strcspn(k, "\r\n: ")])
                     goto bad;
                 pd_proto_header(a, OUT, pd_arena_printf(a, "%s%s", m->wire_name, k),
                                 json_string_value(e));
