@@ -196,12 +196,17 @@ int pd_rest_route(const struct pd_spec *spec, struct pd_arena *a, const struct p
     const char *method = rq->method ? rq->method : "GET";
     const struct pd_spec_op *best = NULL;
     int best_score = -1;
-    for (size_t i = 0; i < spec->n_ops; i++) {
+    size_t lo = 0, hi = spec->n_ops; /* first operation of this method */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(spec->by_method[mid]->method, method) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i < spec->n_ops; i++) {
         const struct pd_spec_op *op = spec->by_method[i];
-        int c = strcmp(op->method, method);
-        if (c < 0)
-            continue;
-        if (c > 0)
+        if (strcmp(op->method, method))
             break;
         int ok = s3 ? match_s3_path(op, rq->bucket, rq->key && *rq->key ? rq->key : NULL, NULL)
                     : match_rest_path(a, op, &rp, NULL);
