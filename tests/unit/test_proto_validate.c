@@ -307,7 +307,7 @@ static void restjson_deep_nesting(void **state)
     size_t depth = 100000;
     char *body = malloc(depth * 2 + 64);
     size_t n = 0;
-    n += (size_t)sprintf(body, "{\"name\":\"n\",\"tags\":");
+    n += (size_t)snprintf(body, 64, "{\"name\":\"n\",\"tags\":");
     for (size_t i = 0; i < depth; i++)
         body[n++] = '[';
     for (size_t i = 0; i < depth; i++)
