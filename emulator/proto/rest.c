@@ -196,12 +196,17 @@ int pd_rest_route(const struct pd_spec *spec, struct pd_arena *a, const struct p
     const char *method = rq->method ? rq->method : "GET";
     const struct pd_spec_op *best = NULL;
     int best_score = -1;
-    for (size_t i = 0; i < spec->n_ops; i++) {
+    size_t lo = 0, hi = spec->n_ops; /* first operation of this method */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(spec->by_method[mid]->method, method) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i < spec->n_ops; i++) {
         const struct pd_spec_op *op = spec->by_method[i];
-        int c = strcmp(op->method, method);
-        if (c < 0)
-            continue;
-        if (c > 0)
+        if (strcmp(op->method, method))
             break;
         int ok = s3 ? match_s3_path(op, rq->bucket, rq->key && *rq->key ? rq->key : NULL, NULL)
                     : match_rest_path(a, op, &rp, NULL);
@@ -689,8 +694,8 @@ int pd_rest_encode_headers(struct pd_arena *a, const struct pd_spec_shape *sh, c
             } else {
                 t = pd_walk_scalar_text(a, m, v, PD_TS_RFC822, NULL);
             }
-            if (!t)
-                goto bad;
+            if (!t || t[strcspn(t, "\r\n")])
+                goto bad; /* a stored value must never split a header */
             pd_proto_header(a, OUT, m->wire_name, t);
             break;
         }
@@ -701,7 +706,9 @@ int pd_rest_encode_headers(struct pd_arena *a, const struct pd_spec_shape *sh, c
                 goto bad;
             json_object_foreach((json_t *)v, k, e)
             {
-                if (!json_is_string(e))
+                if (!json_is_string(e) ||
+                    json_string_value(e)[strcspn(json_string_value(e), "\r\n")] ||
+                    k[strcspn(k, "\r\n: ")])
                     goto bad;
                 pd_proto_header(a, OUT, pd_arena_printf(a, "%s%s", m->wire_name, k),
                                 json_string_value(e));

@@ -3,7 +3,8 @@
 
 The service models' patterns use \\p{L}, \\p{N} and \\p{Z} (tag keys and values). The tables are
 code-point ranges computed from Python's unicodedata; re-run after a Python upgrade if a newer
-Unicode version matters:  python3 uniclass_gen.py > uniclass.c
+Unicode version matters:
+    python3 uniclass_gen.py > uniclass.c && clang-format -i uniclass.c
 """
 import unicodedata
 

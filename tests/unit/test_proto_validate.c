@@ -307,7 +307,7 @@ static void restjson_deep_nesting(void **state)
     size_t depth = 100000;
     char *body = malloc(depth * 2 + 64);
     size_t n = 0;
-    n += (size_t)sprintf(body, "{\"name\":\"n\",\"tags\":");
+    n += (size_t)snprintf(body, 64, "{\"name\":\"n\",\"tags\":");
     for (size_t i = 0; i < depth; i++)
         body[n++] = '[';
     for (size_t i = 0; i < depth; i++)
@@ -341,6 +341,16 @@ static void query_many_params(void **state)
     assert_int_equal(err.n_violations, 1);
     assert_string_equal(err.violations[0].path, "transitiveTagKeys");
     assert_non_null(strstr(err.message, "Member must have length less than or equal to 50"));
+    /* a parameter name nested 100,000 levels deep is just an unknown parameter */
+    pd_buf_reset(&b);
+    pd_buf_adds(&b, "Action=GetCallerIdentity&Tags");
+    for (int i = 0; i < 100000; i++)
+        pd_buf_adds(&b, ".member.1");
+    pd_buf_adds(&b, "=x");
+    rc = qdecode(&a, "sts", pd_buf_str(&b), &in, &err, &op);
+    assert_int_equal(rc, PD_OK);
+    assert_int_equal(json_object_size(in), 0);
+    json_decref(in);
     pd_buf_free(&b);
     pd_arena_cleanup(&a);
 }
