@@ -16,6 +16,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "authorize.h"
 #include "dispatch.h"
 #include "embedded.h"
 #include "services/fixtures.h"
@@ -51,6 +52,7 @@ int pd_app_start(struct pd_env *env, struct pd_app **OUT)
         free(err);
         goto fail;
     }
+    pd_authorize_init(env);
     rc = pd_dispatch_init(env, &why);
     if (rc) {
         pd_log(PD_LOG_ERROR, "start: %s", why);
@@ -95,6 +97,7 @@ void pd_app_stop(struct pd_app *app)
     pd_server_stop(app->https);
     pd_server_stop(app->http);
     pd_dispatch_cleanup(env);
+    pd_authorize_cleanup(env);
     pd_secrets_free(env->secrets);
     env->secrets = NULL;
     pd_store_close(env->store);

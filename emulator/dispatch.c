@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "auth/creds.h"
+#include "authorize.h"
 #include "auth/sigv4.h"
 #include "core/clock.h"
 #include "core/err.h"
@@ -304,6 +305,11 @@ static int authenticate(struct pd_req *r, enum pd_sigv4_dialect d, const char *p
         return fail_sigv4(r, &res);
     }
     snprintf(r->region, sizeof r->region, "%s", auth.region);
+    /* Credentials from GetSessionToken without MFA cannot call IAM: AWS answers as if the
+     * token were unknown. */
+    if (r->who.kind == PD_CALLER_USER && r->who.temporary && strcmp(r->svc->name, "iam") == 0)
+        return pd_fail(r, &ERR_InvalidClientTokenId,
+                       "The security token included in the request is invalid");
     return PD_OK;
 }
 
@@ -312,12 +318,16 @@ static int authenticate(struct pd_req *r, enum pd_sigv4_dialect d, const char *p
 static int run_handler(struct pd_req *r)
 {
     int write = (r->op->flags & PD_OP_WRITE) != 0;
-    if (r->op->flags & PD_OP_NOTXN)
-        return r->op->fn(r);
+    if (r->op->flags & PD_OP_NOTXN) {
+        int rc = pd_authorize(r);
+        return rc ? rc : r->op->fn(r);
+    }
     int rc = pd_db_begin(r->db, write);
     if (rc)
         return pd_fail(r, &PD_ERR_ServiceUnavailable, "The state is busy; retry the request.");
-    rc = r->op->fn(r);
+    rc = pd_authorize(r);
+    if (rc == PD_OK)
+        rc = r->op->fn(r);
     if (rc == PD_OK)
         rc = pd_db_commit(r->db);
     else

@@ -40,16 +40,18 @@ struct pd_store;
 struct pd_specs;
 struct pd_secrets;
 struct pd_decisions;
+struct pd_policy_cache;
 
 struct pd_env {
     struct pd_config cfg;
     struct pd_clock clock;
     struct pd_ids ids;
     struct pd_store *store;
-    struct pd_specs *specs;         /* loaded service models, signing-key cache (dispatch) */
-    struct pd_secrets *secrets;     /* server secrets: session-token keys, CA (auth/secrets.h) */
-    struct pd_decisions *decisions; /* authorization decision log */
-    int http_port;                  /* bound ports, once listening */
+    struct pd_specs *specs;           /* loaded service models, signing-key cache (dispatch) */
+    struct pd_secrets *secrets;       /* server secrets: session-token keys, CA (auth/secrets.h) */
+    struct pd_decisions *decisions;   /* authorization decision log (auth/decisions.h) */
+    struct pd_policy_cache *policies; /* compiled policies (auth/policy_cache.h) */
+    int http_port;                    /* bound ports, once listening */
     int https_port;
 };
 

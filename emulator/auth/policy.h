@@ -106,6 +106,9 @@ void pd_ctx_add_empty(struct pd_ctx *c, const char *key);
 int pd_ctx_count(const struct pd_ctx *c, const char *key);
 /* i-th value of key as text, or NULL. */
 const char *pd_ctx_get(const struct pd_ctx *c, const char *key, size_t i);
+/* Every key (lower-cased) with its value, or list of values, for the decision log. New
+ * reference. */
+json_t *pd_ctx_to_json(const struct pd_ctx *c);
 
 struct pd_principal_id;
 /* Add the principal keys the IAM guide lists for every request (its "principal key values"

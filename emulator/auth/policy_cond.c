@@ -686,3 +686,20 @@ int pd_pol_conditions(struct pd_arena *a, const struct pd_stmt *st, const struct
     }
     return ok;
 }
+
+json_t *pd_ctx_to_json(const struct pd_ctx *c)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; c && i < c->n; i++) {
+        const struct pd_ctx_key *k = &c->keys[i];
+        if (k->n == 1) {
+            json_object_set_new(o, k->name, json_stringn(k->v[0].s, k->v[0].len));
+            continue;
+        }
+        json_t *arr = json_array();
+        for (uint32_t j = 0; j < k->n; j++)
+            json_array_append_new(arr, json_stringn(k->v[j].s, k->v[j].len));
+        json_object_set_new(o, k->name, arr);
+    }
+    return o;
+}

@@ -12,6 +12,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/str.h"
+#include "auth/decisions.h"
 #include "auth/secrets.h"
 #include "env.h"
 #include "services/fixtures.h"
@@ -87,18 +88,56 @@ static int ca_pem(struct pd_req *r)
     return PD_OK;
 }
 
+static const char *query_param(struct pd_req *r, const char *name)
+{
+    struct pd_kvs q = {0};
+    if (pd_kvs_parse_form(&r->arena, &q, r->query, strlen(r->query), 1))
+        return NULL;
+    return pd_kvs_get(&q, name, 0);
+}
+
+static int decisions(struct pd_req *r)
+{
+    const char *id = r->path + strlen("/_podiam/decisions");
+    if (*id == '/' && id[1]) {
+        json_t *e = pd_decisions_get(r->env->decisions, id + 1);
+        if (!e)
+            return admin_error(r, 404, "NotFound",
+                               "no such decision (the log keeps the last 1000)");
+        return json_reply(r, 200, e);
+    }
+    struct pd_decisions_filter f = {
+        .decision = query_param(r, "decision"),
+        .action = query_param(r, "action"),
+        .principal = query_param(r, "principal"),
+        .request_id = query_param(r, "request_id"),
+    };
+    int64_t n;
+    const char *v = query_param(r, "limit");
+    if (v && pd_parse_i64(v, 1, 1000, &n) == PD_OK)
+        f.limit = (size_t)n;
+    v = query_param(r, "after");
+    if (v && *v == 'd' && v[1] == '-')
+        v += 2;
+    if (v && pd_parse_i64(v, 0, INT64_MAX, &n) == PD_OK)
+        f.after = n;
+    return json_reply(r, 200,
+                      json_pack("{s:o}", "decisions", pd_decisions_list(r->env->decisions, &f)));
+}
+
 static int is_loopback(const char *ip)
 {
     return pd_has_prefix(ip, "127.") || strcmp(ip, "::1") == 0 ||
            pd_has_prefix(ip, "::ffff:127.") || *ip == '\0';
 }
 
-enum { OP_HEALTH, OP_RESET, OP_STATE, OP_CA };
+enum { OP_HEALTH, OP_RESET, OP_STATE, OP_CA, OP_DECISIONS };
 static const struct pd_op ops[] = {
     [OP_HEALTH] = {"Health", health, 0},
     [OP_RESET] = {"Reset", reset, PD_OP_NOTXN},
     [OP_STATE] = {"ExportState", export_state, PD_OP_NOTXN},
     [OP_CA] = {"CaCertificate", ca_pem, 0},
+    [OP_DECISIONS] = {"Decisions", decisions, 0},
     {NULL, NULL, 0},
 };
 
@@ -122,6 +161,8 @@ static int route(struct pd_req *r)
         r->op = &ops[OP_STATE];
     else if (strcmp(p, "ca.pem") == 0 && get)
         r->op = &ops[OP_CA];
+    else if ((strcmp(p, "decisions") == 0 || pd_has_prefix(p, "decisions/")) && get)
+        r->op = &ops[OP_DECISIONS];
     else {
         r->op_name = "NotFound";
         admin_error(r, 404, "NotFound", "no such admin endpoint");

@@ -40,6 +40,7 @@ const struct pd_service pd_svc_iam = {
     .proto = PD_PROTO_QUERY,
     .spec = "iam.json",
     .ops = ops,
+    .authz = pd_iam_authz,
 };
 
 /* ------------------------------------------------------------------------------------ */

@@ -137,6 +137,10 @@ int pd_iam_do_create_oidc(struct pd_req *r, const struct pd_iam_fixed *fx);
 int pd_iam_add_policy_version(struct pd_req *r, const char *arn, const char *version_id,
                               const char *document, int64_t created_ms, int set_default);
 
+/* What an IAM operation needs to be allowed (iam_authz.c; the service's authz hook). */
+struct pd_authz_need;
+int pd_iam_authz(struct pd_req *r, struct pd_authz_need *need);
+
 /* ---- handlers (the op table is in iam.c) ---- */
 #define PD_IAM_OPS(X)                                                                              \
     X(CreateUser, create_user, 1)                                                                  \

@@ -10,9 +10,35 @@
 #ifndef PD_SERVICES_SERVICE_H
 #define PD_SERVICES_SERVICE_H
 
+#include "auth/policy.h"
 #include "req.h"
 
 struct pd_env;
+
+/* What authorizing one request takes: filled by emulator/authorize.c (global condition keys)
+ * and by the service's authz hook (actions, resources, service keys, resource policy). */
+#define PD_AUTHZ_MAX_CHECKS 4
+struct pd_authz_check {
+    const char *action;   /* "iam:CreateUser" */
+    const char *resource; /* ARN evaluated; "*" for actions without a resource */
+    const char *shown;    /* how the denial message names it: NULL = resource, "" = omit */
+};
+
+struct pd_authz_need {
+    struct pd_authz_check checks[PD_AUTHZ_MAX_CHECKS]; /* all must be allowed */
+    size_t n;
+    struct pd_ctx ctx;            /* condition keys of the request */
+    const char *resource_policy;  /* bucket policy / role trust policy text, or NULL */
+    int trust;                    /* resource_policy is a role trust policy (must allow) */
+    const char *resource_account; /* owner of the resources; NULL: the caller's account */
+    const char *policy_id;        /* id of the resource policy in traces */
+    const struct pd_awserr *deny; /* wire error of a denial (default AccessDenied 403) */
+    int quote_resource;           /* S3 quotes the resource in messages */
+};
+
+/* Add a check to need (at most PD_AUTHZ_MAX_CHECKS). */
+void pd_authz_add(struct pd_authz_need *need, const char *action, const char *resource,
+                  const char *shown);
 
 typedef int pd_op_fn(struct pd_req *r);
 
@@ -44,6 +70,11 @@ struct pd_service {
     const struct pd_op *ops; /* terminated by an entry with name NULL */
     /* Raw services: claim the request (return 1 and set r->op) or pass (return 0). */
     int (*route)(struct pd_req *r);
+    /* What the decoded request needs to be allowed (checks, service keys, resource policy).
+     * Runs before the handler, in a read transaction. PD_OK, or PD_EAWS with an error set
+     * (e.g. the resource policy names a bucket that does not exist). NULL: the service has
+     * no IAM actions (admin, OIDC). */
+    int (*authz)(struct pd_req *r, struct pd_authz_need *need);
 };
 
 /* The registered services, NULL-terminated, in routing order (services/registry.c). */

@@ -1,0 +1,159 @@
+/* decisions.c - bounded ring of decision records (see decisions.h). */
+#include "auth/decisions.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "core/str.h"
+
+#define MAX_TRACE_BYTES (64 * 1024)
+
+struct pd_decisions {
+    pthread_mutex_t mu;
+    json_t **ring;
+    size_t cap, head, count; /* head: next slot to write */
+    long long next_id;
+};
+
+struct pd_decisions *pd_decisions_new(size_t capacity)
+{
+    struct pd_decisions *d = pd_xcalloc(1, sizeof *d);
+    pthread_mutex_init(&d->mu, NULL);
+    d->cap = capacity ? capacity : 1000;
+    d->ring = pd_xcalloc(d->cap, sizeof *d->ring);
+    d->next_id = 1;
+    return d;
+}
+
+void pd_decisions_clear(struct pd_decisions *d)
+{
+    pthread_mutex_lock(&d->mu);
+    for (size_t i = 0; i < d->cap; i++) {
+        json_decref(d->ring[i]);
+        d->ring[i] = NULL;
+    }
+    d->head = d->count = 0;
+    pthread_mutex_unlock(&d->mu);
+}
+
+void pd_decisions_free(struct pd_decisions *d)
+{
+    if (!d)
+        return;
+    pd_decisions_clear(d);
+    free(d->ring);
+    pthread_mutex_destroy(&d->mu);
+    free(d);
+}
+
+/* Keep one entry's memory bounded: a runaway trace is replaced by a note. */
+static void bound(json_t *entry)
+{
+    json_t *checks = json_object_get(entry, "checks");
+    size_t i;
+    json_t *c;
+    json_array_foreach(checks, i, c)
+    {
+        json_t *t = json_object_get(c, "trace");
+        if (!t)
+            continue;
+        char *text = json_dumps(t, JSON_COMPACT);
+        size_t n = text ? strlen(text) : 0;
+        free(text);
+        if (n > MAX_TRACE_BYTES)
+            json_object_set_new(c, "trace",
+                                json_pack("{s:s, s:I}", "truncated",
+                                          "trace larger than 64 KiB left out", "bytes",
+                                          (json_int_t)n));
+    }
+}
+
+void pd_decisions_add(struct pd_decisions *d, json_t *entry, char OUT_id[24])
+{
+    bound(entry);
+    pthread_mutex_lock(&d->mu);
+    long long id = d->next_id++;
+    snprintf(OUT_id, 24, "d-%lld", id);
+    json_object_set_new(entry, "id", json_string(OUT_id));
+    json_decref(d->ring[d->head]);
+    d->ring[d->head] = entry;
+    d->head = (d->head + 1) % d->cap;
+    if (d->count < d->cap)
+        d->count++;
+    pthread_mutex_unlock(&d->mu);
+}
+
+static long long id_num(const json_t *e)
+{
+    const char *id = json_string_value(json_object_get(e, "id"));
+    return id && id[0] == 'd' && id[1] == '-' ? strtoll(id + 2, NULL, 10) : 0;
+}
+
+static int matches(const json_t *e, const struct pd_decisions_filter *f)
+{
+    if (!f)
+        return 1;
+    const char *dec = json_string_value(json_object_get(e, "decision"));
+    if (f->decision && *f->decision) {
+        if (strcmp(f->decision, "denied") == 0) {
+            if (!dec || strcmp(dec, "allowed") == 0)
+                return 0;
+        } else if (!dec || strcmp(dec, f->decision) != 0) {
+            return 0;
+        }
+    }
+    if (f->principal && *f->principal) {
+        const char *p = json_string_value(json_object_get(e, "principal"));
+        if (!p || strcmp(p, f->principal) != 0)
+            return 0;
+    }
+    if (f->request_id && *f->request_id) {
+        const char *p = json_string_value(json_object_get(e, "request_id"));
+        if (!p || strcmp(p, f->request_id) != 0)
+            return 0;
+    }
+    if (f->action && *f->action) {
+        int any = 0;
+        size_t i;
+        json_t *c;
+        json_array_foreach(json_object_get(e, "checks"), i, c)
+        {
+            const char *a = json_string_value(json_object_get(c, "action"));
+            any |= a && pd_strcaseeq(a, f->action);
+        }
+        if (!any)
+            return 0;
+    }
+    return !f->after || id_num(e) > f->after;
+}
+
+json_t *pd_decisions_list(struct pd_decisions *d, const struct pd_decisions_filter *f)
+{
+    json_t *out = json_array();
+    size_t limit = f && f->limit ? f->limit : 100;
+    pthread_mutex_lock(&d->mu);
+    for (size_t k = 0; k < d->count && json_array_size(out) < limit; k++) {
+        json_t *e = d->ring[(d->head + d->cap - 1 - k) % d->cap];
+        if (e && matches(e, f))
+            json_array_append(out, e);
+    }
+    pthread_mutex_unlock(&d->mu);
+    return out;
+}
+
+json_t *pd_decisions_get(struct pd_decisions *d, const char *id)
+{
+    json_t *found = NULL;
+    pthread_mutex_lock(&d->mu);
+    for (size_t k = 0; k < d->count && !found; k++) {
+        json_t *e = d->ring[(d->head + d->cap - 1 - k) % d->cap];
+        const char *eid = json_string_value(json_object_get(e, "id"));
+        if (eid && strcmp(eid, id) == 0)
+            found = json_incref(e);
+    }
+    pthread_mutex_unlock(&d->mu);
+    return found;
+}
