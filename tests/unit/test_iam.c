@@ -477,9 +477,10 @@ static void roles(void **state)
     /* trust policy quota: 2048 non-whitespace characters */
     {
         char big[3000];
-        int n = snprintf(big, sizeof big, "{\"Version\":\"2012-10-17\",\"Sid\":\"");
+        int n = snprintf(big, sizeof big, "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"");
         memset(big + n, 'x', 2100);
-        snprintf(big + n + 2100, sizeof big - (size_t)n - 2100, "\"}");
+        snprintf(big + n + 2100, sizeof big - (size_t)n - 2100,
+                 "\",\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"*\"}]}");
         fails(c, "CreateRole",
               json_pack("{s:s, s:s}", "RoleName", "r2", "AssumeRolePolicyDocument", big),
               "LimitExceeded", "Cannot exceed quota for ACLSizePerRole: 2048");
@@ -521,12 +522,15 @@ static void roles(void **state)
     ok(c, "UpdateAssumeRolePolicy",
        json_pack("{s:s, s:s}", "RoleName", "app", "PolicyDocument",
                  "{\n  \"Version\": \"2012-10-17\",\n  "
-                 "\"Statement\": []\n}"));
+                 "\"Statement\": {\"Effect\": \"Allow\", \"Principal\": {\"Service\": "
+                 "\"ec2.amazonaws.com\"}, \"Action\": \"sts:AssumeRole\"}\n}"));
     r = run(c, "GetRole", json_pack("{s:s}", "RoleName", "app"));
     /* the document comes back as written, URL-encoded */
     assert_string_equal(sget(r->out, "Role.AssumeRolePolicyDocument"),
                         "%7B%0A%20%20%22Version%22%3A%20%222012-10-17%22%2C%0A%20%20%22Statement%"
-                        "22%3A%20%5B%5D%0A%7D");
+                        "22%3A%20%7B%22Effect%22%3A%20%22Allow%22%2C%20%22Principal%22%3A%20%7B%"
+                        "22Service%22%3A%20%22ec2.amazonaws.com%22%7D%2C%20%22Action%22%3A%20%"
+                        "22sts%3AAssumeRole%22%7D%0A%7D");
     pd_req_free(r);
     fails(c, "UpdateAssumeRolePolicy",
           json_pack("{s:s, s:s}", "RoleName", "app", "PolicyDocument", "[]"),
@@ -601,9 +605,10 @@ static void managed_policies(void **state)
           "ValidationError", NULL);
     {
         char big[7000];
-        int n = snprintf(big, sizeof big, "{\"Version\":\"2012-10-17\",\"Sid\":\"");
+        int n = snprintf(big, sizeof big, "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"");
         memset(big + n, 'x', 6200);
-        snprintf(big + n + 6200, sizeof big - (size_t)n - 6200, "\"}");
+        snprintf(big + n + 6200, sizeof big - (size_t)n - 6200,
+                 "\",\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"*\"}]}");
         fails(c, "CreatePolicy",
               json_pack("{s:s, s:s}", "PolicyName", "big", "PolicyDocument", big), "LimitExceeded",
               "Cannot exceed quota for PolicySize: 6144");
@@ -612,7 +617,8 @@ static void managed_policies(void **state)
         n = snprintf(spaced, sizeof spaced, "{\"Version\":\"2012-10-17\",\"Statement\":[");
         for (int i = 0; i < 3000; i++)
             spaced[n++] = ' ';
-        snprintf(spaced + n, sizeof spaced - (size_t)n, "]}");
+        snprintf(spaced + n, sizeof spaced - (size_t)n,
+                 "{\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"*\"}]}");
         ok(c, "CreatePolicy",
            json_pack("{s:s, s:s}", "PolicyName", "spaced", "PolicyDocument", spaced));
     }
@@ -834,9 +840,10 @@ static void inline_policies(void **state)
               "MalformedPolicyDocument", NULL);
         /* the quota counts every inline policy of the entity together */
         char *big = malloc((size_t)limits[k] + 100);
-        int n = snprintf(big, 100, "{\"Version\":\"2012-10-17\",\"Sid\":\"");
+        int n = snprintf(big, 100, "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"");
         memset(big + n, 'x', (size_t)limits[k] - 100);
-        snprintf(big + n + limits[k] - 100, 10, "\"}");
+        snprintf(big + n + limits[k] - 100, 80,
+                 "\",\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"*\"}]}");
         snprintf(msg, sizeof msg, "Maximum policy size of %d bytes exceeded for %s %s", limits[k],
                  words[k], names[k]);
         fails(c, ops[k][0],
@@ -1181,7 +1188,9 @@ static void protected_and_usage(void **state)
     json_t *fx =
         json_loads("{\"accounts\":[{\"id\":\"000000000000\",\"roles\":[{\"name\":"
                    "\"AWSServiceRoleForX\",\"path\":\"/aws-service-role/x.amazonaws.com/\","
-                   "\"trust_policy\":{\"Version\":\"2012-10-17\",\"Statement\":[]}}],"
+                   "\"trust_policy\":{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":"
+                   "\"Allow\",\"Principal\":{\"Service\":\"x.amazonaws.com\"},\"Action\":"
+                   "\"sts:AssumeRole\"}]}}],"
                    "\"users\":[{\"name\":\"ivy\",\"access_keys\":[{\"id\":\"AKIAIVY0000000000001\","
                    "\"secret\":\"s\"}]}]}]}",
                    0, NULL);
