@@ -105,9 +105,10 @@ static json_t *decision_entry(struct pd_req *r, const struct pd_authz_need *need
 
 int pd_authorize(struct pd_req *r)
 {
-    if (r->env->cfg.iam_mode == PD_IAM_OFF || !r->svc->authz || !r->op ||
+    if (r->authorized || r->env->cfg.iam_mode == PD_IAM_OFF || !r->svc->authz || !r->op ||
         (r->op->flags & PD_OP_NOAUTHZ))
         return PD_OK;
+    r->authorized = 1;
 
     struct pd_authz_need need;
     memset(&need, 0, sizeof need);

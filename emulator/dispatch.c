@@ -10,6 +10,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "auth/creds.h"
 #include "authorize.h"
@@ -108,20 +109,12 @@ static int too_big(struct pd_req *r)
     return PD_ETOOBIG;
 }
 
-int pd_dispatch_headers(struct pd_req *r)
+/* Refuse a declared body over the bound before reading a byte of it. */
+static int check_length(struct pd_req *r)
 {
     const char *cl = pd_req_header(r, "content-length");
-    if (cl) {
-        int64_t n;
-        if (pd_parse_i64(cl, 0, INT64_MAX, &n) || (uint64_t)n > r->env->cfg.max_body)
-            return too_big(r); /* refuse before reading a byte of an oversized body */
-    }
-    return PD_OK;
-}
-
-int pd_dispatch_body(struct pd_req *r, const char *p, size_t n)
-{
-    if (pd_buf_add(&r->body, p, n) != PD_OK)
+    int64_t n;
+    if (cl && (pd_parse_i64(cl, 0, INT64_MAX, &n) || (uint64_t)n > r->env->cfg.max_body))
         return too_big(r);
     return PD_OK;
 }
@@ -203,9 +196,11 @@ static const struct pd_service *route(struct pd_req *r)
                 if (svc->proto == PD_PROTO_QUERY && pd_spec_op(spec_of(r->env, svc), action))
                     return svc;
             }
+            /* No service has it: STS's codec answers InvalidAction as AWS does. */
+            return pd_service_find("sts");
         }
     }
-    return pd_service_find("s3");
+    return NULL; /* S3 was recognised at the headers; nothing else matches */
 }
 
 /* ---- authentication ---- */
@@ -313,6 +308,163 @@ static int authenticate(struct pd_req *r, enum pd_sigv4_dialect d, const char *p
     return PD_OK;
 }
 
+/* ---- S3: addressing, and the work done as soon as the headers are in ---- */
+
+/* Is this an S3 request? Signed for s3, or unsigned and not a query-protocol call. */
+static int is_s3(struct pd_req *r)
+{
+    const char *scope = scope_service(r);
+    if (scope)
+        return strcmp(scope, "s3") == 0;
+    if (strstr(r->query, "Action=") &&
+        (pd_has_prefix(r->query, "Action=") || strstr(r->query, "&Action=")))
+        return 0;
+    const char *ct = pd_req_header(r, "content-type");
+    if (ct && pd_strncaseeq(ct, "application/x-www-form-urlencoded", 33) &&
+        strcmp(r->method, "POST") == 0)
+        return 0; /* an unsigned query call (AssumeRoleWithWebIdentity) */
+    return pd_service_find("s3") != NULL;
+}
+
+/* Bucket and key: virtual-host style (BUCKET.s3.localhost, BUCKET.localhost, and the same
+ * under the configured host suffix or amazonaws.com) or path style. */
+static int s3_address(struct pd_req *r)
+{
+    const char *host = pd_req_header(r, "host");
+    char h[256];
+    size_t n = 0;
+    if (host && *host != '[') {
+        while (host[n] && host[n] != ':' && n < sizeof h - 1) {
+            h[n] = (char)(host[n] >= 'A' && host[n] <= 'Z' ? host[n] + 32 : host[n]);
+            n++;
+        }
+    }
+    h[n] = '\0';
+    static const char *const suffixes[] = {".s3.localhost", ".localhost", ".s3.amazonaws.com",
+                                           NULL};
+    const char *bucket_end = NULL;
+    for (const char *const *sfx = suffixes; *sfx && !bucket_end; sfx++) {
+        size_t sl = strlen(*sfx);
+        if (n > sl && strcmp(h + n - sl, *sfx) == 0)
+            bucket_end = h + n - sl;
+    }
+    /* BUCKET.s3.REGION.amazonaws.com */
+    if (!bucket_end && n > 14 && strcmp(h + n - 14, ".amazonaws.com") == 0) {
+        const char *s3 = strstr(h, ".s3.");
+        if (s3 && s3 > h)
+            bucket_end = s3;
+    }
+    if (bucket_end && strcmp(h, "s3.localhost") != 0 && !pd_has_prefix(h, "s3.") &&
+        !pd_has_prefix(h, "s3-")) {
+        r->bucket = pd_arena_strndup(&r->arena, h, (size_t)(bucket_end - h));
+        char *key;
+        size_t klen;
+        const char *p = r->path[0] == '/' ? r->path + 1 : r->path;
+        if (pd_url_decode(&r->arena, p, strlen(p), 0, &key, &klen))
+            return PD_EINVAL;
+        r->key = *key ? key : NULL;
+        return PD_OK;
+    }
+    return pd_restxml_split_path(&r->arena, r->path, &r->bucket, &r->key);
+}
+
+static void http_request(struct pd_req *r, struct pd_http_request *hq)
+{
+    memset(hq, 0, sizeof *hq);
+    hq->method = r->method;
+    hq->path = r->path;
+    hq->query = r->query;
+    hq->headers = &r->hdrs;
+    hq->body = r->body.p;
+    hq->body_len = r->body.len;
+    hq->bucket = r->bucket;
+    hq->key = r->key;
+}
+
+static void fail_codec(struct pd_req *r, const struct pd_codec_error *cerr)
+{
+    struct pd_awserr *e = pd_arena_alloc(&r->arena, sizeof *e);
+    e->code = cerr->code;
+    e->status = cerr->status;
+    e->receiver = !cerr->sender;
+    pd_fail(r, e, "%s", cerr->message ? cerr->message : "");
+}
+
+/* The S3 payload hash a signature covers: what x-amz-content-sha256 declares (header
+ * auth), UNSIGNED-PAYLOAD for presigned URLs. */
+static const char *s3_payload_hash(struct pd_req *r)
+{
+    const char *h = pd_req_header(r, "x-amz-content-sha256");
+    if (h)
+        return h;
+    if (strstr(r->query, "X-Amz-Signature="))
+        return PD_SIGV4_UNSIGNED_PAYLOAD;
+    return PD_SIGV4_EMPTY_SHA256;
+}
+
+static int finish_early(struct pd_req *r);
+
+/*
+ * S3 request headers are in: find the operation, authenticate the signature (an S3 body
+ * may be gigabytes; nothing of it is read for a request that would be refused), and for
+ * operations that stream their body (PutObject, UploadPart) also decode the headers,
+ * authorize, and let the service install a body sink. Anything refused is answered now,
+ * before the client sends the body (`Expect: 100-continue` then gets the error).
+ */
+static int s3_headers(struct pd_req *r)
+{
+    r->svc = pd_service_find("s3");
+    r->db = pd_store_db(r->env->store);
+    r->early = 1;
+    const struct pd_spec *spec = spec_of(r->env, r->svc);
+    struct pd_http_request hq;
+    struct pd_codec_error cerr;
+    memset(&cerr, 0, sizeof cerr);
+    if (s3_address(r) != PD_OK) {
+        static const struct pd_awserr invalid_uri = {"InvalidURI", 400, 0};
+        pd_fail(r, &invalid_uri, "Couldn't parse the specified URI.");
+        return finish_early(r);
+    }
+    http_request(r, &hq);
+    int rrc = pd_rest_route(spec, &r->arena, &hq, &r->spec_op, &cerr);
+    if (r->spec_op) {
+        r->op_name = r->spec_op->name;
+        r->op = pd_service_op(r->svc, r->spec_op->name);
+    }
+    if (authenticate(r, PD_SIGV4_S3, s3_payload_hash(r)) != PD_OK)
+        return finish_early(r);
+    if (rrc) {
+        fail_codec(r, &cerr);
+        return finish_early(r);
+    }
+    if (!r->op) {
+        pd_fail(r, &PD_ERR_NotImplemented,
+                "The operation %s of s3 is not implemented by podiam (see docs/coverage.md).",
+                r->spec_op->name);
+        return finish_early(r);
+    }
+    if (!r->svc->stream || !pd_spec_op_streams_input(r->spec_op))
+        return check_length(r);
+
+    /* A streamed upload: everything but the body is decided now. */
+    hq.body = NULL;
+    hq.body_len = 0;
+    if (pd_rest_decode(spec, &r->arena, r->spec_op, &hq, &r->in, &cerr) != PD_OK) {
+        fail_codec(r, &cerr);
+        return finish_early(r);
+    }
+    int rc = pd_db_begin(r->db, 0);
+    if (rc == PD_OK) {
+        rc = pd_authorize(r);
+        pd_db_rollback(r->db);
+    } else {
+        pd_fail(r, &PD_ERR_ServiceUnavailable, "The state is busy; retry the request.");
+    }
+    if (rc == PD_OK)
+        rc = r->svc->stream(r);
+    return rc == PD_OK ? PD_OK : finish_early(r);
+}
+
 /* ---- running an operation ---- */
 
 static int run_handler(struct pd_req *r)
@@ -340,6 +492,17 @@ static int run_handler(struct pd_req *r)
 static void copy_response(struct pd_req *r, struct pd_http_response *hr)
 {
     r->resp.status = hr->status;
+    if (r->resp.fd >= 0 && hr->stream && !r->err.def) {
+        /* the handler's file is the body (S3 GetObject); keep it */
+        for (size_t i = 0; i < hr->headers.n; i++)
+            pd_kvs_add(&r->arena, &r->resp.hdrs, hr->headers.v[i].name, hr->headers.v[i].value,
+                       hr->headers.v[i].vlen, 0);
+        return;
+    }
+    if (r->resp.fd >= 0) {
+        close(r->resp.fd);
+        r->resp.fd = -1;
+    }
     for (size_t i = 0; i < hr->headers.n; i++)
         pd_kvs_add(&r->arena, &r->resp.hdrs, hr->headers.v[i].name, hr->headers.v[i].value,
                    hr->headers.v[i].vlen, 0);
@@ -379,61 +542,93 @@ static void encode(struct pd_req *r, const struct pd_spec *spec, const struct pd
     pd_http_response_cleanup(&hr);
 }
 
-/* An AWS-protocol request: decode, authenticate, authorize, run, encode. */
+/* An AWS-protocol request: decode, authenticate, authorize, run, encode. S3 requests
+ * arrive here authenticated already (s3_headers), uploads with their body streamed. */
 static void run_aws(struct pd_req *r)
 {
     const struct pd_spec *spec = spec_of(r->env, r->svc);
-    enum pd_sigv4_dialect dialect = r->svc->proto == PD_PROTO_REST_XML ? PD_SIGV4_S3 : PD_SIGV4_AWS;
     r->db = pd_store_db(r->env->store);
-
-    struct pd_http_request hq = {
-        .method = r->method,
-        .path = r->path,
-        .query = r->query,
-        .headers = &r->hdrs,
-        .body = r->body.p,
-        .body_len = r->body.len,
-    };
-    const struct pd_spec_op *sop = NULL;
+    if (r->err.def)
+        goto out; /* refused at the headers; the response was sent then */
+    struct pd_http_request hq;
+    http_request(r, &hq);
     struct pd_codec_error cerr;
     memset(&cerr, 0, sizeof cerr);
-    int drc = pd_codec_decode(spec, &r->arena, &hq, &sop, &r->in, &cerr);
-    if (sop) {
-        r->op_name = sop->name;
-        r->op = pd_service_op(r->svc, sop->name);
-    }
-
-    /* Authentication comes before everything the client could learn from: an unsigned or
-     * badly signed request learns nothing about operations or parameters. */
-    char body_hash[65];
-    pd_sha256_hex(r->body.p ? r->body.p : "", r->body.len, body_hash);
-    if (authenticate(r, dialect, body_hash) != PD_OK)
-        goto out;
-    if (drc == PD_ENOTFOUND || (drc && !sop)) {
-        struct pd_awserr *e = pd_arena_alloc(&r->arena, sizeof *e);
-        e->code = cerr.code;
-        e->status = cerr.status;
-        e->receiver = !cerr.sender;
-        pd_fail(r, e, "%s", cerr.message ? cerr.message : "");
-        goto out;
-    }
-    if (!r->op) {
-        pd_fail(r, &PD_ERR_NotImplemented,
-                "The operation %s of %s is not implemented by podiam (see docs/coverage.md).",
-                sop->name, r->svc->name);
-        goto out;
+    int drc = PD_OK;
+    if (r->sink) {
+        /* decoded at the headers; the body went to the sink */
+        if (r->sink->finish(r) != PD_OK)
+            goto out;
+    } else if (r->early) {
+        drc = pd_rest_decode(spec, &r->arena, r->spec_op, &hq, &r->in, &cerr);
+    } else {
+        drc = pd_codec_decode(spec, &r->arena, &hq, &r->spec_op, &r->in, &cerr);
+        if (r->spec_op) {
+            r->op_name = r->spec_op->name;
+            r->op = pd_service_op(r->svc, r->spec_op->name);
+        }
+        /* Authentication comes before everything the client could learn from: an unsigned
+         * or badly signed request learns nothing about operations or parameters. */
+        char body_hash[65];
+        pd_sha256_hex(r->body.p ? r->body.p : "", r->body.len, body_hash);
+        if (authenticate(r, PD_SIGV4_AWS, body_hash) != PD_OK)
+            goto out;
+        if (drc && !r->spec_op) {
+            fail_codec(r, &cerr);
+            goto out;
+        }
+        if (!r->op) {
+            pd_fail(r, &PD_ERR_NotImplemented,
+                    "The operation %s of %s is not implemented by podiam (see docs/coverage.md).",
+                    r->spec_op->name, r->svc->name);
+            goto out;
+        }
     }
     if (drc) {
-        struct pd_awserr *e = pd_arena_alloc(&r->arena, sizeof *e);
-        e->code = cerr.code;
-        e->status = cerr.status;
-        e->receiver = !cerr.sender;
-        pd_fail(r, e, "%s", cerr.message ? cerr.message : "");
+        fail_codec(r, &cerr);
         goto out;
     }
     run_handler(r);
 out:
-    encode(r, spec, sop);
+    encode(r, spec, r->spec_op);
+}
+
+/* Answer a request refused while its body was still to come (S3 headers, a failed sink). */
+static void access_line(struct pd_req *r);
+
+static int finish_early(struct pd_req *r)
+{
+    encode(r, spec_of(r->env, r->svc), r->spec_op);
+    if (r->decision_id)
+        pd_req_set_header(r, "x-podiam-decision-id", r->decision_id);
+    access_line(r);
+    return PD_EAWS;
+}
+
+int pd_dispatch_headers(struct pd_req *r)
+{
+    for (const struct pd_service *const *s = pd_services; *s; s++) {
+        if ((*s)->proto == PD_PROTO_RAW && (*s)->route(r)) {
+            r->svc = *s; /* raw services buffer their (small) bodies */
+            break;
+        }
+    }
+    if (!r->svc && is_s3(r))
+        return s3_headers(r);
+    return check_length(r);
+}
+
+int pd_dispatch_body(struct pd_req *r, const char *p, size_t n)
+{
+    if (r->sink) {
+        if (r->sink->write(r, p, n) == PD_OK)
+            return PD_OK;
+        finish_early(r);
+        return PD_EAWS;
+    }
+    if (pd_buf_add(&r->body, p, n) != PD_OK)
+        return too_big(r);
+    return PD_OK;
 }
 
 static void access_line(struct pd_req *r)
@@ -463,23 +658,18 @@ static void run_raw(struct pd_req *r)
 
 void pd_dispatch(struct pd_req *r)
 {
-    for (const struct pd_service *const *s = pd_services; *s; s++) {
-        if ((*s)->proto == PD_PROTO_RAW && (*s)->route(r)) {
-            r->svc = *s;
-            run_raw(r);
-            pd_req_set_header(r, "x-amzn-RequestId", r->request_id);
-            goto done;
-        }
-    }
-    r->svc = route(r);
-    if (r->svc) {
+    if (!r->svc)
+        r->svc = route(r);
+    if (r->svc && r->svc->proto == PD_PROTO_RAW) {
+        run_raw(r);
+        pd_req_set_header(r, "x-amzn-RequestId", r->request_id);
+    } else if (r->svc) {
         run_aws(r);
     } else {
         r->resp.status = 404;
         r->resp.content_type = "text/plain";
         pd_buf_adds(&r->resp.body, "podiam: no service answers this request\n");
     }
-done:
     if (r->decision_id)
         pd_req_set_header(r, "x-podiam-decision-id", r->decision_id);
     access_line(r);

@@ -36,6 +36,8 @@ void pd_req_free(struct pd_req *r)
 {
     if (!r)
         return;
+    if (r->sink && r->sink->discard)
+        r->sink->discard(r);
     json_decref(r->in);
     json_decref(r->out);
     json_decref(r->err.extra);

@@ -22,6 +22,19 @@ struct pd_env;
 struct pd_service;
 struct pd_op;
 struct pd_db;
+struct pd_req;
+struct pd_spec_op;
+
+/* Where the body goes when an operation streams it (S3 uploads) instead of buffering it.
+ * Installed by the service's stream hook once the headers are authenticated and
+ * authorized; write gets the body as it arrives, finish runs when it is complete (before
+ * the handler), discard when the request ends without finishing (client gone, error). */
+struct pd_body_sink {
+    int (*write)(struct pd_req *r, const char *p, size_t n); /* PD_OK or PD_EAWS */
+    int (*finish)(struct pd_req *r);                         /* PD_OK or PD_EAWS */
+    void (*discard)(struct pd_req *r);
+    void *state; /* the service's */
+};
 
 /* The AWS error a request ends with (set once, by pd_fail). */
 struct pd_awserr {
@@ -60,8 +73,13 @@ struct pd_req {
     /* route / decode */
     const struct pd_service *svc;
     const struct pd_op *op;
-    const char *op_name; /* the operation name even when not implemented */
-    json_t *in;          /* decoded input (owned) */
+    const char *op_name;              /* the operation name even when not implemented */
+    const struct pd_spec_op *spec_op; /* the model's operation (AWS protocols) */
+    const char *bucket, *key;         /* S3: from the Host name or the path, decoded */
+    json_t *in;                       /* decoded input (owned) */
+    struct pd_body_sink *sink;        /* streamed body (S3 uploads), or NULL */
+    int early;                        /* S3: authenticated (and maybe authorized) at headers */
+    int authorized;                   /* authorization already decided */
 
     /* auth/ */
     struct pd_principal who;

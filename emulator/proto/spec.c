@@ -547,3 +547,9 @@ size_t pd_spec_unimplemented(const struct pd_spec *s, const char *const *impleme
     *OUT = res;
     return n;
 }
+
+int pd_spec_op_streams_input(const struct pd_spec_op *op)
+{
+    const struct pd_spec_member *pm = op && op->input ? op->input->payload : NULL;
+    return pm && ((pm->shape->flags & PD_SF_STREAMING) || (pm->flags & PD_MF_STREAMING));
+}

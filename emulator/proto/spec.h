@@ -192,6 +192,9 @@ const struct pd_spec_shape *pd_spec_shape(const struct pd_spec *s, const char *n
 /* Member of a structure by model name (linear; structures are small). */
 const struct pd_spec_member *pd_spec_member(const struct pd_spec_shape *sh, const char *name);
 
+/* Does the operation's input payload stream (S3 PutObject Body, UploadPart Body)? */
+int pd_spec_op_streams_input(const struct pd_spec_op *op);
+
 /* Coverage: the operations of s whose names are not in implemented[0..n_impl) (any order),
  * in name order. The array lives in a; returns its length. */
 size_t pd_spec_unimplemented(const struct pd_spec *s, const char *const *implemented, size_t n_impl,

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -91,9 +92,15 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, struct pd_req *r)
     if (!resp)
         return MHD_NO;
     int explicit_length = 0;
+    int head = r->method && strcmp(r->method, "HEAD") == 0;
     for (size_t i = 0; i < o->hdrs.n; i++) {
-        if (strcmp(o->hdrs.v[i].name, "Content-Length") == 0)
+        if (strcasecmp(o->hdrs.v[i].name, "Content-Length") == 0) {
+            /* MHD counts the bytes it sends; only a HEAD answer carries the length of a
+             * body it does not send. */
+            if (!head)
+                continue;
             explicit_length = 1;
+        }
         MHD_add_response_header(resp, o->hdrs.v[i].name, o->hdrs.v[i].value);
     }
     if (explicit_length) /* HEAD answers carry the length of a body they do not send */

@@ -75,6 +75,10 @@ struct pd_service {
      * (e.g. the resource policy names a bucket that does not exist). NULL: the service has
      * no IAM actions (admin, OIDC). */
     int (*authz)(struct pd_req *r, struct pd_authz_need *need);
+    /* An operation whose input payload is a stream (S3 PutObject, UploadPart): called once
+     * the headers are decoded, authenticated and authorized, to install r->sink. PD_OK or
+     * PD_EAWS. NULL: the service streams nothing. */
+    int (*stream)(struct pd_req *r);
 };
 
 /* The registered services, NULL-terminated, in routing order (services/registry.c). */
