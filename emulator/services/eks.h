@@ -1,0 +1,39 @@
+/*
+ * eks.h - what other services use of EKS clusters (the Kubernetes API, podiamctl's
+ * handshake via the admin API): finding a cluster and its identity.
+ *
+ * A cluster lives in one account and region. Its id is 32 upper-case hex characters, used
+ * both in its OIDC issuer URL (https://oidc.eks.REGION.amazonaws.com/id/ID) and in its
+ * Kubernetes endpoint, which podiam serves on its TLS listener at
+ * https://HOST:TLSPORT/_podiam/k8s/ID (certificateAuthority.data is podiam's CA).
+ */
+#ifndef PD_SERVICES_EKS_H
+#define PD_SERVICES_EKS_H
+
+#include <stdint.h>
+
+struct pd_db;
+struct pd_arena;
+
+struct pd_eks_cluster {
+    const char *account_id;
+    const char *region;
+    const char *name;
+    const char *arn;         /* arn:aws:eks:REGION:ACCT:cluster/NAME */
+    const char *id;          /* 32 upper-case hex characters */
+    const char *issuer;      /* https://oidc.eks.REGION.amazonaws.com/id/ID (or configured) */
+    const char *status;      /* ACTIVE, ... */
+    const char *version;     /* Kubernetes version, "1.32" */
+    const char *creator_arn; /* who called CreateCluster: a cluster admin in Kubernetes */
+    const char *role_arn;
+    int64_t created_ms;
+};
+
+/* The cluster with this id (any account or region), PD_ENOTFOUND when none. */
+int pd_eks_cluster_by_id(struct pd_db *db, struct pd_arena *a, const char *id,
+                         struct pd_eks_cluster *OUT);
+/* The cluster named name in account/region, PD_ENOTFOUND when none. */
+int pd_eks_cluster_by_name(struct pd_db *db, struct pd_arena *a, const char *account,
+                           const char *region, const char *name, struct pd_eks_cluster *OUT);
+
+#endif
