@@ -74,13 +74,23 @@ class Podiam:
         return cls._shared
 
     def stop(self):
+        """Stop with SIGTERM. A non-zero exit (a sanitizer report, a crash on the way out)
+        fails the test that owned the process."""
+        code = 0
         if self.proc:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(timeout=10)
+                code = self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+                code = "timeout"
             self.proc = None
+        if code != 0:
+            logs = self.logs()
+            if self.log:
+                self.log.close()
+                self.log = None
+            raise AssertionError("podiam exited with %s on SIGTERM:\n%s" % (code, logs[-6000:]))
         if self.log:
             self.log.close()
         if self.home:
