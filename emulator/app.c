@@ -155,8 +155,9 @@ static void coverage_service(FILE *out, const struct pd_service *svc)
     const char *name;
     json_t *v;
     json_object_foreach(ops, name, v) done += pd_service_op(svc, name) != NULL;
-    fprintf(out, "\n## %s (%zu of %zu operations, model %s)\n\n| operation | status |\n"
-                 "| --- | --- |\n",
+    fprintf(out,
+            "\n## %s (%zu of %zu operations, model %s)\n\n| operation | status |\n"
+            "| --- | --- |\n",
             svc->name, done, total, svc->spec);
     json_object_foreach(ops, name, v)
     {

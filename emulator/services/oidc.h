@@ -28,8 +28,7 @@ int pd_oidc_is_hosted(struct pd_db *db, const char *url);
 /* The issuer's published keys (the signing key and the retired ones still in their
  * overlap), imported for verification. s must be pd_jwks_init'ed; the caller cleans it up.
  * PD_ENOTFOUND when url is not hosted. */
-int pd_oidc_issuer_jwks(struct pd_db *db, struct pd_arena *a, const char *url,
-                        struct pd_jwks *s);
+int pd_oidc_issuer_jwks(struct pd_db *db, struct pd_arena *a, const char *url, struct pd_jwks *s);
 
 /* Sign claims (which must include iss = url) with the issuer's current key: header
  * {"alg":"RS256","kid":…}. *OUT_token is arena-owned. PD_ENOTFOUND when url is not hosted. */
