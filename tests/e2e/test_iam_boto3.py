@@ -747,6 +747,75 @@ class AuthorizationDetailsTest(IamCase):
         self.assertEqual(len(full["Policies"]), 2)
 
 
+class ClientFeaturesTest(IamCase):
+    """What boto3 builds on the API: waiters, the resource layer, self-service calls."""
+
+    def test_waiters(self):
+        self.iam.create_user(UserName="w")
+        self.iam.create_role(RoleName="w", AssumeRolePolicyDocument=json.dumps(TRUST))
+        arn = self.iam.create_policy(PolicyName="w", PolicyDocument=json.dumps(DOC))["Policy"]["Arn"]
+        fast = {"Delay": 1, "MaxAttempts": 2}
+        self.iam.get_waiter("user_exists").wait(UserName="w", WaiterConfig=fast)
+        self.iam.get_waiter("role_exists").wait(RoleName="w", WaiterConfig=fast)
+        self.iam.get_waiter("policy_exists").wait(PolicyArn=arn, WaiterConfig=fast)
+        with self.assertRaises(botocore.exceptions.WaiterError) as cm:
+            self.iam.get_waiter("user_exists").wait(UserName="nobody",
+                                                    WaiterConfig={"Delay": 1, "MaxAttempts": 1})
+        self.assertIn("NoSuchEntity", str(cm.exception))
+
+    def test_resource_layer(self):
+        import boto3
+        res = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test",
+                                    region_name="us-east-1").resource(
+            "iam", endpoint_url=self.p.endpoint)
+        u = res.create_user(UserName="res", Path="/r/")
+        u.load()
+        self.assertEqual(u.arn, "arn:aws:iam::%s:user/r/res" % ACCOUNT)
+        self.assertRegex(u.user_id, ID_RE["AIDA"])
+        g = res.create_group(GroupName="resg")
+        g.add_user(UserName="res")
+        self.assertEqual([x.name for x in g.users.all()], ["res"])
+        self.assertEqual([x.name for x in u.groups.all()], ["resg"])
+        self.assertEqual(res.CurrentUser().arn, "arn:aws:iam::%s:root" % ACCOUNT)
+        g.remove_user(UserName="res")
+        g.delete()
+        u.delete()
+        self.assertEqual(list(res.users.all()), [])
+
+    def test_user_manages_own_keys(self):
+        self.iam.create_user(UserName="self")
+        k = self.iam.create_access_key(UserName="self")["AccessKey"]
+        mine = self.p.boto3("iam", key=k["AccessKeyId"], secret=k["SecretAccessKey"])
+        self.assertEqual([x["AccessKeyId"] for x in mine.list_access_keys()["AccessKeyMetadata"]],
+                         [k["AccessKeyId"]])
+        k2 = mine.create_access_key()["AccessKey"]
+        self.assertEqual(k2["UserName"], "self")
+        mine.update_access_key(AccessKeyId=k2["AccessKeyId"], Status="Inactive")
+        mine.delete_access_key(AccessKeyId=k2["AccessKeyId"])
+        self.assertEqual(len(self.iam.list_access_keys(UserName="self")["AccessKeyMetadata"]), 1)
+
+    def test_group_delete_conflicts(self):
+        iam = self.iam
+        iam.create_user(UserName="m")
+        iam.create_group(GroupName="g")
+        iam.add_user_to_group(GroupName="g", UserName="m")
+        with self.fails() as cm:
+            iam.delete_group(GroupName="g")
+        self.assertError(cm, "DeleteConflict", 409,
+                         "Cannot delete entity, must remove users from group first.")
+        iam.remove_user_from_group(GroupName="g", UserName="m")
+        iam.put_group_policy(GroupName="g", PolicyName="x", PolicyDocument=json.dumps(DOC))
+        with self.fails() as cm:
+            iam.delete_group(GroupName="g")
+        self.assertError(cm, "DeleteConflict", 409, "Cannot delete entity, must delete policies first.")
+        iam.delete_group_policy(GroupName="g", PolicyName="x")
+        iam.attach_group_policy(GroupName="g", PolicyArn="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+        with self.fails() as cm:
+            iam.delete_group(GroupName="g")
+        self.assertError(cm, "DeleteConflict", 409,
+                         "Cannot delete entity, must detach all policies first.")
+
+
 class WireTest(IamCase):
     def test_unknown_action_and_missing_parameter(self):
         import urllib.error
@@ -766,6 +835,21 @@ class WireTest(IamCase):
         self.assertEqual(cm.exception.code, 400)
         text = cm.exception.read().decode()
         self.assertIn("<Code>InvalidAction</Code>", text)
+
+    def test_signed_get_query(self):
+        """The query protocol also takes its parameters on a signed GET."""
+        import urllib.request
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+        self.iam.create_user(UserName="viaget")
+        req = AWSRequest(method="GET",
+                         url=self.p.endpoint + "/?Action=ListUsers&Version=2010-05-08&MaxItems=5")
+        SigV4Auth(Credentials("test", "test"), "iam", "us-east-1").add_auth(req)
+        r = urllib.request.Request(req.url, headers=dict(req.headers.items()))
+        with urllib.request.urlopen(r, timeout=10) as resp:
+            self.assertEqual(resp.headers["Content-Type"], "text/xml")
+            self.assertIn("<UserName>viaget</UserName>", resp.read().decode())
 
     def test_not_implemented_is_501(self):
         with self.fails() as cm:

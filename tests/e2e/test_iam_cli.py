@@ -4,7 +4,8 @@ auto-pagination (--max-items, --page-size, --starting-token) and file:// documen
 
 The CLI runs as a subprocess (Podiam.aws passes --endpoint-url: Debian's CLI 2.9 has no
 AWS_ENDPOINT_URL). Error statuses are read from the CLI's --debug log (urllib3's
-'"POST / HTTP/1.1" 404' line), which v1 and v2 both write. Each test starts from a reset.
+'"POST / HTTP/1.1" 404' line), or, where a CLI version does not log it, from podiam's access
+log. v1 exits 255 on service errors, v2 254: both are accepted. Each test starts from a reset.
 """
 import json
 import os
@@ -50,9 +51,14 @@ class CliCase(unittest.TestCase):
         m = re.search(r"An error occurred \((\w+)\) when calling the (\w+) operation: (.*)", err)
         self.assertTrue(m, err[-2000:])
         self.assertEqual(m.group(1), code, m.group(0))
-        statuses = STATUS.findall(err)
-        self.assertTrue(statuses, "no HTTP status in the --debug log")
-        self.assertEqual(int(statuses[-1]), status)
+        statuses = [int(x) for x in STATUS.findall(err)]
+        if not statuses and self.p.proc:
+            # No urllib3 line in this CLI's --debug output: podiam's access log has it.
+            statuses = [int(x) for x in re.findall(
+                r"\.%s (\d{3}) %s " % (m.group(2), code), self.p.logs())]
+        self.assertTrue(statuses or not self.p.proc, "no HTTP status for %s" % m.group(0))
+        if statuses:  # (an external endpoint with a quiet CLI shows none)
+            self.assertEqual(statuses[-1], status)
         if message is not None:
             self.assertEqual(m.group(3).strip(), message)
         return m.group(3)

@@ -116,6 +116,19 @@ class IdentityTest(StsCase):
                              token=minted["SessionToken"])
         self.assertEqual(sess2.get_caller_identity()["Arn"], me["Arn"])
 
+    def test_session_durations(self):
+        _, k = self.user_with_key("durations")
+        sts = self.p.boto3("sts", key=k["AccessKeyId"], secret=k["SecretAccessKey"])
+        now = datetime.datetime.now(datetime.timezone.utc)
+        default = sts.get_session_token()["Credentials"]["Expiration"] - now
+        self.assertAlmostEqual(default.total_seconds(), 43200, delta=60)  # users: 12 h
+        longest = sts.get_session_token(DurationSeconds=129600)["Credentials"]["Expiration"]
+        self.assertAlmostEqual((longest - now).total_seconds(), 129600, delta=60)
+        with self.fails() as cm:
+            sts.get_session_token(DurationSeconds=129601)  # botocore checks only the minimum
+        self.assertError(cm, "ValidationError", 400)
+        self.assertIn("durationSeconds", cm.exception.response["Error"]["Message"])
+
     def test_root_session(self):
         st = self.p.boto3("sts").get_session_token()["Credentials"]
         left = st["Expiration"] - datetime.datetime.now(datetime.timezone.utc)
