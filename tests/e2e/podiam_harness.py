@@ -60,7 +60,9 @@ class Podiam:
             proc.kill()
             log.seek(0)
             raise RuntimeError("podiam did not start: %r\n%s" % (line, log.read()))
-        return cls(m.group(1), m.group(2), proc, home, log)
+        p = cls(m.group(1), m.group(2), proc, home, log)
+        atexit.register(p.stop)  # also when a test (or a script) ends without stop()
+        return p
 
     @classmethod
     def shared(cls):
@@ -72,7 +74,6 @@ class Podiam:
                                   home=tempfile.mkdtemp(prefix="podiam-e2e-"))
             else:
                 cls._shared = cls.start()
-                atexit.register(cls._shared.stop)
         return cls._shared
 
     def stop(self):
