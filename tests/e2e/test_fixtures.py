@@ -140,7 +140,8 @@ class FixturesTest(unittest.TestCase):
         self.assertEqual(u["UserId"], "AIDAFIXEDUSERID000001")
         self.assertEqual(u["CreateDate"].isoformat(), "2024-03-01T12:00:00+00:00")
         self.assertEqual(u["Tags"], [{"Key": "owner", "Value": "platform"}])
-        self.assertEqual([g["GroupName"] for g in iam.list_groups_for_user(UserName="ci")["Groups"]],
+        groups = iam.list_groups_for_user(UserName="ci")["Groups"]
+        self.assertEqual([g["GroupName"] for g in groups],
                          ["readers"])
         self.assertEqual(iam.list_user_policies(UserName="ci")["PolicyNames"], ["extra"])
         keys = iam.list_access_keys(UserName="sleepy")["AccessKeyMetadata"]

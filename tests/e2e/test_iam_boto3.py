@@ -115,7 +115,8 @@ class UsersTest(IamCase):
             iam.tag_user(UserName="t", Tags=[{"Key": "k%d" % i, "Value": "v"} for i in range(50)])
         self.assertError(cm, "LimitExceeded", 409)
         with self.fails() as cm:
-            iam.tag_user(UserName="t", Tags=[{"Key": "x", "Value": "1"}, {"Key": "X", "Value": "2"}])
+            iam.tag_user(UserName="t",
+                         Tags=[{"Key": "x", "Value": "1"}, {"Key": "X", "Value": "2"}])
         self.assertError(cm, "InvalidInput", 400)
 
     def test_permissions_boundary(self):
@@ -167,7 +168,8 @@ class UsersTest(IamCase):
         iam.put_user_policy(UserName="c", PolicyName="p", PolicyDocument=json.dumps(DOC))
         with self.fails() as cm:
             iam.delete_user(UserName="c")
-        self.assertError(cm, "DeleteConflict", 409, "Cannot delete entity, must delete policies first.")
+        self.assertError(cm, "DeleteConflict", 409,
+                         "Cannot delete entity, must delete policies first.")
         iam.delete_user_policy(UserName="c", PolicyName="p")
         arn = "arn:aws:iam::aws:policy/ReadOnlyAccess"
         iam.attach_user_policy(UserName="c", PolicyArn="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
@@ -250,7 +252,8 @@ class RolesTest(IamCase):
     def test_role_lifecycle(self):
         iam = self.iam
         pol = iam.create_policy(PolicyName="rb", PolicyDocument=json.dumps(DOC))["Policy"]
-        r = iam.create_role(RoleName="app", Path="/svc/", AssumeRolePolicyDocument=json.dumps(TRUST),
+        r = iam.create_role(RoleName="app", Path="/svc/",
+                            AssumeRolePolicyDocument=json.dumps(TRUST),
                             Description="the app", MaxSessionDuration=7200,
                             PermissionsBoundary=pol["Arn"],
                             Tags=[{"Key": "env", "Value": "ci"}])["Role"]
@@ -329,9 +332,11 @@ class RolesTest(IamCase):
         iam.put_role_policy(RoleName="r", PolicyName="p", PolicyDocument=json.dumps(DOC))
         with self.fails() as cm:
             iam.delete_role(RoleName="r")
-        self.assertError(cm, "DeleteConflict", 409, "Cannot delete entity, must delete policies first.")
+        self.assertError(cm, "DeleteConflict", 409,
+                         "Cannot delete entity, must delete policies first.")
         iam.delete_role_policy(RoleName="r", PolicyName="p")
-        iam.attach_role_policy(RoleName="r", PolicyArn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
+        iam.attach_role_policy(RoleName="r",
+                               PolicyArn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
         with self.fails() as cm:
             iam.delete_role(RoleName="r")
         self.assertError(cm, "DeleteConflict", 409,
@@ -376,7 +381,8 @@ class PoliciesTest(IamCase):
         self.assertEqual(iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"], "v5")
         with self.fails() as cm:
             iam.delete_policy_version(PolicyArn=arn, VersionId="v5")
-        self.assertError(cm, "DeleteConflict", 409, "Cannot delete the default version of a policy.")
+        self.assertError(cm, "DeleteConflict", 409,
+                         "Cannot delete the default version of a policy.")
         iam.delete_policy_version(PolicyArn=arn, VersionId="v2")
         with self.fails() as cm:
             iam.get_policy_version(PolicyArn=arn, VersionId="v2")
@@ -389,7 +395,8 @@ class PoliciesTest(IamCase):
 
         iam.tag_policy(PolicyArn=arn, Tags=[{"Key": "k2", "Value": "v2"}])
         iam.untag_policy(PolicyArn=arn, TagKeys=["k"])
-        self.assertEqual(iam.list_policy_tags(PolicyArn=arn)["Tags"], [{"Key": "k2", "Value": "v2"}])
+        self.assertEqual(iam.list_policy_tags(PolicyArn=arn)["Tags"],
+                         [{"Key": "k2", "Value": "v2"}])
 
         local = iam.list_policies(Scope="Local")["Policies"]
         self.assertEqual([x["Arn"] for x in local], [arn])
@@ -705,7 +712,8 @@ class PaginationTest(IamCase):
 class AuthorizationDetailsTest(IamCase):
     def test_account_authorization_details(self):
         iam = self.iam
-        arn = iam.create_policy(PolicyName="gaad", PolicyDocument=json.dumps(doc(1)))["Policy"]["Arn"]
+        arn = iam.create_policy(PolicyName="gaad",
+                                PolicyDocument=json.dumps(doc(1)))["Policy"]["Arn"]
         iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(doc(2)),
                                   SetAsDefault=True)
         iam.create_group(GroupName="g")
@@ -753,7 +761,8 @@ class ClientFeaturesTest(IamCase):
     def test_waiters(self):
         self.iam.create_user(UserName="w")
         self.iam.create_role(RoleName="w", AssumeRolePolicyDocument=json.dumps(TRUST))
-        arn = self.iam.create_policy(PolicyName="w", PolicyDocument=json.dumps(DOC))["Policy"]["Arn"]
+        arn = self.iam.create_policy(PolicyName="w",
+                                     PolicyDocument=json.dumps(DOC))["Policy"]["Arn"]
         fast = {"Delay": 1, "MaxAttempts": 2}
         self.iam.get_waiter("user_exists").wait(UserName="w", WaiterConfig=fast)
         self.iam.get_waiter("role_exists").wait(RoleName="w", WaiterConfig=fast)
@@ -807,9 +816,11 @@ class ClientFeaturesTest(IamCase):
         iam.put_group_policy(GroupName="g", PolicyName="x", PolicyDocument=json.dumps(DOC))
         with self.fails() as cm:
             iam.delete_group(GroupName="g")
-        self.assertError(cm, "DeleteConflict", 409, "Cannot delete entity, must delete policies first.")
+        self.assertError(cm, "DeleteConflict", 409,
+                         "Cannot delete entity, must delete policies first.")
         iam.delete_group_policy(GroupName="g", PolicyName="x")
-        iam.attach_group_policy(GroupName="g", PolicyArn="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+        iam.attach_group_policy(GroupName="g",
+                                PolicyArn="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
         with self.fails() as cm:
             iam.delete_group(GroupName="g")
         self.assertError(cm, "DeleteConflict", 409,

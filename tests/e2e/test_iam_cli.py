@@ -273,10 +273,12 @@ class PoliciesCliTest(CliCase):
             self.assertEqual(self.aws("iam", "list-attached-%s-policies" % kind, flag, name)
                              ["AttachedPolicies"], [{"PolicyName": "att", "PolicyArn": arn}])
         ents = self.aws("iam", "list-entities-for-policy", "--policy-arn", arn)
-        self.assertEqual(ents["PolicyUsers"], [{"UserName": "u", "UserId": ids[0]["User"]["UserId"]}])
+        self.assertEqual(ents["PolicyUsers"],
+                         [{"UserName": "u", "UserId": ids[0]["User"]["UserId"]}])
         self.assertEqual(ents["PolicyGroups"],
                          [{"GroupName": "g", "GroupId": ids[1]["Group"]["GroupId"]}])
-        self.assertEqual(ents["PolicyRoles"], [{"RoleName": "r", "RoleId": ids[2]["Role"]["RoleId"]}])
+        self.assertEqual(ents["PolicyRoles"],
+                         [{"RoleName": "r", "RoleId": ids[2]["Role"]["RoleId"]}])
         self.fails("DeleteConflict", 409, "iam", "delete-policy", "--policy-arn", arn,
                    message="Cannot delete a policy attached to entities.")
         self.fails("NoSuchEntity", 404, "iam", "attach-user-policy", "--user-name", "u",

@@ -29,6 +29,11 @@ SIG_MISMATCH = ("The request signature we calculated does not match the signatur
 INVALID_TOKEN = "The security token included in the request is invalid."
 
 
+def utc_now():
+    """Naive UTC now (what botocore signs with)."""
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
 def host_port(url):
     u = urllib.parse.urlsplit(url)
     return u.hostname, u.port
@@ -171,7 +176,7 @@ class RefusedTest(StsCase):
 
     def test_stale_and_future_signatures(self):
         for minutes, word in ((-20, "expired"), (20, "not yet current")):
-            when = datetime.datetime.utcnow() + datetime.timedelta(minutes=minutes)
+            when = utc_now() + datetime.timedelta(minutes=minutes)
             h, b = signed_request(self.p.endpoint + "/", "sts", GCI, when=when)
             status, text = self.post(h, b)
             self.assertEqual(status, 403, text)
@@ -179,7 +184,7 @@ class RefusedTest(StsCase):
             self.assertIn("Signature %s: %s is " % (word, when.strftime("%Y%m%dT%H%M%SZ")), text)
             self.assertIn("15 min.)", text)
         # Five minutes off is within the allowed skew.
-        when = datetime.datetime.utcnow() - datetime.timedelta(minutes=5)
+        when = utc_now() - datetime.timedelta(minutes=5)
         h, b = signed_request(self.p.endpoint + "/", "sts", GCI, when=when)
         self.assertEqual(self.post(h, b)[0], 200)
 

@@ -3,10 +3,12 @@ with --ca-bundle, boto3 with verify=PATH, plain http.client; and the refusal eve
 gives when it does not trust that CA (certificate verify failed).
 """
 import http.client
-import os
+import socket
 import ssl
+import subprocess
 import unittest
 import urllib.parse
+import urllib.request
 
 import botocore.exceptions
 
@@ -76,7 +78,6 @@ class TlsTest(unittest.TestCase):
         self.assertIn("(NoSuchEntity)", err)
         # AWS_CA_BUNDLE is the environment form of --ca-bundle.
         endpoint = self.p.tls_endpoint
-        import subprocess
         out = subprocess.run(["aws", "--endpoint-url", endpoint, "--output", "json", "iam",
                               "delete-user", "--user-name", "tls-cli"],
                              env=self.p.client_env(extra={"AWS_CA_BUNDLE": self.ca}),
@@ -96,7 +97,6 @@ class TlsTest(unittest.TestCase):
         url = self.p.boto3("sts", tls=True).generate_presigned_url(
             "get_caller_identity", HttpMethod="GET")
         self.assertTrue(url.startswith("https://"))
-        import urllib.request
         with urllib.request.urlopen(url, context=self.context(), timeout=10) as r:
             self.assertIn("<Arn>arn:aws:iam::%s:root</Arn>" % ACCOUNT, r.read().decode())
 
@@ -107,7 +107,6 @@ class TlsTest(unittest.TestCase):
             sts.get_caller_identity()
         self.assertIn("certificate verify failed", str(cm.exception))
         # The CLI without --ca-bundle.
-        import subprocess
         out = subprocess.run(["aws", "--endpoint-url", self.p.tls_endpoint, "sts",
                               "get-caller-identity"],
                              env=self.p.client_env(extra={"AWS_MAX_ATTEMPTS": "1"}),
@@ -122,8 +121,9 @@ class TlsTest(unittest.TestCase):
         c.close()
         # Trusting the CA but naming another host fails the hostname check.
         ctx = self.context()
-        raw = ctx.wrap_socket(__import__("socket").create_connection((self.host, self.port)),
-                              server_hostname="not-podiam.example.com", do_handshake_on_connect=False)
+        raw = ctx.wrap_socket(socket.create_connection((self.host, self.port)),
+                              server_hostname="not-podiam.example.com",
+                              do_handshake_on_connect=False)
         with self.assertRaises(ssl.SSLCertVerificationError):
             raw.do_handshake()
         raw.close()
