@@ -37,6 +37,7 @@ struct conn {
     struct pd_req *r;
     int started;  /* headers collected and dispatch told */
     int rejected; /* an early response is queued; discard the rest of the body */
+    int late;     /* the body overflowed mid-upload: discard the rest, answer at its end */
 };
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
@@ -135,13 +136,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (cn->rejected)
+        if (cn->rejected || cn->late)
             return MHD_YES;
-        if (pd_dispatch_body(r, upload_data, n) != PD_OK) {
-            cn->rejected = 1;
-            return send_resp(c, r);
-        }
+        /* MHD 0.9.75 refuses a response queued while the body is still arriving (it closes
+         * the connection without an answer), so a body that crosses the limit mid-upload
+         * (chunked, no Content-Length to refuse up front) is drained, then answered. */
+        if (pd_dispatch_body(r, upload_data, n) != PD_OK)
+            cn->late = 1;
         return MHD_YES;
+    }
+    if (cn->late) {
+        cn->late = 0;
+        cn->rejected = 1;
+        return send_resp(c, r);
     }
     if (cn->rejected)
         return MHD_YES;

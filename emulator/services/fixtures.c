@@ -32,7 +32,9 @@ static int load_file(struct pd_env *env, struct pd_db *db, const char *path, cha
     if (!doc) {
         char where[64];
         snprintf(where, sizeof where, "line %d column %d", je.line, je.column);
-        char *m = msg("fixtures %s: %s", path, where);
+        /* jansson reports line -1 when the file cannot be read at all */
+        char *m =
+            je.line > 0 ? msg("fixtures %s: %s", path, where) : msg("fixtures %s%s", path, "");
         size_t n = strlen(m) + strlen(je.text) + 3;
         *OUT_err = pd_xmalloc(n);
         snprintf(*OUT_err, n, "%s: %s", m, je.text);

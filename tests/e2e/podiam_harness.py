@@ -9,6 +9,7 @@ Every process listens on free loopback ports (port 0), keeps its state in :memor
 is stopped with SIGTERM when the test module ends. The environment handed to clients never
 inherits the user's AWS configuration: HOME points at a temporary directory.
 """
+import atexit
 import json
 import os
 import re
@@ -59,7 +60,9 @@ class Podiam:
             proc.kill()
             log.seek(0)
             raise RuntimeError("podiam did not start: %r\n%s" % (line, log.read()))
-        return cls(m.group(1), m.group(2), proc, home, log)
+        p = cls(m.group(1), m.group(2), proc, home, log)
+        atexit.register(p.stop)  # also when a test (or a script) ends without stop()
+        return p
 
     @classmethod
     def shared(cls):
@@ -84,6 +87,8 @@ class Podiam:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 code = "timeout"
+            if self.proc.stdout:
+                self.proc.stdout.close()
             self.proc = None
         if code != 0:
             logs = self.logs()
@@ -180,3 +185,66 @@ def wait_until(fn, timeout=5.0):
             return True
         time.sleep(0.05)
     return False
+
+
+# --- raw signed requests (for what a client library will not send) ---------------------
+def _signing_clock(when):
+    """Make botocore sign as if the time were `when` (naive UTC), in old and new botocore."""
+    import contextlib
+    import datetime
+    import types
+
+    import botocore.auth as ba
+
+    @contextlib.contextmanager
+    def patched():
+        if when is None:
+            yield
+            return
+        saved = {"datetime": ba.datetime}
+        if hasattr(ba, "get_current_datetime"):  # botocore >= 1.34
+            saved["get_current_datetime"] = ba.get_current_datetime
+            ba.get_current_datetime = lambda *a, **k: when
+
+        class Fixed(datetime.datetime):
+            @classmethod
+            def utcnow(cls):
+                return when
+
+            @classmethod
+            def now(cls, tz=None):
+                return when if tz is None else when.replace(tzinfo=tz)
+
+        fake = types.ModuleType("datetime")
+        fake.__dict__.update(datetime.__dict__)
+        fake.datetime = Fixed
+        ba.datetime = fake
+        try:
+            yield
+        finally:
+            for k, v in saved.items():
+                setattr(ba, k, v)
+    return patched()
+
+
+def signed_request(url, service, body, key="test", secret="test", token=None, when=None,
+                   method="POST", region="us-east-1", headers=None):
+    """Sign a request with botocore's SigV4Auth and return (headers dict, body bytes), ready
+    for http.client or urllib. `body` is a dict of form fields or bytes/str; `when` (naive
+    UTC datetime) signs at another time."""
+    from urllib.parse import urlencode
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    if isinstance(body, dict):
+        body = urlencode(body)
+    if isinstance(body, str):
+        body = body.encode()
+    h = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+    h.update(headers or {})
+    req = AWSRequest(method=method, url=url, data=body, headers=h)
+    with _signing_clock(when):
+        SigV4Auth(Credentials(key, secret, token), service, region).add_auth(req)
+    return dict(req.headers.items()), body
