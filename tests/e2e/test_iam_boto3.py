@@ -19,6 +19,11 @@ TRUST = {"Version": "2012-10-17", "Statement": [{
 DOC = {"Version": "2012-10-17", "Statement": [{
     "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::bucket/*"}]}
 
+# What a user may do to itself: the usual self-service policy, with a policy variable.
+SELF_SERVICE = {"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Action": ["iam:GetUser", "iam:*AccessKey*"],
+    "Resource": "arn:aws:iam::*:user/${aws:username}"}]}
+
 
 def doc(n):
     """A distinct policy document per n."""
@@ -99,6 +104,11 @@ class UsersTest(IamCase):
         self.iam.create_user(UserName="me")
         k = self.iam.create_access_key(UserName="me")["AccessKey"]
         mine = self.p.boto3("iam", key=k["AccessKeyId"], secret=k["SecretAccessKey"])
+        with self.fails() as cm:  # a user needs iam:GetUser even on itself
+            mine.get_user()
+        self.assertEqual(cm.exception.response["Error"]["Code"], "AccessDenied")
+        self.iam.put_user_policy(UserName="me", PolicyName="self", PolicyDocument=json.dumps(
+            SELF_SERVICE))
         self.assertEqual(mine.get_user()["User"]["UserName"], "me")
 
     def test_user_tags(self):
@@ -793,6 +803,8 @@ class ClientFeaturesTest(IamCase):
 
     def test_user_manages_own_keys(self):
         self.iam.create_user(UserName="self")
+        self.iam.put_user_policy(UserName="self", PolicyName="self", PolicyDocument=json.dumps(
+            SELF_SERVICE))
         k = self.iam.create_access_key(UserName="self")["AccessKey"]
         mine = self.p.boto3("iam", key=k["AccessKeyId"], secret=k["SecretAccessKey"])
         self.assertEqual([x["AccessKeyId"] for x in mine.list_access_keys()["AccessKeyMetadata"]],
