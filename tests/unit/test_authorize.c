@@ -242,6 +242,48 @@ static void assume_role(void **state)
     pd_req_free(r);
 }
 
+static void decision_log_bounds(void **state)
+{
+    (void)state;
+    struct pd_decisions *d = pd_decisions_new(2);
+    char id[24];
+    /* a trace past 64 KiB is replaced by a note */
+    json_t *big = json_array();
+    for (int i = 0; i < 2000; i++)
+        json_array_append_new(big, json_string("0123456789012345678901234567890123456789"));
+    pd_decisions_add(d,
+                     json_pack("{s:s, s:[{s:s, s:o}]}", "decision", "allowed", "checks", "action",
+                               "iam:ListRoles", "trace", big),
+                     id);
+    assert_string_equal(id, "d-1");
+    json_t *e = pd_decisions_get(d, "d-1");
+    json_t *t = json_object_get(json_array_get(json_object_get(e, "checks"), 0), "trace");
+    assert_string_equal(json_string_value(json_object_get(t, "truncated")),
+                        "trace larger than 64 KiB left out");
+    json_decref(e);
+    /* a small one is kept whole */
+    pd_decisions_add(d,
+                     json_pack("{s:s, s:[{s:s, s:{s:i}}]}", "decision", "implicitDeny", "checks",
+                               "action", "iam:GetRole", "trace", "x", 1),
+                     id);
+    e = pd_decisions_get(d, id);
+    t = json_object_get(json_array_get(json_object_get(e, "checks"), 0), "trace");
+    assert_int_equal(json_integer_value(json_object_get(t, "x")), 1);
+    json_decref(e);
+    /* the oldest goes first; a reader's reference outlives the eviction */
+    json_t *held = pd_decisions_get(d, "d-1");
+    pd_decisions_add(d, json_pack("{s:s}", "decision", "allowed"), id);
+    assert_string_equal(id, "d-3");
+    assert_null(pd_decisions_get(d, "d-1"));
+    assert_string_equal(json_string_value(json_object_get(held, "id")), "d-1");
+    json_decref(held);
+    struct pd_decisions_filter f = {.decision = "denied"};
+    json_t *l = pd_decisions_list(d, &f);
+    assert_int_equal(json_array_size(l), 1);
+    json_decref(l);
+    pd_decisions_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -249,6 +291,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(request_tags_and_source_ip, setup, teardown),
         cmocka_unit_test_setup_teardown(audit_mode, setup, teardown),
         cmocka_unit_test_setup_teardown(assume_role, setup, teardown),
+        cmocka_unit_test(decision_log_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
