@@ -49,6 +49,39 @@ void pd_decisions_free(struct pd_decisions *d)
     free(d);
 }
 
+/* Rough size of v as compact JSON text, counted until it passes limit (then any value above
+ * limit): enough to bound an entry without writing it out on every request. */
+static size_t approx_size(const json_t *v, size_t limit, int depth)
+{
+    size_t n = 0, i;
+    const char *k;
+    json_t *x;
+    if (depth > 64)
+        return limit + 1;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        json_object_foreach((json_t *)v, k, x)
+        {
+            n += strlen(k) + 4 + approx_size(x, limit, depth + 1);
+            if (n > limit)
+                return n;
+        }
+        return n + 2;
+    case JSON_ARRAY:
+        json_array_foreach(v, i, x)
+        {
+            n += 1 + approx_size(x, limit, depth + 1);
+            if (n > limit)
+                return n;
+        }
+        return n + 2;
+    case JSON_STRING:
+        return json_string_length(v) + 2;
+    default:
+        return 8;
+    }
+}
+
 /* Keep one entry's memory bounded: a runaway trace is replaced by a note. */
 static void bound(json_t *entry)
 {
@@ -60,14 +93,11 @@ static void bound(json_t *entry)
         json_t *t = json_object_get(c, "trace");
         if (!t)
             continue;
-        char *text = json_dumps(t, JSON_COMPACT);
-        size_t n = text ? strlen(text) : 0;
-        free(text);
-        if (n > MAX_TRACE_BYTES)
+        if (approx_size(t, MAX_TRACE_BYTES, 0) > MAX_TRACE_BYTES)
             json_object_set_new(c, "trace",
                                 json_pack("{s:s, s:I}", "truncated",
-                                          "trace larger than 64 KiB left out", "bytes",
-                                          (json_int_t)n));
+                                          "trace larger than 64 KiB left out", "limit",
+                                          (json_int_t)MAX_TRACE_BYTES));
     }
 }
 
@@ -78,12 +108,13 @@ void pd_decisions_add(struct pd_decisions *d, json_t *entry, char OUT_id[24])
     long long id = d->next_id++;
     snprintf(OUT_id, 24, "d-%lld", id);
     json_object_set_new(entry, "id", json_string(OUT_id));
-    json_decref(d->ring[d->head]);
+    json_t *old = d->ring[d->head];
     d->ring[d->head] = entry;
     d->head = (d->head + 1) % d->cap;
     if (d->count < d->cap)
         d->count++;
     pthread_mutex_unlock(&d->mu);
+    json_decref(old); /* outside the lock: freeing a large entry takes a while */
 }
 
 static long long id_num(const json_t *e)

@@ -71,6 +71,15 @@ void pd_policy_statement_pos(const struct pd_policy *p, size_t i, unsigned *OUT_
 typedef int pd_policy_principal_fn(void *arg, const char *kind, const char *value, int negated);
 int pd_policy_each_principal(const struct pd_policy *p, pd_policy_principal_fn *fn, void *arg);
 
+/* Context keys the document refers to, as IAM's GetContextKeysFor*Policy and the
+ * simulator's MissingContextValues list them: every Condition key (as written) and every
+ * policy variable in Resource, NotResource and condition values (Version 2012-10-17 only),
+ * in document order. A key may come more than once; callers that need a set compare names
+ * without regard to case. Calls fn for each; stops early and returns fn's value when it is
+ * non-zero, 0 otherwise. */
+typedef int pd_policy_key_fn(void *arg, const char *key);
+int pd_policy_each_context_key(const struct pd_policy *p, pd_policy_key_fn *fn, void *arg);
+
 /* ---- request context ---------------------------------------------------------------- */
 
 /* Type of a context value, as the simulator's ContextKeyType names them. Values are always
@@ -100,6 +109,11 @@ void pd_ctx_init(struct pd_ctx *c, struct pd_arena *a);
  * strlen. Adding a key that exists appends a value (multi-valued key). */
 void pd_ctx_add(struct pd_ctx *c, const char *key, enum pd_ctx_type type, const char *value,
                 size_t vlen);
+/* Can value (vlen bytes) be read as type? STRING always; NUMERIC a number, BOOLEAN
+ * true/false (any case), DATE an ISO 8601 date or epoch seconds, IP one address (no
+ * /prefix). BINARY values are raw bytes: always. Returns 1 or 0. Callers that take typed
+ * values from clients (the simulator's ContextEntries) refuse what would never match. */
+int pd_ctx_value_valid(enum pd_ctx_type type, const char *value, size_t vlen);
 /* Create key with no values (empty list), or do nothing when it exists. */
 void pd_ctx_add_empty(struct pd_ctx *c, const char *key);
 /* Number of values of key, or -1 when the key is absent. */

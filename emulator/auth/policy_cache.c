@@ -29,13 +29,28 @@ struct pd_policy_cache {
     size_t hits, misses;
 };
 
-static uint64_t fnv1a(const char *s, size_t n, unsigned kind)
+/* Hash of a document and its kind. Every request hashes each of its caller's documents (a
+ * few KB) to find them, so this reads 8 bytes a step (multiply and fold, a step of the
+ * MurmurHash3 finaliser) rather than one. Not for adversaries: collisions only cost a
+ * memcmp. */
+static uint64_t doc_hash(const char *s, size_t n, unsigned kind)
 {
-    uint64_t h = 1469598103934665603ULL ^ kind;
-    for (size_t i = 0; i < n; i++) {
+    uint64_t h = 1469598103934665603ULL ^ ((uint64_t)kind << 56) ^ n;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        h ^= w;
+        h *= 0xff51afd7ed558ccdULL;
+        h ^= h >> 33;
+    }
+    for (; i < n; i++) {
         h ^= (unsigned char)s[i];
         h *= 1099511628211ULL;
     }
+    h ^= h >> 29;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 32;
     return h;
 }
 
@@ -100,7 +115,7 @@ int pd_policy_cache_get(struct pd_policy_cache *c, enum pd_policy_kind kind, con
                         size_t len, char *errbuf, size_t errlen, struct pd_cached_policy **OUT,
                         const char **OUT_err)
 {
-    uint64_t h = fnv1a(text, len, (unsigned)kind);
+    uint64_t h = doc_hash(text, len, (unsigned)kind);
     size_t b = (size_t)(h % c->nbuckets);
     pthread_mutex_lock(&c->mu);
     for (struct pd_cached_policy *e = c->buckets[b]; e; e = e->next) {

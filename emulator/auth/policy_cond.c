@@ -345,6 +345,25 @@ void pd_pol_ctx_prepare(const struct pd_ctx_val *cv)
     pd_pol_parse_cidr(v->s, v->len, 0, &v->ip);
 }
 
+int pd_ctx_value_valid(enum pd_ctx_type type, const char *value, size_t vlen)
+{
+    double d;
+    int64_t ms;
+    struct pd_cidr ip;
+    switch (type) {
+    case PD_CTX_NUMERIC:
+        return pd_pol_parse_number(value, vlen, &d) == PD_OK;
+    case PD_CTX_BOOLEAN:
+        return pd_pol_parse_bool(value, vlen) >= 0;
+    case PD_CTX_DATE:
+        return pd_pol_parse_date(value, vlen, &ms) == PD_OK;
+    case PD_CTX_IP:
+        return pd_pol_parse_cidr(value, vlen, 0, &ip) == PD_OK && ip.fam != 0;
+    default:
+        return 1;
+    }
+}
+
 void pd_ctx_add_empty(struct pd_ctx *c, const char *key)
 {
     ctx_key(c, key, 1);

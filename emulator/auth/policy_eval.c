@@ -326,9 +326,10 @@ static void eval_policy(struct ev *e, const struct pd_policy_ref *ref, enum pd_p
                         struct setres *r)
 {
     const struct pd_policy *p = ref->policy;
-    json_t *jst = NULL;
+    json_t *jst = NULL, *jp = NULL;
+    size_t other_actions = 0;
     if (e->trace) {
-        json_t *jp = json_object();
+        jp = json_object();
         json_object_set_new(jp, "id", json_string(ref->id ? ref->id : ""));
         json_object_set_new(jp, "type", json_string(pd_ptype_name(t)));
         json_object_set_new(jp, "source", json_string(pd_psource_name(ref->source)));
@@ -344,7 +345,12 @@ static void eval_policy(struct ev *e, const struct pd_policy_ref *ref, enum pd_p
         int strength;
         e->ct.failed = NULL;
         int why = stmt_applies(e, p, st, &strength);
-        if (e->trace) {
+        /* A statement about other actions is only counted: in a real account most are, and
+         * listing them would bury the few that explain the decision (and cost a JSON object
+         * each on every request). */
+        if (e->trace && why == W_ACTION)
+            other_actions++;
+        else if (e->trace) {
             json_t *js = json_object();
             json_object_set_new(js, "index", json_integer((json_int_t)i));
             if (st->sid)
@@ -373,6 +379,8 @@ static void eval_policy(struct ev *e, const struct pd_policy_ref *ref, enum pd_p
                 r->strength = strength;
         }
     }
+    if (jp)
+        json_object_set_new(jp, "otherActions", json_integer((json_int_t)other_actions));
 }
 
 static void eval_set(struct ev *e, const struct pd_policy_ref *refs, size_t n, enum pd_ptype t,

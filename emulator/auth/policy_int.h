@@ -55,9 +55,10 @@ enum pd_cop {
 struct pd_seg {
     const char *text; /* TEXT: matcher-form text; VAR: lower-cased key name */
     uint32_t len;
-    uint32_t hash;   /* VAR: hash of the key name */
-    const char *def; /* VAR: default value (raw), or NULL */
-    uint8_t var;     /* 1: a variable */
+    uint32_t hash;    /* VAR: hash of the key name */
+    const char *def;  /* VAR: default value (raw), or NULL */
+    const char *orig; /* VAR: the key name as written (GetContextKeys* report it) */
+    uint8_t var;      /* 1: a variable */
 };
 
 /* A compiled string value (Resource entry or string/ARN condition value). */

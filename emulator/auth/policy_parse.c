@@ -321,6 +321,7 @@ static void compile_str(struct pd_arena *a, const char *text, int vars, int lowe
                     segs[nsegs].text = pd_arena_strndup(a, m + seg_start, mj - seg_start);
                     segs[nsegs].len = (uint32_t)(mj - seg_start);
                     segs[nsegs].def = NULL;
+                    segs[nsegs].orig = NULL;
                     nsegs++;
                 }
                 char *lk = pd_arena_strndup(a, key, kl);
@@ -330,6 +331,7 @@ static void compile_str(struct pd_arena *a, const char *text, int vars, int lowe
                 segs[nsegs].len = (uint32_t)kl;
                 segs[nsegs].hash = pd_pol_hash_lower(lk, kl);
                 segs[nsegs].def = def;
+                segs[nsegs].orig = pd_arena_strndup(a, key, kl);
                 nsegs++;
                 has_var = 1;
                 i += used;
@@ -351,6 +353,7 @@ static void compile_str(struct pd_arena *a, const char *text, int vars, int lowe
             segs[nsegs].text = pd_arena_strndup(a, m + seg_start, mj - seg_start);
             segs[nsegs].len = (uint32_t)(mj - seg_start);
             segs[nsegs].def = NULL;
+            segs[nsegs].orig = NULL;
             nsegs++;
         }
         out->segs = pd_arena_alloc(a, nsegs * sizeof *out->segs);
@@ -1029,6 +1032,39 @@ int pd_policy_each_principal(const struct pd_policy *p, pd_policy_principal_fn *
             int r = fn(arg, kinds[st->pr[j].kind], st->pr[j].value, st->not_principal);
             if (r)
                 return r;
+        }
+    }
+    return 0;
+}
+
+/* Variables of one compiled string, for pd_policy_each_context_key. */
+static int str_keys(const struct pd_str *v, pd_policy_key_fn *fn, void *arg)
+{
+    for (uint32_t i = 0; i < v->nsegs; i++) {
+        if (!v->segs[i].var)
+            continue;
+        int r = fn(arg, v->segs[i].orig);
+        if (r)
+            return r;
+    }
+    return 0;
+}
+
+int pd_policy_each_context_key(const struct pd_policy *p, pd_policy_key_fn *fn, void *arg)
+{
+    int r;
+    for (size_t i = 0; i < p->nst; i++) {
+        const struct pd_stmt *st = &p->st[i];
+        for (uint32_t j = 0; j < st->nres; j++)
+            if ((r = str_keys(&st->res[j], fn, arg)))
+                return r;
+        for (uint32_t j = 0; j < st->ncond; j++) {
+            const struct pd_cond *cd = &st->cond[j];
+            if ((r = fn(arg, cd->key_orig)))
+                return r;
+            for (uint32_t k = 0; k < cd->nv; k++)
+                if ((r = str_keys(&cd->v[k].s, fn, arg)))
+                    return r;
         }
     }
     return 0;

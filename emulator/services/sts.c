@@ -120,6 +120,10 @@ static int sts_authz(struct pd_req *r, struct pd_authz_need *need)
         pd_authz_add(need, pd_arena_printf(&r->arena, "sts:%s", r->op->name), "*", NULL);
         return PD_OK;
     }
+    /* The account root can never assume a role, whatever the trust policy says: AWS answers
+     * this before evaluating any policy. */
+    if (r->who.kind == PD_CALLER_ROOT)
+        return pd_fail(r, &STS_AccessDenied, "Roles may not be assumed by root accounts.");
     const char *arn = in_str(r, "RoleArn");
     struct pd_iam_role role;
     pd_authz_add(need, "sts:AssumeRole", arn, NULL);

@@ -379,6 +379,11 @@ static void trace_shape(void **state)
     assert_string_equal(
         json_string_value(json_object_get(json_object_get(st0, "condition"), "operator")),
         "StringEquals");
+    /* the statement about another action is counted, not listed */
+    json_t *pol0 = json_array_get(
+        json_object_get(json_array_get(json_object_get(r.trace, "evaluations"), 0), "policies"), 0);
+    assert_int_equal(json_array_size(json_object_get(pol0, "statements")), 1);
+    assert_int_equal(json_integer_value(json_object_get(pol0, "otherActions")), 1);
     json_decref(r.trace);
 
     pd_ctx_add(&c, "aws:principaltag/TEAM", PD_CTX_STRING, "red", (size_t)-1);
