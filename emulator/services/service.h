@@ -79,6 +79,9 @@ struct pd_service {
      * the headers are decoded, authenticated and authorized, to install r->sink. PD_OK or
      * PD_EAWS. NULL: the service streams nothing. */
     int (*stream)(struct pd_req *r);
+    /* Once at start, after the store is open (S3 removes crash debris). PD_OK or an error
+     * that stops the start. NULL: nothing to do. */
+    int (*init)(struct pd_env *env);
 };
 
 /* The registered services, NULL-terminated, in routing order (services/registry.c). */
