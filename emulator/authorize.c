@@ -126,7 +126,8 @@ int pd_authorize(struct pd_req *r)
     const char *message = NULL;
     rc = decide(r, &need, &message);
     if (rc == PD_EDENIED)
-        return pd_fail(r, need.deny ? need.deny : &PD_ERR_AccessDenied, "%s", message);
+        return pd_fail(r, need.deny ? need.deny : &PD_ERR_AccessDenied, "%s",
+                       need.deny_message ? need.deny_message : message);
     return rc;
 }
 

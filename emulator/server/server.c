@@ -76,14 +76,30 @@ static void peer(struct MHD_Connection *c, struct pd_req *r)
                   sizeof r->peer_ip);
 }
 
+static ssize_t no_body(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)cls;
+    (void)pos;
+    (void)buf;
+    (void)max;
+    return MHD_CONTENT_READER_END_OF_STREAM;
+}
+
 static enum MHD_Result send_resp(struct MHD_Connection *c, struct pd_req *r)
 {
     struct pd_resp *o = &r->resp;
     struct MHD_Response *resp;
+    int head = r->method && strcmp(r->method, "HEAD") == 0;
+    const char *head_len = head && !o->body.len ? pd_kvs_get(&o->hdrs, "Content-Length", 1) : NULL;
     if (o->fd >= 0) {
         resp = MHD_create_response_from_fd_at_offset64((uint64_t)o->fd_len, o->fd,
                                                        (uint64_t)o->fd_off);
         o->fd = -1; /* MHD closes it */
+    } else if (head_len && strtoull(head_len, NULL, 10) > 0) {
+        /* A HEAD answer states the length of a body it does not send: a response of that
+         * size whose reader MHD never calls for HEAD. */
+        resp = MHD_create_response_from_callback(strtoull(head_len, NULL, 10), 4096, no_body,
+                                                 NULL, NULL);
     } else {
         size_t len;
         char *body = pd_buf_steal(&o->body, &len);
@@ -91,20 +107,12 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, struct pd_req *r)
     }
     if (!resp)
         return MHD_NO;
-    int explicit_length = 0;
-    int head = r->method && strcmp(r->method, "HEAD") == 0;
     for (size_t i = 0; i < o->hdrs.n; i++) {
-        if (strcasecmp(o->hdrs.v[i].name, "Content-Length") == 0) {
-            /* MHD counts the bytes it sends; only a HEAD answer carries the length of a
-             * body it does not send. */
-            if (!head)
-                continue;
-            explicit_length = 1;
-        }
+        /* MHD writes Content-Length from the response's size */
+        if (strcasecmp(o->hdrs.v[i].name, "Content-Length") == 0)
+            continue;
         MHD_add_response_header(resp, o->hdrs.v[i].name, o->hdrs.v[i].value);
     }
-    if (explicit_length) /* HEAD answers carry the length of a body they do not send */
-        MHD_set_response_options(resp, MHD_RF_INSANITY_HEADER_CONTENT_LENGTH, MHD_RO_END);
     if (o->content_type)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, o->content_type);
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)(o->status ? o->status : 500), resp);

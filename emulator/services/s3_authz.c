@@ -166,6 +166,8 @@ int pd_s3_authz(struct pd_req *r, struct pd_authz_need *need)
     if (i == sizeof table / sizeof table[0])
         return pd_fail(r, &PD_ERR_AccessDenied, "Access Denied"); /* no mapping: never allow */
     need->quote_resource = 1;
+    if (r->who.kind == PD_CALLER_ANONYMOUS)
+        need->deny_message = "Access Denied";
     request_keys(r, need, op);
     if (table[i].object < 0) {
         pd_authz_add(need, table[i].action, "*", "");

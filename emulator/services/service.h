@@ -34,6 +34,8 @@ struct pd_authz_need {
     const char *policy_id;        /* id of the resource policy in traces */
     const struct pd_awserr *deny; /* wire error of a denial (default AccessDenied 403) */
     int quote_resource;           /* S3 quotes the resource in messages */
+    const char *deny_message;     /* message of a denial instead of AWS's explanation (S3
+                                     answers anonymous callers "Access Denied") */
 };
 
 /* Add a check to need (at most PD_AUTHZ_MAX_CHECKS). */
