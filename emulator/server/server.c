@@ -37,6 +37,7 @@ struct conn {
     struct pd_req *r;
     int started;  /* headers collected and dispatch told */
     int rejected; /* an early response is queued; discard the rest of the body */
+    int pending;  /* the body was refused midway: queue the response once it is read */
 };
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
@@ -146,13 +147,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (cn->rejected)
             return MHD_YES;
         if (pd_dispatch_body(r, upload_data, n) != PD_OK) {
+            /* MHD takes no response while a body is being received: discard the rest of
+             * the body and answer once it is in */
             cn->rejected = 1;
-            return send_resp(c, r);
+            cn->pending = 1;
         }
         return MHD_YES;
     }
-    if (cn->rejected)
-        return MHD_YES;
+    if (cn->rejected) {
+        if (!cn->pending)
+            return MHD_YES;
+        cn->pending = 0;
+        return send_resp(c, r);
+    }
     pd_dispatch(r);
     return send_resp(c, r);
 }
