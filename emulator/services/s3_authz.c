@@ -181,7 +181,11 @@ int pd_s3_authz(struct pd_req *r, struct pd_authz_need *need)
     int rc = pd_s3_db_bucket_get(r->db, &r->arena, bucket, &b);
     if (rc == PD_ENOTFOUND && strcmp(op, "CreateBucket") != 0)
         return s3_bucket(r, &b); /* NoSuchBucket, for every caller */
-    if (rc == PD_OK) {
+    if (!strcmp(op, "CreateBucket")) {
+        /* about a bucket to be: the caller's own account decides (a taken name is
+         * answered BucketAlreadyExists by the handler) */
+        need->resource_account = r->who.account_id;
+    } else if (rc == PD_OK) {
         need->resource_policy = b.policy;
         need->resource_account = b.account_id;
         need->policy_id = pd_arena_printf(&r->arena, "bucket policy of %s", bucket);

@@ -1,0 +1,120 @@
+"""S3 with the aws CLI: `aws s3` (mb, cp, sync, ls, rm, rb) and `aws s3api`, including a
+100 MiB file uploaded in parts and downloaded byte-identical. Works with CLI v1 and v2
+(outputs are compared loosely where they differ)."""
+import filecmp
+import hashlib
+import os
+import shutil
+import tempfile
+import unittest
+
+from podiam_harness import Podiam
+
+
+class S3CliTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.p = Podiam.shared()
+        cls.tmp = tempfile.mkdtemp(prefix="podiam-s3cli-")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def path(self, *parts):
+        return os.path.join(self.tmp, *parts)
+
+    def test_mb_cp_ls_rm_rb(self):
+        self.p.aws("s3", "mb", "s3://cli-basic")
+        src = self.path("hello.txt")
+        with open(src, "w") as f:
+            f.write("hello from the cli\n")
+        self.p.aws("s3", "cp", src, "s3://cli-basic/dir/hello.txt")
+        _, out, _ = self.p.aws("s3", "ls", "s3://cli-basic/dir/")
+        self.assertIn("hello.txt", out)
+        _, out, _ = self.p.aws("s3", "ls")
+        self.assertIn("cli-basic", out)
+        dst = self.path("back.txt")
+        self.p.aws("s3", "cp", "s3://cli-basic/dir/hello.txt", dst)
+        self.assertTrue(filecmp.cmp(src, dst, shallow=False))
+        rc, _, err = self.p.aws("s3", "rb", "s3://cli-basic", check=False)
+        self.assertNotEqual(rc, 0)
+        self.assertIn("BucketNotEmpty", err)
+        self.p.aws("s3", "rm", "s3://cli-basic/dir/hello.txt")
+        self.p.aws("s3", "rb", "s3://cli-basic")
+        _, out, _ = self.p.aws("s3", "ls")
+        self.assertNotIn("cli-basic", out if isinstance(out, str) else str(out))
+
+    def test_sync_both_ways(self):
+        self.p.aws("s3", "mb", "s3://cli-sync")
+        src = self.path("tree")
+        for d in ["a", "a/b", "c"]:
+            os.makedirs(os.path.join(src, d), exist_ok=True)
+        files = {"a/1.txt": b"one", "a/b/2.bin": os.urandom(70000), "c/3 with space.txt": b"3",
+                 "top.txt": b"top"}
+        for k, v in files.items():
+            with open(os.path.join(src, k), "wb") as f:
+                f.write(v)
+        self.p.aws("s3", "sync", src, "s3://cli-sync/tree")
+        _, out, _ = self.p.aws("s3", "ls", "--recursive", "s3://cli-sync/tree/")
+        for k in files:
+            self.assertIn(k, out)
+        back = self.path("tree-back")
+        self.p.aws("s3", "sync", "s3://cli-sync/tree", back)
+        for k, v in files.items():
+            with open(os.path.join(back, k), "rb") as f:
+                self.assertEqual(f.read(), v, k)
+        # a second sync has nothing to do
+        _, out, _ = self.p.aws("s3", "sync", src, "s3://cli-sync/tree")
+        self.assertNotIn("upload:", out if isinstance(out, str) else "")
+        self.p.aws("s3", "rm", "--recursive", "s3://cli-sync/tree")
+        self.p.aws("s3", "rb", "s3://cli-sync")
+
+    def test_s3api(self):
+        self.p.aws("s3api", "create-bucket", "--bucket", "cli-api")
+        _, out, _ = self.p.aws("s3api", "put-object", "--bucket", "cli-api", "--key", "k",
+                               "--body", __file__, "--metadata", "a=b")
+        with open(__file__, "rb") as f:
+            data = f.read()
+        self.assertEqual(out["ETag"], '"%s"' % hashlib.md5(data).hexdigest())
+        _, out, _ = self.p.aws("s3api", "head-object", "--bucket", "cli-api", "--key", "k")
+        self.assertEqual(out["ContentLength"], len(data))
+        self.assertEqual(out["Metadata"], {"a": "b"})
+        _, out, _ = self.p.aws("s3api", "list-objects-v2", "--bucket", "cli-api")
+        self.assertEqual([o["Key"] for o in out["Contents"]], ["k"])
+        rc, _, err = self.p.aws("s3api", "get-object", "--bucket", "cli-api", "--key", "nope",
+                                self.path("nope"), check=False)
+        self.assertNotEqual(rc, 0)
+        self.assertIn("NoSuchKey", err)
+        self.p.aws("s3api", "delete-object", "--bucket", "cli-api", "--key", "k")
+        self.p.aws("s3api", "delete-bucket", "--bucket", "cli-api")
+
+    def test_100mib_multipart_roundtrip(self):
+        self.p.aws("s3", "mb", "s3://cli-big")
+        big = self.path("big.bin")
+        h = hashlib.md5()
+        with open(big, "wb") as f:
+            block = os.urandom(1024 * 1024)
+            for i in range(100):
+                chunk = bytes([i]) + block[1:]
+                h.update(chunk)
+                f.write(chunk)
+        self.p.aws("s3", "cp", big, "s3://cli-big/big.bin")
+        _, out, _ = self.p.aws("s3api", "head-object", "--bucket", "cli-big", "--key", "big.bin")
+        self.assertEqual(out["ContentLength"], 100 * 1024 * 1024)
+        self.assertRegex(out["ETag"], r'^"[0-9a-f]{32}-\d+"$')  # uploaded in parts
+        back = self.path("big.back")
+        self.p.aws("s3", "cp", "s3://cli-big/big.bin", back)
+        h2 = hashlib.md5()
+        with open(back, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h2.update(chunk)
+        self.assertEqual(h.hexdigest(), h2.hexdigest())
+        os.unlink(big)
+        os.unlink(back)
+        self.p.aws("s3", "rm", "s3://cli-big/big.bin")
+        self.p.aws("s3", "rb", "s3://cli-big")
+
+
+if __name__ == "__main__":
+    unittest.main()
