@@ -415,6 +415,8 @@ int pd_s3_complete_multipart_upload(struct pd_req *r)
     }
     enum s3_ck_alg alg = s3_ck_parse(json_string_value(json_object_get(meta, "ChecksumAlgorithm")));
     const char *type = json_string_value(json_object_get(meta, "ChecksumType"));
+    if (type)
+        type = pd_arena_strdup(&r->arena, type); /* outlives meta */
     int full = type && !strcmp(type, "FULL_OBJECT");
     struct pd_s3_part *stored;
     size_t ns;
