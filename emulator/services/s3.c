@@ -487,7 +487,8 @@ static int sweep(struct pd_env *env, struct pd_db *db, int startup)
     int rc = pd_s3_db_files(db, add_file, &set);
     if (rc)
         goto out;
-    qsort(set.v, set.n, sizeof *set.v, cmp_str);
+    if (set.n)
+        qsort(set.v, set.n, sizeof *set.v, cmp_str);
     DIR *d = opendir(root);
     if (!d) {
         rc = PD_EIO;
@@ -509,7 +510,7 @@ static int sweep(struct pd_env *env, struct pd_db *db, int startup)
             char rel[512];
             snprintf(rel, sizeof rel, "%s/%s", e->d_name, f->d_name);
             char *key = rel;
-            if (!bsearch(&key, set.v, set.n, sizeof *set.v, cmp_str) &&
+            if ((!set.n || !bsearch(&key, set.v, set.n, sizeof *set.v, cmp_str)) &&
                 unlinkat(dirfd(sd), f->d_name, 0) == 0)
                 removed++;
         }
