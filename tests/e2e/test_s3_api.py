@@ -527,6 +527,23 @@ class PresignTest(S3Base):
             self.assertEqual(r.read(), b"presigned body")
         short = s3.generate_presigned_url("get_object", Params={"Bucket": b, "Key": "ps"},
                                                ExpiresIn=1)
+        # with curl as well (it sends the URL as given; an upload with -T)
+        import subprocess
+        import tempfile
+        curl = ["curl", "-sS", "-o", "-", "-w", "\n%{http_code}"]
+        if self.tls:
+            curl += ["--cacert", self.p.ca_file()]
+        with tempfile.NamedTemporaryFile() as f:
+            f.write(b"from curl")
+            f.flush()
+            put2 = s3.generate_presigned_url("put_object", Params={"Bucket": b, "Key": "curl"},
+                                             ExpiresIn=60)
+            out = subprocess.run(curl + ["-T", f.name, put2], capture_output=True, check=True)
+            self.assertTrue(out.stdout.endswith(b"200"), out.stdout)
+        get2 = s3.generate_presigned_url("get_object", Params={"Bucket": b, "Key": "curl"},
+                                         ExpiresIn=60)
+        out = subprocess.run(curl + [get2], capture_output=True, check=True)
+        self.assertEqual(out.stdout, b"from curl\n200")
         time.sleep(2.1)
         with self.assertRaises(urllib.error.HTTPError) as cm:
             urllib.request.urlopen(short, context=ctx)
