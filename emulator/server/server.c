@@ -86,13 +86,38 @@ static ssize_t no_body(void *cls, uint64_t pos, char *buf, size_t max)
     return MHD_CONTENT_READER_END_OF_STREAM;
 }
 
+#define SMALL_FILE_BODY (64 * 1024)
+
+/* The whole [fd_off, fd_off + fd_len) of a small file-backed body, malloc'd; the fd is
+ * closed. NULL (fd kept) when it cannot be read at once. */
+static char *read_small(struct pd_resp *o)
+{
+    char *p = pd_xmalloc(o->fd_len ? (size_t)o->fd_len : 1);
+    size_t got = 0;
+    while (got < (size_t)o->fd_len) {
+        ssize_t k = pread(o->fd, p + got, (size_t)o->fd_len - got, (off_t)(o->fd_off + (int64_t)got));
+        if (k <= 0) {
+            free(p);
+            return NULL;
+        }
+        got += (size_t)k;
+    }
+    close(o->fd);
+    o->fd = -1;
+    return p;
+}
+
 static enum MHD_Result send_resp(struct MHD_Connection *c, struct pd_req *r)
 {
     struct pd_resp *o = &r->resp;
     struct MHD_Response *resp;
     int head = r->method && strcmp(r->method, "HEAD") == 0;
     const char *head_len = head && !o->body.len ? pd_kvs_get(&o->hdrs, "Content-Length", 1) : NULL;
-    if (o->fd >= 0) {
+    char *small = NULL;
+    if (o->fd >= 0 && o->fd_len <= SMALL_FILE_BODY && (small = read_small(o)) != NULL) {
+        /* a small file goes out with the headers in one write, not send + sendfile */
+        resp = MHD_create_response_from_buffer((size_t)o->fd_len, small, MHD_RESPMEM_MUST_FREE);
+    } else if (o->fd >= 0) {
         resp = MHD_create_response_from_fd_at_offset64((uint64_t)o->fd_len, o->fd,
                                                        (uint64_t)o->fd_off);
         o->fd = -1; /* MHD closes it */

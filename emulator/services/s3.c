@@ -347,24 +347,31 @@ struct s3_state *s3_state(struct pd_req *r)
     return r->txn_state;
 }
 
+/* Append to an arena array of strings, growing it. */
+static void push(struct pd_req *r, const char ***v, size_t *n, size_t *cap, const char *s)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 8;
+        const char **nv = pd_arena_alloc(&r->arena, nc * sizeof *nv);
+        if (*n)
+            memcpy(nv, *v, *n * sizeof *nv);
+        *v = nv;
+        *cap = nc;
+    }
+    (*v)[(*n)++] = pd_arena_strdup(&r->arena, s);
+}
+
 void s3_drop_after_commit(struct pd_req *r, const char *rel)
 {
     struct s3_state *f = s3_state(r);
-    if (!rel)
-        return;
-    if (f->ndrop == sizeof f->drop / sizeof f->drop[0]) {
-        /* very large DeleteObjects: remove at once, the sweep is the safety net */
-        pd_log_req(PD_LOG_DEBUG, r->request_id, "s3: deferring removal of %s to the sweep", rel);
-        return;
-    }
-    f->drop[f->ndrop++] = pd_arena_strdup(&r->arena, rel);
+    if (rel)
+        push(r, &f->drop, &f->ndrop, &f->cdrop, rel);
 }
 
 void s3_undo_on_rollback(struct pd_req *r, const char *rel)
 {
     struct s3_state *f = s3_state(r);
-    if (f->nundo < sizeof f->undo / sizeof f->undo[0])
-        f->undo[f->nundo++] = pd_arena_strdup(&r->arena, rel);
+    push(r, &f->undo, &f->nundo, &f->cundo, rel);
 }
 
 char *s3_path(struct pd_req *r, const char *rel)

@@ -71,10 +71,10 @@ const char *s3_http_date(struct pd_arena *a, int64_t ms);
 
 /* ---- per-request state ---- */
 struct s3_state {
-    const char *drop[1024]; /* files to unlink after a commit */
-    size_t ndrop;
-    const char *undo[16]; /* files to unlink after a rollback */
-    size_t nundo;
+    const char **drop; /* files to unlink after a commit (arena array) */
+    size_t ndrop, cdrop;
+    const char **undo; /* files to unlink after a rollback (arena array) */
+    size_t nundo, cundo;
     const char *authz_bucket; /* authorize against this bucket/key instead of the input's */
     const char *authz_key;    /* (the copy source of CopyObject / UploadPartCopy) */
 };

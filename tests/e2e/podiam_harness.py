@@ -9,6 +9,7 @@ Every process listens on free loopback ports (port 0), keeps its state in :memor
 is stopped with SIGTERM when the test module ends. The environment handed to clients never
 inherits the user's AWS configuration: HOME points at a temporary directory.
 """
+import atexit
 import json
 import os
 import re
@@ -71,6 +72,7 @@ class Podiam:
                                   home=tempfile.mkdtemp(prefix="podiam-e2e-"))
             else:
                 cls._shared = cls.start()
+                atexit.register(cls._shared.stop)  # the process ends with the test run
         return cls._shared
 
     def stop(self):
