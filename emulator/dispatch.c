@@ -430,10 +430,11 @@ static int s3_body_hash(struct pd_req *r)
     pd_sha256_hex(r->body.p ? r->body.p : "", r->body.len, got);
     if (pd_strcaseeq(got, h))
         return PD_OK;
-    pd_fail(r, &mismatch, "The provided 'x-amz-content-sha256' header does not match what was "
-                          "computed.");
-    r->err.extra = json_pack("{s:s, s:s}", "ClientComputedContentSHA256", h,
-                             "S3ComputedContentSHA256", got);
+    pd_fail(r, &mismatch,
+            "The provided 'x-amz-content-sha256' header does not match what was "
+            "computed.");
+    r->err.extra =
+        json_pack("{s:s, s:s}", "ClientComputedContentSHA256", h, "S3ComputedContentSHA256", got);
     return PD_EAWS;
 }
 

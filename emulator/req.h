@@ -84,10 +84,10 @@ struct pd_req {
     /* S3: what verifying chunk signatures of a streamed body needs (header-signed
      * STREAMING-AWS4-HMAC-SHA256-* requests; set by dispatch's authentication) */
     struct {
-        int auth_type;             /* 0 anonymous, 1 Authorization header, 2 presigned URL */
-        int have_key;              /* key/seed/date/scope below are set */
-        unsigned char key[32];     /* signing key */
-        char seed[65];             /* the request's signature */
+        int auth_type;         /* 0 anonymous, 1 Authorization header, 2 presigned URL */
+        int have_key;          /* key/seed/date/scope below are set */
+        unsigned char key[32]; /* signing key */
+        char seed[65];         /* the request's signature */
         char amz_date[17];
         const char *scope;
     } sig;

@@ -95,7 +95,8 @@ static char *read_small(struct pd_resp *o)
     char *p = pd_xmalloc(o->fd_len ? (size_t)o->fd_len : 1);
     size_t got = 0;
     while (got < (size_t)o->fd_len) {
-        ssize_t k = pread(o->fd, p + got, (size_t)o->fd_len - got, (off_t)(o->fd_off + (int64_t)got));
+        ssize_t k =
+            pread(o->fd, p + got, (size_t)o->fd_len - got, (off_t)(o->fd_off + (int64_t)got));
         if (k <= 0) {
             free(p);
             return NULL;
@@ -124,8 +125,8 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, struct pd_req *r)
     } else if (head_len && strtoull(head_len, NULL, 10) > 0) {
         /* A HEAD answer states the length of a body it does not send: a response of that
          * size whose reader MHD never calls for HEAD. */
-        resp = MHD_create_response_from_callback(strtoull(head_len, NULL, 10), 4096, no_body,
-                                                 NULL, NULL);
+        resp = MHD_create_response_from_callback(strtoull(head_len, NULL, 10), 4096, no_body, NULL,
+                                                 NULL);
     } else {
         size_t len;
         char *body = pd_buf_steal(&o->body, &len);

@@ -32,7 +32,8 @@
 
 #define SENDER 0
 #define RECEIVER 1
-#define PD_AWSERR(name, code, status, fault) const struct pd_awserr S3_##name = {code, status, fault};
+#define PD_AWSERR(name, code, status, fault)                                                       \
+    const struct pd_awserr S3_##name = {code, status, fault};
 #include "services/s3_errors.def"
 #undef PD_AWSERR
 
@@ -110,8 +111,8 @@ const char *s3_region(struct pd_req *r)
     return r->region[0] ? r->region : r->env->cfg.region;
 }
 
-int s3_fail_bucket(struct pd_req *r, const struct pd_awserr *e, const char *bucket,
-                   const char *fmt, ...)
+int s3_fail_bucket(struct pd_req *r, const struct pd_awserr *e, const char *bucket, const char *fmt,
+                   ...)
 {
     if (r->err.def)
         return PD_EAWS;
@@ -186,8 +187,8 @@ int s3_bucket_name_valid(const char *s)
     if (dots == 3 && digits_only)
         return 0;
     static const char *const bad_prefix[] = {"xn--", "sthree-", "amzn-s3-demo-", NULL};
-    static const char *const bad_suffix[] = {"-s3alias", "--ol-s3", ".mrap", "--x-s3",
-                                             "--table-s3", NULL};
+    static const char *const bad_suffix[] = {"-s3alias", "--ol-s3",    ".mrap",
+                                             "--x-s3",   "--table-s3", NULL};
     for (const char *const *p = bad_prefix; *p; p++)
         if (pd_has_prefix(s, *p))
             return 0;

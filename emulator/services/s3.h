@@ -16,8 +16,8 @@ int pd_s3_sweep_unreferenced(struct pd_env *env, struct pd_db *db);
 
 /* The "s3" section of a fixtures file (docs/fixtures.md), inside the caller's write
  * transaction. origin names the file in messages. On error *OUT_err (malloc'd) says where. */
-int pd_s3_fixtures_load(struct pd_env *env, struct pd_db *db, json_t *section,
-                        const char *origin, char **OUT_err);
+int pd_s3_fixtures_load(struct pd_env *env, struct pd_db *db, json_t *section, const char *origin,
+                        char **OUT_err);
 /* The state's buckets (policies, tags, objects) as an "s3" section. New reference. */
 int pd_s3_fixtures_export(struct pd_env *env, struct pd_db *db, json_t **OUT, char **OUT_err);
 

@@ -223,8 +223,9 @@ int pd_s3_authz(struct pd_req *r, struct pd_authz_need *need)
         }
         pd_authz_add(need, table[i].action, s3_object_arn(r, bucket, key), NULL);
         /* tagging on upload needs the tagging permission too */
-        if (th && *th && (!strcmp(op, "PutObject") || !strcmp(op, "CreateMultipartUpload") ||
-                          !strcmp(op, "CopyObject")))
+        if (th && *th &&
+            (!strcmp(op, "PutObject") || !strcmp(op, "CreateMultipartUpload") ||
+             !strcmp(op, "CopyObject")))
             pd_authz_add(need, "s3:PutObjectTagging", s3_object_arn(r, bucket, key), NULL);
         if (s3_in_str(r, "VersionId") && !strcmp(op, "GetObject"))
             need->checks[need->n - 1].action = "s3:GetObjectVersion";

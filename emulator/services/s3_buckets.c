@@ -36,8 +36,8 @@ int pd_s3_list_buckets(struct pd_req *r)
 {
     struct pd_s3_bucket *v;
     size_t n;
-    int rc = pd_s3_db_bucket_list(r->db, &r->arena, r->who.account_id ? r->who.account_id : "",
-                                  &v, &n);
+    int rc =
+        pd_s3_db_bucket_list(r->db, &r->arena, r->who.account_id ? r->who.account_id : "", &v, &n);
     if (rc)
         return s3_internal(r, rc, "listing buckets");
     const char *prefix = s3_in_str(r, "Prefix");
@@ -45,9 +45,9 @@ int pd_s3_list_buckets(struct pd_req *r)
     for (size_t i = 0; i < n; i++) {
         if (prefix && !pd_has_prefix(v[i].name, prefix))
             continue;
-        json_array_append_new(list, json_pack("{s:s, s:I, s:s}", "Name", v[i].name,
-                                              "CreationDate", (json_int_t)v[i].created_ms,
-                                              "BucketRegion", v[i].region));
+        json_array_append_new(list,
+                              json_pack("{s:s, s:I, s:s}", "Name", v[i].name, "CreationDate",
+                                        (json_int_t)v[i].created_ms, "BucketRegion", v[i].region));
     }
     r->out = json_pack("{s:o, s:o}", "Buckets", list, "Owner", owner(r, r->who.account_id));
     if (prefix)
@@ -200,8 +200,9 @@ int pd_s3_put_bucket_policy(struct pd_req *r)
         return rc;
     const char *text = s3_in_str(r, "Policy");
     if (!text || !*text)
-        return pd_fail(r, &S3_MalformedPolicy, "Policies must be valid JSON and the first byte "
-                                               "must be '{'");
+        return pd_fail(r, &S3_MalformedPolicy,
+                       "Policies must be valid JSON and the first byte "
+                       "must be '{'");
     if (strlen(text) > 20 * 1024)
         return pd_fail(r, &S3_MalformedPolicy, "Policy exceeds the maximum allowed document size.");
     char err[256];
@@ -282,8 +283,8 @@ int pd_s3_get_bucket_versioning(struct pd_req *r)
 
 static json_t *full_control(struct pd_req *r, const char *account)
 {
-    json_t *grantee = json_pack("{s:s, s:s}", "ID", canonical_id(r, account), "Type",
-                                "CanonicalUser");
+    json_t *grantee =
+        json_pack("{s:s, s:s}", "ID", canonical_id(r, account), "Type", "CanonicalUser");
     return json_pack("{s:o, s:[{s:o, s:s}]}", "Owner", owner(r, account), "Grants", "Grantee",
                      grantee, "Permission", "FULL_CONTROL");
 }

@@ -230,8 +230,8 @@ enum pd_chunked_err pd_chunked_feed(struct pd_chunked *c, const char *p, size_t 
             char ch = *p++;
             if (ch == '\n') {
                 if (!c->line_len || c->line[c->line_len - 1] != '\r')
-                    return fail(c, c->state == S_SIZE ? PD_CHUNKED_EMALFORMED
-                                                      : PD_CHUNKED_ETRAILER);
+                    return fail(c,
+                                c->state == S_SIZE ? PD_CHUNKED_EMALFORMED : PD_CHUNKED_ETRAILER);
                 c->line_len--;
                 enum pd_chunked_err e = line_done(c);
                 if (e)

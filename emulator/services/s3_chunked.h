@@ -37,8 +37,8 @@ enum pd_chunked_err {
 typedef int pd_chunked_data_fn(void *ctx, const char *p, size_t n);
 
 struct pd_chunked_cfg {
-    int signed_chunks;   /* STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER] */
-    int trailer;         /* the -TRAILER forms: trailing headers may follow the last chunk */
+    int signed_chunks;        /* STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER] */
+    int trailer;              /* the -TRAILER forms: trailing headers may follow the last chunk */
     const unsigned char *key; /* signing key (PD_SIGV4_KEY_LEN bytes), signed forms only */
     const char *amz_date;     /* the request's X-Amz-Date */
     const char *scope;        /* "20130524/us-east-1/s3/aws4_request" */

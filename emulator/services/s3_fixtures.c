@@ -138,20 +138,20 @@ static int write_file(struct pd_env *env, const unsigned char *p, size_t n, char
     return PD_OK;
 }
 
-static int load_object(struct pd_env *env, struct pd_db *db, struct pd_arena *a,
-                       const char *bucket, json_t *o, const char *origin, const char *where,
-                       int64_t now, char **OUT_err)
+static int load_object(struct pd_env *env, struct pd_db *db, struct pd_arena *a, const char *bucket,
+                       json_t *o, const char *origin, const char *where, int64_t now,
+                       char **OUT_err)
 {
-    static const char *const names[] = {"key",      "text",         "base64",   "content_type",
-                                        "metadata", "tags",         "checksum", "created",
-                                        NULL};
+    static const char *const names[] = {
+        "key", "text", "base64", "content_type", "metadata", "tags", "checksum", "created", NULL};
     const char *bad;
     if (!json_is_object(o))
         return fx_err(OUT_err, origin, where, "an object must be a JSON object");
     if (!known(o, names, &bad))
-        return fx_err(OUT_err, origin, where, "unknown field \"%s\" (known fields: key, text, "
-                                              "base64, content_type, metadata, tags, checksum, "
-                                              "created)",
+        return fx_err(OUT_err, origin, where,
+                      "unknown field \"%s\" (known fields: key, text, "
+                      "base64, content_type, metadata, tags, checksum, "
+                      "created)",
                       bad);
     const char *key = json_string_value(json_object_get(o, "key"));
     if (!key || !*key || strlen(key) > 1024)
@@ -250,19 +250,21 @@ static int load_object(struct pd_env *env, struct pd_db *db, struct pd_arena *a,
 static int load_bucket(struct pd_env *env, struct pd_db *db, struct pd_arena *a, json_t *b,
                        const char *origin, const char *where, int64_t now, char **OUT_err)
 {
-    static const char *const names[] = {"name", "account", "region", "policy", "tags",
-                                        "created", "objects", NULL};
+    static const char *const names[] = {"name", "account", "region",  "policy",
+                                        "tags", "created", "objects", NULL};
     const char *bad;
     if (!json_is_object(b))
         return fx_err(OUT_err, origin, where, "a bucket must be a JSON object");
     if (!known(b, names, &bad))
-        return fx_err(OUT_err, origin, where, "unknown field \"%s\" (known fields: name, account, "
-                                              "region, policy, tags, created, objects)",
+        return fx_err(OUT_err, origin, where,
+                      "unknown field \"%s\" (known fields: name, account, "
+                      "region, policy, tags, created, objects)",
                       bad);
     const char *name = json_string_value(json_object_get(b, "name"));
     if (!name || !s3_bucket_name_valid(name))
-        return fx_err(OUT_err, origin, where, "InvalidBucketName: The specified bucket is not "
-                                              "valid.");
+        return fx_err(OUT_err, origin, where,
+                      "InvalidBucketName: The specified bucket is not "
+                      "valid.");
     const char *acct = json_string_value(json_object_get(b, "account"));
     if (!acct)
         acct = "000000000000";
@@ -309,8 +311,9 @@ static int load_bucket(struct pd_env *env, struct pd_db *db, struct pd_arena *a,
     free(policy);
     free(tags);
     if (rc == PD_ECONFLICT)
-        return fx_err(OUT_err, origin, where, "BucketAlreadyExists: the bucket %s is defined "
-                                              "twice",
+        return fx_err(OUT_err, origin, where,
+                      "BucketAlreadyExists: the bucket %s is defined "
+                      "twice",
                       name);
     if (rc)
         return fx_err(OUT_err, origin, where, "cannot store the bucket: %s", pd_strerror(rc));
@@ -330,8 +333,8 @@ static int load_bucket(struct pd_env *env, struct pd_db *db, struct pd_arena *a,
     return PD_OK;
 }
 
-int pd_s3_fixtures_load(struct pd_env *env, struct pd_db *db, json_t *section,
-                        const char *origin, char **OUT_err)
+int pd_s3_fixtures_load(struct pd_env *env, struct pd_db *db, json_t *section, const char *origin,
+                        char **OUT_err)
 {
     static const char *const names[] = {"buckets", NULL};
     const char *bad;
@@ -414,8 +417,8 @@ int pd_s3_fixtures_export(struct pd_env *env, struct pd_db *db, json_t **OUT, ch
     for (size_t i = 0; !rc && i < n; i++) {
         char iso[32];
         pd_time_iso8601(v[i].created_ms, 0, iso);
-        json_t *b = json_pack("{s:s, s:s, s:s, s:s}", "name", v[i].name, "account",
-                              v[i].account_id, "region", v[i].region, "created", iso);
+        json_t *b = json_pack("{s:s, s:s, s:s, s:s}", "name", v[i].name, "account", v[i].account_id,
+                              "region", v[i].region, "created", iso);
         if (v[i].policy) {
             json_t *doc = json_loads(v[i].policy, 0, NULL);
             json_object_set_new(b, "policy", doc ? doc : json_string(v[i].policy));

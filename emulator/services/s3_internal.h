@@ -27,8 +27,14 @@
 #define S3_MAX_PARTS 10000
 
 /* ---- checksums (CRC32, CRC32C, CRC64NVME, SHA1, SHA256) ---- */
-enum s3_ck_alg { S3_CK_NONE = 0, S3_CK_CRC32, S3_CK_CRC32C, S3_CK_CRC64NVME, S3_CK_SHA1,
-                 S3_CK_SHA256 };
+enum s3_ck_alg {
+    S3_CK_NONE = 0,
+    S3_CK_CRC32,
+    S3_CK_CRC32C,
+    S3_CK_CRC64NVME,
+    S3_CK_SHA1,
+    S3_CK_SHA256
+};
 
 struct s3_cksum {
     enum s3_ck_alg alg;
@@ -39,10 +45,10 @@ struct s3_cksum {
 
 /* "CRC32" -> S3_CK_CRC32 (case-insensitive); S3_CK_NONE when unknown. */
 enum s3_ck_alg s3_ck_parse(const char *name);
-const char *s3_ck_name(enum s3_ck_alg a);       /* "CRC32" */
-const char *s3_ck_header(enum s3_ck_alg a);     /* "x-amz-checksum-crc32" */
-const char *s3_ck_member(enum s3_ck_alg a);     /* "ChecksumCRC32" */
-size_t s3_ck_len(enum s3_ck_alg a);             /* raw digest length: 4, 8, 20, 32 */
+const char *s3_ck_name(enum s3_ck_alg a);   /* "CRC32" */
+const char *s3_ck_header(enum s3_ck_alg a); /* "x-amz-checksum-crc32" */
+const char *s3_ck_member(enum s3_ck_alg a); /* "ChecksumCRC32" */
+size_t s3_ck_len(enum s3_ck_alg a);         /* raw digest length: 4, 8, 20, 32 */
 void s3_ck_init(struct s3_cksum *c, enum s3_ck_alg a);
 void s3_ck_update(struct s3_cksum *c, const void *p, size_t n);
 /* Raw digest (s3_ck_len bytes) into out; releases the state. */
@@ -58,8 +64,8 @@ int64_t s3_in_int(struct pd_req *r, const char *member, int64_t dflt);
 const char *s3_region(struct pd_req *r);
 /* Load the bucket named by the request (r->in "Bucket"); NoSuchBucket when absent. */
 int s3_bucket(struct pd_req *r, struct pd_s3_bucket *OUT);
-int s3_fail_bucket(struct pd_req *r, const struct pd_awserr *e, const char *bucket,
-                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int s3_fail_bucket(struct pd_req *r, const struct pd_awserr *e, const char *bucket, const char *fmt,
+                   ...) __attribute__((format(printf, 4, 5)));
 int s3_no_such_key(struct pd_req *r, const char *bucket, const char *key);
 int s3_internal(struct pd_req *r, int rc, const char *what);
 /* Is name a valid bucket name for CreateBucket (S3's general purpose naming rules)? */
@@ -100,8 +106,8 @@ int pd_s3_sweep(struct pd_env *env);
 
 /* ---- body of streamed uploads (s3_upload.c) ---- */
 struct s3_body {
-    const char *tmp;     /* absolute temp path (complete file) */
-    int64_t size;        /* payload bytes */
+    const char *tmp; /* absolute temp path (complete file) */
+    int64_t size;    /* payload bytes */
     unsigned char md5[PD_MD5_LEN];
     enum s3_ck_alg ck_alg; /* checksum computed (requested or sent), or NONE */
     const char *ck_b64;    /* its base64 value */
@@ -140,9 +146,8 @@ int s3_conditions(struct pd_req *r, const char *prefix, const char *etag, int64_
 int s3_copy_source(struct pd_req *r, struct pd_s3_bucket *OUT_b, struct pd_s3_object *OUT_o);
 /* Copy [off, off + len) of a stored file into a new temp file (*OUT_tmp), computing its MD5
  * and, when alg, its checksum (*OUT_ck, base64). */
-int s3_copy_bytes(struct pd_req *r, const char *rel, int64_t off, int64_t len,
-                  enum s3_ck_alg alg, const char **OUT_tmp, unsigned char md5[PD_MD5_LEN],
-                  const char **OUT_ck);
+int s3_copy_bytes(struct pd_req *r, const char *rel, int64_t off, int64_t len, enum s3_ck_alg alg,
+                  const char **OUT_tmp, unsigned char md5[PD_MD5_LEN], const char **OUT_ck);
 
 /* ---- authorization (s3_authz.c) ---- */
 int pd_s3_authz(struct pd_req *r, struct pd_authz_need *need);
@@ -199,8 +204,7 @@ struct pd_s3_list_entry {
 };
 /* Where the walk reads keys from: the first key > after (>= when inclusive), or
  * PD_ENOTFOUND at the end. */
-typedef int pd_s3_next_fn(void *arg, const char *after, int inclusive,
-                          struct pd_s3_object *OUT);
+typedef int pd_s3_next_fn(void *arg, const char *after, int inclusive, struct pd_s3_object *OUT);
 struct pd_s3_list_query {
     const char *prefix;    /* "" for none */
     const char *delimiter; /* NULL or "" for none */

@@ -143,8 +143,9 @@ static int list_common(struct pd_req *r, int v2, int versions)
     int url = et != NULL;
     int64_t max_keys = s3_in_int(r, "MaxKeys", 1000);
     if (max_keys < 0)
-        return pd_fail(r, &S3_InvalidArgument, "Provided max-keys not an integer or within "
-                                               "integer range");
+        return pd_fail(r, &S3_InvalidArgument,
+                       "Provided max-keys not an integer or within "
+                       "integer range");
     if (max_keys > 1000)
         max_keys = 1000;
     struct pd_s3_list_query q = {
@@ -158,10 +159,11 @@ static int list_common(struct pd_req *r, int v2, int versions)
         if (token) {
             unsigned char *raw;
             size_t rl;
-            if (!*token || pd_base64_decode(&r->arena, token, strlen(token), &raw, &rl) ||
-                rl < 2 || raw[0] != 'k' || memchr(raw, 0, rl))
-                return pd_fail(r, &S3_InvalidArgument, "The continuation token provided is "
-                                                       "incorrect");
+            if (!*token || pd_base64_decode(&r->arena, token, strlen(token), &raw, &rl) || rl < 2 ||
+                raw[0] != 'k' || memchr(raw, 0, rl))
+                return pd_fail(r, &S3_InvalidArgument,
+                               "The continuation token provided is "
+                               "incorrect");
             q.after = pd_arena_strndup(&r->arena, (const char *)raw + 1, rl - 1);
         } else {
             q.after = s3_in_str(r, "StartAfter");
@@ -240,10 +242,9 @@ static int list_common(struct pd_req *r, int v2, int versions)
         }
     } else if (versions) {
         json_object_set_new(r->out, "KeyMarker", jstr(r, url, q.after ? q.after : ""));
-        json_object_set_new(r->out, "VersionIdMarker",
-                            json_string(s3_in_str(r, "VersionIdMarker")
-                                            ? s3_in_str(r, "VersionIdMarker")
-                                            : ""));
+        json_object_set_new(
+            r->out, "VersionIdMarker",
+            json_string(s3_in_str(r, "VersionIdMarker") ? s3_in_str(r, "VersionIdMarker") : ""));
         if (page.truncated) {
             json_object_set_new(r->out, "NextKeyMarker", jstr(r, url, page.next));
             json_object_set_new(r->out, "NextVersionIdMarker", json_string("null"));

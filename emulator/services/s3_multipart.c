@@ -94,8 +94,9 @@ int pd_s3_composite_checksum(struct pd_arena *a, enum s3_ck_alg alg, const char 
 
 static int no_such_upload(struct pd_req *r, const char *id)
 {
-    pd_fail(r, &S3_NoSuchUpload, "The specified upload does not exist. The upload ID may be "
-                                 "invalid, or the upload may have been aborted or completed.");
+    pd_fail(r, &S3_NoSuchUpload,
+            "The specified upload does not exist. The upload ID may be "
+            "invalid, or the upload may have been aborted or completed.");
     json_decref(r->err.extra);
     r->err.extra = json_pack("{s:s}", "UploadId", id ? id : "");
     return PD_EAWS;
@@ -135,24 +136,28 @@ int pd_s3_create_multipart_upload(struct pd_req *r)
     const char *alg_s = s3_in_str(r, "ChecksumAlgorithm");
     enum s3_ck_alg alg = s3_ck_parse(alg_s);
     if (alg_s && !alg)
-        return pd_fail(r, &S3_InvalidRequest, "Checksum algorithm provided is unsupported. "
-                                              "Please try again with any of the valid types: "
-                                              "[CRC32, CRC32C, CRC64NVME, SHA1, SHA256]");
+        return pd_fail(r, &S3_InvalidRequest,
+                       "Checksum algorithm provided is unsupported. "
+                       "Please try again with any of the valid types: "
+                       "[CRC32, CRC32C, CRC64NVME, SHA1, SHA256]");
     const char *type = s3_in_str(r, "ChecksumType");
     if (type && strcmp(type, "COMPOSITE") && strcmp(type, "FULL_OBJECT"))
         return pd_fail(r, &S3_InvalidRequest, "Value for x-amz-checksum-type header is invalid.");
     if (type && !alg)
-        return pd_fail(r, &S3_InvalidRequest, "The x-amz-checksum-type header can only be used "
-                                              "with the x-amz-checksum-algorithm header.");
+        return pd_fail(r, &S3_InvalidRequest,
+                       "The x-amz-checksum-type header can only be used "
+                       "with the x-amz-checksum-algorithm header.");
     if (alg && !type)
         type = alg == S3_CK_CRC64NVME ? "FULL_OBJECT" : "COMPOSITE";
     if (alg && !strcmp(type, "FULL_OBJECT") && (alg == S3_CK_SHA1 || alg == S3_CK_SHA256))
-        return pd_fail(r, &S3_InvalidRequest, "The FULL_OBJECT checksum type cannot be used with "
-                                              "the %s checksum algorithm.",
+        return pd_fail(r, &S3_InvalidRequest,
+                       "The FULL_OBJECT checksum type cannot be used with "
+                       "the %s checksum algorithm.",
                        s3_ck_name(alg));
     if (alg == S3_CK_CRC64NVME && !strcmp(type, "COMPOSITE"))
-        return pd_fail(r, &S3_InvalidRequest, "The COMPOSITE checksum type cannot be used with "
-                                              "the CRC64NVME checksum algorithm.");
+        return pd_fail(r, &S3_InvalidRequest,
+                       "The COMPOSITE checksum type cannot be used with "
+                       "the CRC64NVME checksum algorithm.");
     const char *tags = NULL;
     rc = s3_tags_from_header(r, s3_in_str(r, "Tagging"), &tags);
     if (rc)
@@ -236,7 +241,8 @@ int pd_s3_upload_part(struct pd_req *r)
         rc = upload_of(r, &b, &u, &meta);
     if (rc)
         return rc;
-    enum s3_ck_alg ualg = s3_ck_parse(json_string_value(json_object_get(meta, "ChecksumAlgorithm")));
+    enum s3_ck_alg ualg =
+        s3_ck_parse(json_string_value(json_object_get(meta, "ChecksumAlgorithm")));
     json_decref(meta);
     const struct s3_body *body = s3_body_of(r);
     if (!body)
@@ -247,8 +253,8 @@ int pd_s3_upload_part(struct pd_req *r)
                        "checksum Type: %s",
                        s3_ck_name(ualg), body->ck_alg ? s3_ck_name(body->ck_alg) : "null");
     const char *etag = s3_etag(&r->arena, body->md5);
-    rc = store_part(r, u.upload_id, num, body->tmp, body->size, etag,
-                    ualg ? body->ck_b64 : NULL, pd_clock_now_ms(&r->env->clock));
+    rc = store_part(r, u.upload_id, num, body->tmp, body->size, etag, ualg ? body->ck_b64 : NULL,
+                    pd_clock_now_ms(&r->env->clock));
     if (rc)
         return rc;
     r->out = json_pack("{s:s}", "ETag", etag);
@@ -271,7 +277,8 @@ int pd_s3_upload_part_copy(struct pd_req *r)
         rc = upload_of(r, &b, &u, &meta);
     if (rc)
         return rc;
-    enum s3_ck_alg ualg = s3_ck_parse(json_string_value(json_object_get(meta, "ChecksumAlgorithm")));
+    enum s3_ck_alg ualg =
+        s3_ck_parse(json_string_value(json_object_get(meta, "ChecksumAlgorithm")));
     json_decref(meta);
     rc = s3_copy_source(r, &sb, &so);
     if (rc)
@@ -279,8 +286,8 @@ int pd_s3_upload_part_copy(struct pd_req *r)
     int64_t first = 0, last = so.size - 1;
     const char *range = s3_in_str(r, "CopySourceRange");
     if (range) {
-        if (pd_s3_parse_range(range, so.size, &first, &last) != PD_OK ||
-            !strchr(range + 6, '-') || range[6] == '-' || range[strlen(range) - 1] == '-' ||
+        if (pd_s3_parse_range(range, so.size, &first, &last) != PD_OK || !strchr(range + 6, '-') ||
+            range[6] == '-' || range[strlen(range) - 1] == '-' ||
             last != strtoll(strchr(range, '-') + 1, NULL, 10))
             return pd_fail(r, &S3_InvalidArgument,
                            "Range specified is not valid for source object of size: %lld",
@@ -307,12 +314,13 @@ int pd_s3_upload_part_copy(struct pd_req *r)
 
 static int invalid_part(struct pd_req *r, const char *id, int num, const char *etag)
 {
-    pd_fail(r, &S3_InvalidPart, "One or more of the specified parts could not be found.  The "
-                                "part may not have been uploaded, or the specified entity tag "
-                                "may not have matched the part's entity tag.");
+    pd_fail(r, &S3_InvalidPart,
+            "One or more of the specified parts could not be found.  The "
+            "part may not have been uploaded, or the specified entity tag "
+            "may not have matched the part's entity tag.");
     json_decref(r->err.extra);
-    r->err.extra = json_pack("{s:s, s:i, s:s}", "UploadId", id, "PartNumber", num, "ETag",
-                             etag ? etag : "");
+    r->err.extra =
+        json_pack("{s:s, s:i, s:s}", "UploadId", id, "PartNumber", num, "ETag", etag ? etag : "");
     return PD_EAWS;
 }
 
@@ -410,8 +418,9 @@ int pd_s3_complete_multipart_upload(struct pd_req *r)
     size_t n = json_array_size(listed);
     if (!n) {
         json_decref(meta);
-        return pd_fail(r, &S3_MalformedXML, "The XML you provided was not well-formed or did not "
-                                            "validate against our published schema");
+        return pd_fail(r, &S3_MalformedXML,
+                       "The XML you provided was not well-formed or did not "
+                       "validate against our published schema");
     }
     enum s3_ck_alg alg = s3_ck_parse(json_string_value(json_object_get(meta, "ChecksumAlgorithm")));
     const char *type = json_string_value(json_object_get(meta, "ChecksumType"));
@@ -468,26 +477,27 @@ int pd_s3_complete_multipart_upload(struct pd_req *r)
             pd_fail(r, &S3_EntityTooSmall,
                     "Your proposed upload is smaller than the minimum allowed size");
             json_decref(r->err.extra);
-            r->err.extra = json_pack("{s:I, s:I, s:i, s:s}", "ProposedSize",
-                                     (json_int_t)use[i]->size, "MinSizeAllowed",
-                                     (json_int_t)S3_MIN_PART_SIZE, "PartNumber", use[i]->num,
-                                     "ETag", use[i]->etag);
+            r->err.extra = json_pack(
+                "{s:I, s:I, s:i, s:s}", "ProposedSize", (json_int_t)use[i]->size, "MinSizeAllowed",
+                (json_int_t)S3_MIN_PART_SIZE, "PartNumber", use[i]->num, "ETag", use[i]->etag);
             rc = PD_EAWS;
         }
     }
     int64_t want_size = s3_in_int(r, "MpuObjectSize", -1);
     if (!rc && want_size >= 0 && want_size != total)
-        rc = pd_fail(r, &S3_InvalidRequest, "The provided 'x-amz-mp-object-size' header value "
-                                            "%lld does not match what was computed: %lld",
+        rc = pd_fail(r, &S3_InvalidRequest,
+                     "The provided 'x-amz-mp-object-size' header value "
+                     "%lld does not match what was computed: %lld",
                      (long long)want_size, (long long)total);
     char *etag = NULL, *ckv = NULL;
     const char *tmp = NULL, *full_ck = NULL;
     if (!rc && pd_s3_multipart_etag(&r->arena, etags, n, &etag) != PD_OK)
         rc = s3_internal(r, PD_EINTERNAL, "computing the multipart ETag");
     if (!rc && alg && !full && pd_s3_composite_checksum(&r->arena, alg, cks, n, &ckv) != PD_OK)
-        rc = pd_fail(r, &S3_InvalidRequest, "The upload was created using a %s checksum. The "
-                                            "complete request must include the checksum for each "
-                                            "part.",
+        rc = pd_fail(r, &S3_InvalidRequest,
+                     "The upload was created using a %s checksum. The "
+                     "complete request must include the checksum for each "
+                     "part.",
                      s3_ck_name(alg));
     if (!rc)
         rc = concat(r, use, n, full ? alg : S3_CK_NONE, &tmp, &full_ck);
@@ -662,11 +672,11 @@ int pd_s3_list_multipart_uploads(struct pd_req *r)
             break;
         }
         json_t *meta = json_loads(v[i].meta, 0, NULL);
-        json_t *up = json_pack("{s:s, s:s, s:I, s:s, s:o, s:{s:s, s:s}}", "UploadId",
-                               v[i].upload_id, "Key", v[i].key, "Initiated",
-                               (json_int_t)v[i].initiated_ms, "StorageClass", "STANDARD", "Owner",
-                               owner_of(b.account_id), "Initiator", "ID", v[i].initiator,
-                               "DisplayName", v[i].initiator);
+        json_t *up =
+            json_pack("{s:s, s:s, s:I, s:s, s:o, s:{s:s, s:s}}", "UploadId", v[i].upload_id, "Key",
+                      v[i].key, "Initiated", (json_int_t)v[i].initiated_ms, "StorageClass",
+                      "STANDARD", "Owner", owner_of(b.account_id), "Initiator", "ID",
+                      v[i].initiator, "DisplayName", v[i].initiator);
         const char *alg = json_string_value(json_object_get(meta, "ChecksumAlgorithm"));
         if (alg) {
             json_object_set_new(up, "ChecksumAlgorithm", json_string(alg));
@@ -678,8 +688,8 @@ int pd_s3_list_multipart_uploads(struct pd_req *r)
         ni = v[i].upload_id;
     }
     r->out = json_pack("{s:s, s:s, s:s, s:I, s:b}", "Bucket", b.name, "KeyMarker", km ? km : "",
-                       "UploadIdMarker", im ? im : "", "MaxUploads", (json_int_t)max,
-                       "IsTruncated", truncated);
+                       "UploadIdMarker", im ? im : "", "MaxUploads", (json_int_t)max, "IsTruncated",
+                       truncated);
     if (prefix)
         json_object_set_new(r->out, "Prefix", json_string(prefix));
     if (nk) {

@@ -28,11 +28,10 @@
 
 /* ---- metadata ---- */
 
-static const char *const content_members[] = {"ContentType",     "ContentDisposition",
-                                              "CacheControl",    "ContentLanguage",
-                                              "Expires",         "WebsiteRedirectLocation",
-                                              "StorageClass",    "ServerSideEncryption",
-                                              NULL};
+static const char *const content_members[] = {
+    "ContentType", "ContentDisposition",      "CacheControl", "ContentLanguage",
+    "Expires",     "WebsiteRedirectLocation", "StorageClass", "ServerSideEncryption",
+    NULL};
 
 json_t *s3_meta_from_input(struct pd_req *r)
 {
@@ -128,8 +127,9 @@ static int tags_store(struct pd_req *r, json_t *arr, int object, const char **OU
         const char *k = json_string_value(json_object_get(t, "Key"));
         const char *v = json_string_value(json_object_get(t, "Value"));
         if (!k || !v)
-            return pd_fail(r, &S3_MalformedXML, "The XML you provided was not well-formed or did "
-                                                "not validate against our published schema");
+            return pd_fail(r, &S3_MalformedXML,
+                           "The XML you provided was not well-formed or did "
+                           "not validate against our published schema");
         if (!*k || strlen(k) > 128)
             return tag_fail(r, "The TagKey you have provided is invalid");
         if (strlen(v) > 256)
@@ -169,9 +169,10 @@ int s3_tags_from_header(struct pd_req *r, const char *header, const char **OUT)
         return PD_OK;
     struct pd_kvs kv = {0};
     if (pd_kvs_parse_form(&r->arena, &kv, header, strlen(header), 1))
-        return pd_fail(r, &S3_InvalidArgument, "The header 'x-amz-tagging' shall be encoded as "
-                                               "UTF-8 then URLEncoded URL query parameters "
-                                               "without tag name duplicates.");
+        return pd_fail(r, &S3_InvalidArgument,
+                       "The header 'x-amz-tagging' shall be encoded as "
+                       "UTF-8 then URLEncoded URL query parameters "
+                       "without tag name duplicates.");
     json_t *arr = json_array();
     for (size_t i = 0; i < kv.n; i++)
         json_array_append_new(arr, json_pack("{s:s, s:s%}", "Key", kv.v[i].name, "Value",
@@ -225,8 +226,9 @@ static int etag_matches(const char *list, const char *etag)
 
 static int precondition(struct pd_req *r, const char *which)
 {
-    pd_fail(r, &S3_PreconditionFailed, "At least one of the pre-conditions you specified did not "
-                                       "hold");
+    pd_fail(r, &S3_PreconditionFailed,
+            "At least one of the pre-conditions you specified did not "
+            "hold");
     json_decref(r->err.extra);
     r->err.extra = json_pack("{s:s}", "Condition", which);
     return PD_EAWS;
@@ -252,8 +254,8 @@ int s3_conditions(struct pd_req *r, const char *prefix, const char *etag, int64_
         match_ok = 1;
     }
     if (ius >= 0 && !match_ok && mod_s > ius / 1000)
-        return precondition(r, copy ? "x-amz-copy-source-If-Unmodified-Since"
-                                    : "If-Unmodified-Since");
+        return precondition(r,
+                            copy ? "x-amz-copy-source-If-Unmodified-Since" : "If-Unmodified-Since");
     if (if_none && etag_matches(if_none, etag)) {
         if (copy)
             return precondition(r, "x-amz-copy-source-If-None-Match");
@@ -451,8 +453,7 @@ static int get_or_head(struct pd_req *r, int get)
     if (rc == S3_NOT_MODIFIED) {
         if (fd >= 0)
             close(fd);
-        r->out = json_pack("{s:s, s:I}", "ETag", o.etag, "LastModified",
-                           (json_int_t)o.modified_ms);
+        r->out = json_pack("{s:s, s:I}", "ETag", o.etag, "LastModified", (json_int_t)o.modified_ms);
         r->status = 304;
         json_decref(meta);
         return PD_OK;
@@ -504,10 +505,10 @@ static int get_or_head(struct pd_req *r, int get)
     s3_meta_to_output(r, &o, meta, r->out, with_ck && !partial);
     if (partial) {
         json_object_set_new(r->out, "ContentLength", json_integer(last - first + 1));
-        json_object_set_new(r->out, "ContentRange",
-                            json_string(pd_arena_printf(&r->arena, "bytes %lld-%lld/%lld",
-                                                        (long long)first, (long long)last,
-                                                        (long long)o.size)));
+        json_object_set_new(
+            r->out, "ContentRange",
+            json_string(pd_arena_printf(&r->arena, "bytes %lld-%lld/%lld", (long long)first,
+                                        (long long)last, (long long)o.size)));
         r->status = 206;
     }
     if (get && o.tags) {
@@ -535,8 +536,9 @@ static int get_or_head(struct pd_req *r, int get)
     if (any_override && r->who.kind == PD_CALLER_ANONYMOUS) {
         if (fd >= 0)
             close(fd);
-        return pd_fail(r, &S3_InvalidRequest, "Request specific response headers cannot be used "
-                                              "for anonymous GET requests.");
+        return pd_fail(r, &S3_InvalidRequest,
+                       "Request specific response headers cannot be used "
+                       "for anonymous GET requests.");
     }
     if (get) {
         r->resp.fd = fd;
@@ -603,8 +605,9 @@ int pd_s3_delete_objects(struct pd_req *r)
                 strcmp(r->hdrs.v[i].name, "x-amz-checksum-type") != 0)
                 have_ck = 1;
         if (!have_ck)
-            return pd_fail(r, &S3_InvalidRequest, "Missing required header for this request: "
-                                                  "Content-MD5 OR x-amz-checksum-*");
+            return pd_fail(r, &S3_InvalidRequest,
+                           "Missing required header for this request: "
+                           "Content-MD5 OR x-amz-checksum-*");
     }
     rc = s3_check_buffered_body(r);
     if (rc)
@@ -613,8 +616,9 @@ int pd_s3_delete_objects(struct pd_req *r)
     json_t *objs = json_object_get(del, "Objects");
     int quiet = json_is_true(json_object_get(del, "Quiet"));
     if (!json_is_array(objs) || json_array_size(objs) == 0 || json_array_size(objs) > 1000)
-        return pd_fail(r, &S3_MalformedXML, "The XML you provided was not well-formed or did not "
-                                            "validate against our published schema");
+        return pd_fail(r, &S3_MalformedXML,
+                       "The XML you provided was not well-formed or did not "
+                       "validate against our published schema");
     json_t *deleted = json_array(), *errors = json_array();
     size_t i;
     json_t *o;
@@ -625,9 +629,8 @@ int pd_s3_delete_objects(struct pd_req *r)
         if (!key)
             continue;
         if (ver && strcmp(ver, "null") != 0) {
-            json_array_append_new(errors, json_pack("{s:s, s:s, s:s, s:s}", "Key", key,
-                                                    "VersionId", ver, "Code", "NoSuchVersion",
-                                                    "Message",
+            json_array_append_new(errors, json_pack("{s:s, s:s, s:s, s:s}", "Key", key, "VersionId",
+                                                    ver, "Code", "NoSuchVersion", "Message",
                                                     "The specified version does not exist."));
             continue;
         }
@@ -677,8 +680,9 @@ static int copy_source(struct pd_req *r, const char **OUT_bucket, const char **O
 {
     const char *src = s3_in_str(r, "CopySource");
     if (!src)
-        return pd_fail(r, &S3_InvalidArgument, "Copy Source must mention the source bucket and "
-                                               "key: sourcebucket/sourcekey");
+        return pd_fail(r, &S3_InvalidArgument,
+                       "Copy Source must mention the source bucket and "
+                       "key: sourcebucket/sourcekey");
     if (*src == '/')
         src++;
     const char *q = strchr(src, '?');
@@ -691,8 +695,9 @@ static int copy_source(struct pd_req *r, const char **OUT_bucket, const char **O
         return pd_fail(r, &S3_InvalidArgument, "Invalid copy source encoding");
     char *slash = strchr(dec, '/');
     if (!slash || slash == dec || !slash[1])
-        return pd_fail(r, &S3_InvalidArgument, "Copy Source must mention the source bucket and "
-                                               "key: sourcebucket/sourcekey");
+        return pd_fail(r, &S3_InvalidArgument,
+                       "Copy Source must mention the source bucket and "
+                       "key: sourcebucket/sourcekey");
     *slash = '\0';
     *OUT_bucket = dec;
     *OUT_key = slash + 1;
@@ -729,9 +734,8 @@ int s3_copy_source(struct pd_req *r, struct pd_s3_bucket *OUT_b, struct pd_s3_ob
     return rc;
 }
 
-int s3_copy_bytes(struct pd_req *r, const char *rel, int64_t off, int64_t len,
-                  enum s3_ck_alg alg, const char **OUT_tmp, unsigned char md5[PD_MD5_LEN],
-                  const char **OUT_ck)
+int s3_copy_bytes(struct pd_req *r, const char *rel, int64_t off, int64_t len, enum s3_ck_alg alg,
+                  const char **OUT_tmp, unsigned char md5[PD_MD5_LEN], const char **OUT_ck)
 {
     int rc = PD_OK;
     int in = open(s3_path(r, rel), O_RDONLY | O_CLOEXEC);
@@ -885,8 +889,8 @@ int pd_s3_copy_object(struct pd_req *r)
     if (rc)
         return s3_internal(r, rc, "storing a copy");
     s3_drop_after_commit(r, old);
-    json_t *res = json_pack("{s:s, s:I}", "ETag", o.etag, "LastModified",
-                            (json_int_t)o.modified_ms);
+    json_t *res =
+        json_pack("{s:s, s:I}", "ETag", o.etag, "LastModified", (json_int_t)o.modified_ms);
     if (alg) {
         json_object_set_new(res, s3_ck_member(alg), json_string(ck));
         json_object_set_new(res, "ChecksumType", json_string("FULL_OBJECT"));
@@ -995,9 +999,9 @@ int pd_s3_get_object_attributes(struct pd_req *r)
         } else if (!strcmp(n, "ObjectParts")) {
             json_t *sizes = json_object_get(meta, "PartSizes");
             if (json_is_array(sizes))
-                json_object_set_new(r->out, "ObjectParts",
-                                    json_pack("{s:i}", "TotalPartsCount",
-                                              (int)json_array_size(sizes)));
+                json_object_set_new(
+                    r->out, "ObjectParts",
+                    json_pack("{s:i}", "TotalPartsCount", (int)json_array_size(sizes)));
         } else {
             json_decref(meta);
             return pd_fail(r, &S3_InvalidArgument, "Invalid attribute name specified.");

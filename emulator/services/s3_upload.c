@@ -42,10 +42,10 @@ struct upload {
     int dec_live;
     struct pd_hash md5, sha256;
     int md5_live, sha_live;
-    char want_sha[65];         /* signed payload hash */
-    struct s3_cksum ck;        /* the checksum computed */
-    const char *ck_sent;       /* base64 value sent in a header, or NULL */
-    const char *ck_trailer;    /* "x-amz-checksum-crc32" announced in x-amz-trailer */
+    char want_sha[65];      /* signed payload hash */
+    struct s3_cksum ck;     /* the checksum computed */
+    const char *ck_sent;    /* base64 value sent in a header, or NULL */
+    const char *ck_trailer; /* "x-amz-checksum-crc32" announced in x-amz-trailer */
     unsigned char md5_sent[PD_MD5_LEN];
     int have_md5;
     int64_t expect; /* payload length announced, or -1 */
@@ -62,8 +62,7 @@ static int flush(struct pd_req *r, struct upload *u)
         if (k < 0) {
             if (errno == EINTR)
                 continue;
-            pd_log_req(PD_LOG_ERROR, r->request_id, "s3: writing %s: %s", u->tmp,
-                       strerror(errno));
+            pd_log_req(PD_LOG_ERROR, r->request_id, "s3: writing %s: %s", u->tmp, strerror(errno));
             return PD_EIO;
         }
         off += (size_t)k;
@@ -132,8 +131,7 @@ static int chunked_fail(struct pd_req *r, struct upload *u, enum pd_chunked_err 
                        "The request contained trailing data that was not well-formed or did "
                        "not conform to our published schema.");
     case PD_CHUNKED_EINCOMPLETE:
-        return pd_fail(r, &S3_IncompleteBody,
-                       "The request body terminated unexpectedly");
+        return pd_fail(r, &S3_IncompleteBody, "The request body terminated unexpectedly");
     default:
         (void)u;
         return pd_fail(r, &S3_InvalidRequest, "The aws-chunked body is malformed.");
@@ -277,8 +275,7 @@ static void sink_discard(struct pd_req *r)
     struct upload *u = r->sink->state;
     release(u);
     if (u->tmp && unlink(u->tmp) != 0 && errno != ENOENT)
-        pd_log_req(PD_LOG_WARN, r->request_id, "s3: cannot remove %s: %s", u->tmp,
-                   strerror(errno));
+        pd_log_req(PD_LOG_WARN, r->request_id, "s3: cannot remove %s: %s", u->tmp, strerror(errno));
 }
 
 const struct s3_body *s3_body_of(struct pd_req *r)
@@ -326,16 +323,18 @@ static int checksum_setup(struct pd_req *r, enum s3_ck_alg dflt, enum s3_ck_alg 
     }
     const char *trailer = pd_req_header(r, "x-amz-trailer");
     if (count > 1 || (count && trailer))
-        return pd_fail(r, &S3_InvalidRequest, "Expecting a single x-amz-checksum- header. "
-                                              "Multiple checksum Types are not allowed.");
+        return pd_fail(r, &S3_InvalidRequest,
+                       "Expecting a single x-amz-checksum- header. "
+                       "Multiple checksum Types are not allowed.");
     if (trailer) {
         char *t = pd_arena_strdup(&r->arena, trailer);
         pd_lower(t);
         while (*t == ' ')
             t++;
         if (!pd_has_prefix(t, "x-amz-checksum-") || !s3_ck_parse(t + 15))
-            return pd_fail(r, &S3_InvalidRequest, "The value specified in the x-amz-trailer "
-                                                  "header is not supported");
+            return pd_fail(r, &S3_InvalidRequest,
+                           "The value specified in the x-amz-trailer "
+                           "header is not supported");
         found = s3_ck_parse(t + 15);
         *OUT_trailer = t;
     }
@@ -390,8 +389,8 @@ static int part_algorithm(struct pd_req *r, enum s3_ck_alg *OUT)
     struct pd_s3_upload up;
     const char *id = s3_in_str(r, "UploadId");
     int rc = id ? pd_s3_db_upload_get(r->db, &r->arena, id, &up) : PD_ENOTFOUND;
-    if (rc == PD_OK && (strcmp(up.bucket, s3_in_str(r, "Bucket")) ||
-                        strcmp(up.key, s3_in_str(r, "Key"))))
+    if (rc == PD_OK &&
+        (strcmp(up.bucket, s3_in_str(r, "Bucket")) || strcmp(up.key, s3_in_str(r, "Key"))))
         rc = PD_ENOTFOUND;
     if (rc == PD_ENOTFOUND) {
         pd_fail(r, &S3_NoSuchUpload,

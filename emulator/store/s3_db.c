@@ -74,8 +74,8 @@ int pd_s3_db_bucket_get(struct pd_db *db, struct pd_arena *a, const char *name,
 
 int pd_s3_db_bucket_put(struct pd_db *db, const struct pd_s3_bucket *b)
 {
-    sqlite3_stmt *st = pd_db_stmt(db, "INSERT INTO s3_buckets(" BUCKET_COLS
-                                      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    sqlite3_stmt *st =
+        pd_db_stmt(db, "INSERT INTO s3_buckets(" BUCKET_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
     if (!st)
         return PD_EINTERNAL;
     pd_db_bind_text(st, 1, b->name);
@@ -177,8 +177,8 @@ static void object_row(struct pd_arena *a, sqlite3_stmt *st, struct pd_s3_object
 int pd_s3_db_object_get(struct pd_db *db, struct pd_arena *a, const char *bucket, const char *key,
                         struct pd_s3_object *OUT)
 {
-    sqlite3_stmt *st = pd_db_stmt(db, "SELECT " OBJECT_COLS
-                                      " FROM s3_objects WHERE bucket = ?1 AND key = ?2");
+    sqlite3_stmt *st =
+        pd_db_stmt(db, "SELECT " OBJECT_COLS " FROM s3_objects WHERE bucket = ?1 AND key = ?2");
     if (!st)
         return PD_EINTERNAL;
     pd_db_bind_text(st, 1, bucket);
@@ -220,9 +220,8 @@ int pd_s3_db_object_put(struct pd_db *db, struct pd_arena *a, const struct pd_s3
                       o->bucket, o->key, 0, OUT_old_file);
     if (rc)
         return rc;
-    sqlite3_stmt *st =
-        pd_db_stmt(db, "INSERT OR REPLACE INTO s3_objects(" OBJECT_COLS
-                       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    sqlite3_stmt *st = pd_db_stmt(db, "INSERT OR REPLACE INTO s3_objects(" OBJECT_COLS
+                                      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
     if (!st)
         return PD_EINTERNAL;
     pd_db_bind_text(st, 1, o->bucket);

@@ -121,8 +121,7 @@ static void cfg_for(struct pd_chunked_cfg *c, int signed_chunks, int trailer, co
 
 /* Decode b fed in pieces: [0, split), then the rest in pieces of `step` bytes. */
 static enum pd_chunked_err decode(const struct pd_chunked_cfg *cfg, const struct body *b,
-                                  size_t split, size_t step, struct sink *s,
-                                  struct pd_chunked *dec)
+                                  size_t split, size_t step, struct sink *s, struct pd_chunked *dec)
 {
     memset(s, 0, sizeof *s);
     s->all_a = 1;
@@ -241,8 +240,8 @@ static void chunked_unsigned(void **state)
     free(b.p);
     /* framing errors */
     static const char *const bad[] = {"zz\r\nabc\r\n0\r\n\r\n", "3\r\nabcX\r\n0\r\n\r\n",
-                                      "3\nabc\r\n0\r\n\r\n", "3;ext=1\r\nabc\r\n0\r\n\r\n",
-                                      "0\r\n\r\nextra", "fffffffffffffffff\r\n"};
+                                      "3\nabc\r\n0\r\n\r\n",    "3;ext=1\r\nabc\r\n0\r\n\r\n",
+                                      "0\r\n\r\nextra",         "fffffffffffffffff\r\n"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct body x = {(char *)bad[i], strlen(bad[i])};
         if (decode(&cfg, &x, x.n, 1, &s, &dec) == PD_CHUNKED_OK)
@@ -373,7 +372,8 @@ static char *page_str(struct pd_arena *a, const struct pd_s3_list_page *p)
 static void list_walk(void **state)
 {
     (void)state;
-    static const char *const v[] = {"a", "b/1", "b/2", "b/c/3", "c", "d/z", "d/\xc3\xa9", "e"}; /* byte order */
+    static const char *const v[] = {"a", "b/1", "b/2",        "b/c/3",
+                                    "c", "d/z", "d/\xc3\xa9", "e"}; /* byte order */
     struct keys k = {v, sizeof v / sizeof v[0], 0};
     struct pd_arena a;
     pd_arena_init(&a);
@@ -468,10 +468,11 @@ static void bucket_names(void **state)
 {
     (void)state;
     static const char *const good[] = {"abc", "my-bucket.1", "0bucket", "a.b-c", NULL};
-    static const char *const bad[] = {"ab",          "Abc",    "a_b",      "a..b",
-                                      "a.-b",        "-abc",   "abc-",     "192.168.1.1",
-                                      "xn--abc",     "sthree-x", "abc-s3alias", "abc--ol-s3",
-                                      "abc.mrap",    "b--x-s3", "amzn-s3-demo-x", NULL};
+    static const char *const bad[] = {
+        "ab",          "Abc",        "a_b",         "a..b",    "a.-b",
+        "-abc",        "abc-",       "192.168.1.1", "xn--abc", "sthree-x",
+        "abc-s3alias", "abc--ol-s3", "abc.mrap",    "b--x-s3", "amzn-s3-demo-x",
+        NULL};
     for (const char *const *g = good; *g; g++)
         assert_true(s3_bucket_name_valid(*g));
     for (const char *const *b = bad; *b; b++)
