@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -26,6 +27,24 @@
 #include "services/s3_internal.h"
 
 #define WBUF (256 * 1024)
+#define ABUF (1024 * 1024)                   /* buffers of the background writer */
+#define ASYNC_MIN ((int64_t)8 * 1024 * 1024) /* bodies from this size use it */
+
+/* A second thread that writes full buffers to the file while the request's thread receives
+ * and hashes the next one: MD5 and the copy into the page cache then run on two cores. */
+struct writer {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    char *buf[2];
+    size_t len[2];
+    int full[2];
+    int next;  /* the buffer the writer takes next */
+    int stop;  /* no more buffers will come */
+    int abort; /* drop what is pending */
+    int err;   /* a write failed (errno) */
+    int fd;
+};
 
 enum payload { P_NONE = 0, P_SIGNED, P_UNSIGNED, P_CHUNKED };
 
@@ -50,24 +69,114 @@ struct upload {
     int have_md5;
     int64_t expect; /* payload length announced, or -1 */
     int failed;
+    struct writer *w; /* background writer (big bodies), or NULL */
+    int cur;          /* with w: the buffer being filled */
 };
 
 /* ---- writing ---- */
 
-static int flush(struct pd_req *r, struct upload *u)
+static int write_all(int fd, const char *p, size_t n)
 {
     size_t off = 0;
-    while (off < u->wlen) {
-        ssize_t k = write(u->fd, u->wbuf + off, u->wlen - off);
+    while (off < n) {
+        ssize_t k = write(fd, p + off, n - off);
         if (k < 0) {
             if (errno == EINTR)
                 continue;
-            pd_log_req(PD_LOG_ERROR, r->request_id, "s3: writing %s: %s", u->tmp, strerror(errno));
-            return PD_EIO;
+            return errno;
         }
         off += (size_t)k;
     }
+    return 0;
+}
+
+static void *writer_main(void *arg)
+{
+    struct writer *w = arg;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (!w->full[w->next] && !w->stop)
+            pthread_cond_wait(&w->cv, &w->mu);
+        if (!w->full[w->next] || w->abort)
+            break;
+        int i = w->next;
+        pthread_mutex_unlock(&w->mu);
+        int e = w->err ? 0 : write_all(w->fd, w->buf[i], w->len[i]);
+        pthread_mutex_lock(&w->mu);
+        if (e && !w->err)
+            w->err = e;
+        w->full[i] = 0;
+        w->next ^= 1;
+        pthread_cond_broadcast(&w->cv);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+static struct writer *writer_start(int fd)
+{
+    struct writer *w = pd_xcalloc(1, sizeof *w);
+    w->fd = fd;
+    w->buf[0] = pd_xmalloc(ABUF);
+    w->buf[1] = pd_xmalloc(ABUF);
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    if (pthread_create(&w->th, NULL, writer_main, w) != 0) {
+        free(w->buf[0]);
+        free(w->buf[1]);
+        pthread_mutex_destroy(&w->mu);
+        pthread_cond_destroy(&w->cv);
+        free(w);
+        return NULL; /* write synchronously then */
+    }
+    return w;
+}
+
+/* Stop the writer (after what is queued, or at once when abort) and free it. Returns the
+ * errno of a failed write, or 0. */
+static int writer_stop(struct writer *w, int abort)
+{
+    pthread_mutex_lock(&w->mu);
+    w->stop = 1;
+    w->abort = abort;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->th, NULL);
+    int e = w->err;
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    free(w->buf[0]);
+    free(w->buf[1]);
+    free(w);
+    return e;
+}
+
+static int flush(struct pd_req *r, struct upload *u)
+{
+    int e = 0;
+    if (u->w) {
+        /* hand the filled buffer over and wait for the other one to be free */
+        struct writer *w = u->w;
+        if (!u->wlen)
+            return PD_OK;
+        pthread_mutex_lock(&w->mu);
+        w->len[u->cur] = u->wlen;
+        w->full[u->cur] = 1;
+        pthread_cond_broadcast(&w->cv);
+        u->cur ^= 1;
+        while (w->full[u->cur] && !w->err)
+            pthread_cond_wait(&w->cv, &w->mu);
+        e = w->err;
+        pthread_mutex_unlock(&w->mu);
+        u->wbuf = w->buf[u->cur];
+    } else {
+        e = write_all(u->fd, u->wbuf, u->wlen);
+    }
     u->wlen = 0;
+    if (e) {
+        pd_log_req(PD_LOG_ERROR, r->request_id, "s3: writing %s: %s", u->tmp, strerror(e));
+        return PD_EIO;
+    }
     return PD_OK;
 }
 
@@ -82,7 +191,8 @@ static int payload(struct pd_req *r, struct upload *u, const char *p, size_t n)
         pd_hash_update(&u->sha256, p, n);
     if (u->ck.alg)
         s3_ck_update(&u->ck, p, n);
-    if (u->wlen == 0 && n >= WBUF) {
+    size_t cap = u->w ? ABUF : WBUF;
+    if (!u->w && u->wlen == 0 && n >= WBUF) {
         /* a big piece goes straight to the file */
         char *save = u->wbuf;
         u->wbuf = (char *)p;
@@ -93,14 +203,14 @@ static int payload(struct pd_req *r, struct upload *u, const char *p, size_t n)
         return rc ? s3_internal(r, rc, "writing an upload") : PD_OK;
     }
     while (n) {
-        size_t take = WBUF - u->wlen;
+        size_t take = cap - u->wlen;
         if (take > n)
             take = n;
         memcpy(u->wbuf + u->wlen, p, take);
         u->wlen += take;
         p += take;
         n -= take;
-        if (u->wlen == WBUF) {
+        if (u->wlen == cap) {
             int rc = flush(r, u);
             if (rc)
                 return s3_internal(r, rc, "writing an upload");
@@ -166,7 +276,12 @@ static void release(struct upload *u)
     if (u->dec_live)
         pd_chunked_cleanup(&u->dec);
     u->dec_live = 0;
-    free(u->wbuf);
+    if (u->w) {
+        writer_stop(u->w, 1);
+        u->w = NULL;
+    } else {
+        free(u->wbuf);
+    }
     u->wbuf = NULL;
     if (u->fd >= 0)
         close(u->fd);
@@ -199,6 +314,15 @@ static int sink_finish(struct pd_req *r)
         goto out;
     }
     rc = flush(r, u);
+    if (u->w) {
+        int e = writer_stop(u->w, rc != PD_OK);
+        u->w = NULL;
+        u->wbuf = NULL;
+        if (e && rc == PD_OK) {
+            pd_log_req(PD_LOG_ERROR, r->request_id, "s3: writing %s: %s", u->tmp, strerror(e));
+            rc = PD_EIO;
+        }
+    }
     if (rc == PD_OK && r->env->cfg.sync_full && fsync(u->fd) != 0)
         rc = PD_EIO;
     if (rc) {
@@ -492,7 +616,10 @@ int pd_s3_stream(struct pd_req *r)
         u->tmp = NULL;
         return s3_internal(r, PD_EIO, "creating an upload file");
     }
-    u->wbuf = pd_xmalloc(WBUF);
+    if (u->expect >= ASYNC_MIN && (u->w = writer_start(u->fd)) != NULL)
+        u->wbuf = u->w->buf[0];
+    else
+        u->wbuf = pd_xmalloc(WBUF);
     pd_hash_init(&u->md5, PD_HASH_MD5);
     u->md5_live = 1;
     if (u->mode == P_SIGNED) {
