@@ -218,5 +218,49 @@ class S3AuthzTest(unittest.TestCase):
         self.assertIn("x-podiam-decision-id", hdrs)
 
 
+class S3FixturesTest(unittest.TestCase):
+    """The s3 fixtures section: loaded at start, exported, restored by a reset (which also
+    drops the object files of the wiped state)."""
+
+    def test_export_and_reset(self):
+        tmp = tempfile.mkdtemp(prefix="podiam-s3fx-")
+        path = os.path.join(tmp, "fixtures.json")
+        with open(path, "w") as f:
+            json.dump({"s3": {"buckets": [
+                {"name": "fx-bucket", "tags": {"t": "1"},
+                 "objects": [{"key": "a.txt", "text": "alpha", "content_type": "text/plain",
+                              "metadata": {"Who": "fixture"}, "checksum": "SHA256"},
+                             {"key": "b.bin", "base64": "AAEC"}]}]}}, f)
+        p = Podiam.start("--fixtures", path)
+        try:
+            s3 = p.boto3("s3")
+            g = s3.get_object(Bucket="fx-bucket", Key="a.txt", ChecksumMode="ENABLED")
+            self.assertEqual(g["Body"].read(), b"alpha")
+            self.assertEqual(g["ContentType"], "text/plain")
+            self.assertEqual(g["Metadata"], {"who": "fixture"})
+            self.assertIn("ChecksumSHA256", g)
+            self.assertEqual(s3.get_object(Bucket="fx-bucket", Key="b.bin")["Body"].read(),
+                             b"\0\1\2")
+            state = p.admin("GET", "state")
+            b = state["s3"]["buckets"][0]
+            self.assertEqual(b["name"], "fx-bucket")
+            self.assertEqual(b["tags"], {"t": "1"})
+            self.assertEqual([(o["key"], o.get("text"), o.get("base64")) for o in b["objects"]],
+                             [("a.txt", "alpha", None), ("b.bin", None, "AAEC")])
+            s3.put_object(Bucket="fx-bucket", Key="new", Body=b"x")
+            s3.create_bucket(Bucket="fx-other")
+            p.reset()
+            keys = [o["Key"] for o in s3.list_objects_v2(Bucket="fx-bucket")["Contents"]]
+            self.assertEqual(keys, ["a.txt", "b.bin"])
+            self.assertNotIn("fx-other", [x["Name"] for x in s3.list_buckets()["Buckets"]])
+        finally:
+            p.stop()
+        with open(path, "w") as f:
+            json.dump({"s3": {"buckets": [{"name": "Bad_Name"}]}}, f)
+        with self.assertRaises(RuntimeError) as cm:
+            Podiam.start("--fixtures", path)
+        self.assertIn("InvalidBucketName", str(cm.exception))
+
+
 if __name__ == "__main__":
     unittest.main()
