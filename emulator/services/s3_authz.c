@@ -186,6 +186,10 @@ int pd_s3_authz(struct pd_req *r, struct pd_authz_need *need)
          * answered BucketAlreadyExists by the handler) */
         need->resource_account = r->who.account_id;
     } else if (rc == PD_OK) {
+        /* x-amz-expected-bucket-owner: a bucket of another account is refused outright */
+        const char *expected = s3_in_str(r, "ExpectedBucketOwner");
+        if (expected && strcmp(expected, b.account_id) != 0)
+            return pd_fail(r, &S3_AccessDenied, "Access Denied");
         need->resource_policy = b.policy;
         need->resource_account = b.account_id;
         need->policy_id = pd_arena_printf(&r->arena, "bucket policy of %s", bucket);

@@ -17,7 +17,7 @@ Targets (issue 4): 4 KiB GET >= 100x moto, PUT >= 30x moto; 64 MiB PUT >= 80% of
 64 MiB GET >= 2/3 of loopback bandwidth; peak RSS during the 64 MiB upload <= 32 MiB.
 
 Usage: tests/bench/bench_s3.py [--podiam build/emulator/podiam] [--rounds 3]
-       [--seconds 4] [--no-moto]
+       [--seconds 4] [--no-moto] [--state-dir /dev/shm]
 Needs: wrk, curl, openssl, boto3 (for presigning) and moto_server (unless --no-moto).
 Everything listens on 127.0.0.1 only and stops by itself.
 """
@@ -84,11 +84,14 @@ class Server:
             self.proc.wait()
 
 
-def start_podiam(binary):
+def start_podiam(binary, state_dir=None):
     port = free_port()
     cmd = [binary, "serve", "--listen", "127.0.0.1:%d" % port, "--listen-tls", "off",
            "--state", ":memory:", "--log-level", "warn"]
-    return Server("podiam", cmd, "http://127.0.0.1:%d" % port)
+    env = dict(os.environ)
+    if state_dir:
+        env["TMPDIR"] = state_dir  # where :memory: state (and object files) live
+    return Server("podiam", cmd, "http://127.0.0.1:%d" % port, env=env)
 
 
 def start_moto():
@@ -287,6 +290,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seconds", type=int, default=4)
     ap.add_argument("--no-moto", action="store_true")
+    ap.add_argument("--state-dir", help="directory for podiam's :memory: state and object "
+                                        "files (default $TMPDIR or /tmp), e.g. /dev/shm")
     args = ap.parse_args()
     for tool in ["wrk", "curl", "openssl"] + ([] if args.no_moto else ["moto_server"]):
         if not shutil.which(tool):
@@ -302,7 +307,8 @@ def main():
             for name in ["podiam", "moto"]:
                 if name == "moto" and args.no_moto:
                     continue
-                srv = start_podiam(args.podiam) if name == "podiam" else start_moto()
+                srv = start_podiam(args.podiam, args.state_dir) if name == "podiam" \
+                    else start_moto()
                 try:
                     results[name].append(one_round(srv, args.seconds, bigfile,
                                                    name == "podiam"))

@@ -210,6 +210,13 @@ class S3AuthzTest(unittest.TestCase):
         self.assertIn("s3:GetObject", msg)
         self.assertIn('"arn:aws:s3:::idp-bucket/k"', msg)
 
+    def test_expected_bucket_owner(self):
+        root = self.p.boto3("s3")
+        root.head_object(Bucket="idp-bucket", Key="k", ExpectedBucketOwner=A)
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            root.get_object(Bucket="idp-bucket", Key="k", ExpectedBucketOwner=B)
+        self.assertEqual(cm.exception.response["Error"]["Code"], "AccessDenied")
+
     def test_decision_header(self):
         nobody = self.client("nobody", "AKIAS3NOBODY00000001")
         with self.assertRaises(botocore.exceptions.ClientError) as cm:
