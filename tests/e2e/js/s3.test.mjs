@@ -60,6 +60,22 @@ test("stream upload: aws-chunked with a trailing checksum", async () => {
   assert.ok(Buffer.from(await got.Body.transformToByteArray()).equals(total));
 });
 
+test("every checksum algorithm the SDK offers, streamed with a trailer and as a Buffer",
+     async () => {
+  for (const alg of ["CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"]) {
+    const body = randomBytes(50000);
+    for (const [key, payload] of [[`ck-buf-${alg}`, body], [`ck-stream-${alg}`, Readable.from([body])]]) {
+      const put = await s3.send(new PutObjectCommand({ Bucket: "js-bucket", Key: key,
+        Body: payload, ContentLength: body.length, ChecksumAlgorithm: alg }));
+      assert.ok(put[`Checksum${alg}`], `${key}: no ${alg} in the answer`);
+      const got = await s3.send(new GetObjectCommand({ Bucket: "js-bucket", Key: key,
+                                                       ChecksumMode: "ENABLED" }));
+      assert.equal(got[`Checksum${alg}`], put[`Checksum${alg}`], key);
+      assert.ok(Buffer.from(await got.Body.transformToByteArray()).equals(body), key);
+    }
+  }
+});
+
 test("delete objects, list", async () => {
   for (const k of ["d/1", "d/2", "d/3"]) {
     await s3.send(new PutObjectCommand({ Bucket: "js-bucket", Key: k, Body: "x" }));
