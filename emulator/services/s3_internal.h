@@ -225,6 +225,10 @@ int pd_s3_multipart_etag(struct pd_arena *a, const char *const *etags, size_t n,
 /* Composite checksum "BASE64-N" from the parts' base64 checksums. PD_OK or PD_EINVAL. */
 int pd_s3_composite_checksum(struct pd_arena *a, enum s3_ck_alg alg, const char *const *parts,
                              size_t n, char **OUT);
+/* x-amz-copy-source "[/]bucket/key[?versionId=v]" (percent-encoded) -> bucket, key (decoded)
+ * and version (NULL when none), arena-owned. PD_OK or PD_EINVAL. */
+int pd_s3_parse_copy_source(struct pd_arena *a, const char *src, const char **OUT_bucket,
+                            const char **OUT_key, const char **OUT_version);
 /* Parse an HTTP Range header against size: PD_OK with [first, last], PD_ENOTFOUND when
  * the header is not a single byte range S3 honours (serve the whole object), PD_EINVAL
  * when unsatisfiable (416). */

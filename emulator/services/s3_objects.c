@@ -675,32 +675,45 @@ int pd_s3_delete_objects(struct pd_req *r)
 
 /* ---- CopyObject ---- */
 
-/* x-amz-copy-source: "[/]bucket/key[?versionId=v]", percent-encoded. */
-static int copy_source(struct pd_req *r, const char **OUT_bucket, const char **OUT_key)
+int pd_s3_parse_copy_source(struct pd_arena *a, const char *src, const char **OUT_bucket,
+                            const char **OUT_key, const char **OUT_version)
 {
-    const char *src = s3_in_str(r, "CopySource");
+    *OUT_version = NULL;
     if (!src)
-        return pd_fail(r, &S3_InvalidArgument,
-                       "Copy Source must mention the source bucket and "
-                       "key: sourcebucket/sourcekey");
+        return PD_EINVAL;
     if (*src == '/')
         src++;
     const char *q = strchr(src, '?');
     size_t len = q ? (size_t)(q - src) : strlen(src);
-    if (q && !pd_has_prefix(q + 1, "versionId=null") && pd_has_prefix(q + 1, "versionId="))
-        return pd_fail(r, &S3_InvalidArgument, "Invalid version id specified");
+    if (q) {
+        if (!pd_has_prefix(q + 1, "versionId=") || strchr(q + 1, '&'))
+            return PD_EINVAL;
+        *OUT_version = pd_arena_strdup(a, q + 11);
+    }
     char *dec;
     size_t dl;
-    if (pd_url_decode(&r->arena, src, len, 0, &dec, &dl))
-        return pd_fail(r, &S3_InvalidArgument, "Invalid copy source encoding");
+    if (pd_url_decode(a, src, len, 0, &dec, &dl) || strlen(dec) != dl)
+        return PD_EINVAL;
     char *slash = strchr(dec, '/');
     if (!slash || slash == dec || !slash[1])
-        return pd_fail(r, &S3_InvalidArgument,
-                       "Copy Source must mention the source bucket and "
-                       "key: sourcebucket/sourcekey");
+        return PD_EINVAL;
     *slash = '\0';
     *OUT_bucket = dec;
     *OUT_key = slash + 1;
+    return PD_OK;
+}
+
+/* x-amz-copy-source of the request, parsed; only the null version exists. */
+static int copy_source(struct pd_req *r, const char **OUT_bucket, const char **OUT_key)
+{
+    const char *version = NULL;
+    if (pd_s3_parse_copy_source(&r->arena, s3_in_str(r, "CopySource"), OUT_bucket, OUT_key,
+                                &version))
+        return pd_fail(r, &S3_InvalidArgument,
+                       "Copy Source must mention the source bucket and key: "
+                       "sourcebucket/sourcekey");
+    if (version && strcmp(version, "null") != 0)
+        return pd_fail(r, &S3_InvalidArgument, "Invalid version id specified");
     return PD_OK;
 }
 

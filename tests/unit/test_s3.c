@@ -464,6 +464,30 @@ static void ranges(void **state)
     assert_int_equal(pd_s3_parse_range("bytes=a-b", 100, &f, &l), PD_ENOTFOUND);
 }
 
+static void copy_sources(void **state)
+{
+    (void)state;
+    struct pd_arena a;
+    pd_arena_init(&a);
+    const char *b, *k, *v;
+    assert_int_equal(pd_s3_parse_copy_source(&a, "bkt/dir/a%20b%2Bc.txt", &b, &k, &v), PD_OK);
+    assert_string_equal(b, "bkt");
+    assert_string_equal(k, "dir/a b+c.txt");
+    assert_null(v);
+    assert_int_equal(pd_s3_parse_copy_source(&a, "/bkt/k?versionId=null", &b, &k, &v), PD_OK);
+    assert_string_equal(b, "bkt");
+    assert_string_equal(k, "k");
+    assert_string_equal(v, "null");
+    assert_int_equal(pd_s3_parse_copy_source(&a, "bkt/k%C3%A9", &b, &k, &v), PD_OK);
+    assert_string_equal(k, "k\xc3\xa9");
+    static const char *const bad[] = {
+        "bkt", "bkt/", "/k", "%zz/k", "b/k%00", "b/k?other=1", "b/k?versionId=1&x=2"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(pd_s3_parse_copy_source(&a, bad[i], &b, &k, &v), PD_EINVAL);
+    assert_int_equal(pd_s3_parse_copy_source(&a, NULL, &b, &k, &v), PD_EINVAL);
+    pd_arena_cleanup(&a);
+}
+
 static void bucket_names(void **state)
 {
     (void)state;
@@ -496,6 +520,7 @@ int main(void)
         cmocka_unit_test(multipart_etag_and_composite),
         cmocka_unit_test(list_walk),
         cmocka_unit_test(ranges),
+        cmocka_unit_test(copy_sources),
         cmocka_unit_test(bucket_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
