@@ -6,7 +6,8 @@
  * SHA-256, UNSIGNED-PAYLOAD, or one of the aws-chunked STREAMING-* forms) and which digests
  * it must check (Content-MD5, one x-amz-checksum-* header or trailer). Bytes then flow:
  * aws-chunked decoder (when chunked) -> MD5 (ETag) + SHA-256 (when signed) + the checksum
- * -> a 256 KiB write buffer -> a temp file in tmp/. Memory does not grow with the object.
+ * -> a 256 KiB write buffer -> a temp file in tmp/ (8 MiB and bigger bodies: two 1 MiB
+ * buffers and a writer thread that also does the MD5). Memory does not grow with the object.
  * finish() checks lengths and digests and leaves the complete temp file for the handler
  * to install; discard() removes it when the request ends otherwise.
  */
@@ -30,8 +31,10 @@
 #define ABUF (1024 * 1024)                   /* buffers of the background writer */
 #define ASYNC_MIN ((int64_t)8 * 1024 * 1024) /* bodies from this size use it */
 
-/* A second thread that writes full buffers to the file while the request's thread receives
- * and hashes the next one: MD5 and the copy into the page cache then run on two cores. */
+/* A second thread that hashes (MD5) and writes full buffers while the request's thread
+ * receives the next one (and computes the other digests it needs): the socket copy and the
+ * MD5 + page-cache copy then run on two cores. Buffers are handed over in order, so the MD5
+ * sees the body in order. */
 struct writer {
     pthread_t th;
     pthread_mutex_t mu;
@@ -44,6 +47,7 @@ struct writer {
     int abort; /* drop what is pending */
     int err;   /* a write failed (errno) */
     int fd;
+    struct pd_hash *md5; /* the body's MD5, updated here, in order, before each write */
 };
 
 enum payload { P_NONE = 0, P_SIGNED, P_UNSIGNED, P_CHUNKED };
@@ -101,6 +105,7 @@ static void *writer_main(void *arg)
             break;
         int i = w->next;
         pthread_mutex_unlock(&w->mu);
+        pd_hash_update(w->md5, w->buf[i], w->len[i]);
         int e = w->err ? 0 : write_all(w->fd, w->buf[i], w->len[i]);
         pthread_mutex_lock(&w->mu);
         if (e && !w->err)
@@ -113,10 +118,11 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-static struct writer *writer_start(int fd)
+static struct writer *writer_start(int fd, struct pd_hash *md5)
 {
     struct writer *w = pd_xcalloc(1, sizeof *w);
     w->fd = fd;
+    w->md5 = md5;
     w->buf[0] = pd_xmalloc(ABUF);
     w->buf[1] = pd_xmalloc(ABUF);
     pthread_mutex_init(&w->mu, NULL);
@@ -186,7 +192,8 @@ static int payload(struct pd_req *r, struct upload *u, const char *p, size_t n)
     if (u->expect >= 0 && u->body.size + (int64_t)n > u->expect)
         return pd_fail(r, &S3_IncompleteBody, "The request body is longer than announced.");
     u->body.size += (int64_t)n;
-    pd_hash_update(&u->md5, p, n);
+    if (!u->w)
+        pd_hash_update(&u->md5, p, n); /* else the writer thread hashes what it writes */
     if (u->sha_live)
         pd_hash_update(&u->sha256, p, n);
     if (u->ck.alg)
@@ -616,12 +623,12 @@ int pd_s3_stream(struct pd_req *r)
         u->tmp = NULL;
         return s3_internal(r, PD_EIO, "creating an upload file");
     }
-    if (u->expect >= ASYNC_MIN && (u->w = writer_start(u->fd)) != NULL)
+    pd_hash_init(&u->md5, PD_HASH_MD5);
+    u->md5_live = 1;
+    if (u->expect >= ASYNC_MIN && (u->w = writer_start(u->fd, &u->md5)) != NULL)
         u->wbuf = u->w->buf[0];
     else
         u->wbuf = pd_xmalloc(WBUF);
-    pd_hash_init(&u->md5, PD_HASH_MD5);
-    u->md5_live = 1;
     if (u->mode == P_SIGNED) {
         pd_hash_init(&u->sha256, PD_HASH_SHA256);
         u->sha_live = 1;
