@@ -45,6 +45,37 @@ class S3CliTest(unittest.TestCase):
         _, out, _ = self.p.aws("s3", "ls")
         self.assertNotIn("cli-basic", out if isinstance(out, str) else str(out))
 
+    def test_recursive_mv_presign_rb_force(self):
+        self.p.aws("s3", "mb", "s3://cli-rec")
+        src = self.path("rec")
+        os.makedirs(os.path.join(src, "d"), exist_ok=True)
+        for name in ["d/a", "b"]:
+            with open(os.path.join(src, name), "w") as f:
+                f.write(name)
+        self.p.aws("s3", "cp", "--recursive", src, "s3://cli-rec/p/")
+        self.p.aws("s3", "mv", "s3://cli-rec/p/b", "s3://cli-rec/q/b")
+        _, out, _ = self.p.aws("s3", "ls", "--recursive", "s3://cli-rec")
+        self.assertIn("p/d/a", out)
+        self.assertIn("q/b", out)
+        self.assertNotIn("p/b", out)
+        # presigning with SigV4 (CLI v1 needs to be told; v2 does it by default)
+        _, url, _ = self.p.aws("s3", "presign", "s3://cli-rec/q/b", "--expires-in", "60",
+                               extra_env={"AWS_CONFIG_FILE": self.s3v4_config()})
+        url = url.strip() if isinstance(url, str) else url
+        self.assertIn("X-Amz-Signature=", url)
+        import urllib.request
+        with urllib.request.urlopen(url) as r:
+            self.assertEqual(r.read(), b"b")
+        self.p.aws("s3", "rb", "--force", "s3://cli-rec")
+        _, out, _ = self.p.aws("s3", "ls")
+        self.assertNotIn("cli-rec", out if isinstance(out, str) else str(out))
+
+    def s3v4_config(self):
+        path = self.path("s3v4.config")
+        with open(path, "w") as f:
+            f.write("[default]\ns3 =\n    signature_version = s3v4\n")
+        return path
+
     def test_sync_both_ways(self):
         self.p.aws("s3", "mb", "s3://cli-sync")
         src = self.path("tree")
