@@ -101,6 +101,21 @@ class S3CliTest(unittest.TestCase):
         self.p.aws("s3", "rm", "--recursive", "s3://cli-sync/tree")
         self.p.aws("s3", "rb", "s3://cli-sync")
 
+    def test_over_https(self):
+        """Over https the CLI streams bodies aws-chunked with trailing checksums."""
+        self.p.aws("s3", "mb", "s3://cli-tls", tls=True)
+        data = os.urandom(20 * 1024 * 1024 + 123)
+        src = self.path("tls.bin")
+        with open(src, "wb") as f:
+            f.write(data)
+        self.p.aws("s3", "cp", src, "s3://cli-tls/tls.bin", tls=True)
+        self.p.aws("s3", "cp", __file__, "s3://cli-tls/small.py", tls=True)
+        back = self.path("tls.back")
+        self.p.aws("s3", "cp", "s3://cli-tls/tls.bin", back, tls=True)
+        with open(back, "rb") as f:
+            self.assertEqual(hashlib.md5(f.read()).hexdigest(), hashlib.md5(data).hexdigest())
+        self.p.aws("s3", "rb", "--force", "s3://cli-tls", tls=True)
+
     def test_s3api(self):
         self.p.aws("s3api", "create-bucket", "--bucket", "cli-api")
         _, out, _ = self.p.aws("s3api", "put-object", "--bucket", "cli-api", "--key", "k",
