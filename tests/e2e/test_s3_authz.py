@@ -40,6 +40,18 @@ FIXTURES = {
             user("tmpdeleter", "AKIAS3TMPDELETER0001",
                  [allow(["s3:DeleteObject"], "arn:aws:s3:::idp-bucket/tmp/*")]),
             user("assumer", "AKIAS3ASSUMER0000001", [allow("sts:AssumeRole", "*")]),
+            user("homeuser", "AKIAS3HOMEUSER000001", [
+                {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::idp-bucket",
+                 "Condition": {"StringLike": {"s3:prefix": "home/*"}}},
+                {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::idp-bucket/*",
+                 "Condition": {"StringEquals": {"s3:ExistingObjectTag/class": "open"}}},
+                {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::idp-bucket/*",
+                 "Condition": {"StringEquals": {"s3:RequestObjectTag/class": "open"}}},
+                {"Effect": "Allow", "Action": "s3:PutObjectTagging",
+                 "Resource": "arn:aws:s3:::idp-bucket/*"},
+                {"Effect": "Deny", "Action": "s3:*", "Resource": "*",
+                 "Condition": {"Bool": {"aws:SecureTransport": "false"},
+                               "StringEquals": {"s3:authType": "REST-QUERY-STRING"}}}]),
             user("copier", "AKIAS3COPIER00000001",
                  [allow(["s3:PutObject"], "arn:aws:s3:::idp-bucket/copies/*")]),
         ], "roles": [
@@ -55,6 +67,9 @@ FIXTURES = {
     ]},
     "s3": {"buckets": [
         {"name": "idp-bucket", "objects": [{"key": "k", "text": "identity"},
+                                           {"key": "home/tagged", "text": "t",
+                                            "tags": {"class": "open"}},
+                                           {"key": "home/untagged", "text": "u"},
                                            {"key": "tmp/a", "text": "a"},
                                            {"key": "keep/b", "text": "b"}]},
         {"name": "bp-bucket",
@@ -209,6 +224,34 @@ class S3AuthzTest(unittest.TestCase):
                           CopySource="idp-bucket/k")
         self.assertIn("s3:GetObject", msg)
         self.assertIn('"arn:aws:s3:::idp-bucket/k"', msg)
+
+    def test_condition_keys(self):
+        s3 = self.client("homeuser", "AKIAS3HOMEUSER000001")
+        r = s3.list_objects_v2(Bucket="idp-bucket", Prefix="home/")
+        self.assertEqual([o["Key"] for o in r["Contents"]], ["home/tagged", "home/untagged"])
+        self.denied(s3.list_objects_v2, Bucket="idp-bucket", Prefix="other/")
+        self.denied(s3.list_objects_v2, Bucket="idp-bucket")
+        self.assertEqual(s3.get_object(Bucket="idp-bucket", Key="home/tagged")["Body"].read(),
+                         b"t")
+        self.denied(s3.get_object, Bucket="idp-bucket", Key="home/untagged")
+        s3.put_object(Bucket="idp-bucket", Key="home/new", Body=b"n", Tagging="class=open")
+        self.denied(s3.put_object, Bucket="idp-bucket", Key="home/new2", Body=b"n",
+                    Tagging="class=secret")
+        self.denied(s3.put_object, Bucket="idp-bucket", Key="home/new3", Body=b"n")
+        # a presigned URL over http is denied by the aws:SecureTransport + s3:authType rule
+        import botocore.config
+        import boto3
+        c = boto3.session.Session(aws_access_key_id="AKIAS3HOMEUSER000001",
+                                  aws_secret_access_key="secret-homeuser",
+                                  region_name="us-east-1").client(
+            "s3", endpoint_url=self.p.endpoint,
+            config=botocore.config.Config(signature_version="s3v4"))
+        url = c.generate_presigned_url("get_object", Params={"Bucket": "idp-bucket",
+                                                             "Key": "home/tagged"})
+        with self.assertRaises(urllib.error.HTTPError) as cm:
+            urllib.request.urlopen(url)
+        self.assertEqual(cm.exception.code, 403)
+        self.assertIn(b"explicit deny in an identity-based policy", cm.exception.read())
 
     def test_expected_bucket_owner(self):
         root = self.p.boto3("s3")
