@@ -103,6 +103,10 @@ static json_t *decision_entry(struct pd_req *r, const struct pd_authz_need *need
                      pd_ctx_to_json(&need->ctx));
 }
 
+/* Evaluate every check of need; record the decision. PD_OK when allowed (or not
+ * enforced), PD_EDENIED with *OUT_message, or PD_EAWS (error set). */
+static int decide(struct pd_req *r, struct pd_authz_need *need, const char **OUT_message);
+
 int pd_authorize(struct pd_req *r)
 {
     if (r->authorized || r->env->cfg.iam_mode == PD_IAM_OFF || !r->svc->authz || !r->op ||
@@ -119,6 +123,36 @@ int pd_authorize(struct pd_req *r)
         return rc;
     if (need.n == 0)
         return PD_OK; /* the operation needs no permission */
+    const char *message = NULL;
+    rc = decide(r, &need, &message);
+    if (rc == PD_EDENIED)
+        return pd_fail(r, need.deny ? need.deny : &PD_ERR_AccessDenied, "%s",
+                       need.deny_message ? need.deny_message : message);
+    return rc;
+}
+
+int pd_authorize_check(struct pd_req *r, const char *action, const char *resource,
+                       const char **OUT_message)
+{
+    *OUT_message = NULL;
+    if (r->env->cfg.iam_mode == PD_IAM_OFF || !r->svc->authz || !r->op)
+        return PD_OK;
+    struct pd_authz_need need;
+    memset(&need, 0, sizeof need);
+    pd_ctx_init(&need.ctx, &r->arena);
+    global_keys(r, &need.ctx);
+    int rc = r->svc->authz(r, &need);
+    if (rc)
+        return rc;
+    need.n = 0;
+    pd_authz_add(&need, action, resource, NULL);
+    return decide(r, &need, OUT_message);
+}
+
+static int decide(struct pd_req *r, struct pd_authz_need *need_, const char **OUT_message)
+{
+    struct pd_authz_need need = *need_;
+    int rc;
 
     struct pd_authz_caller caller;
     rc = pd_authz_caller_load(r->db, &r->arena, r->env->policies, &r->who, &need.ctx, &caller);
@@ -207,7 +241,9 @@ int pd_authorize(struct pd_req *r)
 
     pd_policy_cache_release(r->env->policies, rp_held);
     pd_authz_caller_release(r->env->policies, &caller);
-    if (failed && enforce)
-        return pd_fail(r, need.deny ? need.deny : &PD_ERR_AccessDenied, "%s", message);
+    if (failed && enforce) {
+        *OUT_message = message;
+        return PD_EDENIED;
+    }
     return PD_OK;
 }

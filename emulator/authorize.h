@@ -23,4 +23,13 @@ void pd_authorize_cleanup(struct pd_env *env);
  * request's transaction. PD_OK to go on, PD_EAWS when refused (error set). */
 int pd_authorize(struct pd_req *r);
 
+/* One more decision for r beyond what its operation needs (S3: s3:DeleteObject for each key
+ * of DeleteObjects; s3:ListBucket before telling a caller that a key does not exist): the
+ * service's authz hook supplies the context and resource policy, the check is action on
+ * resource, and the decision is logged like any other. Returns PD_OK when allowed (or not
+ * enforced), PD_EDENIED with the AccessDenied message in *OUT_message (arena), or PD_EAWS
+ * (error set by the hook). Sets no wire error for a denial. */
+int pd_authorize_check(struct pd_req *r, const char *action, const char *resource,
+                       const char **OUT_message);
+
 #endif

@@ -75,6 +75,10 @@ int pd_dispatch_init(struct pd_env *env, const char **OUT_err)
             *OUT_err = "an embedded service model does not load";
             return PD_EINTERNAL;
         }
+        if (svc->init && env->store && svc->init(env) != PD_OK) {
+            *OUT_err = "a service could not start";
+            return PD_EINTERNAL;
+        }
         /* Every table entry must be an operation of the model: a typo would otherwise make
          * an implemented operation answer 501. */
         for (const struct pd_op *op = svc->ops; op && op->name; op++) {
@@ -300,6 +304,16 @@ static int authenticate(struct pd_req *r, enum pd_sigv4_dialect d, const char *p
         return fail_sigv4(r, &res);
     }
     snprintf(r->region, sizeof r->region, "%s", auth.region);
+    r->sig.auth_type = auth.presigned ? 2 : 1;
+    if (d == PD_SIGV4_S3 && !auth.presigned &&
+        pd_has_prefix(payload_hash, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD")) {
+        /* the body's chunk signatures chain from this request's signature */
+        pd_sigv4_signing_key(o.cache, secret, auth.date8, auth.region, auth.service, r->sig.key);
+        snprintf(r->sig.seed, sizeof r->sig.seed, "%s", auth.signature);
+        snprintf(r->sig.amz_date, sizeof r->sig.amz_date, "%s", auth.date_raw);
+        r->sig.scope = pd_sigv4_scope(&r->arena, auth.date8, auth.region, auth.service);
+        r->sig.have_key = 1;
+    }
     /* Credentials from GetSessionToken without MFA cannot call IAM: AWS answers as if the
      * token were unknown. */
     if (r->who.kind == PD_CALLER_USER && r->who.temporary && strcmp(r->svc->name, "iam") == 0)
@@ -404,6 +418,26 @@ static const char *s3_payload_hash(struct pd_req *r)
 
 static int finish_early(struct pd_req *r);
 
+/* A buffered S3 body signed with its SHA-256 (x-amz-content-sha256 in hex) must hash to it
+ * (streamed bodies are checked by the service's sink). */
+static int s3_body_hash(struct pd_req *r)
+{
+    static const struct pd_awserr mismatch = {"XAmzContentSHA256Mismatch", 400, 0};
+    const char *h = pd_req_header(r, "x-amz-content-sha256");
+    if (!h || r->sig.auth_type != 1 || strlen(h) != 64 || pd_has_prefix(h, "STREAMING-"))
+        return PD_OK;
+    char got[65];
+    pd_sha256_hex(r->body.p ? r->body.p : "", r->body.len, got);
+    if (pd_strcaseeq(got, h))
+        return PD_OK;
+    pd_fail(r, &mismatch,
+            "The provided 'x-amz-content-sha256' header does not match what was "
+            "computed.");
+    r->err.extra =
+        json_pack("{s:s, s:s}", "ClientComputedContentSHA256", h, "S3ComputedContentSHA256", got);
+    return PD_EAWS;
+}
+
 /*
  * S3 request headers are in: find the operation, authenticate the signature (an S3 body
  * may be gigabytes; nothing of it is read for a request that would be refused), and for
@@ -484,6 +518,8 @@ static int run_handler(struct pd_req *r)
         rc = pd_db_commit(r->db);
     else
         pd_db_rollback(r->db);
+    if (r->after_txn)
+        r->after_txn(r, rc == PD_OK);
     if (rc && !r->err.def)
         pd_fail(r, &PD_ERR_InternalFailure, "internal error: %s", pd_strerror(rc));
     return rc;
@@ -491,7 +527,7 @@ static int run_handler(struct pd_req *r)
 
 static void copy_response(struct pd_req *r, struct pd_http_response *hr)
 {
-    r->resp.status = hr->status;
+    r->resp.status = r->status && !r->err.def ? r->status : hr->status;
     if (r->resp.fd >= 0 && hr->stream && !r->err.def) {
         /* the handler's file is the body (S3 GetObject); keep it */
         for (size_t i = 0; i < hr->headers.n; i++)
@@ -509,6 +545,14 @@ static void copy_response(struct pd_req *r, struct pd_http_response *hr)
     pd_buf_free(&r->resp.body);
     r->resp.body = hr->body;
     pd_buf_init(&hr->body, 0);
+}
+
+/* S3's x-amz-id-2 / <HostId>: an opaque id of the request (base64 of its hash). */
+static const char *host_id(struct pd_req *r)
+{
+    unsigned char d[PD_SHA256_LEN];
+    pd_sha256(r->request_id, strlen(r->request_id), d);
+    return pd_base64_encode(&r->arena, d, sizeof d, 0);
 }
 
 static void encode(struct pd_req *r, const struct pd_spec *spec, const struct pd_spec_op *sop)
@@ -533,6 +577,7 @@ static void encode(struct pd_req *r, const struct pd_spec *spec, const struct pd
             .status = r->err.def->status,
             .sender = !r->err.def->receiver,
             .extra = r->err.extra,
+            .host_id = r->svc->proto == PD_PROTO_REST_XML ? host_id(r) : NULL,
         };
         pd_codec_encode_error(spec, &r->arena, sop, &f, r->request_id, &hr);
         if (strcmp(r->method, "HEAD") == 0)
@@ -540,6 +585,8 @@ static void encode(struct pd_req *r, const struct pd_spec *spec, const struct pd
     }
     copy_response(r, &hr);
     pd_http_response_cleanup(&hr);
+    if (r->svc->proto == PD_PROTO_REST_XML && !r->err.def)
+        pd_req_set_header(r, "x-amz-id-2", host_id(r));
 }
 
 /* An AWS-protocol request: decode, authenticate, authorize, run, encode. S3 requests
@@ -560,6 +607,8 @@ static void run_aws(struct pd_req *r)
         if (r->sink->finish(r) != PD_OK)
             goto out;
     } else if (r->early) {
+        if (s3_body_hash(r) != PD_OK)
+            goto out;
         drc = pd_rest_decode(spec, &r->arena, r->spec_op, &hq, &r->in, &cerr);
     } else {
         drc = pd_codec_decode(spec, &r->arena, &hq, &r->spec_op, &r->in, &cerr);

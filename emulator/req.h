@@ -81,6 +81,17 @@ struct pd_req {
     int early;                        /* S3: authenticated (and maybe authorized) at headers */
     int authorized;                   /* authorization already decided */
 
+    /* S3: what verifying chunk signatures of a streamed body needs (header-signed
+     * STREAMING-AWS4-HMAC-SHA256-* requests; set by dispatch's authentication) */
+    struct {
+        int auth_type;         /* 0 anonymous, 1 Authorization header, 2 presigned URL */
+        int have_key;          /* key/seed/date/scope below are set */
+        unsigned char key[32]; /* signing key */
+        char seed[65];         /* the request's signature */
+        char amz_date[17];
+        const char *scope;
+    } sig;
+
     /* auth/ */
     struct pd_principal who;
     char region[32]; /* credential scope region, or the default */
@@ -97,6 +108,11 @@ struct pd_req {
     char request_id[37];
     int64_t start_ms;
     const char *decision_id; /* authorization decision, for the response header */
+    int status;              /* handler: success status other than the model's (206, 304) */
+    /* handler: called once the handler's transaction has ended (committed or not), with
+     * state of the handler's own (S3 unlinks replaced object files after a commit) */
+    void (*after_txn)(struct pd_req *r, int committed);
+    void *txn_state;
 };
 
 /* Make a request bound to env (arena ready, ids set). Free with pd_req_free. */

@@ -37,7 +37,7 @@ struct conn {
     struct pd_req *r;
     int started;  /* headers collected and dispatch told */
     int rejected; /* an early response is queued; discard the rest of the body */
-    int late;     /* the body overflowed mid-upload: discard the rest, answer at its end */
+    int pending;  /* the body was refused midway: queue the response once it is read */
 };
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
@@ -77,14 +77,56 @@ static void peer(struct MHD_Connection *c, struct pd_req *r)
                   sizeof r->peer_ip);
 }
 
+static ssize_t no_body(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)cls;
+    (void)pos;
+    (void)buf;
+    (void)max;
+    return MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+#define SMALL_FILE_BODY (64 * 1024)
+
+/* The whole [fd_off, fd_off + fd_len) of a small file-backed body, malloc'd; the fd is
+ * closed. NULL (fd kept) when it cannot be read at once. */
+static char *read_small(struct pd_resp *o)
+{
+    char *p = pd_xmalloc(o->fd_len ? (size_t)o->fd_len : 1);
+    size_t got = 0;
+    while (got < (size_t)o->fd_len) {
+        ssize_t k =
+            pread(o->fd, p + got, (size_t)o->fd_len - got, (off_t)(o->fd_off + (int64_t)got));
+        if (k <= 0) {
+            free(p);
+            return NULL;
+        }
+        got += (size_t)k;
+    }
+    close(o->fd);
+    o->fd = -1;
+    return p;
+}
+
 static enum MHD_Result send_resp(struct MHD_Connection *c, struct pd_req *r)
 {
     struct pd_resp *o = &r->resp;
     struct MHD_Response *resp;
-    if (o->fd >= 0) {
+    int head = r->method && strcmp(r->method, "HEAD") == 0;
+    const char *head_len = head && !o->body.len ? pd_kvs_get(&o->hdrs, "Content-Length", 1) : NULL;
+    char *small = NULL;
+    if (o->fd >= 0 && o->fd_len <= SMALL_FILE_BODY && (small = read_small(o)) != NULL) {
+        /* a small file goes out with the headers in one write, not send + sendfile */
+        resp = MHD_create_response_from_buffer((size_t)o->fd_len, small, MHD_RESPMEM_MUST_FREE);
+    } else if (o->fd >= 0) {
         resp = MHD_create_response_from_fd_at_offset64((uint64_t)o->fd_len, o->fd,
                                                        (uint64_t)o->fd_off);
         o->fd = -1; /* MHD closes it */
+    } else if (head_len && strtoull(head_len, NULL, 10) > 0) {
+        /* A HEAD answer states the length of a body it does not send: a response of that
+         * size whose reader MHD never calls for HEAD. */
+        resp = MHD_create_response_from_callback(strtoull(head_len, NULL, 10), 4096, no_body, NULL,
+                                                 NULL);
     } else {
         size_t len;
         char *body = pd_buf_steal(&o->body, &len);
@@ -92,20 +134,12 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, struct pd_req *r)
     }
     if (!resp)
         return MHD_NO;
-    int explicit_length = 0;
-    int head = r->method && strcmp(r->method, "HEAD") == 0;
     for (size_t i = 0; i < o->hdrs.n; i++) {
-        if (strcasecmp(o->hdrs.v[i].name, "Content-Length") == 0) {
-            /* MHD counts the bytes it sends; only a HEAD answer carries the length of a
-             * body it does not send. */
-            if (!head)
-                continue;
-            explicit_length = 1;
-        }
+        /* MHD writes Content-Length from the response's size */
+        if (strcasecmp(o->hdrs.v[i].name, "Content-Length") == 0)
+            continue;
         MHD_add_response_header(resp, o->hdrs.v[i].name, o->hdrs.v[i].value);
     }
-    if (explicit_length) /* HEAD answers carry the length of a body they do not send */
-        MHD_set_response_options(resp, MHD_RF_INSANITY_HEADER_CONTENT_LENGTH, MHD_RO_END);
     if (o->content_type)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, o->content_type);
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)(o->status ? o->status : 500), resp);
@@ -136,22 +170,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (cn->rejected || cn->late)
+        if (cn->rejected)
             return MHD_YES;
-        /* MHD 0.9.75 refuses a response queued while the body is still arriving (it closes
-         * the connection without an answer), so a body that crosses the limit mid-upload
-         * (chunked, no Content-Length to refuse up front) is drained, then answered. */
-        if (pd_dispatch_body(r, upload_data, n) != PD_OK)
-            cn->late = 1;
+        if (pd_dispatch_body(r, upload_data, n) != PD_OK) {
+            /* MHD takes no response while a body is being received: discard the rest of
+             * the body and answer once it is in */
+            cn->rejected = 1;
+            cn->pending = 1;
+        }
         return MHD_YES;
     }
-    if (cn->late) {
-        cn->late = 0;
-        cn->rejected = 1;
+    if (cn->rejected) {
+        if (!cn->pending)
+            return MHD_YES;
+        cn->pending = 0;
         return send_resp(c, r);
     }
-    if (cn->rejected)
-        return MHD_YES;
     pd_dispatch(r);
     return send_resp(c, r);
 }
@@ -258,7 +292,7 @@ int pd_server_start(struct pd_env *env, const char *addr, const char *cert, cons
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024), MHD_OPTION_ARRAY,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(512 * 1024), MHD_OPTION_ARRAY,
         s->tls ? tls_opts : tls_opts + 2, MHD_OPTION_END);
     if (!s->d) {
         free(s);

@@ -10,12 +10,13 @@
 #include "core/mem.h"
 #include "env.h"
 #include "services/iam_fixtures.h"
+#include "services/s3.h"
 #include "store/iam_db.h"
 #include "store/store.h"
 
 #define META_LOADED "fixtures_loaded"
 
-static const char *const known_sections[] = {"iam", NULL};
+static const char *const known_sections[] = {"iam", "s3", NULL};
 
 static char *msg(const char *fmt, const char *a, const char *b)
 {
@@ -63,6 +64,9 @@ static int load_file(struct pd_env *env, struct pd_db *db, const char *path, cha
     json_t *iam = json_object_get(doc, "iam");
     if (iam)
         rc = pd_iam_fixtures_load(env, db, iam, path, OUT_err);
+    json_t *s3 = json_object_get(doc, "s3");
+    if (!rc && s3)
+        rc = pd_s3_fixtures_load(env, db, s3, path, OUT_err);
 out:
     json_decref(doc);
     return rc;
@@ -90,6 +94,10 @@ static int in_txn(struct pd_env *env, struct pd_db *db, int wipe, char **OUT_err
         rc = pd_db_wipe(db);
     if (!rc)
         rc = load_all(env, db, OUT_err);
+    /* object files of the wiped state: no row names them any more (the write lock is held,
+     * so no upload is installing a file meanwhile) */
+    if (!rc && wipe)
+        rc = pd_s3_sweep_unreferenced(env, db);
     if (rc) {
         pd_db_rollback(db);
         if (!*OUT_err)
@@ -128,11 +136,15 @@ int pd_fixtures_export(struct pd_env *env, struct pd_db *db, json_t **OUT, char 
         *OUT_err = pd_xstrdup("the state is busy");
         return rc;
     }
-    json_t *iam = NULL;
+    json_t *iam = NULL, *s3 = NULL;
     rc = pd_iam_fixtures_export(env, db, &iam, OUT_err);
+    if (!rc)
+        rc = pd_s3_fixtures_export(env, db, &s3, OUT_err);
     pd_db_rollback(db);
-    if (rc)
+    if (rc) {
+        json_decref(iam);
         return rc;
-    *OUT = json_pack("{s:o}", "iam", iam);
+    }
+    *OUT = json_pack("{s:o, s:o}", "iam", iam, "s3", s3);
     return PD_OK;
 }

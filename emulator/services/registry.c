@@ -6,12 +6,10 @@
 extern const struct pd_service pd_svc_admin;
 extern const struct pd_service pd_svc_sts;
 extern const struct pd_service pd_svc_iam;
+extern const struct pd_service pd_svc_s3;
 
 const struct pd_service *const pd_services[] = {
-    &pd_svc_admin,
-    &pd_svc_iam,
-    &pd_svc_sts,
-    NULL,
+    &pd_svc_admin, &pd_svc_iam, &pd_svc_sts, &pd_svc_s3, NULL,
 };
 
 const struct pd_service *pd_service_find(const char *name)

@@ -34,6 +34,8 @@ struct pd_authz_need {
     const char *policy_id;        /* id of the resource policy in traces */
     const struct pd_awserr *deny; /* wire error of a denial (default AccessDenied 403) */
     int quote_resource;           /* S3 quotes the resource in messages */
+    const char *deny_message;     /* message of a denial instead of AWS's explanation (S3
+                                     answers anonymous callers "Access Denied") */
 };
 
 /* Add a check to need (at most PD_AUTHZ_MAX_CHECKS). */
@@ -79,6 +81,9 @@ struct pd_service {
      * the headers are decoded, authenticated and authorized, to install r->sink. PD_OK or
      * PD_EAWS. NULL: the service streams nothing. */
     int (*stream)(struct pd_req *r);
+    /* Once at start, after the store is open (S3 removes crash debris). PD_OK or an error
+     * that stops the start. NULL: nothing to do. */
+    int (*init)(struct pd_env *env);
 };
 
 /* The registered services, NULL-terminated, in routing order (services/registry.c). */

@@ -154,3 +154,54 @@ CREATE TABLE iam_tags (
 INSERT INTO iam_accounts(account_id, created_ms) VALUES ('000000000000', 0);
 INSERT INTO iam_access_keys(access_key_id, account_id, user_id, secret, status, created_ms)
   VALUES ('test', '000000000000', NULL, 'test', 'Active', 0);
+
+-- version 3
+-- S3 (store/s3_db.c). Bucket names are one namespace for every account. An object's bytes
+-- are a file under the objects directory, named by `file` (relative path); a row exists
+-- only once its file is complete and in place. Keys sort as UTF-8 bytes (BINARY), the order
+-- S3 lists them in. meta: JSON of the content headers, user metadata and checksum;
+-- tags: JSON array of {"Key","Value"} or NULL.
+CREATE TABLE s3_buckets (
+  name       TEXT PRIMARY KEY,
+  account_id TEXT NOT NULL,
+  region     TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  policy     TEXT,
+  tags       TEXT
+) WITHOUT ROWID;
+CREATE INDEX s3_buckets_account ON s3_buckets(account_id, name);
+
+CREATE TABLE s3_objects (
+  bucket      TEXT NOT NULL REFERENCES s3_buckets(name) ON DELETE CASCADE,
+  key         TEXT NOT NULL,
+  file        TEXT NOT NULL,
+  size        INTEGER NOT NULL,
+  etag        TEXT NOT NULL,
+  modified_ms INTEGER NOT NULL,
+  meta        TEXT NOT NULL,
+  tags        TEXT,
+  PRIMARY KEY (bucket, key)
+) WITHOUT ROWID;
+
+-- Multipart uploads in progress and their parts (each part's bytes are a file too).
+CREATE TABLE s3_uploads (
+  upload_id    TEXT PRIMARY KEY,
+  bucket       TEXT NOT NULL REFERENCES s3_buckets(name) ON DELETE CASCADE,
+  key          TEXT NOT NULL,
+  initiated_ms INTEGER NOT NULL,
+  initiator    TEXT NOT NULL,
+  meta         TEXT NOT NULL,
+  tags         TEXT
+) WITHOUT ROWID;
+CREATE INDEX s3_uploads_key ON s3_uploads(bucket, key, initiated_ms);
+
+CREATE TABLE s3_parts (
+  upload_id   TEXT NOT NULL REFERENCES s3_uploads(upload_id) ON DELETE CASCADE,
+  num         INTEGER NOT NULL,
+  file        TEXT NOT NULL,
+  size        INTEGER NOT NULL,
+  etag        TEXT NOT NULL,
+  checksum    TEXT,
+  modified_ms INTEGER NOT NULL,
+  PRIMARY KEY (upload_id, num)
+) WITHOUT ROWID;

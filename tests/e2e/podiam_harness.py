@@ -74,6 +74,7 @@ class Podiam:
                                   home=tempfile.mkdtemp(prefix="podiam-e2e-"))
             else:
                 cls._shared = cls.start()
+                atexit.register(cls._shared.stop)  # the process ends with the test run
         return cls._shared
 
     def stop(self):
