@@ -385,6 +385,11 @@ static void fail_codec(struct pd_req *r, const struct pd_codec_error *cerr)
 {
     struct pd_awserr *e = pd_arena_alloc(&r->arena, sizeof *e);
     e->code = cerr->code;
+    /* EKS answers constraint violations with InvalidParameterException, not the rest-json
+     * default ValidationException. */
+    if (r->svc && strcmp(r->svc->name, "eks") == 0 &&
+        strcmp(cerr->code, "ValidationException") == 0)
+        e->code = "InvalidParameterException";
     e->status = cerr->status;
     e->receiver = !cerr->sender;
     pd_fail(r, e, "%s", cerr->message ? cerr->message : "");
