@@ -554,11 +554,11 @@ static const struct pd_op ops[] = {
 static long doc_prefix(const char *path, struct doc_req *d)
 {
     size_t n = strlen(path), ds = strlen(DISCOVERY_SUFFIX), ks = strlen(KEYS_SUFFIX);
-    if (n > ds && strcmp(path + n - ds, DISCOVERY_SUFFIX) == 0) {
+    if (n >= ds && strcmp(path + n - ds, DISCOVERY_SUFFIX) == 0) {
         d->keys = 0;
         return (long)(n - ds);
     }
-    if (n > ks && strcmp(path + n - ks, KEYS_SUFFIX) == 0) {
+    if (n >= ks && strcmp(path + n - ks, KEYS_SUFFIX) == 0) {
         d->keys = 1;
         return (long)(n - ks);
     }

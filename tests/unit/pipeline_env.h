@@ -17,6 +17,8 @@
 #include <time.h>
 
 #include "auth/secrets.h"
+#include "auth/sigv4.h"
+#include "crypto/hash.h"
 #include "authorize.h"
 #include "core/err.h"
 #include "core/str.h"
@@ -143,6 +145,44 @@ static inline struct pd_req *pt_http(struct pd_env *env, const char *method, con
     if (body && pd_dispatch_body(r, body, strlen(body)) != PD_OK)
         return r;
     pd_dispatch(r);
+    return r;
+}
+
+/* Same, signed with SigV4 by the root key test/test for service in us-east-1 at the fixed
+ * clock (host, x-amz-date and, for a body, content-type application/x-amz-json-1.1). */
+static inline struct pd_req *pt_http_signed(struct pd_env *env, const char *service,
+                                            const char *method, const char *path, const char *query,
+                                            const char *body)
+{
+    struct pd_arena a;
+    pd_arena_init(&a);
+    struct pd_kvs h = {0};
+    const char *host = pd_arena_printf(&a, "%s.us-east-1.amazonaws.com", service);
+    pd_kvs_add(&a, &h, "host", host, strlen(host), 0);
+    pd_kvs_add(&a, &h, "x-amz-date", "20260101T000000Z", 16, 0);
+    if (body)
+        pd_kvs_add(&a, &h, "content-type", "application/json", 16, 0);
+    char hash[65];
+    pd_sha256_hex(body ? body : "", body ? strlen(body) : 0, hash);
+    struct pd_sigv4_request req = {.method = method,
+                                   .path = path,
+                                   .query = query ? query : "",
+                                   .headers = &h,
+                                   .payload_hash = hash,
+                                   .normalize_path = 1};
+    struct pd_sigv4_signer sg = {.akid = "test",
+                                 .secret = "test",
+                                 .region = "us-east-1",
+                                 .service = service,
+                                 .amz_date = "20260101T000000Z"};
+    char *auth = NULL;
+    assert_int_equal(pd_sigv4_sign_headers(&a, &sg, &req, NULL, 0, &auth, NULL), PD_OK);
+    const char *hdrs = pd_arena_printf(&a,
+                                       "host: %s\nx-amz-date: 20260101T000000Z\n%s"
+                                       "authorization: %s",
+                                       host, body ? "content-type: application/json\n" : "", auth);
+    struct pd_req *r = pt_http(env, method, path, query, hdrs, body);
+    pd_arena_cleanup(&a);
     return r;
 }
 
