@@ -23,6 +23,7 @@
 #include "env.h"
 #include "proto/codec.h"
 #include "req.h"
+#include "services/oidc.h"
 #include "services/service.h"
 #include "store/store.h"
 
@@ -62,6 +63,7 @@ int pd_dispatch_init(struct pd_env *env, const char **OUT_err)
     }
     pd_sigv4_cache_init(&s->keys);
     env->specs = s;
+    pd_oidc_init(env);
     for (size_t i = 0; pd_services[i]; i++) {
         const struct pd_service *svc = pd_services[i];
         if (!svc->spec)
@@ -92,6 +94,7 @@ int pd_dispatch_init(struct pd_env *env, const char **OUT_err)
 void pd_dispatch_cleanup(struct pd_env *env)
 {
     struct pd_specs *s = env->specs;
+    pd_oidc_cleanup(env);
     if (!s)
         return;
     for (size_t i = 0; i < sizeof s->spec / sizeof s->spec[0]; i++)

@@ -16,6 +16,7 @@
  */
 #include "services/oidc.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,6 +155,82 @@ int pd_oidc_is_hosted(struct pd_db *db, const char *url)
     return pd_oidc_db_issuer_get(db, url, NULL, NULL) == PD_OK;
 }
 
+/* ---- the key cache ---- */
+
+#define KEY_CACHE_MAX 512
+
+struct cached_key {
+    char *pem; /* the PEM text it was imported from (heap) */
+    struct pd_key *key;
+};
+
+struct pd_oidc_keys {
+    pthread_mutex_t mu;
+    struct cached_key v[KEY_CACHE_MAX];
+    size_t n;
+};
+
+int pd_oidc_init(struct pd_env *env)
+{
+    struct pd_oidc_keys *c = pd_xcalloc(1, sizeof *c);
+    pthread_mutex_init(&c->mu, NULL);
+    env->oidc_keys = c;
+    return PD_OK;
+}
+
+static void cache_clear(struct pd_oidc_keys *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        free(c->v[i].pem);
+        pd_key_free(c->v[i].key);
+    }
+    c->n = 0;
+}
+
+void pd_oidc_cleanup(struct pd_env *env)
+{
+    struct pd_oidc_keys *c = env->oidc_keys;
+    if (!c)
+        return;
+    cache_clear(c);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+    env->oidc_keys = NULL;
+}
+
+/* A key (private or public PEM) with kid set, from the cache or imported. Free with
+ * pd_key_free. */
+static int load_key(struct pd_env *env, const char *pem, const char *kid, struct pd_key **OUT)
+{
+    struct pd_oidc_keys *c = env ? env->oidc_keys : NULL;
+    if (c) {
+        int rc = PD_ENOTFOUND;
+        pthread_mutex_lock(&c->mu);
+        for (size_t i = 0; i < c->n && rc; i++)
+            if (strcmp(c->v[i].pem, pem) == 0 && strcmp(pd_key_kid(c->v[i].key), kid) == 0)
+                rc = pd_key_share(c->v[i].key, OUT);
+        pthread_mutex_unlock(&c->mu);
+        if (rc == PD_OK)
+            return PD_OK;
+    }
+    struct pd_key *k = NULL;
+    if (pd_key_from_pem(pem, strlen(pem), PD_JWA_INVALID, &k) || pd_key_set_kid(k, kid)) {
+        pd_key_free(k);
+        return PD_EINVAL;
+    }
+    if (c) {
+        pthread_mutex_lock(&c->mu);
+        if (c->n == KEY_CACHE_MAX)
+            cache_clear(c);
+        c->v[c->n].pem = pd_xstrdup(pem);
+        pd_key_share(k, &c->v[c->n].key);
+        c->n++;
+        pthread_mutex_unlock(&c->mu);
+    }
+    *OUT = k;
+    return PD_OK;
+}
+
 static int keys_of(struct pd_db *db, struct pd_arena *a, const char *url,
                    struct pd_oidc_db_key **OUT, size_t *OUT_n)
 {
@@ -167,7 +244,8 @@ static int keys_of(struct pd_db *db, struct pd_arena *a, const char *url,
     return rc;
 }
 
-int pd_oidc_issuer_jwks(struct pd_db *db, struct pd_arena *a, const char *url, struct pd_jwks *s)
+int pd_oidc_issuer_jwks(struct pd_env *env, struct pd_db *db, struct pd_arena *a, const char *url,
+                        struct pd_jwks *s)
 {
     struct pd_oidc_db_key *keys;
     size_t n;
@@ -176,9 +254,7 @@ int pd_oidc_issuer_jwks(struct pd_db *db, struct pd_arena *a, const char *url, s
         return rc;
     for (size_t i = 0; i < n; i++) {
         struct pd_key *k = NULL;
-        if (pd_key_from_pem(keys[i].public_pem, strlen(keys[i].public_pem), PD_JWA_INVALID, &k) ||
-            pd_key_set_kid(k, keys[i].kid)) {
-            pd_key_free(k);
+        if (load_key(env, keys[i].public_pem, keys[i].kid, &k)) {
             pd_log(PD_LOG_ERROR, "oidc: a stored key of %s does not load", url);
             continue;
         }
@@ -199,8 +275,8 @@ int pd_oidc_signing_key_pem(struct pd_db *db, struct pd_arena *a, const char *ur
     return PD_OK;
 }
 
-int pd_oidc_sign(struct pd_db *db, struct pd_arena *a, const char *url, const json_t *claims,
-                 char **OUT_token)
+int pd_oidc_sign(struct pd_env *env, struct pd_db *db, struct pd_arena *a, const char *url,
+                 const json_t *claims, char **OUT_token)
 {
     struct pd_oidc_db_key *keys;
     size_t n;
@@ -208,9 +284,7 @@ int pd_oidc_sign(struct pd_db *db, struct pd_arena *a, const char *url, const js
     if (rc)
         return rc;
     struct pd_key *k = NULL;
-    rc = pd_key_from_pem(keys[0].private_pem, strlen(keys[0].private_pem), PD_JWA_INVALID, &k);
-    if (rc == PD_OK)
-        rc = pd_key_set_kid(k, keys[0].kid);
+    rc = load_key(env, keys[0].private_pem, keys[0].kid, &k);
     if (rc == PD_OK)
         rc = pd_jwt_sign(k, claims, a, OUT_token);
     pd_key_free(k);
@@ -352,7 +426,7 @@ static int serve_document(struct pd_req *r)
         struct pd_jwks s;
         pd_jwks_init(&s);
         json_t *doc = NULL;
-        int rc = pd_oidc_issuer_jwks(r->db, &r->arena, d->issuer, &s);
+        int rc = pd_oidc_issuer_jwks(r->env, r->db, &r->arena, d->issuer, &s);
         if (rc == PD_OK)
             rc = pd_jwks_to_json(&s, &doc);
         pd_jwks_cleanup(&s);
@@ -528,7 +602,7 @@ static int mint_token(struct pd_req *r)
     default_time(claims, "nbf", base);
     default_time(claims, "exp", base + ttl);
     char *token = NULL;
-    rc = pd_oidc_sign(r->db, &r->arena, url, claims, &token);
+    rc = pd_oidc_sign(r->env, r->db, &r->arena, url, claims, &token);
     if (rc == PD_ENOTFOUND) {
         rc = oidc_error(r, 404, "NotFound", "podiam does not host this issuer");
     } else if (rc == PD_OK) {

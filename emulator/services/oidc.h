@@ -63,11 +63,20 @@ int pd_oidc_is_hosted(struct pd_db *db, const char *url);
 /* The issuer's published keys (the signing key and the retired ones still in their
  * overlap), imported for verification. s must be pd_jwks_init'ed; the caller cleans it up.
  * PD_ENOTFOUND when url is not hosted. */
-int pd_oidc_issuer_jwks(struct pd_db *db, struct pd_arena *a, const char *url, struct pd_jwks *s);
+int pd_oidc_issuer_jwks(struct pd_env *env, struct pd_db *db, struct pd_arena *a, const char *url,
+                        struct pd_jwks *s);
 
 /* Sign claims (which must include iss = url) with the issuer's current key: header
  * {"alg":"RS256","kid":…}. *OUT_token is arena-owned. PD_ENOTFOUND when url is not hosted. */
-int pd_oidc_sign(struct pd_db *db, struct pd_arena *a, const char *url, const json_t *claims,
-                 char **OUT_token);
+int pd_oidc_sign(struct pd_env *env, struct pd_db *db, struct pd_arena *a, const char *url,
+                 const json_t *claims, char **OUT_token);
+
+/* The process-wide cache of imported issuer keys (PEM text -> key), so that verifying or
+ * signing parses no PEM (OpenSSL 3's decoders cost far more than an RSA verify). Keys are
+ * content-addressed, so the cache never goes stale; it is bounded and emptied when full.
+ * Made by pd_oidc_init (env->oidc_keys), freed by pd_oidc_cleanup; without it keys are
+ * imported on every call. Thread-safe (one mutex). */
+int pd_oidc_init(struct pd_env *env);
+void pd_oidc_cleanup(struct pd_env *env);
 
 #endif

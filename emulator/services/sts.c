@@ -79,6 +79,8 @@ static int get_session_token(struct pd_req *r)
 
 /* ---- AssumeRole ---- */
 
+#define ROLE_LAST_USED_GRAIN_MS 60000
+
 /* The role an ARN names (arn:aws:iam::ACCT:role/PATH/NAME), if podiam holds it. */
 static int role_of_arn(struct pd_req *r, const char *arn, struct pd_iam_role *OUT)
 {
@@ -275,8 +277,14 @@ static int mint_role_session(struct pd_req *r, const struct role_session *rs,
     json_decref(extra);
     if (rc)
         return rc;
-    pd_iam_db_role_touch(r->db, role->id, pd_clock_now_ms(&r->env->clock),
-                         r->region[0] ? r->region : r->env->cfg.region);
+    /* RoleLastUsed, as AWS tracks it: not to the second. Written when it is a minute old
+     * (or the region changed), so most assumptions stay read-only and run in parallel; the
+     * write upgrades the read transaction and is dropped if another writer is busy. */
+    int64_t now = pd_clock_now_ms(&r->env->clock);
+    const char *region = r->region[0] ? r->region : r->env->cfg.region;
+    if (now - role->last_used_ms >= ROLE_LAST_USED_GRAIN_MS || !role->last_used_region ||
+        strcmp(role->last_used_region, region) != 0)
+        pd_iam_db_role_touch(r->db, role->id, now, region);
     r->out = json_pack("{s:o, s:{s:s, s:s}}", "Credentials", creds, "AssumedRoleUser",
                        "AssumedRoleId", s.user_id, "Arn", s.arn);
     if (packed >= 0)
@@ -550,7 +558,7 @@ static int web_identity(struct pd_req *r, struct web_identity **OUT)
     /* Only keys podiam hosts; never the network. The algorithm is the key's. */
     struct pd_jwks keys;
     pd_jwks_init(&keys);
-    rc = pd_oidc_issuer_jwks(r->db, &r->arena, iss, &keys);
+    rc = pd_oidc_issuer_jwks(r->env, r->db, &r->arena, iss, &keys);
     if (rc == PD_OK)
         rc = pd_jwt_verify(token, len, &keys, -1, &claims, NULL, &why);
     pd_jwks_cleanup(&keys);
@@ -758,8 +766,9 @@ out:
 }
 
 static const struct pd_op ops[] = {
-    {"AssumeRole", assume_role, PD_OP_WRITE},
-    {"AssumeRoleWithWebIdentity", assume_role_with_web_identity, PD_OP_WRITE | PD_OP_UNSIGNED},
+    /* Not PD_OP_WRITE: they write only RoleLastUsed, now and then (mint_role_session). */
+    {"AssumeRole", assume_role, 0},
+    {"AssumeRoleWithWebIdentity", assume_role_with_web_identity, PD_OP_UNSIGNED},
     {"GetCallerIdentity", get_caller_identity, PD_OP_NOAUTHZ},
     {"GetSessionToken", get_session_token, PD_OP_NOAUTHZ},
     {NULL, NULL, 0},

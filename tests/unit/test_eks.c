@@ -370,7 +370,7 @@ static void hosted_issuers(void **state)
     const char *tok = json_string_value(json_object_get(resp, "token"));
     struct pd_jwks s;
     pd_jwks_init(&s);
-    assert_int_equal(pd_oidc_issuer_jwks(pd_store_db(c->env->store), &c->a, gh, &s), PD_OK);
+    assert_int_equal(pd_oidc_issuer_jwks(c->env, pd_store_db(c->env->store), &c->a, gh, &s), PD_OK);
     json_t *claims = NULL;
     enum pd_jwt_reason why;
     assert_int_equal(pd_jwt_verify(tok, strlen(tok), &s, -1, &claims, NULL, &why), PD_OK);
@@ -431,7 +431,7 @@ static void fixtures_round_trip(void **state)
     assert_true(pd_oidc_is_hosted(db, "https://issuer.example.com/tenant"));
     struct pd_jwks s;
     pd_jwks_init(&s);
-    assert_int_equal(pd_oidc_issuer_jwks(db, &c->a, issuer, &s), PD_OK);
+    assert_int_equal(pd_oidc_issuer_jwks(c->env, db, &c->a, issuer, &s), PD_OK);
     assert_int_equal(s.n, 1);
     assert_string_equal(pd_key_kid(s.keys[0]), kid);
     pd_jwks_cleanup(&s);
