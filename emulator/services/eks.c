@@ -448,7 +448,7 @@ static int list_clusters(struct pd_req *r)
         if (pd_base64_decode(&r->arena, token, strlen(token), &dec, &n) || n < 2 || dec[0] != 'c' ||
             dec[1] != ':')
             return pd_fail(r, &EKS_InvalidParameter, "The nextToken is invalid.");
-        after = (const char *)dec + 2;
+        after = pd_arena_strndup(&r->arena, (const char *)dec + 2, n - 2);
     }
     const char **names;
     size_t n;

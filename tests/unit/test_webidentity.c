@@ -254,7 +254,9 @@ static void condition_keys(void **state)
 static void alg_none(void **state)
 {
     struct ctx *c = *state;
-    char *p = json_dumps(good_claims(c), JSON_COMPACT);
+    json_t *cl = good_claims(c);
+    char *p = json_dumps(cl, JSON_COMPACT);
+    json_decref(cl);
     const char *tok = pd_arena_printf(&c->a, "%s.%s.", b64(c, "{\"alg\":\"none\"}"), b64(c, p));
     free(p);
     refused(c, "app", tok, 400, "InvalidIdentityToken", NOT_VALIDATED);
