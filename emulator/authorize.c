@@ -72,6 +72,10 @@ static void global_keys(struct pd_req *r, struct pd_ctx *c)
         const char *si = json_string_value(json_object_get(x, "source_identity"));
         if (si)
             add_str(c, "aws:SourceIdentity", pd_arena_strdup(&r->arena, si));
+        const char *fp =
+            json_string_value(json_object_get(json_object_get(x, "web_identity"), "provider"));
+        if (fp)
+            add_str(c, "aws:FederatedProvider", pd_arena_strdup(&r->arena, fp));
         json_decref(x);
     }
     /* Tags in the request (IAM and STS inputs carry them as Tags: [{Key, Value}]). */
@@ -92,13 +96,14 @@ static void global_keys(struct pd_req *r, struct pd_ctx *c)
     }
 }
 
-static json_t *decision_entry(struct pd_req *r, const struct pd_authz_need *need)
+static json_t *decision_entry(struct pd_req *r, const struct pd_authz_need *need,
+                              const char *principal)
 {
     char iso[32];
     pd_time_iso8601(pd_clock_now_ms(&r->env->clock), 1, iso);
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "time", iso, "request_id",
                      r->request_id, "service", r->svc->name, "operation", r->op ? r->op->name : "",
-                     "principal", r->who.arn ? r->who.arn : "anonymous", "mode",
+                     "principal", principal ? principal : "anonymous", "mode",
                      r->env->cfg.iam_mode == PD_IAM_AUDIT ? "audit" : "enforce", "context",
                      pd_ctx_to_json(&need->ctx));
 }
@@ -155,7 +160,17 @@ static int decide(struct pd_req *r, struct pd_authz_need *need_, const char **OU
     int rc;
 
     struct pd_authz_caller caller;
-    rc = pd_authz_caller_load(r->db, &r->arena, r->env->policies, &r->who, &need.ctx, &caller);
+    const char *principal = r->who.arn;
+    if (need.who) {
+        /* A caller that did not sign (a web identity): no identity-side policies. */
+        memset(&caller, 0, sizeof caller);
+        caller.id = *need.who;
+        pd_ctx_add_principal_keys(&need.ctx, &caller.id);
+        principal = need.who->arn ? need.who->arn : need.who->federated;
+        rc = PD_OK;
+    } else {
+        rc = pd_authz_caller_load(r->db, &r->arena, r->env->policies, &r->who, &need.ctx, &caller);
+    }
     if (rc) {
         pd_authz_caller_release(r->env->policies, &caller);
         return pd_fail(r, &PD_ERR_InternalFailure, "cannot read the caller's policies");
@@ -177,7 +192,7 @@ static int decide(struct pd_req *r, struct pd_authz_need *need_, const char **OU
         }
     }
 
-    json_t *entry = decision_entry(r, &need);
+    json_t *entry = decision_entry(r, &need, principal);
     json_t *checks = json_array();
     enum pd_decision worst = PD_DECISION_ALLOW;
     const struct pd_authz_check *failed = NULL;
@@ -219,9 +234,11 @@ static int decide(struct pd_req *r, struct pd_authz_need *need_, const char **OU
     const char *message = NULL;
     if (failed) {
         const char *shown = failed->shown ? failed->shown : failed->resource;
-        message = pd_policy_denial_message(&r->arena, r->who.arn, failed->action,
-                                           *shown ? shown : NULL, need.quote_resource,
-                                           failed_res.decision, failed_res.decided_by, NULL);
+        message = need.deny_message
+                      ? need.deny_message
+                      : pd_policy_denial_message(&r->arena, r->who.arn, failed->action,
+                                                 *shown ? shown : NULL, need.quote_resource,
+                                                 failed_res.decision, failed_res.decided_by, NULL);
         json_object_set_new(entry, "decided_by", json_string(pd_ptype_name(failed_res.decided_by)));
         json_object_set_new(entry, "message", json_string(message));
     }
@@ -233,7 +250,7 @@ static int decide(struct pd_req *r, struct pd_authz_need *need_, const char **OU
     if (failed)
         pd_log_req(PD_LOG_INFO, r->request_id, "authz %s %s %s on %s for %s: %s%s", id,
                    pd_decision_name(failed_res.decision), failed->action, failed->resource,
-                   r->who.arn ? r->who.arn : "anonymous", message,
+                   principal ? principal : "anonymous", message,
                    enforce ? "" : " (audit: allowed)");
     else
         pd_log_req(PD_LOG_DEBUG, r->request_id, "authz %s allowed %s on %s", id,

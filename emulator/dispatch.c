@@ -23,6 +23,7 @@
 #include "env.h"
 #include "proto/codec.h"
 #include "req.h"
+#include "services/oidc.h"
 #include "services/service.h"
 #include "store/store.h"
 
@@ -62,6 +63,7 @@ int pd_dispatch_init(struct pd_env *env, const char **OUT_err)
     }
     pd_sigv4_cache_init(&s->keys);
     env->specs = s;
+    pd_oidc_init(env);
     for (size_t i = 0; pd_services[i]; i++) {
         const struct pd_service *svc = pd_services[i];
         if (!svc->spec)
@@ -96,6 +98,7 @@ int pd_dispatch_init(struct pd_env *env, const char **OUT_err)
 void pd_dispatch_cleanup(struct pd_env *env)
 {
     struct pd_specs *s = env->specs;
+    pd_oidc_cleanup(env);
     if (!s)
         return;
     for (size_t i = 0; i < sizeof s->spec / sizeof s->spec[0]; i++)
@@ -399,6 +402,11 @@ static void fail_codec(struct pd_req *r, const struct pd_codec_error *cerr)
 {
     struct pd_awserr *e = pd_arena_alloc(&r->arena, sizeof *e);
     e->code = cerr->code;
+    /* EKS answers constraint violations with InvalidParameterException, not the rest-json
+     * default ValidationException. */
+    if (r->svc && strcmp(r->svc->name, "eks") == 0 &&
+        strcmp(cerr->code, "ValidationException") == 0)
+        e->code = "InvalidParameterException";
     e->status = cerr->status;
     e->receiver = !cerr->sender;
     pd_fail(r, e, "%s", cerr->message ? cerr->message : "");

@@ -41,6 +41,7 @@ struct pd_specs;
 struct pd_secrets;
 struct pd_decisions;
 struct pd_policy_cache;
+struct pd_oidc_keys;
 
 struct pd_env {
     struct pd_config cfg;
@@ -51,6 +52,7 @@ struct pd_env {
     struct pd_secrets *secrets;       /* server secrets: session-token keys, CA (auth/secrets.h) */
     struct pd_decisions *decisions;   /* authorization decision log (auth/decisions.h) */
     struct pd_policy_cache *policies; /* compiled policies (auth/policy_cache.h) */
+    struct pd_oidc_keys *oidc_keys;   /* imported issuer keys (services/oidc.h), or NULL */
     int http_port;                    /* bound ports, once listening */
     int https_port;
 };

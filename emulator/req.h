@@ -80,6 +80,7 @@ struct pd_req {
     struct pd_body_sink *sink;        /* streamed body (S3 uploads), or NULL */
     int early;                        /* S3: authenticated (and maybe authorized) at headers */
     int authorized;                   /* authorization already decided */
+    void *svc_state; /* the service's own per-request state (route or authz hook -> handler) */
 
     /* S3: what verifying chunk signatures of a streamed body needs (header-signed
      * STREAMING-AWS4-HMAC-SHA256-* requests; set by dispatch's authentication) */

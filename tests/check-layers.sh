@@ -8,13 +8,13 @@ status=0
 
 # folder | forbidden include patterns (extended regex, matched against the included path)
 rules='
-core|^(auth|crypto|proto|services|store|server)/|^(req|env|dispatch|app|embedded)\.h$|microhttpd\.h|sqlite3\.h|jansson\.h|jwt\.h|openssl/|expat\.h
-server|^(proto|auth|services|store|crypto)/|sqlite3\.h|jwt\.h
-proto|^(store|auth|server|crypto)/|^services/[a-z_]+\.h$|microhttpd\.h|sqlite3\.h|jwt\.h
-auth|^(services|proto|server)/|microhttpd\.h|jwt\.h
+core|^(auth|crypto|proto|services|store|server)/|^(req|env|dispatch|app|embedded)\.h$|microhttpd\.h|sqlite3\.h|jansson\.h|^jwt\.h$|openssl/|expat\.h
+server|^(proto|auth|services|store|crypto)/|sqlite3\.h|^jwt\.h$
+proto|^(store|auth|server|crypto)/|^services/[a-z_]+\.h$|microhttpd\.h|sqlite3\.h|^jwt\.h$
+auth|^(services|proto|server)/|microhttpd\.h|^jwt\.h$
 crypto|^(auth|services|proto|server|store)/|microhttpd\.h|sqlite3\.h
-services|^(proto|server)/|microhttpd\.h|sqlite3\.h|jwt\.h|expat\.h
-store|^(auth|crypto|proto|services|server)/|microhttpd\.h|jwt\.h
+services|^(proto|server)/|microhttpd\.h|sqlite3\.h|^jwt\.h$|expat\.h
+store|^(auth|crypto|proto|services|server)/|microhttpd\.h|^jwt\.h$
 '
 echo "$rules" | while IFS='|' read -r dir forbidden; do
     [ -n "$dir" ] || continue

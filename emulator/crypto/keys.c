@@ -235,6 +235,19 @@ void pd_key_free(struct pd_key *k)
     free(k);
 }
 
+int pd_key_share(const struct pd_key *k, struct pd_key **OUT_key)
+{
+    struct pd_key *c = pd_xcalloc(1, sizeof *c);
+    EVP_PKEY_up_ref(k->pkey);
+    c->pkey = k->pkey;
+    c->alg = k->alg;
+    c->is_ec = k->is_ec;
+    c->has_private = k->has_private;
+    c->kid = k->kid ? pd_xstrdup(k->kid) : NULL;
+    *OUT_key = c;
+    return PD_OK;
+}
+
 /* Never prompt for a passphrase: an encrypted key is simply refused. */
 static int no_passphrase(char *buf, int size, int rwflag, void *u)
 {

@@ -80,6 +80,11 @@ int pd_key_generate(enum pd_key_kind kind, struct pd_key **OUT_key);
 
 void pd_key_free(struct pd_key *k); /* NULL is fine */
 
+/* A second handle on k's key material (shared, reference-counted: no copy, no parsing), with
+ * the same alg and kid. For caches that hand out keys to be freed by their users. Returns
+ * PD_OK. Free with pd_key_free. */
+int pd_key_share(const struct pd_key *k, struct pd_key **OUT_key);
+
 /* Load a key from PEM: a private key (PKCS#8 "PRIVATE KEY", or traditional "RSA PRIVATE KEY" /
  * "EC PRIVATE KEY"; never an encrypted one) or a public key ("PUBLIC KEY", SPKI). alg pins the
  * algorithm: PD_JWA_INVALID picks the default (RSA -> RS256, EC -> the curve's). Refuses other

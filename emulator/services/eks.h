@@ -10,10 +10,12 @@
 #ifndef PD_SERVICES_EKS_H
 #define PD_SERVICES_EKS_H
 
+#include <jansson.h>
 #include <stdint.h>
 
 struct pd_db;
 struct pd_arena;
+struct pd_env;
 
 struct pd_eks_cluster {
     const char *account_id;
@@ -35,5 +37,17 @@ int pd_eks_cluster_by_id(struct pd_db *db, struct pd_arena *a, const char *id,
 /* The cluster named name in account/region, PD_ENOTFOUND when none. */
 int pd_eks_cluster_by_name(struct pd_db *db, struct pd_arena *a, const char *account,
                            const char *region, const char *name, struct pd_eks_cluster *OUT);
+
+/* The cluster whose OIDC issuer is url, PD_ENOTFOUND when none. */
+int pd_eks_cluster_by_issuer(struct pd_db *db, struct pd_arena *a, const char *url,
+                             struct pd_eks_cluster *OUT);
+
+/* Load a fixtures "eks" section ({"clusters": [...]}, docs/fixtures.md) through CreateCluster's
+ * own code, in the caller's write transaction. PD_OK or PD_EINVAL with *OUT_err (malloc'd)
+ * naming the entry. */
+int pd_eks_fixtures_load(struct pd_env *env, struct pd_db *db, json_t *section, const char *origin,
+                         char **OUT_err);
+/* Every cluster as an "eks" section, issuer keys pinned (new reference). */
+int pd_eks_fixtures_export(struct pd_env *env, struct pd_db *db, json_t **OUT);
 
 #endif

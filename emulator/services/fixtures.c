@@ -9,14 +9,16 @@
 #include "core/err.h"
 #include "core/mem.h"
 #include "env.h"
+#include "services/eks.h"
 #include "services/iam_fixtures.h"
+#include "services/oidc.h"
 #include "services/s3.h"
 #include "store/iam_db.h"
 #include "store/store.h"
 
 #define META_LOADED "fixtures_loaded"
 
-static const char *const known_sections[] = {"iam", "s3", NULL};
+static const char *const known_sections[] = {"iam", "oidc", "eks", "s3", NULL};
 
 static char *msg(const char *fmt, const char *a, const char *b)
 {
@@ -61,9 +63,16 @@ static int load_file(struct pd_env *env, struct pd_db *db, const char *path, cha
             goto out;
         }
     }
+    /* IAM first: clusters name their roles; then stand-alone issuers, then clusters. */
     json_t *iam = json_object_get(doc, "iam");
     if (iam)
         rc = pd_iam_fixtures_load(env, db, iam, path, OUT_err);
+    json_t *oidc = json_object_get(doc, "oidc");
+    if (!rc && oidc)
+        rc = pd_oidc_fixtures_load(env, db, oidc, path, OUT_err);
+    json_t *eks = json_object_get(doc, "eks");
+    if (!rc && eks)
+        rc = pd_eks_fixtures_load(env, db, eks, path, OUT_err);
     json_t *s3 = json_object_get(doc, "s3");
     if (!rc && s3)
         rc = pd_s3_fixtures_load(env, db, s3, path, OUT_err);
@@ -136,15 +145,31 @@ int pd_fixtures_export(struct pd_env *env, struct pd_db *db, json_t **OUT, char 
         *OUT_err = pd_xstrdup("the state is busy");
         return rc;
     }
-    json_t *iam = NULL, *s3 = NULL;
+    json_t *iam = NULL, *oidc = NULL, *eks = NULL, *s3 = NULL;
     rc = pd_iam_fixtures_export(env, db, &iam, OUT_err);
+    if (!rc)
+        rc = pd_oidc_export(db, &oidc);
+    if (!rc)
+        rc = pd_eks_fixtures_export(env, db, &eks);
     if (!rc)
         rc = pd_s3_fixtures_export(env, db, &s3, OUT_err);
     pd_db_rollback(db);
     if (rc) {
         json_decref(iam);
+        json_decref(oidc);
+        json_decref(eks);
+        json_decref(s3);
+        if (!*OUT_err)
+            *OUT_err = pd_xstrdup(pd_strerror(rc));
         return rc;
     }
-    *OUT = json_pack("{s:o, s:o}", "iam", iam, "s3", s3);
+    *OUT = json_pack("{s:o}", "iam", iam);
+    if (json_array_size(json_object_get(oidc, "issuers")))
+        json_object_set(*OUT, "oidc", oidc);
+    if (json_array_size(json_object_get(eks, "clusters")))
+        json_object_set(*OUT, "eks", eks);
+    json_object_set_new(*OUT, "s3", s3);
+    json_decref(oidc);
+    json_decref(eks);
     return PD_OK;
 }

@@ -22,17 +22,61 @@ struct pd_jwks;
  * one that exists. Runs in the caller's write transaction. PD_OK / PD_EINVAL (bad URL). */
 int pd_oidc_issuer_ensure(struct pd_env *env, struct pd_db *db, const char *url);
 
+/* Like pd_oidc_issuer_ensure for a new issuer whose signing key is pinned: key_pem is an RSA
+ * private key (PEM; its kid is its RFC 7638 thumbprint). NULL key_pem generates one. An
+ * existing issuer is kept as it is when key_pem is NULL, and is PD_ECONFLICT otherwise.
+ * PD_OK / PD_EINVAL (bad URL or key, message in *OUT_why when not NULL) / PD_ECONFLICT. */
+int pd_oidc_issuer_create(struct pd_env *env, struct pd_db *db, const char *url,
+                          const char *key_pem, const char **OUT_why);
+
+/* Stop hosting url (its keys go too). Absent is fine. Runs in the caller's write
+ * transaction. */
+int pd_oidc_issuer_delete(struct pd_db *db, const char *url);
+
+/* Rotate url's signing key: a fresh RSA-2048 key signs from now on; the previous one stays
+ * published until the next rotation. *OUT_kid (arena) is the new kid. Runs in the caller's
+ * write transaction. PD_OK / PD_ENOTFOUND. */
+int pd_oidc_issuer_rotate(struct pd_env *env, struct pd_db *db, struct pd_arena *a, const char *url,
+                          const char **OUT_kid);
+
+/* Is url a well-formed issuer URL podiam can host (https://HOST[/PATH], no query, fragment,
+ * port or trailing slash, at most 255 characters)? NULL when it is, else why not. */
+const char *pd_oidc_url_problem(const char *url);
+
+/* The private PEM of url's signing key (arena), for fixtures export. PD_ENOTFOUND when url
+ * is not hosted. */
+int pd_oidc_signing_key_pem(struct pd_db *db, struct pd_arena *a, const char *url,
+                            const char **OUT_pem);
+
+/* The stand-alone hosted issuers (those that are no EKS cluster's) with their signing keys,
+ * as the fixtures "oidc" section {"issuers": [{"url", "key_pem"}]} (new reference). */
+int pd_oidc_export(struct pd_db *db, json_t **OUT);
+
+/* Load a fixtures "oidc" section: {"issuers": [{"url": …, "key_pem": …}]}. Runs in the
+ * caller's write transaction. PD_OK or PD_EINVAL with *OUT_err (malloc'd) naming the entry. */
+int pd_oidc_fixtures_load(struct pd_env *env, struct pd_db *db, json_t *section, const char *origin,
+                          char **OUT_err);
+
 /* Is url an issuer podiam hosts? 1 / 0. */
 int pd_oidc_is_hosted(struct pd_db *db, const char *url);
 
 /* The issuer's published keys (the signing key and the retired ones still in their
  * overlap), imported for verification. s must be pd_jwks_init'ed; the caller cleans it up.
  * PD_ENOTFOUND when url is not hosted. */
-int pd_oidc_issuer_jwks(struct pd_db *db, struct pd_arena *a, const char *url, struct pd_jwks *s);
+int pd_oidc_issuer_jwks(struct pd_env *env, struct pd_db *db, struct pd_arena *a, const char *url,
+                        struct pd_jwks *s);
 
 /* Sign claims (which must include iss = url) with the issuer's current key: header
  * {"alg":"RS256","kid":…}. *OUT_token is arena-owned. PD_ENOTFOUND when url is not hosted. */
-int pd_oidc_sign(struct pd_db *db, struct pd_arena *a, const char *url, const json_t *claims,
-                 char **OUT_token);
+int pd_oidc_sign(struct pd_env *env, struct pd_db *db, struct pd_arena *a, const char *url,
+                 const json_t *claims, char **OUT_token);
+
+/* The process-wide cache of imported issuer keys (PEM text -> key), so that verifying or
+ * signing parses no PEM (OpenSSL 3's decoders cost far more than an RSA verify). Keys are
+ * content-addressed, so the cache never goes stale; it is bounded and emptied when full.
+ * Made by pd_oidc_init (env->oidc_keys), freed by pd_oidc_cleanup; without it keys are
+ * imported on every call. Thread-safe (one mutex). */
+int pd_oidc_init(struct pd_env *env);
+void pd_oidc_cleanup(struct pd_env *env);
 
 #endif

@@ -34,8 +34,11 @@ struct pd_authz_need {
     const char *policy_id;        /* id of the resource policy in traces */
     const struct pd_awserr *deny; /* wire error of a denial (default AccessDenied 403) */
     int quote_resource;           /* S3 quotes the resource in messages */
-    const char *deny_message;     /* message of a denial instead of AWS's explanation (S3
-                                     answers anonymous callers "Access Denied") */
+    /* The principal evaluated instead of the request's signer (r->who), set by a hook whose
+     * caller did not sign: the web identity of AssumeRoleWithWebIdentity. NULL: r->who. Its
+     * identity-side policies are none (only the resource or trust policy can allow). */
+    const struct pd_principal_id *who;
+    const char *deny_message; /* the denial's message instead of AWS's usual one, or NULL */
 };
 
 /* Add a check to need (at most PD_AUTHZ_MAX_CHECKS). */

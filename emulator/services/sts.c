@@ -4,9 +4,15 @@
  * Temporary credentials are minted by auth/creds.c as sealed session tokens; nothing is
  * written to the store. GetCallerIdentity needs no permission and cannot be denied.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "auth/creds.h"
+#include "core/log.h"
+#include "core/str.h"
+#include "crypto/jwt.h"
+#include "crypto/keys.h"
+#include "services/oidc.h"
 #include "auth/policy_cache.h"
 #include "core/arn.h"
 #include "core/clock.h"
@@ -73,6 +79,8 @@ static int get_session_token(struct pd_req *r)
 
 /* ---- AssumeRole ---- */
 
+#define ROLE_LAST_USED_GRAIN_MS 60000
+
 /* The role an ARN names (arn:aws:iam::ACCT:role/PATH/NAME), if podiam holds it. */
 static int role_of_arn(struct pd_req *r, const char *arn, struct pd_iam_role *OUT)
 {
@@ -114,8 +122,12 @@ static void assume_role_keys(struct pd_req *r, struct pd_authz_need *need)
     }
 }
 
+static int web_identity_authz(struct pd_req *r, struct pd_authz_need *need);
+
 static int sts_authz(struct pd_req *r, struct pd_authz_need *need)
 {
+    if (strcmp(r->op->name, "AssumeRoleWithWebIdentity") == 0)
+        return web_identity_authz(r, need);
     if (strcmp(r->op->name, "AssumeRole") != 0) {
         pd_authz_add(need, pd_arena_printf(&r->arena, "sts:%s", r->op->name), "*", NULL);
         return PD_OK;
@@ -163,6 +175,131 @@ static int packed_percent(const char *policy, json_t *arns, json_t *tags)
     return (int)((n * 100 + 2047) / 2048);
 }
 
+/* Session policies of the request (Policy, PolicyArns): the inline one compiled now, so a
+ * bad one fails here and not at use. *OUT_arns is a new array of ARN strings. */
+static int session_policies(struct pd_req *r, const char **OUT_policy, json_t **OUT_arns)
+{
+    const char *policy = in_str(r, "Policy");
+    if (policy) {
+        char err[256];
+        const char *why = NULL;
+        struct pd_cached_policy *h = NULL;
+        if (pd_policy_cache_get(r->env->policies, PD_POLICY_SESSION, policy, strlen(policy), err,
+                                sizeof err, &h, &why))
+            return pd_fail(r, &STS_MalformedPolicyDocument, "%s",
+                           why ? why : "Syntax errors in policy.");
+        pd_policy_cache_release(r->env->policies, h);
+    }
+    json_t *arns = json_array();
+    size_t i;
+    json_t *pa;
+    json_array_foreach(json_object_get(r->in, "PolicyArns"), i, pa)
+    {
+        json_array_append_new(arns, json_string(json_string_value(json_object_get(pa, "arn"))));
+    }
+    *OUT_policy = policy;
+    *OUT_arns = arns;
+    return PD_OK;
+}
+
+/* DurationSeconds of the request against the role's limits. */
+static int session_duration(struct pd_req *r, const struct pd_iam_role *role, int chained,
+                            int64_t *OUT)
+{
+    json_t *d = json_object_get(r->in, "DurationSeconds");
+    int64_t duration = d ? json_integer_value(d) : 3600;
+    if (chained && duration > 3600)
+        return pd_fail(r, &STS_ValidationError,
+                       "The requested DurationSeconds exceeds the 1 hour session limit for roles "
+                       "assumed by role chaining.");
+    if (duration > role->max_session)
+        return pd_fail(r, &STS_ValidationError,
+                       "The requested DurationSeconds exceeds the MaxSessionDuration set for this "
+                       "role.");
+    *OUT = duration;
+    return PD_OK;
+}
+
+/* What a new role session carries (AssumeRole, AssumeRoleWithWebIdentity). */
+struct role_session {
+    const struct pd_iam_role *role;
+    const char *session;
+    int64_t duration;
+    const char *policy; /* inline session policy, or NULL */
+    json_t *arns;       /* session policy ARNs (array, borrowed) */
+    json_t *tags;       /* session tags, key -> value (object, borrowed) */
+    json_t *tags_list;  /* the tags as passed ([{Key, Value}]), for the packed size */
+    json_t *transitive; /* transitive tag keys (array, borrowed) */
+    const char *source; /* source identity, or NULL */
+    int chained;
+    const char *extra_key; /* one more session fact (web identity), or NULL */
+    json_t *extra_value;   /* borrowed */
+};
+
+/* Mint the session and fill r->out with Credentials, AssumedRoleUser, PackedPolicySize and
+ * SourceIdentity. *OUT_session (may be NULL) receives the session principal. */
+static int mint_role_session(struct pd_req *r, const struct role_session *rs,
+                             struct pd_principal *OUT_session)
+{
+    int packed = (rs->policy || json_array_size(rs->arns) || json_object_size(rs->tags))
+                     ? packed_percent(rs->policy, rs->arns, rs->tags_list)
+                     : -1;
+    if (packed > 100)
+        return pd_fail(r, &STS_PackedPolicyTooLarge,
+                       "Packed policy consumes %d%% of allotted space, please use smaller policy.",
+                       packed);
+    const struct pd_iam_role *role = rs->role;
+    struct pd_principal s = {
+        .kind = PD_CALLER_ROLE_SESSION,
+        .account_id = role->account_id,
+        .arn = pd_arena_printf(&r->arena, "arn:aws:sts::%s:assumed-role/%s/%s", role->account_id,
+                               role->name, rs->session),
+        .user_id = pd_arena_printf(&r->arena, "%s:%s", role->unique_id, rs->session),
+        .name = role->name,
+        .path = role->path,
+        .unique_id = role->unique_id,
+        .role_arn = role->arn,
+        .session_name = rs->session,
+    };
+    json_t *extra = json_object();
+    if (rs->policy)
+        json_object_set_new(extra, "policy", json_string(rs->policy));
+    if (json_array_size(rs->arns))
+        json_object_set(extra, "policy_arns", rs->arns);
+    if (json_object_size(rs->tags))
+        json_object_set(extra, "tags", rs->tags);
+    if (json_array_size(rs->transitive))
+        json_object_set(extra, "transitive", rs->transitive);
+    if (rs->source)
+        json_object_set_new(extra, "source_identity", json_string(rs->source));
+    if (rs->chained)
+        json_object_set_new(extra, "chained", json_true());
+    if (rs->extra_key)
+        json_object_set(extra, rs->extra_key, rs->extra_value);
+    json_t *creds = NULL;
+    int rc = pd_sts_mint(r, &s, extra, rs->duration, &creds);
+    json_decref(extra);
+    if (rc)
+        return rc;
+    /* RoleLastUsed, as AWS tracks it: not to the second. Written when it is a minute old
+     * (or the region changed), so most assumptions stay read-only and run in parallel; the
+     * write upgrades the read transaction and is dropped if another writer is busy. */
+    int64_t now = pd_clock_now_ms(&r->env->clock);
+    const char *region = r->region[0] ? r->region : r->env->cfg.region;
+    if (now - role->last_used_ms >= ROLE_LAST_USED_GRAIN_MS || !role->last_used_region ||
+        strcmp(role->last_used_region, region) != 0)
+        pd_iam_db_role_touch(r->db, role->id, now, region);
+    r->out = json_pack("{s:o, s:{s:s, s:s}}", "Credentials", creds, "AssumedRoleUser",
+                       "AssumedRoleId", s.user_id, "Arn", s.arn);
+    if (packed >= 0)
+        json_object_set_new(r->out, "PackedPolicySize", json_integer(packed));
+    if (rs->source)
+        json_object_set_new(r->out, "SourceIdentity", json_string(rs->source));
+    if (OUT_session)
+        *OUT_session = s;
+    return PD_OK;
+}
+
 static int assume_role(struct pd_req *r)
 {
     const struct pd_principal *w = &r->who;
@@ -179,42 +316,18 @@ static int assume_role(struct pd_req *r)
                        "User: %s is not authorized to perform: sts:AssumeRole on resource: %s",
                        w->arn, arn);
 
-    json_t *d = json_object_get(r->in, "DurationSeconds");
-    int64_t duration = d ? json_integer_value(d) : 3600;
     int chained = w->kind == PD_CALLER_ROLE_SESSION;
-    if (chained && duration > 3600)
-        return pd_fail(r, &STS_ValidationError,
-                       "The requested DurationSeconds exceeds the 1 hour session limit for roles "
-                       "assumed by role chaining.");
-    if (duration > role.max_session)
-        return pd_fail(r, &STS_ValidationError,
-                       "The requested DurationSeconds exceeds the MaxSessionDuration set for this "
-                       "role.");
-
-    /* Session policies: compiled now, so a bad one fails here and not at use. */
-    const char *policy = in_str(r, "Policy");
-    if (policy) {
-        char err[256];
-        const char *why = NULL;
-        struct pd_cached_policy *h = NULL;
-        if (pd_policy_cache_get(r->env->policies, PD_POLICY_SESSION, policy, strlen(policy), err,
-                                sizeof err, &h, &why))
-            return pd_fail(r, &STS_MalformedPolicyDocument, "%s",
-                           why ? why : "Syntax errors in policy.");
-        pd_policy_cache_release(r->env->policies, h);
-    }
-    json_t *arns_in = json_object_get(r->in, "PolicyArns");
-    json_t *arns = json_array();
-    size_t i;
-    json_t *pa;
-    json_array_foreach(arns_in, i, pa)
-    {
-        json_array_append_new(arns, json_string(json_string_value(json_object_get(pa, "arn"))));
-    }
+    struct role_session rs = {.role = &role, .session = session, .chained = chained};
+    const char *policy = NULL;
+    json_t *arns = NULL;
+    if (session_duration(r, &role, chained, &rs.duration) || session_policies(r, &policy, &arns))
+        return PD_EAWS;
 
     /* Session tags: the request's, then transitive ones inherited along a role chain. */
     json_t *tags_in = json_object_get(r->in, "Tags");
     json_t *tags = json_object(), *transitive = json_array();
+    json_t *prev = NULL;
+    size_t i;
     json_t *t;
     json_array_foreach(tags_in, i, t)
     {
@@ -225,30 +338,25 @@ static int assume_role(struct pd_req *r)
     json_array_foreach(ttk, i, t)
     {
         if (!json_object_get(tags, json_string_value(t))) {
-            json_decref(tags);
-            json_decref(transitive);
-            json_decref(arns);
-            return pd_fail(r, &STS_InvalidParameterValue,
-                           "The specified transitive tag key must be included in the requested "
-                           "tags.");
+            rc = pd_fail(r, &STS_InvalidParameterValue,
+                         "The specified transitive tag key must be included in the requested "
+                         "tags.");
+            goto out;
         }
         json_array_append(transitive, t);
     }
-    json_t *prev = pd_creds_session_extra(w);
+    prev = pd_creds_session_extra(w);
     json_t *inherited = json_object_get(prev, "transitive");
     json_array_foreach(inherited, i, t)
     {
         const char *k = json_string_value(t);
         json_t *v = json_object_get(json_object_get(prev, "tags"), k);
         if (json_object_get(tags, k)) {
-            json_decref(prev);
-            json_decref(tags);
-            json_decref(transitive);
-            json_decref(arns);
-            return pd_fail(r, &STS_InvalidParameterValue,
-                           "The request includes a session tag (%s) that conflicts with a "
-                           "transitive tag inherited from the role chain.",
-                           k);
+            rc = pd_fail(r, &STS_InvalidParameterValue,
+                         "The request includes a session tag (%s) that conflicts with a "
+                         "transitive tag inherited from the role chain.",
+                         k);
+            goto out;
         }
         json_object_set(tags, k, v);
         json_array_append(transitive, t);
@@ -256,77 +364,415 @@ static int assume_role(struct pd_req *r)
     const char *source = in_str(r, "SourceIdentity");
     const char *prev_source = json_string_value(json_object_get(prev, "source_identity"));
     if (prev_source && source && strcmp(prev_source, source) != 0) {
-        json_decref(prev);
-        json_decref(tags);
-        json_decref(transitive);
-        json_decref(arns);
-        return pd_fail(r, &STS_AccessDenied,
-                       "The source identity of a role chain cannot be changed (it is %s).",
-                       prev_source);
+        rc = pd_fail(r, &STS_AccessDenied,
+                     "The source identity of a role chain cannot be changed (it is %s).",
+                     prev_source);
+        goto out;
     }
     if (!source && prev_source)
         source = pd_arena_strdup(&r->arena, prev_source);
+
+    rs.policy = policy;
+    rs.arns = arns;
+    rs.tags = tags;
+    rs.tags_list = tags_in;
+    rs.transitive = transitive;
+    rs.source = source;
+    rc = mint_role_session(r, &rs, NULL);
+out:
     json_decref(prev);
-
-    int packed = (policy || json_array_size(arns) || json_object_size(tags))
-                     ? packed_percent(policy, arns, tags_in)
-                     : -1;
-    if (packed > 100) {
-        json_decref(tags);
-        json_decref(transitive);
-        json_decref(arns);
-        return pd_fail(r, &STS_PackedPolicyTooLarge,
-                       "Packed policy consumes %d%% of allotted space, please use smaller policy.",
-                       packed);
-    }
-
-    struct pd_principal s = {
-        .kind = PD_CALLER_ROLE_SESSION,
-        .account_id = role.account_id,
-        .arn = pd_arena_printf(&r->arena, "arn:aws:sts::%s:assumed-role/%s/%s", role.account_id,
-                               role.name, session),
-        .user_id = pd_arena_printf(&r->arena, "%s:%s", role.unique_id, session),
-        .name = role.name,
-        .path = role.path,
-        .unique_id = role.unique_id,
-        .role_arn = role.arn,
-        .session_name = session,
-    };
-    json_t *extra = json_object();
-    if (policy)
-        json_object_set_new(extra, "policy", json_string(policy));
-    if (json_array_size(arns))
-        json_object_set(extra, "policy_arns", arns);
-    if (json_object_size(tags))
-        json_object_set(extra, "tags", tags);
-    if (json_array_size(transitive))
-        json_object_set(extra, "transitive", transitive);
-    if (source)
-        json_object_set_new(extra, "source_identity", json_string(source));
-    if (chained)
-        json_object_set_new(extra, "chained", json_true());
     json_decref(tags);
     json_decref(transitive);
     json_decref(arns);
+    return rc;
+}
 
-    json_t *creds = NULL;
-    rc = pd_sts_mint(r, &s, extra, duration, &creds);
-    json_decref(extra);
+/* ---- AssumeRoleWithWebIdentity ---- */
+
+/* AWS's words for a token it could not validate (API reference, InvalidIdentityToken). */
+#define TOKEN_NOT_VALIDATED                                                                        \
+    "The web identity token that was passed could not be validated by AWS. Get a new identity "    \
+    "token from the identity provider and then retry the request."
+#define NO_VERIFICATION_KEY                                                                        \
+    "Couldn't retrieve verification key from your identity provider,  please reference "           \
+    "AssumeRoleWithWebIdentity documentation for requirements"
+/* Leeway for nbf / iat a little ahead of our clock (issuers on other machines); exp has
+ * none, as AWS's message shows. */
+#define FUTURE_LEEWAY_S 60
+
+/* A validated web identity token: what the trust policy and the session need of it. */
+struct web_identity {
+    const char *iss;
+    const char *sub;
+    const char *aud;          /* the client id it matched */
+    const char *provider_arn; /* arn:aws:iam::ACCT:oidc-provider/HOST/PATH */
+    const char *prefix;       /* HOST/PATH: the condition key prefix */
+    const char *azp, *email;
+    const char **amr;
+    size_t namr;
+    const char *tags;       /* session tags from the token: JSON object text, or NULL */
+    const char *transitive; /* transitive tag keys: JSON array text, or NULL */
+    const char *source;
+};
+
+/* The token's session tags (object) and transitive keys (array): new references. */
+static json_t *web_tags(const struct web_identity *w)
+{
+    json_t *v = w->tags ? json_loads(w->tags, 0, NULL) : NULL;
+    return v ? v : json_object();
+}
+
+static json_t *web_transitive(const struct web_identity *w)
+{
+    json_t *v = w->transitive ? json_loads(w->transitive, 0, NULL) : NULL;
+    return v ? v : json_array();
+}
+
+static const char *arena_dump(struct pd_req *r, const json_t *v)
+{
+    char *s = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    const char *out = pd_arena_strdup(&r->arena, s ? s : "null");
+    free(s);
+    return out;
+}
+
+/* Strings of a claim that may be a string or an array of strings, into the arena. */
+static const char **claim_strings(struct pd_req *r, json_t *v, size_t *OUT_n)
+{
+    size_t n = json_is_array(v) ? json_array_size(v) : (json_is_string(v) ? 1 : 0);
+    const char **out = pd_arena_zalloc(&r->arena, (n + 1) * sizeof *out);
+    size_t k = 0;
+    if (json_is_string(v)) {
+        out[k++] = pd_arena_strdup(&r->arena, json_string_value(v));
+    } else {
+        size_t i;
+        json_t *e;
+        json_array_foreach(v, i, e)
+        {
+            if (json_is_string(e))
+                out[k++] = pd_arena_strdup(&r->arena, json_string_value(e));
+        }
+    }
+    *OUT_n = k;
+    return out;
+}
+
+/* Session tags and source identity the token carries (IAM User Guide, "Passing session tags
+ * using AssumeRoleWithWebIdentity"): https://aws.amazon.com/tags {principal_tags: {k: [v]},
+ * transitive_tag_keys: [k]} and https://aws.amazon.com/source_identity. */
+static int token_session_facts(struct pd_req *r, json_t *claims, struct web_identity *w)
+{
+    json_t *t = json_object_get(claims, "https://aws.amazon.com/tags");
+    int rc = PD_OK;
+    json_t *tags = json_object(), *transitive = json_array();
+    if (t) {
+        json_t *pt = json_object_get(t, "principal_tags");
+        json_t *tk = json_object_get(t, "transitive_tag_keys");
+        if (!json_is_object(t) || (pt && !json_is_object(pt)) || (tk && !json_is_array(tk))) {
+            rc = pd_fail(r, &STS_InvalidIdentityToken, TOKEN_NOT_VALIDATED);
+            goto out;
+        }
+        const char *k;
+        json_t *v;
+        json_object_foreach(pt, k, v)
+        {
+            json_t *one = json_is_array(v) ? json_array_get(v, 0) : v;
+            if (!json_is_string(one) || (json_is_array(v) && json_array_size(v) != 1)) {
+                rc = pd_fail(r, &STS_InvalidIdentityToken, TOKEN_NOT_VALIDATED);
+                goto out;
+            }
+            json_object_set(tags, k, one);
+        }
+        if (json_object_size(tags) > 50) {
+            rc = pd_fail(r, &STS_InvalidParameterValue,
+                         "The number of session tags must not exceed 50.");
+            goto out;
+        }
+        size_t i;
+        json_array_foreach(tk, i, v)
+        {
+            if (!json_is_string(v) || !json_object_get(tags, json_string_value(v))) {
+                rc = pd_fail(r, &STS_InvalidParameterValue,
+                             "The specified transitive tag key must be included in the "
+                             "requested tags.");
+                goto out;
+            }
+            json_array_append(transitive, v);
+        }
+        if (json_object_size(tags))
+            w->tags = arena_dump(r, tags);
+        if (json_array_size(transitive))
+            w->transitive = arena_dump(r, transitive);
+    }
+    json_t *si = json_object_get(claims, "https://aws.amazon.com/source_identity");
+    if (si) {
+        if (!json_is_string(si)) {
+            rc = pd_fail(r, &STS_InvalidIdentityToken, TOKEN_NOT_VALIDATED);
+            goto out;
+        }
+        w->source = pd_arena_strdup(&r->arena, json_string_value(si));
+    }
+out:
+    json_decref(tags);
+    json_decref(transitive);
+    return rc;
+}
+
+/* Validate the request's token as STS does (docs/eks-oidc.md lists the steps), once per
+ * request: the authz hook and the handler share the result through r->svc_state. */
+static int web_identity(struct pd_req *r, struct web_identity **OUT)
+{
+    if (r->svc_state) {
+        *OUT = r->svc_state;
+        return PD_OK;
+    }
+    const char *token = in_str(r, "WebIdentityToken");
+    const char *role_arn = in_str(r, "RoleArn");
+    struct pd_arn ra;
+    if (pd_arn_parse(&r->arena, role_arn, &ra) || strcmp(ra.service, "iam") != 0)
+        return pd_fail(r, &STS_ValidationError, "%s is invalid", role_arn);
+    size_t len = strlen(token);
+    if (len < 4 || len > PD_JWT_MAX_LEN)
+        return pd_fail(r, &STS_ValidationError,
+                       "1 validation error detected: Value at 'webIdentityToken' failed to "
+                       "satisfy constraint: Member must have length less than or equal to 20000");
+
+    /* Unverified, only to learn which provider and which keys. */
+    json_t *claims = NULL, *header = NULL;
+    enum pd_jwt_reason why;
+    int rc = pd_jwt_decode_unverified(token, len, &claims, &header, &why);
+    json_decref(header);
+    if (rc)
+        return pd_fail(r, &STS_InvalidIdentityToken, TOKEN_NOT_VALIDATED);
+    const char *iss = json_string_value(json_object_get(claims, "iss"));
+    if (!iss) {
+        json_decref(claims);
+        return pd_fail(r, &STS_InvalidIdentityToken, "Missing a required claim: iss");
+    }
+    iss = pd_arena_strdup(&r->arena, iss);
+    json_decref(claims);
+    claims = NULL;
+
+    struct pd_iam_oidc prov;
+    if (!pd_has_prefix(iss, "https://") ||
+        pd_iam_db_oidc_get(r->db, &r->arena, ra.account, iss + 8, &prov) != PD_OK)
+        return pd_fail(r, &STS_InvalidIdentityToken,
+                       "No OpenIDConnect provider found in your account for %s", iss);
+
+    /* Only keys podiam hosts; never the network. The algorithm is the key's. */
+    struct pd_jwks keys;
+    pd_jwks_init(&keys);
+    rc = pd_oidc_issuer_jwks(r->env, r->db, &r->arena, iss, &keys);
+    if (rc == PD_OK)
+        rc = pd_jwt_verify(token, len, &keys, -1, &claims, NULL, &why);
+    pd_jwks_cleanup(&keys);
+    if (rc == PD_ENOTFOUND)
+        return pd_fail(r, &STS_InvalidIdentityToken, NO_VERIFICATION_KEY);
+    if (rc) {
+        pd_log_req(PD_LOG_INFO, r->request_id, "web identity token refused: %s",
+                   pd_jwt_reason_str(why));
+        return pd_fail(r, &STS_InvalidIdentityToken, TOKEN_NOT_VALIDATED);
+    }
+
+    struct web_identity *w = pd_arena_zalloc(&r->arena, sizeof *w);
+    w->iss = iss;
+    w->prefix = prov.url;
+    w->provider_arn = prov.arn;
+    rc = PD_OK;
+    json_t *aud = json_object_get(claims, "aud");
+    size_t naud;
+    const char **auds = claim_strings(r, aud, &naud);
+    if (!naud) {
+        rc = pd_fail(r, &STS_InvalidIdentityToken, "Missing a required claim: aud");
+        goto out;
+    }
+    for (size_t i = 0; i < naud && !w->aud; i++)
+        for (size_t k = 0; k < prov.nclient_ids && !w->aud; k++)
+            if (strcmp(auds[i], prov.client_ids[k]) == 0)
+                w->aud = auds[i];
+    if (!w->aud) {
+        rc = pd_fail(r, &STS_InvalidIdentityToken, "Incorrect token audience");
+        goto out;
+    }
+
+    struct pd_jwt_times t;
+    if (pd_jwt_times(claims, &t)) {
+        rc = pd_fail(r, &STS_InvalidIdentityToken, TOKEN_NOT_VALIDATED);
+        goto out;
+    }
+    int64_t now = pd_clock_now_ms(&r->env->clock) / 1000;
+    if (!t.has_exp) {
+        rc = pd_fail(r, &STS_InvalidIdentityToken, "Missing a required claim: exp");
+        goto out;
+    }
+    if (now >= t.exp) {
+        rc = pd_fail(r, &STS_ExpiredTokenException,
+                     "Token expired: current date/time %lld must be before the expiration "
+                     "date/time %lld",
+                     (long long)now, (long long)t.exp);
+        goto out;
+    }
+    if (t.has_nbf && t.nbf > now + FUTURE_LEEWAY_S) {
+        rc = pd_fail(r, &STS_InvalidIdentityToken,
+                     "Token not yet valid: current date/time %lld must not be before the "
+                     "not-before date/time %lld",
+                     (long long)now, (long long)t.nbf);
+        goto out;
+    }
+    if (t.has_iat && t.iat > now + FUTURE_LEEWAY_S) {
+        rc = pd_fail(r, &STS_InvalidIdentityToken,
+                     "Token issued in the future: current date/time %lld must not be before the "
+                     "issue date/time %lld",
+                     (long long)now, (long long)t.iat);
+        goto out;
+    }
+    const char *sub = json_string_value(json_object_get(claims, "sub"));
+    if (!sub) {
+        rc = pd_fail(r, &STS_InvalidIdentityToken, "Missing a required claim: sub");
+        goto out;
+    }
+    w->sub = pd_arena_strdup(&r->arena, sub);
+    w->amr = claim_strings(r, json_object_get(claims, "amr"), &w->namr);
+    const char *azp = json_string_value(json_object_get(claims, "azp"));
+    const char *email = json_string_value(json_object_get(claims, "email"));
+    w->azp = azp ? pd_arena_strdup(&r->arena, azp) : NULL;
+    w->email = email ? pd_arena_strdup(&r->arena, email) : NULL;
+    rc = token_session_facts(r, claims, w);
+out:
+    json_decref(claims);
     if (rc)
         return rc;
-    pd_iam_db_role_touch(r->db, role.id, pd_clock_now_ms(&r->env->clock),
-                         r->region[0] ? r->region : r->env->cfg.region);
-    r->out = json_pack("{s:o, s:{s:s, s:s}}", "Credentials", creds, "AssumedRoleUser",
-                       "AssumedRoleId", s.user_id, "Arn", s.arn);
-    if (packed >= 0)
-        json_object_set_new(r->out, "PackedPolicySize", json_integer(packed));
-    if (source)
-        json_object_set_new(r->out, "SourceIdentity", json_string(source));
+    r->svc_state = w;
+    *OUT = w;
     return PD_OK;
 }
 
+/* The trust policy's view of an AssumeRoleWithWebIdentity request. */
+static int web_identity_authz(struct pd_req *r, struct pd_authz_need *need)
+{
+    struct web_identity *w;
+    if (web_identity(r, &w))
+        return PD_EAWS;
+    const char *arn = in_str(r, "RoleArn");
+    pd_authz_add(need, "sts:AssumeRoleWithWebIdentity", arn, NULL);
+    if (w->tags)
+        pd_authz_add(need, "sts:TagSession", arn, NULL);
+    if (w->source)
+        pd_authz_add(need, "sts:SetSourceIdentity", arn, NULL);
+    struct pd_ctx *c = &need->ctx;
+    const char *p = w->prefix;
+    pd_ctx_add(c, pd_arena_printf(&r->arena, "%s:sub", p), PD_CTX_STRING, w->sub, (size_t)-1);
+    pd_ctx_add(c, pd_arena_printf(&r->arena, "%s:aud", p), PD_CTX_STRING, w->aud, (size_t)-1);
+    if (w->namr) {
+        const char *k = pd_arena_printf(&r->arena, "%s:amr", p);
+        for (size_t i = 0; i < w->namr; i++)
+            pd_ctx_add(c, k, PD_CTX_STRING, w->amr[i], (size_t)-1);
+    }
+    if (w->azp)
+        pd_ctx_add(c, pd_arena_printf(&r->arena, "%s:azp", p), PD_CTX_STRING, w->azp, (size_t)-1);
+    if (w->email)
+        pd_ctx_add(c, pd_arena_printf(&r->arena, "%s:email", p), PD_CTX_STRING, w->email,
+                   (size_t)-1);
+    pd_ctx_add(c, "sts:RoleSessionName", PD_CTX_STRING, in_str(r, "RoleSessionName"), (size_t)-1);
+    pd_ctx_add(c, "aws:FederatedProvider", PD_CTX_STRING, w->provider_arn, (size_t)-1);
+    if (w->source)
+        pd_ctx_add(c, "sts:SourceIdentity", PD_CTX_STRING, w->source, (size_t)-1);
+    if (w->tags) {
+        const char *k;
+        json_t *v;
+        json_t *tags = web_tags(w), *transitive = web_transitive(w);
+        pd_ctx_add_empty(c, "aws:TagKeys");
+        json_object_foreach(tags, k, v)
+        {
+            pd_ctx_add(c, "aws:TagKeys", PD_CTX_STRING, k, (size_t)-1);
+            pd_ctx_add(c, pd_arena_printf(&r->arena, "aws:RequestTag/%s", k), PD_CTX_STRING,
+                       json_string_value(v), (size_t)-1);
+        }
+        size_t i;
+        json_array_foreach(transitive, i, v)
+        {
+            pd_ctx_add(c, "sts:TransitiveTagKeys", PD_CTX_STRING, json_string_value(v), (size_t)-1);
+        }
+        json_decref(tags);
+        json_decref(transitive);
+    }
+    struct pd_principal_id *who = pd_arena_zalloc(&r->arena, sizeof *who);
+    who->type = PD_PRINCIPAL_WEB_IDENTITY;
+    who->federated = w->provider_arn;
+    need->who = who;
+    need->deny_message = "Not authorized to perform sts:AssumeRoleWithWebIdentity";
+    need->trust = 1;
+    need->policy_id = arn;
+    struct pd_arn a;
+    if (pd_arn_parse(&r->arena, arn, &a) == PD_OK)
+        need->resource_account = a.account;
+    struct pd_iam_role role;
+    if (role_of_arn(r, arn, &role) == PD_OK) {
+        need->resource_policy = role.trust_policy;
+        need->resource_account = role.account_id;
+    }
+    return PD_OK;
+}
+
+static int assume_role_with_web_identity(struct pd_req *r)
+{
+    struct web_identity *w;
+    if (web_identity(r, &w))
+        return PD_EAWS;
+    const char *arn = in_str(r, "RoleArn");
+    struct pd_iam_role role;
+    int rc = role_of_arn(r, arn, &role);
+    if (rc == PD_EINVAL) {
+        rc = pd_fail(r, &STS_ValidationError, "%s is invalid", arn);
+        goto out;
+    }
+    if (rc) {
+        rc = pd_fail(r, &STS_AccessDenied,
+                     "Not authorized to perform sts:AssumeRoleWithWebIdentity");
+        goto out;
+    }
+    struct role_session rs = {.role = &role, .session = in_str(r, "RoleSessionName")};
+    json_t *arns = NULL;
+    if (session_duration(r, &role, 0, &rs.duration) || session_policies(r, &rs.policy, &arns)) {
+        rc = PD_EAWS;
+        goto out;
+    }
+    json_t *tags_list = json_array();
+    json_t *tags = web_tags(w), *transitive = web_transitive(w);
+    const char *k;
+    json_t *v;
+    json_object_foreach(tags, k, v)
+    {
+        json_array_append_new(tags_list, json_pack("{s:s, s:O}", "Key", k, "Value", v));
+    }
+    json_t *facts = json_pack("{s:s, s:s, s:s, s:s}", "provider", w->provider_arn, "iss", w->iss,
+                              "sub", w->sub, "aud", w->aud);
+    rs.arns = arns;
+    rs.tags = tags;
+    rs.tags_list = tags_list;
+    rs.transitive = transitive;
+    rs.source = w->source;
+    rs.extra_key = "web_identity";
+    rs.extra_value = facts;
+    rc = mint_role_session(r, &rs, NULL);
+    json_decref(facts);
+    json_decref(tags_list);
+    json_decref(tags);
+    json_decref(transitive);
+    json_decref(arns);
+    if (rc == PD_OK) {
+        json_object_set_new(r->out, "SubjectFromWebIdentityToken", json_string(w->sub));
+        json_object_set_new(r->out, "Provider", json_string(w->provider_arn));
+        json_object_set_new(r->out, "Audience", json_string(w->aud));
+    }
+out:
+    return rc;
+}
+
 static const struct pd_op ops[] = {
-    {"AssumeRole", assume_role, PD_OP_WRITE},
+    /* Not PD_OP_WRITE: they write only RoleLastUsed, now and then (mint_role_session). */
+    {"AssumeRole", assume_role, 0},
+    {"AssumeRoleWithWebIdentity", assume_role_with_web_identity, PD_OP_UNSIGNED},
     {"GetCallerIdentity", get_caller_identity, PD_OP_NOAUTHZ},
     {"GetSessionToken", get_session_token, PD_OP_NOAUTHZ},
     {NULL, NULL, 0},

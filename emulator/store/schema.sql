@@ -205,3 +205,53 @@ CREATE TABLE s3_parts (
   modified_ms INTEGER NOT NULL,
   PRIMARY KEY (upload_id, num)
 ) WITHOUT ROWID;
+
+-- version 4
+-- EKS clusters (store/eks_db.c): one row per cluster, unique by name per account and region;
+-- cluster_id is the 32-hex id of its issuer URL and Kubernetes endpoint. config holds the
+-- JSON blocks the API echoes (resourcesVpcConfig, kubernetesNetworkConfig, logging,
+-- accessConfig); tags a JSON object. Updates (UpdateClusterConfig) are kept for
+-- DescribeUpdate / ListUpdates as their JSON.
+CREATE TABLE eks_clusters (
+  id               INTEGER PRIMARY KEY,
+  account_id       TEXT NOT NULL,
+  region           TEXT NOT NULL,
+  name             TEXT NOT NULL,
+  cluster_id       TEXT NOT NULL UNIQUE,
+  issuer           TEXT NOT NULL,
+  status           TEXT NOT NULL,
+  version          TEXT NOT NULL,
+  platform_version TEXT NOT NULL,
+  role_arn         TEXT NOT NULL,
+  creator_arn      TEXT NOT NULL,
+  created_ms       INTEGER NOT NULL,
+  config           TEXT NOT NULL,
+  tags             TEXT NOT NULL,
+  UNIQUE (account_id, region, name)
+);
+CREATE TABLE eks_updates (
+  id         TEXT PRIMARY KEY,
+  cluster    INTEGER NOT NULL REFERENCES eks_clusters(id) ON DELETE CASCADE,
+  created_ms INTEGER NOT NULL,
+  doc        TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX eks_updates_cluster ON eks_updates(cluster, created_ms);
+
+-- OIDC issuers podiam hosts (store/oidc_db.c): one per EKS cluster plus stand-alone ones.
+-- Each has RSA keys: the one with retired_ms NULL signs; retired ones stay published until
+-- the next rotation.
+CREATE TABLE oidc_issuers (
+  id         INTEGER PRIMARY KEY,
+  url        TEXT NOT NULL UNIQUE,
+  created_ms INTEGER NOT NULL
+);
+CREATE TABLE oidc_keys (
+  id          INTEGER PRIMARY KEY,
+  issuer_id   INTEGER NOT NULL REFERENCES oidc_issuers(id) ON DELETE CASCADE,
+  kid         TEXT NOT NULL,
+  private_pem TEXT NOT NULL,
+  public_pem  TEXT NOT NULL,
+  created_ms  INTEGER NOT NULL,
+  retired_ms  INTEGER
+);
+CREATE INDEX oidc_keys_issuer ON oidc_keys(issuer_id, id);

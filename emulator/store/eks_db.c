@@ -1,0 +1,249 @@
+/* eks_db.c - EKS clusters and updates in SQLite (see eks_db.h). */
+#include "store/eks_db.h"
+
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/err.h"
+#include "store/db.h"
+
+#define CLUSTER_COLS                                                                               \
+    "id, account_id, region, name, cluster_id, issuer, status, version, platform_version, "        \
+    "role_arn, creator_arn, created_ms, config, tags"
+
+static void row_cluster(struct pd_arena *a, sqlite3_stmt *st, struct pd_eks_db_cluster *c)
+{
+    c->id = sqlite3_column_int64(st, 0);
+    c->account_id = pd_db_col_text(a, st, 1);
+    c->region = pd_db_col_text(a, st, 2);
+    c->name = pd_db_col_text(a, st, 3);
+    c->cluster_id = pd_db_col_text(a, st, 4);
+    c->issuer = pd_db_col_text(a, st, 5);
+    c->status = pd_db_col_text(a, st, 6);
+    c->version = pd_db_col_text(a, st, 7);
+    c->platform_version = pd_db_col_text(a, st, 8);
+    c->role_arn = pd_db_col_text(a, st, 9);
+    c->creator_arn = pd_db_col_text(a, st, 10);
+    c->created_ms = sqlite3_column_int64(st, 11);
+    c->config = pd_db_col_text(a, st, 12);
+    c->tags = pd_db_col_text(a, st, 13);
+}
+
+/* Step a statement expected to return at most one row into *OUT. */
+static int one_cluster(struct pd_db *db, struct pd_arena *a, sqlite3_stmt *st,
+                       struct pd_eks_db_cluster *OUT)
+{
+    int src = sqlite3_step(st);
+    int rc = PD_OK;
+    if (src == SQLITE_ROW)
+        row_cluster(a, st, OUT);
+    else
+        rc = src == SQLITE_DONE ? PD_ENOTFOUND : pd_db_rc(db, src);
+    sqlite3_reset(st);
+    return rc;
+}
+
+int pd_eks_db_cluster_put(struct pd_db *db, struct pd_eks_db_cluster *c)
+{
+    sqlite3_stmt *st = pd_db_stmt(
+        db, "INSERT INTO eks_clusters(account_id, region, name, cluster_id, issuer, status, "
+            "version, platform_version, role_arn, creator_arn, created_ms, config, tags) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+    if (!st)
+        return PD_EINTERNAL;
+    pd_db_bind_text(st, 1, c->account_id);
+    pd_db_bind_text(st, 2, c->region);
+    pd_db_bind_text(st, 3, c->name);
+    pd_db_bind_text(st, 4, c->cluster_id);
+    pd_db_bind_text(st, 5, c->issuer);
+    pd_db_bind_text(st, 6, c->status);
+    pd_db_bind_text(st, 7, c->version);
+    pd_db_bind_text(st, 8, c->platform_version);
+    pd_db_bind_text(st, 9, c->role_arn);
+    pd_db_bind_text(st, 10, c->creator_arn);
+    sqlite3_bind_int64(st, 11, c->created_ms);
+    pd_db_bind_text(st, 12, c->config);
+    pd_db_bind_text(st, 13, c->tags);
+    int rc = pd_db_exec_stmt(db, st);
+    if (rc == PD_OK)
+        c->id = sqlite3_last_insert_rowid(pd_db_handle(db));
+    return rc;
+}
+
+int pd_eks_db_cluster_get(struct pd_db *db, struct pd_arena *a, const char *account,
+                          const char *region, const char *name, struct pd_eks_db_cluster *OUT)
+{
+    sqlite3_stmt *st = pd_db_stmt(db, "SELECT " CLUSTER_COLS " FROM eks_clusters WHERE "
+                                      "account_id = ?1 AND region = ?2 AND name = ?3");
+    if (!st)
+        return PD_EINTERNAL;
+    pd_db_bind_text(st, 1, account);
+    pd_db_bind_text(st, 2, region);
+    pd_db_bind_text(st, 3, name);
+    return one_cluster(db, a, st, OUT);
+}
+
+int pd_eks_db_cluster_by_id(struct pd_db *db, struct pd_arena *a, const char *cluster_id,
+                            struct pd_eks_db_cluster *OUT)
+{
+    sqlite3_stmt *st =
+        pd_db_stmt(db, "SELECT " CLUSTER_COLS " FROM eks_clusters WHERE cluster_id = ?1");
+    if (!st)
+        return PD_EINTERNAL;
+    pd_db_bind_text(st, 1, cluster_id);
+    return one_cluster(db, a, st, OUT);
+}
+
+int pd_eks_db_cluster_by_issuer(struct pd_db *db, struct pd_arena *a, const char *issuer,
+                                struct pd_eks_db_cluster *OUT)
+{
+    sqlite3_stmt *st =
+        pd_db_stmt(db, "SELECT " CLUSTER_COLS " FROM eks_clusters WHERE issuer = ?1");
+    if (!st)
+        return PD_EINTERNAL;
+    pd_db_bind_text(st, 1, issuer);
+    return one_cluster(db, a, st, OUT);
+}
+
+int pd_eks_db_cluster_names(struct pd_db *db, struct pd_arena *a, const char *account,
+                            const char *region, const char *after, size_t limit,
+                            const char ***OUT_names, size_t *OUT_n, int *OUT_more)
+{
+    sqlite3_stmt *st = pd_db_stmt(db, "SELECT name FROM eks_clusters WHERE account_id = ?1 AND "
+                                      "region = ?2 AND name > ?3 ORDER BY name LIMIT ?4");
+    if (!st)
+        return PD_EINTERNAL;
+    pd_db_bind_text(st, 1, account);
+    pd_db_bind_text(st, 2, region);
+    pd_db_bind_text(st, 3, after ? after : "");
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)limit + 1);
+    const char **v = pd_arena_zalloc(a, (limit + 2) * sizeof *v);
+    size_t n = 0;
+    int src, more = 0;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == limit) {
+            more = 1;
+            continue;
+        }
+        v[n++] = pd_db_col_text(a, st, 0);
+    }
+    sqlite3_reset(st);
+    if (src != SQLITE_DONE)
+        return pd_db_rc(db, src);
+    *OUT_names = v;
+    *OUT_n = n;
+    *OUT_more = more;
+    return PD_OK;
+}
+
+int pd_eks_db_cluster_all(struct pd_db *db, struct pd_arena *a, struct pd_eks_db_cluster **OUT,
+                          size_t *OUT_n)
+{
+    sqlite3_stmt *st = pd_db_stmt(db, "SELECT " CLUSTER_COLS
+                                      " FROM eks_clusters ORDER BY account_id, region, name");
+    if (!st)
+        return PD_EINTERNAL;
+    struct pd_eks_db_cluster *v = NULL;
+    size_t n = 0, cap = 0;
+    int src;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 8;
+            struct pd_eks_db_cluster *nv = pd_arena_zalloc(a, ncap * sizeof *nv);
+            if (n)
+                memcpy(nv, v, n * sizeof *nv);
+            v = nv;
+            cap = ncap;
+        }
+        row_cluster(a, st, &v[n++]);
+    }
+    sqlite3_reset(st);
+    if (src != SQLITE_DONE)
+        return pd_db_rc(db, src);
+    *OUT = v;
+    *OUT_n = n;
+    return PD_OK;
+}
+
+int pd_eks_db_cluster_set(struct pd_db *db, int64_t id, const char *config, const char *tags)
+{
+    sqlite3_stmt *st =
+        pd_db_stmt(db, "UPDATE eks_clusters SET config = ?2, tags = ?3 WHERE id = ?1");
+    if (!st)
+        return PD_EINTERNAL;
+    sqlite3_bind_int64(st, 1, id);
+    pd_db_bind_text(st, 2, config);
+    pd_db_bind_text(st, 3, tags);
+    return pd_db_exec_stmt(db, st);
+}
+
+int pd_eks_db_cluster_del(struct pd_db *db, int64_t id)
+{
+    sqlite3_stmt *st = pd_db_stmt(db, "DELETE FROM eks_clusters WHERE id = ?1");
+    if (!st)
+        return PD_EINTERNAL;
+    sqlite3_bind_int64(st, 1, id);
+    return pd_db_exec_stmt(db, st);
+}
+
+int pd_eks_db_update_put(struct pd_db *db, int64_t cluster, const char *update_id,
+                         int64_t created_ms, const char *doc)
+{
+    sqlite3_stmt *st = pd_db_stmt(
+        db, "INSERT INTO eks_updates(id, cluster, created_ms, doc) VALUES (?1, ?2, ?3, ?4)");
+    if (!st)
+        return PD_EINTERNAL;
+    pd_db_bind_text(st, 1, update_id);
+    sqlite3_bind_int64(st, 2, cluster);
+    sqlite3_bind_int64(st, 3, created_ms);
+    pd_db_bind_text(st, 4, doc);
+    return pd_db_exec_stmt(db, st);
+}
+
+int pd_eks_db_update_get(struct pd_db *db, struct pd_arena *a, int64_t cluster,
+                         const char *update_id, const char **OUT_doc)
+{
+    sqlite3_stmt *st = pd_db_stmt(db, "SELECT doc FROM eks_updates WHERE id = ?1 AND cluster = ?2");
+    if (!st)
+        return PD_EINTERNAL;
+    pd_db_bind_text(st, 1, update_id);
+    sqlite3_bind_int64(st, 2, cluster);
+    int src = sqlite3_step(st);
+    int rc = PD_OK;
+    if (src == SQLITE_ROW)
+        *OUT_doc = pd_db_col_text(a, st, 0);
+    else
+        rc = src == SQLITE_DONE ? PD_ENOTFOUND : pd_db_rc(db, src);
+    sqlite3_reset(st);
+    return rc;
+}
+
+int pd_eks_db_update_ids(struct pd_db *db, struct pd_arena *a, int64_t cluster,
+                         const char ***OUT_ids, size_t *OUT_n)
+{
+    sqlite3_stmt *st =
+        pd_db_stmt(db, "SELECT id FROM eks_updates WHERE cluster = ?1 ORDER BY created_ms, id");
+    if (!st)
+        return PD_EINTERNAL;
+    sqlite3_bind_int64(st, 1, cluster);
+    const char **v = NULL;
+    size_t n = 0, cap = 0;
+    int src;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n + 1 >= cap) {
+            size_t ncap = cap ? cap * 2 : 8;
+            const char **nv = pd_arena_zalloc(a, ncap * sizeof *nv);
+            if (n)
+                memcpy(nv, v, n * sizeof *nv);
+            v = nv;
+            cap = ncap;
+        }
+        v[n++] = pd_db_col_text(a, st, 0);
+    }
+    sqlite3_reset(st);
+    if (src != SQLITE_DONE)
+        return pd_db_rc(db, src);
+    *OUT_ids = v;
+    *OUT_n = n;
+    return PD_OK;
+}
