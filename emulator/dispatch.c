@@ -523,6 +523,9 @@ static int run_handler(struct pd_req *r)
     if (rc == PD_OK)
         rc = r->op->fn(r);
     if (rc == PD_OK)
+        pd_creds_note_use(r->db, &r->arena, &r->who, pd_clock_now_ms(&r->env->clock),
+                          r->region[0] ? r->region : r->env->cfg.region, r->svc->name);
+    if (rc == PD_OK)
         rc = pd_db_commit(r->db);
     else
         pd_db_rollback(r->db);

@@ -144,6 +144,24 @@ int pd_creds_resolve(struct pd_db *db, const struct pd_secrets *sec, struct pd_a
     return PD_OK;
 }
 
+#define KEY_LAST_USED_GRAIN_MS 60000
+
+void pd_creds_note_use(struct pd_db *db, struct pd_arena *a, const struct pd_principal *who,
+                       int64_t now_ms, const char *region, const char *service)
+{
+    if (!who->access_key_id || who->temporary ||
+        (who->kind != PD_CALLER_USER && who->kind != PD_CALLER_ROOT))
+        return;
+    struct pd_iam_access_key k;
+    if (pd_iam_db_key_get(db, a, who->account_id, who->access_key_id, &k) != PD_OK)
+        return;
+    if (now_ms - k.last_used_ms < KEY_LAST_USED_GRAIN_MS && k.last_used_region &&
+        strcmp(k.last_used_region, region) == 0 && k.last_used_service &&
+        strcmp(k.last_used_service, service) == 0)
+        return;
+    (void)pd_iam_db_key_touch(db, who->access_key_id, now_ms, region, service);
+}
+
 static void set_str(json_t *o, const char *k, const char *v)
 {
     if (v)

@@ -56,6 +56,14 @@ int pd_creds_mint(const struct pd_secrets *sec, struct pd_arena *a, const struct
                   const json_t *extra, const char *akid, int64_t now_ms, int64_t duration_s,
                   struct pd_creds_minted *OUT);
 
+/* Record that who's long-term access key (AKIA..., or the root key) was used for service in
+ * region, as GetAccessKeyLastUsed reports it: not to the second, but written when the last
+ * record is a minute old or names another service or region, so most requests only read.
+ * Runs inside the request's transaction; a write that cannot get the lock is dropped.
+ * Temporary credentials (ASIA...) have no record. */
+void pd_creds_note_use(struct pd_db *db, struct pd_arena *a, const struct pd_principal *who,
+                       int64_t now_ms, const char *region, const char *service);
+
 /* The extra session facts of a temporary principal (what pd_creds_mint stored): a new
  * reference the caller releases with json_decref, or NULL (not temporary, or none). */
 json_t *pd_creds_session_extra(const struct pd_principal *who);

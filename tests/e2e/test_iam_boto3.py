@@ -580,10 +580,6 @@ class AccessKeysTest(IamCase):
         iam.delete_access_key(UserName="k", AccessKeyId=k2["AccessKeyId"])
         self.assertEqual(iam.list_access_keys(UserName="k")["AccessKeyMetadata"], [])
 
-    # Known bug: nothing records a key's use yet. The store has pd_iam_db_key_touch, but
-    # the call belongs after authentication in dispatch.c (not this branch's to edit).
-    # Remove the marker when it is wired.
-    @unittest.expectedFailure
     def test_access_key_last_used_is_recorded(self):
         self.iam.create_user(UserName="k")
         k = self.iam.create_access_key(UserName="k")["AccessKey"]
