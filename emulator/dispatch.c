@@ -108,11 +108,30 @@ void pd_dispatch_cleanup(struct pd_env *env)
     env->specs = NULL;
 }
 
+static const char *scope_service(struct pd_req *r);
+static int finish_early(struct pd_req *r);
+
+/* A body over --max-body: refused in the envelope of the service the request is for (the
+ * one its signature names; a query-protocol envelope when it names none), so SDKs show a
+ * real error code. Raw services get text. */
 static int too_big(struct pd_req *r)
 {
-    r->resp.status = 413;
-    r->resp.content_type = "text/plain";
-    pd_buf_printf(&r->resp.body, "request body larger than %zu bytes\n", r->env->cfg.max_body);
+    size_t max = r->env->cfg.max_body;
+    if (r->svc && r->svc->proto == PD_PROTO_RAW) {
+        r->resp.status = 413;
+        r->resp.content_type = "text/plain";
+        pd_buf_printf(&r->resp.body, "request body larger than %zu bytes\n", max);
+        return PD_ETOOBIG;
+    }
+    if (!r->svc) {
+        const char *scope = scope_service(r);
+        r->svc = scope ? pd_service_by_signing_name(scope) : NULL;
+        if (!r->svc || r->svc->proto == PD_PROTO_RAW)
+            r->svc = pd_service_find("sts");
+    }
+    pd_fail(r, &PD_ERR_RequestEntityTooLarge,
+            "The request body is larger than podiam's limit of %zu bytes (--max-body).", max);
+    finish_early(r);
     return PD_ETOOBIG;
 }
 

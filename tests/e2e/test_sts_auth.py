@@ -351,7 +351,9 @@ class TransportTest(StsCase):
             except socket.timeout:
                 self.fail("podiam waited for an over-limit body (expect=%s)" % expect)
             self.assertEqual(r.status, 413)
-            r.read()
+            body = r.read().decode()
+            self.assertIn("<Code>RequestEntityTooLarge</Code>", body)  # STS's XML envelope
+            self.assertIn("<RequestId>", body)
             c.close()
         # Chunked (no length announced): refused once the limit is crossed.
         c = self.conn()
@@ -369,6 +371,7 @@ class TransportTest(StsCase):
             pass
         r = c.getresponse()
         self.assertEqual(r.status, 413)
+        self.assertIn("<Code>RequestEntityTooLarge</Code>", r.read().decode())
         c.close()
         # A body within the limit still works on a fresh connection.
         h, b = signed_request(self.p.endpoint + "/", "sts", GCI)
