@@ -306,7 +306,7 @@ static int authenticate(struct pd_req *r, enum pd_sigv4_dialect d, const char *p
     struct pd_sigv4_verify_opts o = {
         .dialect = d,
         .service = r->svc->signing_name,
-        .now_ms = pd_clock_now_ms(&r->env->clock),
+        .now_ms = pd_clock_wall_ms(&r->env->clock), /* the client signs with its own clock */
         .cache = &r->env->specs->keys,
     };
     rc = pd_sigv4_precheck(&r->arena, &auth, &sreq, &o, &res);
@@ -315,7 +315,7 @@ static int authenticate(struct pd_req *r, enum pd_sigv4_dialect d, const char *p
     const char *secret = NULL;
     enum pd_creds_fail why;
     rc = pd_creds_resolve(r->db, r->env->secrets, &r->arena, auth.akid, auth.security_token,
-                          o.now_ms, &r->who, &secret, &why);
+                          pd_clock_now_ms(&r->env->clock), &r->who, &secret, &why);
     if (rc == PD_ESIG)
         return fail_creds(r, d, why, auth.akid);
     if (rc)

@@ -13,15 +13,22 @@ void pd_clock_init(struct pd_clock *c)
     atomic_store(&c->fixed_ms, 0);
 }
 
-int64_t pd_clock_now_ms(const struct pd_clock *c)
+int64_t pd_clock_wall_ms(const struct pd_clock *c)
 {
     int64_t fixed = atomic_load(&((struct pd_clock *)c)->fixed_ms);
     if (fixed)
         return fixed;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
-           atomic_load(&((struct pd_clock *)c)->offset_ms);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t pd_clock_now_ms(const struct pd_clock *c)
+{
+    int64_t ms = pd_clock_wall_ms(c);
+    if (atomic_load(&((struct pd_clock *)c)->fixed_ms))
+        return ms;
+    return ms + atomic_load(&((struct pd_clock *)c)->offset_ms);
 }
 
 int64_t pd_clock_now(const struct pd_clock *c)

@@ -20,6 +20,10 @@ struct pd_clock {
 void pd_clock_init(struct pd_clock *c);
 int64_t pd_clock_now_ms(const struct pd_clock *c);
 int64_t pd_clock_now(const struct pd_clock *c); /* seconds */
+/* The time a client's own clock shows: wall time without the admin offset (or the fixed
+ * instant). SigV4 compares X-Amz-Date with this, since clients sign with their own clock;
+ * everything podiam issued (sessions, tokens, dates) ages by pd_clock_now_ms. */
+int64_t pd_clock_wall_ms(const struct pd_clock *c);
 
 /* ISO 8601 UTC: "2026-01-01T00:00:00Z" (ms == 0 omits the fraction, else ".123Z"). */
 void pd_time_iso8601(int64_t ms, int with_ms, char out[32]);

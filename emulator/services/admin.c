@@ -54,6 +54,7 @@ static int reset(struct pd_req *r)
         free(err);
         return PD_OK;
     }
+    atomic_store(&r->env->clock.offset_ms, 0); /* back to the start: the clock too */
     pd_log_req(PD_LOG_INFO, r->request_id, "state reset to %d fixtures file(s)",
                r->env->cfg.nfixtures);
     return json_reply(
@@ -125,19 +126,55 @@ static int decisions(struct pd_req *r)
                       json_pack("{s:o}", "decisions", pd_decisions_list(r->env->decisions, &f)));
 }
 
+/* GET: podiam's clock. POST {"offset_ms": N} or {"advance_ms": N}: move it, so sessions,
+ * tokens and dates age without waiting (SigV4 still checks request times against the
+ * client's clock: pd_clock_wall_ms). */
+static int clock_op(struct pd_req *r)
+{
+    struct pd_clock *c = &r->env->clock;
+    if (strcmp(r->method, "POST") == 0) {
+        json_error_t jerr;
+        json_t *in = json_loadb(r->body.p ? r->body.p : "", r->body.len, 0, &jerr);
+        json_t *off = json_object_get(in, "offset_ms");
+        json_t *adv = json_object_get(in, "advance_ms");
+        if (!json_is_object(in) || (!!json_is_integer(off) + !!json_is_integer(adv)) != 1 ||
+            json_object_size(in) != 1) {
+            json_decref(in);
+            return admin_error(r, 400, "BadRequest",
+                               "expected {\"offset_ms\": N} or {\"advance_ms\": N} (integers)");
+        }
+        int64_t v = (int64_t)json_integer_value(off ? off : adv);
+        int64_t now = atomic_load(&c->offset_ms);
+        int64_t next = off ? v : now + v;
+        json_decref(in);
+        const int64_t bound = INT64_C(100) * 365 * 24 * 3600 * 1000; /* a century */
+        if (next > bound || next < -bound)
+            return admin_error(r, 400, "BadRequest", "the offset is limited to 100 years");
+        atomic_store(&c->offset_ms, next);
+        pd_log_req(PD_LOG_INFO, r->request_id, "clock offset now %lld ms", (long long)next);
+    }
+    char iso[32];
+    int64_t ms = pd_clock_now_ms(c);
+    pd_time_iso8601(ms, 1, iso);
+    return json_reply(r, 200,
+                      json_pack("{s:I, s:s, s:I}", "time_ms", (json_int_t)ms, "time", iso,
+                                "offset_ms", (json_int_t)atomic_load(&c->offset_ms)));
+}
+
 static int is_loopback(const char *ip)
 {
     return pd_has_prefix(ip, "127.") || strcmp(ip, "::1") == 0 ||
            pd_has_prefix(ip, "::ffff:127.") || *ip == '\0';
 }
 
-enum { OP_HEALTH, OP_RESET, OP_STATE, OP_CA, OP_DECISIONS };
+enum { OP_HEALTH, OP_RESET, OP_STATE, OP_CA, OP_DECISIONS, OP_CLOCK };
 static const struct pd_op ops[] = {
     [OP_HEALTH] = {"Health", health, 0},
     [OP_RESET] = {"Reset", reset, PD_OP_NOTXN},
     [OP_STATE] = {"ExportState", export_state, PD_OP_NOTXN},
     [OP_CA] = {"CaCertificate", ca_pem, 0},
     [OP_DECISIONS] = {"Decisions", decisions, 0},
+    [OP_CLOCK] = {"Clock", clock_op, 0},
     {NULL, NULL, 0},
 };
 
@@ -161,6 +198,8 @@ static int route(struct pd_req *r)
         r->op = &ops[OP_STATE];
     else if (strcmp(p, "ca.pem") == 0 && get)
         r->op = &ops[OP_CA];
+    else if (strcmp(p, "clock") == 0 && (get || post))
+        r->op = &ops[OP_CLOCK];
     else if ((strcmp(p, "decisions") == 0 || pd_has_prefix(p, "decisions/")) && get)
         r->op = &ops[OP_DECISIONS];
     else {

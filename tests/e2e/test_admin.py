@@ -6,6 +6,8 @@ import unittest
 import urllib.error
 import urllib.request
 
+import botocore.exceptions
+
 from podiam_harness import Podiam, podiam_binary
 
 
@@ -31,6 +33,34 @@ class AdminTest(unittest.TestCase):
     def test_request_id_header(self):
         with urllib.request.urlopen(self.p.endpoint + "/_podiam/health") as r:
             self.assertRegex(r.headers["x-amzn-RequestId"], r"^[0-9a-f-]{36}$")
+
+    def test_clock_ages_sessions_but_not_signatures(self):
+        sts = self.p.boto3("sts")
+        creds = sts.get_session_token(DurationSeconds=900)["Credentials"]
+        sess = self.p.boto3("sts", key=creds["AccessKeyId"], secret=creds["SecretAccessKey"],
+                            token=creds["SessionToken"])
+        self.assertIn("Arn", sess.get_caller_identity())
+        before = self.p.admin("GET", "clock")
+        moved = self.p.admin("POST", "clock", {"advance_ms": 901000})
+        try:
+            self.assertEqual(moved["offset_ms"], before["offset_ms"] + 901000)
+            self.assertGreaterEqual(moved["time_ms"] - before["time_ms"], 901000)
+            # The session has expired; requests signed with the client's clock still verify.
+            with self.assertRaises(botocore.exceptions.ClientError) as cm:
+                sess.get_caller_identity()
+            self.assertEqual(cm.exception.response["Error"]["Code"], "ExpiredToken")
+            self.assertIn("Arn", sts.get_caller_identity())
+        finally:
+            self.p.admin("POST", "clock", {"offset_ms": 0})
+        self.assertIn("Arn", sess.get_caller_identity())
+
+    def test_clock_refuses_bad_input(self):
+        for body in ({}, {"offset_ms": "1"}, {"offset_ms": 1, "advance_ms": 1},
+                     {"offset_ms": 10 ** 15}):
+            with self.assertRaises(urllib.error.HTTPError) as cm:
+                self.p.admin("POST", "clock", body)
+            self.assertEqual(cm.exception.code, 400)
+        self.assertEqual(self.p.admin("GET", "clock")["offset_ms"], 0)
 
 
 class ProcessTest(unittest.TestCase):
