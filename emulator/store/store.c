@@ -181,8 +181,17 @@ static int migrate(struct pd_db *db, char **OUT_err)
     return rc;
 }
 
+/* Process-wide SQLite settings, before the first connection: no memory statistics (their
+ * global mutex is taken on every allocation, a point of contention between workers). */
+static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
+static void sqlite_setup(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int pd_store_open(const char *path, int sync_full, struct pd_store **OUT, char **OUT_err)
 {
+    pthread_once(&sqlite_once, sqlite_setup);
     struct pd_store *s = pd_xcalloc(1, sizeof *s);
     s->sync_full = sync_full;
     pthread_mutex_init(&s->mu, NULL);
