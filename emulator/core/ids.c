@@ -24,6 +24,14 @@ void pd_ids_init(struct pd_ids *g, int seeded, uint64_t seed)
         g->s[i] = splitmix(&seed);
 }
 
+void pd_ids_reseed(struct pd_ids *g, uint64_t seed)
+{
+    pthread_mutex_lock(&g->mu);
+    for (int i = 0; i < 4; i++)
+        g->s[i] = splitmix(&seed);
+    pthread_mutex_unlock(&g->mu);
+}
+
 void pd_ids_cleanup(struct pd_ids *g)
 {
     pthread_mutex_destroy(&g->mu);

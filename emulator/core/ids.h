@@ -22,6 +22,9 @@ struct pd_ids {
 /* seeded = 0: seed from getrandom(). */
 void pd_ids_init(struct pd_ids *g, int seeded, uint64_t seed);
 void pd_ids_cleanup(struct pd_ids *g);
+/* Start the sequence of an initialised generator again from seed (thread-safe): a reset
+ * under --seed gives the ids a fresh start gave. */
+void pd_ids_reseed(struct pd_ids *g, uint64_t seed);
 
 uint64_t pd_ids_next(struct pd_ids *g);
 

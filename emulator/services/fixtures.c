@@ -7,6 +7,7 @@
 
 #include "core/arena.h"
 #include "core/err.h"
+#include "core/ids.h"
 #include "core/mem.h"
 #include "env.h"
 #include "services/eks.h"
@@ -134,6 +135,8 @@ int pd_fixtures_start(struct pd_env *env, struct pd_db *db, char **OUT_err)
 
 int pd_fixtures_reset(struct pd_env *env, struct pd_db *db, char **OUT_err)
 {
+    if (env->cfg.seeded) /* the same ids as a fresh start with the same --seed */
+        pd_ids_reseed(&env->ids, env->cfg.seed);
     return in_txn(env, db, 1, OUT_err);
 }
 

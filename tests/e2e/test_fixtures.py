@@ -333,6 +333,23 @@ class SeedTest(unittest.TestCase):
         finally:
             p.stop()
 
+    def test_reset_under_a_seed_starts_the_ids_again(self):
+        path = os.path.join(tempfile.mkdtemp(prefix="podiam-seed-"), "f.json")
+        with open(path, "w") as f:
+            json.dump({"iam": {"accounts": [{"id": "000000000000", "users": [{"name": "fx"}]}]}},
+                      f)
+        p = Podiam.start("--seed", "11", "--fixtures", path)
+        try:
+            iam = p.boto3("iam")
+            first = (iam.get_user(UserName="fx")["User"]["UserId"],
+                     iam.create_user(UserName="u")["User"]["UserId"])
+            p.admin("POST", "reset")
+            again = (iam.get_user(UserName="fx")["User"]["UserId"],
+                     iam.create_user(UserName="u")["User"]["UserId"])
+            self.assertEqual(first, again)
+        finally:
+            p.stop()
+
     def test_same_seed_same_ids(self):
         a, b, c = self.run_once(7), self.run_once(7), self.run_once(8)
         self.assertEqual(a, b)
