@@ -76,17 +76,6 @@ static char *join(struct pd_arena *a, const char *const *v, size_t n, const char
     return buf_to_arena(a, &b);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decode n bytes ('+' as space when plus). On a malformed escape returns PD_EINVAL
  * and points *OUT_bad at its '%' ("%zz"), or sets it NULL when the input ends inside the
  * escape ("%4"). The result is NUL-terminated and may hold NULs. */
@@ -101,7 +90,7 @@ static int pct_decode(struct pd_arena *a, const char *s, size_t n, int plus, cha
                 *OUT_bad = NULL;
                 return PD_EINVAL;
             }
-            int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
+            int hi = pd_hexval(s[i + 1]), lo = pd_hexval(s[i + 2]);
             if (hi < 0 || lo < 0) {
                 *OUT_bad = s + i;
                 return PD_EINVAL;

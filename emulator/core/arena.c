@@ -109,3 +109,15 @@ char *pd_arena_printf(struct pd_arena *a, const char *fmt, ...)
     va_end(ap);
     return p;
 }
+
+void *pd_arena_grow(struct pd_arena *a, void *p, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap)
+        return p;
+    size_t nc = *cap ? *cap * 2 : 8;
+    void *q = pd_arena_alloc(a, nc * size);
+    if (n)
+        memcpy(q, p, n * size);
+    *cap = nc;
+    return q;
+}

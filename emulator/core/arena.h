@@ -24,6 +24,9 @@ void pd_arena_cleanup(struct pd_arena *a); /* frees every allocation */
 
 void *pd_arena_alloc(struct pd_arena *a, size_t n);  /* uninitialised */
 void *pd_arena_zalloc(struct pd_arena *a, size_t n); /* zeroed */
+/* An arena array p of n elements of size bytes with capacity *cap, grown (doubling, the
+ * old elements copied) when it cannot take one more. Returns the array to use. */
+void *pd_arena_grow(struct pd_arena *a, void *p, size_t n, size_t *cap, size_t size);
 char *pd_arena_strdup(struct pd_arena *a, const char *s);
 char *pd_arena_strndup(struct pd_arena *a, const char *s, size_t n);
 char *pd_arena_printf(struct pd_arena *a, const char *fmt, ...)

@@ -8,6 +8,17 @@
 #include "arena.h"
 #include "err.h"
 
+int pd_hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 int pd_parse_i64(const char *s, int64_t min, int64_t max, int64_t *OUT_v)
 {
     if (!s || !*s)
@@ -29,17 +40,6 @@ int pd_parse_i64(const char *s, int64_t min, int64_t max, int64_t *OUT_v)
     return PD_OK;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int pd_url_decode(struct pd_arena *a, const char *s, size_t n, int plus_is_space, char **OUT,
                   size_t *OUT_len)
 {
@@ -50,8 +50,8 @@ int pd_url_decode(struct pd_arena *a, const char *s, size_t n, int plus_is_space
             int hi, lo;
             if (i + 2 >= n)
                 return PD_EINVAL;
-            hi = hexval(s[i + 1]);
-            lo = hexval(s[i + 2]);
+            hi = pd_hexval(s[i + 1]);
+            lo = pd_hexval(s[i + 2]);
             if (hi < 0 || lo < 0)
                 return PD_EINVAL;
             out[j++] = (char)(hi * 16 + lo);

@@ -24,6 +24,9 @@ int pd_url_decode(struct pd_arena *a, const char *s, size_t n, int plus_is_space
  * %XX upper-case; '/' stays when keep_slash. Arena-owned. */
 char *pd_url_encode(struct pd_arena *a, const char *s, size_t n, int keep_slash);
 
+/* The value of a hexadecimal digit (either case), or -1. */
+int pd_hexval(int c);
+
 /* base64 (RFC 4648). url = 1 uses the URL alphabet without padding. Arena-owned. */
 char *pd_base64_encode(struct pd_arena *a, const void *p, size_t n, int url);
 /* Decode standard or URL alphabet, padding optional; rejects anything else. */

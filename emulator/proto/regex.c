@@ -13,6 +13,7 @@
 
 #include "core/arena.h"
 #include "core/err.h"
+#include "core/str.h"
 
 enum ntype { N_CHAR, N_ANY, N_CLASS, N_GROUP, N_LOOK, N_BOL, N_EOL };
 
@@ -108,17 +109,6 @@ static void cls_add(struct parser *ps, struct cls *c, uint32_t lo, uint32_t hi)
     c->n++;
 }
 
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 /* After a backslash: either a single code point (*OUT_cp, returns 0) or a predefined class
  * (returns its flag). Sets ps->err on unknown syntax. */
 static unsigned parse_escape(struct parser *ps, uint32_t *OUT_cp)
@@ -163,7 +153,7 @@ static unsigned parse_escape(struct parser *ps, uint32_t *OUT_cp)
     case 'u': { /* exactly four hex digits, as Java reads \u10000 as \u1000 then '0' */
         uint32_t v = 0;
         for (int i = 0; i < 4; i++) {
-            int h = hexval(ps->p[i]);
+            int h = pd_hexval(ps->p[i]);
             if (h < 0) {
                 ps->err = 1;
                 return 0;
@@ -175,7 +165,7 @@ static unsigned parse_escape(struct parser *ps, uint32_t *OUT_cp)
         return 0;
     }
     case 'x': {
-        int h1 = hexval(ps->p[0]), h2 = h1 >= 0 ? hexval(ps->p[1]) : -1;
+        int h1 = pd_hexval(ps->p[0]), h2 = h1 >= 0 ? pd_hexval(ps->p[1]) : -1;
         if (h2 < 0) {
             ps->err = 1;
             return 0;

@@ -6,6 +6,7 @@
  * as it arrived. Signed forms hash each chunk with SHA-256 as it streams and check the
  * chunk signature when the chunk ends (AWS's "AWS4-HMAC-SHA256-PAYLOAD" string to sign).
  */
+#include "core/str.h"
 #include "services/s3_chunked.h"
 
 #include <stdio.h>
@@ -42,17 +43,6 @@ static enum pd_chunked_err fail(struct pd_chunked *c, enum pd_chunked_err e)
     return e;
 }
 
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 /* "hex[;chunk-signature=SIG]" */
 static enum pd_chunked_err size_line(struct pd_chunked *c)
 {
@@ -60,10 +50,10 @@ static enum pd_chunked_err size_line(struct pd_chunked *c)
     const char *end = c->line + c->line_len;
     uint64_t size = 0;
     int digits = 0;
-    while (p < end && hexval(*p) >= 0) {
+    while (p < end && pd_hexval(*p) >= 0) {
         if (++digits > 15)
             return fail(c, PD_CHUNKED_EMALFORMED);
-        size = size * 16 + (uint64_t)hexval(*p++);
+        size = size * 16 + (uint64_t)pd_hexval(*p++);
     }
     if (!digits)
         return fail(c, PD_CHUNKED_EMALFORMED);

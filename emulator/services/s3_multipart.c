@@ -24,17 +24,6 @@
 #include "env.h"
 #include "services/s3_internal.h"
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int pd_s3_multipart_etag(struct pd_arena *a, const char *const *etags, size_t n, char **OUT)
 {
     struct pd_hash h;
@@ -52,7 +41,7 @@ int pd_s3_multipart_etag(struct pd_arena *a, const char *const *etags, size_t n,
         }
         unsigned char raw[16];
         for (int k = 0; k < 16; k++) {
-            int hi = hexval(e[2 * k]), lo = hexval(e[2 * k + 1]);
+            int hi = pd_hexval(e[2 * k]), lo = pd_hexval(e[2 * k + 1]);
             if (hi < 0 || lo < 0) {
                 pd_hash_cleanup(&h);
                 return PD_EINVAL;

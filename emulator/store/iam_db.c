@@ -22,19 +22,6 @@ static const char *const kind_names[] = {"user", "group", "role", "policy", "oid
 #define TXT(i) pd_db_col_text(a, st, (i))
 #define I64(i) sqlite3_column_int64(st, (i))
 
-/* Grow an arena array to hold at least n + 1 elements. */
-static void *grow(struct pd_arena *a, void *p, size_t n, size_t *cap, size_t size)
-{
-    if (n < *cap)
-        return p;
-    size_t nc = *cap ? *cap * 2 : 8;
-    void *q = pd_arena_alloc(a, nc * size);
-    if (n)
-        memcpy(q, p, n * size);
-    *cap = nc;
-    return q;
-}
-
 /* The result of the last step of st (DONE -> PD_OK), and reset it. */
 static int finish(struct pd_db *db, sqlite3_stmt *st, int src)
 {
@@ -121,7 +108,7 @@ int pd_iam_db_account_list(struct pd_db *db, struct pd_arena *a, const char ***O
     size_t n = 0, cap = 0;
     int src;
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        v = grow(a, v, n, &cap, sizeof *v);
+        v = pd_arena_grow(a, v, n, &cap, sizeof *v);
         v[n++] = TXT(0);
     }
     *OUT = v;
@@ -287,7 +274,7 @@ int pd_iam_db_user_list(struct pd_db *db, struct pd_arena *a, const char *accoun
     size_t n = 0, cap = 0;
     int src;
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        v = grow(a, v, n, &cap, sizeof *v);
+        v = pd_arena_grow(a, v, n, &cap, sizeof *v);
         row_user(a, st, 0, &v[n++]);
     }
     *OUT = v;
@@ -319,7 +306,7 @@ static int group_rows(struct pd_db *db, struct pd_arena *a, sqlite3_stmt *st,
     size_t n = 0, cap = 0;
     int src;
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        v = grow(a, v, n, &cap, sizeof *v);
+        v = pd_arena_grow(a, v, n, &cap, sizeof *v);
         row_group(a, st, &v[n++]);
     }
     *OUT = v;
@@ -435,7 +422,7 @@ int pd_iam_db_group_members(struct pd_db *db, struct pd_arena *a, int64_t group_
     size_t n = 0, cap = 0;
     int src;
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        v = grow(a, v, n, &cap, sizeof *v);
+        v = pd_arena_grow(a, v, n, &cap, sizeof *v);
         row_user(a, st, 0, &v[n++]);
     }
     *OUT = v;
@@ -613,7 +600,7 @@ int pd_iam_db_role_list(struct pd_db *db, struct pd_arena *a, const char *accoun
     size_t n = 0, cap = 0;
     int src;
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        v = grow(a, v, n, &cap, sizeof *v);
+        v = pd_arena_grow(a, v, n, &cap, sizeof *v);
         row_role(a, st, &v[n++]);
     }
     *OUT = v;
@@ -637,7 +624,7 @@ int pd_iam_db_tags_get(struct pd_db *db, struct pd_arena *a, enum pd_iam_kind ki
     size_t n = 0, cap = 0;
     int src;
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        v = grow(a, v, n, &cap, sizeof *v);
+        v = pd_arena_grow(a, v, n, &cap, sizeof *v);
         v[n].key = TXT(0);
         v[n++].value = TXT(1);
     }
@@ -774,7 +761,7 @@ int pd_iam_db_inline_list(struct pd_db *db, struct pd_arena *a, enum pd_iam_kind
     size_t n = 0, cap = 0;
     int src;
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        v = grow(a, v, n, &cap, sizeof *v);
+        v = pd_arena_grow(a, v, n, &cap, sizeof *v);
         v[n].name = TXT(0);
         v[n++].document = TXT(1);
     }
@@ -829,7 +816,7 @@ int pd_iam_db_attached_list(struct pd_db *db, struct pd_arena *a, enum pd_iam_ki
     size_t n = 0, cap = 0;
     int src;
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        v = grow(a, v, n, &cap, sizeof *v);
+        v = pd_arena_grow(a, v, n, &cap, sizeof *v);
         v[n++] = TXT(0);
     }
     *OUT = v;
@@ -865,7 +852,7 @@ int pd_iam_db_policy_entities(struct pd_db *db, struct pd_arena *a, const char *
     size_t n = 0, cap = 0;
     int src;
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        v = grow(a, v, n, &cap, sizeof *v);
+        v = pd_arena_grow(a, v, n, &cap, sizeof *v);
         v[n].kind = (enum pd_iam_kind)sqlite3_column_int(st, 0);
         v[n].name = TXT(1);
         v[n].unique_id = TXT(2);
@@ -1036,7 +1023,7 @@ int pd_iam_db_policy_list(struct pd_db *db, struct pd_arena *a, const char *acco
         for (const struct pd_iam_aws_policy *ap = pd_iam_aws_policies; ap->name; ap++) {
             if (path_prefix && !pd_has_prefix(ap->path, path_prefix))
                 continue;
-            v = grow(a, v, n, &cap, sizeof *v);
+            v = pd_arena_grow(a, v, n, &cap, sizeof *v);
             aws_policy_fill(a, ap, &v[n]);
             rc = usage_counts(db, account, v[n].arn, &v[n].attachment_count, &v[n].boundary_count);
             if (rc)
@@ -1058,7 +1045,7 @@ int pd_iam_db_policy_list(struct pd_db *db, struct pd_arena *a, const char *acco
         pd_db_bind_text(st, 2, path_prefix);
         int src;
         while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-            v = grow(a, v, n, &cap, sizeof *v);
+            v = pd_arena_grow(a, v, n, &cap, sizeof *v);
             row_policy(a, st, &v[n]);
             v[n].attachment_count = I64(11);
             v[n].boundary_count = I64(12);
@@ -1123,7 +1110,7 @@ int pd_iam_db_version_list(struct pd_db *db, struct pd_arena *a, const struct pd
     size_t n = 0, cap = 0;
     int src;
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        v = grow(a, v, n, &cap, sizeof *v);
+        v = pd_arena_grow(a, v, n, &cap, sizeof *v);
         v[n].version_id = TXT(0);
         v[n].document = TXT(1);
         v[n].created_ms = I64(2);
@@ -1274,7 +1261,7 @@ int pd_iam_db_key_list(struct pd_db *db, struct pd_arena *a, const char *account
     size_t n = 0, cap = 0;
     int src;
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        v = grow(a, v, n, &cap, sizeof *v);
+        v = pd_arena_grow(a, v, n, &cap, sizeof *v);
         row_key(a, st, &v[n++]);
     }
     *OUT = v;
@@ -1359,7 +1346,7 @@ static int text_column_list(struct pd_db *db, struct pd_arena *a, sqlite3_stmt *
     size_t n = 0, cap = 0;
     int src;
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        v = grow(a, v, n, &cap, sizeof *v);
+        v = pd_arena_grow(a, v, n, &cap, sizeof *v);
         v[n++] = TXT(0);
     }
     *OUT = v;
@@ -1477,7 +1464,7 @@ int pd_iam_db_oidc_list(struct pd_db *db, struct pd_arena *a, const char *accoun
     size_t n = 0, cap = 0;
     int src;
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        v = grow(a, v, n, &cap, sizeof *v);
+        v = pd_arena_grow(a, v, n, &cap, sizeof *v);
         row_oidc(a, st, &v[n++]);
     }
     *OUT = v;
@@ -1539,7 +1526,7 @@ static int source_rows(struct pd_db *db, struct pd_arena *a, sqlite3_stmt *st, i
             *OUT_boundary = sp;
             continue;
         }
-        v = grow(a, v, n, &cap, sizeof *v);
+        v = pd_arena_grow(a, v, n, &cap, sizeof *v);
         v[n++] = sp;
     }
     *OUT = v;

@@ -16,18 +16,6 @@
 #define TXT(i) pd_db_col_text(a, st, (i))
 #define I64(i) sqlite3_column_int64(st, (i))
 
-static void *grow(struct pd_arena *a, void *p, size_t n, size_t *cap, size_t size)
-{
-    if (n < *cap)
-        return p;
-    size_t nc = *cap ? *cap * 2 : 8;
-    void *q = pd_arena_alloc(a, nc * size);
-    if (n)
-        memcpy(q, p, n * size);
-    *cap = nc;
-    return q;
-}
-
 static int step_one(struct pd_db *db, sqlite3_stmt *st)
 {
     int src = sqlite3_step(st);
@@ -109,7 +97,7 @@ int pd_s3_db_bucket_list(struct pd_db *db, struct pd_arena *a, const char *accou
     struct pd_s3_bucket *v = NULL;
     int src;
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        v = grow(a, v, n, &cap, sizeof *v);
+        v = pd_arena_grow(a, v, n, &cap, sizeof *v);
         bucket_row(a, st, &v[n++]);
     }
     sqlite3_reset(st);
@@ -350,7 +338,7 @@ int pd_s3_db_upload_del(struct pd_db *db, struct pd_arena *a, const char *upload
     const char **v = NULL;
     int src;
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        v = grow(a, v, n, &cap, sizeof *v);
+        v = pd_arena_grow(a, v, n, &cap, sizeof *v);
         v[n++] = TXT(0);
     }
     sqlite3_reset(st);
@@ -398,7 +386,7 @@ int pd_s3_db_upload_list(struct pd_db *db, struct pd_arena *a, const char *bucke
     struct pd_s3_upload *v = NULL;
     int src;
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        v = grow(a, v, n, &cap, sizeof *v);
+        v = pd_arena_grow(a, v, n, &cap, sizeof *v);
         upload_row(a, st, &v[n++]);
     }
     sqlite3_reset(st);
@@ -444,7 +432,7 @@ int pd_s3_db_part_list(struct pd_db *db, struct pd_arena *a, const char *upload_
     struct pd_s3_part *v = NULL;
     int src;
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        v = grow(a, v, n, &cap, sizeof *v);
+        v = pd_arena_grow(a, v, n, &cap, sizeof *v);
         struct pd_s3_part *p = &v[n++];
         p->num = sqlite3_column_int(st, 0);
         p->file = TXT(1);
