@@ -8,6 +8,7 @@
 
 #include "core/err.h"
 #include "core/mem.h"
+#include "core/str.h"
 #include "env.h"
 
 const struct pd_awserr PD_ERR_InternalFailure = {"InternalFailure", 500, 1};
@@ -69,4 +70,23 @@ int pd_fail(struct pd_req *r, const struct pd_awserr *e, const char *fmt, ...)
     r->err.message = pd_arena_vprintf(&r->arena, fmt, ap);
     va_end(ap);
     return PD_EAWS;
+}
+
+int pd_req_reply_json(struct pd_req *r, int status, json_t *body)
+{
+    char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(body);
+    r->resp.status = status;
+    r->resp.content_type = "application/json";
+    pd_buf_adds(&r->resp.body, text ? text : "null");
+    pd_buf_addc(&r->resp.body, '\n');
+    free(text);
+    return PD_OK;
+}
+
+int pd_req_from_loopback(const struct pd_req *r)
+{
+    const char *ip = r->peer_ip;
+    return pd_has_prefix(ip, "127.") || strcmp(ip, "::1") == 0 ||
+           pd_has_prefix(ip, "::ffff:127.") || *ip == '\0';
 }

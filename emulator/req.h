@@ -127,6 +127,11 @@ void pd_req_set_header(struct pd_req *r, const char *name, const char *value);
 
 /* Set the wire error and return PD_EAWS. The message is printf-formatted. The first error
  * set wins: later calls keep the first (the cause is where it was first known). */
+/* Raw services: answer body (a new reference, consumed) as compact JSON with status. PD_OK. */
+int pd_req_reply_json(struct pd_req *r, int status, json_t *body);
+/* Is the peer a loopback client (127.0.0.0/8, ::1, v4-mapped 127.x; "" in-process)? */
+int pd_req_from_loopback(const struct pd_req *r);
+
 int pd_fail(struct pd_req *r, const struct pd_awserr *e, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -403,35 +403,6 @@ static const char *cond_text(struct pd_arena *a, json_t *v)
 
 static int parse_op(const char *name, unsigned *op, unsigned *flags)
 {
-    static const char *const names[COP_COUNT] = {
-        "StringEquals",
-        "StringNotEquals",
-        "StringEqualsIgnoreCase",
-        "StringNotEqualsIgnoreCase",
-        "StringLike",
-        "StringNotLike",
-        "NumericEquals",
-        "NumericNotEquals",
-        "NumericLessThan",
-        "NumericLessThanEquals",
-        "NumericGreaterThan",
-        "NumericGreaterThanEquals",
-        "DateEquals",
-        "DateNotEquals",
-        "DateLessThan",
-        "DateLessThanEquals",
-        "DateGreaterThan",
-        "DateGreaterThanEquals",
-        "Bool",
-        "BinaryEquals",
-        "IpAddress",
-        "NotIpAddress",
-        "ArnEquals",
-        "ArnLike",
-        "ArnNotEquals",
-        "ArnNotLike",
-        "Null",
-    };
     *flags = 0;
     if (strncmp(name, "ForAllValues:", 13) == 0) {
         *flags |= PD_CF_FORALL;
@@ -446,7 +417,7 @@ static int parse_op(const char *name, unsigned *op, unsigned *flags)
         n -= 8;
     }
     for (unsigned i = 0; i < COP_COUNT; i++) {
-        if (strlen(names[i]) == n && strncmp(names[i], name, n) == 0) {
+        if (strlen(pd_pol_cop_name(i)) == n && strncmp(pd_pol_cop_name(i), name, n) == 0) {
             if (i == COP_NULL && (*flags & PD_CF_IFEXISTS))
                 return -1; /* "NullIfExists" does not exist */
             *op = i;

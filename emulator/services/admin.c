@@ -18,31 +18,20 @@
 #include "services/fixtures.h"
 #include "services/service.h"
 
-static int json_reply(struct pd_req *r, int status, json_t *body)
-{
-    char *text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(body);
-    r->resp.status = status;
-    r->resp.content_type = "application/json";
-    pd_buf_adds(&r->resp.body, text ? text : "null");
-    pd_buf_addc(&r->resp.body, '\n');
-    free(text);
-    return PD_OK;
-}
-
 static int admin_error(struct pd_req *r, int status, const char *code, const char *msg)
 {
-    return json_reply(r, status, json_pack("{s:s, s:s}", "error", code, "message", msg));
+    return pd_req_reply_json(r, status, json_pack("{s:s, s:s}", "error", code, "message", msg));
 }
 
 static int health(struct pd_req *r)
 {
     const struct pd_config *cfg = &r->env->cfg;
     static const char *modes[] = {"enforce", "audit", "off"};
-    return json_reply(r, 200,
-                      json_pack("{s:s, s:s, s:s, s:s, s:I}", "status", "ok", "version", PD_VERSION,
-                                "iam_mode", modes[cfg->iam_mode], "region", cfg->region, "time_ms",
-                                (json_int_t)pd_clock_now_ms(&r->env->clock)));
+    return pd_req_reply_json(r, 200,
+                             json_pack("{s:s, s:s, s:s, s:s, s:I}", "status", "ok", "version",
+                                       PD_VERSION, "iam_mode", modes[cfg->iam_mode], "region",
+                                       cfg->region, "time_ms",
+                                       (json_int_t)pd_clock_now_ms(&r->env->clock)));
 }
 
 static int reset(struct pd_req *r)
@@ -57,7 +46,7 @@ static int reset(struct pd_req *r)
     atomic_store(&r->env->clock.offset_ms, 0); /* back to the start: the clock too */
     pd_log_req(PD_LOG_INFO, r->request_id, "state reset to %d fixtures file(s)",
                r->env->cfg.nfixtures);
-    return json_reply(
+    return pd_req_reply_json(
         r, 200, json_pack("{s:s, s:i}", "status", "reset", "fixtures", r->env->cfg.nfixtures));
 }
 
@@ -105,7 +94,7 @@ static int decisions(struct pd_req *r)
         if (!e)
             return admin_error(r, 404, "NotFound",
                                "no such decision (the log keeps the last 1000)");
-        return json_reply(r, 200, e);
+        return pd_req_reply_json(r, 200, e);
     }
     struct pd_decisions_filter f = {
         .decision = query_param(r, "decision"),
@@ -122,8 +111,8 @@ static int decisions(struct pd_req *r)
         v += 2;
     if (v && pd_parse_i64(v, 0, INT64_MAX, &n) == PD_OK)
         f.after = n;
-    return json_reply(r, 200,
-                      json_pack("{s:o}", "decisions", pd_decisions_list(r->env->decisions, &f)));
+    return pd_req_reply_json(
+        r, 200, json_pack("{s:o}", "decisions", pd_decisions_list(r->env->decisions, &f)));
 }
 
 /* GET: podiam's clock. POST {"offset_ms": N} or {"advance_ms": N}: move it, so sessions,
@@ -156,15 +145,9 @@ static int clock_op(struct pd_req *r)
     char iso[32];
     int64_t ms = pd_clock_now_ms(c);
     pd_time_iso8601(ms, 1, iso);
-    return json_reply(r, 200,
-                      json_pack("{s:I, s:s, s:I}", "time_ms", (json_int_t)ms, "time", iso,
-                                "offset_ms", (json_int_t)atomic_load(&c->offset_ms)));
-}
-
-static int is_loopback(const char *ip)
-{
-    return pd_has_prefix(ip, "127.") || strcmp(ip, "::1") == 0 ||
-           pd_has_prefix(ip, "::ffff:127.") || *ip == '\0';
+    return pd_req_reply_json(r, 200,
+                             json_pack("{s:I, s:s, s:I}", "time_ms", (json_int_t)ms, "time", iso,
+                                       "offset_ms", (json_int_t)atomic_load(&c->offset_ms)));
 }
 
 enum { OP_HEALTH, OP_RESET, OP_STATE, OP_CA, OP_DECISIONS, OP_CLOCK };
@@ -183,7 +166,7 @@ static int route(struct pd_req *r)
     if (!pd_has_prefix(r->path, "/_podiam/"))
         return 0;
     const char *p = r->path + 9;
-    if (!is_loopback(r->peer_ip)) {
+    if (!pd_req_from_loopback(r)) {
         r->op_name = "Forbidden";
         admin_error(r, 403, "Forbidden", "the admin API answers loopback clients only");
         return 1;

@@ -378,27 +378,9 @@ int pd_oidc_fixtures_load(struct pd_env *env, struct pd_db *db, json_t *section,
 
 /* ---- HTTP ---- */
 
-static int json_reply(struct pd_req *r, int status, json_t *body)
-{
-    char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(body);
-    r->resp.status = status;
-    r->resp.content_type = "application/json";
-    pd_buf_adds(&r->resp.body, text ? text : "null");
-    pd_buf_addc(&r->resp.body, '\n');
-    free(text);
-    return PD_OK;
-}
-
 static int oidc_error(struct pd_req *r, int status, const char *code, const char *msg)
 {
-    return json_reply(r, status, json_pack("{s:s, s:s}", "error", code, "message", msg));
-}
-
-static int is_loopback(const char *ip)
-{
-    return pd_has_prefix(ip, "127.") || strcmp(ip, "::1") == 0 ||
-           pd_has_prefix(ip, "::ffff:127.") || *ip == '\0';
+    return pd_req_reply_json(r, status, json_pack("{s:s, s:s}", "error", code, "message", msg));
 }
 
 /* The issuer a document request names, kept for the handler. */
@@ -435,7 +417,7 @@ static int serve_document(struct pd_req *r)
         if (rc)
             return rc;
         pd_req_set_header(r, "Cache-Control", "public, max-age=3600");
-        return json_reply(r, 200, doc);
+        return pd_req_reply_json(r, 200, doc);
     }
     if (!pd_oidc_is_hosted(r->db, d->issuer))
         return oidc_error(r, 404, "NotFound", "no such issuer");
@@ -447,7 +429,7 @@ static int serve_document(struct pd_req *r)
         "response_types_supported", "id_token", "subject_types_supported", "public",
         "id_token_signing_alg_values_supported", "RS256", "claims_supported", "sub", "iss");
     pd_req_set_header(r, "Cache-Control", "public, max-age=3600");
-    return json_reply(r, 200, doc);
+    return pd_req_reply_json(r, 200, doc);
 }
 
 static json_t *body_json(struct pd_req *r)
@@ -499,11 +481,11 @@ static int do_create_issuer(struct pd_req *r, json_t *in)
     struct doc_req d = {.issuer = url, .loopback_form = 1};
     const char *base =
         pd_arena_printf(&r->arena, "%s" LOOPBACK_PREFIX "%s", loopback_base(r, &d), url + 8);
-    return json_reply(r, existed ? 200 : 201,
-                      json_pack("{s:s, s:s, s:s, s:s}", "issuer", url, "kid", keys[0].kid,
-                                "discovery",
-                                pd_arena_printf(&r->arena, "%s" DISCOVERY_SUFFIX, base), "jwks_uri",
-                                pd_arena_printf(&r->arena, "%s" KEYS_SUFFIX, base)));
+    return pd_req_reply_json(
+        r, existed ? 200 : 201,
+        json_pack("{s:s, s:s, s:s, s:s}", "issuer", url, "kid", keys[0].kid, "discovery",
+                  pd_arena_printf(&r->arena, "%s" DISCOVERY_SUFFIX, base), "jwks_uri",
+                  pd_arena_printf(&r->arena, "%s" KEYS_SUFFIX, base)));
 }
 
 static int create_issuer(struct pd_req *r)
@@ -531,7 +513,7 @@ static int list_issuers(struct pd_req *r)
             json_object_set_new(e, "cluster", json_string(c.arn));
         json_array_append_new(list, e);
     }
-    return json_reply(r, 200, json_pack("{s:o}", "issuers", list));
+    return pd_req_reply_json(r, 200, json_pack("{s:o}", "issuers", list));
 }
 
 static int do_rotate(struct pd_req *r, json_t *in)
@@ -551,7 +533,7 @@ static int do_rotate(struct pd_req *r, json_t *in)
     if (rc)
         return rc;
     pd_log_req(PD_LOG_INFO, r->request_id, "oidc: rotated the key of %s (kid %s)", url, kid);
-    return json_reply(
+    return pd_req_reply_json(
         r, 200,
         json_pack("{s:s, s:s, s:s}", "issuer", url, "kid", kid, "retired_kid", keys[0].kid));
 }
@@ -606,7 +588,7 @@ static int mint_token(struct pd_req *r)
     if (rc == PD_ENOTFOUND) {
         rc = oidc_error(r, 404, "NotFound", "podiam does not host this issuer");
     } else if (rc == PD_OK) {
-        rc = json_reply(r, 200, json_pack("{s:s, s:O}", "token", token, "claims", claims));
+        rc = pd_req_reply_json(r, 200, json_pack("{s:s, s:O}", "token", token, "claims", claims));
     }
     json_decref(claims);
 out:
@@ -657,7 +639,7 @@ static int route(struct pd_req *r)
             r->op = &ops[OP_DOCUMENT];
             return 1;
         }
-        if (!is_loopback(r->peer_ip)) {
+        if (!pd_req_from_loopback(r)) {
             r->op_name = "Forbidden";
             oidc_error(r, 403, "Forbidden", "the admin API answers loopback clients only");
             return 1;
