@@ -76,7 +76,7 @@ int pd_k8s_verify_aws_token(struct pd_env *env, struct pd_db *db, struct pd_aren
     if (strchr(b64, '=') || strchr(b64, '+') || strchr(b64, '/') ||
         pd_base64_decode(a, b64, strlen(b64), &raw, &rlen) || memchr(raw, 0, rlen))
         return bad(OUT_why, "input token was not properly formatted: illegal base64 data");
-    const char *url = (const char *)raw;
+    const char *url = pd_arena_strndup(a, (const char *)raw, rlen);
     /* scheme://netloc/path?query */
     int https = pd_has_prefix(url, "https://");
     if (!https && !pd_has_prefix(url, "http://"))
