@@ -281,6 +281,7 @@ static int sa_user(struct pd_req *r, const struct pd_eks_cluster *c, const char 
         goto out;
     }
     const char *iss = json_string_value(json_object_get(claims, "iss"));
+    iss = iss ? pd_arena_strdup(&r->arena, iss) : NULL;
     json_decref(claims);
     claims = NULL;
     if (!iss || strcmp(iss, c->issuer) != 0) {
