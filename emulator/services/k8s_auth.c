@@ -203,8 +203,7 @@ static const char *canonical_arn(struct pd_arena *a, const struct pd_principal *
     return p->arn;
 }
 
-/* Is the principal the cluster's creator (by identity, not by session)? */
-static int is_creator(struct pd_arena *a, const struct pd_eks_cluster *c,
+int pd_k8s_is_creator(struct pd_arena *a, const struct pd_eks_cluster *c,
                       const struct pd_principal *p)
 {
     const char *cr = c->creator_arn;
@@ -241,7 +240,7 @@ static int aws_user(struct pd_req *r, const struct pd_eks_cluster *c, const char
     const char *principal_id = p.user_id ? p.user_id : p.account_id;
     u->uid = pd_arena_printf(&r->arena, "aws-iam-authenticator:%s:%s", p.account_id,
                              p.unique_id ? p.unique_id : principal_id);
-    u->admin = is_creator(&r->arena, c, &p);
+    u->admin = pd_k8s_is_creator(&r->arena, c, &p);
     if (u->admin)
         add_group(u, "system:masters");
     add_group(u, "system:authenticated");

@@ -976,9 +976,31 @@ static void creator_and_others(void **state)
     assert_string_equal(jstr(v, "status.userInfo.groups.0"), "system:masters");
     json_decref(v);
 
-    /* a role session: admin when the role created the cluster */
+    /* role sessions: the creator is the role, whatever the session */
     struct pd_eks_cluster cl = {.creator_arn = "arn:aws:sts::000000000000:assumed-role/ci/s1"};
-    (void)cl;
+    struct pd_principal p = {.kind = PD_CALLER_ROLE_SESSION,
+                             .account_id = PT_ACCT,
+                             .arn = "arn:aws:sts::000000000000:assumed-role/ci/s2",
+                             .name = "ci",
+                             .role_arn = "arn:aws:iam::000000000000:role/ci"};
+    assert_true(pd_k8s_is_creator(&c->a, &cl, &p));
+    p.name = "cid";
+    p.arn = "arn:aws:sts::000000000000:assumed-role/cid/s1";
+    assert_false(pd_k8s_is_creator(&c->a, &cl, &p));
+    cl.creator_arn = "arn:aws:iam::000000000000:role/ci";
+    p.name = "ci";
+    assert_true(pd_k8s_is_creator(&c->a, &cl, &p));
+    struct pd_principal user = {.kind = PD_CALLER_USER,
+                                .account_id = PT_ACCT,
+                                .arn = "arn:aws:iam::000000000000:user/ci",
+                                .name = "ci"};
+    assert_false(pd_k8s_is_creator(&c->a, &cl, &user));
+    cl.creator_arn = "arn:aws:iam::000000000000:root";
+    assert_false(pd_k8s_is_creator(&c->a, &cl, &user));
+    struct pd_principal other_root = {.kind = PD_CALLER_ROOT,
+                                      .account_id = "111111111111",
+                                      .arn = "arn:aws:iam::111111111111:root"};
+    assert_false(pd_k8s_is_creator(&c->a, &cl, &other_root));
 }
 
 /* ---- fixtures ---- */
