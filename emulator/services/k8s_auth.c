@@ -56,9 +56,16 @@ static int sts_host(const char *host)
 }
 
 static const char *const allowed_keys[] = {
-    "action",           "version",      "x-amz-algorithm",      "x-amz-credential",
-    "x-amz-date",       "x-amz-expires", "x-amz-security-token", "x-amz-signature",
-    "x-amz-signedheaders", NULL,
+    "action",
+    "version",
+    "x-amz-algorithm",
+    "x-amz-credential",
+    "x-amz-date",
+    "x-amz-expires",
+    "x-amz-security-token",
+    "x-amz-signature",
+    "x-amz-signedheaders",
+    NULL,
 };
 
 int pd_k8s_verify_aws_token(struct pd_env *env, struct pd_db *db, struct pd_arena *a,
@@ -129,8 +136,8 @@ int pd_k8s_verify_aws_token(struct pd_env *env, struct pd_db *db, struct pd_aren
         for (const char *const *k = allowed_keys; *k && !ok; k++)
             ok = pd_strcaseeq(*k, q.v[i].name);
         if (!ok)
-            return bad(OUT_why, pd_arena_printf(a, "non-whitelisted query parameter \"%s\"",
-                                                q.v[i].name));
+            return bad(OUT_why,
+                       pd_arena_printf(a, "non-whitelisted query parameter \"%s\"", q.v[i].name));
         if (pd_kvs_count(&q, q.v[i].name, 1) > 1)
             return bad(OUT_why, "query parameter with multiple values not supported");
     }
@@ -214,8 +221,8 @@ int pd_k8s_is_creator(struct pd_arena *a, const struct pd_eks_cluster *c,
     if (p->kind != PD_CALLER_ROLE_SESSION || !p->name)
         return 0;
     /* created by a session of the same role: compare arn:aws:sts::A:assumed-role/R/… */
-    const char *prefix = pd_arena_printf(a, "arn:aws:sts::%s:assumed-role/%s/", p->account_id,
-                                         p->name);
+    const char *prefix =
+        pd_arena_printf(a, "arn:aws:sts::%s:assumed-role/%s/", p->account_id, p->name);
     if (pd_has_prefix(cr, prefix))
         return 1;
     return p->role_arn && strcmp(cr, p->role_arn) == 0;
@@ -390,8 +397,8 @@ int pd_k8s_allowed(const struct pd_k8s_user *u, const char *verb, const char *re
     if (u->admin)
         return 1;
     if (!resource) {
-        static const char *const open[] = {"/api", "/apis", "/version", "/healthz", "/livez",
-                                           "/readyz", "/openapi", NULL};
+        static const char *const open[] = {"/api",   "/apis",   "/version", "/healthz",
+                                           "/livez", "/readyz", "/openapi", NULL};
         if (strcmp(verb, "get") != 0 || !name)
             return 0;
         for (const char *const *p = open; *p; p++) {

@@ -20,11 +20,11 @@
 struct ctx {
     struct pd_env *env;
     struct pd_arena a;
-    const char *id;     /* cluster id */
-    const char *base;   /* /_podiam/k8s/ID */
+    const char *id;   /* cluster id */
+    const char *base; /* /_podiam/k8s/ID */
     const char *issuer;
-    const char *admin;  /* "authorization: Bearer k8s-aws-v1.…" of the creator (root) */
-    const char *bob;    /* same for IAM user bob */
+    const char *admin; /* "authorization: Bearer k8s-aws-v1.…" of the creator (root) */
+    const char *bob;   /* same for IAM user bob */
     const char *bob_key, *bob_secret;
 };
 
@@ -50,17 +50,18 @@ static const char *aws_token_at(struct pd_arena *a, const char *base_url, const 
                                    .headers = &h,
                                    .payload_hash = PD_SIGV4_EMPTY_SHA256,
                                    .normalize_path = 1};
-    struct pd_sigv4_signer sg = {
-        .akid = akid, .secret = secret, .region = "us-east-1", .service = "sts",
-        .amz_date = amz_date};
+    struct pd_sigv4_signer sg = {.akid = akid,
+                                 .secret = secret,
+                                 .region = "us-east-1",
+                                 .service = "sts",
+                                 .amz_date = amz_date};
     static const char *const both[] = {"host", "x-k8s-aws-id"};
     char *query = NULL;
-    assert_int_equal(pd_sigv4_presign(a, &sg, &req, 60, names ? names : both,
-                                      names ? nnames : 2, &query, NULL),
-                     PD_OK);
-    const char *url =
-        pd_arena_printf(a, "%.*s%s?%s", (int)(netloc - base_url + hl), base_url,
-                        netloc[hl] ? netloc + hl : "/", query);
+    assert_int_equal(
+        pd_sigv4_presign(a, &sg, &req, 60, names ? names : both, names ? nnames : 2, &query, NULL),
+        PD_OK);
+    const char *url = pd_arena_printf(a, "%.*s%s?%s", (int)(netloc - base_url + hl), base_url,
+                                      netloc[hl] ? netloc + hl : "/", query);
     return pd_arena_printf(a, "k8s-aws-v1.%s", pd_base64_encode(a, url, strlen(url), 1));
 }
 
@@ -81,10 +82,10 @@ static int setup(void **state)
                                 "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
                                 "\"Principal\":{\"Service\":\"eks.amazonaws.com\"},\"Action\":"
                                 "\"sts:AssumeRole\"}]}")));
-    json_t *out = pt_ok(c->env, "eks", "CreateCluster",
-                        json_pack("{s:s, s:s, s:{}}", "name", "demo", "roleArn",
-                                  "arn:aws:iam::" PT_ACCT ":role/eks-cluster",
-                                  "resourcesVpcConfig"));
+    json_t *out =
+        pt_ok(c->env, "eks", "CreateCluster",
+              json_pack("{s:s, s:s, s:{}}", "name", "demo", "roleArn",
+                        "arn:aws:iam::" PT_ACCT ":role/eks-cluster", "resourcesVpcConfig"));
     json_t *cl = json_object_get(out, "cluster");
     const char *endpoint = json_string_value(json_object_get(cl, "endpoint"));
     const char *k = strstr(endpoint, "/_podiam/k8s/");
@@ -125,8 +126,8 @@ static json_t *call(struct ctx *c, const char *auth, const char *method, const c
                     const char *query, const char *headers, const char *body, int *status)
 {
     const char *full = pd_arena_printf(&c->a, "%s%s", c->base, path);
-    const char *h = auth ? (headers ? pd_arena_printf(&c->a, "%s\n%s", auth, headers) : auth)
-                         : headers;
+    const char *h =
+        auth ? (headers ? pd_arena_printf(&c->a, "%s\n%s", auth, headers) : auth) : headers;
     struct pd_req *r = pt_http(c->env, method, full, query, h, body);
     *status = r->resp.status;
     json_t *v = r->resp.body.len ? json_loadb(r->resp.body.p, r->resp.body.len, 0, NULL) : NULL;
@@ -261,8 +262,8 @@ static void routing_and_discovery(void **state)
     /* unknown paths and clusters */
     fails(c, c->admin, "GET", "/api/v1/widgets", NULL, NULL, NULL, 404, "NotFound", NULL);
     fails(c, c->admin, "GET", "/api/v1/pods/x", NULL, NULL, NULL, 404, "NotFound", NULL);
-    r = pt_http(c->env, "GET", "/_podiam/k8s/00000000000000000000000000000000/version", NULL,
-                NULL, NULL);
+    r = pt_http(c->env, "GET", "/_podiam/k8s/00000000000000000000000000000000/version", NULL, NULL,
+                NULL);
     assert_int_equal(r->resp.status, 404);
     assert_non_null(strstr(pt_body(r), "\"reason\":\"NotFound\""));
     pd_req_free(r);
@@ -293,8 +294,7 @@ static void path_parser(void **state)
     assert_int_equal(p.target, PD_K8S_T_NONE);
     pd_k8s_parse_path("/_podiam/k8s/ABC/api/v1/namespaces/a//pods", &p);
     assert_int_equal(p.target, PD_K8S_T_NONE);
-    pd_k8s_parse_path("/_podiam/k8s/ABC/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
-                      &p);
+    pd_k8s_parse_path("/_podiam/k8s/ABC/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", &p);
     assert_int_equal(p.target, PD_K8S_T_SSAR);
     assert_int_equal(pd_k8s_parse_path("/_podiam/k8s/", &p), PD_EINVAL);
     assert_int_equal(pd_k8s_parse_path("/_podiam/other", &p), PD_EINVAL);
@@ -316,10 +316,11 @@ static void namespaces_and_errors(void **state)
     assert_string_equal(jstr(v, "metadata.name"), "team-a");
     assert_int_equal(strlen(jstr(v, "metadata.uid")), 36);
     assert_string_equal(jstr(v, "metadata.creationTimestamp"), "2026-01-01T00:00:00Z");
-    assert_null(jstr(v, "metadata.labels.kubernetes.io/metadata.name")); /* dots in the key: not a path */
+    assert_null(
+        jstr(v, "metadata.labels.kubernetes.io/metadata.name")); /* dots in the key: not a path */
     assert_string_equal(
-        json_string_value(json_object_get(
-            json_object_get(json_object_get(v, "metadata"), "labels"), "kubernetes.io/metadata.name")),
+        json_string_value(json_object_get(json_object_get(json_object_get(v, "metadata"), "labels"),
+                                          "kubernetes.io/metadata.name")),
         "team-a");
     assert_string_equal(jstr(v, "status.phase"), "Active");
     long rv1 = strtol(jstr(v, "metadata.resourceVersion"), NULL, 10);
@@ -335,8 +336,8 @@ static void namespaces_and_errors(void **state)
           "'123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')");
     fails(c, c->admin, "POST", "/api/v1/namespaces", NULL, JSON_CT, "{\"metadata\":{}}", 422,
           "Invalid", NULL);
-    fails(c, c->admin, "POST", "/api/v1/namespaces", NULL, JSON_CT, "{not json", 400,
-          "BadRequest", NULL);
+    fails(c, c->admin, "POST", "/api/v1/namespaces", NULL, JSON_CT, "{not json", 400, "BadRequest",
+          NULL);
     fails(c, c->admin, "POST", "/api/v1/namespaces", NULL, "content-type: text/plain", "x", 415,
           "UnsupportedMediaType", NULL);
     /* a new namespace gets its default service account; resourceVersion grows */
@@ -354,21 +355,21 @@ static void namespaces_and_errors(void **state)
     fails(c, c->admin, "GET", "/api/v1/namespaces/team-a/configmaps/nope", NULL, NULL, NULL, 404,
           "NotFound", "configmaps \"nope\" not found");
     /* built-in namespaces cannot go; others take their content with them */
-    fails(c, c->admin, "DELETE", "/api/v1/namespaces/default", NULL, NULL, NULL, 403,
-          "Forbidden", "namespaces \"default\" is forbidden: this namespace may not be deleted");
+    fails(c, c->admin, "DELETE", "/api/v1/namespaces/default", NULL, NULL, NULL, 403, "Forbidden",
+          "namespaces \"default\" is forbidden: this namespace may not be deleted");
     v = ok(c, "DELETE", "/api/v1/namespaces/team-a", NULL, JSON_CT,
            "{\"propagationPolicy\":\"Background\"}", 200);
     assert_string_equal(jstr(v, "metadata.name"), "team-a");
     json_decref(v);
-    fails(c, c->admin, "GET", "/api/v1/namespaces/team-a/serviceaccounts/default", NULL, NULL,
-          NULL, 404, "NotFound", NULL);
+    fails(c, c->admin, "GET", "/api/v1/namespaces/team-a/serviceaccounts/default", NULL, NULL, NULL,
+          404, "NotFound", NULL);
     /* PUT with a stale resourceVersion conflicts */
     v = ok(c, "POST", "/api/v1/namespaces/default/configmaps", NULL, JSON_CT,
            "{\"metadata\":{\"name\":\"cm\"},\"data\":{\"a\":\"1\"}}", 201);
     json_decref(v);
     fails(c, c->admin, "PUT", "/api/v1/namespaces/default/configmaps/cm", NULL, JSON_CT,
-          "{\"metadata\":{\"name\":\"cm\",\"resourceVersion\":\"1\"},\"data\":{}}", 409,
-          "Conflict", NULL);
+          "{\"metadata\":{\"name\":\"cm\",\"resourceVersion\":\"1\"},\"data\":{}}", 409, "Conflict",
+          NULL);
     v = ok(c, "PUT", "/api/v1/namespaces/default/configmaps/cm", NULL, JSON_CT,
            "{\"metadata\":{\"name\":\"cm\"},\"data\":{\"b\":\"2\"}}", 200);
     assert_string_equal(jstr(v, "data.b"), "2");
@@ -382,11 +383,12 @@ static void lists_selectors_tables(void **state)
     static const char *const names[] = {"a1", "a2", "b1"};
     for (size_t i = 0; i < 3; i++) {
         const char *body = pd_arena_printf(
-            &c->a, "{\"metadata\":{\"name\":\"%s\",\"labels\":{\"app\":\"%c\"}},\"data\":{\"k\":"
-                   "\"v\"}}",
+            &c->a,
+            "{\"metadata\":{\"name\":\"%s\",\"labels\":{\"app\":\"%c\"}},\"data\":{\"k\":"
+            "\"v\"}}",
             names[i], names[i][0]);
-        json_decref(ok(c, "POST", "/api/v1/namespaces/default/configmaps", NULL, JSON_CT, body,
-                       201));
+        json_decref(
+            ok(c, "POST", "/api/v1/namespaces/default/configmaps", NULL, JSON_CT, body, 201));
     }
     json_t *v = ok(c, "GET", "/api/v1/namespaces/default/configmaps",
                    "fieldSelector=metadata.name%3Da2", NULL, NULL, 200);
@@ -404,21 +406,21 @@ static void lists_selectors_tables(void **state)
     v = ok(c, "GET", "/api/v1/configmaps", "labelSelector=app+in+(a,b)", NULL, NULL, 200);
     assert_int_equal(json_array_size(json_object_get(v, "items")), 3);
     json_decref(v);
-    v = ok(c, "GET", "/api/v1/namespaces", "fieldSelector=metadata.name%3Dkube-system", NULL,
-           NULL, 200);
+    v = ok(c, "GET", "/api/v1/namespaces", "fieldSelector=metadata.name%3Dkube-system", NULL, NULL,
+           200);
     assert_int_equal(json_array_size(json_object_get(v, "items")), 1);
     json_decref(v);
-    fails(c, c->admin, "GET", "/api/v1/configmaps", "fieldSelector=spec.bogus%3Dx", NULL, NULL,
-          400, "BadRequest", "field label not supported: spec.bogus");
+    fails(c, c->admin, "GET", "/api/v1/configmaps", "fieldSelector=spec.bogus%3Dx", NULL, NULL, 400,
+          "BadRequest", "field label not supported: spec.bogus");
     /* limit and continue */
     v = ok(c, "GET", "/api/v1/namespaces/default/configmaps", "labelSelector=app&limit=2", NULL,
            NULL, 200);
     assert_int_equal(json_array_size(json_object_get(v, "items")), 2);
     const char *cont = jstr(v, "metadata.continue");
     assert_non_null(cont);
-    json_t *v2 = ok(c, "GET", "/api/v1/namespaces/default/configmaps",
-                    pd_arena_printf(&c->a, "labelSelector=app&limit=2&continue=%s", cont), NULL,
-                    NULL, 200);
+    json_t *v2 =
+        ok(c, "GET", "/api/v1/namespaces/default/configmaps",
+           pd_arena_printf(&c->a, "labelSelector=app&limit=2&continue=%s", cont), NULL, NULL, 200);
     assert_int_equal(json_array_size(json_object_get(v2, "items")), 1);
     assert_string_equal(jstr(v2, "items.0.metadata.name"), "b1");
     assert_null(jstr(v2, "metadata.continue"));
@@ -428,24 +430,23 @@ static void lists_selectors_tables(void **state)
     const char *table_accept = "accept: application/json;as=Table;v=v1;g=meta.k8s.io,"
                                "application/json;as=Table;v=v1beta1;g=meta.k8s.io,"
                                "application/json";
-    v = ok(c, "GET", "/api/v1/namespaces/default/configmaps", "limit=500", table_accept, NULL,
-           200);
+    v = ok(c, "GET", "/api/v1/namespaces/default/configmaps", "limit=500", table_accept, NULL, 200);
     assert_string_equal(jstr(v, "kind"), "Table");
     assert_string_equal(jstr(v, "apiVersion"), "meta.k8s.io/v1");
     assert_string_equal(jstr(v, "columnDefinitions.0.name"), "Name");
     assert_string_equal(jstr(v, "columnDefinitions.1.name"), "Data");
     assert_string_equal(jstr(v, "columnDefinitions.2.name"), "Age");
     assert_string_equal(jstr(v, "rows.0.cells.0"), "a1");
-    assert_int_equal(json_integer_value(json_array_get(
-                         json_object_get(json_array_get(json_object_get(v, "rows"), 0), "cells"),
-                         1)),
-                     1);
+    assert_int_equal(
+        json_integer_value(json_array_get(
+            json_object_get(json_array_get(json_object_get(v, "rows"), 0), "cells"), 1)),
+        1);
     assert_string_equal(jstr(v, "rows.0.cells.2"), "0s");
     assert_string_equal(jstr(v, "rows.0.object.kind"), "PartialObjectMetadata");
     assert_string_equal(jstr(v, "rows.0.object.metadata.namespace"), "default");
     json_decref(v);
-    v = ok(c, "GET", "/api/v1/namespaces/default/serviceaccounts/default", NULL, table_accept,
-           NULL, 200);
+    v = ok(c, "GET", "/api/v1/namespaces/default/serviceaccounts/default", NULL, table_accept, NULL,
+           200);
     assert_string_equal(jstr(v, "columnDefinitions.1.name"), "Secrets");
     assert_string_equal(jstr(v, "rows.0.cells.0"), "default");
     json_decref(v);
@@ -482,11 +483,10 @@ static void pods_admission_and_webhook(void **state)
     int role = 0, file = 0, mount = 0;
     size_t i;
     json_t *e;
-    json_array_foreach(json_object_get(json_array_get(json_object_get(json_object_get(v, "spec"),
-                                                                      "containers"),
-                                                      0),
-                                       "env"),
-                       i, e)
+    json_array_foreach(
+        json_object_get(
+            json_array_get(json_object_get(json_object_get(v, "spec"), "containers"), 0), "env"),
+        i, e)
     {
         if (strcmp(jstr(e, "name"), "AWS_ROLE_ARN") == 0) {
             role = 1;
@@ -495,11 +495,11 @@ static void pods_admission_and_webhook(void **state)
         if (strcmp(jstr(e, "name"), "AWS_WEB_IDENTITY_TOKEN_FILE") == 0)
             file = 1;
     }
-    json_array_foreach(json_object_get(json_array_get(json_object_get(json_object_get(v, "spec"),
-                                                                      "containers"),
-                                                      1),
-                                       "volumeMounts"),
-                       i, e)
+    json_array_foreach(
+        json_object_get(
+            json_array_get(json_object_get(json_object_get(v, "spec"), "containers"), 1),
+            "volumeMounts"),
+        i, e)
     {
         if (strcmp(jstr(e, "name"), "aws-iam-token") == 0)
             mount = 1;
@@ -536,8 +536,8 @@ static void pods_admission_and_webhook(void **state)
            "accept: application/json;as=Table;v=v1;g=meta.k8s.io", NULL, 200);
     static const char *const cols[] = {"Name", "Ready", "Status", "Restarts", "Age", "IP"};
     for (size_t k = 0; k < 6; k++)
-        assert_string_equal(
-            jstr(v, pd_arena_printf(&c->a, "columnDefinitions.%zu.name", k)), cols[k]);
+        assert_string_equal(jstr(v, pd_arena_printf(&c->a, "columnDefinitions.%zu.name", k)),
+                            cols[k]);
     assert_string_equal(jstr(v, "rows.0.cells.1"), "2/2");
     assert_string_equal(jstr(v, "rows.0.cells.2"), "Running");
     assert_int_equal(json_array_size(json_object_get(v, "rows")), 1);
@@ -549,8 +549,8 @@ static void pods_admission_and_webhook(void **state)
     v = ok(c, "DELETE", "/api/v1/namespaces/default/pods/web", NULL, NULL, NULL, 200);
     assert_string_equal(jstr(v, "metadata.name"), "web");
     json_decref(v);
-    v = ok(c, "GET", "/api/v1/namespaces/default/pods", "fieldSelector=metadata.name%3Dweb",
-           NULL, NULL, 200);
+    v = ok(c, "GET", "/api/v1/namespaces/default/pods", "fieldSelector=metadata.name%3Dweb", NULL,
+           NULL, 200);
     assert_int_equal(json_array_size(json_object_get(v, "items")), 0);
     json_decref(v);
 }
@@ -584,11 +584,10 @@ static void patches_through_the_api(void **state)
     assert_string_equal(jstr(v, "spec.containers.1.image"), "nginx:1.28");
     assert_string_equal(jstr(v, "spec.containers.1.env.0.value"), "1");
     assert_string_equal(jstr(v, "status.containerStatuses.1.image"), "nginx:1.28");
-    assert_string_equal(
-        json_string_value(json_object_get(
-            json_object_get(json_object_get(v, "metadata"), "annotations"),
-            "kubectl.kubernetes.io/last-applied-configuration")),
-        "{\"x\":1}\n");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(json_object_get(v, "metadata"), "annotations"),
+                            "kubectl.kubernetes.io/last-applied-configuration")),
+                        "{\"x\":1}\n");
     assert_string_equal(jstr(v, "metadata.name"), "web");
     json_decref(v);
     /* JSON patch */
@@ -719,8 +718,8 @@ static json_t *jwt_claims(struct ctx *c, const char *token)
 {
     struct pd_jwks s;
     pd_jwks_init(&s);
-    assert_int_equal(
-        pd_oidc_issuer_jwks(c->env, pd_store_db(c->env->store), &c->a, c->issuer, &s), PD_OK);
+    assert_int_equal(pd_oidc_issuer_jwks(c->env, pd_store_db(c->env->store), &c->a, c->issuer, &s),
+                     PD_OK);
     json_t *claims = NULL, *header = NULL;
     enum pd_jwt_reason why;
     assert_int_equal(pd_jwt_verify(token, strlen(token), &s, -1, &claims, &header, &why), PD_OK);
@@ -738,16 +737,14 @@ static void token_request(void **state)
     const char *sa_uid = pd_arena_strdup(&c->a, jstr(sa, "metadata.uid"));
     json_decref(sa);
     /* client-node's body: only a spec */
-    json_t *v = ok(c, "POST", "/api/v1/namespaces/default/serviceaccounts/s3-echoer/token", NULL,
-                   JSON_CT,
-                   "{\"spec\":{\"audiences\":[\"sts.amazonaws.com\"],\"expirationSeconds\":7200}}",
-                   201);
+    json_t *v =
+        ok(c, "POST", "/api/v1/namespaces/default/serviceaccounts/s3-echoer/token", NULL, JSON_CT,
+           "{\"spec\":{\"audiences\":[\"sts.amazonaws.com\"],\"expirationSeconds\":7200}}", 201);
     assert_string_equal(jstr(v, "kind"), "TokenRequest");
     assert_string_equal(jstr(v, "apiVersion"), "authentication.k8s.io/v1");
     assert_string_equal(jstr(v, "status.expirationTimestamp"), "2026-01-01T02:00:00Z");
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(v, "spec"),
-                                                        "expirationSeconds")),
-                     7200);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(v, "spec"), "expirationSeconds")), 7200);
     json_t *cl = jwt_claims(c, jstr(v, "status.token"));
     assert_string_equal(jstr(cl, "iss"), c->issuer);
     assert_string_equal(jstr(cl, "sub"), "system:serviceaccount:default:s3-echoer");
@@ -878,22 +875,21 @@ static void get_token_verification(void **state)
                               AMZ_NOW, NULL, 0, NULL),
                  "demo", PT_NOW_MS, 0, "path");
     expect_token(c,
-                 aws_token_at(a, "https://sts.amazonaws.com", "test", "test", "demo", AMZ_NOW,
-                              NULL, 0, NULL),
+                 aws_token_at(a, "https://sts.amazonaws.com", "test", "test", "demo", AMZ_NOW, NULL,
+                              0, NULL),
                  "demo", PT_NOW_MS, 1, NULL);
     /* podiam's own endpoint, with a path (AWS_ENDPOINT_URL_STS); a wrong port is refused */
     expect_token(c,
                  aws_token_at(a, "http://127.0.0.1:4566/_podiam/sts", "test", "test", "demo",
                               AMZ_NOW, NULL, 0, NULL),
                  "demo", PT_NOW_MS, 1, NULL);
-    expect_token(c,
-                 aws_token_at(a, "https://localhost:4567", "test", "test", "demo", AMZ_NOW, NULL,
-                              0, NULL),
-                 "demo", PT_NOW_MS, 1, NULL);
-    expect_token(c,
-                 aws_token_at(a, "http://127.0.0.1:9999", "test", "test", "demo", AMZ_NOW, NULL, 0,
-                              NULL),
-                 "demo", PT_NOW_MS, 0, "scheme");
+    expect_token(
+        c,
+        aws_token_at(a, "https://localhost:4567", "test", "test", "demo", AMZ_NOW, NULL, 0, NULL),
+        "demo", PT_NOW_MS, 1, NULL);
+    expect_token(
+        c, aws_token_at(a, "http://127.0.0.1:9999", "test", "test", "demo", AMZ_NOW, NULL, 0, NULL),
+        "demo", PT_NOW_MS, 0, "scheme");
     /* query keys: extra, duplicate; action */
     expect_token(c,
                  aws_token_at(a, "https://sts.us-east-1.amazonaws.com", "test", "test", "demo",
@@ -934,8 +930,7 @@ static void creator_and_others(void **state)
     fails(c, c->bob, "GET", "/api/v1/namespaces", "limit=500", NULL, NULL, 403, "Forbidden",
           "namespaces is forbidden: User \"arn:aws:iam::000000000000:user/bob\" cannot list "
           "resource \"namespaces\" in API group \"\" at the cluster scope");
-    fails(c, c->bob, "GET", "/api/v1/namespaces/default/pods/x", NULL, NULL, NULL, 403,
-          "Forbidden",
+    fails(c, c->bob, "GET", "/api/v1/namespaces/default/pods/x", NULL, NULL, NULL, 403, "Forbidden",
           "pods \"x\" is forbidden: User \"arn:aws:iam::000000000000:user/bob\" cannot get "
           "resource \"pods\" in API group \"\" in the namespace \"default\"");
     fails(c, c->bob, "POST", "/api/v1/namespaces/default/serviceaccounts/default/token", NULL,
@@ -949,23 +944,23 @@ static void creator_and_others(void **state)
     assert_true(json_is_false(json_object_get(json_object_get(v, "status"), "allowed")));
     assert_string_equal(jstr(v, "spec.resourceAttributes.verb"), "create");
     json_decref(v);
-    v = ok(c, "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", NULL, JSON_CT,
-           ssar, 201);
+    v = ok(c, "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", NULL, JSON_CT, ssar,
+           201);
     assert_true(json_is_true(json_object_get(json_object_get(v, "status"), "allowed")));
     json_decref(v);
-    v = call(c, c->bob, "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", NULL,
-             JSON_CT, "{}", &st);
+    v = call(c, c->bob, "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", NULL, JSON_CT,
+             "{}", &st);
     assert_int_equal(st, 201);
     assert_string_equal(jstr(v, "kind"), "SelfSubjectReview");
     assert_string_equal(jstr(v, "status.userInfo.username"), "arn:aws:iam::000000000000:user/bob");
     assert_string_equal(jstr(v, "status.userInfo.groups.0"), "system:authenticated");
-    assert_int_equal(json_array_size(json_object_get(json_object_get(v, "status"), "userInfo")
-                                         ? json_object_get(json_object_get(json_object_get(v,
-                                                                                           "status"),
-                                                                           "userInfo"),
-                                                           "groups")
-                                         : NULL),
-                     1);
+    assert_int_equal(
+        json_array_size(
+            json_object_get(json_object_get(v, "status"), "userInfo")
+                ? json_object_get(json_object_get(json_object_get(v, "status"), "userInfo"),
+                                  "groups")
+                : NULL),
+        1);
     assert_string_equal(jstr(v, "status.userInfo.extra.accessKeyId.0"), c->bob_key);
     assert_string_equal(jstr(v, "status.userInfo.extra.canonicalArn.0"),
                         "arn:aws:iam::000000000000:user/bob");
@@ -1061,11 +1056,12 @@ static void fixtures_round_trip(void **state)
 static void protobuf_bodies(void **state)
 {
     struct ctx *c = *state;
-    /* kubectl 1.32 `create sa pb`: k8s\0 + Unknown{typeMeta{v1, ServiceAccount}, raw{meta{name}}} */
-    static const unsigned char body[] = {
-        'k', '8', 's', 0, 0x0a, 0x14, 0x0a, 0x02, 'v', '1', 0x12, 0x0e, 'S', 'e', 'r', 'v',
-        'i', 'c', 'e', 'A', 'c', 'c', 'o', 'u', 'n', 't', 0x12, 0x06, 0x0a, 0x04, 0x0a, 0x02,
-        'p', 'b', 0x1a, 0x00, 0x22, 0x00};
+    /* kubectl 1.32 `create sa pb`: k8s\0 + Unknown{typeMeta{v1, ServiceAccount}, raw{meta{name}}}
+     */
+    static const unsigned char body[] = {'k',  '8',  's', 0,   0x0a, 0x14, 0x0a, 0x02, 'v',  '1',
+                                         0x12, 0x0e, 'S', 'e', 'r',  'v',  'i',  'c',  'e',  'A',
+                                         'c',  'c',  'o', 'u', 'n',  't',  0x12, 0x06, 0x0a, 0x04,
+                                         0x0a, 0x02, 'p', 'b', 0x1a, 0x00, 0x22, 0x00};
     struct pd_req *r = pd_req_new(c->env);
     r->method = "POST";
     r->path = pd_arena_printf(&r->arena, "%s/api/v1/namespaces/default/serviceaccounts", c->base);
@@ -1081,8 +1077,8 @@ static void protobuf_bodies(void **state)
         fail_msg("protobuf create: %d %s", r->resp.status, pt_body(r));
     assert_non_null(strstr(pt_body(r), "\"name\":\"pb\""));
     pd_req_free(r);
-    json_decref(ok(c, "GET", "/api/v1/namespaces/default/serviceaccounts/pb", NULL, NULL, NULL,
-                   200));
+    json_decref(
+        ok(c, "GET", "/api/v1/namespaces/default/serviceaccounts/pb", NULL, NULL, NULL, 200));
 }
 
 int main(void)
