@@ -280,15 +280,34 @@ class K8sKubectlTest(unittest.TestCase):
             self.assertTrue(json.loads(r.read())["gitVersion"].startswith("v1."))
 
     def test_kubectl_1_20(self):
+        """What kubectl 1.20 has (JSON bodies, legacy discovery, OpenAPI v2, delete waiting on
+        a fieldSelector list; no `create token`, no `auth whoami`)."""
         k120 = find_kubectl(20)
         if not k120:
             self.skipTest("no kubectl 1.20 binary found (set KUBECTL_1_20)")
-        self.k("get", "ns", binary=k120)
-        self.k("create", "namespace", "old", binary=k120)
-        self.k("-n", "old", "create", "sa", "s3-echoer", binary=k120)
-        self.k("-n", "old", "apply", "-f", "-", stdin=POD % "2.15.0", binary=k120)
-        self.k("-n", "old", "delete", "pod", "s3-echoer", binary=k120)
-
+        k = lambda *a, **kw: self.k(*a, binary=k120, **kw)  # noqa: E731
+        self.assertIn("Server Version", k("version").stdout)
+        self.assertIn("kube-system", k("get", "ns").stdout)
+        self.assertIn("namespace/old created", k("create", "namespace", "old").stdout)
+        dup = k("create", "namespace", "old", check=False)
+        self.assertIn('namespaces "old" already exists', dup.stderr)
+        k("-n", "old", "create", "sa", "s3-echoer")
+        k("-n", "old", "annotate", "sa", "s3-echoer", "eks.amazonaws.com/role-arn=" + ROLE)
+        self.assertIn("pod/s3-echoer created",
+                      k("-n", "old", "apply", "-f", "-", stdin=POD % "2.15.0").stdout)
+        self.assertIn("pod/s3-echoer unchanged",
+                      k("-n", "old", "apply", "-f", "-", stdin=POD % "2.15.0").stdout)
+        self.assertIn("pod/s3-echoer configured",
+                      k("-n", "old", "apply", "-f", "-", stdin=POD % "2.16.0").stdout)
+        pod = json.loads(k("-n", "old", "get", "pod", "s3-echoer", "-o", "json").stdout)
+        env = {e["name"]: e.get("value") for e in pod["spec"]["containers"][0]["env"]}
+        self.assertEqual(env["AWS_ROLE_ARN"], ROLE)
+        self.assertIn("Running", k("-n", "old", "get", "pods").stdout)
+        self.assertEqual(k("auth", "can-i", "create", "pods").stdout.strip(), "yes")
+        self.assertIn('pod "s3-echoer" deleted', k("-n", "old", "delete", "pod", "s3-echoer").stdout)
+        key, secret = self.bob
+        p = k("get", "pods", key=key, secret=secret, check=False)
+        self.assertIn("Error from server (Forbidden)", p.stderr)
 
 if __name__ == "__main__":
     unittest.main()
