@@ -78,6 +78,7 @@ int pd_req_reply_json(struct pd_req *r, int status, json_t *body)
     json_decref(body);
     r->resp.status = status;
     r->resp.content_type = "application/json";
+    pd_buf_reset(&r->resp.body);
     pd_buf_adds(&r->resp.body, text ? text : "null");
     pd_buf_addc(&r->resp.body, '\n');
     free(text);
