@@ -547,11 +547,19 @@ static int get_or_head(struct pd_req *r, int get)
         int64_t len = o.size ? last - first + 1 : 0;
         pd_buf_reset(&r->resp.body);
         if (len) {
-            char *p = pd_arena_alloc(&r->arena, (size_t)len);
+            /* read straight into the response buffer (malloc'd and NUL-terminated, as a
+             * pd_buf's bytes are; the server hands them to libmicrohttpd) */
+            char *p = pd_xmalloc((size_t)len + 1);
             rc = s3_object_read(r, &o, first, len, p);
-            if (rc)
+            if (rc) {
+                free(p);
                 return s3_internal(r, rc, "reading an object");
-            pd_buf_add(&r->resp.body, p, (size_t)len);
+            }
+            p[len] = '\0';
+            pd_buf_free(&r->resp.body);
+            r->resp.body.p = p;
+            r->resp.body.len = (size_t)len;
+            r->resp.body.cap = (size_t)len + 1;
         }
         r->resp.payload = 1;
     } else if (get) {
