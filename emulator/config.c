@@ -30,5 +30,6 @@ void pd_config_defaults(struct pd_config *cfg)
     cfg->region = "us-east-1";
     cfg->max_body = 16u << 20;
     cfg->threads = 8;
+    cfg->s3_inline_max = 64 * 1024;
     cfg->host_suffix = "localhost";
 }

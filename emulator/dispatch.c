@@ -554,8 +554,8 @@ static int run_handler(struct pd_req *r)
 static void copy_response(struct pd_req *r, struct pd_http_response *hr)
 {
     r->resp.status = r->status && !r->err.def ? r->status : hr->status;
-    if (r->resp.fd >= 0 && hr->stream && !r->err.def) {
-        /* the handler's file is the body (S3 GetObject); keep it */
+    if ((r->resp.fd >= 0 || r->resp.payload) && hr->stream && !r->err.def) {
+        /* the handler's file or bytes are the body (S3 GetObject); keep them */
         for (size_t i = 0; i < hr->headers.n; i++)
             pd_kvs_add(&r->arena, &r->resp.hdrs, hr->headers.v[i].name, hr->headers.v[i].value,
                        hr->headers.v[i].vlen, 0);

@@ -33,6 +33,7 @@ struct pd_config {
     size_t max_body;         /* bound on buffered request bodies */
     int threads;             /* worker threads */
     int sync_full;           /* fsync files and commits (--sync full) */
+    int64_t s3_inline_max;   /* S3 objects up to this size live in SQLite, not files */
     const char *host_suffix; /* S3 virtual host suffixes are matched against this */
 };
 

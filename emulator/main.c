@@ -49,6 +49,8 @@ static void usage(FILE *f)
            "  --threads N           worker threads                    [PODIAM_THREADS]  8\n"
            "  --max-body BYTES      bound on buffered request bodies  [PODIAM_MAX_BODY] 16777216\n"
            "  --sync MODE           normal | full (fsync every write) [PODIAM_SYNC]     normal\n"
+           "  --s3-inline-max BYTES S3 objects up to this size live in the database\n"
+           "                        instead of files (0: none)  [PODIAM_S3_INLINE_MAX] 65536\n"
            "  -h, --help            this text\n"
            "\n"
            "Root credentials of the default account 000000000000 are test / test.\n"
@@ -120,18 +122,30 @@ static int apply(struct pd_config *cfg, const char *name, const char *v)
             cfg->sync_full = 1;
         else
             return fail_flag(name, v, "must be normal or full");
+    } else if (strcmp(name, "s3-inline-max") == 0) {
+        if (pd_parse_i64(v, 0, 1024 * 1024, &n))
+            return fail_flag(name, v, "must be 0..1048576 bytes");
+        cfg->s3_inline_max = n;
     }
     return 0;
 }
 
 static const struct option longopts[] = {
-    {"listen", required_argument, NULL, 0},     {"listen-tls", required_argument, NULL, 0},
-    {"state", required_argument, NULL, 0},      {"fixtures", required_argument, NULL, 0},
-    {"seed", required_argument, NULL, 0},       {"iam-mode", required_argument, NULL, 0},
-    {"region", required_argument, NULL, 0},     {"log-level", required_argument, NULL, 0},
-    {"log-format", required_argument, NULL, 0}, {"threads", required_argument, NULL, 0},
-    {"max-body", required_argument, NULL, 0},   {"sync", required_argument, NULL, 0},
-    {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+    {"listen", required_argument, NULL, 0},
+    {"listen-tls", required_argument, NULL, 0},
+    {"state", required_argument, NULL, 0},
+    {"fixtures", required_argument, NULL, 0},
+    {"seed", required_argument, NULL, 0},
+    {"iam-mode", required_argument, NULL, 0},
+    {"region", required_argument, NULL, 0},
+    {"log-level", required_argument, NULL, 0},
+    {"log-format", required_argument, NULL, 0},
+    {"threads", required_argument, NULL, 0},
+    {"max-body", required_argument, NULL, 0},
+    {"sync", required_argument, NULL, 0},
+    {"s3-inline-max", required_argument, NULL, 0},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
 static int from_env(struct pd_config *cfg)

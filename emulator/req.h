@@ -58,6 +58,8 @@ struct pd_resp {
     int fd;         /* >= 0: body is this file's bytes [fd_off, fd_off + fd_len), closed after */
     int64_t fd_off; /* file-backed body offset */
     int64_t fd_len; /* file-backed body length */
+    int payload;    /* 1: body is the handler's streamed payload (S3 GetObject of an object
+                       kept in memory), sent as the file would be */
 };
 
 struct pd_req {

@@ -7,7 +7,9 @@
  * row naming it is committed; a replaced or deleted object's file is unlinked only after
  * the commit, and a new file is unlinked if the transaction rolls back. So a reader never
  * sees a partial object, and after a crash the only debris is tmp/ and files no row names,
- * which pd_s3_sweep removes at start.
+ * which pd_s3_sweep removes at start. Objects up to the inline threshold (--s3-inline-max,
+ * 64 KiB by default) have no file: their bytes are a row of s3_object_bodies written in the
+ * same transaction as the object's row, so SQLite's commit is their crash safety too.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -323,6 +325,51 @@ char *s3_ck_b64(struct pd_arena *a, enum s3_ck_alg alg, const void *p, size_t n)
     s3_ck_update(&c, p, n);
     s3_ck_final(&c, d);
     return pd_base64_encode(a, d, s3_ck_len(alg), 0);
+}
+
+/* ---- where object bytes live ---- */
+
+int pd_s3_inline_fits(int64_t max, int64_t size)
+{
+    return max > 0 && size >= 0 && size <= max;
+}
+
+int s3_inline(struct pd_req *r, int64_t size)
+{
+    return pd_s3_inline_fits(r->env->cfg.s3_inline_max, size);
+}
+
+int s3_object_read(struct pd_req *r, const struct pd_s3_object *o, int64_t off, int64_t len,
+                   void *OUT)
+{
+    if (!o->file) {
+        int rc = pd_s3_db_object_body(r->db, o->bucket, o->key, off, len, OUT);
+        if (rc)
+            pd_log_req(PD_LOG_ERROR, r->request_id, "s3: inline body of %s/%s: %s", o->bucket,
+                       o->key, pd_strerror(rc));
+        return rc == PD_ENOTFOUND ? PD_EIO : rc;
+    }
+    int rc = PD_OK;
+    int fd = open(s3_path(r, o->file), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        pd_log_req(PD_LOG_ERROR, r->request_id, "s3: cannot open %s: %s", o->file, strerror(errno));
+        return PD_EIO;
+    }
+    int64_t done = 0;
+    while (done < len) {
+        ssize_t k = pread(fd, (char *)OUT + done, (size_t)(len - done), off + done);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            pd_log_req(PD_LOG_ERROR, r->request_id, "s3: reading %s: %s", o->file,
+                       k ? strerror(errno) : "short file");
+            rc = PD_EIO;
+            break;
+        }
+        done += k;
+    }
+    close(fd);
+    return rc;
 }
 
 /* ---- object files ---- */

@@ -3,8 +3,9 @@
  * owner, region, policy and tags, and objects given inline (text or base64); and its export.
  *
  * Everything is checked as the API would check it (bucket names, policies compiled as
- * resource policies, tag limits); an error names its place in the file. Object bytes go
- * through a temp file renamed into the objects directory, inside the caller's transaction.
+ * resource policies, tag limits); an error names its place in the file. Object bytes up to
+ * the inline threshold are stored with the object's row; bigger ones go through a temp file
+ * renamed into the objects directory, inside the caller's transaction.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -222,7 +223,9 @@ static int load_object(struct pd_env *env, struct pd_db *db, struct pd_arena *a,
     pd_hash_update(&h, bytes, n);
     pd_hash_final(&h, d);
     char *rel = NULL;
-    int rc = write_file(env, bytes, n, &rel);
+    int rc = pd_s3_inline_fits(env->cfg.s3_inline_max, (int64_t)n)
+                 ? PD_OK
+                 : write_file(env, bytes, n, &rel);
     char *ms = json_dumps(meta, JSON_COMPACT);
     json_decref(meta);
     if (!rc) {
@@ -230,6 +233,7 @@ static int load_object(struct pd_env *env, struct pd_db *db, struct pd_arena *a,
             .bucket = bucket,
             .key = key,
             .file = rel,
+            .body = rel ? NULL : bytes,
             .size = (int64_t)n,
             .etag = s3_etag(a, d),
             .modified_ms = created,
@@ -430,10 +434,19 @@ int pd_s3_fixtures_export(struct pd_env *env, struct pd_db *db, json_t **OUT, ch
         struct pd_s3_object o;
         while (!rc && pd_s3_db_object_next(db, &a, v[i].name, after, 0, &o) == PD_OK) {
             after = o.key;
-            char path[4096];
-            snprintf(path, sizeof path, "%s/%s", pd_store_objects_dir(env->store), o.file);
             unsigned char *bytes = NULL;
-            rc = read_all(path, o.size, &bytes);
+            if (o.file) {
+                char path[4096];
+                snprintf(path, sizeof path, "%s/%s", pd_store_objects_dir(env->store), o.file);
+                rc = read_all(path, o.size, &bytes);
+            } else {
+                bytes = pd_xmalloc((size_t)o.size + 1);
+                rc = pd_s3_db_object_body(db, o.bucket, o.key, 0, o.size, bytes);
+                if (rc) {
+                    free(bytes);
+                    rc = PD_EIO;
+                }
+            }
             if (rc)
                 break;
             json_t *meta = json_loads(o.meta, 0, NULL);

@@ -86,6 +86,17 @@ struct s3_state {
 };
 struct s3_state *s3_state(struct pd_req *r);
 
+/* ---- where object bytes live ---- */
+/* Is an object of size bytes kept inline (in the database with its row) rather than as a
+ * file? Pure: max is the threshold (--s3-inline-max; 0 keeps none inline). */
+int pd_s3_inline_fits(int64_t max, int64_t size);
+/* The same with the request's configured threshold. */
+int s3_inline(struct pd_req *r, int64_t size);
+/* Read bytes [off, off + len) of a stored object (inline body or file) into OUT. PD_OK, or
+ * an error (logged) for s3_internal. */
+int s3_object_read(struct pd_req *r, const struct pd_s3_object *o, int64_t off, int64_t len,
+                   void *OUT);
+
 /* ---- object files ---- */
 /* Absolute path of a file named relative to the objects directory (arena). */
 char *s3_path(struct pd_req *r, const char *rel);
@@ -106,7 +117,8 @@ int pd_s3_sweep(struct pd_env *env);
 
 /* ---- body of streamed uploads (s3_upload.c) ---- */
 struct s3_body {
-    const char *tmp; /* absolute temp path (complete file) */
+    const char *tmp; /* absolute temp path (complete file), or NULL when mem */
+    const char *mem; /* the bytes (size of them, arena) of a body kept inline, or NULL */
     int64_t size;    /* payload bytes */
     unsigned char md5[PD_MD5_LEN];
     enum s3_ck_alg ck_alg; /* checksum computed (requested or sent), or NONE */
@@ -144,10 +156,13 @@ int s3_conditions(struct pd_req *r, const char *prefix, const char *etag, int64_
 /* The copy source (x-amz-copy-source), authorized (s3:GetObject on it under its bucket's
  * policy) and checked against the x-amz-copy-source-if-* conditions. */
 int s3_copy_source(struct pd_req *r, struct pd_s3_bucket *OUT_b, struct pd_s3_object *OUT_o);
-/* Copy [off, off + len) of a stored file into a new temp file (*OUT_tmp), computing its MD5
- * and, when alg, its checksum (*OUT_ck, base64). */
-int s3_copy_bytes(struct pd_req *r, const char *rel, int64_t off, int64_t len, enum s3_ck_alg alg,
-                  const char **OUT_tmp, unsigned char md5[PD_MD5_LEN], const char **OUT_ck);
+/* Copy [off, off + len) of a stored object (file or inline) into a new temp file
+ * (*OUT_tmp), or, when want_mem and len fits inline, into memory (*OUT_mem, arena; *OUT_tmp
+ * NULL then), computing its MD5 and, when alg, its checksum (*OUT_ck, base64). OUT_mem may
+ * be NULL when !want_mem. */
+int s3_copy_bytes(struct pd_req *r, const struct pd_s3_object *src, int64_t off, int64_t len,
+                  enum s3_ck_alg alg, int want_mem, const char **OUT_tmp, const char **OUT_mem,
+                  unsigned char md5[PD_MD5_LEN], const char **OUT_ck);
 
 /* ---- authorization (s3_authz.c) ---- */
 int pd_s3_authz(struct pd_req *r, struct pd_authz_need *need);

@@ -284,7 +284,8 @@ int pd_s3_upload_part_copy(struct pd_req *r)
     }
     const char *tmp, *ck;
     unsigned char md5[PD_MD5_LEN];
-    rc = s3_copy_bytes(r, so.file, first, so.size ? last - first + 1 : 0, ualg, &tmp, md5, &ck);
+    rc =
+        s3_copy_bytes(r, &so, first, so.size ? last - first + 1 : 0, ualg, 0, &tmp, NULL, md5, &ck);
     if (rc)
         return rc;
     const char *etag = s3_etag(&r->arena, md5);

@@ -6,7 +6,8 @@
  * GetObject answers with the object's file: the handler opens the file the committed row
  * names and hands the descriptor to the server (r->resp.fd), so the bytes sent are exactly
  * those of the version read even if the key is overwritten meanwhile (the old file is
- * unlinked, the open descriptor keeps it readable).
+ * unlinked, the open descriptor keeps it readable). An inline object's bytes are read in
+ * the transaction that read its row and sent from memory (r->resp.body, r->resp.payload).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -383,7 +384,8 @@ int pd_s3_put_object(struct pd_req *r)
     struct pd_s3_object o = {
         .bucket = b.name,
         .key = key,
-        .file = s3_new_name(r),
+        .file = body->mem ? NULL : s3_new_name(r),
+        .body = body->mem,
         .size = body->size,
         .etag = s3_etag(&r->arena, body->md5),
         .modified_ms = pd_clock_now_ms(&r->env->clock),
@@ -392,7 +394,7 @@ int pd_s3_put_object(struct pd_req *r)
     };
     free(meta_s);
     json_decref(meta);
-    rc = s3_install(r, body->tmp, o.file);
+    rc = o.file ? s3_install(r, body->tmp, o.file) : PD_OK;
     if (rc)
         return s3_internal(r, rc, "storing an object");
     const char *old = NULL;
@@ -436,8 +438,8 @@ static int get_or_head(struct pd_req *r, int get)
         rc = object_of(r, &b, key, &o);
         if (rc)
             return rc;
-        if (!get)
-            break;
+        if (!get || !o.file)
+            break; /* an inline body is read below, in this same transaction */
         fd = open(s3_path(r, o.file), O_RDONLY | O_CLOEXEC);
         if (fd >= 0)
             break;
@@ -540,7 +542,27 @@ static int get_or_head(struct pd_req *r, int get)
                        "Request specific response headers cannot be used "
                        "for anonymous GET requests.");
     }
-    if (get) {
+    if (get && !o.file) {
+        /* the body is the inline bytes, sent from memory */
+        int64_t len = o.size ? last - first + 1 : 0;
+        pd_buf_reset(&r->resp.body);
+        if (len) {
+            /* read straight into the response buffer (malloc'd and NUL-terminated, as a
+             * pd_buf's bytes are; the server hands them to libmicrohttpd) */
+            char *p = pd_xmalloc((size_t)len + 1);
+            rc = s3_object_read(r, &o, first, len, p);
+            if (rc) {
+                free(p);
+                return s3_internal(r, rc, "reading an object");
+            }
+            p[len] = '\0';
+            pd_buf_free(&r->resp.body);
+            r->resp.body.p = p;
+            r->resp.body.len = (size_t)len;
+            r->resp.body.cap = (size_t)len + 1;
+        }
+        r->resp.payload = 1;
+    } else if (get) {
         r->resp.fd = fd;
         r->resp.fd_off = first;
         r->resp.fd_len = o.size ? last - first + 1 : 0;
@@ -747,48 +769,82 @@ int s3_copy_source(struct pd_req *r, struct pd_s3_bucket *OUT_b, struct pd_s3_ob
     return rc;
 }
 
-int s3_copy_bytes(struct pd_req *r, const char *rel, int64_t off, int64_t len, enum s3_ck_alg alg,
-                  const char **OUT_tmp, unsigned char md5[PD_MD5_LEN], const char **OUT_ck)
+/* Write n bytes to fd. PD_OK or PD_EIO. */
+static int write_fd(int fd, const char *p, size_t n)
+{
+    for (size_t w = 0; w < n;) {
+        ssize_t x = write(fd, p + w, n - w);
+        if (x < 0) {
+            if (errno == EINTR)
+                continue;
+            return PD_EIO;
+        }
+        w += (size_t)x;
+    }
+    return PD_OK;
+}
+
+int s3_copy_bytes(struct pd_req *r, const struct pd_s3_object *src, int64_t off, int64_t len,
+                  enum s3_ck_alg alg, int want_mem, const char **OUT_tmp, const char **OUT_mem,
+                  unsigned char md5[PD_MD5_LEN], const char **OUT_ck)
 {
     int rc = PD_OK;
-    int in = open(s3_path(r, rel), O_RDONLY | O_CLOEXEC);
-    char *tmp = s3_new_tmp(r);
-    int out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    char *buf = pd_xmalloc(256 * 1024);
+    int in = -1, out = -1;
+    char *tmp = NULL, *buf = NULL, *mem = NULL;
     struct pd_hash h;
     struct s3_cksum ck;
     pd_hash_init(&h, PD_HASH_MD5);
     s3_ck_init(&ck, alg);
-    if (in < 0 || out < 0) {
-        rc = PD_EIO;
-        goto out;
-    }
-    int64_t done = 0;
-    while (done < len) {
-        size_t want = (size_t)(len - done < 256 * 1024 ? len - done : 256 * 1024);
-        ssize_t k = pread(in, buf, want, off + done);
-        if (k <= 0) {
-            if (k < 0 && errno == EINTR)
-                continue;
+    *OUT_tmp = NULL;
+    if (OUT_mem)
+        *OUT_mem = NULL;
+    if (!src->file || (want_mem && s3_inline(r, len))) {
+        /* the source bytes fit in memory: an inline source, or an inline destination */
+        mem = pd_arena_alloc(&r->arena, len ? (size_t)len : 1);
+        rc = s3_object_read(r, src, off, len, mem);
+        if (rc)
+            goto out;
+        pd_hash_update(&h, mem, (size_t)len);
+        if (alg)
+            s3_ck_update(&ck, mem, (size_t)len);
+        if (want_mem && s3_inline(r, len))
+            goto out; /* the copy stays in memory */
+    } else {
+        in = open(s3_path(r, src->file), O_RDONLY | O_CLOEXEC);
+        if (in < 0) {
             rc = PD_EIO;
             goto out;
         }
-        pd_hash_update(&h, buf, (size_t)k);
-        if (alg)
-            s3_ck_update(&ck, buf, (size_t)k);
-        for (ssize_t w = 0; w < k;) {
-            ssize_t x = write(out, buf + w, (size_t)(k - w));
-            if (x < 0) {
-                if (errno == EINTR)
+    }
+    tmp = s3_new_tmp(r);
+    out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (out < 0) {
+        rc = PD_EIO;
+        goto out;
+    }
+    if (mem) {
+        rc = write_fd(out, mem, (size_t)len);
+        mem = NULL;
+    } else {
+        buf = pd_xmalloc(256 * 1024);
+        int64_t done = 0;
+        while (!rc && done < len) {
+            size_t want = (size_t)(len - done < 256 * 1024 ? len - done : 256 * 1024);
+            ssize_t k = pread(in, buf, want, off + done);
+            if (k <= 0) {
+                if (k < 0 && errno == EINTR)
                     continue;
                 rc = PD_EIO;
-                goto out;
+                break;
             }
-            w += x;
+            pd_hash_update(&h, buf, (size_t)k);
+            if (alg)
+                s3_ck_update(&ck, buf, (size_t)k);
+            rc = write_fd(out, buf, (size_t)k);
+            done += k;
         }
-        done += k;
     }
-    if (r->env->cfg.sync_full && fsync(out) != 0)
+    if (!rc && r->env->cfg.sync_full && fsync(out) != 0)
         rc = PD_EIO;
 out:
     free(buf);
@@ -810,10 +866,14 @@ out:
     if (out >= 0)
         close(out);
     if (rc) {
-        unlink(tmp);
+        if (tmp)
+            unlink(tmp);
         return s3_internal(r, rc, "copying object bytes");
     }
-    *OUT_tmp = tmp;
+    if (mem)
+        *OUT_mem = mem;
+    else
+        *OUT_tmp = tmp;
     return PD_OK;
 }
 
@@ -867,9 +927,9 @@ int pd_s3_copy_object(struct pd_req *r)
             return rc;
         }
     }
-    const char *tmp, *ck;
+    const char *tmp, *mem, *ck;
     unsigned char md5[PD_MD5_LEN];
-    rc = s3_copy_bytes(r, so.file, 0, so.size, alg, &tmp, md5, &ck);
+    rc = s3_copy_bytes(r, &so, 0, so.size, alg, 1, &tmp, &mem, md5, &ck);
     if (rc) {
         json_decref(meta);
         return rc;
@@ -884,7 +944,8 @@ int pd_s3_copy_object(struct pd_req *r)
     struct pd_s3_object o = {
         .bucket = b.name,
         .key = key,
-        .file = s3_new_name(r),
+        .file = tmp ? s3_new_name(r) : NULL,
+        .body = mem,
         .size = so.size,
         .etag = s3_etag(&r->arena, md5),
         .modified_ms = pd_clock_now_ms(&r->env->clock),
@@ -892,7 +953,7 @@ int pd_s3_copy_object(struct pd_req *r)
         .tags = tags,
     };
     free(meta_s);
-    rc = s3_install(r, tmp, o.file);
+    rc = tmp ? s3_install(r, tmp, o.file) : PD_OK;
     if (rc) {
         unlink(tmp);
         return s3_internal(r, rc, "storing a copy");

@@ -7,9 +7,12 @@
  * it must check (Content-MD5, one x-amz-checksum-* header or trailer). Bytes then flow:
  * aws-chunked decoder (when chunked) -> MD5 (ETag) + SHA-256 (when signed) + the checksum
  * -> a 256 KiB write buffer -> a temp file in tmp/ (8 MiB and bigger bodies: two 1 MiB
- * buffers and a writer thread that also does the MD5). Memory does not grow with the object.
- * finish() checks lengths and digests and leaves the complete temp file for the handler
- * to install; discard() removes it when the request ends otherwise.
+ * buffers and a writer thread that also does the MD5). Memory does not grow with the object,
+ * except for a PutObject whose announced length is at most the inline threshold
+ * (--s3-inline-max): its bytes are collected in memory (that many bytes, no file) for the
+ * handler to store in the database with the object's row. finish() checks lengths and
+ * digests and leaves the complete temp file (or the bytes) for the handler; discard()
+ * removes the temp file when the request ends otherwise.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -57,6 +60,7 @@ struct upload {
     struct s3_body body;
     int fd;
     char *tmp;
+    char *mem; /* inline body: the announced length, arena-owned; no file then */
     char *wbuf;
     size_t wlen;
     enum payload mode;
@@ -191,6 +195,7 @@ static int payload(struct pd_req *r, struct upload *u, const char *p, size_t n)
 {
     if (u->expect >= 0 && u->body.size + (int64_t)n > u->expect)
         return pd_fail(r, &S3_IncompleteBody, "The request body is longer than announced.");
+    int64_t at = u->body.size;
     u->body.size += (int64_t)n;
     if (!u->w)
         pd_hash_update(&u->md5, p, n); /* else the writer thread hashes what it writes */
@@ -198,6 +203,11 @@ static int payload(struct pd_req *r, struct upload *u, const char *p, size_t n)
         pd_hash_update(&u->sha256, p, n);
     if (u->ck.alg)
         s3_ck_update(&u->ck, p, n);
+    if (u->mem) {
+        if (n)
+            memcpy(u->mem + at, p, n); /* within the announced length, checked above */
+        return PD_OK;
+    }
     size_t cap = u->w ? ABUF : WBUF;
     if (!u->w && u->wlen == 0 && n >= WBUF) {
         /* a big piece goes straight to the file */
@@ -320,7 +330,8 @@ static int sink_finish(struct pd_req *r)
                      "HTTP header");
         goto out;
     }
-    rc = flush(r, u);
+    if (!u->mem)
+        rc = flush(r, u);
     if (u->w) {
         int e = writer_stop(u->w, rc != PD_OK);
         u->w = NULL;
@@ -330,13 +341,14 @@ static int sink_finish(struct pd_req *r)
             rc = PD_EIO;
         }
     }
-    if (rc == PD_OK && r->env->cfg.sync_full && fsync(u->fd) != 0)
+    if (rc == PD_OK && !u->mem && r->env->cfg.sync_full && fsync(u->fd) != 0)
         rc = PD_EIO;
     if (rc) {
         rc = s3_internal(r, rc, "writing an upload");
         goto out;
     }
-    close(u->fd);
+    if (u->fd >= 0)
+        close(u->fd);
     u->fd = -1;
     {
         unsigned char d[PD_HASH_MAX_LEN];
@@ -394,6 +406,7 @@ static int sink_finish(struct pd_req *r)
         }
     }
     u->body.tmp = u->tmp;
+    u->body.mem = u->mem;
 out:
     release(u);
     if (rc)
@@ -414,7 +427,7 @@ const struct s3_body *s3_body_of(struct pd_req *r)
     if (!r->sink || r->sink->write != sink_write)
         return NULL;
     struct upload *u = r->sink->state;
-    return u->body.tmp ? &u->body : NULL;
+    return u->body.tmp || u->body.mem ? &u->body : NULL;
 }
 
 /* ---- what the headers say ---- */
@@ -615,17 +628,24 @@ int pd_s3_stream(struct pd_req *r)
     if (rc)
         return rc;
 
-    u->tmp = s3_new_tmp(r);
-    u->fd = open(u->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (u->fd < 0) {
-        pd_log_req(PD_LOG_ERROR, r->request_id, "s3: cannot create %s: %s", u->tmp,
-                   strerror(errno));
-        u->tmp = NULL;
-        return s3_internal(r, PD_EIO, "creating an upload file");
+    if (!strcmp(r->op->name, "PutObject") && s3_inline(r, u->expect)) {
+        /* a small object: its bytes go to the database with its row (parts stay files) */
+        u->mem = pd_arena_alloc(&r->arena, u->expect ? (size_t)u->expect : 1);
+    } else {
+        u->tmp = s3_new_tmp(r);
+        u->fd = open(u->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (u->fd < 0) {
+            pd_log_req(PD_LOG_ERROR, r->request_id, "s3: cannot create %s: %s", u->tmp,
+                       strerror(errno));
+            u->tmp = NULL;
+            return s3_internal(r, PD_EIO, "creating an upload file");
+        }
     }
     pd_hash_init(&u->md5, PD_HASH_MD5);
     u->md5_live = 1;
-    if (u->expect >= ASYNC_MIN && (u->w = writer_start(u->fd, &u->md5)) != NULL)
+    if (u->mem)
+        u->wbuf = NULL;
+    else if (u->expect >= ASYNC_MIN && (u->w = writer_start(u->fd, &u->md5)) != NULL)
         u->wbuf = u->w->buf[0];
     else
         u->wbuf = pd_xmalloc(WBUF);

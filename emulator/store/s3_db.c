@@ -150,11 +150,19 @@ int pd_s3_db_bucket_empty(struct pd_db *db, const char *name, int *OUT)
 
 #define OBJECT_COLS "bucket, key, file, size, etag, modified_ms, meta, tags"
 
+/* An inline object's row has file '' (the column is NOT NULL); callers see NULL. */
+static const char *file_col(struct pd_arena *a, sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    return t && *t ? pd_db_col_text(a, st, col) : NULL;
+}
+
 static void object_row(struct pd_arena *a, sqlite3_stmt *st, struct pd_s3_object *o)
 {
     o->bucket = TXT(0);
     o->key = TXT(1);
-    o->file = TXT(2);
+    o->file = file_col(a, st, 2);
+    o->body = NULL;
     o->size = I64(3);
     o->etag = TXT(4);
     o->modified_ms = I64(5);
@@ -179,10 +187,14 @@ int pd_s3_db_object_get(struct pd_db *db, struct pd_arena *a, const char *bucket
     return PD_OK;
 }
 
+/* The file of the row sql selects (NULL when none or inline); *OUT_found whether a row
+ * exists (may be NULL). */
 static int old_file(struct pd_db *db, struct pd_arena *a, const char *sql, const char *k1,
-                    const char *k2, int num, const char **OUT)
+                    const char *k2, int num, const char **OUT, int *OUT_found)
 {
     *OUT = NULL;
+    if (OUT_found)
+        *OUT_found = 0;
     sqlite3_stmt *st = pd_db_stmt(db, sql);
     if (!st)
         return PD_EINTERNAL;
@@ -196,7 +208,9 @@ static int old_file(struct pd_db *db, struct pd_arena *a, const char *sql, const
         return PD_OK;
     if (rc)
         return rc;
-    *OUT = TXT(0);
+    *OUT = file_col(a, st, 0);
+    if (OUT_found)
+        *OUT_found = 1;
     sqlite3_reset(st);
     return PD_OK;
 }
@@ -205,7 +219,7 @@ int pd_s3_db_object_put(struct pd_db *db, struct pd_arena *a, const struct pd_s3
                         const char **OUT_old_file)
 {
     int rc = old_file(db, a, "SELECT file FROM s3_objects WHERE bucket = ?1 AND key = ?2",
-                      o->bucket, o->key, 0, OUT_old_file);
+                      o->bucket, o->key, 0, OUT_old_file, NULL);
     if (rc)
         return rc;
     sqlite3_stmt *st = pd_db_stmt(db, "INSERT OR REPLACE INTO s3_objects(" OBJECT_COLS
@@ -214,28 +228,71 @@ int pd_s3_db_object_put(struct pd_db *db, struct pd_arena *a, const struct pd_s3
         return PD_EINTERNAL;
     pd_db_bind_text(st, 1, o->bucket);
     pd_db_bind_text(st, 2, o->key);
-    pd_db_bind_text(st, 3, o->file);
+    pd_db_bind_text(st, 3, o->file ? o->file : "");
     sqlite3_bind_int64(st, 4, o->size);
     pd_db_bind_text(st, 5, o->etag);
     sqlite3_bind_int64(st, 6, o->modified_ms);
     pd_db_bind_text(st, 7, o->meta);
     pd_db_bind_text(st, 8, o->tags);
+    rc = pd_db_exec_stmt(db, st);
+    if (rc)
+        return rc;
+    /* the replaced row's body may or may not have gone with it (a REPLACE's delete): say
+     * what the new row's body is either way */
+    if (o->file) {
+        st = pd_db_stmt(db, "DELETE FROM s3_object_bodies WHERE bucket = ?1 AND key = ?2");
+        if (!st)
+            return PD_EINTERNAL;
+    } else {
+        st = pd_db_stmt(db, "INSERT OR REPLACE INTO s3_object_bodies(bucket, key, body) "
+                            "VALUES (?1, ?2, ?3)");
+        if (!st)
+            return PD_EINTERNAL;
+        sqlite3_bind_blob64(st, 3, o->body ? o->body : "", (sqlite3_uint64)o->size, SQLITE_STATIC);
+    }
+    pd_db_bind_text(st, 1, o->bucket);
+    pd_db_bind_text(st, 2, o->key);
     return pd_db_exec_stmt(db, st);
 }
 
 int pd_s3_db_object_del(struct pd_db *db, struct pd_arena *a, const char *bucket, const char *key,
                         const char **OUT_old_file)
 {
+    int found;
     int rc = old_file(db, a, "SELECT file FROM s3_objects WHERE bucket = ?1 AND key = ?2", bucket,
-                      key, 0, OUT_old_file);
-    if (rc || !*OUT_old_file)
+                      key, 0, OUT_old_file, &found);
+    if (rc || !found)
         return rc;
+    /* an inline body goes with the row (ON DELETE CASCADE) */
     sqlite3_stmt *st = pd_db_stmt(db, "DELETE FROM s3_objects WHERE bucket = ?1 AND key = ?2");
     if (!st)
         return PD_EINTERNAL;
     pd_db_bind_text(st, 1, bucket);
     pd_db_bind_text(st, 2, key);
     return pd_db_exec_stmt(db, st);
+}
+
+int pd_s3_db_object_body(struct pd_db *db, const char *bucket, const char *key, int64_t off,
+                         int64_t len, void *OUT)
+{
+    sqlite3_stmt *st =
+        pd_db_stmt(db, "SELECT body FROM s3_object_bodies WHERE bucket = ?1 AND key = ?2");
+    if (!st)
+        return PD_EINTERNAL;
+    pd_db_bind_text(st, 1, bucket);
+    pd_db_bind_text(st, 2, key);
+    int rc = step_one(db, st);
+    if (rc)
+        return rc;
+    const void *p = sqlite3_column_blob(st, 0);
+    int64_t n = sqlite3_column_bytes(st, 0);
+    if (off < 0 || len < 0 || off + len > n) {
+        rc = PD_EIO;
+    } else if (len) {
+        memcpy(OUT, (const char *)p + off, (size_t)len);
+    }
+    sqlite3_reset(st);
+    return rc;
 }
 
 int pd_s3_db_object_set_tags(struct pd_db *db, const char *bucket, const char *key,
@@ -399,7 +456,7 @@ int pd_s3_db_part_put(struct pd_db *db, struct pd_arena *a, const char *upload_i
                       const struct pd_s3_part *p, const char **OUT_old_file)
 {
     int rc = old_file(db, a, "SELECT file FROM s3_parts WHERE upload_id = ?1 AND num = ?2",
-                      upload_id, NULL, p->num, OUT_old_file);
+                      upload_id, NULL, p->num, OUT_old_file, NULL);
     if (rc)
         return rc;
     sqlite3_stmt *st = pd_db_stmt(db, "INSERT OR REPLACE INTO s3_parts(upload_id, num, file, "
@@ -449,8 +506,8 @@ int pd_s3_db_part_list(struct pd_db *db, struct pd_arena *a, const char *upload_
 
 int pd_s3_db_files(struct pd_db *db, void (*fn)(void *arg, const char *file), void *arg)
 {
-    sqlite3_stmt *st =
-        pd_db_stmt(db, "SELECT file FROM s3_objects UNION ALL SELECT file FROM s3_parts");
+    sqlite3_stmt *st = pd_db_stmt(
+        db, "SELECT file FROM s3_objects WHERE file <> '' UNION ALL SELECT file FROM s3_parts");
     if (!st)
         return PD_EINTERNAL;
     int src;

@@ -2,8 +2,9 @@
  * s3_db.h - the S3 tables: buckets, objects, multipart uploads and their parts.
  *
  * Typed access to the s3_* tables of schema.sql; the only place with SQL about S3. Rows
- * name object files by their path relative to the store's objects directory; this module
- * never touches files (the service renames and unlinks them around its transactions).
+ * name object files by their path relative to the store's objects directory, or keep a
+ * small object's bytes inline (s3_object_bodies, written with the row); this module never
+ * touches files (the service renames and unlinks them around its transactions).
  * Strings returned are copied into the caller's arena. Functions return PD_OK,
  * PD_ENOTFOUND, PD_ECONFLICT (a row that must not exist does) or PD_EIO / PD_EBUSY.
  */
@@ -27,7 +28,8 @@ struct pd_s3_bucket {
 
 struct pd_s3_object {
     const char *bucket, *key;
-    const char *file; /* relative to the objects directory */
+    const char *file; /* relative to the objects directory; NULL: the bytes are inline */
+    const void *body; /* put only: the inline bytes (size of them) when file is NULL */
     int64_t size;
     const char *etag; /* with its quotes */
     int64_t modified_ms;
@@ -70,12 +72,17 @@ int pd_s3_db_bucket_empty(struct pd_db *db, const char *name, int *OUT);
 /* ---- objects ---- */
 int pd_s3_db_object_get(struct pd_db *db, struct pd_arena *a, const char *bucket, const char *key,
                         struct pd_s3_object *OUT);
-/* Insert or replace. *OUT_old_file: the replaced object's file (arena), or NULL. */
+/* Insert or replace (with its inline body when o->file is NULL). *OUT_old_file: the replaced
+ * object's file (arena), or NULL (no object, or an inline one). */
 int pd_s3_db_object_put(struct pd_db *db, struct pd_arena *a, const struct pd_s3_object *o,
                         const char **OUT_old_file);
 /* Delete; *OUT_old_file as above (NULL and PD_OK when there was none). */
 int pd_s3_db_object_del(struct pd_db *db, struct pd_arena *a, const char *bucket, const char *key,
                         const char **OUT_old_file);
+/* Copy bytes [off, off + len) of an inline object's body into OUT (len bytes). PD_ENOTFOUND
+ * when the object has no inline body, PD_EIO when the body is shorter. */
+int pd_s3_db_object_body(struct pd_db *db, const char *bucket, const char *key, int64_t off,
+                         int64_t len, void *OUT);
 int pd_s3_db_object_set_tags(struct pd_db *db, const char *bucket, const char *key,
                              const char *tags);
 /* The first object of bucket whose key is > after (>= when inclusive; after NULL: from
@@ -102,7 +109,8 @@ int pd_s3_db_part_list(struct pd_db *db, struct pd_arena *a, const char *upload_
                        size_t limit, struct pd_s3_part **OUT, size_t *OUT_n);
 
 /* ---- files ---- */
-/* Every file a row references (objects and parts): fn is called once per file. */
+/* Every file a row references (objects and parts; not inline objects): fn is called once
+ * per file. */
 int pd_s3_db_files(struct pd_db *db, void (*fn)(void *arg, const char *file), void *arg);
 
 #endif

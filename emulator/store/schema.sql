@@ -276,3 +276,18 @@ CREATE TABLE k8s_objects (
   body             TEXT NOT NULL,
   PRIMARY KEY (cluster_id, resource, namespace, name)
 ) WITHOUT ROWID;
+
+-- version 6
+-- Small S3 objects (store/s3_db.c): bodies up to the inline threshold are kept here, in the
+-- transaction that writes their s3_objects row, instead of as files; such a row's `file` is
+-- '' (s3_objects.file cannot lose its NOT NULL without rebuilding the table). A table of
+-- its own rather than a column: s3_objects is WITHOUT ROWID, whose b-tree keeps whole rows
+-- (up to ~1 KB of each in interior and leaf cells), so blobs there would thin out every
+-- lookup and listing; here a rowid table holds the bytes and the unique index finds them.
+CREATE TABLE s3_object_bodies (
+  bucket TEXT NOT NULL,
+  key    TEXT NOT NULL,
+  body   BLOB NOT NULL,
+  UNIQUE (bucket, key),
+  FOREIGN KEY (bucket, key) REFERENCES s3_objects(bucket, key) ON DELETE CASCADE
+);

@@ -19,6 +19,10 @@ Targets (issue 4): 4 KiB GET >= 100x moto, PUT >= 30x moto; 64 MiB PUT >= 80% of
 
 Usage: tests/bench/bench_s3.py [--podiam build/emulator/podiam] [--rounds 3]
        [--seconds 4] [--no-moto] [--state-dir /dev/shm]
+       [--small-size 4096] [--podiam-arg=--s3-inline-max=0 ...] [--no-big]
+--small-size changes the object size of the GET/PUT runs (the table still says "4 KiB"
+rows by their operation), --podiam-arg passes a flag to podiam (repeatable), --no-big skips
+the 64 MiB transfers (and the RSS figure).
 Needs: wrk, curl, openssl, boto3 (for presigning) and moto_server (unless --no-moto).
 Everything listens on 127.0.0.1 only and stops by itself.
 """
@@ -85,10 +89,10 @@ class Server:
             self.proc.wait()
 
 
-def start_podiam(binary, state_dir=None):
+def start_podiam(binary, state_dir=None, extra=()):
     port = free_port()
     cmd = [binary, "serve", "--listen", "127.0.0.1:%d" % port, "--listen-tls", "off",
-           "--state", ":memory:", "--log-level", "warn"]
+           "--state", ":memory:", "--log-level", "warn"] + list(extra)
     env = dict(os.environ)
     if state_dir:
         env["TMPDIR"] = state_dir  # where :memory: state (and object files) live
@@ -103,7 +107,7 @@ def start_moto():
 
 WRK_PUT = """
 wrk.method = "PUT"
-wrk.body = string.rep("x", 4096)
+wrk.body = string.rep("x", %d)
 wrk.headers["Content-Type"] = "application/octet-stream"
 """
 
@@ -264,17 +268,17 @@ def loopback_bandwidth(seconds=2.0):
     return total[0] / elapsed / 1e6
 
 
-def one_round(srv, seconds, bigfile, measure_rss):
+def one_round(srv, seconds, bigfile, measure_rss, small=4096):
     # the big transfer first, on a fresh process: its RSS is the upload's, not what the
     # connection storms below leave behind
-    r = big_transfer(srv, bigfile, measure_rss)
-    srv.s3.put_object(Bucket="bench", Key="small", Body=os.urandom(4096))
+    r = big_transfer(srv, bigfile, measure_rss) if bigfile else {}
+    srv.s3.put_object(Bucket="bench", Key="small", Body=os.urandom(small))
     get_url = srv.url("GET", "small")
     put_url = srv.url("PUT", "put-small")
     for c in (16, 64):
         r["get%d" % c] = wrk(get_url, c, seconds)
-        r["put%d" % c] = wrk(put_url, c, seconds, WRK_PUT)
-    r["overwrite64"] = wrk(srv.url("PUT", "contended"), 64, seconds, WRK_PUT)
+        r["put%d" % c] = wrk(put_url, c, seconds, WRK_PUT % small)
+    r["overwrite64"] = wrk(srv.url("PUT", "contended"), 64, seconds, WRK_PUT % small)
     return r
 
 
@@ -296,26 +300,32 @@ def main():
     ap.add_argument("--no-moto", action="store_true")
     ap.add_argument("--state-dir", help="directory for podiam's :memory: state and object "
                                         "files (default $TMPDIR or /tmp), e.g. /dev/shm")
+    ap.add_argument("--small-size", type=int, default=4096,
+                    help="object size of the GET/PUT runs (default 4096)")
+    ap.add_argument("--podiam-arg", action="append", default=[],
+                    help="an extra podiam flag, e.g. --podiam-arg=--s3-inline-max=0")
+    ap.add_argument("--no-big", action="store_true", help="skip the 64 MiB transfers")
     args = ap.parse_args()
     for tool in ["wrk", "curl", "openssl"] + ([] if args.no_moto else ["moto_server"]):
         if not shutil.which(tool):
             sys.exit("bench_s3: %s is needed" % tool)
     tmp = tempfile.mkdtemp(prefix="bench-s3-")
-    bigfile = os.path.join(tmp, "big64")
-    with open(bigfile, "wb") as f:
-        for _ in range(64):
-            f.write(os.urandom(1 << 20))
+    bigfile = None if args.no_big else os.path.join(tmp, "big64")
+    if bigfile:
+        with open(bigfile, "wb") as f:
+            for _ in range(64):
+                f.write(os.urandom(1 << 20))
     results = {"podiam": [], "moto": []}
     try:
         for i in range(args.rounds):
             for name in ["podiam", "moto"]:
                 if name == "moto" and args.no_moto:
                     continue
-                srv = start_podiam(args.podiam, args.state_dir) if name == "podiam" \
-                    else start_moto()
+                srv = start_podiam(args.podiam, args.state_dir, args.podiam_arg) \
+                    if name == "podiam" else start_moto()
                 try:
                     results[name].append(one_round(srv, args.seconds, bigfile,
-                                                   name == "podiam"))
+                                                   name == "podiam", args.small_size))
                 finally:
                     srv.stop()
                 print("round %d %s done" % (i + 1, name), file=sys.stderr)
@@ -336,6 +346,8 @@ def main():
     print("| 64 clients overwriting one key: errors | %d | %s | |" % (
         max(r["overwrite64"]["errors"] for r in P),
         max(r["overwrite64"]["errors"] for r in M) if M else "-"))
+    if not bigfile:
+        return
     print("| 64 MiB PUT MB/s | %.0f | %.0f | |" % (med(P, "put_mbs"),
                                                    med(M, "put_mbs") if M else float("nan")))
     print("| 64 MiB GET MB/s | %.0f | %.0f | |" % (med(P, "get_mbs"),

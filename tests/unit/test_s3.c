@@ -1,23 +1,30 @@
 /* test_s3.c - unit tests for the S3 service's pure parts: the aws-chunked decoder with the
  * published SigV4 streaming vectors (signed and unsigned, with and without trailers) at
  * every split point, checksums, the listing walk (prefix, delimiter, markers, pagination),
- * multipart ETags and composite checksums, ranges and bucket names. */
+ * multipart ETags and composite checksums, ranges and bucket names; and the inline
+ * threshold with the store of inline bodies (s3_db.c), including the migration of a
+ * version 4 state. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdio.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "auth/sigv4.h"
 #include "core/arena.h"
 #include "core/err.h"
 #include "core/str.h"
 #include "crypto/hash.h"
+#include "embedded.h"
 #include "services/s3_chunked.h"
 #include "services/s3_internal.h"
+#include "store/s3_db.h"
+#include "store/store.h"
 
 /* ---- the published streaming vectors (aws-wire-facts.md 5.3) ---- */
 
@@ -509,6 +516,200 @@ static void bucket_names(void **state)
     assert_true(s3_bucket_name_valid(longname));
 }
 
+/* ---- inline bodies ---- */
+
+static void inline_threshold(void **state)
+{
+    (void)state;
+    const int64_t t = 64 * 1024;
+    assert_true(pd_s3_inline_fits(t, 0));
+    assert_true(pd_s3_inline_fits(t, 1));
+    assert_true(pd_s3_inline_fits(t, t - 1));
+    assert_true(pd_s3_inline_fits(t, t));
+    assert_false(pd_s3_inline_fits(t, t + 1));
+    assert_false(pd_s3_inline_fits(t, (int64_t)5 << 30));
+    assert_false(pd_s3_inline_fits(t, -1)); /* unknown length: a file */
+    assert_false(pd_s3_inline_fits(0, 0));  /* 0 turns inline storage off */
+    assert_false(pd_s3_inline_fits(0, 1));
+}
+
+static void collect_file(void *arg, const char *file)
+{
+    struct pd_buf *b = arg;
+    pd_buf_adds(b, file);
+    pd_buf_addc(b, ';');
+}
+
+static struct pd_s3_object obj(const char *k, const char *file, const void *body, int64_t n)
+{
+    struct pd_s3_object o = {.bucket = "bkt",
+                             .key = k,
+                             .file = file,
+                             .body = body,
+                             .size = n,
+                             .etag = "\"e\"",
+                             .modified_ms = 1,
+                             .meta = "{}"};
+    return o;
+}
+
+static void inline_store(void **state)
+{
+    (void)state;
+    struct pd_store *st;
+    char *err = NULL;
+    assert_int_equal(pd_store_open(":memory:", 0, &st, &err), PD_OK);
+    struct pd_db *db = pd_store_db(st);
+    struct pd_arena a;
+    pd_arena_init(&a);
+    assert_int_equal(pd_db_begin(db, 1), PD_OK);
+    struct pd_s3_bucket b = {.name = "bkt", .account_id = "1", .region = "r", .created_ms = 1};
+    assert_int_equal(pd_s3_db_bucket_put(db, &b), PD_OK);
+
+    unsigned char data[1000];
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (unsigned char)(i * 7);
+    struct pd_s3_object o = obj("k", NULL, data, sizeof data);
+    const char *old = "x";
+    assert_int_equal(pd_s3_db_object_put(db, &a, &o, &old), PD_OK);
+    assert_null(old);
+    struct pd_s3_object got;
+    assert_int_equal(pd_s3_db_object_get(db, &a, "bkt", "k", &got), PD_OK);
+    assert_null(got.file); /* inline: no file */
+    assert_int_equal(got.size, sizeof data);
+    unsigned char out[1000];
+    assert_int_equal(pd_s3_db_object_body(db, "bkt", "k", 0, 1000, out), PD_OK);
+    assert_memory_equal(out, data, 1000);
+    assert_int_equal(pd_s3_db_object_body(db, "bkt", "k", 990, 10, out), PD_OK);
+    assert_memory_equal(out, data + 990, 10);
+    assert_int_equal(pd_s3_db_object_body(db, "bkt", "k", 995, 10, out), PD_EIO);
+    assert_int_equal(pd_s3_db_object_body(db, "bkt", "nope", 0, 1, out), PD_ENOTFOUND);
+
+    /* an empty inline object */
+    struct pd_s3_object e = obj("empty", NULL, NULL, 0);
+    assert_int_equal(pd_s3_db_object_put(db, &a, &e, &old), PD_OK);
+    assert_int_equal(pd_s3_db_object_body(db, "bkt", "empty", 0, 0, out), PD_OK);
+
+    /* inline -> file: the body row goes, no old file to drop */
+    struct pd_s3_object f = obj("k", "ab/abfile", NULL, 5000);
+    assert_int_equal(pd_s3_db_object_put(db, &a, &f, &old), PD_OK);
+    assert_null(old);
+    assert_int_equal(pd_s3_db_object_body(db, "bkt", "k", 0, 1, out), PD_ENOTFOUND);
+    assert_int_equal(pd_s3_db_object_get(db, &a, "bkt", "k", &got), PD_OK);
+    assert_string_equal(got.file, "ab/abfile");
+
+    /* only real files are listed for the sweep */
+    struct pd_buf files;
+    pd_buf_init(&files, 0);
+    assert_int_equal(pd_s3_db_files(db, collect_file, &files), PD_OK);
+    assert_string_equal(pd_buf_str(&files), "ab/abfile;");
+    pd_buf_free(&files);
+
+    /* file -> inline: the old file is reported for unlinking after the commit */
+    assert_int_equal(pd_s3_db_object_put(db, &a, &o, &old), PD_OK);
+    assert_string_equal(old, "ab/abfile");
+    assert_int_equal(pd_s3_db_object_body(db, "bkt", "k", 0, 1000, out), PD_OK);
+    assert_memory_equal(out, data, 1000);
+
+    /* inline -> inline (overwrite), then delete: found, no file, the body goes */
+    unsigned char other[3] = {1, 2, 3};
+    struct pd_s3_object o2 = obj("k", NULL, other, 3);
+    assert_int_equal(pd_s3_db_object_put(db, &a, &o2, &old), PD_OK);
+    assert_null(old);
+    assert_int_equal(pd_s3_db_object_body(db, "bkt", "k", 0, 3, out), PD_OK);
+    assert_memory_equal(out, other, 3);
+    old = "x";
+    assert_int_equal(pd_s3_db_object_del(db, &a, "bkt", "k", &old), PD_OK);
+    assert_null(old);
+    assert_int_equal(pd_s3_db_object_get(db, &a, "bkt", "k", &got), PD_ENOTFOUND);
+    assert_int_equal(pd_s3_db_object_body(db, "bkt", "k", 0, 1, out), PD_ENOTFOUND);
+
+    /* a rolled-back put leaves nothing */
+    assert_int_equal(pd_db_commit(db), PD_OK);
+    assert_int_equal(pd_db_begin(db, 1), PD_OK);
+    assert_int_equal(pd_s3_db_object_put(db, &a, &o, &old), PD_OK);
+    pd_db_rollback(db);
+    assert_int_equal(pd_db_begin(db, 1), PD_OK);
+    assert_int_equal(pd_s3_db_object_body(db, "bkt", "k", 0, 1, out), PD_ENOTFOUND);
+
+    /* the bucket's bodies go with it (cascade through s3_objects) */
+    assert_int_equal(pd_s3_db_bucket_del(db, "bkt"), PD_OK);
+    assert_int_equal(pd_s3_db_object_body(db, "bkt", "empty", 0, 0, out), PD_ENOTFOUND);
+    assert_int_equal(pd_db_commit(db), PD_OK);
+    pd_arena_cleanup(&a);
+    pd_store_close(st);
+}
+
+/* A state written before inline bodies (schema version 4) opens, migrates, keeps its
+ * file-backed objects and takes inline ones. */
+static void inline_migration(void **state)
+{
+    (void)state;
+    const char *tmpdir = getenv("TMPDIR");
+    char dir[200];
+    snprintf(dir, sizeof dir, "%s/podiam-test-s3-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/state.db", dir);
+    const struct pd_embedded *e = pd_embedded_find("schema.sql");
+    assert_non_null(e);
+    const char *cut = strstr(e->data, "-- version 5");
+    const char *cut6 = strstr(e->data, "-- version 6");
+    assert_non_null(cut6);
+    if (!cut || cut > cut6)
+        cut = cut6;
+    char *v4 = strndup(e->data, (size_t)(cut - e->data));
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, v4, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h,
+                                  "PRAGMA user_version=4;"
+                                  "INSERT INTO s3_buckets VALUES('old','1','r',1,NULL,NULL);"
+                                  "INSERT INTO s3_objects VALUES('old','f','aa/aafile',9,'\"e\"',"
+                                  "1,'{}',NULL);",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(h);
+    free(v4);
+
+    struct pd_store *st;
+    char *err = NULL;
+    assert_int_equal(pd_store_open(path, 0, &st, &err), PD_OK);
+    struct pd_db *db = pd_store_db(st);
+    struct pd_arena a;
+    pd_arena_init(&a);
+    assert_int_equal(pd_db_begin(db, 1), PD_OK);
+    struct pd_s3_object got;
+    assert_int_equal(pd_s3_db_object_get(db, &a, "old", "f", &got), PD_OK);
+    assert_string_equal(got.file, "aa/aafile");
+    struct pd_s3_object o = {.bucket = "old",
+                             .key = "g",
+                             .body = "tiny",
+                             .size = 4,
+                             .etag = "\"e\"",
+                             .modified_ms = 1,
+                             .meta = "{}"};
+    const char *old;
+    assert_int_equal(pd_s3_db_object_put(db, &a, &o, &old), PD_OK);
+    char out[4];
+    assert_int_equal(pd_s3_db_object_body(db, "old", "g", 0, 4, out), PD_OK);
+    assert_memory_equal(out, "tiny", 4);
+    assert_int_equal(pd_db_commit(db), PD_OK);
+    pd_arena_cleanup(&a);
+    pd_store_close(st);
+    char p[300];
+    const char *sfx[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%s%s", path, sfx[i]);
+        unlink(p);
+    }
+    snprintf(p, sizeof p, "%s.objects/tmp", path);
+    rmdir(p);
+    snprintf(p, sizeof p, "%s.objects", path);
+    rmdir(p);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -522,6 +723,9 @@ int main(void)
         cmocka_unit_test(ranges),
         cmocka_unit_test(copy_sources),
         cmocka_unit_test(bucket_names),
+        cmocka_unit_test(inline_threshold),
+        cmocka_unit_test(inline_store),
+        cmocka_unit_test(inline_migration),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
