@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "auth/authn.h"
 #include "auth/creds.h"
 #include "authorize.h"
 #include "auth/sigv4.h"
@@ -22,6 +23,7 @@
 #include "crypto/hash.h"
 #include "env.h"
 #include "proto/codec.h"
+#include "proto/k8s_pb.h"
 #include "req.h"
 #include "services/oidc.h"
 #include "services/service.h"
@@ -290,22 +292,16 @@ static int authenticate(struct pd_req *r, enum pd_sigv4_dialect d, const char *p
         .now_ms = pd_clock_now_ms(&r->env->clock),
         .cache = &r->env->specs->keys,
     };
-    rc = pd_sigv4_precheck(&r->arena, &auth, &sreq, &o, &res);
-    if (rc)
-        return fail_sigv4(r, &res);
     const char *secret = NULL;
     enum pd_creds_fail why;
-    rc = pd_creds_resolve(r->db, r->env->secrets, &r->arena, auth.akid, auth.security_token,
-                          o.now_ms, &r->who, &secret, &why);
-    if (rc == PD_ESIG)
+    rc = pd_authn_sigv4(r->db, r->env->secrets, &r->arena, &auth, &sreq, &o, &r->who, &secret,
+                        &why, &res);
+    if (rc == PD_ESIG && why != PD_CREDS_OK)
         return fail_creds(r, d, why, auth.akid);
-    if (rc)
+    if (rc == PD_EIO)
         return pd_fail(r, &PD_ERR_InternalFailure, "credential lookup failed");
-    rc = pd_sigv4_verify(&r->arena, &auth, &sreq, secret, &o, &res);
-    if (rc) {
-        memset(&r->who, 0, sizeof r->who);
+    if (rc)
         return fail_sigv4(r, &res);
-    }
     snprintf(r->region, sizeof r->region, "%s", auth.region);
     r->sig.auth_type = auth.presigned ? 2 : 1;
     if (d == PD_SIGV4_S3 && !auth.presigned &&
@@ -705,6 +701,14 @@ static void run_raw(struct pd_req *r)
     if (!r->op)
         return; /* route already answered (404, 403) */
     r->db = pd_store_db(r->env->store);
+    /* Kubernetes protobuf bodies are decoded here: decoding is the pipeline's (proto/), the
+     * raw service reads r->in or r->decode_error. */
+    const char *ct = pd_req_header(r, "content-type");
+    if (ct && pd_strncaseeq(ct, "application/vnd.kubernetes.protobuf", 35) && r->body.len) {
+        const char *why = NULL;
+        if (pd_k8s_pb_decode((const uint8_t *)r->body.p, r->body.len, &r->in, &why) != PD_OK)
+            r->decode_error = why ? why : "the protobuf body does not decode";
+    }
     int rc = r->op->fn(r);
     if (rc && !r->resp.status) {
         r->resp.status = 500;

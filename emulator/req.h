@@ -77,6 +77,7 @@ struct pd_req {
     const struct pd_spec_op *spec_op; /* the model's operation (AWS protocols) */
     const char *bucket, *key;         /* S3: from the Host name or the path, decoded */
     json_t *in;                       /* decoded input (owned) */
+    const char *decode_error;         /* why a raw service's body did not decode (static) */
     struct pd_body_sink *sink;        /* streamed body (S3 uploads), or NULL */
     int early;                        /* S3: authenticated (and maybe authorized) at headers */
     int authorized;                   /* authorization already decided */

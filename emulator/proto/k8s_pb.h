@@ -10,6 +10,11 @@
  * TokenRequest, SelfSubjectAccessReview, SelfSubjectReview. Unknown fields are skipped as
  * the wire type says. Empty strings (non-pointer Go strings are always written) are
  * dropped, an empty Time is null, an empty status message is dropped.
+ * Details: status is never decoded (kubectl only sends empty ones and the API ignores a
+ * client's status), so it is always absent; "metadata" is always an object; a zero
+ * generation is dropped; binaryData values are standard base64; a Time is whole seconds
+ * ("2026-01-02T03:04:05Z"); strings with invalid UTF-8 or a NUL byte are refused;
+ * a non-empty contentEncoding is refused.
  */
 #ifndef PD_PROTO_K8S_PB_H
 #define PD_PROTO_K8S_PB_H

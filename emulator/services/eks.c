@@ -25,6 +25,7 @@
 #include "core/log.h"
 #include "core/str.h"
 #include "env.h"
+#include "services/k8s.h"
 #include "services/oidc.h"
 #include "services/service.h"
 #include "store/eks_db.h"
@@ -822,6 +823,7 @@ static const char *const fx_fields[] = {"account",
                                         "created",
                                         "creator_arn",
                                         "authentication_mode",
+                                        "kubernetes",
                                         NULL};
 
 static int load_one(struct pd_env *env, struct pd_db *db, json_t *e, const char *origin, size_t i,
@@ -840,8 +842,8 @@ static int load_one(struct pd_env *env, struct pd_db *db, json_t *e, const char 
             return fx_fail(OUT_err, origin, i, NULL,
                            "unknown field (known fields: account, region, name, role_arn, "
                            "version, tags, id, issuer_key_pem, created, creator_arn, "
-                           "authentication_mode)");
-        if (strcmp(key, "tags") != 0 && !json_is_string(v))
+                           "authentication_mode, kubernetes)");
+        if (strcmp(key, "tags") != 0 && strcmp(key, "kubernetes") != 0 && !json_is_string(v))
             return fx_fail(OUT_err, origin, i, NULL, "fields other than tags are strings");
     }
     const char *name = json_string_value(json_object_get(e, "name"));
@@ -891,6 +893,17 @@ static int load_one(struct pd_env *env, struct pd_db *db, json_t *e, const char 
         fx_fail(OUT_err, origin, i, name, why);
         rc = PD_EINVAL;
     }
+    json_t *kube = json_object_get(e, "kubernetes");
+    struct pd_eks_cluster c;
+    if (rc == PD_OK && kube &&
+        pd_eks_cluster_by_name(db, &r->arena, r->who.account_id, r->region, name, &c) == PD_OK) {
+        char *why = NULL;
+        if (pd_k8s_fixtures_load(env, db, c.id, kube, &why)) {
+            fx_fail(OUT_err, origin, i, name, why ? why : "kubernetes: invalid");
+            rc = PD_EINVAL;
+        }
+        free(why);
+    }
     pd_req_free(r);
     return rc;
 }
@@ -924,7 +937,6 @@ int pd_eks_fixtures_load(struct pd_env *env, struct pd_db *db, json_t *section, 
 
 int pd_eks_fixtures_export(struct pd_env *env, struct pd_db *db, json_t **OUT)
 {
-    (void)env;
     struct pd_arena a;
     pd_arena_init(&a);
     struct pd_eks_db_cluster *v;
@@ -951,6 +963,9 @@ int pd_eks_fixtures_export(struct pd_env *env, struct pd_db *db, json_t **OUT)
         const char *pem;
         if (pd_oidc_signing_key_pem(db, &a, v[i].issuer, &pem) == PD_OK)
             json_object_set_new(e, "issuer_key_pem", json_string(pem));
+        json_t *kube = pd_k8s_fixtures_export(env, db, v[i].cluster_id);
+        if (kube)
+            json_object_set_new(e, "kubernetes", kube);
         json_array_append_new(list, e);
     }
     pd_arena_cleanup(&a);

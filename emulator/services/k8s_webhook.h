@@ -10,6 +10,20 @@
 
 #include <jansson.h>
 
+/* Names the webhook uses (annotation prefix eks.amazonaws.com, the --annotation-prefix
+ * default). */
+#define PD_K8S_WEBHOOK_ANN_ROLE_ARN "eks.amazonaws.com/role-arn"
+#define PD_K8S_WEBHOOK_ANN_AUDIENCE "eks.amazonaws.com/audience"
+#define PD_K8S_WEBHOOK_ANN_REGIONAL_STS "eks.amazonaws.com/sts-regional-endpoints"
+#define PD_K8S_WEBHOOK_ANN_EXPIRATION "eks.amazonaws.com/token-expiration"
+#define PD_K8S_WEBHOOK_ANN_SKIP "eks.amazonaws.com/skip-containers"
+#define PD_K8S_WEBHOOK_VOLUME "aws-iam-token"
+#define PD_K8S_WEBHOOK_MOUNT_PATH "/var/run/secrets/eks.amazonaws.com/serviceaccount"
+#define PD_K8S_WEBHOOK_TOKEN_FILE PD_K8S_WEBHOOK_MOUNT_PATH "/token"
+#define PD_K8S_WEBHOOK_TOKEN_FILE_WINDOWS                                                          \
+    "C:\\var\\run\\secrets\\eks.amazonaws.com\\serviceaccount\\token"
+#define PD_K8S_WEBHOOK_MIN_EXPIRATION 600
+
 /* What the webhook runs with on an EKS cluster (its flags). */
 struct pd_k8s_webhook_cfg {
     const char *region;         /* --aws-default-region: the cluster's region, or NULL */

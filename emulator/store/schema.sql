@@ -255,3 +255,24 @@ CREATE TABLE oidc_keys (
   retired_ms  INTEGER
 );
 CREATE INDEX oidc_keys_issuer ON oidc_keys(issuer_id, id);
+
+-- version 5
+-- The per-cluster Kubernetes API (store/k8s_db.c): a resourceVersion counter per cluster
+-- (its row also says the cluster's built-in namespaces were made) and every object as its
+-- JSON body. namespace is '' for cluster-scoped kinds (namespaces). Deleting the EKS cluster
+-- deletes its Kubernetes state.
+CREATE TABLE k8s_clusters (
+  cluster_id       TEXT PRIMARY KEY REFERENCES eks_clusters(cluster_id) ON DELETE CASCADE,
+  resource_version INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE k8s_objects (
+  cluster_id       TEXT NOT NULL REFERENCES k8s_clusters(cluster_id) ON DELETE CASCADE,
+  resource         TEXT NOT NULL,
+  namespace        TEXT NOT NULL,
+  name             TEXT NOT NULL,
+  uid              TEXT NOT NULL,
+  resource_version INTEGER NOT NULL,
+  created_ms       INTEGER NOT NULL,
+  body             TEXT NOT NULL,
+  PRIMARY KEY (cluster_id, resource, namespace, name)
+) WITHOUT ROWID;

@@ -1,0 +1,90 @@
+/*
+ * k8s_internal.h - what the files of the Kubernetes API service share (k8s.c: routing and
+ * object handlers; k8s_auth.c: who is calling and may they; k8s_render.c: discovery
+ * documents, Tables, object defaults). Not for other services: they use k8s.h.
+ */
+#ifndef PD_SERVICES_K8S_INTERNAL_H
+#define PD_SERVICES_K8S_INTERNAL_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth/principal.h"
+#include "services/eks.h"
+
+struct pd_req;
+struct pd_db;
+struct pd_arena;
+struct pd_env;
+
+/* Largest request body the API server takes (kube-apiserver: 3 MiB). */
+#define PD_K8S_MAX_BODY (3 * 1024 * 1024)
+/* The audience of tokens meant for the API server (EKS's --api-audiences). */
+#define PD_K8S_API_AUDIENCE "https://kubernetes.default.svc"
+
+/* A resource kind podiam serves (all in the core group v1). */
+struct pd_k8s_res {
+    const char *name;     /* plural: "pods" */
+    const char *singular; /* "pod" */
+    const char *kind;     /* "Pod" */
+    const char *shortname;
+    int namespaced;
+};
+
+/* The caller as authentication established it. */
+struct pd_k8s_user {
+    int anonymous;        /* no credentials */
+    const char *username; /* "arn:aws:iam::…:user/x", "system:serviceaccount:ns:sa" */
+    const char *uid;
+    const char *groups[4];
+    size_t ngroups;
+    json_t *extra; /* object of string lists (owned by the request's context) */
+    int admin;     /* cluster admin (the cluster's creator) */
+};
+
+/* ---- k8s_auth.c ---- */
+
+/* Authenticate the request's bearer token for cluster c. PD_OK with *OUT filled (anonymous
+ * when there is no Authorization header), or PD_ESIG with *OUT_why (arena text for the log)
+ * when credentials are present but not valid. extra in *OUT is a new reference. */
+int pd_k8s_authenticate(struct pd_req *r, const struct pd_eks_cluster *c, struct pd_k8s_user *OUT,
+                        const char **OUT_why);
+
+/* Verify an `aws eks get-token` token (k8s-aws-v1.…) for cluster c without a request: the
+ * checks aws-iam-authenticator makes, then SigV4 with podiam's credentials. http_port /
+ * https_port are podiam's listening ports (its own endpoint is accepted as the STS host).
+ * PD_OK with *OUT (arena strings) or PD_ESIG with *OUT_why (static or arena text). */
+int pd_k8s_verify_aws_token(struct pd_env *env, struct pd_db *db, struct pd_arena *a,
+                            const char *token, const char *cluster_name, int64_t now_ms,
+                            struct pd_principal *OUT, const char **OUT_why);
+
+/* May user do verb on resource (plural, subresource after '/') in ns (NULL: cluster scope)?
+ * 1 / 0. Non-resource paths pass resource NULL and the path in name. */
+int pd_k8s_allowed(const struct pd_k8s_user *u, const char *verb, const char *resource,
+                   const char *ns, const char *name);
+
+/* ---- k8s_render.c ---- */
+
+extern const struct pd_k8s_res pd_k8s_resources[]; /* NULL-name terminated */
+const struct pd_k8s_res *pd_k8s_res_find(const char *plural);
+
+json_t *pd_k8s_version_doc(const struct pd_eks_cluster *c);
+json_t *pd_k8s_api_versions(void);
+json_t *pd_k8s_api_groups(void);
+/* The APIResourceList of group/version ("v1", "authentication.k8s.io/v1", …), or NULL. */
+json_t *pd_k8s_resource_list(const char *group_version);
+
+/* "5s", "3m20s", "4h", "12d" — kubectl's age of a time, as the server's Table cell. */
+void pd_k8s_age(int64_t now_ms, int64_t then_ms, char out[32]);
+/* A Table of objects (array of objects of one resource), rows with PartialObjectMetadata. */
+json_t *pd_k8s_table(const struct pd_k8s_res *res, const json_t *items, const char *rv,
+                     const char *cont, int64_t now_ms);
+
+/* Fill what kube-apiserver and the (absent) kubelet would: spec defaults and a Running
+ * status, for a pod created at created_ms; ip_seed picks the pod IP. */
+void pd_k8s_pod_defaults(json_t *pod, int64_t created_ms, uint64_t ip_seed);
+/* The pod's status as a kubelet running it would report it (kept: startTime, podIP). */
+void pd_k8s_pod_status(json_t *pod, int64_t now_ms);
+
+#endif
