@@ -44,7 +44,7 @@ void pdc_ctx_init(struct pdc_ctx *c, const char *endpoint, const char *region,
     c->akid = env_or("AWS_ACCESS_KEY_ID", "test");
     c->secret = env_or("AWS_SECRET_ACCESS_KEY", "test");
     c->token = env_or("AWS_SESSION_TOKEN", NULL);
-    c->ca_file = ca_file ? ca_file : env_or("AWS_CA_BUNDLE", NULL);
+    c->ca_file = ca_file; /* not AWS_CA_BUNDLE: it often names the system bundle */
     curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 

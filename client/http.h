@@ -40,7 +40,7 @@ struct pdc_resp {
 };
 
 /* Fill c from the environment (AWS_ENDPOINT_URL, AWS_REGION, AWS_DEFAULT_REGION,
- * AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_CA_BUNDLE) and defaults;
+ * AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) and defaults;
  * flags given (non-NULL) win. */
 void pdc_ctx_init(struct pdc_ctx *c, const char *endpoint, const char *region,
                   const char *ca_file);
