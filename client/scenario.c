@@ -292,6 +292,19 @@ json_t *pdc_json_path(json_t *root, const char *path)
     json_t *v = root;
     const char *p = path;
     while (v && *p) {
+        if (p[0] == '[' && p[1] == '"') { /* ["key.with.dots"] */
+            const char *e = strstr(p + 2, "\"]");
+            char key[512];
+            if (!e || (size_t)(e - p - 2) >= sizeof(key) || !json_is_object(v))
+                return NULL;
+            memcpy(key, p + 2, (size_t)(e - p - 2));
+            key[e - p - 2] = 0;
+            v = json_object_get(v, key);
+            p = e + 2;
+            if (*p == '.')
+                p++;
+            continue;
+        }
         if (*p == '[') {
             const char *e = strchr(p, ']');
             if (!e)

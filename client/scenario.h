@@ -52,7 +52,8 @@ int pdc_subst(struct pd_arena *a, const char *s, const struct pd_kvs *vars, char
               const char **OUT_missing);
 
 /* Look a path up in a JSON value: members separated by '.', array indexes as ".N" or "[N]"
- * ("Buckets[0].Name", "Buckets.0.Name"); negative indexes count from the end. An empty path
+ * ("Buckets[0].Name", "Buckets.0.Name"); negative indexes count from the end; a member
+ * whose name has dots or brackets as ["name"] (metadata.annotations["eks.amazonaws.com/x"]). An empty path
  * is the root. Returns the borrowed value or NULL. */
 json_t *pdc_json_path(json_t *root, const char *path);
 

@@ -189,7 +189,8 @@ static char **step_env(struct runner *r, const struct pd_kvs *vars, const struct
     char **out = pd_arena_zalloc(&r->a, (n + vars->n + own->n + 16) * sizeof(char *));
     size_t k = 0;
     for (char **e = environ; *e; e++) {
-        if (pd_has_prefix(*e, "AWS_") || pd_has_prefix(*e, "KUBECONFIG="))
+        if (pd_has_prefix(*e, "AWS_") || pd_has_prefix(*e, "KUBECONFIG=") ||
+            pd_has_prefix(*e, "HOME="))
             continue;
         int shadowed = 0;
         for (size_t i = 0; i < own->n && !shadowed; i++) {
@@ -215,7 +216,10 @@ static char **step_env(struct runner *r, const struct pd_kvs *vars, const struct
                               pd_arena_printf(&r->a, "%s/aws-credentials", work)},
                              {"AWS_EC2_METADATA_DISABLED", "true"},
                              {"AWS_PAGER", ""},
-                             {"KUBECONFIG", pd_arena_printf(&r->a, "%s/kubeconfig", work)}};
+                             {"KUBECONFIG", pd_arena_printf(&r->a, "%s/kubeconfig", work)},
+                             /* a fresh HOME: no ~/.aws/cli/cache credentials sealed by
+                                another podiam, no ~/.kube state */
+                             {"HOME", pd_arena_printf(&r->a, "%s/home", work)}};
     for (size_t i = 0; i < sizeof(base) / sizeof(base[0]); i++) {
         if (pd_kvs_get(own, base[i][0], 0))
             continue;
@@ -262,11 +266,13 @@ static json_t *subst_json(struct runner *r, const json_t *v, const struct pd_kvs
         json_object_foreach((json_t *)v, k, e)
         {
             json_t *x = subst_json(r, e, vars, OUT_missing);
-            if (!x) {
+            char *key = NULL;
+            if (!x || pdc_subst(&r->a, k, vars, &key, OUT_missing) != PD_OK) {
+                json_decref(x);
                 json_decref(out);
                 return NULL;
             }
-            json_object_set_new(out, k, x);
+            json_object_set_new(out, key, x); /* keys too: JSON paths may name variables */
         }
         return out;
     }
@@ -310,9 +316,12 @@ static int run_step(struct runner *r, const char *dir, const struct pdc_step *st
                                                            : json_incref(st->requires_tools);
         json_array_foreach(tools, i, e)
         {
-            if (!in_path(json_string_value(e))) {
-                printf("[SKIP] %2zu. %s (%s not found on PATH)\n", idx + 1, st->name,
-                       json_string_value(e));
+            const char *tool = json_string_value(e);
+            if (strchr(tool, '/') && tool[0] != '/')
+                tool = pd_arena_printf(a, "%s/%s", dir, tool); /* a path in the repository */
+            if (!in_path(tool)) {
+                printf("[SKIP] %2zu. %s (%s not found%s)\n", idx + 1, st->name,
+                       json_string_value(e), strchr(tool, '/') ? "" : " on PATH");
                 json_decref(tools);
                 pd_buf_free(&why);
                 return -1;
@@ -326,6 +335,11 @@ static int run_step(struct runner *r, const char *dir, const struct pdc_step *st
                             "stdout_contains", st->stdout_contains, "stderr_contains",
                             st->stderr_contains, "stdout_not_contains", st->stdout_not_contains,
                             "json", st->json);
+    const char *key_;
+    void *tmp_;
+    json_t *val_;
+    json_object_foreach_safe(raw, tmp_, key_, val_) if (json_is_null(val_))
+        json_object_del(raw, key_); /* "O?" packs absent members as null */
     sub = subst_json(r, raw, vars, &missing);
     json_decref(raw);
     if (!sub) {
@@ -548,6 +562,7 @@ static int run_file(struct runner *r, const char *file)
         }
         pdc_ctx_cleanup(&c);
     }
+    mkdir(pd_arena_printf(a, "%s/home", work), 0700);
     struct pd_kvs vars = {0};
     const char *kv[][2] = {{"ENDPOINT", endpoint},     {"TLS_ENDPOINT", tls ? tls : ""},
                            {"CA_FILE", ca_file},       {"REGION", r->region},
