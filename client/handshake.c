@@ -29,11 +29,11 @@
 struct hs {
     struct pdc_ctx *c;
     int json;
-    json_t *steps;       /* --json: [{name, ok, detail}] */
+    json_t *steps;        /* --json: [{name, ok, detail}] */
     struct pd_buf detail; /* the current step's detail text */
-    const char *explain; /* the first failure's explanation */
-    const char *failed;  /* the first failing step's name */
-    int n;               /* steps printed */
+    const char *explain;  /* the first failure's explanation */
+    const char *failed;   /* the first failing step's name */
+    int n;                /* steps printed */
     /* what the steps learn */
     const char *token, *role_arn, *iss, *sub, *prefix, *provider_arn, *matched_aud;
     const char *session_name, *s3_put;
@@ -286,8 +286,8 @@ static int step_provider(struct hs *h)
                                     h->iss, h->iss, h->iss));
     h->provider_arn = want;
     rc = pdc_query(c, "iam", "2010-05-08", "GetOpenIDConnectProvider",
-                   pd_arena_printf(a, "OpenIDConnectProviderArn=%s", pdc_enc(c, want)), 1, &r,
-                   &res, &code, &msg);
+                   pd_arena_printf(a, "OpenIDConnectProviderArn=%s", pdc_enc(c, want)), 1, &r, &res,
+                   &code, &msg);
     if (rc != PD_OK) {
         say(h, "GetOpenIDConnectProvider: %s: %s", code, msg);
         pdc_resp_free(&r);
@@ -485,9 +485,9 @@ static int step_trust(struct hs *h)
     struct pdc_resp r;
     const struct pd_xml_node *res;
     const char *code, *msg;
-    int rc = pdc_query(c, "iam", "2010-05-08", "GetRole",
-                       pd_arena_printf(a, "RoleName=%s", pdc_enc(c, name)), 1, &r, &res, &code,
-                       &msg);
+    int rc =
+        pdc_query(c, "iam", "2010-05-08", "GetRole",
+                  pd_arena_printf(a, "RoleName=%s", pdc_enc(c, name)), 1, &r, &res, &code, &msg);
     if (rc != PD_OK) {
         say(h, "GetRole %s: %s: %s", name, code, msg);
         pdc_resp_free(&r);
@@ -553,17 +553,15 @@ static const char *explain_decision(struct hs *h, json_t *d, const char *what)
                     const char *reason = jstr(st, "reason");
                     json_t *cond = json_object_get(st, "condition");
                     say(h, "  statement %lld%s%s (%s): %s%s%s",
-                        (long long)json_integer_value(json_object_get(st, "index")),
-                        sid ? " " : "", sid ? sid : "", eff ? eff : "?",
-                        matched ? "applies" : "does not apply", reason ? ", " : "",
-                        reason ? reason : "");
+                        (long long)json_integer_value(json_object_get(st, "index")), sid ? " " : "",
+                        sid ? sid : "", eff ? eff : "?", matched ? "applies" : "does not apply",
+                        reason ? ", " : "", reason ? reason : "");
                     if (matched && eff && strcmp(eff, "Allow") == 0)
                         allows = 1;
                     if (cond) {
                         json_t *ctx = json_object_get(cond, "context");
-                        say(h, "    condition %s %s %s; the request has %s",
-                            jstr(cond, "operator"), jstr(cond, "key"),
-                            dump(h, json_object_get(cond, "values"), 0),
+                        say(h, "    condition %s %s %s; the request has %s", jstr(cond, "operator"),
+                            jstr(cond, "key"), dump(h, json_object_get(cond, "values"), 0),
                             json_is_null(ctx) || !ctx ? "no value" : dump(h, ctx, 0));
                         if (!first) {
                             const char *key = jstr(cond, "key");
@@ -581,10 +579,14 @@ static const char *explain_decision(struct hs *h, json_t *d, const char *what)
                                 dump(h, json_object_get(cond, "values"), 0), said);
                         }
                     } else if (!matched && reason && !first) {
+                        const char *res = jstr(chk, "resource");
                         first = pd_arena_printf(
-                            a, "%s: statement %lld of %s does not apply (its %s does not match).",
+                            a,
+                            "%s: statement %lld of %s does not apply (its %s does not match%s%s).",
                             what, (long long)json_integer_value(json_object_get(st, "index")),
-                            jstr(pol, "id"), reason);
+                            jstr(pol, "id"), reason,
+                            strcmp(reason, "resource") == 0 && res ? " " : "",
+                            strcmp(reason, "resource") == 0 && res ? res : "");
                     }
                 }
             }
@@ -617,14 +619,14 @@ static json_t *fetch_decision(struct hs *h, const struct pdc_resp *r)
     struct pdc_resp dr;
     json_t *d = NULL;
     if (id) {
-        pdc_admin(h->c, "GET", pd_arena_printf(a, "decisions/%s", pdc_enc(h->c, id)), NULL,
-                  &dr, (void **)&d);
+        pdc_admin(h->c, "GET", pd_arena_printf(a, "decisions/%s", pdc_enc(h->c, id)), NULL, &dr,
+                  (void **)&d);
         pdc_resp_free(&dr);
     } else if (rid) {
         json_t *l = NULL;
         pdc_admin(h->c, "GET",
-                  pd_arena_printf(a, "decisions?request_id=%s&limit=1", pdc_enc(h->c, rid)),
-                  NULL, &dr, (void **)&l);
+                  pd_arena_printf(a, "decisions?request_id=%s&limit=1", pdc_enc(h->c, rid)), NULL,
+                  &dr, (void **)&l);
         pdc_resp_free(&dr);
         json_t *arr = json_is_array(l) ? l : json_object_get(l, "decisions");
         d = json_incref(json_array_get(arr, 0));
@@ -645,9 +647,9 @@ static int step_assume(struct hs *h, int quiet_ok)
     struct pdc_resp r;
     const struct pd_xml_node *res;
     const char *code, *msg;
-    const char *params = pd_arena_printf(a, "RoleArn=%s&RoleSessionName=%s&WebIdentityToken=%s",
-                                         pdc_enc(c, h->role_arn), pdc_enc(c, h->session_name),
-                                         pdc_enc(c, h->token));
+    const char *params =
+        pd_arena_printf(a, "RoleArn=%s&RoleSessionName=%s&WebIdentityToken=%s",
+                        pdc_enc(c, h->role_arn), pdc_enc(c, h->session_name), pdc_enc(c, h->token));
     say(h, "POST %s/ Action=AssumeRoleWithWebIdentity (unsigned, as SDKs send it)", c->endpoint);
     int rc = pdc_query(c, "sts", "2011-06-15", "AssumeRoleWithWebIdentity", params, 0, &r, &res,
                        &code, &msg);
@@ -670,9 +672,11 @@ static int step_assume(struct hs *h, int quiet_ok)
     if (code && strcmp(code, "AccessDenied") == 0) {
         json_t *d = fetch_decision(h, &r);
         if (d) {
-            why = explain_decision(h, d, pd_arena_printf(a, "The trust policy of %s refuses "
-                                                            "sts:AssumeRoleWithWebIdentity",
-                                                         h->role_arn));
+            why = explain_decision(h, d,
+                                   pd_arena_printf(a,
+                                                   "The trust policy of %s refuses "
+                                                   "sts:AssumeRoleWithWebIdentity",
+                                                   h->role_arn));
             json_decref(d);
         } else {
             why = "The role's trust policy does not allow sts:AssumeRoleWithWebIdentity for "
@@ -699,9 +703,9 @@ static void sts_says(struct hs *h, json_t *out)
     struct pdc_resp r;
     const struct pd_xml_node *res;
     const char *code, *msg;
-    const char *params = pd_arena_printf(a, "RoleArn=%s&RoleSessionName=%s&WebIdentityToken=%s",
-                                         pdc_enc(c, h->role_arn), pdc_enc(c, h->session_name),
-                                         pdc_enc(c, h->token));
+    const char *params =
+        pd_arena_printf(a, "RoleArn=%s&RoleSessionName=%s&WebIdentityToken=%s",
+                        pdc_enc(c, h->role_arn), pdc_enc(c, h->session_name), pdc_enc(c, h->token));
     int rc = pdc_query(c, "sts", "2011-06-15", "AssumeRoleWithWebIdentity", params, 0, &r, &res,
                        &code, &msg);
     pdc_resp_free(&r);
@@ -763,8 +767,8 @@ static int step_s3(struct hs *h)
         json_t *d = fetch_decision(h, &r);
         if (d) {
             why = explain_decision(
-                h, d, pd_arena_printf(a, "The role's policies do not allow s3:PutObject on %s",
-                                      target));
+                h, d,
+                pd_arena_printf(a, "The role's policies do not allow s3:PutObject on %s", target));
             json_decref(d);
         }
     }
@@ -826,13 +830,14 @@ static char *slurp(const char *path)
 
 int pdc_cmd_handshake(int argc, char **argv)
 {
-    static const struct option opts[] = {{"cluster", 1, 0, 'c'},     {"service-account", 1, 0, 's'},
-                                         {"namespace", 1, 0, 'n'},   {"token", 1, 0, 't'},
-                                         {"token-string", 1, 0, 'T'}, {"role-arn", 1, 0, 'r'},
-                                         {"session-name", 1, 0, 'S'}, {"s3-put", 1, 0, 'p'},
-                                         {"json", 0, 0, 'j'},        {"endpoint", 1, 0, 'e'},
-                                         {"region", 1, 0, 'R'},      {"ca-file", 1, 0, 'C'},
-                                         {"help", 0, 0, 'h'},        {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"cluster", 1, 0, 'c'},      {"service-account", 1, 0, 's'},
+        {"namespace", 1, 0, 'n'},    {"token", 1, 0, 't'},
+        {"token-string", 1, 0, 'T'}, {"role-arn", 1, 0, 'r'},
+        {"session-name", 1, 0, 'S'}, {"s3-put", 1, 0, 'p'},
+        {"json", 0, 0, 'j'},         {"endpoint", 1, 0, 'e'},
+        {"region", 1, 0, 'R'},       {"ca-file", 1, 0, 'C'},
+        {"help", 0, 0, 'h'},         {0, 0, 0, 0}};
     const char *cluster = NULL, *sa = NULL, *ns = "default", *token_file = NULL;
     const char *token_str = NULL, *role = NULL, *endpoint = NULL, *region = NULL, *ca = NULL;
     const char *session = "podiamctl-handshake", *s3_put = NULL;
@@ -840,25 +845,56 @@ int pdc_cmd_handshake(int argc, char **argv)
     optind = 1;
     while ((o = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
         switch (o) {
-        case 'c': cluster = optarg; break;
-        case 's': sa = optarg; break;
-        case 'n': ns = optarg; break;
-        case 't': token_file = optarg; break;
-        case 'T': token_str = optarg; break;
-        case 'r': role = optarg; break;
-        case 'S': session = optarg; break;
-        case 'p': s3_put = optarg; break;
-        case 'j': json = 1; break;
-        case 'e': endpoint = optarg; break;
-        case 'R': region = optarg; break;
-        case 'C': ca = optarg; break;
-        case 'v': verbose = 1; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'c':
+            cluster = optarg;
+            break;
+        case 's':
+            sa = optarg;
+            break;
+        case 'n':
+            ns = optarg;
+            break;
+        case 't':
+            token_file = optarg;
+            break;
+        case 'T':
+            token_str = optarg;
+            break;
+        case 'r':
+            role = optarg;
+            break;
+        case 'S':
+            session = optarg;
+            break;
+        case 'p':
+            s3_put = optarg;
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'e':
+            endpoint = optarg;
+            break;
+        case 'R':
+            region = optarg;
+            break;
+        case 'C':
+            ca = optarg;
+            break;
+        case 'v':
+            verbose = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     int sources = !!token_file + !!token_str + !!(cluster || sa);
-    if (optind != argc || sources != 1 || (!!cluster != !!sa) || ((token_file || token_str) && !role)) {
+    if (optind != argc || sources != 1 || (!!cluster != !!sa) ||
+        ((token_file || token_str) && !role)) {
         fprintf(stderr, "podiamctl handshake: give --cluster and --service-account, or a token "
                         "(--token/--token-string) and --role-arn\n");
         usage(stderr);

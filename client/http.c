@@ -29,8 +29,7 @@ static const char *env_or(const char *name, const char *dflt)
     return v && *v ? v : dflt;
 }
 
-void pdc_ctx_init(struct pdc_ctx *c, const char *endpoint, const char *region,
-                  const char *ca_file)
+void pdc_ctx_init(struct pdc_ctx *c, const char *endpoint, const char *region, const char *ca_file)
 {
     memset(c, 0, sizeof(*c));
     pd_arena_init(&c->arena);
@@ -39,8 +38,7 @@ void pdc_ctx_init(struct pdc_ctx *c, const char *endpoint, const char *region,
     while (n > 0 && ep[n - 1] == '/')
         n--;
     c->endpoint = pd_arena_strndup(&c->arena, ep, n);
-    c->region = region ? region
-                       : env_or("AWS_REGION", env_or("AWS_DEFAULT_REGION", "us-east-1"));
+    c->region = region ? region : env_or("AWS_REGION", env_or("AWS_DEFAULT_REGION", "us-east-1"));
     c->akid = env_or("AWS_ACCESS_KEY_ID", "test");
     c->secret = env_or("AWS_SECRET_ACCESS_KEY", "test");
     c->token = env_or("AWS_SESSION_TOKEN", NULL);
@@ -146,8 +144,8 @@ int pdc_http(struct pdc_ctx *c, const struct pdc_req *q, struct pdc_resp *OUT)
         fprintf(stderr, "> %s %s\n", q->method, q->url);
     CURLcode cc = curl_easy_perform(h);
     if (cc != CURLE_OK) {
-        OUT->error = pd_arena_printf(&c->arena, "%s %s: %s", q->method, q->url,
-                                     curl_easy_strerror(cc));
+        OUT->error =
+            pd_arena_printf(&c->arena, "%s %s: %s", q->method, q->url, curl_easy_strerror(cc));
         rc = PD_EIO;
         goto out;
     }
@@ -224,8 +222,8 @@ int pdc_admin(struct pdc_ctx *c, const char *method, const char *path, const cha
     if (rc != PD_OK)
         return rc;
     if (OUT_json)
-        *OUT_json = json_loadb(OUT_resp->body.p ? OUT_resp->body.p : "", OUT_resp->body.len, 0,
-                               NULL);
+        *OUT_json =
+            json_loadb(OUT_resp->body.p ? OUT_resp->body.p : "", OUT_resp->body.len, 0, NULL);
     if (OUT_resp->status == 404)
         return PD_ENOTFOUND;
     return OUT_resp->status / 100 == 2 ? PD_OK : PD_EINVAL;
@@ -267,8 +265,8 @@ int pdc_aws(struct pdc_ctx *c, const struct pdc_signed *s, struct pdc_resp *OUT)
         pd_kvs_add(a, &hdrs, "x-amz-security-token", token, strlen(token), 0);
     const char *region = strcmp(s->service, "iam") == 0 ? "us-east-1" : c->region;
     struct pd_sigv4_signer sg = {akid, secret, token, region, s->service, amz};
-    struct pd_sigv4_request rq = {s->method,      s->path, s->query, &hdrs, hash,
-                                  strcmp(s->service, "s3") != 0};
+    struct pd_sigv4_request rq = {s->method, s->path, s->query,
+                                  &hdrs,     hash,    strcmp(s->service, "s3") != 0};
     char *authz = NULL;
     int rc = pd_sigv4_sign_headers(a, &sg, &rq, NULL, 0, &authz, NULL);
     if (rc != PD_OK) {
@@ -341,11 +339,10 @@ int pdc_query(struct pdc_ctx *c, const char *service, const char *version, const
         return PD_EIO;
     }
     struct pd_xml_node *root = NULL;
-    if (pd_xml_parse(a, pd_buf_str(&OUT_resp->body), OUT_resp->body.len, &root, NULL) !=
-        PD_OK) {
+    if (pd_xml_parse(a, pd_buf_str(&OUT_resp->body), OUT_resp->body.len, &root, NULL) != PD_OK) {
         *OUT_code = "UnparsableResponse";
-        *OUT_message = pd_arena_printf(a, "HTTP %ld: %.200s", OUT_resp->status,
-                                       pd_buf_str(&OUT_resp->body));
+        *OUT_message =
+            pd_arena_printf(a, "HTTP %ld: %.200s", OUT_resp->status, pd_buf_str(&OUT_resp->body));
         return PD_EINVAL;
     }
     if (OUT_resp->status / 100 != 2) {

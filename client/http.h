@@ -19,16 +19,16 @@ struct pd_xml_node;
 
 /* One podiamctl run's view of podiam. */
 struct pdc_ctx {
-    struct pd_arena arena;  /* everything below and every response */
-    const char *endpoint;   /* "http://127.0.0.1:4566", no trailing '/' */
-    const char *region;     /* "us-east-1" */
-    const char *akid;       /* AWS_ACCESS_KEY_ID, default "test" */
-    const char *secret;     /* AWS_SECRET_ACCESS_KEY, default "test" */
-    const char *token;      /* AWS_SESSION_TOKEN or NULL */
-    const char *ca_file;    /* --ca-file / AWS_CA_BUNDLE, or NULL */
-    const char *ca_pem;     /* podiam's CA once known (fetched lazily), or NULL */
-    int64_t clock_skew_ms;  /* podiam's clock minus ours (from /_podiam/health), 0 unknown */
-    int verbose;            /* -v: print each request on stderr */
+    struct pd_arena arena; /* everything below and every response */
+    const char *endpoint;  /* "http://127.0.0.1:4566", no trailing '/' */
+    const char *region;    /* "us-east-1" */
+    const char *akid;      /* AWS_ACCESS_KEY_ID, default "test" */
+    const char *secret;    /* AWS_SECRET_ACCESS_KEY, default "test" */
+    const char *token;     /* AWS_SESSION_TOKEN or NULL */
+    const char *ca_file;   /* --ca-file / AWS_CA_BUNDLE, or NULL */
+    const char *ca_pem;    /* podiam's CA once known (fetched lazily), or NULL */
+    int64_t clock_skew_ms; /* podiam's clock minus ours (from /_podiam/health), 0 unknown */
+    int verbose;           /* -v: print each request on stderr */
 };
 
 /* An HTTP response. Strings arena-owned. */
@@ -42,8 +42,7 @@ struct pdc_resp {
 /* Fill c from the environment (AWS_ENDPOINT_URL, AWS_REGION, AWS_DEFAULT_REGION,
  * AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) and defaults;
  * flags given (non-NULL) win. */
-void pdc_ctx_init(struct pdc_ctx *c, const char *endpoint, const char *region,
-                  const char *ca_file);
+void pdc_ctx_init(struct pdc_ctx *c, const char *endpoint, const char *region, const char *ca_file);
 void pdc_ctx_cleanup(struct pdc_ctx *c);
 
 /* A request. ca_pem: PEM of the CA to trust for https (NULL: the context's). */

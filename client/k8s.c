@@ -37,11 +37,10 @@ int pdc_eks_cluster(struct pdc_ctx *c, const char *name, struct pdc_cluster *OUT
     doc = json_loadb(pd_buf_str(&r.body), r.body.len, 0, NULL);
     if (r.status != 200) {
         const char *type = pd_kvs_get(&r.headers, "x-amzn-errortype", 1);
-        *OUT_err = pd_arena_printf(a, "eks DescribeCluster %s: %s: %s", name,
-                                   type ? pd_arena_strndup(a, type, strcspn(type, ":"))
-                                        : "HTTP error",
-                                   doc && jstr(doc, "message") ? jstr(doc, "message")
-                                                               : pd_buf_str(&r.body));
+        *OUT_err = pd_arena_printf(
+            a, "eks DescribeCluster %s: %s: %s", name,
+            type ? pd_arena_strndup(a, type, strcspn(type, ":")) : "HTTP error",
+            doc && jstr(doc, "message") ? jstr(doc, "message") : pd_buf_str(&r.body));
         rc = r.status == 404 ? PD_ENOTFOUND : PD_EINVAL;
         goto out;
     }
@@ -53,8 +52,8 @@ int pdc_eks_cluster(struct pdc_ctx *c, const char *name, struct pdc_cluster *OUT
     const char *iss = json_string_value(
         json_object_get(json_object_get(json_object_get(cl, "identity"), "oidc"), "issuer"));
     OUT->issuer = iss ? pd_arena_strdup(a, iss) : NULL;
-    const char *ca = json_string_value(
-        json_object_get(json_object_get(cl, "certificateAuthority"), "data"));
+    const char *ca =
+        json_string_value(json_object_get(json_object_get(cl, "certificateAuthority"), "data"));
     if (ca) {
         unsigned char *pem;
         size_t n;
@@ -78,8 +77,8 @@ int pdc_eks_token(struct pdc_ctx *c, const char *cluster, const char **OUT_token
     pd_kvs_add(a, &hdrs, "host", host, strlen(host), 0);
     pd_kvs_add(a, &hdrs, "x-k8s-aws-id", cluster, strlen(cluster), 0);
     struct pd_sigv4_signer sg = {c->akid, c->secret, c->token, c->region, "sts", amz};
-    struct pd_sigv4_request rq = {"GET", "/", "Action=GetCallerIdentity&Version=2011-06-15",
-                                  &hdrs, PD_SIGV4_EMPTY_SHA256, 1};
+    struct pd_sigv4_request rq = {
+        "GET", "/", "Action=GetCallerIdentity&Version=2011-06-15", &hdrs, PD_SIGV4_EMPTY_SHA256, 1};
     static const char *const names[] = {"host", "x-k8s-aws-id"};
     char *query = NULL;
     int rc = pd_sigv4_presign(a, &sg, &rq, 60, names, 2, &query, NULL);
@@ -90,8 +89,8 @@ int pdc_eks_token(struct pdc_ctx *c, const char *cluster, const char **OUT_token
     return PD_OK;
 }
 
-int pdc_k8s(struct pdc_ctx *c, const struct pdc_cluster *k, const char *method,
-            const char *path, const char *body, json_t **OUT_json, const char **OUT_err)
+int pdc_k8s(struct pdc_ctx *c, const struct pdc_cluster *k, const char *method, const char *path,
+            const char *body, json_t **OUT_json, const char **OUT_err)
 {
     struct pd_arena *a = &c->arena;
     struct pd_kvs hdrs = {0};
@@ -99,8 +98,9 @@ int pdc_k8s(struct pdc_ctx *c, const struct pdc_cluster *k, const char *method,
     *OUT_json = NULL;
     *OUT_err = NULL;
     if (!k->endpoint) {
-        *OUT_err = pd_arena_printf(a, "cluster %s has no Kubernetes endpoint (is podiam "
-                                      "running with --listen-tls off?)",
+        *OUT_err = pd_arena_printf(a,
+                                   "cluster %s has no Kubernetes endpoint (is podiam "
+                                   "running with --listen-tls off?)",
                                    k->name);
         return PD_EINVAL;
     }
@@ -145,32 +145,32 @@ static const char *env_value(const json_t *env, const char *name)
     return NULL;
 }
 
-int pdc_pod_identity(struct pdc_ctx *c, const struct pdc_cluster *k, const char *ns,
-                     const char *sa, struct pdc_pod_identity *OUT, const char **OUT_err)
+int pdc_pod_identity(struct pdc_ctx *c, const struct pdc_cluster *k, const char *ns, const char *sa,
+                     struct pdc_pod_identity *OUT, const char **OUT_err)
 {
     struct pd_arena *a = &c->arena;
     memset(OUT, 0, sizeof(*OUT));
     int rc = pdc_k8s(c, k, "GET",
-                     pd_arena_printf(a, "/api/v1/namespaces/%s/serviceaccounts/%s",
-                                     pdc_enc(c, ns), pdc_enc(c, sa)),
+                     pd_arena_printf(a, "/api/v1/namespaces/%s/serviceaccounts/%s", pdc_enc(c, ns),
+                                     pdc_enc(c, sa)),
                      NULL, &OUT->sa, OUT_err);
     if (rc != PD_OK)
         return rc;
-    json_t *pod = json_pack(
-        "{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:[{s:s, s:s, s:[s]}]}}", "apiVersion", "v1", "kind",
-        "Pod", "metadata", "generateName", "podiamctl-", "namespace", ns, "spec",
-        "serviceAccountName", sa, "containers", "name", "app", "image", "podiamctl/local",
-        "command", "true");
+    json_t *pod =
+        json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:[{s:s, s:s, s:[s]}]}}", "apiVersion", "v1",
+                  "kind", "Pod", "metadata", "generateName", "podiamctl-", "namespace", ns, "spec",
+                  "serviceAccountName", sa, "containers", "name", "app", "image", "podiamctl/local",
+                  "command", "true");
     char *body = json_dumps(pod, JSON_COMPACT);
     json_decref(pod);
     rc = pdc_k8s(c, k, "POST",
-                 pd_arena_printf(a, "/api/v1/namespaces/%s/pods?dryRun=All", pdc_enc(c, ns)),
-                 body, &OUT->pod, OUT_err);
+                 pd_arena_printf(a, "/api/v1/namespaces/%s/pods?dryRun=All", pdc_enc(c, ns)), body,
+                 &OUT->pod, OUT_err);
     free(body);
     if (rc != PD_OK)
         return rc;
-    json_t *ctr = json_array_get(json_object_get(json_object_get(OUT->pod, "spec"), "containers"),
-                                 0);
+    json_t *ctr =
+        json_array_get(json_object_get(json_object_get(OUT->pod, "spec"), "containers"), 0);
     OUT->env = json_object_get(ctr, "env");
     OUT->role_arn = env_value(OUT->env, "AWS_ROLE_ARN");
     OUT->token_path = env_value(OUT->env, "AWS_WEB_IDENTITY_TOKEN_FILE");
@@ -201,9 +201,9 @@ void pdc_pod_identity_free(struct pdc_pod_identity *p)
     memset(p, 0, sizeof(*p));
 }
 
-int pdc_k8s_token(struct pdc_ctx *c, const struct pdc_cluster *k, const char *ns,
-                  const char *sa, const char *audience, long long expiration,
-                  const char **OUT_token, const char **OUT_err)
+int pdc_k8s_token(struct pdc_ctx *c, const struct pdc_cluster *k, const char *ns, const char *sa,
+                  const char *audience, long long expiration, const char **OUT_token,
+                  const char **OUT_err)
 {
     struct pd_arena *a = &c->arena;
     json_t *spec = json_pack("{s:[s]}", "audiences", audience ? audience : "sts.amazonaws.com");

@@ -12,18 +12,19 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: podiamctl COMMAND [options]   (podiamctl COMMAND --help for more)\n"
-               "\n"
-               "  run        run a command as a pod of an EKS service account would (IRSA)\n"
-               "  handshake  step through STS's AssumeRoleWithWebIdentity checks and explain\n"
-               "  scenario   run scenario files (steps with expected results)\n"
-               "\n"
-               "podiam is found at --endpoint or AWS_ENDPOINT_URL (default "
-               "http://127.0.0.1:4566);\n"
-               "credentials AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN "
-               "(default test/test);\n"
-               "region --region, AWS_REGION or AWS_DEFAULT_REGION (default us-east-1).\n"
-               "podiamctl %s\n",
+    fprintf(f,
+            "usage: podiamctl COMMAND [options]   (podiamctl COMMAND --help for more)\n"
+            "\n"
+            "  run        run a command as a pod of an EKS service account would (IRSA)\n"
+            "  handshake  step through STS's AssumeRoleWithWebIdentity checks and explain\n"
+            "  scenario   run scenario files (steps with expected results)\n"
+            "\n"
+            "podiam is found at --endpoint or AWS_ENDPOINT_URL (default "
+            "http://127.0.0.1:4566);\n"
+            "credentials AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN "
+            "(default test/test);\n"
+            "region --region, AWS_REGION or AWS_DEFAULT_REGION (default us-east-1).\n"
+            "podiamctl %s\n",
             PD_VERSION);
 }
 

@@ -93,10 +93,15 @@ static const char *env_of(const json_t *env, const char *name)
 
 int pdc_cmd_run(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"cluster", 1, 0, 'c'}, {"service-account", 1, 0, 's'}, {"namespace", 1, 0, 'n'},
-        {"region", 1, 0, 'R'},  {"endpoint", 1, 0, 'e'},        {"ca-file", 1, 0, 'C'},
-        {"print-env", 0, 0, 'P'}, {"help", 0, 0, 'h'},          {0, 0, 0, 0}};
+    static const struct option opts[] = {{"cluster", 1, 0, 'c'},
+                                         {"service-account", 1, 0, 's'},
+                                         {"namespace", 1, 0, 'n'},
+                                         {"region", 1, 0, 'R'},
+                                         {"endpoint", 1, 0, 'e'},
+                                         {"ca-file", 1, 0, 'C'},
+                                         {"print-env", 0, 0, 'P'},
+                                         {"help", 0, 0, 'h'},
+                                         {0, 0, 0, 0}};
     const char *cluster = NULL, *sa = NULL, *ns = "default", *region = NULL, *endpoint = NULL;
     const char *ca = NULL;
     int print_env = 0, verbose = 0, o, status = 1;
@@ -106,16 +111,36 @@ int pdc_cmd_run(int argc, char **argv)
     optind = 1;
     while ((o = getopt_long(argc, argv, "+hv", opts, NULL)) != -1) {
         switch (o) {
-        case 'c': cluster = optarg; break;
-        case 's': sa = optarg; break;
-        case 'n': ns = optarg; break;
-        case 'R': region = optarg; break;
-        case 'e': endpoint = optarg; break;
-        case 'C': ca = optarg; break;
-        case 'P': print_env = 1; break;
-        case 'v': verbose = 1; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'c':
+            cluster = optarg;
+            break;
+        case 's':
+            sa = optarg;
+            break;
+        case 'n':
+            ns = optarg;
+            break;
+        case 'R':
+            region = optarg;
+            break;
+        case 'e':
+            endpoint = optarg;
+            break;
+        case 'C':
+            ca = optarg;
+            break;
+        case 'P':
+            print_env = 1;
+            break;
+        case 'v':
+            verbose = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (!cluster || !sa || (optind >= argc && !print_env)) {
@@ -191,10 +216,14 @@ int pdc_cmd_run(int argc, char **argv)
     if (ca_path)
         setenv("AWS_CA_BUNDLE", ca_path, 1);
     if (print_env) {
-        const char *names[] = {"AWS_ROLE_ARN",       "AWS_WEB_IDENTITY_TOKEN_FILE",
-                               "AWS_REGION",         "AWS_DEFAULT_REGION",
-                               "AWS_ENDPOINT_URL",   "AWS_CA_BUNDLE",
-                               "AWS_STS_REGIONAL_ENDPOINTS", "PODIAM_POD_TOKEN_PATH"};
+        const char *names[] = {"AWS_ROLE_ARN",
+                               "AWS_WEB_IDENTITY_TOKEN_FILE",
+                               "AWS_REGION",
+                               "AWS_DEFAULT_REGION",
+                               "AWS_ENDPOINT_URL",
+                               "AWS_CA_BUNDLE",
+                               "AWS_STS_REGIONAL_ENDPOINTS",
+                               "PODIAM_POD_TOKEN_PATH"};
         for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
             if (getenv(names[i]))
                 printf("%s=%s\n", names[i], getenv(names[i]));

@@ -78,11 +78,11 @@ bad:
 static int parse_step(struct pd_arena *a, json_t *js, const char *where, struct pdc_step *st,
                       const char **OUT_err)
 {
-    static const char *const fields[] = {"name",    "run",      "shell",   "env",
-                                         "stdin",   "expect",   "capture", "requires",
+    static const char *const fields[] = {"name",    "run",     "shell",   "env",
+                                         "stdin",   "expect",  "capture", "requires",
                                          "timeout", "comment", NULL};
-    static const char *const efields[] = {"exit",   "stdout_contains", "stderr_contains",
-                                          "stdout_not_contains", "json", NULL};
+    static const char *const efields[] = {
+        "exit", "stdout_contains", "stderr_contains", "stdout_not_contains", "json", NULL};
     int rc;
     memset(st, 0, sizeof(*st));
     st->timeout_s = 180;
@@ -110,8 +110,8 @@ static int parse_step(struct pd_arena *a, json_t *js, const char *where, struct 
         return PD_EINVAL;
     }
     if (!!st->run == !!st->shell) {
-        *OUT_err = pd_arena_printf(a, "%s (%s): exactly one of \"run\" and \"shell\"", where,
-                                   st->name);
+        *OUT_err =
+            pd_arena_printf(a, "%s (%s): exactly one of \"run\" and \"shell\"", where, st->name);
         return PD_EINVAL;
     }
     json_t *t = json_object_get(js, "timeout");
@@ -150,8 +150,7 @@ static int parse_step(struct pd_arena *a, json_t *js, const char *where, struct 
         if ((rc = check_fields(a, ex, w, efields, OUT_err)) ||
             (rc = string_array(a, ex, "stdout_contains", w, &st->stdout_contains, OUT_err)) ||
             (rc = string_array(a, ex, "stderr_contains", w, &st->stderr_contains, OUT_err)) ||
-            (rc = string_array(a, ex, "stdout_not_contains", w, &st->stdout_not_contains,
-                               OUT_err)))
+            (rc = string_array(a, ex, "stdout_not_contains", w, &st->stdout_not_contains, OUT_err)))
             return rc;
         json_t *e = json_object_get(ex, "exit");
         if (e) {
@@ -185,8 +184,8 @@ bad_cap:
 int pdc_scenario_parse(struct pd_arena *a, json_t *doc, struct pdc_scenario *OUT,
                        const char **OUT_err)
 {
-    static const char *const fields[] = {"name", "description", "fixtures", "steps", "comment",
-                                         NULL};
+    static const char *const fields[] = {"name",  "description", "fixtures",
+                                         "steps", "comment",     NULL};
     int rc;
     memset(OUT, 0, sizeof(*OUT));
     *OUT_err = NULL;

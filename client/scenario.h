@@ -53,8 +53,8 @@ int pdc_subst(struct pd_arena *a, const char *s, const struct pd_kvs *vars, char
 
 /* Look a path up in a JSON value: members separated by '.', array indexes as ".N" or "[N]"
  * ("Buckets[0].Name", "Buckets.0.Name"); negative indexes count from the end; a member
- * whose name has dots or brackets as ["name"] (metadata.annotations["eks.amazonaws.com/x"]). An empty path
- * is the root. Returns the borrowed value or NULL. */
+ * whose name has dots or brackets as ["name"] (metadata.annotations["eks.amazonaws.com/x"]). An
+ * empty path is the root. Returns the borrowed value or NULL. */
 json_t *pdc_json_path(json_t *root, const char *path);
 
 /* Does actual equal expected? Numbers compare by value (1 == 1.0); objects and arrays

@@ -100,7 +100,7 @@ static int start_podiam(struct runner *r, const char *work, const char *fixtures
         if (lfd >= 0)
             dup2(lfd, 2);
         close(fds[0]);
-        const char *argv[14] = {r->start,      "serve",       "--listen", "127.0.0.1:0",
+        const char *argv[14] = {r->start,       "serve",       "--listen", "127.0.0.1:0",
                                 "--listen-tls", "127.0.0.1:0", "--state",  ":memory:",
                                 "--region",     r->region,     NULL};
         if (fixtures) {
@@ -206,20 +206,20 @@ static char **step_env(struct runner *r, const struct pd_kvs *vars, const struct
     }
     const char *work = pd_kvs_get(vars, "WORK", 0);
     const char *region = pd_kvs_get(vars, "REGION", 0);
-    const char *base[][2] = {{"AWS_ACCESS_KEY_ID", "test"},
-                             {"AWS_SECRET_ACCESS_KEY", "test"},
-                             {"AWS_REGION", region},
-                             {"AWS_DEFAULT_REGION", region},
-                             {"AWS_ENDPOINT_URL", pd_kvs_get(vars, "ENDPOINT", 0)},
-                             {"AWS_CONFIG_FILE", pd_arena_printf(&r->a, "%s/aws-config", work)},
-                             {"AWS_SHARED_CREDENTIALS_FILE",
-                              pd_arena_printf(&r->a, "%s/aws-credentials", work)},
-                             {"AWS_EC2_METADATA_DISABLED", "true"},
-                             {"AWS_PAGER", ""},
-                             {"KUBECONFIG", pd_arena_printf(&r->a, "%s/kubeconfig", work)},
-                             /* a fresh HOME: no ~/.aws/cli/cache credentials sealed by
-                                another podiam, no ~/.kube state */
-                             {"HOME", pd_arena_printf(&r->a, "%s/home", work)}};
+    const char *base[][2] = {
+        {"AWS_ACCESS_KEY_ID", "test"},
+        {"AWS_SECRET_ACCESS_KEY", "test"},
+        {"AWS_REGION", region},
+        {"AWS_DEFAULT_REGION", region},
+        {"AWS_ENDPOINT_URL", pd_kvs_get(vars, "ENDPOINT", 0)},
+        {"AWS_CONFIG_FILE", pd_arena_printf(&r->a, "%s/aws-config", work)},
+        {"AWS_SHARED_CREDENTIALS_FILE", pd_arena_printf(&r->a, "%s/aws-credentials", work)},
+        {"AWS_EC2_METADATA_DISABLED", "true"},
+        {"AWS_PAGER", ""},
+        {"KUBECONFIG", pd_arena_printf(&r->a, "%s/kubeconfig", work)},
+        /* a fresh HOME: no ~/.aws/cli/cache credentials sealed by
+           another podiam, no ~/.kube state */
+        {"HOME", pd_arena_printf(&r->a, "%s/home", work)}};
     for (size_t i = 0; i < sizeof(base) / sizeof(base[0]); i++) {
         if (pd_kvs_get(own, base[i][0], 0))
             continue;
@@ -330,11 +330,11 @@ static int run_step(struct runner *r, const char *dir, const struct pdc_step *st
         json_decref(tools);
     }
     /* the whole step with variables substituted */
-    json_t *raw = json_pack("{s:O?, s:s?, s:O?, s:s?, s:O?, s:O?, s:O?, s:O?}", "run", st->run,
-                            "shell", st->shell, "env", st->env, "stdin", st->stdin_text,
-                            "stdout_contains", st->stdout_contains, "stderr_contains",
-                            st->stderr_contains, "stdout_not_contains", st->stdout_not_contains,
-                            "json", st->json);
+    json_t *raw =
+        json_pack("{s:O?, s:s?, s:O?, s:s?, s:O?, s:O?, s:O?, s:O?}", "run", st->run, "shell",
+                  st->shell, "env", st->env, "stdin", st->stdin_text, "stdout_contains",
+                  st->stdout_contains, "stderr_contains", st->stderr_contains,
+                  "stdout_not_contains", st->stdout_not_contains, "json", st->json);
     const char *key_;
     void *tmp_;
     json_t *val_;
@@ -373,8 +373,7 @@ static int run_step(struct runner *r, const char *dir, const struct pdc_step *st
         argv[2] = (char *)json_string_value(json_object_get(sub, "shell"));
     }
     if (r->verbose)
-        printf("       $ %s%s\n", run ? "" : "sh -c ",
-               run ? pdc_json_text(a, run) : argv[2]);
+        printf("       $ %s%s\n", run ? "" : "sh -c ", run ? pdc_json_text(a, run) : argv[2]);
     fflush(stdout);
     pid_t pid = fork();
     if (pid < 0) {
@@ -428,9 +427,8 @@ static int run_step(struct runner *r, const char *dir, const struct pdc_step *st
     struct {
         const char *name, *text;
         int negate;
-    } lists[] = {{"stdout_contains", out, 0},
-                 {"stderr_contains", err, 0},
-                 {"stdout_not_contains", out, 1}};
+    } lists[] = {
+        {"stdout_contains", out, 0}, {"stderr_contains", err, 0}, {"stdout_not_contains", out, 1}};
     for (size_t l = 0; l < 3; l++) {
         json_t *want = json_object_get(sub, lists[l].name);
         json_t *arr = json_is_string(want) ? json_pack("[O]", want) : json_incref(want);
@@ -461,8 +459,7 @@ static int run_step(struct runner *r, const char *dir, const struct pdc_step *st
         {
             json_t *got = pdc_json_path(out_json, json_string_value(e));
             if (!got || json_is_null(got)) {
-                pd_buf_printf(&why, "capture %s: no %s in the output; ", k,
-                              json_string_value(e));
+                pd_buf_printf(&why, "capture %s: no %s in the output; ", k, json_string_value(e));
                 continue;
             }
             const char *v = pdc_json_text(a, got);
@@ -471,15 +468,13 @@ static int run_step(struct runner *r, const char *dir, const struct pdc_step *st
     }
     result = why.len == 0;
 done:
-    printf("%s %2zu. %s (%.1fs)\n", result ? "[ ok ]" : "[FAIL]", idx + 1, st->name,
-           now_s() - t0);
+    printf("%s %2zu. %s (%.1fs)\n", result ? "[ ok ]" : "[FAIL]", idx + 1, st->name, now_s() - t0);
     if (!result) {
         printf("      %s\n", pd_buf_str(&why));
         if (sub)
-            printf("      command: %s\n",
-                   json_object_get(sub, "run")
-                       ? pdc_json_text(a, json_object_get(sub, "run"))
-                       : json_string_value(json_object_get(sub, "shell")));
+            printf("      command: %s\n", json_object_get(sub, "run")
+                                              ? pdc_json_text(a, json_object_get(sub, "run"))
+                                              : json_string_value(json_object_get(sub, "shell")));
         show_tail("stdout", out ? out : "", out_len);
         show_tail("stderr", err ? err : "", err_len);
     } else if (r->verbose) {
@@ -533,8 +528,8 @@ static int run_file(struct runner *r, const char *file)
         printf("   %s\n", sc.description);
     const char *fixtures = NULL;
     if (sc.fixtures)
-        fixtures = sc.fixtures[0] == '/' ? sc.fixtures
-                                         : pd_arena_printf(a, "%s/%s", dir, sc.fixtures);
+        fixtures =
+            sc.fixtures[0] == '/' ? sc.fixtures : pd_arena_printf(a, "%s/%s", dir, sc.fixtures);
     const char *endpoint = r->endpoint, *tls = r->tls_endpoint;
     if (r->start) {
         if (start_podiam(r, work, fixtures, &proc) != PD_OK) {
@@ -564,9 +559,9 @@ static int run_file(struct runner *r, const char *file)
     }
     mkdir(pd_arena_printf(a, "%s/home", work), 0700);
     struct pd_kvs vars = {0};
-    const char *kv[][2] = {{"ENDPOINT", endpoint},     {"TLS_ENDPOINT", tls ? tls : ""},
-                           {"CA_FILE", ca_file},       {"REGION", r->region},
-                           {"WORK", work},             {"PODIAMCTL", r->self},
+    const char *kv[][2] = {{"ENDPOINT", endpoint}, {"TLS_ENDPOINT", tls ? tls : ""},
+                           {"CA_FILE", ca_file},   {"REGION", r->region},
+                           {"WORK", work},         {"PODIAMCTL", r->self},
                            {"SCENARIO_DIR", dir}};
     for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++)
         pd_kvs_add(a, &vars, kv[i][0], kv[i][1], strlen(kv[i][1]), 0);
@@ -632,9 +627,9 @@ static void usage(FILE *f)
 int pdc_cmd_scenario(int argc, char **argv, const char *self)
 {
     static const struct option opts[] = {
-        {"start", 1, 0, 's'},       {"endpoint", 1, 0, 'e'},  {"tls-endpoint", 1, 0, 't'},
-        {"region", 1, 0, 'R'},      {"var", 1, 0, 'V'},       {"keep-going", 0, 0, 'k'},
-        {"keep-work", 0, 0, 'K'},   {"help", 0, 0, 'h'},      {0, 0, 0, 0}};
+        {"start", 1, 0, 's'},     {"endpoint", 1, 0, 'e'}, {"tls-endpoint", 1, 0, 't'},
+        {"region", 1, 0, 'R'},    {"var", 1, 0, 'V'},      {"keep-going", 0, 0, 'k'},
+        {"keep-work", 0, 0, 'K'}, {"help", 0, 0, 'h'},     {0, 0, 0, 0}};
     struct runner r;
     memset(&r, 0, sizeof(r));
     pd_arena_init(&r.a);
@@ -642,19 +637,32 @@ int pdc_cmd_scenario(int argc, char **argv, const char *self)
     const char *ep = getenv("AWS_ENDPOINT_URL");
     r.endpoint = ep && *ep ? ep : "http://127.0.0.1:4566";
     r.tls_endpoint = "https://127.0.0.1:4567";
-    r.region = getenv("AWS_REGION") && *getenv("AWS_REGION") ? getenv("AWS_REGION")
-                                                             : "us-east-1";
+    r.region = getenv("AWS_REGION") && *getenv("AWS_REGION") ? getenv("AWS_REGION") : "us-east-1";
     int o;
     optind = 1;
     while ((o = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
         switch (o) {
-        case 's': r.start = optarg; break;
-        case 'e': r.endpoint = optarg; break;
-        case 't': r.tls_endpoint = optarg; break;
-        case 'R': r.region = optarg; break;
-        case 'k': r.keep_going = 1; break;
-        case 'K': r.keep_work = 1; break;
-        case 'v': r.verbose = 1; break;
+        case 's':
+            r.start = optarg;
+            break;
+        case 'e':
+            r.endpoint = optarg;
+            break;
+        case 't':
+            r.tls_endpoint = optarg;
+            break;
+        case 'R':
+            r.region = optarg;
+            break;
+        case 'k':
+            r.keep_going = 1;
+            break;
+        case 'K':
+            r.keep_work = 1;
+            break;
+        case 'v':
+            r.verbose = 1;
+            break;
         case 'V': {
             const char *eq = strchr(optarg, '=');
             if (!eq || eq == optarg) {
@@ -666,8 +674,14 @@ int pdc_cmd_scenario(int argc, char **argv, const char *self)
                        eq + 1, strlen(eq + 1), 0);
             break;
         }
-        case 'h': usage(stdout); pd_arena_cleanup(&r.a); return 0;
-        default: usage(stderr); pd_arena_cleanup(&r.a); return 2;
+        case 'h':
+            usage(stdout);
+            pd_arena_cleanup(&r.a);
+            return 0;
+        default:
+            usage(stderr);
+            pd_arena_cleanup(&r.a);
+            return 2;
         }
     }
     if (optind >= argc) {

@@ -29,14 +29,15 @@ static void parse_ok(void **state)
     pd_arena_init(&a);
     struct pdc_scenario s;
     const char *err;
-    int rc = parse_text(&a,
-                        "{\"name\":\"n\",\"description\":\"d\",\"fixtures\":\"../f.json\",\"steps\":["
-                        "{\"name\":\"one\",\"run\":[\"aws\",\"sts\"],\"env\":{\"A\":\"1\"},"
-                        "\"expect\":{\"exit\":3,\"stdout_contains\":[\"x\"],\"json\":{\"a.b\":1}},"
-                        "\"capture\":{\"V\":\"a.c\"},\"timeout\":5,\"requires\":[\"kubectl\"]},"
-                        "{\"name\":\"two\",\"shell\":\"echo hi\",\"stdin\":\"in\","
-                        "\"expect\":{\"stderr_contains\":\"e\"}}]}",
-                        &s, &err);
+    int rc =
+        parse_text(&a,
+                   "{\"name\":\"n\",\"description\":\"d\",\"fixtures\":\"../f.json\",\"steps\":["
+                   "{\"name\":\"one\",\"run\":[\"aws\",\"sts\"],\"env\":{\"A\":\"1\"},"
+                   "\"expect\":{\"exit\":3,\"stdout_contains\":[\"x\"],\"json\":{\"a.b\":1}},"
+                   "\"capture\":{\"V\":\"a.c\"},\"timeout\":5,\"requires\":[\"kubectl\"]},"
+                   "{\"name\":\"two\",\"shell\":\"echo hi\",\"stdin\":\"in\","
+                   "\"expect\":{\"stderr_contains\":\"e\"}}]}",
+                   &s, &err);
     assert_int_equal(rc, PD_OK);
     assert_string_equal(s.name, "n");
     assert_string_equal(s.description, "d");
@@ -81,7 +82,8 @@ static void parse_errors(void **state)
         {"{\"name\":\"n\",\"steps\":[{\"name\":\"a\",\"run\":[\"x\"]},{\"name\":\"b\","
          "\"run\":[\"x\"],\"expect\":{\"exits\":0}}]}",
          "steps[1].expect: unknown field \"exits\""},
-        {"{\"name\":\"n\",\"steps\":[{\"name\":\"a\",\"run\":[\"x\"],\"expect\":{\"exit\":\"0\"}}]}",
+        {"{\"name\":\"n\",\"steps\":[{\"name\":\"a\",\"run\":[\"x\"],\"expect\":{\"exit\":\"0\"}}]"
+         "}",
          "steps[0].expect.exit: must be an integer"},
         {"{\"name\":\"n\",\"steps\":[{\"name\":\"a\",\"run\":[\"x\"],\"env\":{\"A\":1}}]}",
          "steps[0].env: must be an object of strings"},
@@ -131,10 +133,11 @@ static void subst(void **state)
 
 static void json_paths(void **state)
 {
-    json_t *doc = json_loads("{\"Role\":{\"Arn\":\"r\",\"List\":[{\"k\":1},{\"k\":2},{\"k\":3}]},"
-                             "\"metadata\":{\"annotations\":{\"eks.amazonaws.com/role-arn\":\"x\"}},"
-                             "\"n\":null}",
-                             0, NULL);
+    json_t *doc =
+        json_loads("{\"Role\":{\"Arn\":\"r\",\"List\":[{\"k\":1},{\"k\":2},{\"k\":3}]},"
+                   "\"metadata\":{\"annotations\":{\"eks.amazonaws.com/role-arn\":\"x\"}},"
+                   "\"n\":null}",
+                   0, NULL);
     assert_non_null(doc);
     assert_ptr_equal(pdc_json_path(doc, ""), doc);
     assert_string_equal(json_string_value(pdc_json_path(doc, "Role.Arn")), "r");
@@ -206,9 +209,8 @@ static void matching(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(parse_ok),   cmocka_unit_test(parse_errors),
-        cmocka_unit_test(subst),      cmocka_unit_test(json_paths),
-        cmocka_unit_test(matching),
+        cmocka_unit_test(parse_ok),   cmocka_unit_test(parse_errors), cmocka_unit_test(subst),
+        cmocka_unit_test(json_paths), cmocka_unit_test(matching),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -135,8 +135,7 @@ static void eks_token(void **state)
         pd_kvs_add(&c.arena, &hdrs, "x-k8s-aws-id", cluster, strlen(cluster), 0);
         struct pd_sigv4_auth auth;
         struct pd_sigv4_result res;
-        assert_int_equal(pd_sigv4_parse(&c.arena, PD_SIGV4_AWS, &hdrs, query, &auth, &res),
-                         PD_OK);
+        assert_int_equal(pd_sigv4_parse(&c.arena, PD_SIGV4_AWS, &hdrs, query, &auth, &res), PD_OK);
         assert_int_equal(auth.presigned, 1);
         struct pd_sigv4_request rq = {"GET", "/", query, &hdrs, PD_SIGV4_EMPTY_SHA256, 1};
         struct pd_sigv4_verify_opts o = {PD_SIGV4_AWS, "eu-west-1", "sts",
