@@ -294,8 +294,8 @@ static int authenticate(struct pd_req *r, enum pd_sigv4_dialect d, const char *p
     };
     const char *secret = NULL;
     enum pd_creds_fail why;
-    rc = pd_authn_sigv4(r->db, r->env->secrets, &r->arena, &auth, &sreq, &o, &r->who, &secret,
-                        &why, &res);
+    rc = pd_authn_sigv4(r->db, r->env->secrets, &r->arena, &auth, &sreq, &o, &r->who, &secret, &why,
+                        &res);
     if (rc == PD_ESIG && why != PD_CREDS_OK)
         return fail_creds(r, d, why, auth.akid);
     if (rc == PD_EIO)

@@ -17,8 +17,8 @@ int pd_authn_sigv4(struct pd_db *db, const struct pd_secrets *sec, struct pd_are
     if (rc)
         return rc;
     const char *secret = NULL;
-    rc = pd_creds_resolve(db, sec, a, auth->akid, auth->security_token, o->now_ms, OUT_who,
-                          &secret, OUT_why);
+    rc = pd_creds_resolve(db, sec, a, auth->akid, auth->security_token, o->now_ms, OUT_who, &secret,
+                          OUT_why);
     if (rc) {
         memset(OUT_who, 0, sizeof *OUT_who);
         if (rc != PD_ESIG) {

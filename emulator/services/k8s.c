@@ -41,8 +41,8 @@
 #define TOKEN_MIN_TTL 600
 #define TOKEN_MAX_TTL 86400 /* podiam's --service-account-max-token-expiration */
 
-static const char *const builtin_ns[] = {"default", "kube-system", "kube-public",
-                                         "kube-node-lease", NULL};
+static const char *const builtin_ns[] = {"default", "kube-system", "kube-public", "kube-node-lease",
+                                         NULL};
 
 /* ---- path parsing (pure) ---- */
 
@@ -150,8 +150,7 @@ int pd_k8s_parse_path(const char *path, struct pd_k8s_path *OUT)
             OUT->target = PD_K8S_T_TOKEN;
         }
     } else if (seg_is(s[0], l[0], "apis")) {
-        static const char *const groups[] = {"authentication.k8s.io", "authorization.k8s.io",
-                                             NULL};
+        static const char *const groups[] = {"authentication.k8s.io", "authorization.k8s.io", NULL};
         static const char *const gvs[] = {"authentication.k8s.io/v1", "authorization.k8s.io/v1"};
         if (n == 1) {
             OUT->target = PD_K8S_T_APIS;
@@ -468,14 +467,13 @@ static int put_simple(struct ctx *x, const char *resource, const char *ns, json_
 /* What a new namespace gets: its "default" service account and kube-root-ca.crt. */
 static int namespace_content(struct ctx *x, const char *ns)
 {
-    int rc = put_simple(x, "serviceaccounts", ns, json_pack("{s:{s:s}}", "metadata", "name",
-                                                            "default"));
+    int rc =
+        put_simple(x, "serviceaccounts", ns, json_pack("{s:{s:s}}", "metadata", "name", "default"));
     if (rc == PD_OK) {
         const char *ca = x->r->env->secrets ? x->r->env->secrets->ca_cert_pem : "";
         rc = put_simple(x, "configmaps", ns,
                         json_pack("{s:{s:s, s:{s:s}}, s:{s:s}}", "metadata", "name",
-                                  "kube-root-ca.crt", "annotations",
-                                  "kubernetes.io/description",
+                                  "kube-root-ca.crt", "annotations", "kubernetes.io/description",
                                   "Contains a CA bundle that can be used to verify the "
                                   "kube-apiserver when using internal endpoints such as the "
                                   "internal service IP or kubernetes.default.svc. No other usage "
@@ -665,19 +663,18 @@ static int want_table(struct ctx *x)
 static int forbidden(struct ctx *x, const char *verb, const char *resource, const char *ns,
                      const char *name)
 {
-    const char *scope =
-        ns && *ns ? pd_arena_printf(&x->r->arena, " in the namespace \"%s\"", ns)
-                  : " at the cluster scope";
+    const char *scope = ns && *ns ? pd_arena_printf(&x->r->arena, " in the namespace \"%s\"", ns)
+                                  : " at the cluster scope";
     const char *plural = resource;
     const char *slash = strchr(resource, '/');
     if (slash)
         plural = pd_arena_strndup(&x->r->arena, resource, (size_t)(slash - resource));
-    const char *who = name && *name ? pd_arena_printf(&x->r->arena, "%s \"%s\"", plural, name)
-                                    : plural;
-    const char *group = strncmp(resource, "selfsubject", 11) == 0
-                            ? (strstr(resource, "access") ? "authorization.k8s.io"
-                                                          : "authentication.k8s.io")
-                            : "";
+    const char *who =
+        name && *name ? pd_arena_printf(&x->r->arena, "%s \"%s\"", plural, name) : plural;
+    const char *group =
+        strncmp(resource, "selfsubject", 11) == 0
+            ? (strstr(resource, "access") ? "authorization.k8s.io" : "authentication.k8s.io")
+            : "";
     return status_fail(x->r, 403, "Forbidden", details(name, plural),
                        "%s is forbidden: User \"%s\" cannot %s resource \"%s\" in API group "
                        "\"%s\"%s",
@@ -689,16 +686,16 @@ static json_t *body_of(struct ctx *x, int patch)
 {
     struct pd_req *r = x->r;
     if (r->body.len > PD_K8S_MAX_BODY) {
-        status_fail(r, 413, "RequestEntityTooLarge", NULL,
-                    "Request entity too large: limit is %d", PD_K8S_MAX_BODY);
+        status_fail(r, 413, "RequestEntityTooLarge", NULL, "Request entity too large: limit is %d",
+                    PD_K8S_MAX_BODY);
         return NULL;
     }
     const char *ct = pd_req_header(r, "content-type");
     if (ct && pd_strncaseeq(ct, "application/vnd.kubernetes.protobuf", 35) && !patch) {
         if (r->in)
             return json_incref(r->in);
-        bad_request(r, r->decode_error ? r->decode_error
-                                       : "the protobuf body could not be decoded");
+        bad_request(r,
+                    r->decode_error ? r->decode_error : "the protobuf body could not be decoded");
         return NULL;
     }
     if (!patch && ct && !pd_strncaseeq(ct, "application/json", 16) &&
@@ -712,8 +709,7 @@ static json_t *body_of(struct ctx *x, int patch)
     json_error_t je;
     json_t *v = json_loadb(r->body.p ? r->body.p : "", r->body.len, 0, &je);
     if (!v) {
-        bad_request(r, pd_arena_printf(&r->arena, "error decoding the request body: %s",
-                                       je.text));
+        bad_request(r, pd_arena_printf(&r->arena, "error decoding the request body: %s", je.text));
         return NULL;
     }
     return v;
@@ -755,9 +751,9 @@ static void mount_api_access(struct ctx *x, json_t *pod, json_t *sa)
                 mounts = json_array();
                 json_object_set_new(c, "volumeMounts", mounts);
             }
-            json_array_append_new(mounts, json_pack("{s:s, s:b, s:s}", "name", vname, "readOnly",
-                                                    1, "mountPath",
-                                                    "/var/run/secrets/kubernetes.io/serviceaccount"));
+            json_array_append_new(
+                mounts, json_pack("{s:s, s:b, s:s}", "name", vname, "readOnly", 1, "mountPath",
+                                  "/var/run/secrets/kubernetes.io/serviceaccount"));
         }
     }
 }
@@ -926,8 +922,8 @@ static int write_changed(struct ctx *x, json_t *old, json_t *obj, int status)
     json_object_set_new(obj, "kind", json_string(x->res->kind));
     json_object_set_new(obj, "apiVersion", json_string("v1"));
     if (strcmp(x->res->name, "pods") == 0) {
-        if (!json_object_get(obj, "status"))
-            json_object_set(obj, "status", json_object_get(old, "status"));
+        /* status is the kubelet's: a write to the pod cannot set it */
+        json_object_set(obj, "status", json_object_get(old, "status"));
         pd_k8s_pod_status(obj, x->now_ms);
     } else if (strcmp(x->res->name, "namespaces") == 0) {
         json_object_set(obj, "status", json_object_get(old, "status"));
@@ -1122,8 +1118,9 @@ static int list_objs(struct ctx *x)
         return bad_request(r, pd_arena_printf(&r->arena, "invalid field selector: %s", fsel));
     for (size_t i = 0; i < nfs; i++)
         if (fs[i].op > 1)
-            return bad_request(r, pd_arena_printf(&r->arena, "invalid selector: '%s'; can't "
-                                                             "understand '%s'",
+            return bad_request(r, pd_arena_printf(&r->arena,
+                                                  "invalid selector: '%s'; can't "
+                                                  "understand '%s'",
                                                   fsel, fs[i].key));
     int64_t limit = 0, offset = 0;
     const char *lim = qget(x, "limit"), *cont = qget(x, "continue");
@@ -1153,9 +1150,8 @@ static int list_objs(struct ctx *x)
             if (!sup) {
                 json_decref(o);
                 json_decref(items);
-                return bad_request(r, pd_arena_printf(&r->arena,
-                                                      "field label not supported: %s",
-                                                      fs[k].key));
+                return bad_request(
+                    r, pd_arena_printf(&r->arena, "field label not supported: %s", fs[k].key));
             }
             ok = req_match(&fs[k], v ? v : "");
         }
@@ -1233,8 +1229,8 @@ static int token_request(struct ctx *x)
                                         "than 10 minutes",
                                         (long long)ttl);
         json_object_set_new(d, "causes",
-                            json_pack("[{s:s, s:s, s:s}]", "reason", "FieldValueInvalid",
-                                      "message", m, "field", "spec.expirationSeconds"));
+                            json_pack("[{s:s, s:s, s:s}]", "reason", "FieldValueInvalid", "message",
+                                      m, "field", "spec.expirationSeconds"));
         rc = status_fail(r, 422, "Invalid", d,
                          "TokenRequest.authentication.k8s.io \"%s\" is invalid: "
                          "spec.expirationSeconds: %s",
@@ -1284,11 +1280,11 @@ static int token_request(struct ctx *x)
                               bname, "uid", puid);
         json_decref(pod);
     }
-    claims = json_pack("{s:O, s:I, s:I, s:s, s:s, s:o, s:I, s:s}", "aud", aud, "exp",
-                       (json_int_t)(now + ttl), "iat", (json_int_t)now, "iss", x->c.issuer, "jti",
-                       uuid(x), "kubernetes.io", kio, "nbf", (json_int_t)now, "sub",
-                       pd_arena_printf(&r->arena, "system:serviceaccount:%s:%s", x->p.ns,
-                                       x->p.name));
+    claims =
+        json_pack("{s:O, s:I, s:I, s:s, s:s, s:o, s:I, s:s}", "aud", aud, "exp",
+                  (json_int_t)(now + ttl), "iat", (json_int_t)now, "iss", x->c.issuer, "jti",
+                  uuid(x), "kubernetes.io", kio, "nbf", (json_int_t)now, "sub",
+                  pd_arena_printf(&r->arena, "system:serviceaccount:%s:%s", x->p.ns, x->p.name));
     char *token = NULL;
     rc = pd_oidc_sign(r->env, r->db, &r->arena, x->c.issuer, claims, &token);
     if (rc) {
@@ -1300,9 +1296,9 @@ static int token_request(struct ctx *x)
                json_pack("{s:s, s:s, s:{s:s, s:s, s:n}, s:{s:o, s:I, s:o}, s:{s:s, s:s}}", "kind",
                          "TokenRequest", "apiVersion", "authentication.k8s.io/v1", "metadata",
                          "name", x->p.name, "namespace", x->p.ns, "creationTimestamp", "spec",
-                         "audiences", aud, "expirationSeconds", (json_int_t)ttl,
-                         "boundObjectRef", bound_out, "status", "token", token,
-                         "expirationTimestamp", iso(x, (now + ttl) * 1000)));
+                         "audiences", aud, "expirationSeconds", (json_int_t)ttl, "boundObjectRef",
+                         bound_out, "status", "token", token, "expirationTimestamp",
+                         iso(x, (now + ttl) * 1000)));
 out:
     json_decref(claims);
     json_decref(in);
@@ -1373,8 +1369,7 @@ static int self_subject_access_review(struct ctx *x)
                                         "\"system:masters\""));
     json_t *out = json_pack("{s:s, s:s, s:{s:n}, s:O, s:o}", "kind", "SelfSubjectAccessReview",
                             "apiVersion", "authorization.k8s.io/v1", "metadata",
-                            "creationTimestamp", "spec", spec ? spec : json_object(), "status",
-                            status);
+                            "creationTimestamp", "spec", spec, "status", status);
     json_decref(in);
     return reply(x->r, 201, out);
 }
@@ -1408,8 +1403,9 @@ static int serve_resource(struct ctx *x)
     const char *verb = verb_of(x);
     const char *m = x->r->method;
     int coll = x->p.target == PD_K8S_T_COLLECTION;
-    if (!verb || (coll && (strcmp(verb, "update") == 0 || strcmp(verb, "patch") == 0 ||
-                           strcmp(verb, "deletecollection") == 0)) ||
+    if (!verb ||
+        (coll && (strcmp(verb, "update") == 0 || strcmp(verb, "patch") == 0 ||
+                  strcmp(verb, "deletecollection") == 0)) ||
         (!coll && strcmp(verb, "create") == 0))
         return method_not_allowed(x->r);
     const char *ns = x->res->namespaced ? x->p.ns : NULL;
@@ -1525,8 +1521,7 @@ static int serve(struct pd_req *r)
         rc = start_cluster(&x);
     const char *why = NULL;
     if (rc == PD_OK && pd_k8s_authenticate(r, &x.c, &x.u, &why) != PD_OK) {
-        pd_log_req(PD_LOG_INFO, r->request_id, "k8s: authentication failed: %s",
-                   why ? why : "?");
+        pd_log_req(PD_LOG_INFO, r->request_id, "k8s: authentication failed: %s", why ? why : "?");
         status_fail(r, 401, "Unauthorized", NULL, "Unauthorized");
         pd_db_commit(r->db); /* the cluster's start, if it just happened */
         json_decref(x.u.extra);
@@ -1541,8 +1536,7 @@ static int serve(struct pd_req *r)
         pd_db_rollback(r->db);
     json_decref(x.u.extra);
     if (rc && !r->resp.status)
-        status_fail(r, 500, "InternalError", NULL, "Internal error occurred: %s",
-                    pd_strerror(rc));
+        status_fail(r, 500, "InternalError", NULL, "Internal error occurred: %s", pd_strerror(rc));
     return PD_OK;
 }
 
@@ -1568,8 +1562,8 @@ static int route(struct pd_req *r)
     const char *cl = pd_req_header(r, "content-length");
     int64_t n;
     if (cl && (pd_parse_i64(cl, 0, INT64_MAX, &n) || n > PD_K8S_MAX_BODY)) {
-        status_fail(r, 413, "RequestEntityTooLarge", NULL,
-                    "Request entity too large: limit is %d", PD_K8S_MAX_BODY);
+        status_fail(r, 413, "RequestEntityTooLarge", NULL, "Request entity too large: limit is %d",
+                    PD_K8S_MAX_BODY);
         return 1;
     }
     int read = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
@@ -1700,8 +1694,8 @@ static int fx_list(struct ctx *x, const json_t *section, const char *key, char *
         if (rc)
             return rc;
         if (x->r->resp.status >= 300) {
-            char *detail = pd_arena_strndup(&x->r->arena, pd_buf_str(&x->r->resp.body),
-                                            x->r->resp.body.len);
+            char *detail =
+                pd_arena_strndup(&x->r->arena, pd_buf_str(&x->r->resp.body), x->r->resp.body.len);
             json_t *st = json_loads(detail, 0, NULL);
             const char *msg = json_string_value(json_object_get(st, "message"));
             rc = fx_fail(OUT_why, key, msg ? msg : detail);

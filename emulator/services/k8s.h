@@ -14,24 +14,24 @@ struct pd_db;
 
 /* Where a request path (after /_podiam/k8s/) points. */
 enum pd_k8s_target {
-    PD_K8S_T_NONE = 0,      /* no such path: 404 */
-    PD_K8S_T_VERSION,       /* /version */
-    PD_K8S_T_HEALTH,        /* /healthz, /livez, /readyz */
-    PD_K8S_T_API,           /* /api */
-    PD_K8S_T_APIS,          /* /apis */
-    PD_K8S_T_GROUPVERSION,  /* /api/v1, /apis/G/v1 (group_version) */
-    PD_K8S_T_GROUP,         /* /apis/G (group_version = G) */
-    PD_K8S_T_OPENAPI_V2,    /* /openapi/v2 */
-    PD_K8S_T_OPENAPI_V3,    /* /openapi/v3[/…] */
-    PD_K8S_T_COLLECTION,    /* /api/v1[/namespaces/NS]/RES */
-    PD_K8S_T_OBJECT,        /* /api/v1[/namespaces/NS]/RES/NAME */
-    PD_K8S_T_TOKEN,         /* /api/v1/namespaces/NS/serviceaccounts/NAME/token */
-    PD_K8S_T_SSAR,          /* /apis/authorization.k8s.io/v1/selfsubjectaccessreviews */
-    PD_K8S_T_SSR,           /* /apis/authentication.k8s.io/v1/selfsubjectreviews */
+    PD_K8S_T_NONE = 0,     /* no such path: 404 */
+    PD_K8S_T_VERSION,      /* /version */
+    PD_K8S_T_HEALTH,       /* /healthz, /livez, /readyz */
+    PD_K8S_T_API,          /* /api */
+    PD_K8S_T_APIS,         /* /apis */
+    PD_K8S_T_GROUPVERSION, /* /api/v1, /apis/G/v1 (group_version) */
+    PD_K8S_T_GROUP,        /* /apis/G (group_version = G) */
+    PD_K8S_T_OPENAPI_V2,   /* /openapi/v2 */
+    PD_K8S_T_OPENAPI_V3,   /* /openapi/v3[/…] */
+    PD_K8S_T_COLLECTION,   /* /api/v1[/namespaces/NS]/RES */
+    PD_K8S_T_OBJECT,       /* /api/v1[/namespaces/NS]/RES/NAME */
+    PD_K8S_T_TOKEN,        /* /api/v1/namespaces/NS/serviceaccounts/NAME/token */
+    PD_K8S_T_SSAR,         /* /apis/authorization.k8s.io/v1/selfsubjectaccessreviews */
+    PD_K8S_T_SSR,          /* /apis/authentication.k8s.io/v1/selfsubjectreviews */
 };
 
 struct pd_k8s_path {
-    char cluster[33];          /* the cluster id (32 hex characters) */
+    char cluster[33]; /* the cluster id (32 hex characters) */
     enum pd_k8s_target target;
     const char *resource;      /* static plural for COLLECTION / OBJECT / TOKEN */
     char ns[254];              /* namespace, "" when none */

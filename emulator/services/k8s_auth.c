@@ -56,9 +56,16 @@ static int sts_host(const char *host)
 }
 
 static const char *const allowed_keys[] = {
-    "action",           "version",      "x-amz-algorithm",      "x-amz-credential",
-    "x-amz-date",       "x-amz-expires", "x-amz-security-token", "x-amz-signature",
-    "x-amz-signedheaders", NULL,
+    "action",
+    "version",
+    "x-amz-algorithm",
+    "x-amz-credential",
+    "x-amz-date",
+    "x-amz-expires",
+    "x-amz-security-token",
+    "x-amz-signature",
+    "x-amz-signedheaders",
+    NULL,
 };
 
 int pd_k8s_verify_aws_token(struct pd_env *env, struct pd_db *db, struct pd_arena *a,
@@ -129,8 +136,8 @@ int pd_k8s_verify_aws_token(struct pd_env *env, struct pd_db *db, struct pd_aren
         for (const char *const *k = allowed_keys; *k && !ok; k++)
             ok = pd_strcaseeq(*k, q.v[i].name);
         if (!ok)
-            return bad(OUT_why, pd_arena_printf(a, "non-whitelisted query parameter \"%s\"",
-                                                q.v[i].name));
+            return bad(OUT_why,
+                       pd_arena_printf(a, "non-whitelisted query parameter \"%s\"", q.v[i].name));
         if (pd_kvs_count(&q, q.v[i].name, 1) > 1)
             return bad(OUT_why, "query parameter with multiple values not supported");
     }
@@ -203,8 +210,7 @@ static const char *canonical_arn(struct pd_arena *a, const struct pd_principal *
     return p->arn;
 }
 
-/* Is the principal the cluster's creator (by identity, not by session)? */
-static int is_creator(struct pd_arena *a, const struct pd_eks_cluster *c,
+int pd_k8s_is_creator(struct pd_arena *a, const struct pd_eks_cluster *c,
                       const struct pd_principal *p)
 {
     const char *cr = c->creator_arn;
@@ -215,8 +221,8 @@ static int is_creator(struct pd_arena *a, const struct pd_eks_cluster *c,
     if (p->kind != PD_CALLER_ROLE_SESSION || !p->name)
         return 0;
     /* created by a session of the same role: compare arn:aws:sts::A:assumed-role/R/… */
-    const char *prefix = pd_arena_printf(a, "arn:aws:sts::%s:assumed-role/%s/", p->account_id,
-                                         p->name);
+    const char *prefix =
+        pd_arena_printf(a, "arn:aws:sts::%s:assumed-role/%s/", p->account_id, p->name);
     if (pd_has_prefix(cr, prefix))
         return 1;
     return p->role_arn && strcmp(cr, p->role_arn) == 0;
@@ -241,7 +247,7 @@ static int aws_user(struct pd_req *r, const struct pd_eks_cluster *c, const char
     const char *principal_id = p.user_id ? p.user_id : p.account_id;
     u->uid = pd_arena_printf(&r->arena, "aws-iam-authenticator:%s:%s", p.account_id,
                              p.unique_id ? p.unique_id : principal_id);
-    u->admin = is_creator(&r->arena, c, &p);
+    u->admin = pd_k8s_is_creator(&r->arena, c, &p);
     if (u->admin)
         add_group(u, "system:masters");
     add_group(u, "system:authenticated");
@@ -281,6 +287,7 @@ static int sa_user(struct pd_req *r, const struct pd_eks_cluster *c, const char 
         goto out;
     }
     const char *iss = json_string_value(json_object_get(claims, "iss"));
+    iss = iss ? pd_arena_strdup(&r->arena, iss) : NULL;
     json_decref(claims);
     claims = NULL;
     if (!iss || strcmp(iss, c->issuer) != 0) {
@@ -390,8 +397,8 @@ int pd_k8s_allowed(const struct pd_k8s_user *u, const char *verb, const char *re
     if (u->admin)
         return 1;
     if (!resource) {
-        static const char *const open[] = {"/api", "/apis", "/version", "/healthz", "/livez",
-                                           "/readyz", "/openapi", NULL};
+        static const char *const open[] = {"/api",   "/apis",   "/version", "/healthz",
+                                           "/livez", "/readyz", "/openapi", NULL};
         if (strcmp(verb, "get") != 0 || !name)
             return 0;
         for (const char *const *p = open; *p; p++) {

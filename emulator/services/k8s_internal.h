@@ -59,6 +59,11 @@ int pd_k8s_verify_aws_token(struct pd_env *env, struct pd_db *db, struct pd_aren
                             const char *token, const char *cluster_name, int64_t now_ms,
                             struct pd_principal *OUT, const char **OUT_why);
 
+/* Is p the creator of cluster c, by identity rather than by session: the same ARN, or a
+ * session of the role whose session (or IAM ARN) created the cluster? 1 / 0. */
+int pd_k8s_is_creator(struct pd_arena *a, const struct pd_eks_cluster *c,
+                      const struct pd_principal *p);
+
 /* May user do verb on resource (plural, subresource after '/') in ns (NULL: cluster scope)?
  * 1 / 0. Non-resource paths pass resource NULL and the path in name. */
 int pd_k8s_allowed(const struct pd_k8s_user *u, const char *verb, const char *resource,

@@ -43,13 +43,20 @@ json_t *pd_k8s_merge_patch(json_t *target, const json_t *patch)
 static const char *merge_key(const char *field)
 {
     static const char *const keys[][2] = {
-        {"containers", "name"},        {"initContainers", "name"},
-        {"ephemeralContainers", "name"}, {"volumes", "name"},
-        {"env", "name"},               {"imagePullSecrets", "name"},
-        {"secrets", "name"},           {"volumeMounts", "mountPath"},
-        {"volumeDevices", "devicePath"}, {"ports", "containerPort"},
-        {"hostAliases", "ip"},         {"ownerReferences", "uid"},
-        {"conditions", "type"},        {"containerStatuses", "name"},
+        {"containers", "name"},
+        {"initContainers", "name"},
+        {"ephemeralContainers", "name"},
+        {"volumes", "name"},
+        {"env", "name"},
+        {"imagePullSecrets", "name"},
+        {"secrets", "name"},
+        {"volumeMounts", "mountPath"},
+        {"volumeDevices", "devicePath"},
+        {"ports", "containerPort"},
+        {"hostAliases", "ip"},
+        {"ownerReferences", "uid"},
+        {"conditions", "type"},
+        {"containerStatuses", "name"},
     };
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (strcmp(keys[i][0], field) == 0)
@@ -479,8 +486,8 @@ static int one_op(json_t **doc, const json_t *op, const char **why)
         return PD_OK;
     }
     if ((strcmp(name, "move") == 0 || strcmp(name, "copy") == 0) && from) {
-        json_t *v = name[0] == 'm' ? pointer_take(*doc, from)
-                                   : json_deep_copy(pointer_get(*doc, from));
+        json_t *v =
+            name[0] == 'm' ? pointer_take(*doc, from) : json_deep_copy(pointer_get(*doc, from));
         if (!v) {
             *why = "the JSON patch \"from\" path does not exist";
             return PD_EINVAL;

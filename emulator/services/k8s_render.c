@@ -51,8 +51,9 @@ static json_t *group(const char *name)
 {
     char gv[96];
     snprintf(gv, sizeof gv, "%s/v1", name);
-    return json_pack("{s:s, s:[{s:s, s:s}], s:{s:s, s:s}}", "name", name, "versions", "groupVersion",
-                     gv, "version", "v1", "preferredVersion", "groupVersion", gv, "version", "v1");
+    return json_pack("{s:s, s:[{s:s, s:s}], s:{s:s, s:s}}", "name", name, "versions",
+                     "groupVersion", gv, "version", "v1", "preferredVersion", "groupVersion", gv,
+                     "version", "v1");
 }
 
 json_t *pd_k8s_api_groups(void)
@@ -83,17 +84,17 @@ json_t *pd_k8s_resource_list(const char *gv)
                 json_object_set_new(e, "categories", json_pack("[s]", "all"));
             json_array_append_new(res, e);
             if (strcmp(r->name, "serviceaccounts") == 0)
-                json_array_append_new(
-                    res, json_pack("{s:s, s:s, s:b, s:s, s:s, s:s, s:[s]}", "name",
-                                   "serviceaccounts/token", "singularName", "", "namespaced", 1,
-                                   "group", "authentication.k8s.io", "version", "v1", "kind",
-                                   "TokenRequest", "verbs", "create"));
+                json_array_append_new(res, json_pack("{s:s, s:s, s:b, s:s, s:s, s:s, s:[s]}",
+                                                     "name", "serviceaccounts/token",
+                                                     "singularName", "", "namespaced", 1, "group",
+                                                     "authentication.k8s.io", "version", "v1",
+                                                     "kind", "TokenRequest", "verbs", "create"));
         }
     } else if (strcmp(gv, "authentication.k8s.io/v1") == 0) {
-        json_array_append_new(res, json_pack("{s:s, s:s, s:b, s:s, s:[s]}", "name",
-                                             "selfsubjectreviews", "singularName",
-                                             "selfsubjectreview", "namespaced", 0, "kind",
-                                             "SelfSubjectReview", "verbs", "create"));
+        json_array_append_new(res,
+                              json_pack("{s:s, s:s, s:b, s:s, s:[s]}", "name", "selfsubjectreviews",
+                                        "singularName", "selfsubjectreview", "namespaced", 0,
+                                        "kind", "SelfSubjectReview", "verbs", "create"));
     } else if (strcmp(gv, "authorization.k8s.io/v1") == 0) {
         json_array_append_new(res, json_pack("{s:s, s:s, s:b, s:s, s:[s]}", "name",
                                              "selfsubjectaccessreviews", "singularName",
@@ -156,11 +157,11 @@ json_t *pd_k8s_table(const struct pd_k8s_res *res, const json_t *items, const ch
 {
     json_t *cols = json_array();
     int pods = strcmp(res->name, "pods") == 0;
-    json_array_append_new(cols, coldef("Name", "string", "name", 0,
-                                       "Name must be unique within a namespace."));
+    json_array_append_new(
+        cols, coldef("Name", "string", "name", 0, "Name must be unique within a namespace."));
     if (pods) {
-        json_array_append_new(cols, coldef("Ready", "string", "", 0,
-                                           "The aggregate readiness state of this pod."));
+        json_array_append_new(
+            cols, coldef("Ready", "string", "", 0, "The aggregate readiness state of this pod."));
         json_array_append_new(cols, coldef("Status", "string", "", 0,
                                            "The aggregate status of the containers in this pod."));
         json_array_append_new(cols, coldef("Restarts", "string", "", 0,
@@ -173,8 +174,8 @@ json_t *pd_k8s_table(const struct pd_k8s_res *res, const json_t *items, const ch
         json_array_append_new(
             cols, coldef("Secrets", "string", "", 0, "Secrets is a list of the secrets."));
     } else if (strcmp(res->name, "namespaces") == 0) {
-        json_array_append_new(cols, coldef("Status", "string", "", 0,
-                                           "The status of the namespace"));
+        json_array_append_new(cols,
+                              coldef("Status", "string", "", 0, "The status of the namespace"));
     }
     json_array_append_new(cols, coldef("Age", "string", "", 0,
                                        "CreationTimestamp is a timestamp representing the "
@@ -182,10 +183,10 @@ json_t *pd_k8s_table(const struct pd_k8s_res *res, const json_t *items, const ch
     if (pods) {
         json_array_append_new(cols, coldef("IP", "string", "", 1, "The IP address of the pod."));
         json_array_append_new(cols, coldef("Node", "string", "", 1, "The node of the pod."));
-        json_array_append_new(cols, coldef("Nominated Node", "string", "", 1,
-                                           "The nominated node of the pod."));
-        json_array_append_new(cols, coldef("Readiness Gates", "string", "", 1,
-                                           "The readiness gates of the pod."));
+        json_array_append_new(
+            cols, coldef("Nominated Node", "string", "", 1, "The nominated node of the pod."));
+        json_array_append_new(
+            cols, coldef("Readiness Gates", "string", "", 1, "The readiness gates of the pod."));
     }
     json_t *rows = json_array();
     size_t i;
@@ -219,8 +220,9 @@ json_t *pd_k8s_table(const struct pd_k8s_res *res, const json_t *items, const ch
             json_array_append_new(cells, json_string(rs));
         } else if (strcmp(res->name, "configmaps") == 0) {
             json_array_append_new(
-                cells, json_integer((json_int_t)(json_object_size(json_object_get(o, "data")) +
-                                                 json_object_size(json_object_get(o, "binaryData")))));
+                cells,
+                json_integer((json_int_t)(json_object_size(json_object_get(o, "data")) +
+                                          json_object_size(json_object_get(o, "binaryData")))));
         } else if (strcmp(res->name, "serviceaccounts") == 0) {
             json_array_append_new(
                 cells, json_integer((json_int_t)json_array_size(json_object_get(o, "secrets"))));
@@ -240,8 +242,9 @@ json_t *pd_k8s_table(const struct pd_k8s_res *res, const json_t *items, const ch
             json_array_append_new(cells, json_string("<none>"));
             json_array_append_new(cells, json_string("<none>"));
         }
-        json_t *pmd = json_pack("{s:s, s:s, s:O}", "kind", "PartialObjectMetadata", "apiVersion",
-                                "meta.k8s.io/v1", "metadata", md ? md : json_object());
+        json_t *pmd = json_pack("{s:s, s:s, s:o}", "kind", "PartialObjectMetadata", "apiVersion",
+                                "meta.k8s.io/v1", "metadata",
+                                json_is_object(md) ? json_incref(md) : json_object());
         json_array_append_new(rows, json_pack("{s:o, s:o}", "cells", cells, "object", pmd));
     }
     json_t *meta = json_pack("{s:s}", "resourceVersion", rv ? rv : "");
@@ -320,14 +323,14 @@ static json_t *statuses(json_t *list, const char *start, int init)
         char cid[96];
         snprintf(cid, sizeof cid, "containerd://podiam-%s", name ? name : "");
         json_t *state = init ? json_pack("{s:{s:i, s:s, s:s, s:s, s:s}}", "terminated", "exitCode",
-                                         0, "reason", "Completed", "startedAt", start,
-                                         "finishedAt", start, "containerID", cid)
+                                         0, "reason", "Completed", "startedAt", start, "finishedAt",
+                                         start, "containerID", cid)
                              : json_pack("{s:{s:s}}", "running", "startedAt", start);
-        json_array_append_new(
-            out, json_pack("{s:s, s:o, s:b, s:i, s:s, s:s, s:s, s:b}", "name", name ? name : "",
-                           "state", state, "ready", !init, "restartCount", 0, "image",
-                           image ? image : "", "imageID", image ? image : "", "containerID", cid,
-                           "started", !init));
+        json_array_append_new(out,
+                              json_pack("{s:s, s:o, s:b, s:i, s:s, s:s, s:s, s:b}", "name",
+                                        name ? name : "", "state", state, "ready", !init,
+                                        "restartCount", 0, "image", image ? image : "", "imageID",
+                                        image ? image : "", "containerID", cid, "started", !init));
     }
     return out;
 }
@@ -353,9 +356,9 @@ void pd_k8s_pod_status(json_t *pod, int64_t now_ms)
     static const char *const types[] = {"PodReadyToStartContainers", "Initialized", "Ready",
                                         "ContainersReady", "PodScheduled"};
     for (size_t i = 0; i < 5; i++)
-        json_array_append_new(conds, json_pack("{s:s, s:s, s:n, s:s}", "type", types[i], "status",
-                                               "True", "lastProbeTime", "lastTransitionTime",
-                                               start));
+        json_array_append_new(conds,
+                              json_pack("{s:s, s:s, s:n, s:s}", "type", types[i], "status", "True",
+                                        "lastProbeTime", "lastTransitionTime", start));
     json_object_set_new(status, "conditions", conds);
     json_object_set_new(status, "containerStatuses",
                         statuses(json_object_get(spec, "containers"), start, 0));

@@ -80,8 +80,7 @@ int pd_k8s_db_get(struct pd_db *db, struct pd_arena *a, const char *cluster, con
     return rc;
 }
 
-int pd_k8s_db_put(struct pd_db *db, const char *cluster, const struct pd_k8s_db_obj *o,
-                  int replace)
+int pd_k8s_db_put(struct pd_db *db, const char *cluster, const struct pd_k8s_db_obj *o, int replace)
 {
     sqlite3_stmt *st =
         replace ? pd_db_stmt(db, "INSERT OR REPLACE INTO k8s_objects(cluster_id, " OBJ_COLS
@@ -132,10 +131,10 @@ int pd_k8s_db_del_ns(struct pd_db *db, const char *cluster, const char *ns)
 int pd_k8s_db_list(struct pd_db *db, struct pd_arena *a, const char *cluster, const char *resource,
                    const char *ns, struct pd_k8s_db_obj **OUT, size_t *OUT_n)
 {
-    sqlite3_stmt *st = pd_db_stmt(
-        db, "SELECT " OBJ_COLS " FROM k8s_objects WHERE cluster_id = ?1 AND "
-            "(?2 IS NULL OR resource = ?2) AND (?3 IS NULL OR namespace = ?3) "
-            "ORDER BY resource, namespace, name");
+    sqlite3_stmt *st =
+        pd_db_stmt(db, "SELECT " OBJ_COLS " FROM k8s_objects WHERE cluster_id = ?1 AND "
+                       "(?2 IS NULL OR resource = ?2) AND (?3 IS NULL OR namespace = ?3) "
+                       "ORDER BY resource, namespace, name");
     if (!st)
         return PD_EINTERNAL;
     pd_db_bind_text(st, 1, cluster);

@@ -19,13 +19,13 @@ struct pd_db;
 struct pd_arena;
 
 struct pd_k8s_db_obj {
-    const char *resource;  /* "pods", "namespaces", ... */
-    const char *ns;        /* namespace; "" for cluster-scoped resources */
+    const char *resource; /* "pods", "namespaces", ... */
+    const char *ns;       /* namespace; "" for cluster-scoped resources */
     const char *name;
     const char *uid;
-    int64_t rv;            /* resourceVersion */
+    int64_t rv; /* resourceVersion */
     int64_t created_ms;
-    const char *body;      /* the object's JSON */
+    const char *body; /* the object's JSON */
 };
 
 /* Start a cluster's Kubernetes state: its counter at rv. PD_ECONFLICT when it exists. */

@@ -1,0 +1,268 @@
+"""The per-cluster Kubernetes API with the real aws CLI and kubectl.
+
+A cluster made with `aws eks create-cluster`, a kubeconfig written by `aws eks
+update-kubeconfig` (https endpoint, podiam's CA, the `aws eks get-token` exec plugin with
+AWS_ENDPOINT_URL in the environment so tokens presign to podiam), then kubectl 1.32: version,
+namespaces (protobuf bodies), service accounts and their IRSA annotation, client-side apply
+of a pod (created, unchanged, configured) with the identity webhook's mutation, Tables,
+TokenRequest, can-i, whoami, delete, Status errors, a second IAM user refused with 403 and a
+request without credentials refused with 401. kubectl 1.20 runs the flows it has when a 1.20
+binary is found. Tests skip with a message when kubectl is absent.
+"""
+import base64
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+import urllib.error
+import urllib.request
+import ssl
+
+from podiam_harness import Podiam
+
+ACCT = "000000000000"
+EKS_TRUST = {"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "eks.amazonaws.com"},
+    "Action": "sts:AssumeRole"}]}
+ROLE = "arn:aws:iam::%s:role/s3-reader" % ACCT
+
+POD = """apiVersion: v1
+kind: Pod
+metadata:
+  name: s3-echoer
+  labels:
+    app: echo
+spec:
+  serviceAccountName: s3-echoer
+  containers:
+  - name: main
+    image: amazon/aws-cli:%s
+    command: ["sleep", "infinity"]
+"""
+
+
+def _version_of(binary):
+    try:
+        p = subprocess.run([binary, "version", "--client", "-o", "json"], capture_output=True,
+                           text=True, timeout=30)
+        return json.loads(p.stdout)["clientVersion"]["gitVersion"]
+    except (OSError, ValueError, KeyError, subprocess.TimeoutExpired):
+        return ""
+
+
+def find_kubectl(minor):
+    """A real kubectl 1.<minor> binary (not Google's dispatcher, reference §12), or None."""
+    env = os.environ.get("KUBECTL_1_%s" % minor)
+    if env:
+        return env
+    cands = [shutil.which("kubectl.1.%s" % minor)]
+    k = shutil.which("kubectl")
+    if k:
+        cands.append(os.path.join(os.path.dirname(os.path.realpath(k)), "kubectl.1.%s" % minor))
+        cands.append(k)
+    for c in cands:
+        if c and os.access(c, os.X_OK):
+            v = _version_of(c)
+            if v.startswith("v1.%s." % minor) and "dispatcher" not in v:
+                return c
+    return None
+
+
+class K8sKubectlTest(unittest.TestCase):
+    kubectl = find_kubectl(32)
+
+    @classmethod
+    def setUpClass(cls):
+        if not cls.kubectl:
+            raise unittest.SkipTest("no kubectl 1.32 binary found (set KUBECTL_1_32)")
+        cls.p = Podiam.start()
+        cls.p.boto3("iam").create_role(RoleName="eks-cluster-role",
+                                       AssumeRolePolicyDocument=json.dumps(EKS_TRUST))
+        _, out, _ = cls.p.aws("eks", "create-cluster", "--name", "demo", "--role-arn",
+                              "arn:aws:iam::%s:role/eks-cluster-role" % ACCT,
+                              "--resources-vpc-config", "subnetIds=subnet-a,subnet-b")
+        cls.cluster = out["cluster"]
+        iam = cls.p.boto3("iam")
+        iam.create_user(UserName="bob")
+        k = iam.create_access_key(UserName="bob")["AccessKey"]
+        cls.bob = (k["AccessKeyId"], k["SecretAccessKey"])
+
+    @classmethod
+    def tearDownClass(cls):
+        if getattr(cls, "p", None):
+            cls.p.stop()
+
+    def setUp(self):
+        self.home = tempfile.mkdtemp(prefix="podiam-kube-")
+        self.kubeconfig = os.path.join(self.home, "kubeconfig")
+        self.p.aws("eks", "update-kubeconfig", "--name", "demo", "--kubeconfig", self.kubeconfig)
+
+    def tearDown(self):
+        shutil.rmtree(self.home, ignore_errors=True)
+
+    def env(self, key="test", secret="test"):
+        e = self.p.client_env(key, secret)
+        e.update({"HOME": self.home, "AWS_ENDPOINT_URL": self.p.endpoint})
+        return e
+
+    def k(self, *args, stdin=None, key="test", secret="test", binary=None, check=True):
+        cmd = [binary or self.kubectl, "--kubeconfig", self.kubeconfig,
+               "--cache-dir", os.path.join(self.home, "cache")] + list(args)
+        p = subprocess.run(cmd, input=stdin, capture_output=True, text=True,
+                           env=self.env(key, secret), timeout=180)
+        if check and p.returncode != 0:
+            raise AssertionError("kubectl %s failed (%d): %s\n--- podiam log ---\n%s" % (
+                " ".join(args), p.returncode, p.stderr, self.p.logs()[-3000:]))
+        return p
+
+    def test_kubeconfig_points_at_podiam(self):
+        with open(self.kubeconfig) as f:
+            text = f.read()
+        self.assertIn("/_podiam/k8s/", text)
+        self.assertIn("get-token", text)
+
+    def test_version(self):
+        out = self.k("version").stdout
+        self.assertIn("Server Version: v1.", out)
+
+    def test_namespaces(self):
+        out = self.k("get", "ns").stdout
+        for ns in ("default", "kube-system", "kube-public", "kube-node-lease"):
+            self.assertIn(ns, out)
+        self.assertIn("STATUS", out.splitlines()[0])
+        self.assertEqual(self.k("create", "namespace", "team-a").stdout.strip(),
+                         "namespace/team-a created")
+        dup = self.k("create", "namespace", "team-a", check=False)
+        self.assertEqual(dup.returncode, 1)
+        self.assertIn('Error from server (AlreadyExists): namespaces "team-a" already exists',
+                      dup.stderr)
+        ns = json.loads(self.k("get", "ns", "team-a", "-o", "json").stdout)
+        self.assertEqual(ns["metadata"]["labels"]["kubernetes.io/metadata.name"], "team-a")
+        self.assertEqual(ns["status"]["phase"], "Active")
+        sas = self.k("get", "sa", "-n", "team-a").stdout
+        self.assertIn("default", sas)
+        bad = self.k("create", "namespace", "Bad_Name", check=False)
+        self.assertIn("is invalid", bad.stderr)
+        self.k("delete", "namespace", "team-a")
+        gone = self.k("get", "ns", "team-a", check=False)
+        self.assertIn('namespaces "team-a" not found', gone.stderr)
+
+    def test_irsa_pod_flow(self):
+        self.k("create", "namespace", "irsa")
+        self.assertIn("serviceaccount/s3-echoer created",
+                      self.k("-n", "irsa", "create", "sa", "s3-echoer").stdout)
+        self.k("-n", "irsa", "annotate", "sa", "s3-echoer",
+               "eks.amazonaws.com/role-arn=" + ROLE)
+        sa = json.loads(self.k("-n", "irsa", "get", "sa", "s3-echoer", "-o", "json").stdout)
+        self.assertEqual(sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"], ROLE)
+
+        self.assertIn("pod/s3-echoer created",
+                      self.k("-n", "irsa", "apply", "-f", "-", stdin=POD % "2.15.0").stdout)
+        self.assertIn("pod/s3-echoer unchanged",
+                      self.k("-n", "irsa", "apply", "-f", "-", stdin=POD % "2.15.0").stdout)
+        self.assertIn("pod/s3-echoer configured",
+                      self.k("-n", "irsa", "apply", "-f", "-", stdin=POD % "2.16.0").stdout)
+        pod = json.loads(self.k("-n", "irsa", "get", "pod", "s3-echoer", "-o", "json").stdout)
+        c = pod["spec"]["containers"][0]
+        self.assertEqual(c["image"], "amazon/aws-cli:2.16.0")
+        env = {e["name"]: e.get("value") for e in c["env"]}
+        self.assertEqual(env["AWS_ROLE_ARN"], ROLE)
+        self.assertEqual(env["AWS_WEB_IDENTITY_TOKEN_FILE"],
+                         "/var/run/secrets/eks.amazonaws.com/serviceaccount/token")
+        mounts = {m["name"]: m["mountPath"] for m in c["volumeMounts"]}
+        self.assertEqual(mounts["aws-iam-token"],
+                         "/var/run/secrets/eks.amazonaws.com/serviceaccount")
+        vols = {v["name"]: v for v in pod["spec"]["volumes"]}
+        src = vols["aws-iam-token"]["projected"]["sources"][0]["serviceAccountToken"]
+        self.assertEqual(src["audience"], "sts.amazonaws.com")
+        self.assertEqual(pod["status"]["phase"], "Running")
+        self.assertTrue(pod["status"]["containerStatuses"][0]["ready"])
+        self.assertIn("kubectl.kubernetes.io/last-applied-configuration",
+                      pod["metadata"]["annotations"])
+
+        table = self.k("-n", "irsa", "get", "pod").stdout.splitlines()
+        self.assertEqual(table[0].split()[:5], ["NAME", "READY", "STATUS", "RESTARTS", "AGE"])
+        self.assertEqual(table[1].split()[:4], ["s3-echoer", "1/1", "Running", "0"])
+        wide = self.k("get", "pods", "-A", "-l", "app=echo").stdout
+        self.assertIn("irsa", wide)
+
+        token = self.k("-n", "irsa", "create", "token", "s3-echoer", "--audience",
+                       "sts.amazonaws.com").stdout.strip()
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        self.assertEqual(claims["sub"], "system:serviceaccount:irsa:s3-echoer")
+        self.assertEqual(claims["aud"], ["sts.amazonaws.com"])
+        self.assertEqual(claims["iss"], self.cluster["identity"]["oidc"]["issuer"])
+        self.assertEqual(claims["exp"] - claims["iat"], 3600)
+
+        self.assertIn('pod "s3-echoer" deleted',
+                      self.k("-n", "irsa", "delete", "pod", "s3-echoer").stdout)
+        gone = self.k("-n", "irsa", "get", "pod", "s3-echoer", check=False)
+        self.assertIn('pods "s3-echoer" not found', gone.stderr)
+
+    def test_pod_with_missing_service_account(self):
+        pod = POD.replace("s3-echoer\n  containers", "ghost\n  containers") % "2.15.0"
+        p = self.k("apply", "-f", "-", stdin=pod, check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn('pods "s3-echoer" is forbidden: error looking up service account '
+                      'default/ghost: serviceaccount "ghost" not found', p.stderr)
+
+    def test_configmap_and_not_found(self):
+        self.k("create", "configmap", "c1", "--from-literal=a=b")
+        out = self.k("get", "cm").stdout
+        self.assertIn("c1", out)
+        self.assertIn("DATA", out.splitlines()[0])
+        nf = self.k("get", "sa", "nope", check=False)
+        self.assertIn('Error from server (NotFound): serviceaccounts "nope" not found', nf.stderr)
+
+    def test_auth(self):
+        self.assertEqual(self.k("auth", "can-i", "create", "pods").stdout.strip(), "yes")
+        who = self.k("auth", "whoami").stdout
+        self.assertIn("arn:aws:iam::%s:root" % ACCT, who)
+        self.assertIn("system:masters", who)
+
+    def test_other_user_is_forbidden(self):
+        key, secret = self.bob
+        p = self.k("get", "pods", key=key, secret=secret, check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn('Error from server (Forbidden): pods is forbidden: User '
+                      '"arn:aws:iam::%s:user/bob" cannot list resource "pods" in API group "" '
+                      'in the namespace "default"' % ACCT, p.stderr)
+        c = self.k("auth", "can-i", "create", "pods", key=key, secret=secret, check=False)
+        self.assertEqual(c.stdout.strip(), "no")
+        who = self.k("auth", "whoami", key=key, secret=secret).stdout
+        self.assertIn("arn:aws:iam::%s:user/bob" % ACCT, who)
+        self.assertNotIn("system:masters", who)
+
+    def test_unknown_key_is_unauthorized(self):
+        p = self.k("get", "pods", key="AKIANOSUCHKEY0000000", secret="x", check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("You must be logged in to the server", p.stderr)
+
+    def test_no_credentials_is_401(self):
+        ctx = ssl.create_default_context(cafile=self.p.ca_file())
+        url = self.cluster["endpoint"] + "/api/v1/namespaces"
+        with self.assertRaises(urllib.error.HTTPError) as cm:
+            urllib.request.urlopen(url, context=ctx, timeout=10)
+        self.assertEqual(cm.exception.code, 401)
+        st = json.loads(cm.exception.read())
+        self.assertEqual((st["kind"], st["reason"], st["code"]), ("Status", "Unauthorized", 401))
+        with urllib.request.urlopen(self.cluster["endpoint"] + "/version", context=ctx,
+                                    timeout=10) as r:
+            self.assertTrue(json.loads(r.read())["gitVersion"].startswith("v1."))
+
+    def test_kubectl_1_20(self):
+        k120 = find_kubectl(20)
+        if not k120:
+            self.skipTest("no kubectl 1.20 binary found (set KUBECTL_1_20)")
+        self.k("get", "ns", binary=k120)
+        self.k("create", "namespace", "old", binary=k120)
+        self.k("-n", "old", "create", "sa", "s3-echoer", binary=k120)
+        self.k("-n", "old", "apply", "-f", "-", stdin=POD % "2.15.0", binary=k120)
+        self.k("-n", "old", "delete", "pod", "s3-echoer", binary=k120)
+
+
+if __name__ == "__main__":
+    unittest.main()

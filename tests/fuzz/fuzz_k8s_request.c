@@ -1,0 +1,78 @@
+/*
+ * fuzz_k8s_request.c - the Kubernetes API's request handling without a server: path
+ * routing (pd_k8s_parse_path), JSON bodies and patch application (merge, strategic, JSON
+ * patch), then the shapes rendered from the result (pod defaults and status, Table).
+ * Input: "PATH\nKIND\nDOCUMENT\n---\nPATCH" where PATH follows /_podiam/k8s/, KIND is one of
+ * m (merge), s (strategic), j (JSON patch), and DOCUMENT / PATCH are JSON texts.
+ */
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "services/k8s.h"
+#include "services/k8s_internal.h"
+#include "services/k8s_patch.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    pd_log_level = -1;
+    char *text = malloc(size + 1);
+    if (!text)
+        abort();
+    memcpy(text, data, size);
+    text[size] = '\0';
+    char *nl = strchr(text, '\n');
+    if (nl)
+        *nl = '\0';
+    size_t plen = strlen(text);
+    char *path = malloc(plen + 16);
+    if (!path)
+        abort();
+    memcpy(path, "/_podiam/k8s/", 13);
+    memcpy(path + 13, text, plen + 1);
+    struct pd_k8s_path p;
+    if (pd_k8s_parse_path(path, &p) == 0 && p.resource && !pd_k8s_res_find(p.resource))
+        abort(); /* the parser only names resources it serves */
+    free(path);
+    if (!nl) {
+        free(text);
+        return 0;
+    }
+    char kind = nl[1];
+    char *doc_text = strchr(nl + 1, '\n');
+    char *sep = doc_text ? strstr(doc_text, "\n---\n") : NULL;
+    if (!sep) {
+        free(text);
+        return 0;
+    }
+    *sep = '\0';
+    json_t *doc = json_loads(doc_text + 1, JSON_DECODE_ANY, NULL);
+    json_t *patch = json_loads(sep + 5, JSON_DECODE_ANY, NULL);
+    const char *why = NULL;
+    if (doc && patch) {
+        if (kind == 'm') {
+            doc = pd_k8s_merge_patch(doc, patch);
+        } else if (kind == 's') {
+            pd_k8s_strategic_patch(&doc, patch, &why);
+        } else if (kind == 'j') {
+            pd_k8s_json_patch(&doc, patch, &why);
+        }
+        if (json_is_object(doc)) {
+            const struct pd_k8s_res *res = pd_k8s_res_find("pods");
+            json_t *items = json_pack("[O]", doc);
+            json_decref(pd_k8s_table(res, items, "1", NULL, 0));
+            json_decref(items);
+            json_t *pod = json_deep_copy(doc);
+            pd_k8s_pod_defaults(pod, 0, 7);
+            pd_k8s_pod_status(pod, 1000);
+            json_decref(pod);
+        }
+    }
+    json_decref(doc);
+    json_decref(patch);
+    free(text);
+    return 0;
+}
