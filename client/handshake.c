@@ -587,6 +587,12 @@ static const char *explain_decision(struct hs *h, json_t *d, const char *what)
                             jstr(pol, "id"), reason,
                             strcmp(reason, "resource") == 0 && res ? " " : "",
                             strcmp(reason, "resource") == 0 && res ? res : "");
+                        if (strcmp(reason, "principal") == 0 && h->provider_arn)
+                            first = pd_arena_printf(
+                                a,
+                                "%s The request's principal is {\"Federated\": \"%s\"}: the "
+                                "statement must name exactly that provider ARN.",
+                                first, h->provider_arn);
                     }
                 }
             }
