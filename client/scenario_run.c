@@ -618,7 +618,7 @@ static void usage(FILE *f)
           "  --tls-endpoint URL  its https listener (default https://127.0.0.1:4567)\n"
           "  --region R          default us-east-1\n"
           "  --var NAME=VALUE    an extra variable\n"
-          "  --keep-going        run every step even after a failure\n"
+          "  --keep-going        run every step and file even after a failure\n"
           "  --keep-work         keep each file's ${WORK} directory\n"
           "  -v                  show every command and its output\n",
           f);
@@ -700,8 +700,8 @@ int pdc_cmd_scenario(int argc, char **argv, const char *self)
             r.start = pd_arena_strdup(&r.a, abs);
     }
     int ok = 1;
-    for (int i = optind; i < argc; i++)
-        ok &= run_file(&r, argv[i]);
+    for (int i = optind; i < argc && (ok || r.keep_going); i++)
+        ok &= run_file(&r, argv[i]); /* the first failure ends the run, unless --keep-going */
     pd_arena_cleanup(&r.a);
     return ok ? 0 : 1;
 }
