@@ -69,6 +69,25 @@ int pd_k8s_is_creator(struct pd_arena *a, const struct pd_eks_cluster *c,
 int pd_k8s_allowed(const struct pd_k8s_user *u, const char *verb, const char *resource,
                    const char *ns, const char *name);
 
+/* ---- k8s_request.c ---- */
+
+/* One requirement of a label or field selector. */
+struct pd_k8s_sel {
+    const char *key;
+    int op; /* 0 =, 1 !=, 2 exists, 3 !exists, 4 in, 5 notin */
+    const char *vals[16];
+    size_t nvals;
+};
+
+/* Parse a selector ("a=b,c!=d,e in (f,g),!h") into an arena array. PD_OK or PD_EINVAL. */
+int pd_k8s_sel_parse(struct pd_arena *a, const char *sel, struct pd_k8s_sel **OUT, size_t *OUT_n);
+/* Does a value (NULL: the key is absent) satisfy requirement q? 1 / 0. */
+int pd_k8s_sel_match(const struct pd_k8s_sel *q, const char *have);
+/* The value of field selector key on obj of res; *OUT_supported = 0 when Kubernetes has no
+ * such field label for res. */
+const char *pd_k8s_field_value(const struct pd_k8s_res *res, json_t *obj, const char *key,
+                               int *OUT_supported);
+
 /* ---- k8s_render.c ---- */
 
 extern const struct pd_k8s_res pd_k8s_resources[]; /* NULL-name terminated */

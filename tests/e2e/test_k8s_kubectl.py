@@ -102,16 +102,22 @@ class K8sKubectlTest(unittest.TestCase):
     def tearDown(self):
         shutil.rmtree(self.home, ignore_errors=True)
 
-    def env(self, key="test", secret="test"):
+    def env(self, key="test", secret="test", sts=None):
         e = self.p.client_env(key, secret)
         e.update({"HOME": self.home, "AWS_ENDPOINT_URL": self.p.endpoint})
+        if sts is not None:
+            # sts="": no endpoint override at all (tokens name the real STS host)
+            del e["AWS_ENDPOINT_URL"]
+            if sts:
+                e["AWS_ENDPOINT_URL_STS"] = sts
         return e
 
-    def k(self, *args, stdin=None, key="test", secret="test", binary=None, check=True):
+    def k(self, *args, stdin=None, key="test", secret="test", binary=None, check=True,
+          sts=None):
         cmd = [binary or self.kubectl, "--kubeconfig", self.kubeconfig,
                "--cache-dir", os.path.join(self.home, "cache")] + list(args)
         p = subprocess.run(cmd, input=stdin, capture_output=True, text=True,
-                           env=self.env(key, secret), timeout=180)
+                           env=self.env(key, secret, sts), timeout=180)
         if check and p.returncode != 0:
             raise AssertionError("kubectl %s failed (%d): %s\n--- podiam log ---\n%s" % (
                 " ".join(args), p.returncode, p.stderr, self.p.logs()[-3000:]))
@@ -202,6 +208,26 @@ class K8sKubectlTest(unittest.TestCase):
         gone = self.k("-n", "irsa", "get", "pod", "s3-echoer", check=False)
         self.assertIn('pods "s3-echoer" not found', gone.stderr)
 
+    def test_token_hosts(self):
+        # presigned to the real STS host (no endpoint override), and to podiam's endpoint
+        # with a path (AWS_ENDPOINT_URL_STS): both verify locally
+        self.assertIn("default", self.k("get", "ns", sts="").stdout)
+        self.assertIn("default", self.k("get", "ns", sts=self.p.endpoint + "/_podiam/sts").stdout)
+
+    def test_server_side_apply_and_lists(self):
+        self.k("create", "namespace", "ssa")
+        self.k("-n", "ssa", "create", "sa", "s3-echoer")
+        out = self.k("-n", "ssa", "apply", "--server-side", "-f", "-",
+                     stdin=POD % "2.15.0").stdout
+        self.assertIn("pod/s3-echoer serverside-applied", out)
+        self.k("-n", "ssa", "apply", "--server-side", "-f", "-", stdin=POD % "2.17.0")
+        lst = json.loads(self.k("-n", "ssa", "get", "pods", "-o", "json").stdout)
+        self.assertEqual(len(lst["items"]), 1)
+        self.assertEqual(lst["items"][0]["spec"]["containers"][0]["image"],
+                         "amazon/aws-cli:2.17.0")
+        self.assertIn("s3-echoer", self.k("get", "all", "-n", "ssa").stdout)
+        self.k("delete", "namespace", "ssa")
+
     def test_pod_with_missing_service_account(self):
         pod = POD.replace("s3-echoer\n  containers", "ghost\n  containers") % "2.15.0"
         p = self.k("apply", "-f", "-", stdin=pod, check=False)
@@ -254,15 +280,34 @@ class K8sKubectlTest(unittest.TestCase):
             self.assertTrue(json.loads(r.read())["gitVersion"].startswith("v1."))
 
     def test_kubectl_1_20(self):
+        """What kubectl 1.20 has (JSON bodies, legacy discovery, OpenAPI v2, delete waiting on
+        a fieldSelector list; no `create token`, no `auth whoami`)."""
         k120 = find_kubectl(20)
         if not k120:
             self.skipTest("no kubectl 1.20 binary found (set KUBECTL_1_20)")
-        self.k("get", "ns", binary=k120)
-        self.k("create", "namespace", "old", binary=k120)
-        self.k("-n", "old", "create", "sa", "s3-echoer", binary=k120)
-        self.k("-n", "old", "apply", "-f", "-", stdin=POD % "2.15.0", binary=k120)
-        self.k("-n", "old", "delete", "pod", "s3-echoer", binary=k120)
-
+        k = lambda *a, **kw: self.k(*a, binary=k120, **kw)  # noqa: E731
+        self.assertIn("Server Version", k("version").stdout)
+        self.assertIn("kube-system", k("get", "ns").stdout)
+        self.assertIn("namespace/old created", k("create", "namespace", "old").stdout)
+        dup = k("create", "namespace", "old", check=False)
+        self.assertIn('namespaces "old" already exists', dup.stderr)
+        k("-n", "old", "create", "sa", "s3-echoer")
+        k("-n", "old", "annotate", "sa", "s3-echoer", "eks.amazonaws.com/role-arn=" + ROLE)
+        self.assertIn("pod/s3-echoer created",
+                      k("-n", "old", "apply", "-f", "-", stdin=POD % "2.15.0").stdout)
+        self.assertIn("pod/s3-echoer unchanged",
+                      k("-n", "old", "apply", "-f", "-", stdin=POD % "2.15.0").stdout)
+        self.assertIn("pod/s3-echoer configured",
+                      k("-n", "old", "apply", "-f", "-", stdin=POD % "2.16.0").stdout)
+        pod = json.loads(k("-n", "old", "get", "pod", "s3-echoer", "-o", "json").stdout)
+        env = {e["name"]: e.get("value") for e in pod["spec"]["containers"][0]["env"]}
+        self.assertEqual(env["AWS_ROLE_ARN"], ROLE)
+        self.assertIn("Running", k("-n", "old", "get", "pods").stdout)
+        self.assertEqual(k("auth", "can-i", "create", "pods").stdout.strip(), "yes")
+        self.assertIn('pod "s3-echoer" deleted', k("-n", "old", "delete", "pod", "s3-echoer").stdout)
+        key, secret = self.bob
+        p = k("get", "pods", key=key, secret=secret, check=False)
+        self.assertIn("Error from server (Forbidden)", p.stderr)
 
 if __name__ == "__main__":
     unittest.main()

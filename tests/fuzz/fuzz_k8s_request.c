@@ -2,7 +2,8 @@
  * fuzz_k8s_request.c - the Kubernetes API's request handling without a server: path
  * routing (pd_k8s_parse_path), JSON bodies and patch application (merge, strategic, JSON
  * patch), then the shapes rendered from the result (pod defaults and status, Table).
- * Input: "PATH\nKIND\nDOCUMENT\n---\nPATCH" where PATH follows /_podiam/k8s/, KIND is one of
+ * Input: "PATH\nKIND\nDOCUMENT\n---\nPATCH" where PATH follows /_podiam/k8s/ (what follows a '?'
+ * in it is parsed as a label/field selector and matched against the document), KIND is one of
  * m (merge), s (strategic), j (JSON patch), and DOCUMENT / PATCH are JSON texts.
  */
 #include <jansson.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/arena.h"
 #include "core/log.h"
 #include "services/k8s.h"
 #include "services/k8s_internal.h"
@@ -37,7 +39,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (pd_k8s_parse_path(path, &p) == 0 && p.resource && !pd_k8s_res_find(p.resource))
         abort(); /* the parser only names resources it serves */
     free(path);
+    struct pd_arena a;
+    pd_arena_init(&a);
+    struct pd_k8s_sel *sel = NULL;
+    size_t nsel = 0;
+    char *q = strchr(text, '?');
+    if (q && pd_k8s_sel_parse(&a, q + 1, &sel, &nsel) != 0)
+        nsel = 0;
     if (!nl) {
+        pd_arena_cleanup(&a);
         free(text);
         return 0;
     }
@@ -45,6 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *doc_text = strchr(nl + 1, '\n');
     char *sep = doc_text ? strstr(doc_text, "\n---\n") : NULL;
     if (!sep) {
+        pd_arena_cleanup(&a);
         free(text);
         return 0;
     }
@@ -62,6 +73,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         if (json_is_object(doc)) {
             const struct pd_k8s_res *res = pd_k8s_res_find("pods");
+            json_t *labels = json_object_get(json_object_get(doc, "metadata"), "labels");
+            for (size_t i = 0; i < nsel; i++) {
+                int sup;
+                pd_k8s_sel_match(&sel[i], json_string_value(json_object_get(labels, sel[i].key)));
+                const char *fv = pd_k8s_field_value(res, doc, sel[i].key, &sup);
+                pd_k8s_sel_match(&sel[i], fv);
+            }
             json_t *items = json_pack("[O]", doc);
             json_decref(pd_k8s_table(res, items, "1", NULL, 0));
             json_decref(items);
@@ -73,6 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     json_decref(doc);
     json_decref(patch);
+    pd_arena_cleanup(&a);
     free(text);
     return 0;
 }
