@@ -1,0 +1,12 @@
+/*
+ * cmds.h - podiamctl's subcommands. Each takes the arguments after its name and returns the
+ * process exit status.
+ */
+#ifndef PDC_CMDS_H
+#define PDC_CMDS_H
+
+int pdc_cmd_handshake(int argc, char **argv);
+int pdc_cmd_run(int argc, char **argv);
+int pdc_cmd_scenario(int argc, char **argv, const char *self);
+
+#endif
