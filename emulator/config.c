@@ -30,5 +30,7 @@ void pd_config_defaults(struct pd_config *cfg)
     cfg->region = "us-east-1";
     cfg->max_body = 16u << 20;
     cfg->threads = 8;
+    cfg->idle_timeout = 30;
+    cfg->header_timeout = 30;
     cfg->host_suffix = "localhost";
 }
