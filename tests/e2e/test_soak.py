@@ -15,6 +15,7 @@ on a few keys every thread overwrites, and unique-key PUTs. It checks:
     (users, tags, objects' rows), by a few kilobytes per thousand writes; a leak of even
     100 bytes per request would be ~10 MiB over a 90 s run at this rate.
 Run longer by hand: PODIAM_SOAK_SECONDS=1800 python3 -m unittest test_soak."""
+import concurrent.futures
 import hashlib
 import http.client
 import json
@@ -27,6 +28,7 @@ import unittest
 import urllib.parse
 import urllib.request
 
+import botocore.config
 from botocore.auth import S3SigV4Auth, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
@@ -220,10 +222,19 @@ class Soak(unittest.TestCase):
             self.assertIn(name, present, "acknowledged CreateUser lost")
             if seq is not None:
                 self.assertEqual(present[name].get("seq"), seq, "acknowledged TagUser lost")
-        s3 = self.p.boto3("s3")
-        for key, md5 in uniques.items():
+        import boto3
+        s3 = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test",
+                                   region_name="us-east-1").client(
+            "s3", endpoint_url=self.p.endpoint,
+            config=botocore.config.Config(max_pool_connections=16, retries={"max_attempts": 1}))
+
+        def readback(item):
+            key, md5 = item
             body = s3.get_object(Bucket="soak", Key=key)["Body"].read()
-            self.assertEqual(hashlib.md5(body).hexdigest(), md5, key)
+            return key, md5, hashlib.md5(body).hexdigest()
+        with concurrent.futures.ThreadPoolExecutor(16) as ex:
+            for key, md5, got in ex.map(readback, uniques.items()):
+                self.assertEqual(got, md5, key)
         for key in SHARED_KEYS:
             if sent[key]:
                 g = s3.get_object(Bucket="soak", Key=key)
