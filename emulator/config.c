@@ -31,5 +31,7 @@ void pd_config_defaults(struct pd_config *cfg)
     cfg->max_body = 16u << 20;
     cfg->threads = 8;
     cfg->s3_inline_max = 64 * 1024;
+    cfg->idle_timeout = 30;
+    cfg->header_timeout = 30;
     cfg->host_suffix = "localhost";
 }

@@ -360,11 +360,13 @@ static int is_s3(struct pd_req *r)
 
 /* Bucket and key: virtual-host style (BUCKET.s3.localhost, BUCKET.localhost, and the same
  * under the configured host suffix or amazonaws.com) or path style. */
-static int s3_address(struct pd_req *r)
+int pd_dispatch_s3_address(struct pd_arena *a, const char *host, const char *path,
+                           const char **OUT_bucket, const char **OUT_key)
 {
-    const char *host = pd_req_header(r, "host");
     char h[256];
     size_t n = 0;
+    *OUT_bucket = NULL;
+    *OUT_key = NULL;
     if (host && *host != '[') {
         while (host[n] && host[n] != ':' && n < sizeof h - 1) {
             h[n] = (char)(host[n] >= 'A' && host[n] <= 'Z' ? host[n] + 32 : host[n]);
@@ -388,16 +390,22 @@ static int s3_address(struct pd_req *r)
     }
     if (bucket_end && strcmp(h, "s3.localhost") != 0 && !pd_has_prefix(h, "s3.") &&
         !pd_has_prefix(h, "s3-")) {
-        r->bucket = pd_arena_strndup(&r->arena, h, (size_t)(bucket_end - h));
+        *OUT_bucket = pd_arena_strndup(a, h, (size_t)(bucket_end - h));
         char *key;
         size_t klen;
-        const char *p = r->path[0] == '/' ? r->path + 1 : r->path;
-        if (pd_url_decode(&r->arena, p, strlen(p), 0, &key, &klen))
+        const char *p = path[0] == '/' ? path + 1 : path;
+        if (pd_url_decode(a, p, strlen(p), 0, &key, &klen))
             return PD_EINVAL;
-        r->key = *key ? key : NULL;
+        *OUT_key = *key ? key : NULL;
         return PD_OK;
     }
-    return pd_restxml_split_path(&r->arena, r->path, &r->bucket, &r->key);
+    return pd_restxml_split_path(a, path, OUT_bucket, OUT_key);
+}
+
+static int s3_address(struct pd_req *r)
+{
+    return pd_dispatch_s3_address(&r->arena, pd_req_header(r, "host"), r->path, &r->bucket,
+                                  &r->key);
 }
 
 static void http_request(struct pd_req *r, struct pd_http_request *hq)

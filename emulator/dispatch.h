@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 
+struct pd_arena;
 struct pd_req;
 struct pd_env;
 
@@ -27,5 +28,11 @@ int pd_dispatch_headers(struct pd_req *r);
 int pd_dispatch_body(struct pd_req *r, const char *p, size_t n);
 /* The request is complete: run it. r->resp holds the response afterwards. */
 void pd_dispatch(struct pd_req *r);
+
+/* S3 bucket and key of a request from its Host header (virtual-host style; may be NULL)
+ * and raw path (path style), decoded into arena strings; NULL when absent. PD_EINVAL for a
+ * path that does not decode. Exposed for the fuzz target. */
+int pd_dispatch_s3_address(struct pd_arena *a, const char *host, const char *path,
+                           const char **OUT_bucket, const char **OUT_key);
 
 #endif

@@ -32,6 +32,8 @@ struct pd_config {
     const char *region;      /* default region for unsigned requests */
     size_t max_body;         /* bound on buffered request bodies */
     int threads;             /* worker threads */
+    int idle_timeout;        /* seconds a connection may send nothing (libmicrohttpd) */
+    int header_timeout;      /* seconds for a request's headers (server.c watchdog); 0: none */
     int sync_full;           /* fsync files and commits (--sync full) */
     int64_t s3_inline_max;   /* S3 objects up to this size live in SQLite, not files */
     const char *host_suffix; /* S3 virtual host suffixes are matched against this */

@@ -48,6 +48,9 @@ static void usage(FILE *f)
            "  --log-format FORMAT   text | json                       [PODIAM_LOG_FORMAT] text\n"
            "  --threads N           worker threads                    [PODIAM_THREADS]  8\n"
            "  --max-body BYTES      bound on buffered request bodies  [PODIAM_MAX_BODY] 16777216\n"
+           "  --idle-timeout SECS   close a connection silent this long [PODIAM_IDLE_TIMEOUT] 30\n"
+           "  --header-timeout SECS close a connection whose request headers take longer\n"
+           "                        (0: no bound)                     [PODIAM_HEADER_TIMEOUT] 30\n"
            "  --sync MODE           normal | full (fsync every write) [PODIAM_SYNC]     normal\n"
            "  --s3-inline-max BYTES S3 objects up to this size live in the database\n"
            "                        instead of files (0: none)  [PODIAM_S3_INLINE_MAX] 65536\n"
@@ -115,6 +118,14 @@ static int apply(struct pd_config *cfg, const char *name, const char *v)
         if (pd_parse_i64(v, 1024, (int64_t)1 << 40, &n))
             return fail_flag(name, v, "must be 1024 or more bytes");
         cfg->max_body = (size_t)n;
+    } else if (strcmp(name, "idle-timeout") == 0) {
+        if (pd_parse_i64(v, 1, 86400, &n))
+            return fail_flag(name, v, "must be 1..86400 seconds");
+        cfg->idle_timeout = (int)n;
+    } else if (strcmp(name, "header-timeout") == 0) {
+        if (pd_parse_i64(v, 0, 86400, &n))
+            return fail_flag(name, v, "must be 0..86400 seconds");
+        cfg->header_timeout = (int)n;
     } else if (strcmp(name, "sync") == 0) {
         if (strcmp(v, "normal") == 0)
             cfg->sync_full = 0;
@@ -144,6 +155,8 @@ static const struct option longopts[] = {
     {"max-body", required_argument, NULL, 0},
     {"sync", required_argument, NULL, 0},
     {"s3-inline-max", required_argument, NULL, 0},
+    {"idle-timeout", required_argument, NULL, 0},
+    {"header-timeout", required_argument, NULL, 0},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };

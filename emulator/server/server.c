@@ -6,17 +6,25 @@
  * handed to a body sink the dispatcher installed), then calls pd_dispatch and queues
  * r->resp; the completion callback frees the request. MHD answers `Expect: 100-continue`
  * and decodes chunked transfer encoding itself.
+ *
+ * Slow clients: libmicrohttpd's own timeout (--idle-timeout) closes a connection that sends
+ * nothing for that long, but a client trickling a header byte a second never trips it. A
+ * watchdog thread therefore tracks every connection (libmicrohttpd's connection
+ * notifications) and shuts down the socket of one whose request headers are not complete
+ * --header-timeout seconds after it opened or after its previous response.
  */
 #include "server/server.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/err.h"
@@ -26,11 +34,125 @@
 #include "env.h"
 #include "req.h"
 
+/* One open connection, for the header deadline (all fields under pd_server.lock). */
+struct track {
+    struct track *prev, *next;
+    int fd;
+    struct sockaddr_storage peer; /* to check the fd still is this connection */
+    socklen_t peer_len;
+    int64_t deadline_ms; /* monotonic; 0 while a request is being read or answered */
+};
+
 struct pd_server {
     struct MHD_Daemon *d;
     struct pd_env *env;
     int tls;
+    int64_t header_ms; /* header deadline, 0: none */
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    pthread_t watchdog;
+    int watching, stopping;
+    struct track conns; /* list head */
 };
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct track *track_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+/* Headers of a request are in (deadline off), or a response is done (deadline on). */
+static void track_set(struct pd_server *s, struct MHD_Connection *c, int waiting)
+{
+    if (!s->header_ms)
+        return;
+    struct track *t = track_of(c);
+    if (!t)
+        return;
+    pthread_mutex_lock(&s->lock);
+    t->deadline_ms = waiting ? mono_ms() + s->header_ms : 0;
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct pd_server *s = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        struct track *t = pd_xcalloc(1, sizeof *t);
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        t->fd = ci ? ci->connect_fd : -1;
+        t->peer_len = sizeof t->peer;
+        if (t->fd < 0 || getpeername(t->fd, (struct sockaddr *)&t->peer, &t->peer_len))
+            t->fd = -1;
+        pthread_mutex_lock(&s->lock);
+        t->deadline_ms = t->fd >= 0 && s->header_ms ? mono_ms() + s->header_ms : 0;
+        t->next = s->conns.next;
+        t->prev = &s->conns;
+        s->conns.next->prev = t;
+        s->conns.next = t;
+        pthread_mutex_unlock(&s->lock);
+        *socket_context = t;
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
+        /* libmicrohttpd closes the socket after this returns: the watchdog, holding the
+         * lock, never shuts down a descriptor that was reused */
+        struct track *t = *socket_context;
+        pthread_mutex_lock(&s->lock);
+        t->prev->next = t->next;
+        t->next->prev = t->prev;
+        pthread_mutex_unlock(&s->lock);
+        free(t);
+        *socket_context = NULL;
+    }
+}
+
+/* Is fd still the connection to this peer? (belt and braces against a reused fd) */
+static int same_peer(const struct track *t)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getpeername(t->fd, (struct sockaddr *)&ss, &len) || len != t->peer_len)
+        return 0;
+    return memcmp(&ss, &t->peer, len) == 0;
+}
+
+static void *watchdog(void *arg)
+{
+    struct pd_server *s = arg;
+    pthread_mutex_lock(&s->lock);
+    while (!s->stopping) {
+        int64_t now = mono_ms();
+        for (struct track *t = s->conns.next; t != &s->conns; t = t->next) {
+            if (t->deadline_ms && now >= t->deadline_ms) {
+                t->deadline_ms = 0;
+                if (same_peer(t)) {
+                    pd_log(PD_LOG_DEBUG, "http: request headers not in after %lld ms: closing",
+                           (long long)s->header_ms);
+                    shutdown(t->fd, SHUT_RDWR); /* libmicrohttpd sees EOF and closes */
+                }
+            }
+        }
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 250 * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&s->wake, &s->lock, &until);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return NULL;
+}
 
 /* Per-request connection state kept in *con_cls. */
 struct conn {
@@ -158,6 +280,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
     if (!cn->started) {
         cn->started = 1;
+        track_set(cls, c, 0);
         r->method = pd_arena_strdup(&r->arena, method);
         MHD_get_connection_values(c, MHD_HEADER_KIND, add_header, r);
         peer(c, r);
@@ -193,6 +316,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
+    (void)toe;
+    track_set(cls, c, 1); /* the next request's headers are due */
     struct conn *cn = *con_cls;
     if (!cn)
         return;
@@ -279,6 +404,10 @@ int pd_server_start(struct pd_env *env, const char *addr, const char *cert, cons
     struct pd_server *s = pd_xcalloc(1, sizeof *s);
     s->env = env;
     s->tls = cert != NULL;
+    s->header_ms = (int64_t)env->cfg.header_timeout * 1000;
+    s->conns.next = s->conns.prev = &s->conns;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->wake, NULL);
     if (s->tls)
         flags |= MHD_USE_TLS;
     unsigned threads = (unsigned)(env->cfg.threads > 0 ? env->cfg.threads : 4);
@@ -295,16 +424,21 @@ int pd_server_start(struct pd_env *env, const char *addr, const char *cert, cons
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_error, s,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_THREAD_POOL_SIZE, threads,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)env->cfg.idle_timeout,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_ARRAY,
         s->tls ? tls_opts : tls_opts + 2, MHD_OPTION_END);
     if (!s->d) {
+        pthread_mutex_destroy(&s->lock);
+        pthread_cond_destroy(&s->wake);
         free(s);
         *OUT_err = "cannot listen (address in use, or not permitted)";
         return PD_EIO;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
     *OUT_port = info ? info->port : port;
+    if (s->header_ms && pthread_create(&s->watchdog, NULL, watchdog, s) == 0)
+        s->watching = 1;
     *OUT = s;
     return PD_OK;
 }
@@ -313,6 +447,15 @@ void pd_server_stop(struct pd_server *s)
 {
     if (!s)
         return;
+    if (s->watching) {
+        pthread_mutex_lock(&s->lock);
+        s->stopping = 1;
+        pthread_cond_signal(&s->wake);
+        pthread_mutex_unlock(&s->lock);
+        pthread_join(s->watchdog, NULL);
+    }
     MHD_stop_daemon(s->d);
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->wake);
     free(s);
 }
