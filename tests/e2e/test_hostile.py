@@ -187,10 +187,15 @@ class Hostile(unittest.TestCase):
         self.normal_ok()
 
     def test_huge_security_token(self):
+        # Within the header memory of a connection (64 KiB): refused by podiam, AWS-style.
         data = self.signed({"Action": "GetCallerIdentity", "Version": "2011-06-15"},
-                           headers={"X-Amz-Security-Token": "A" * 100000})
+                           headers={"X-Amz-Security-Token": "A" * 30000})
         self.answered(data, codes=["InvalidClientTokenId", "IncompleteSignature",
                                    "SignatureDoesNotMatch", "InvalidToken"])
+        # Past it: libmicrohttpd refuses the headers itself (a 4xx or a closed connection).
+        data = self.signed({"Action": "GetCallerIdentity", "Version": "2011-06-15"},
+                           headers={"X-Amz-Security-Token": "A" * 100000})
+        self.answered(data)
         self.normal_ok()
 
     def test_web_identity_token_over_20000(self):
