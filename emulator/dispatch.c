@@ -216,7 +216,9 @@ static const struct pd_service *route(struct pd_req *r)
             return svc;
     }
     struct pd_kvs params = {0};
-    if (form_params(r, &params) == PD_OK) {
+    if (form_params(r, &params) != PD_OK)
+        return pd_service_find("sts"); /* a broken form: the query codec explains it */
+    {
         const char *action = query_action(r, &params);
         if (action) {
             for (size_t i = 0; pd_services[i]; i++) {
