@@ -27,6 +27,10 @@ int pd_db_exec_stmt(struct pd_db *db, sqlite3_stmt *st);
 
 /* Column text copied into the arena (NULL stays NULL). */
 char *pd_db_col_text(struct pd_arena *a, sqlite3_stmt *st, int col);
+/* Step st (bound by the caller) to its end, collecting column 0 of every row as text: an
+ * arena array of *OUT_n strings. Resets st. PD_OK or the step's error. */
+int pd_db_col_texts(struct pd_db *db, struct pd_arena *a, sqlite3_stmt *st, const char ***OUT,
+                    size_t *OUT_n);
 
 sqlite3 *pd_db_handle(struct pd_db *db);
 

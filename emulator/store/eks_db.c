@@ -226,24 +226,5 @@ int pd_eks_db_update_ids(struct pd_db *db, struct pd_arena *a, int64_t cluster,
     if (!st)
         return PD_EINTERNAL;
     sqlite3_bind_int64(st, 1, cluster);
-    const char **v = NULL;
-    size_t n = 0, cap = 0;
-    int src;
-    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n + 1 >= cap) {
-            size_t ncap = cap ? cap * 2 : 8;
-            const char **nv = pd_arena_zalloc(a, ncap * sizeof *nv);
-            if (n)
-                memcpy(nv, v, n * sizeof *nv);
-            v = nv;
-            cap = ncap;
-        }
-        v[n++] = pd_db_col_text(a, st, 0);
-    }
-    sqlite3_reset(st);
-    if (src != SQLITE_DONE)
-        return pd_db_rc(db, src);
-    *OUT_ids = v;
-    *OUT_n = n;
-    return PD_OK;
+    return pd_db_col_texts(db, a, st, OUT_ids, OUT_n);
 }

@@ -47,26 +47,7 @@ int pd_oidc_db_issuer_list(struct pd_db *db, struct pd_arena *a, const char ***O
     sqlite3_stmt *st = pd_db_stmt(db, "SELECT url FROM oidc_issuers ORDER BY url");
     if (!st)
         return PD_EINTERNAL;
-    const char **v = NULL;
-    size_t n = 0, cap = 0;
-    int src;
-    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n + 1 >= cap) {
-            size_t ncap = cap ? cap * 2 : 8;
-            const char **nv = pd_arena_zalloc(a, ncap * sizeof *nv);
-            if (n)
-                memcpy(nv, v, n * sizeof *nv);
-            v = nv;
-            cap = ncap;
-        }
-        v[n++] = pd_db_col_text(a, st, 0);
-    }
-    sqlite3_reset(st);
-    if (src != SQLITE_DONE)
-        return pd_db_rc(db, src);
-    *OUT_urls = v;
-    *OUT_n = n;
-    return PD_OK;
+    return pd_db_col_texts(db, a, st, OUT_urls, OUT_n);
 }
 
 int pd_oidc_db_issuer_del(struct pd_db *db, const char *url)

@@ -408,6 +408,24 @@ int pd_db_exec_stmt(struct pd_db *db, sqlite3_stmt *st)
     return rc;
 }
 
+int pd_db_col_texts(struct pd_db *db, struct pd_arena *a, sqlite3_stmt *st, const char ***OUT,
+                    size_t *OUT_n)
+{
+    const char **v = NULL;
+    size_t n = 0, cap = 0;
+    int src;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        v = pd_arena_grow(a, v, n, &cap, sizeof *v);
+        v[n++] = pd_db_col_text(a, st, 0);
+    }
+    sqlite3_reset(st);
+    if (src != SQLITE_DONE)
+        return pd_db_rc(db, src);
+    *OUT = v;
+    *OUT_n = n;
+    return PD_OK;
+}
+
 char *pd_db_col_text(struct pd_arena *a, sqlite3_stmt *st, int col)
 {
     const unsigned char *t = sqlite3_column_text(st, col);
