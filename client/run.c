@@ -13,6 +13,7 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <signal.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,7 +106,9 @@ int pdc_cmd_run(int argc, char **argv)
     const char *cluster = NULL, *sa = NULL, *ns = "default", *region = NULL, *endpoint = NULL;
     const char *ca = NULL;
     int print_env = 0, verbose = 0, o, status = 1;
-    char dir[] = "/tmp/podiamctl-XXXXXX";
+    char dir[PATH_MAX];
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, sizeof dir, "%s/podiamctl-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     const char *token_file = NULL, *ca_path = NULL;
     int made_dir = 0;
     optind = 1;

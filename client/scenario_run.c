@@ -517,7 +517,9 @@ static int run_file(struct runner *r, const char *file)
         return 0;
     }
     const char *dir = pd_arena_strdup(a, dirname(abs));
-    char work[] = "/tmp/podiamctl-scenario-XXXXXX";
+    char work[PATH_MAX];
+    const char *tmp = getenv("TMPDIR");
+    snprintf(work, sizeof work, "%s/podiamctl-scenario-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(work)) {
         perror("mkdtemp");
         pdc_scenario_free(&sc);
