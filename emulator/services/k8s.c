@@ -3,7 +3,7 @@
  * /_podiam/k8s/<CLUSTER ID>/ (the endpoint DescribeCluster gives) on both listeners.
  *
  * Serves what kubectl 1.20-1.32 and client libraries need for service accounts and pods
- * (docs/kubernetes.md): /version, legacy discovery, OpenAPI stubs, namespaces,
+ * (docs/kubernetes.md): /version, legacy discovery, OpenAPI (v2 empty, v3 404: what kubectl needs), namespaces,
  * serviceaccounts, pods and configmaps (get, list, create, update, patch, delete),
  * TokenRequest, SelfSubjectAccessReview and SelfSubjectReview. Objects live in the store
  * (store/k8s_db.h) as JSON; pods run nowhere and report Running at once. Pod admission
