@@ -3,9 +3,9 @@
  * /_podiam/k8s/<CLUSTER ID>/ (the endpoint DescribeCluster gives) on both listeners.
  *
  * Serves what kubectl 1.20-1.32 and client libraries need for service accounts and pods
- * (docs/kubernetes.md): /version, legacy discovery, OpenAPI (v2 empty, v3 404: what kubectl needs), namespaces,
- * serviceaccounts, pods and configmaps (get, list, create, update, patch, delete),
- * TokenRequest, SelfSubjectAccessReview and SelfSubjectReview. Objects live in the store
+ * (docs/kubernetes.md): /version, legacy discovery, OpenAPI (v2 empty, v3 404: what kubectl
+ * needs), namespaces, serviceaccounts, pods and configmaps (get, list, create, update, patch,
+ * delete), TokenRequest, SelfSubjectAccessReview and SelfSubjectReview. Objects live in the store
  * (store/k8s_db.h) as JSON; pods run nowhere and report Running at once. Pod admission
  * applies the EKS pod identity webhook (k8s_webhook.h). Errors are Kubernetes Status
  * objects. Every request runs in one write transaction, committed when it succeeds.
