@@ -5,6 +5,7 @@
 #include "app.h"
 
 #include <jansson.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -120,6 +121,9 @@ int pd_app_run(struct pd_env *env)
     struct pd_app *app;
     if (pd_app_start(env, &app) != PD_OK)
         return 1;
+    /* Start-up freed more than it keeps (key loading, fixtures, schema): give those pages
+     * back, or an idle process holds them for good. */
+    malloc_trim(0);
 
     char host[128];
     int port;

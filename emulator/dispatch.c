@@ -8,6 +8,8 @@
  */
 #include "dispatch.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -29,9 +31,12 @@
 #include "services/service.h"
 #include "store/store.h"
 
-/* The loaded models, parallel to pd_services[]. */
+/* The service models, parallel to pd_services[], each loaded on its first request (parsing
+ * all of them took most of the cold start and a megabyte that a process using only STS
+ * never needs). A loaded model is published with release order and never changes. */
 struct pd_specs {
-    struct pd_spec *spec[32];
+    struct pd_spec *_Atomic spec[32];
+    pthread_mutex_t load_lock;
     struct pd_sigv4_cache keys; /* signing-key cache shared by all requests */
 };
 
@@ -51,9 +56,67 @@ static size_t service_index(const struct pd_service *svc)
     return i;
 }
 
+/* Load service i's embedded model and check that its operation table names only operations
+ * of the model (a typo would otherwise make an implemented operation answer 501). */
+static int load_spec(size_t i, struct pd_spec **OUT, const char **OUT_err)
+{
+    const struct pd_service *svc = pd_services[i];
+    char stem[64];
+    snprintf(stem, sizeof stem, "%s", svc->spec);
+    char *dot = strrchr(stem, '.');
+    if (dot)
+        *dot = '\0';
+    if (pd_spec_load_embedded(stem, OUT) != PD_OK) {
+        *OUT_err = "an embedded service model does not load";
+        return PD_EINTERNAL;
+    }
+    for (const struct pd_op *op = svc->ops; op && op->name; op++) {
+        if (!pd_spec_op(*OUT, op->name)) {
+            pd_log(PD_LOG_ERROR, "%s: operation %s is not in the model %s", svc->name, op->name,
+                   svc->spec);
+            *OUT_err = "a service table names an operation its model lacks";
+            pd_spec_free(*OUT);
+            *OUT = NULL;
+            return PD_EINTERNAL;
+        }
+    }
+    return PD_OK;
+}
+
+int pd_dispatch_check_models(void)
+{
+    for (size_t i = 0; pd_services[i]; i++) {
+        struct pd_spec *spec;
+        const char *why;
+        if (pd_services[i]->spec && load_spec(i, &spec, &why) != PD_OK) {
+            pd_log(PD_LOG_ERROR, "%s: %s", pd_services[i]->name, why);
+            return PD_EINTERNAL;
+        }
+        if (pd_services[i]->spec)
+            pd_spec_free(spec);
+    }
+    return PD_OK;
+}
+
 static const struct pd_spec *spec_of(const struct pd_env *env, const struct pd_service *svc)
 {
-    return env->specs->spec[service_index(svc)];
+    struct pd_specs *s = env->specs;
+    size_t i = service_index(svc);
+    struct pd_spec *spec = atomic_load_explicit(&s->spec[i], memory_order_acquire);
+    if (spec)
+        return spec;
+    pthread_mutex_lock(&s->load_lock);
+    spec = atomic_load_explicit(&s->spec[i], memory_order_relaxed);
+    const char *why = NULL;
+    if (!spec && load_spec(i, &spec, &why) != PD_OK) {
+        /* The models are compiled in and checked by the unit tests (pd_dispatch_check_models):
+         * a failure here is a broken build, not bad input. */
+        pd_log(PD_LOG_ERROR, "%s: %s", svc->name, why);
+        abort();
+    }
+    atomic_store_explicit(&s->spec[i], spec, memory_order_release);
+    pthread_mutex_unlock(&s->load_lock);
+    return spec;
 }
 
 int pd_dispatch_init(struct pd_env *env, const char **OUT_err)
@@ -66,32 +129,12 @@ int pd_dispatch_init(struct pd_env *env, const char **OUT_err)
     pd_sigv4_cache_init(&s->keys);
     env->specs = s;
     pd_oidc_init(env);
+    pthread_mutex_init(&s->load_lock, NULL);
     for (size_t i = 0; pd_services[i]; i++) {
         const struct pd_service *svc = pd_services[i];
-        if (!svc->spec)
-            continue;
-        char stem[64];
-        snprintf(stem, sizeof stem, "%s", svc->spec);
-        char *dot = strrchr(stem, '.');
-        if (dot)
-            *dot = '\0';
-        if (pd_spec_load_embedded(stem, &s->spec[i]) != PD_OK) {
-            *OUT_err = "an embedded service model does not load";
-            return PD_EINTERNAL;
-        }
-        if (svc->init && env->store && svc->init(env) != PD_OK) {
+        if (svc->spec && svc->init && env->store && svc->init(env) != PD_OK) {
             *OUT_err = "a service could not start";
             return PD_EINTERNAL;
-        }
-        /* Every table entry must be an operation of the model: a typo would otherwise make
-         * an implemented operation answer 501. */
-        for (const struct pd_op *op = svc->ops; op && op->name; op++) {
-            if (!pd_spec_op(s->spec[i], op->name)) {
-                pd_log(PD_LOG_ERROR, "%s: operation %s is not in the model %s", svc->name, op->name,
-                       svc->spec);
-                *OUT_err = "a service table names an operation its model lacks";
-                return PD_EINTERNAL;
-            }
         }
     }
     return PD_OK;
@@ -104,7 +147,8 @@ void pd_dispatch_cleanup(struct pd_env *env)
     if (!s)
         return;
     for (size_t i = 0; i < sizeof s->spec / sizeof s->spec[0]; i++)
-        pd_spec_free(s->spec[i]);
+        pd_spec_free(atomic_load(&s->spec[i]));
+    pthread_mutex_destroy(&s->load_lock);
     pd_sigv4_cache_cleanup(&s->keys);
     free(s);
     env->specs = NULL;

@@ -16,10 +16,15 @@ struct pd_arena;
 struct pd_req;
 struct pd_env;
 
-/* Load what the pipeline needs once per process (service models). Returns PD_OK or an
- * error with a message in *OUT_err (static). */
+/* Set up what the pipeline needs once per process and start the services. Each service
+ * model is loaded on its service's first request. Returns PD_OK or an error with a message
+ * in *OUT_err (static). */
 int pd_dispatch_init(struct pd_env *env, const char **OUT_err);
 void pd_dispatch_cleanup(struct pd_env *env);
+
+/* Load every embedded model and check each service's operation table against it (for the
+ * tests: a failure on a first request would be a broken build). PD_OK or PD_EINTERNAL. */
+int pd_dispatch_check_models(void);
 
 /* Headers are complete. PD_OK to go on reading the body; otherwise r->resp holds a
  * response to send now. */

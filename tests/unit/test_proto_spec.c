@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "core/err.h"
+#include "dispatch.h"
 #include "proto/regex.h"
 #include "proto_helpers.h"
 
@@ -34,6 +35,14 @@ static void load_all(void **state)
         "{\"A\":{\"type\":\"structure\",\"members\":{\"x\":{\"shape\":\"B\"}}}}}";
     assert_int_equal(pd_spec_load(dangling, strlen(dangling), &bad), PD_EINVAL);
     assert_null(bad);
+}
+
+/* The pipeline loads each model on its service's first request; this is the check that
+ * used to run at start: every model loads and names every operation its service implements. */
+static void service_tables(void **state)
+{
+    (void)state;
+    assert_int_equal(pd_dispatch_check_models(), PD_OK);
 }
 
 static void lookups(void **state)
@@ -219,7 +228,8 @@ static void regex_budget(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(load_all), cmocka_unit_test(lookups),      cmocka_unit_test(coverage),
+        cmocka_unit_test(load_all), cmocka_unit_test(service_tables),
+        cmocka_unit_test(lookups),  cmocka_unit_test(coverage),
         cmocka_unit_test(regex),    cmocka_unit_test(regex_budget),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
