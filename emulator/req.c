@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "auth/json_text.h"
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/str.h"
@@ -74,14 +75,15 @@ int pd_fail(struct pd_req *r, const struct pd_awserr *e, const char *fmt, ...)
 
 int pd_req_reply_json(struct pd_req *r, int status, json_t *body)
 {
-    char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(body);
     r->resp.status = status;
     r->resp.content_type = "application/json";
     pd_buf_reset(&r->resp.body);
-    pd_buf_adds(&r->resp.body, text ? text : "null");
+    if (pd_json_text(&r->resp.body, body) != PD_OK) {
+        pd_buf_reset(&r->resp.body);
+        pd_buf_adds(&r->resp.body, "null");
+    }
+    json_decref(body);
     pd_buf_addc(&r->resp.body, '\n');
-    free(text);
     return PD_OK;
 }
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/json_text.h"
 #include "auth/secrets.h"
 #include "core/arena.h"
 #include "core/err.h"
@@ -77,7 +78,7 @@ static int open_token(const struct pd_secrets *sec, struct pd_arena *a, const ch
     OUT->expires_ms = exp;
     json_t *x = json_object_get(rec, "x");
     if (x) {
-        char *text = json_dumps(x, JSON_COMPACT);
+        char *text = pd_json_dumps(x);
         OUT->session_json = text ? pd_arena_strdup(a, text) : NULL;
         free(text);
     }
@@ -188,7 +189,7 @@ int pd_creds_mint(const struct pd_secrets *sec, struct pd_arena *a, const struct
     json_object_set_new(rec, "exp", json_integer(exp));
     if (extra && json_object_size(extra))
         json_object_set(rec, "x", (json_t *)extra);
-    char *text = json_dumps(rec, JSON_COMPACT);
+    char *text = pd_json_dumps(rec);
     json_decref(rec);
     if (!text)
         return PD_EINTERNAL;

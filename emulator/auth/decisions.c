@@ -1,4 +1,12 @@
-/* decisions.c - bounded ring of decision records (see decisions.h). */
+/*
+ * decisions.c - bounded ring of decision records (see decisions.h).
+ *
+ * Each entry is kept as its compact JSON text, written once by the thread that decided
+ * (whose tree is then freed while still in its cache). Keeping the trees themselves cost
+ * more than the decision: every request freed a tree of a hundred or so nodes built a
+ * thousand requests earlier, cold and often in another thread's malloc arena. Reading the
+ * log (the admin API) parses the texts back.
+ */
 #include "auth/decisions.h"
 
 #include <pthread.h>
@@ -6,14 +14,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/json_text.h"
 #include "core/mem.h"
 #include "core/str.h"
 
 #define MAX_TRACE_BYTES (64 * 1024)
 
+struct slot {
+    long long id; /* 0: empty */
+    char *text;   /* the entry as compact JSON */
+};
+
 struct pd_decisions {
     pthread_mutex_t mu;
-    json_t **ring;
+    struct slot *ring;
     size_t cap, head, count; /* head: next slot to write */
     long long next_id;
 };
@@ -32,8 +46,8 @@ void pd_decisions_clear(struct pd_decisions *d)
 {
     pthread_mutex_lock(&d->mu);
     for (size_t i = 0; i < d->cap; i++) {
-        json_decref(d->ring[i]);
-        d->ring[i] = NULL;
+        free(d->ring[i].text);
+        d->ring[i] = (struct slot){0};
     }
     d->head = d->count = 0;
     pthread_mutex_unlock(&d->mu);
@@ -106,27 +120,29 @@ void pd_decisions_add(struct pd_decisions *d, json_t *entry, char OUT_id[24])
     bound(entry);
     pthread_mutex_lock(&d->mu);
     long long id = d->next_id++;
+    pthread_mutex_unlock(&d->mu);
     snprintf(OUT_id, 24, "d-%lld", id);
     json_object_set_new(entry, "id", json_string(OUT_id));
-    json_t *old = d->ring[d->head];
-    d->ring[d->head] = entry;
+    char *text = pd_json_dumps(entry);
+    json_decref(entry);
+    if (!text) { /* nested past the writer's bound */
+        char note[80];
+        snprintf(note, sizeof note, "{\"id\":\"%s\",\"error\":\"not recorded\"}", OUT_id);
+        text = pd_xstrdup(note);
+    }
+    /* Concurrent deciders may land a few slots out of id order; readers sort by id. */
+    pthread_mutex_lock(&d->mu);
+    char *old = d->ring[d->head].text;
+    d->ring[d->head] = (struct slot){id, text};
     d->head = (d->head + 1) % d->cap;
     if (d->count < d->cap)
         d->count++;
     pthread_mutex_unlock(&d->mu);
-    json_decref(old); /* outside the lock: freeing a large entry takes a while */
-}
-
-static long long id_num(const json_t *e)
-{
-    const char *id = json_string_value(json_object_get(e, "id"));
-    return id && id[0] == 'd' && id[1] == '-' ? strtoll(id + 2, NULL, 10) : 0;
+    free(old);
 }
 
 static int matches(const json_t *e, const struct pd_decisions_filter *f)
 {
-    if (!f)
-        return 1;
     const char *dec = json_string_value(json_object_get(e, "decision"));
     if (f->decision && *f->decision) {
         if (strcmp(f->decision, "denied") == 0) {
@@ -158,7 +174,13 @@ static int matches(const json_t *e, const struct pd_decisions_filter *f)
         if (!any)
             return 0;
     }
-    return !f->after || id_num(e) > f->after;
+    return 1;
+}
+
+static int newest_first(const void *a, const void *b)
+{
+    long long x = ((const struct slot *)a)->id, y = ((const struct slot *)b)->id;
+    return x < y ? 1 : x > y ? -1 : 0;
 }
 
 json_t *pd_decisions_list(struct pd_decisions *d, const struct pd_decisions_filter *f)
@@ -166,24 +188,39 @@ json_t *pd_decisions_list(struct pd_decisions *d, const struct pd_decisions_filt
     json_t *out = json_array();
     size_t limit = f && f->limit ? f->limit : 100;
     pthread_mutex_lock(&d->mu);
-    for (size_t k = 0; k < d->count && json_array_size(out) < limit; k++) {
-        json_t *e = d->ring[(d->head + d->cap - 1 - k) % d->cap];
-        if (e && matches(e, f))
-            json_array_append(out, e);
+    struct slot *all = pd_xmalloc((d->count ? d->count : 1) * sizeof *all);
+    size_t n = 0;
+    for (size_t k = 0; k < d->count; k++) {
+        struct slot *s = &d->ring[(d->head + d->cap - 1 - k) % d->cap];
+        if (s->text && (!f || !f->after || s->id > f->after))
+            all[n++] = *s;
     }
+    qsort(all, n, sizeof *all, newest_first);
+    for (size_t k = 0; k < n && json_array_size(out) < limit; k++) {
+        json_t *e = json_loads(all[k].text, 0, NULL);
+        if (e && (!f || matches(e, f)))
+            json_array_append(out, e);
+        json_decref(e);
+    }
+    free(all);
     pthread_mutex_unlock(&d->mu);
     return out;
 }
 
 json_t *pd_decisions_get(struct pd_decisions *d, const char *id)
 {
+    if (id[0] != 'd' || id[1] != '-')
+        return NULL;
+    char *end;
+    long long want = strtoll(id + 2, &end, 10);
+    if (*end || end == id + 2 || want <= 0)
+        return NULL;
     json_t *found = NULL;
     pthread_mutex_lock(&d->mu);
     for (size_t k = 0; k < d->count && !found; k++) {
-        json_t *e = d->ring[(d->head + d->cap - 1 - k) % d->cap];
-        const char *eid = json_string_value(json_object_get(e, "id"));
-        if (eid && strcmp(eid, id) == 0)
-            found = json_incref(e);
+        const struct slot *s = &d->ring[(d->head + d->cap - 1 - k) % d->cap];
+        if (s->text && s->id == want)
+            found = json_loads(s->text, 0, NULL);
     }
     pthread_mutex_unlock(&d->mu);
     return found;

@@ -46,6 +46,14 @@ static int grow(struct pd_buf *b, size_t extra)
     return PD_OK;
 }
 
+int pd_buf_reserve(struct pd_buf *b, size_t n)
+{
+    int rc = grow(b, n);
+    if (rc == PD_OK)
+        b->p[b->len] = '\0';
+    return rc;
+}
+
 int pd_buf_add(struct pd_buf *b, const void *p, size_t n)
 {
     int rc = grow(b, n);
@@ -148,4 +156,46 @@ char *pd_buf_steal(struct pd_buf *b, size_t *len)
 const char *pd_buf_str(const struct pd_buf *b)
 {
     return b->p ? b->p : "";
+}
+
+int pd_buf_add_json_str(struct pd_buf *b, const char *s, size_t n)
+{
+    int rc = pd_buf_addc(b, '"');
+    size_t run = 0; /* start of the pending run of plain bytes */
+    for (size_t i = 0; i < n && !rc; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        char esc[8] = {'\\', 0};
+        switch (c) {
+        case '"':
+        case '\\':
+            esc[1] = (char)c;
+            break;
+        case '\b':
+            esc[1] = 'b';
+            break;
+        case '\f':
+            esc[1] = 'f';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
+        default:
+            snprintf(esc, sizeof esc, "\\u%04X", c);
+        }
+        rc = pd_buf_add(b, s + run, i - run);
+        if (!rc)
+            rc = pd_buf_adds(b, esc);
+        run = i + 1;
+    }
+    if (!rc)
+        rc = pd_buf_add(b, s + run, n - run);
+    return rc ? rc : pd_buf_addc(b, '"');
 }

@@ -23,6 +23,10 @@ void pd_buf_init(struct pd_buf *b, size_t max);
 void pd_buf_free(struct pd_buf *b);
 void pd_buf_reset(struct pd_buf *b); /* len = 0, keeps memory */
 
+/* Make room for n more bytes without appending any. PD_OK or PD_ETOOBIG (then the buffer
+ * is freed). */
+int pd_buf_reserve(struct pd_buf *b, size_t n);
+
 /* Append bytes. Returns PD_OK or PD_ETOOBIG (then the buffer is freed). */
 int pd_buf_add(struct pd_buf *b, const void *p, size_t n);
 int pd_buf_adds(struct pd_buf *b, const char *s);
@@ -32,6 +36,10 @@ int pd_buf_vprintf(struct pd_buf *b, const char *fmt, va_list ap);
 
 /* Append s with XML escaping of & < > " ' and control characters. */
 int pd_buf_add_xml(struct pd_buf *b, const char *s, size_t n);
+
+/* Append s (UTF-8) as a quoted JSON string, escaped as jansson writes it with no flags:
+ * \" \\ \b \f \n \r \t, other bytes below 0x20 as \u00XX, everything else as is. */
+int pd_buf_add_json_str(struct pd_buf *b, const char *s, size_t n);
 
 /* Give the bytes away (caller frees with free()); the buffer becomes empty. Never NULL. */
 char *pd_buf_steal(struct pd_buf *b, size_t *len);

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "auth/json_text.h"
 #include "core/arena.h"
 #include "core/clock.h"
 #include "core/err.h"
@@ -380,7 +381,7 @@ int pd_s3_put_object(struct pd_req *r)
         json_object_set_new(meta, "ChecksumValue", json_string(body->ck_b64));
         json_object_set_new(meta, "ChecksumType", json_string("FULL_OBJECT"));
     }
-    char *meta_s = json_dumps(meta, JSON_COMPACT);
+    char *meta_s = pd_json_dumps(meta);
     struct pd_s3_object o = {
         .bucket = b.name,
         .key = key,
@@ -939,7 +940,7 @@ int pd_s3_copy_object(struct pd_req *r)
         json_object_set_new(meta, "ChecksumValue", json_string(ck));
         json_object_set_new(meta, "ChecksumType", json_string("FULL_OBJECT"));
     }
-    char *meta_s = json_dumps(meta, JSON_COMPACT);
+    char *meta_s = pd_json_dumps(meta);
     json_decref(meta);
     struct pd_s3_object o = {
         .bucket = b.name,

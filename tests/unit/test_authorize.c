@@ -281,6 +281,28 @@ static void decision_log_bounds(void **state)
     json_t *l = pd_decisions_list(d, &f);
     assert_int_equal(json_array_size(l), 1);
     json_decref(l);
+    /* newest first; after= and limit= apply; ids that are not ours find nothing */
+    l = pd_decisions_list(d, NULL);
+    assert_int_equal(json_array_size(l), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(l, 0), "id")), "d-3");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(l, 1), "id")), "d-2");
+    json_decref(l);
+    f = (struct pd_decisions_filter){.after = 2};
+    l = pd_decisions_list(d, &f);
+    assert_int_equal(json_array_size(l), 1);
+    json_decref(l);
+    f = (struct pd_decisions_filter){.limit = 1};
+    l = pd_decisions_list(d, &f);
+    assert_int_equal(json_array_size(l), 1);
+    json_decref(l);
+    assert_null(pd_decisions_get(d, "d-"));
+    assert_null(pd_decisions_get(d, "d-3x"));
+    assert_null(pd_decisions_get(d, "x-3"));
+    assert_null(pd_decisions_get(d, "d--3"));
+    pd_decisions_clear(d);
+    l = pd_decisions_list(d, NULL);
+    assert_int_equal(json_array_size(l), 0);
+    json_decref(l);
     pd_decisions_free(d);
 }
 
