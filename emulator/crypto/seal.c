@@ -4,6 +4,9 @@
 #include "crypto/seal.h"
 
 #include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -14,6 +17,29 @@
 #include "core/arena.h"
 #include "core/err.h"
 #include "core/str.h"
+
+/* AES-256-GCM and HMAC, fetched once (as in hash.c): EVP_aes_256_gcm() and EVP_MAC_fetch
+ * resolve the implementation through the provider store on every call, which cost about as
+ * much as sealing a session token. */
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+static EVP_CIPHER *gcm;
+static EVP_MAC *hmac;
+
+static void fetch_all(void)
+{
+    gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+    hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    if (!gcm || !hmac) {
+        fprintf(stderr, "podiam: OpenSSL has no AES-256-GCM or HMAC\n");
+        abort();
+    }
+}
+
+static const EVP_CIPHER *aes_gcm(void)
+{
+    pthread_once(&fetch_once, fetch_all);
+    return gcm;
+}
 
 int pd_random_bytes(void *p, size_t n)
 {
@@ -62,7 +88,7 @@ int pd_seal(const unsigned char key[PD_SEAL_KEY_LEN], const void *aad, size_t aa
     rc = PD_EINTERNAL;
     int outl = 0, fin = 0;
     EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-    if (!c || EVP_EncryptInit_ex2(c, EVP_aes_256_gcm(), key, nonce, NULL) != 1)
+    if (!c || EVP_EncryptInit_ex2(c, aes_gcm(), key, nonce, NULL) != 1)
         goto out;
     if ((rc = gcm_aad(c, 1, aad, aad_len)) != PD_OK)
         goto out;
@@ -99,7 +125,7 @@ int pd_unseal(const unsigned char key[PD_SEAL_KEY_LEN], const void *aad, size_t 
     memcpy(tagbuf, tag, sizeof tagbuf); /* SET_TAG takes a non-const pointer */
     int rc = PD_EINTERNAL, outl = 0, fin = 0;
     EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-    if (!c || EVP_DecryptInit_ex2(c, EVP_aes_256_gcm(), key, nonce, NULL) != 1)
+    if (!c || EVP_DecryptInit_ex2(c, aes_gcm(), key, nonce, NULL) != 1)
         goto out;
     if ((rc = gcm_aad(c, 0, aad, aad_len)) != PD_OK)
         goto out;
@@ -131,8 +157,8 @@ static int hmac_label(const unsigned char key[PD_SEAL_KEY_LEN], const char *pref
     size_t pl = strlen(prefix), sl = strlen(s);
     size_t outlen = 0;
     int rc = PD_EINTERNAL;
-    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+    pthread_once(&fetch_once, fetch_all);
+    EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(hmac);
     OSSL_PARAM params[] = {
         OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
         OSSL_PARAM_construct_end(),
@@ -145,7 +171,6 @@ static int hmac_label(const unsigned char key[PD_SEAL_KEY_LEN], const char *pref
     rc = PD_OK;
 out:
     EVP_MAC_CTX_free(ctx);
-    EVP_MAC_free(mac);
     if (rc)
         ERR_clear_error();
     return rc;
