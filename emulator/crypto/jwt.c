@@ -20,6 +20,7 @@
  */
 #include "crypto/jwt.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/bn.h>
@@ -30,6 +31,7 @@
 
 #include "core/arena.h"
 #include "core/err.h"
+#include "core/mem.h"
 #include "core/str.h"
 
 static const char *const reason_text[] = {
@@ -289,33 +291,44 @@ int pd_jwt_times(const json_t *claims, struct pd_jwt_times *OUT)
     return PD_OK;
 }
 
-int pd_jwt_decode_unverified(const char *token, size_t len, json_t **OUT_claims,
-                             json_t **OUT_header, enum pd_jwt_reason *OUT_reason)
-{
+struct pd_jwt {
     struct pd_arena a;
     struct parsed p;
-    pd_arena_init(&a);
-    enum pd_jwt_reason r = parse(&a, token, len, &p);
-    if (r == PD_JWT_OK) {
-        *OUT_claims = json_incref(p.claims);
-        if (OUT_header)
-            *OUT_header = json_incref(p.header);
+};
+
+int pd_jwt_parse(const char *token, size_t len, struct pd_jwt **OUT, enum pd_jwt_reason *OUT_reason)
+{
+    struct pd_jwt *t = pd_xcalloc(1, sizeof *t);
+    pd_arena_init(&t->a);
+    enum pd_jwt_reason r = parse(&t->a, token, len, &t->p);
+    if (r != PD_JWT_OK) {
+        pd_jwt_free(t);
+        t = NULL;
     }
-    parsed_free(&p);
-    pd_arena_cleanup(&a);
+    *OUT = t;
     *OUT_reason = r;
     return reason_rc(r);
 }
 
-int pd_jwt_verify(const char *token, size_t len, const struct pd_jwks *jwks, int64_t now,
-                  json_t **OUT_claims, json_t **OUT_header, enum pd_jwt_reason *OUT_reason)
+const json_t *pd_jwt_unverified_claims(const struct pd_jwt *t)
 {
-    struct pd_arena a;
-    struct parsed p;
-    pd_arena_init(&a);
-    enum pd_jwt_reason r = parse(&a, token, len, &p);
-    if (r != PD_JWT_OK)
-        goto out;
+    return t->p.claims;
+}
+
+void pd_jwt_free(struct pd_jwt *t)
+{
+    if (!t)
+        return;
+    parsed_free(&t->p);
+    pd_arena_cleanup(&t->a);
+    free(t);
+}
+
+int pd_jwt_check(struct pd_jwt *t, const struct pd_jwks *jwks, int64_t now, json_t **OUT_claims,
+                 json_t **OUT_header, enum pd_jwt_reason *OUT_reason)
+{
+    const struct parsed *p = &t->p;
+    enum pd_jwt_reason r = PD_JWT_OK;
 
     /* Keys named by the kid; the algorithm must be the one each key is pinned to. */
     size_t named = 0;
@@ -323,14 +336,14 @@ int pd_jwt_verify(const char *token, size_t len, const struct pd_jwks *jwks, int
     for (size_t i = 0; i < jwks->n && !verified; i++) {
         const struct pd_key *k = jwks->keys[i];
         const char *kid = pd_key_kid(k);
-        if (p.kid ? !(kid && strcmp(kid, p.kid) == 0) : jwks->n != 1)
+        if (p->kid ? !(kid && strcmp(kid, p->kid) == 0) : jwks->n != 1)
             continue;
         named++;
-        if (pd_key_alg(k) != p.alg)
+        if (pd_key_alg(k) != p->alg)
             continue;
         if (r == PD_JWT_OK)
             r = PD_JWT_BAD_SIGNATURE; /* until a key verifies it */
-        verified = verify_with(&a, k, &p);
+        verified = verify_with(&t->a, k, p);
     }
     if (named == 0) {
         r = PD_JWT_UNKNOWN_KID;
@@ -342,29 +355,52 @@ int pd_jwt_verify(const char *token, size_t len, const struct pd_jwks *jwks, int
     }
     r = PD_JWT_OK;
 
-    struct pd_jwt_times t;
-    if (pd_jwt_times(p.claims, &t)) {
+    struct pd_jwt_times times;
+    if (pd_jwt_times(p->claims, &times)) {
         r = PD_JWT_BAD_TIME;
         goto out;
     }
     if (now >= 0) {
-        if (!t.has_exp)
+        if (!times.has_exp)
             r = PD_JWT_MISSING_EXP;
-        else if (now >= t.exp)
+        else if (now >= times.exp)
             r = PD_JWT_EXPIRED;
-        else if (t.has_nbf && now < t.nbf)
+        else if (times.has_nbf && now < times.nbf)
             r = PD_JWT_NOT_YET_VALID;
         if (r != PD_JWT_OK)
             goto out;
     }
-    *OUT_claims = json_incref(p.claims);
+    *OUT_claims = json_incref(p->claims);
     if (OUT_header)
-        *OUT_header = json_incref(p.header);
+        *OUT_header = json_incref(p->header);
 out:
-    parsed_free(&p);
-    pd_arena_cleanup(&a);
     *OUT_reason = r;
     return reason_rc(r);
+}
+
+int pd_jwt_decode_unverified(const char *token, size_t len, json_t **OUT_claims,
+                             json_t **OUT_header, enum pd_jwt_reason *OUT_reason)
+{
+    struct pd_jwt *t;
+    int rc = pd_jwt_parse(token, len, &t, OUT_reason);
+    if (rc == PD_OK) {
+        *OUT_claims = json_incref(t->p.claims);
+        if (OUT_header)
+            *OUT_header = json_incref(t->p.header);
+    }
+    pd_jwt_free(t);
+    return rc;
+}
+
+int pd_jwt_verify(const char *token, size_t len, const struct pd_jwks *jwks, int64_t now,
+                  json_t **OUT_claims, json_t **OUT_header, enum pd_jwt_reason *OUT_reason)
+{
+    struct pd_jwt *t;
+    int rc = pd_jwt_parse(token, len, &t, OUT_reason);
+    if (rc == PD_OK)
+        rc = pd_jwt_check(t, jwks, now, OUT_claims, OUT_header, OUT_reason);
+    pd_jwt_free(t);
+    return rc;
 }
 
 int pd_jwt_sign(const struct pd_key *key, const json_t *claims, struct pd_arena *a,

@@ -77,6 +77,20 @@ int pd_jwt_verify(const char *token, size_t len, const struct pd_jwks *jwks, int
 int pd_jwt_decode_unverified(const char *token, size_t len, json_t **OUT_claims,
                              json_t **OUT_header, enum pd_jwt_reason *OUT_reason);
 
+/* The same two steps with the token parsed once, for a caller that reads the unverified
+ * claims to choose the key set (the "iss" names the provider) and then verifies:
+ * pd_jwt_parse (the structural rules and alg screening; PD_OK or the codes above, *OUT NULL
+ * on failure), pd_jwt_unverified_claims (borrowed; never trust them), pd_jwt_check (exactly
+ * pd_jwt_verify's key choice, signature and time checks, returns and ownership), pd_jwt_free.
+ * token must stay unchanged until pd_jwt_check returns. */
+struct pd_jwt;
+int pd_jwt_parse(const char *token, size_t len, struct pd_jwt **OUT,
+                 enum pd_jwt_reason *OUT_reason);
+const json_t *pd_jwt_unverified_claims(const struct pd_jwt *t);
+int pd_jwt_check(struct pd_jwt *t, const struct pd_jwks *jwks, int64_t now, json_t **OUT_claims,
+                 json_t **OUT_header, enum pd_jwt_reason *OUT_reason);
+void pd_jwt_free(struct pd_jwt *t);
+
 /* Time claims of a claims object. */
 struct pd_jwt_times {
     int has_exp, has_nbf, has_iat;

@@ -283,16 +283,14 @@ static int sa_user(struct pd_req *r, const struct pd_eks_cluster *c, const char 
     enum pd_jwt_reason reason;
     struct pd_jwks s;
     pd_jwks_init(&s);
-    int rc = pd_jwt_decode_unverified(token, strlen(token), &claims, NULL, &reason);
+    struct pd_jwt *jwt = NULL;
+    int rc = pd_jwt_parse(token, strlen(token), &jwt, &reason);
     if (rc) {
         *why = "not a valid bearer token";
         rc = PD_ESIG;
         goto out;
     }
-    const char *iss = json_string_value(json_object_get(claims, "iss"));
-    iss = iss ? pd_arena_strdup(&r->arena, iss) : NULL;
-    json_decref(claims);
-    claims = NULL;
+    const char *iss = json_string_value(json_object_get(pd_jwt_unverified_claims(jwt), "iss"));
     if (!iss || strcmp(iss, c->issuer) != 0) {
         *why = "the token's issuer is not this cluster's";
         rc = PD_ESIG;
@@ -303,8 +301,7 @@ static int sa_user(struct pd_req *r, const struct pd_eks_cluster *c, const char 
         rc = PD_ESIG;
         goto out;
     }
-    rc = pd_jwt_verify(token, strlen(token), &s, pd_clock_now(&r->env->clock), &claims, NULL,
-                       &reason);
+    rc = pd_jwt_check(jwt, &s, pd_clock_now(&r->env->clock), &claims, NULL, &reason);
     if (rc) {
         *why = pd_jwt_reason_str(reason);
         rc = PD_ESIG;
@@ -363,6 +360,7 @@ static int sa_user(struct pd_req *r, const struct pd_eks_cluster *c, const char 
 out:
     json_decref(claims);
     pd_jwks_cleanup(&s);
+    pd_jwt_free(jwt);
     return rc;
 }
 

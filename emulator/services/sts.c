@@ -537,35 +537,35 @@ static int web_identity(struct pd_req *r, struct web_identity **OUT)
                        "1 validation error detected: Value at 'webIdentityToken' failed to "
                        "satisfy constraint: Member must have length less than or equal to 20000");
 
-    /* Unverified, only to learn which provider and which keys. */
-    json_t *claims = NULL, *header = NULL;
+    /* Parsed once; the unverified claims only say which provider and which keys. */
+    struct pd_jwt *jwt = NULL;
+    json_t *claims = NULL;
     enum pd_jwt_reason why;
-    int rc = pd_jwt_decode_unverified(token, len, &claims, &header, &why);
-    json_decref(header);
-    if (rc)
+    if (pd_jwt_parse(token, len, &jwt, &why))
         return pd_fail(r, &STS_InvalidIdentityToken, TOKEN_NOT_VALIDATED);
-    const char *iss = json_string_value(json_object_get(claims, "iss"));
+    const char *iss = json_string_value(json_object_get(pd_jwt_unverified_claims(jwt), "iss"));
     if (!iss) {
-        json_decref(claims);
+        pd_jwt_free(jwt);
         return pd_fail(r, &STS_InvalidIdentityToken, "Missing a required claim: iss");
     }
     iss = pd_arena_strdup(&r->arena, iss);
-    json_decref(claims);
-    claims = NULL;
 
     struct pd_iam_oidc prov;
     if (!pd_has_prefix(iss, "https://") ||
-        pd_iam_db_oidc_get(r->db, &r->arena, ra.account, iss + 8, &prov) != PD_OK)
+        pd_iam_db_oidc_get(r->db, &r->arena, ra.account, iss + 8, &prov) != PD_OK) {
+        pd_jwt_free(jwt);
         return pd_fail(r, &STS_InvalidIdentityToken,
                        "No OpenIDConnect provider found in your account for %s", iss);
+    }
 
     /* Only keys podiam hosts; never the network. The algorithm is the key's. */
     struct pd_jwks keys;
     pd_jwks_init(&keys);
-    rc = pd_oidc_issuer_jwks(r->env, r->db, &r->arena, iss, &keys);
+    int rc = pd_oidc_issuer_jwks(r->env, r->db, &r->arena, iss, &keys);
     if (rc == PD_OK)
-        rc = pd_jwt_verify(token, len, &keys, -1, &claims, NULL, &why);
+        rc = pd_jwt_check(jwt, &keys, -1, &claims, NULL, &why);
     pd_jwks_cleanup(&keys);
+    pd_jwt_free(jwt);
     if (rc == PD_ENOTFOUND)
         return pd_fail(r, &STS_InvalidIdentityToken, NO_VERIFICATION_KEY);
     if (rc) {

@@ -792,6 +792,44 @@ static void unverified_decode(void **state)
     assert_string_equal(pd_jwt_reason_str((enum pd_jwt_reason)99), "unknown");
 }
 
+/* Parse once, read the unverified claims, then check: the same answers as pd_jwt_verify. */
+static void parse_then_check(void **state)
+{
+    struct fx *f = *state;
+    enum pd_jwt_reason r;
+    json_t *c = NULL;
+    struct pd_jwt *t = NULL;
+    char *forged = sign(f, f->rsa2); /* says kid rsa1, signed by another key */
+    assert_int_equal(pd_jwt_parse(forged, strlen(forged), &t, &r), PD_OK);
+    assert_string_equal(json_string_value(json_object_get(pd_jwt_unverified_claims(t), "iss")),
+                        "https://oidc.eks.us-east-1.amazonaws.com/id/ABC");
+    assert_int_equal(pd_jwt_check(t, &f->jwks, NOW, &c, NULL, &r), PD_ESIG);
+    assert_int_equal(r, PD_JWT_BAD_SIGNATURE);
+    assert_null(c);
+    pd_jwt_free(t);
+
+    char *tok = sign(f, f->rsa);
+    assert_int_equal(pd_jwt_parse(tok, strlen(tok), &t, &r), PD_OK);
+    for (int i = 0; i < 2; i++) { /* checking does not consume the parsed token */
+        assert_int_equal(pd_jwt_check(t, &f->jwks, NOW, &c, NULL, &r), PD_OK);
+        assert_string_equal(json_string_value(json_object_get(c, "sub")),
+                            json_string_value(json_object_get(pd_jwt_unverified_claims(t), "sub")));
+        json_decref(c);
+        c = NULL;
+    }
+    struct pd_jwks empty;
+    pd_jwks_init(&empty);
+    assert_int_equal(pd_jwt_check(t, &empty, NOW, &c, NULL, &r), PD_ENOTFOUND);
+    assert_int_equal(pd_jwt_check(t, &f->jwks, (int64_t)1 << 40, &c, NULL, &r), PD_ESIG);
+    assert_int_equal(r, PD_JWT_EXPIRED);
+    pd_jwt_free(t);
+
+    t = (struct pd_jwt *)1;
+    assert_int_equal(pd_jwt_parse("a.b.c", 5, &t, &r), PD_EINVAL);
+    assert_null(t);
+    pd_jwt_free(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -816,6 +854,7 @@ int main(void)
         cmocka_unit_test(base64_tricks),
         cmocka_unit_test(time_claims),
         cmocka_unit_test(unverified_decode),
+        cmocka_unit_test(parse_then_check),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
