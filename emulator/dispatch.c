@@ -88,12 +88,13 @@ int pd_dispatch_check_models(void)
     for (size_t i = 0; pd_services[i]; i++) {
         struct pd_spec *spec;
         const char *why;
-        if (pd_services[i]->spec && load_spec(i, &spec, &why) != PD_OK) {
+        if (!pd_services[i]->spec)
+            continue;
+        if (load_spec(i, &spec, &why) != PD_OK) {
             pd_log(PD_LOG_ERROR, "%s: %s", pd_services[i]->name, why);
             return PD_EINTERNAL;
         }
-        if (pd_services[i]->spec)
-            pd_spec_free(spec);
+        pd_spec_free(spec);
     }
     return PD_OK;
 }
@@ -102,6 +103,8 @@ static const struct pd_spec *spec_of(const struct pd_env *env, const struct pd_s
 {
     struct pd_specs *s = env->specs;
     size_t i = service_index(svc);
+    if (!svc->spec)
+        return NULL; /* a raw service (admin, OIDC, Kubernetes) has no model */
     struct pd_spec *spec = atomic_load_explicit(&s->spec[i], memory_order_acquire);
     if (spec)
         return spec;
