@@ -54,6 +54,12 @@ int pd_buf_reserve(struct pd_buf *b, size_t n)
     return rc;
 }
 
+void pd_buf_commit(struct pd_buf *b, size_t n)
+{
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
 int pd_buf_add(struct pd_buf *b, const void *p, size_t n)
 {
     int rc = grow(b, n);

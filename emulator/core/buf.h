@@ -24,8 +24,10 @@ void pd_buf_free(struct pd_buf *b);
 void pd_buf_reset(struct pd_buf *b); /* len = 0, keeps memory */
 
 /* Make room for n more bytes without appending any. PD_OK or PD_ETOOBIG (then the buffer
- * is freed). */
+ * is freed). To fill the room in place: write at b->p + b->len, then pd_buf_commit. */
 int pd_buf_reserve(struct pd_buf *b, size_t n);
+/* Count n bytes written in reserved room as appended (n at most what was reserved). */
+void pd_buf_commit(struct pd_buf *b, size_t n);
 
 /* Append bytes. Returns PD_OK or PD_ETOOBIG (then the buffer is freed). */
 int pd_buf_add(struct pd_buf *b, const void *p, size_t n);

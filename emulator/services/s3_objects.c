@@ -547,20 +547,13 @@ static int get_or_head(struct pd_req *r, int get)
         /* the body is the inline bytes, sent from memory */
         int64_t len = o.size ? last - first + 1 : 0;
         pd_buf_reset(&r->resp.body);
-        if (len) {
-            /* read straight into the response buffer (malloc'd and NUL-terminated, as a
-             * pd_buf's bytes are; the server hands them to libmicrohttpd) */
-            char *p = pd_xmalloc((size_t)len + 1);
-            rc = s3_object_read(r, &o, first, len, p);
-            if (rc) {
-                free(p);
+        if (len) { /* read straight into the response buffer */
+            if (pd_buf_reserve(&r->resp.body, (size_t)len) != PD_OK)
+                return s3_internal(r, PD_ETOOBIG, "reading an object");
+            rc = s3_object_read(r, &o, first, len, r->resp.body.p);
+            if (rc)
                 return s3_internal(r, rc, "reading an object");
-            }
-            p[len] = '\0';
-            pd_buf_free(&r->resp.body);
-            r->resp.body.p = p;
-            r->resp.body.len = (size_t)len;
-            r->resp.body.cap = (size_t)len + 1;
+            pd_buf_commit(&r->resp.body, (size_t)len);
         }
         r->resp.payload = 1;
     } else if (get) {

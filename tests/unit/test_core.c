@@ -36,6 +36,32 @@ static void buf_xml(void **state)
     pd_buf_free(&b);
 }
 
+static void buf_reserve_json(void **state)
+{
+    (void)state;
+    struct pd_buf b;
+    pd_buf_init(&b, 16);
+    assert_int_equal(pd_buf_adds(&b, "ab"), PD_OK);
+    assert_int_equal(pd_buf_reserve(&b, 10), PD_OK);
+    assert_int_equal(b.len, 2);
+    assert_string_equal(pd_buf_str(&b), "ab");
+    memcpy(b.p + b.len, "cdef", 4);
+    pd_buf_commit(&b, 4);
+    assert_string_equal(pd_buf_str(&b), "abcdef");
+    assert_int_equal(pd_buf_reserve(&b, 11), PD_ETOOBIG); /* past the bound of 16 */
+    assert_int_equal(b.len, 0);
+    pd_buf_free(&b);
+
+    pd_buf_init(&b, 0);
+    const char s[] = "a\"\\/\b\f\n\r\t\x01\x1f\x7f\0\xc3\xa9";
+    assert_int_equal(pd_buf_add_json_str(&b, s, sizeof s - 1), PD_OK);
+    assert_int_equal(b.len,
+                     strlen("\"a\\\"\\\\/\\b\\f\\n\\r\\t\\u0001\\u001F\x7f\\u0000\xc3\xa9\""));
+    assert_memory_equal(b.p, "\"a\\\"\\\\/\\b\\f\\n\\r\\t\\u0001\\u001F\x7f\\u0000\xc3\xa9\"",
+                        b.len);
+    pd_buf_free(&b);
+}
+
 static void arena_many(void **state)
 {
     struct pd_arena a;
@@ -170,9 +196,10 @@ static void ids_seeded(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(buf_cap),       cmocka_unit_test(buf_xml),   cmocka_unit_test(arena_many),
-        cmocka_unit_test(clock_formats), cmocka_unit_test(str_parse), cmocka_unit_test(arn_parse),
-        cmocka_unit_test(ids_seeded),
+        cmocka_unit_test(buf_cap),          cmocka_unit_test(buf_xml),
+        cmocka_unit_test(buf_reserve_json), cmocka_unit_test(arena_many),
+        cmocka_unit_test(clock_formats),    cmocka_unit_test(str_parse),
+        cmocka_unit_test(arn_parse),        cmocka_unit_test(ids_seeded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
