@@ -172,30 +172,11 @@ int pd_buf_add_json_str(struct pd_buf *b, const char *s, size_t n)
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
-        char esc[8] = {'\\', 0};
-        switch (c) {
-        case '"':
-        case '\\':
-            esc[1] = (char)c;
-            break;
-        case '\b':
-            esc[1] = 'b';
-            break;
-        case '\f':
-            esc[1] = 'f';
-            break;
-        case '\n':
-            esc[1] = 'n';
-            break;
-        case '\r':
-            esc[1] = 'r';
-            break;
-        case '\t':
-            esc[1] = 't';
-            break;
-        default:
+        static const char from[] = "\"\\\b\f\n\r\t", to[] = "\"\\bfnrt";
+        const char *k = memchr(from, c, sizeof from - 1);
+        char esc[8] = {'\\', k ? to[k - from] : 0, 0};
+        if (!k)
             snprintf(esc, sizeof esc, "\\u%04X", c);
-        }
         rc = pd_buf_add(b, s + run, i - run);
         if (!rc)
             rc = pd_buf_adds(b, esc);
