@@ -817,23 +817,6 @@ static void usage(FILE *f)
           f);
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    if (!f)
-        return NULL;
-    struct pd_buf b;
-    pd_buf_init(&b, 1 << 20);
-    char tmp[4096];
-    size_t n;
-    while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
-        if (pd_buf_add(&b, tmp, n) != PD_OK)
-            break;
-    if (f != stdin)
-        fclose(f);
-    return pd_buf_steal(&b, NULL);
-}
-
 int pdc_cmd_handshake(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -921,7 +904,7 @@ int pdc_cmd_handshake(int argc, char **argv)
     h.now = podiam_now(&c);
     int rc = PD_OK;
     if (token_file) {
-        char *t = slurp(token_file);
+        char *t = pdc_read_file(token_file, 1 << 20, NULL);
         if (!t) {
             fprintf(stderr, "podiamctl handshake: cannot read %s\n", token_file);
             rc = 2;

@@ -158,19 +158,20 @@ out:
     return rc;
 }
 
-static char *read_file(const char *path, size_t *OUT_len)
+char *pdc_read_file(const char *path, size_t max, size_t *OUT_len)
 {
-    FILE *f = fopen(path, "rb");
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (!f)
         return NULL;
     struct pd_buf b;
-    pd_buf_init(&b, PDC_MAX_BODY);
+    pd_buf_init(&b, max);
     char tmp[8192];
     size_t n;
     while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
         if (pd_buf_add(&b, tmp, n) != PD_OK)
             break;
-    fclose(f);
+    if (f != stdin)
+        fclose(f);
     return pd_buf_steal(&b, OUT_len);
 }
 
@@ -182,7 +183,7 @@ int pdc_ca_pem(struct pdc_ctx *c, const char **OUT_pem)
     }
     if (c->ca_file) {
         size_t n;
-        char *p = read_file(c->ca_file, &n);
+        char *p = pdc_read_file(c->ca_file, PDC_MAX_BODY, &n);
         if (!p)
             return PD_EIO;
         c->ca_pem = pd_arena_strdup(&c->arena, p);

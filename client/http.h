@@ -97,6 +97,10 @@ const char *pdc_xml_text(const struct pd_xml_node *n, const char *path);
 /* Form-encode s (arena). */
 const char *pdc_enc(struct pdc_ctx *c, const char *s);
 
+/* The bytes of a file ("-": standard input) as a NUL-terminated string to free(), its length
+ * in *OUT_len when not NULL; NULL when it does not open; "" when longer than max. */
+char *pdc_read_file(const char *path, size_t max, size_t *OUT_len);
+
 /* "host:port" part of a URL (arena), or NULL. */
 const char *pdc_url_authority(struct pd_arena *a, const char *url);
 

@@ -35,6 +35,8 @@
 
 extern char **environ;
 
+#define MAX_CAPTURE (256u << 20) /* bound on a step's captured output or the server log read */
+
 struct runner {
     struct pd_arena a;
     const char *self;     /* this podiamctl, absolute */
@@ -56,22 +58,6 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static char *slurp(const char *path, size_t *OUT_len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    struct pd_buf b;
-    pd_buf_init(&b, 256u << 20);
-    char tmp[8192];
-    size_t n;
-    while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
-        if (pd_buf_add(&b, tmp, n) != PD_OK)
-            break;
-    fclose(f);
-    return pd_buf_steal(&b, OUT_len);
 }
 
 static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
@@ -121,7 +107,7 @@ static int start_podiam(struct runner *r, const char *work, const char *fixtures
     const char *ep = ok ? strstr(line, "ready: endpoint=") : NULL;
     if (!ep) {
         size_t n = 0;
-        char *l = slurp(log, &n);
+        char *l = pdc_read_file(log, MAX_CAPTURE, &n);
         fprintf(stderr, "podiamctl scenario: %s did not start:\n%s\n", r->start, l ? l : "");
         free(l);
         kill(pid, SIGKILL);
@@ -414,8 +400,8 @@ static int run_step(struct runner *r, const char *dir, const struct pdc_step *st
     }
     kill(-pid, SIGKILL); /* leftovers of the step's process group (background jobs) */
     int code = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-    out = slurp(out_path, &out_len);
-    err = slurp(err_path, &err_len);
+    out = pdc_read_file(out_path, MAX_CAPTURE, &out_len);
+    err = pdc_read_file(err_path, MAX_CAPTURE, &err_len);
     if (!out)
         out = pd_xstrdup("");
     if (!err)
@@ -590,7 +576,7 @@ out:
         }
         if (failed) {
             size_t n;
-            char *log = slurp(pd_arena_printf(a, "%s/podiam.log", work), &n);
+            char *log = pdc_read_file(pd_arena_printf(a, "%s/podiam.log", work), MAX_CAPTURE, &n);
             if (log)
                 show_tail("podiam log", log, n);
             free(log);
