@@ -23,7 +23,7 @@
 #include "crypto/keys.h"
 #include "http.h"
 #include "k8s.h"
-#include "proto/xml.h"
+#include "xml/xml.h"
 #include "token.h"
 
 struct hs {

@@ -1,6 +1,6 @@
 /*
- * http.c - podiamctl's HTTP client: libcurl for the transport, emulator/auth/sigv4.c for
- * signing (the same code podiam verifies with), proto/xml.c for query-protocol answers.
+ * http.c - podiamctl's HTTP client: libcurl for the transport, lib/sigv4/sigv4.c for
+ * signing (the same code podiam verifies with), lib/xml/xml.c for query-protocol answers.
  *
  * Owns the curl handles (one per request, cleaned up before returning). Responses live in
  * the context's arena except the body buffer, which pdc_resp_free releases.
@@ -14,12 +14,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "auth/sigv4.h"
+#include "sigv4/sigv4.h"
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/str.h"
 #include "crypto/hash.h"
-#include "proto/xml.h"
+#include "xml/xml.h"
 
 #define PDC_MAX_BODY (64u << 20)
 

@@ -1,6 +1,6 @@
 /*
  * http.h - podiamctl's HTTP client (libcurl) and its view of podiam: endpoint, region,
- * credentials, CA, and SigV4-signed AWS calls made with emulator/auth/sigv4.h.
+ * credentials, CA, and SigV4-signed AWS calls made with lib/sigv4/sigv4.h.
  *
  * Owns struct pdc_ctx (one per podiamctl run) and everything it allocates, in its arena.
  * Must not: log secrets; include microhttpd or sqlite (the client speaks only HTTP).

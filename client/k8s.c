@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "auth/sigv4.h"
+#include "sigv4/sigv4.h"
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/str.h"

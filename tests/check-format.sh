@@ -5,7 +5,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 2
 cf=$(command -v clang-format-14 || command -v clang-format) || { echo "clang-format not installed: skipped"; exit 0; }
 bad=0
-for f in $(git ls-files '*.c' '*.h' 2>/dev/null || find emulator client tests -name '*.[ch]'); do
+for f in $(git ls-files '*.c' '*.h' 2>/dev/null || find lib emulator client tests -name '*.[ch]'); do
     if ! "$cf" --dry-run -Werror "$f" >/dev/null 2>&1; then
         echo "not formatted: $f"
         bad=1

@@ -10,7 +10,7 @@
 
 #include "auth/creds.h"
 #include "auth/principal.h"
-#include "auth/sigv4.h"
+#include "sigv4/sigv4.h"
 
 struct pd_db;
 struct pd_arena;

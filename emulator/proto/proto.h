@@ -10,7 +10,7 @@
 
 #include "proto/codec.h"
 #include "proto/walk.h"
-#include "proto/xml.h"
+#include "xml/xml.h"
 
 /* Append a response header (name and value copied into a). */
 void pd_proto_header(struct pd_arena *a, struct pd_http_response *r, const char *name,

@@ -18,7 +18,7 @@
 #include "proto/codec.h"
 #include "proto/proto.h"
 #include "proto/walk.h"
-#include "proto/xml.h"
+#include "xml/xml.h"
 
 struct qn {
     const char *seg;

@@ -24,7 +24,7 @@
 #include "core/log.h"
 #include "core/str.h"
 #include "proto/regex.h"
-#include "proto/xml.h"
+#include "xml/xml.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* decoding */

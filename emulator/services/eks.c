@@ -25,7 +25,7 @@
 #include "core/log.h"
 #include "core/str.h"
 #include "env.h"
-#include "services/k8s.h"
+#include "k8s/k8s.h"
 #include "services/oidc.h"
 #include "services/service.h"
 #include "store/eks_db.h"

@@ -11,9 +11,9 @@
 #include "core/mem.h"
 #include "env.h"
 #include "services/eks.h"
-#include "services/iam_fixtures.h"
+#include "services/iam/iam_fixtures.h"
 #include "services/oidc.h"
-#include "services/s3.h"
+#include "services/s3/s3.h"
 #include "store/iam_db.h"
 #include "store/store.h"
 

@@ -5,7 +5,7 @@
  * Typed functions over the k8s_* tables of schema.sql (version 5); no SQL leaves store/.
  * An object is stored as its whole JSON body plus the columns lists filter and sort on.
  * Rules (validation, defaults, what an object looks like on the wire) are the Kubernetes
- * service's (services/k8s.c); this module only stores and finds. Writes run inside the
+ * service's (k8s/api.c); this module only stores and finds. Writes run inside the
  * caller's write transaction. Strings returned are copied into the caller's arena.
  * Return codes: PD_OK, PD_ENOTFOUND, PD_ECONFLICT, PD_EIO / PD_EINTERNAL.
  */

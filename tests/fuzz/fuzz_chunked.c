@@ -6,8 +6,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "auth/sigv4.h"
-#include "services/s3_chunked.h"
+#include "sigv4/sigv4.h"
+#include "services/s3/s3_chunked.h"
 
 struct count {
     uint64_t n;

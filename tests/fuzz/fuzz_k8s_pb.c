@@ -1,5 +1,5 @@
 /*
- * fuzz_k8s_pb.c - libFuzzer target: Kubernetes protobuf request bodies (proto/k8s_pb.c).
+ * fuzz_k8s_pb.c - libFuzzer target: Kubernetes protobuf request bodies (emulator/k8s/pb.c).
  *
  * Invariants beyond "no crash, no read past the end": a failure sets a reason and no object;
  * a success is an object with a string kind, an object metadata, and serialises to JSON.
@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "core/err.h"
-#include "proto/k8s_pb.h"
+#include "k8s/pb.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

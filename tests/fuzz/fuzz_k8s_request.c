@@ -14,9 +14,9 @@
 
 #include "core/arena.h"
 #include "core/log.h"
-#include "services/k8s.h"
-#include "services/k8s_internal.h"
-#include "services/k8s_patch.h"
+#include "k8s/k8s.h"
+#include "k8s/internal.h"
+#include "k8s/patch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

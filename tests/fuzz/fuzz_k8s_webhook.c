@@ -1,6 +1,6 @@
 /*
  * fuzz_k8s_webhook.c - libFuzzer target: the pod identity webhook mutation
- * (services/k8s_webhook.c) on arbitrary JSON {"pod": ..., "sa": ...}.
+ * (emulator/k8s/webhook.c) on arbitrary JSON {"pod": ..., "sa": ...}.
  *
  * Invariants beyond "no crash": the mutation is idempotent (a second run returns 0 and leaves
  * the pod as the first run left it), and a run that returns 0 changes nothing.
@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "services/k8s_webhook.h"
+#include "k8s/webhook.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -17,7 +17,7 @@
 #include "core/clock.h"
 #include "core/err.h"
 #include "dispatch.h"
-#include "services/s3_internal.h"
+#include "services/s3/s3_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

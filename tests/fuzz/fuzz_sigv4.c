@@ -1,5 +1,5 @@
 /*
- * fuzz_sigv4.c - libFuzzer target for emulator/auth/sigv4.
+ * fuzz_sigv4.c - libFuzzer target for lib/sigv4/sigv4.
  *
  * Input: one flag byte, then NUL-separated fields: Authorization header value, raw query,
  * raw path, then "Name:value" headers (a 0x01 byte inside a value becomes a NUL).
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth/sigv4.h"
+#include "sigv4/sigv4.h"
 #include "core/arena.h"
 #include "core/err.h"
 #include "core/kv.h"

@@ -3,7 +3,7 @@
 #include <stdint.h>
 
 #include "core/arena.h"
-#include "proto/xml.h"
+#include "xml/xml.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

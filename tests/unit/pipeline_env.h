@@ -17,7 +17,7 @@
 #include <time.h>
 
 #include "auth/secrets.h"
-#include "auth/sigv4.h"
+#include "sigv4/sigv4.h"
 #include "crypto/hash.h"
 #include "authorize.h"
 #include "core/err.h"

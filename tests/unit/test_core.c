@@ -1,4 +1,4 @@
-/* test_core.c - unit tests for emulator/core: buf, arena, clock, str, arn, ids. */
+/* test_core.c - unit tests for lib/core: buf, arena, clock, str, arn, ids. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* test_crypto.c - unit tests for emulator/crypto keys.c, x509.c and seal.c. */
+/* test_crypto.c - unit tests for lib/crypto keys.c, x509.c and seal.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "auth/sigv4.h"
+#include "sigv4/sigv4.h"
 #include "core/arena.h"
 #include "core/err.h"
 #include "core/kv.h"

@@ -1,4 +1,4 @@
-/* test_hash.c - unit tests for emulator/crypto/hash: digests, HMAC (RFC 4231), CRC vectors. */
+/* test_hash.c - unit tests for lib/crypto/hash: digests, HMAC (RFC 4231), CRC vectors. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

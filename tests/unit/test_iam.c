@@ -14,7 +14,7 @@
 #include "core/str.h"
 #include "env.h"
 #include "req.h"
-#include "services/iam_fixtures.h"
+#include "services/iam/iam_fixtures.h"
 #include "services/service.h"
 #include "store/iam_db.h"
 #include "store/store.h"

@@ -1,4 +1,4 @@
-/* test_iam_simulate.c - unit tests for the IAM policy simulator (services/iam_simulate.c):
+/* test_iam_simulate.c - unit tests for the IAM policy simulator (services/iam/iam_simulate.c):
  * SimulateCustomPolicy and SimulatePrincipalPolicy through the service table on a :memory:
  * store; decisions, MatchedStatements and their positions (checked against answers AWS gave
  * for the same documents), MissingContextValues, every ContextKeyType, resource policies,

@@ -1,4 +1,4 @@
-/* test_jwt.c - unit tests for emulator/crypto/jwt.c: round trips and every forged-token class. */
+/* test_jwt.c - unit tests for lib/crypto/jwt.c: round trips and every forged-token class. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

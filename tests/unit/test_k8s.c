@@ -1,5 +1,5 @@
 /*
- * test_k8s.c - the per-cluster Kubernetes API (services/k8s*.c, store/k8s_db.c) driven
+ * test_k8s.c - the per-cluster Kubernetes API (emulator/k8s/, store/k8s_db.c) driven
  * through the request pipeline without sockets: routing, discovery shapes, CRUD, Status
  * errors, name validation, patches (merge, strategic with $setElementOrder and other
  * directives, JSON patch, apply), selectors, Tables, TokenRequest claims, get-token
@@ -12,9 +12,9 @@
 #include "crypto/jwt.h"
 #include "crypto/keys.h"
 #include "services/eks.h"
-#include "services/k8s.h"
-#include "services/k8s_internal.h"
-#include "services/k8s_patch.h"
+#include "k8s/k8s.h"
+#include "k8s/internal.h"
+#include "k8s/patch.h"
 #include "services/oidc.h"
 
 struct ctx {

@@ -1,4 +1,4 @@
-/* test_k8s_pb.c - unit tests for emulator/proto/k8s_pb.c: real kubectl 1.32 bodies and
+/* test_k8s_pb.c - unit tests for emulator/k8s/pb.c: real kubectl 1.32 bodies and
  * hand-built ones (tests/data/k8s_pb/NAME.bin, expected NAME.json, found through
  * PODIAM_TEST_DATA), then malformed input: every truncation of every body, bad magic, huge
  * lengths, deep nesting, wrong wire types, groups, bad strings. */
@@ -13,7 +13,7 @@
 
 #include "core/err.h"
 #include "core/mem.h"
-#include "proto/k8s_pb.h"
+#include "k8s/pb.h"
 
 static const char *const cases[] = {
     "namespace",          "sa",          "sa_dryrun",   "configmap",          "configmap_ns",

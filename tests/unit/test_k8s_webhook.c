@@ -1,4 +1,4 @@
-/* test_k8s_webhook.c - unit tests for emulator/services/k8s_webhook.c: one test per rule of
+/* test_k8s_webhook.c - unit tests for emulator/k8s/webhook.c: one test per rule of
  * reference/aws-wire-facts.md §2 (IRSA mode of amazon-eks-pod-identity-webhook). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "services/k8s_webhook.h"
+#include "k8s/webhook.h"
 
 #define ROLE "arn:aws:iam::111122223333:role/s3-reader"
 #define TOKEN_FILE "/var/run/secrets/eks.amazonaws.com/serviceaccount/token"

@@ -1,5 +1,5 @@
 /*
- * test_proto_xml.c - the safe XML reader and the writer (proto/xml.c), and how the S3 codec
+ * test_proto_xml.c - the safe XML reader and the writer (lib/xml/xml.c), and how the S3 codec
  * answers hostile or broken XML bodies (MalformedXML, never an expansion).
  */
 #include <setjmp.h>
@@ -12,7 +12,7 @@
 
 #include "core/buf.h"
 #include "core/err.h"
-#include "proto/xml.h"
+#include "xml/xml.h"
 #include "proto_helpers.h"
 
 static int parse(struct pd_arena *a, const char *s, struct pd_xml_node **root, const char **why)

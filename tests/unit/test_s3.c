@@ -15,14 +15,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "auth/sigv4.h"
+#include "sigv4/sigv4.h"
 #include "core/arena.h"
 #include "core/err.h"
 #include "core/str.h"
 #include "crypto/hash.h"
 #include "embedded.h"
-#include "services/s3_chunked.h"
-#include "services/s3_internal.h"
+#include "services/s3/s3_chunked.h"
+#include "services/s3/s3_internal.h"
 #include "store/s3_db.h"
 #include "store/store.h"
 

@@ -1,5 +1,5 @@
 /*
- * test_sigv4.c - unit tests for emulator/auth/sigv4.
+ * test_sigv4.c - unit tests for lib/sigv4/sigv4.
  *
  * 1. AWS's SigV4 test suite (read from $PODIAM_SHARED_DATA/sigv4-test-suite/v4, never copied
  *    here; skipped with a message when the variable is unset): every case is signed in the
@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth/sigv4.h"
+#include "sigv4/sigv4.h"
 #include "core/arena.h"
 #include "core/clock.h"
 #include "core/err.h"

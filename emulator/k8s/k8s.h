@@ -1,0 +1,62 @@
+/*
+ * k8s.h - the per-cluster Kubernetes API (served under /_podiam/k8s/<CLUSTER ID>/, the
+ * endpoint DescribeCluster gives): what other modules use of it. EKS fixtures load and
+ * export a cluster's Kubernetes objects through these; tests and fuzzing use the path
+ * parser. docs/kubernetes.md describes the served subset.
+ */
+#ifndef PD_K8S_K8S_H
+#define PD_K8S_K8S_H
+
+#include <jansson.h>
+
+struct pd_env;
+struct pd_db;
+
+/* Where a request path (after /_podiam/k8s/) points. */
+enum pd_k8s_target {
+    PD_K8S_T_NONE = 0,     /* no such path: 404 */
+    PD_K8S_T_VERSION,      /* /version */
+    PD_K8S_T_HEALTH,       /* /healthz, /livez, /readyz */
+    PD_K8S_T_API,          /* /api */
+    PD_K8S_T_APIS,         /* /apis */
+    PD_K8S_T_GROUPVERSION, /* /api/v1, /apis/G/v1 (group_version) */
+    PD_K8S_T_GROUP,        /* /apis/G (group_version = G) */
+    PD_K8S_T_OPENAPI_V2,   /* /openapi/v2 */
+    PD_K8S_T_OPENAPI_V3,   /* /openapi/v3[/…] */
+    PD_K8S_T_COLLECTION,   /* /api/v1[/namespaces/NS]/RES */
+    PD_K8S_T_OBJECT,       /* /api/v1[/namespaces/NS]/RES/NAME */
+    PD_K8S_T_TOKEN,        /* /api/v1/namespaces/NS/serviceaccounts/NAME/token */
+    PD_K8S_T_SSAR,         /* /apis/authorization.k8s.io/v1/selfsubjectaccessreviews */
+    PD_K8S_T_SSR,          /* /apis/authentication.k8s.io/v1/selfsubjectreviews */
+};
+
+struct pd_k8s_path {
+    char cluster[33]; /* the cluster id (32 hex characters) */
+    enum pd_k8s_target target;
+    const char *resource;      /* static plural for COLLECTION / OBJECT / TOKEN */
+    char ns[254];              /* namespace, "" when none */
+    char name[254];            /* object name, "" when none */
+    const char *group_version; /* static, for GROUPVERSION / GROUP */
+    const char *rest;          /* the path after the cluster id (points into the input) */
+};
+
+/* Parse path (the raw request path, beginning /_podiam/k8s/). PD_OK (target may be NONE),
+ * or PD_EINVAL when the path is not under /_podiam/k8s/ or names no cluster. Pure. */
+int pd_k8s_parse_path(const char *path, struct pd_k8s_path *OUT);
+
+/* Start cluster's Kubernetes state unless started: the namespaces default, kube-system,
+ * kube-public, kube-node-lease with their "default" service accounts and kube-root-ca.crt
+ * config maps. In the caller's write transaction. */
+int pd_k8s_cluster_start(struct pd_env *env, struct pd_db *db, const char *cluster_id);
+
+/* Load a cluster's fixtures "kubernetes" object ({"namespaces": [...], "serviceaccounts":
+ * [...], "configmaps": [...]}, docs/fixtures.md) in the caller's write transaction.
+ * PD_OK or PD_EINVAL with *OUT_why (malloc'd). */
+int pd_k8s_fixtures_load(struct pd_env *env, struct pd_db *db, const char *cluster_id,
+                         const json_t *section, char **OUT_why);
+
+/* The cluster's objects as a "kubernetes" fixtures object (new reference), or NULL when it
+ * holds nothing beyond what a new cluster has. */
+json_t *pd_k8s_fixtures_export(struct pd_env *env, struct pd_db *db, const char *cluster_id);
+
+#endif

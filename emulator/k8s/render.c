@@ -1,0 +1,370 @@
+/*
+ * render.c - the shapes of the per-cluster Kubernetes API that depend on no state:
+ * /version, discovery documents (legacy APIVersions / APIGroupList / APIResourceList, the
+ * fields kubectl relies on: kind, namespaced, shortNames, categories, verbs), Tables for
+ * `kubectl get`, and the defaults and Running status a pod gets (pods run nowhere).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "k8s/internal.h"
+
+const struct pd_k8s_res pd_k8s_resources[] = {
+    {"namespaces", "namespace", "Namespace", "ns", 0},
+    {"serviceaccounts", "serviceaccount", "ServiceAccount", "sa", 1},
+    {"pods", "pod", "Pod", "po", 1},
+    {"configmaps", "configmap", "ConfigMap", "cm", 1},
+    {NULL, NULL, NULL, NULL, 0},
+};
+
+const struct pd_k8s_res *pd_k8s_res_find(const char *plural)
+{
+    for (const struct pd_k8s_res *r = pd_k8s_resources; r->name; r++)
+        if (strcmp(r->name, plural) == 0)
+            return r;
+    return NULL;
+}
+
+json_t *pd_k8s_version_doc(const struct pd_eks_cluster *c)
+{
+    const char *v = c->version && *c->version ? c->version : "1.32";
+    const char *dot = strchr(v, '.');
+    char minor[16];
+    snprintf(minor, sizeof minor, "%s", dot ? dot + 1 : "32");
+    char git[64];
+    snprintf(git, sizeof git, "v%s.0-eks-podiam", v);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "major", "1", "minor", minor,
+                     "gitVersion", git, "gitCommit", "0000000000000000000000000000000000000000",
+                     "gitTreeState", "clean", "buildDate", "2026-01-01T00:00:00Z", "goVersion",
+                     "go1.23.0", "compiler", "gc", "platform", "linux/amd64");
+}
+
+json_t *pd_k8s_api_versions(void)
+{
+    return json_pack("{s:s, s:[s], s:[{s:s, s:s}]}", "kind", "APIVersions", "versions", "v1",
+                     "serverAddressByClientCIDRs", "clientCIDR", "0.0.0.0/0", "serverAddress",
+                     "127.0.0.1");
+}
+
+static json_t *group(const char *name)
+{
+    char gv[96];
+    snprintf(gv, sizeof gv, "%s/v1", name);
+    return json_pack("{s:s, s:[{s:s, s:s}], s:{s:s, s:s}}", "name", name, "versions",
+                     "groupVersion", gv, "version", "v1", "preferredVersion", "groupVersion", gv,
+                     "version", "v1");
+}
+
+json_t *pd_k8s_api_groups(void)
+{
+    return json_pack("{s:s, s:s, s:[o, o]}", "kind", "APIGroupList", "apiVersion", "v1", "groups",
+                     group("authentication.k8s.io"), group("authorization.k8s.io"));
+}
+
+static json_t *verbs_all(void)
+{
+    return json_pack("[s,s,s,s,s,s,s,s]", "create", "delete", "deletecollection", "get", "list",
+                     "patch", "update", "watch");
+}
+
+json_t *pd_k8s_resource_list(const char *gv)
+{
+    json_t *res = json_array();
+    if (strcmp(gv, "v1") == 0) {
+        for (const struct pd_k8s_res *r = pd_k8s_resources; r->name; r++) {
+            json_t *e = json_pack("{s:s, s:s, s:b, s:s, s:o, s:[s]}", "name", r->name,
+                                  "singularName", r->singular, "namespaced", r->namespaced, "kind",
+                                  r->kind, "verbs", verbs_all(), "shortNames", r->shortname);
+            if (strcmp(r->name, "namespaces") == 0)
+                json_object_set_new(e, "verbs",
+                                    json_pack("[s,s,s,s,s,s,s]", "create", "delete", "get", "list",
+                                              "patch", "update", "watch"));
+            if (strcmp(r->name, "pods") == 0)
+                json_object_set_new(e, "categories", json_pack("[s]", "all"));
+            json_array_append_new(res, e);
+            if (strcmp(r->name, "serviceaccounts") == 0)
+                json_array_append_new(res, json_pack("{s:s, s:s, s:b, s:s, s:s, s:s, s:[s]}",
+                                                     "name", "serviceaccounts/token",
+                                                     "singularName", "", "namespaced", 1, "group",
+                                                     "authentication.k8s.io", "version", "v1",
+                                                     "kind", "TokenRequest", "verbs", "create"));
+        }
+    } else if (strcmp(gv, "authentication.k8s.io/v1") == 0) {
+        json_array_append_new(res,
+                              json_pack("{s:s, s:s, s:b, s:s, s:[s]}", "name", "selfsubjectreviews",
+                                        "singularName", "selfsubjectreview", "namespaced", 0,
+                                        "kind", "SelfSubjectReview", "verbs", "create"));
+    } else if (strcmp(gv, "authorization.k8s.io/v1") == 0) {
+        json_array_append_new(res, json_pack("{s:s, s:s, s:b, s:s, s:[s]}", "name",
+                                             "selfsubjectaccessreviews", "singularName",
+                                             "selfsubjectaccessreview", "namespaced", 0, "kind",
+                                             "SelfSubjectAccessReview", "verbs", "create"));
+    } else {
+        json_decref(res);
+        return NULL;
+    }
+    return json_pack("{s:s, s:s, s:s, s:o}", "kind", "APIResourceList", "apiVersion", "v1",
+                     "groupVersion", gv, "resources", res);
+}
+
+/* k8s.io/apimachinery duration.HumanDuration */
+void pd_k8s_age(int64_t now_ms, int64_t then_ms, char out[32])
+{
+    int64_t s = (now_ms - then_ms) / 1000;
+    if (s < 0)
+        s = 0;
+    int64_t m = s / 60, h = s / 3600, d = s / 86400, y = d / 365;
+    if (s < 120)
+        snprintf(out, 32, "%llds", (long long)s);
+    else if (m < 10 && s % 60)
+        snprintf(out, 32, "%lldm%llds", (long long)m, (long long)(s % 60));
+    else if (m < 180)
+        snprintf(out, 32, "%lldm", (long long)m);
+    else if (h < 8 && m % 60)
+        snprintf(out, 32, "%lldh%lldm", (long long)h, (long long)(m % 60));
+    else if (h < 48)
+        snprintf(out, 32, "%lldh", (long long)h);
+    else if (h < 192 && h % 24)
+        snprintf(out, 32, "%lldd%lldh", (long long)d, (long long)(h % 24));
+    else if (y < 2)
+        snprintf(out, 32, "%lldd", (long long)d);
+    else if (y < 8 && d % 365)
+        snprintf(out, 32, "%lldy%lldd", (long long)y, (long long)(d % 365));
+    else
+        snprintf(out, 32, "%lldy", (long long)y);
+}
+
+static json_t *coldef(const char *name, const char *type, const char *format, int priority,
+                      const char *desc)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:i}", "name", name, "type", type, "format", format,
+                     "description", desc, "priority", priority);
+}
+
+static int64_t created_of(const json_t *o)
+{
+    const char *ts =
+        json_string_value(json_object_get(json_object_get(o, "metadata"), "creationTimestamp"));
+    int64_t ms = 0;
+    if (ts)
+        pd_time_parse_iso8601(ts, &ms);
+    return ms;
+}
+
+json_t *pd_k8s_table(const struct pd_k8s_res *res, const json_t *items, const char *rv,
+                     const char *cont, int64_t now_ms)
+{
+    json_t *cols = json_array();
+    int pods = strcmp(res->name, "pods") == 0;
+    json_array_append_new(
+        cols, coldef("Name", "string", "name", 0, "Name must be unique within a namespace."));
+    if (pods) {
+        json_array_append_new(
+            cols, coldef("Ready", "string", "", 0, "The aggregate readiness state of this pod."));
+        json_array_append_new(cols, coldef("Status", "string", "", 0,
+                                           "The aggregate status of the containers in this pod."));
+        json_array_append_new(cols, coldef("Restarts", "string", "", 0,
+                                           "The number of times the containers in this pod "
+                                           "have been restarted and when the last container "
+                                           "in this pod has restarted."));
+    } else if (strcmp(res->name, "configmaps") == 0) {
+        json_array_append_new(cols, coldef("Data", "string", "", 0, "Data contains the data."));
+    } else if (strcmp(res->name, "serviceaccounts") == 0) {
+        json_array_append_new(
+            cols, coldef("Secrets", "string", "", 0, "Secrets is a list of the secrets."));
+    } else if (strcmp(res->name, "namespaces") == 0) {
+        json_array_append_new(cols,
+                              coldef("Status", "string", "", 0, "The status of the namespace"));
+    }
+    json_array_append_new(cols, coldef("Age", "string", "", 0,
+                                       "CreationTimestamp is a timestamp representing the "
+                                       "server time when this object was created."));
+    if (pods) {
+        json_array_append_new(cols, coldef("IP", "string", "", 1, "The IP address of the pod."));
+        json_array_append_new(cols, coldef("Node", "string", "", 1, "The node of the pod."));
+        json_array_append_new(
+            cols, coldef("Nominated Node", "string", "", 1, "The nominated node of the pod."));
+        json_array_append_new(
+            cols, coldef("Readiness Gates", "string", "", 1, "The readiness gates of the pod."));
+    }
+    json_t *rows = json_array();
+    size_t i;
+    json_t *o;
+    json_array_foreach(items, i, o)
+    {
+        json_t *md = json_object_get(o, "metadata");
+        const char *name = json_string_value(json_object_get(md, "name"));
+        char age[32];
+        pd_k8s_age(now_ms, created_of(o), age);
+        json_t *cells = json_pack("[s]", name ? name : "");
+        if (pods) {
+            json_t *st = json_object_get(o, "status");
+            json_t *cs = json_object_get(st, "containerStatuses");
+            size_t n = json_array_size(json_object_get(json_object_get(o, "spec"), "containers"));
+            size_t ready = 0;
+            long long restarts = 0;
+            size_t k;
+            json_t *c;
+            json_array_foreach(cs, k, c)
+            {
+                ready += json_is_true(json_object_get(c, "ready"));
+                restarts += json_integer_value(json_object_get(c, "restartCount"));
+            }
+            char rb[48], rs[24];
+            snprintf(rb, sizeof rb, "%zu/%zu", ready, n);
+            snprintf(rs, sizeof rs, "%lld", restarts);
+            const char *phase = json_string_value(json_object_get(st, "phase"));
+            json_array_append_new(cells, json_string(rb));
+            json_array_append_new(cells, json_string(phase ? phase : "Pending"));
+            json_array_append_new(cells, json_string(rs));
+        } else if (strcmp(res->name, "configmaps") == 0) {
+            json_array_append_new(
+                cells,
+                json_integer((json_int_t)(json_object_size(json_object_get(o, "data")) +
+                                          json_object_size(json_object_get(o, "binaryData")))));
+        } else if (strcmp(res->name, "serviceaccounts") == 0) {
+            json_array_append_new(
+                cells, json_integer((json_int_t)json_array_size(json_object_get(o, "secrets"))));
+        } else if (strcmp(res->name, "namespaces") == 0) {
+            const char *ph =
+                json_string_value(json_object_get(json_object_get(o, "status"), "phase"));
+            json_array_append_new(cells, json_string(ph ? ph : "Active"));
+        }
+        json_array_append_new(cells, json_string(age));
+        if (pods) {
+            json_t *st = json_object_get(o, "status");
+            const char *ip = json_string_value(json_object_get(st, "podIP"));
+            const char *node =
+                json_string_value(json_object_get(json_object_get(o, "spec"), "nodeName"));
+            json_array_append_new(cells, json_string(ip ? ip : "<none>"));
+            json_array_append_new(cells, json_string(node ? node : "<none>"));
+            json_array_append_new(cells, json_string("<none>"));
+            json_array_append_new(cells, json_string("<none>"));
+        }
+        json_t *pmd = json_pack("{s:s, s:s, s:o}", "kind", "PartialObjectMetadata", "apiVersion",
+                                "meta.k8s.io/v1", "metadata",
+                                json_is_object(md) ? json_incref(md) : json_object());
+        json_array_append_new(rows, json_pack("{s:o, s:o}", "cells", cells, "object", pmd));
+    }
+    json_t *meta = json_pack("{s:s}", "resourceVersion", rv ? rv : "");
+    if (cont && *cont)
+        json_object_set_new(meta, "continue", json_string(cont));
+    return json_pack("{s:s, s:s, s:o, s:o, s:o}", "kind", "Table", "apiVersion", "meta.k8s.io/v1",
+                     "metadata", meta, "columnDefinitions", cols, "rows", rows);
+}
+
+static void set_default(json_t *o, const char *k, json_t *v)
+{
+    if (!json_object_get(o, k))
+        json_object_set_new(o, k, v);
+    else
+        json_decref(v);
+}
+
+void pd_k8s_pod_defaults(json_t *pod, int64_t created_ms, uint64_t ip_seed)
+{
+    json_t *spec = json_object_get(pod, "spec");
+    if (!json_is_object(spec)) {
+        spec = json_object();
+        json_object_set_new(pod, "spec", spec);
+    }
+    set_default(spec, "restartPolicy", json_string("Always"));
+    set_default(spec, "terminationGracePeriodSeconds", json_integer(30));
+    set_default(spec, "dnsPolicy", json_string("ClusterFirst"));
+    set_default(spec, "securityContext", json_object());
+    set_default(spec, "schedulerName", json_string("default-scheduler"));
+    set_default(spec, "enableServiceLinks", json_true());
+    set_default(spec, "preemptionPolicy", json_string("PreemptLowerPriority"));
+    set_default(spec, "priority", json_integer(0));
+    set_default(spec, "nodeName", json_string("podiam-node"));
+    static const char *const lists[] = {"containers", "initContainers"};
+    for (size_t l = 0; l < 2; l++) {
+        size_t i;
+        json_t *c;
+        json_array_foreach(json_object_get(spec, lists[l]), i, c)
+        {
+            if (!json_is_object(c))
+                continue;
+            const char *image = json_string_value(json_object_get(c, "image"));
+            const char *colon = image ? strrchr(image, ':') : NULL;
+            const char *slash = image ? strrchr(image, '/') : NULL;
+            int latest = !colon || (slash && colon < slash) || strcmp(colon, ":latest") == 0;
+            set_default(c, "imagePullPolicy", json_string(latest ? "Always" : "IfNotPresent"));
+            set_default(c, "resources", json_object());
+            set_default(c, "terminationMessagePath", json_string("/dev/termination-log"));
+            set_default(c, "terminationMessagePolicy", json_string("File"));
+        }
+    }
+    char iso[32];
+    pd_time_iso8601(created_ms, 0, iso);
+    json_t *status = json_object();
+    char ip[32];
+    snprintf(ip, sizeof ip, "10.0.%u.%u", (unsigned)((ip_seed >> 8) % 254 + 1),
+             (unsigned)(ip_seed % 254 + 1));
+    json_object_set_new(status, "podIP", json_string(ip));
+    json_object_set_new(status, "podIPs", json_pack("[{s:s}]", "ip", ip));
+    json_object_set_new(status, "hostIP", json_string("10.0.0.10"));
+    json_object_set_new(status, "hostIPs", json_pack("[{s:s}]", "ip", "10.0.0.10"));
+    json_object_set_new(status, "startTime", json_string(iso));
+    json_object_set_new(pod, "status", status);
+    pd_k8s_pod_status(pod, created_ms);
+}
+
+static json_t *statuses(json_t *list, const char *start, int init)
+{
+    json_t *out = json_array();
+    size_t i;
+    json_t *c;
+    json_array_foreach(list, i, c)
+    {
+        const char *name = json_string_value(json_object_get(c, "name"));
+        const char *image = json_string_value(json_object_get(c, "image"));
+        char cid[96];
+        snprintf(cid, sizeof cid, "containerd://podiam-%s", name ? name : "");
+        json_t *state = init ? json_pack("{s:{s:i, s:s, s:s, s:s, s:s}}", "terminated", "exitCode",
+                                         0, "reason", "Completed", "startedAt", start, "finishedAt",
+                                         start, "containerID", cid)
+                             : json_pack("{s:{s:s}}", "running", "startedAt", start);
+        json_array_append_new(out,
+                              json_pack("{s:s, s:o, s:b, s:i, s:s, s:s, s:s, s:b}", "name",
+                                        name ? name : "", "state", state, "ready", !init,
+                                        "restartCount", 0, "image", image ? image : "", "imageID",
+                                        image ? image : "", "containerID", cid, "started", !init));
+    }
+    return out;
+}
+
+void pd_k8s_pod_status(json_t *pod, int64_t now_ms)
+{
+    json_t *spec = json_object_get(pod, "spec");
+    json_t *status = json_object_get(pod, "status");
+    if (!json_is_object(status)) {
+        status = json_object();
+        json_object_set_new(pod, "status", status);
+    }
+    const char *start = json_string_value(json_object_get(status, "startTime"));
+    char iso[32];
+    if (!start) {
+        pd_time_iso8601(now_ms, 0, iso);
+        start = iso;
+        json_object_set_new(status, "startTime", json_string(iso));
+    }
+    json_object_set_new(status, "phase", json_string("Running"));
+    json_object_set_new(status, "qosClass", json_string("BestEffort"));
+    json_t *conds = json_array();
+    static const char *const types[] = {"PodReadyToStartContainers", "Initialized", "Ready",
+                                        "ContainersReady", "PodScheduled"};
+    for (size_t i = 0; i < 5; i++)
+        json_array_append_new(conds,
+                              json_pack("{s:s, s:s, s:n, s:s}", "type", types[i], "status", "True",
+                                        "lastProbeTime", "lastTransitionTime", start));
+    json_object_set_new(status, "conditions", conds);
+    json_object_set_new(status, "containerStatuses",
+                        statuses(json_object_get(spec, "containers"), start, 0));
+    if (json_array_size(json_object_get(spec, "initContainers")))
+        json_object_set_new(status, "initContainerStatuses",
+                            statuses(json_object_get(spec, "initContainers"), start, 1));
+    else
+        json_object_del(status, "initContainerStatuses");
+}
