@@ -212,6 +212,8 @@ int pdc_admin(struct pdc_ctx *c, const char *method, const char *path, const cha
     struct pd_kvs hdrs = {0};
     if (body)
         pd_kvs_add(&c->arena, &hdrs, "Content-Type", "application/json", 16, 0);
+    /* podiam refuses admin calls a web page could make (no custom header, no JSON body) */
+    pd_kvs_add(&c->arena, &hdrs, "X-Podiam-Admin", "1", 1, 0);
     struct pdc_req q = {.method = method,
                         .url = pd_arena_printf(&c->arena, "%s/_podiam/%s", c->endpoint, path),
                         .headers = &hdrs,

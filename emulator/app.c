@@ -118,6 +118,11 @@ int pd_app_run(struct pd_env *env)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* Blocks of 256 KiB and more (request bodies, big responses) are mapped and unmapped
+     * on their own: a fixed threshold stops glibc from raising it after the first large
+     * free, which would keep such blocks in the worker's heap for good. */
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+
     struct pd_app *app;
     if (pd_app_start(env, &app) != PD_OK)
         return 1;

@@ -20,7 +20,9 @@
 #include "sigv4/sigv4.h"
 #include "core/clock.h"
 #include "core/err.h"
+#include "core/kv.h"
 #include "core/log.h"
+#include "core/region.h"
 #include "core/str.h"
 #include "crypto/hash.h"
 #include "env.h"
@@ -44,6 +46,7 @@ static const struct pd_awserr ERR_MissingAuthenticationToken = {"MissingAuthenti
                                                                 0};
 static const struct pd_awserr ERR_InvalidClientTokenId = {"InvalidClientTokenId", 403, 0};
 static const struct pd_awserr ERR_ExpiredToken = {"ExpiredToken", 403, 0};
+static const struct pd_awserr ERR_SignatureDoesNotMatch = {"SignatureDoesNotMatch", 403, 0};
 static const struct pd_awserr ERR_S3_InvalidAccessKeyId = {"InvalidAccessKeyId", 403, 0};
 static const struct pd_awserr ERR_S3_InvalidToken = {"InvalidToken", 400, 0};
 static const struct pd_awserr ERR_S3_ExpiredToken = {"ExpiredToken", 400, 0};
@@ -238,19 +241,20 @@ static const char *scope_service(struct pd_req *r)
     return k >= 4 ? parts[3] : NULL;
 }
 
-/* The query Action of an unsigned call, from the query string or a form body. */
-static const char *query_action(struct pd_req *r, struct pd_kvs *params)
+/* The query Action, found without decoding anything else: the query string first, then a
+ * form body (as the query codec reads them). Enough to route an unsigned call, and to know
+ * before authentication whether its operation may be called unsigned; the rest of the
+ * parameters are decoded only for an authenticated (or legitimately unsigned) request.
+ * *OUT is NULL when there is none; PD_EINVAL when the Action value does not decode. */
+static int peek_action(struct pd_req *r, const char **OUT)
 {
-    return pd_kvs_get(params, "Action", 0);
-}
-
-static int form_params(struct pd_req *r, struct pd_kvs *OUT)
-{
-    if (pd_kvs_parse_form(&r->arena, OUT, r->query, strlen(r->query), 1))
+    if (pd_form_find(&r->arena, r->query, strlen(r->query), "Action", 1, OUT))
         return PD_EINVAL;
+    if (*OUT)
+        return PD_OK;
     const char *ct = pd_req_header(r, "content-type");
-    if (r->body.len && ct && pd_strncaseeq(ct, "application/x-www-form-urlencoded", 33))
-        return pd_kvs_parse_form(&r->arena, OUT, pd_buf_str(&r->body), r->body.len, 1);
+    if (r->body.len && (!ct || pd_strncaseeq(ct, "application/x-www-form-urlencoded", 33)))
+        return pd_form_find(&r->arena, pd_buf_str(&r->body), r->body.len, "Action", 1, OUT);
     return PD_OK;
 }
 
@@ -262,11 +266,10 @@ static const struct pd_service *route(struct pd_req *r)
         if (svc)
             return svc;
     }
-    struct pd_kvs params = {0};
-    if (form_params(r, &params) != PD_OK)
+    const char *action;
+    if (peek_action(r, &action) != PD_OK)
         return pd_service_find("sts"); /* a broken form: the query codec explains it */
     {
-        const char *action = query_action(r, &params);
         if (action) {
             for (size_t i = 0; pd_services[i]; i++) {
                 const struct pd_service *svc = pd_services[i];
@@ -328,6 +331,47 @@ static int fail_sigv4(struct pd_req *r, const struct pd_sigv4_result *res)
     return PD_EAWS;
 }
 
+/* The region a request for this Host must be signed for, when the Host is an AWS name: the
+ * aws partition's global endpoints of IAM and STS sign for us-east-1, SERVICE[-fips].REGION.
+ * amazonaws.com for REGION. NULL for any other Host (podiam's own address). */
+static const char *host_region(struct pd_req *r, char *buf, size_t cap)
+{
+    const char *host = pd_req_header(r, "host");
+    if (!host)
+        return NULL;
+    size_t n = strcspn(host, ":");
+    static const char sfx[] = ".amazonaws.com";
+    size_t sl = sizeof sfx - 1;
+    if (n <= sl || !pd_strncaseeq(host + n - sl, sfx, sl))
+        return NULL;
+    size_t label = strcspn(host, ".");
+    if (label == n - sl) /* iam.amazonaws.com, sts.amazonaws.com */
+        return pd_strncaseeq(host, "iam", 3) || pd_strncaseeq(host, "sts", 3) ? "us-east-1" : NULL;
+    size_t rlen = n - sl - label - 1;
+    if (rlen >= cap || memchr(host + label + 1, '.', rlen))
+        return NULL;
+    for (size_t i = 0; i < rlen; i++)
+        buf[i] = (char)(host[label + 1 + i] | 0x20);
+    buf[rlen] = '\0';
+    return buf;
+}
+
+/* The credential scope's region, as AWS checks it: a real region always; and for a request
+ * to an AWS host name (through the proxy, or DNS pointed at podiam) the one that host signs
+ * for (host_region). A request to podiam's own address comes from an SDK told to use a
+ * custom endpoint, and SDKs then sign with their configured region for every service
+ * (botocore does for IAM, whose real endpoint signs for us-east-1): any real region is taken
+ * there, or such suites would fail against podiam for what never happens against AWS. */
+static int check_scope_region(struct pd_req *r, const char *region)
+{
+    char buf[32];
+    const char *want = host_region(r, buf, sizeof buf);
+    if (pd_region_known(region, strlen(region)) && (!want || strcmp(want, region) == 0))
+        return PD_OK;
+    return pd_fail(r, &ERR_SignatureDoesNotMatch,
+                   "Credential should be scoped to a valid region, not '%s'.", region);
+}
+
 /* Verify the request's signature and set r->who. Anonymous requests pass only where the
  * operation allows them (or for S3, where policies decide). */
 static int authenticate(struct pd_req *r, enum pd_sigv4_dialect d, const char *payload_hash)
@@ -370,6 +414,8 @@ static int authenticate(struct pd_req *r, enum pd_sigv4_dialect d, const char *p
         return pd_fail(r, &PD_ERR_InternalFailure, "credential lookup failed");
     if (rc)
         return fail_sigv4(r, &res);
+    if (d != PD_SIGV4_S3 && check_scope_region(r, auth.region) != PD_OK)
+        return PD_EAWS;
     snprintf(r->region, sizeof r->region, "%s", auth.region);
     r->sig.auth_type = auth.presigned ? 2 : 1;
     if (d == PD_SIGV4_S3 && !auth.presigned &&
@@ -672,7 +718,25 @@ static void encode(struct pd_req *r, const struct pd_spec *spec, const struct pd
         pd_req_set_header(r, "x-amz-id-2", host_id(r));
 }
 
-/* An AWS-protocol request: decode, authenticate, authorize, run, encode. S3 requests
+/* The operation a query or REST request names, looked up without decoding its parameters
+ * or body (see run_aws); NULL when it names none the model has. */
+static const struct pd_spec_op *peek_op(struct pd_req *r, const struct pd_spec *spec,
+                                        const struct pd_http_request *hq)
+{
+    if (r->svc->proto == PD_PROTO_QUERY) {
+        const char *action;
+        if (peek_action(r, &action) != PD_OK || !action)
+            return NULL;
+        return pd_spec_op(spec, action);
+    }
+    const struct pd_spec_op *op = NULL;
+    struct pd_codec_error cerr;
+    memset(&cerr, 0, sizeof cerr);
+    pd_rest_route(spec, &r->arena, hq, &op, &cerr);
+    return op;
+}
+
+/* An AWS-protocol request: authenticate, decode, authorize, run, encode. S3 requests
  * arrive here authenticated already (s3_headers), uploads with their body streamed. */
 static void run_aws(struct pd_req *r)
 {
@@ -694,17 +758,25 @@ static void run_aws(struct pd_req *r)
             goto out;
         drc = pd_rest_decode(spec, &r->arena, r->spec_op, &hq, &r->in, &cerr);
     } else {
-        drc = pd_codec_decode(spec, &r->arena, &hq, &r->spec_op, &r->in, &cerr);
+        /* Authentication comes before everything the client could learn from, and before
+         * the work and memory decoding costs: an unsigned or badly signed request learns
+         * nothing about operations or parameters, and its body is only hashed. Only the
+         * operation is looked up first, to know whether it may be called unsigned. */
+        r->spec_op = peek_op(r, spec, &hq);
         if (r->spec_op) {
             r->op_name = r->spec_op->name;
             r->op = pd_service_op(r->svc, r->spec_op->name);
         }
-        /* Authentication comes before everything the client could learn from: an unsigned
-         * or badly signed request learns nothing about operations or parameters. */
         char body_hash[65];
         pd_sha256_hex(r->body.p ? r->body.p : "", r->body.len, body_hash);
         if (authenticate(r, PD_SIGV4_AWS, body_hash) != PD_OK)
             goto out;
+        drc = pd_codec_decode(spec, &r->arena, &hq, &r->spec_op, &r->in, &cerr);
+        r->op = NULL;
+        if (r->spec_op) {
+            r->op_name = r->spec_op->name;
+            r->op = pd_service_op(r->svc, r->spec_op->name);
+        }
         if (drc && !r->spec_op) {
             fail_codec(r, &cerr);
             goto out;

@@ -1,6 +1,7 @@
 /* req.c - request context lifetime and helpers (see req.h). */
 #include "req.h"
 
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,9 @@ void pd_req_free(struct pd_req *r)
         return;
     if (r->sink && r->sink->discard)
         r->sink->discard(r);
+    /* A large request (a big body, or much decoded from it) leaves freed pages in this
+     * worker's malloc arena; give them back so the worker returns to its idle size. */
+    int large = r->body.cap + r->resp.body.cap + r->arena.total > PD_REQ_TRIM_BYTES;
     json_decref(r->in);
     json_decref(r->out);
     json_decref(r->err.extra);
@@ -49,6 +53,8 @@ void pd_req_free(struct pd_req *r)
         close(r->resp.fd);
     pd_arena_cleanup(&r->arena);
     free(r);
+    if (large)
+        malloc_trim(0);
 }
 
 const char *pd_req_header(const struct pd_req *r, const char *lname)
@@ -92,4 +98,76 @@ int pd_req_from_loopback(const struct pd_req *r)
     const char *ip = r->peer_ip;
     return pd_has_prefix(ip, "127.") || strcmp(ip, "::1") == 0 ||
            pd_has_prefix(ip, "::ffff:127.") || *ip == '\0';
+}
+
+/* Is h[0..n) a loopback host: localhost, NAME.localhost, 127.x.y.z, ::1 (bracketed)? */
+static int loopback_host(const char *h, size_t n)
+{
+    if (n == 9 && pd_strncaseeq(h, "localhost", 9))
+        return 1;
+    if (n > 10 && pd_strncaseeq(h + n - 10, ".localhost", 10))
+        return 1;
+    if (n == 5 && memcmp(h, "[::1]", 5) == 0)
+        return 1;
+    if (n < 7 || n > 15 || memcmp(h, "127.", 4) != 0)
+        return 0;
+    int dots = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (h[i] == '.')
+            dots++;
+        else if (h[i] < '0' || h[i] > '9')
+            return 0;
+    }
+    return dots == 3;
+}
+
+/* Split "HOST[:PORT]" (HOST possibly a bracketed IPv6 literal): the host's length, and the
+ * port (-1 when absent, -2 when malformed). */
+static size_t split_host_port(const char *s, int *OUT_port)
+{
+    size_t hl = 0;
+    if (*s == '[') {
+        const char *close = strchr(s, ']');
+        hl = close ? (size_t)(close - s) + 1 : strlen(s);
+    } else {
+        hl = strcspn(s, ":");
+    }
+    *OUT_port = -1;
+    if (s[hl] == ':') {
+        int64_t p;
+        *OUT_port = pd_parse_i64(s + hl + 1, 1, 65535, &p) ? -2 : (int)p;
+    } else if (s[hl]) {
+        *OUT_port = -2;
+    }
+    return hl;
+}
+
+const char *pd_req_admin_refusal(const struct pd_req *r, int sensitive)
+{
+    if (!pd_req_from_loopback(r))
+        return "the admin API answers loopback clients only";
+    if (!*r->peer_ip)
+        return NULL; /* in-process (tests): no HTTP headers to check */
+    const char *host = pd_req_header(r, "host");
+    int port;
+    if (!host || !loopback_host(host, split_host_port(host, &port)) || port == -2)
+        return "the admin API answers requests for a loopback Host only";
+    const char *origin = pd_req_header(r, "origin");
+    if (origin) {
+        const char *rest = pd_has_prefix(origin, "http://")    ? origin + 7
+                           : pd_has_prefix(origin, "https://") ? origin + 8
+                                                               : NULL;
+        size_t hl = rest ? split_host_port(rest, &port) : 0;
+        if (!rest || !loopback_host(rest, hl) || port < 0 ||
+            (port != r->env->http_port && port != r->env->https_port))
+            return "the admin API refuses requests from other origins";
+    }
+    if (sensitive) {
+        const char *ct = pd_req_header(r, "content-type");
+        if (!pd_req_header(r, "x-podiam-admin") &&
+            !(ct && pd_strncaseeq(ct, "application/json", 16)))
+            return "this admin call needs a JSON body (Content-Type: application/json) or the "
+                   "header X-Podiam-Admin, so that no web page can make it";
+    }
+    return NULL;
 }

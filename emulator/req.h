@@ -120,6 +120,9 @@ struct pd_req {
 };
 
 /* Make a request bound to env (arena ready, ids set). Free with pd_req_free. */
+/* Requests that held more than this (body, response, arena) trim the heap when freed. */
+#define PD_REQ_TRIM_BYTES (1u << 20)
+
 struct pd_req *pd_req_new(struct pd_env *env);
 void pd_req_free(struct pd_req *r);
 
@@ -134,6 +137,20 @@ void pd_req_set_header(struct pd_req *r, const char *name, const char *value);
 int pd_req_reply_json(struct pd_req *r, int status, json_t *body);
 /* Is the peer a loopback client (127.0.0.0/8, ::1, v4-mapped 127.x; "" in-process)? */
 int pd_req_from_loopback(const struct pd_req *r);
+
+/* The admin API's guard (podiam's own endpoints under /_podiam/: health, reset, state, clock,
+ * decisions, issuers, token minting; docs/usage.md), so that no web page can drive it:
+ *  - the peer is a loopback client;
+ *  - Host names a loopback name or address (localhost, *.localhost, 127.0.0.0/8, [::1]):
+ *    a page reaching podiam through DNS rebinding, or a request to an AWS host name through
+ *    the proxy, carries another Host;
+ *  - Origin, when present, is podiam's own (http or https, a loopback host, one of podiam's
+ *    ports);
+ *  - sensitive (a call that changes state or reveals secrets): the request is not one a
+ *    browser sends without a CORS preflight, which podiam never grants: a JSON body
+ *    (Content-Type application/json) or the header X-Podiam-Admin.
+ * Returns NULL when the request may proceed, else the reason (a static string). */
+const char *pd_req_admin_refusal(const struct pd_req *r, int sensitive);
 
 int pd_fail(struct pd_req *r, const struct pd_awserr *e, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

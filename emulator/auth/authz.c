@@ -179,6 +179,12 @@ int pd_authz_caller_load(struct pd_db *db, struct pd_arena *a, struct pd_policy_
         load_session(db, a, cache, who, ctx, OUT);
         struct pd_iam_role role;
         rc = pd_iam_db_role_get(db, a, who->account_id, who->name, &role);
+        /* A session belongs to the role it was minted for, by unique id: a role of the same
+         * name made after that one was deleted is another role, and lends the session
+         * nothing (no policies, no tags), as in IAM. */
+        if (rc == PD_OK && who->unique_id && role.unique_id &&
+            strcmp(who->unique_id, role.unique_id) != 0)
+            return PD_OK;
         if (rc == PD_OK)
             add_tags(db, a, PD_IAM_ROLE, role.id, ctx);
         rc = pd_iam_db_role_policies(db, a, who->account_id, who->name, &src, &n, &boundary);

@@ -3,12 +3,14 @@
  *
  * Token = base64(pd_seal(seal_key, aad "podiam-sts-v1", record)), record = compact JSON:
  *   {"k":akid,"t":kind,"a":account,"arn":…,"uid":…,"n":name,"p":path,"u":unique id,
- *    "r":role arn,"s":session name,"iat":ms,"exp":ms,"x":{extra facts}}
+ *    "r":role arn,"s":session name,"iat":ms,"exp":ms,"g":generation,"x":{extra facts}}
+ * A token opens only in the state generation it was minted in (a reset ends every session).
  * The secret access key is pd_derive_secret(secret_key, akid): never stored, never sent
  * back except at minting.
  */
 #include "auth/creds.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,6 +59,8 @@ static int open_token(const struct pd_secrets *sec, struct pd_arena *a, const ch
     int kind = kind_from_name(json_string_value(json_object_get(rec, "t")));
     if (!rec || !k || strcmp(k, akid) != 0 || kind <= 0)
         goto out;
+    if (json_integer_value(json_object_get(rec, "g")) != atomic_load(&sec->generation))
+        goto out; /* minted before the last reset */
     int64_t exp = json_integer_value(json_object_get(rec, "exp"));
     if (exp <= now_ms) {
         *OUT_why = PD_CREDS_TOKEN_EXPIRED;
@@ -187,6 +191,7 @@ int pd_creds_mint(const struct pd_secrets *sec, struct pd_arena *a, const struct
     int64_t exp = now_ms + duration_s * 1000;
     json_object_set_new(rec, "iat", json_integer(now_ms));
     json_object_set_new(rec, "exp", json_integer(exp));
+    json_object_set_new(rec, "g", json_integer(atomic_load(&sec->generation)));
     if (extra && json_object_size(extra))
         json_object_set(rec, "x", (json_t *)extra);
     char *text = pd_json_dumps(rec);

@@ -1,6 +1,8 @@
 /* secrets.c - load or make the server's secrets (see secrets.h). */
 #include "auth/secrets.h"
 
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +16,7 @@
 #define META_MASTER "master_key"
 #define META_CA_CERT "ca_cert_pem"
 #define META_CA_KEY "ca_key_pem"
+#define META_GENERATION "generation"
 
 static int load_master(struct pd_db *db, struct pd_arena *a, unsigned char master[32])
 {
@@ -74,6 +77,11 @@ int pd_secrets_load(struct pd_db *db, int64_t now, const char *const *extra_name
         pd_db_rollback(db);
         goto out;
     }
+    char *gen = NULL;
+    int64_t g = 0;
+    if (pd_db_meta_get(db, &a, META_GENERATION, &gen) == PD_OK)
+        pd_parse_i64(gen, 0, INT64_MAX, &g);
+    atomic_store(&s->generation, g);
     rc = pd_db_commit(db);
     if (rc) {
         *OUT_err = "cannot store the server keys";
@@ -120,4 +128,12 @@ void pd_secrets_free(struct pd_secrets *s)
     free(s->tls_key_pem);
     memset(s, 0, sizeof *s);
     free(s);
+}
+
+int pd_secrets_next_generation(struct pd_db *db, const struct pd_secrets *s, int64_t *OUT)
+{
+    char buf[24];
+    *OUT = atomic_load(&s->generation) + 1;
+    snprintf(buf, sizeof buf, "%lld", (long long)*OUT);
+    return pd_db_meta_put(db, META_GENERATION, buf);
 }

@@ -22,6 +22,10 @@ struct pd_secrets {
     char *ca_key_pem;
     char *tls_cert_pem; /* the listener's certificate, issued at load (heap) */
     char *tls_key_pem;
+    /* The state's generation: every reset adds one (pd_secrets_next_generation), and a
+     * session token opens only in the generation it was minted in, so no session survives
+     * a reset. Kept in the meta table beside the keys. */
+    _Atomic int64_t generation;
 };
 
 /* Load the secrets from the state, making and storing whatever is missing, and issue the TLS
@@ -30,5 +34,9 @@ struct pd_secrets {
 int pd_secrets_load(struct pd_db *db, int64_t now, const char *const *extra_names, int nnames,
                     struct pd_secrets **OUT, const char **OUT_err);
 void pd_secrets_free(struct pd_secrets *s);
+
+/* Inside a write transaction (a reset): store the next generation and return it in *OUT.
+ * Publish it with atomic_store(&s->generation, *OUT) once the transaction has committed. */
+int pd_secrets_next_generation(struct pd_db *db, const struct pd_secrets *s, int64_t *OUT);
 
 #endif

@@ -40,7 +40,16 @@ int pd_codec_decode(const struct pd_spec *spec, struct pd_arena *a,
     memset(OUT_err, 0, sizeof *OUT_err);
     if (spec->proto == PD_SPEC_QUERY) {
         struct pd_kvs params;
-        if (pd_query_params(a, rq, &params)) {
+        int rc = pd_query_params(a, rq, &params);
+        if (rc == PD_ETOOBIG) {
+            OUT_err->code = "ValidationError";
+            OUT_err->status = 400;
+            OUT_err->sender = 1;
+            OUT_err->message = pd_arena_printf(
+                a, "The request has more than %d parameters, podiam's limit.", PD_QUERY_MAX_PARAMS);
+            return PD_EINVAL;
+        }
+        if (rc) {
             OUT_err->code = "MalformedQueryString";
             OUT_err->status = 400;
             OUT_err->sender = 1;

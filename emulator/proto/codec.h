@@ -28,6 +28,13 @@
 
 struct pd_arena;
 
+/* Bounds on what one request may make the decoder build, checked before it builds anything:
+ * decoding costs memory (a tree node per value), and a body within --max-body could
+ * otherwise hold hundreds of thousands of tiny parameters. The largest real requests (IAM
+ * simulations, EKS tags and labels) stay far below them. */
+#define PD_QUERY_MAX_PARAMS 2000 /* form and query-string parameters (ValidationError) */
+#define PD_JSON_MAX_VALUES 20000 /* values in a rest-json body (SerializationException) */
+
 /* What the dispatcher read off the wire. */
 struct pd_http_request {
     const char *method;           /* "GET" */

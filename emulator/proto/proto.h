@@ -17,6 +17,9 @@ void pd_proto_header(struct pd_arena *a, struct pd_http_response *r, const char 
                      const char *value);
 
 /* query.c */
+/* The parameters of a query-protocol request (query string, then a form body), decoded.
+ * Returns PD_OK, PD_EINVAL (bad percent-encoding) or PD_ETOOBIG (more than
+ * PD_QUERY_MAX_PARAMS parameters, counted before anything is decoded). */
 int pd_query_params(struct pd_arena *a, const struct pd_http_request *rq, struct pd_kvs *OUT);
 int pd_query_encode(const struct pd_spec *spec, struct pd_arena *a, const struct pd_spec_op *op,
                     const json_t *out, const char *request_id, struct pd_http_response *OUT);

@@ -301,11 +301,15 @@ int pd_query_decode(const struct pd_spec *spec, struct pd_arena *a, const struct
 int pd_query_params(struct pd_arena *a, const struct pd_http_request *rq, struct pd_kvs *OUT)
 {
     memset(OUT, 0, sizeof *OUT);
-    if (rq->query && *rq->query && pd_kvs_parse_form(a, OUT, rq->query, strlen(rq->query), 1))
-        return PD_EINVAL;
     const char *ct = rq->headers ? pd_kvs_get(rq->headers, "content-type", 1) : NULL;
-    int form = !ct || pd_has_prefix(ct, "application/x-www-form-urlencoded");
-    if (rq->body_len && form && pd_kvs_parse_form(a, OUT, rq->body, rq->body_len, 1))
+    int form = rq->body_len && (!ct || pd_has_prefix(ct, "application/x-www-form-urlencoded"));
+    size_t qlen = rq->query ? strlen(rq->query) : 0;
+    if (pd_form_count(rq->query, qlen) + (form ? pd_form_count(rq->body, rq->body_len) : 0) >
+        PD_QUERY_MAX_PARAMS)
+        return PD_ETOOBIG;
+    if (qlen && pd_kvs_parse_form(a, OUT, rq->query, qlen, 1))
+        return PD_EINVAL;
+    if (form && pd_kvs_parse_form(a, OUT, rq->body, rq->body_len, 1))
         return PD_EINVAL;
     return PD_OK;
 }

@@ -1,10 +1,12 @@
 /* fixtures.c - load, reset and export the state as fixtures documents (see fixtures.h). */
 #include "services/fixtures.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/secrets.h"
 #include "core/arena.h"
 #include "core/err.h"
 #include "core/ids.h"
@@ -94,6 +96,7 @@ static int load_all(struct pd_env *env, struct pd_db *db, char **OUT_err)
 
 static int in_txn(struct pd_env *env, struct pd_db *db, int wipe, char **OUT_err)
 {
+    int64_t generation = 0;
     *OUT_err = NULL;
     int rc = pd_db_begin(db, 1);
     if (rc) {
@@ -102,6 +105,9 @@ static int in_txn(struct pd_env *env, struct pd_db *db, int wipe, char **OUT_err
     }
     if (wipe)
         rc = pd_db_wipe(db);
+    /* a reset ends every session minted before it (auth/secrets.h) */
+    if (!rc && wipe && env->secrets)
+        rc = pd_secrets_next_generation(db, env->secrets, &generation);
     if (!rc)
         rc = load_all(env, db, OUT_err);
     /* object files of the wiped state: no row names them any more (the write lock is held,
@@ -117,6 +123,8 @@ static int in_txn(struct pd_env *env, struct pd_db *db, int wipe, char **OUT_err
     rc = pd_db_commit(db);
     if (rc)
         *OUT_err = pd_xstrdup("cannot commit the fixtures");
+    else if (wipe && env->secrets)
+        atomic_store(&env->secrets->generation, generation);
     return rc;
 }
 

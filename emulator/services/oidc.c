@@ -639,9 +639,12 @@ static int route(struct pd_req *r)
             r->op = &ops[OP_DOCUMENT];
             return 1;
         }
-        if (!pd_req_from_loopback(r)) {
+        /* Issuers, key rotation and token minting are the admin API's (req.h); every POST
+         * changes state or mints a credential. */
+        const char *why = pd_req_admin_refusal(r, post);
+        if (why) {
             r->op_name = "Forbidden";
-            oidc_error(r, 403, "Forbidden", "the admin API answers loopback clients only");
+            oidc_error(r, 403, "Forbidden", why);
             return 1;
         }
         if (strcmp(p, "issuers") == 0 && post)

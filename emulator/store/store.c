@@ -8,6 +8,7 @@
 #include "store/store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
 #include <pthread.h>
@@ -189,6 +190,28 @@ static void sqlite_setup(void)
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+/* The state holds the master key, the CA key and every secret: create its file 0600 in
+ * whatever directory it is (SQLite gives its -wal and -shm files the same mode), and warn
+ * about an existing one that others may read. */
+static int own_file(const char *path, char **OUT_err)
+{
+    char buf[PATH_MAX + 64];
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(buf, sizeof buf, "cannot open %s: %s", path, strerror(errno));
+        *OUT_err = pd_xstrdup(buf);
+        return PD_EIO;
+    }
+    struct stat st;
+    if (fstat(fd, &st) == 0 && (st.st_mode & 077))
+        pd_log(PD_LOG_WARN,
+               "%s is readable by others (mode %03o) and holds podiam's keys and every secret: "
+               "chmod 600 it",
+               path, (unsigned)(st.st_mode & 0777));
+    close(fd);
+    return PD_OK;
+}
+
 int pd_store_open(const char *path, int sync_full, struct pd_store **OUT, char **OUT_err)
 {
     pthread_once(&sqlite_once, sqlite_setup);
@@ -229,6 +252,8 @@ int pd_store_open(const char *path, int sync_full, struct pd_store **OUT, char *
         *OUT_err = pd_xstrdup(buf);
         goto fail;
     }
+    if (own_file(s->path, OUT_err))
+        goto fail;
     struct pd_db *db = db_open(s);
     if (!db) {
         snprintf(buf, sizeof buf, "cannot open database %s", s->path);

@@ -73,3 +73,70 @@ int pd_kvs_parse_form(struct pd_arena *a, struct pd_kvs *l, const char *s, size_
     }
     return PD_OK;
 }
+
+size_t pd_form_count(const char *s, size_t n)
+{
+    size_t count = 0, start = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i == n || s[i] == '&') {
+            count += i > start;
+            start = i + 1;
+        }
+    }
+    return count;
+}
+
+/* Does the form name s[0..n) decode to name? Decodes into a stack buffer, never allocates. */
+static int form_name_is(const char *s, size_t n, const char *name, int plus_is_space)
+{
+    char buf[256];
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '%') {
+            if (n - i < 3)
+                return 0;
+            int hi = pd_hexval(s[i + 1]), lo = pd_hexval(s[i + 2]);
+            if (hi < 0 || lo < 0)
+                return 0;
+            c = (char)(hi << 4 | lo);
+            i += 2;
+        } else if (c == '+' && plus_is_space) {
+            c = ' ';
+        }
+        if (k == sizeof buf - 1)
+            return 0;
+        buf[k++] = c;
+    }
+    buf[k] = '\0';
+    return k == strlen(name) && memcmp(buf, name, k) == 0;
+}
+
+int pd_form_find(struct pd_arena *a, const char *s, size_t n, const char *name, int plus_is_space,
+                 const char **OUT_value)
+{
+    *OUT_value = NULL;
+    size_t i = 0;
+    while (i < n) {
+        size_t amp = i;
+        while (amp < n && s[amp] != '&')
+            amp++;
+        size_t eq = i;
+        while (eq < amp && s[eq] != '=')
+            eq++;
+        if (amp > i && form_name_is(s + i, eq - i, name, plus_is_space)) {
+            if (eq == amp) {
+                *OUT_value = "";
+                return PD_OK;
+            }
+            char *value;
+            size_t vlen;
+            if (pd_url_decode(a, s + eq + 1, amp - eq - 1, plus_is_space, &value, &vlen))
+                return PD_EINVAL;
+            *OUT_value = value;
+            return PD_OK;
+        }
+        i = amp + 1;
+    }
+    return PD_OK;
+}

@@ -36,4 +36,16 @@ size_t pd_kvs_count(const struct pd_kvs *l, const char *name, int ci);
 int pd_kvs_parse_form(struct pd_arena *a, struct pd_kvs *l, const char *s, size_t n,
                       int plus_is_space);
 
+/* The number of parameters pd_kvs_parse_form would add for s (non-empty '&' segments),
+ * counted without decoding or allocating. */
+size_t pd_form_count(const char *s, size_t n);
+
+/* The value of the first parameter called name in the form s, decoded into a (NULL when
+ * there is none), without decoding or storing the other parameters: the request pipeline
+ * learns the Action of an unsigned call before it decodes anything else. A parameter name
+ * that does not percent-decode, or is longer than 255 bytes, is not name. Returns PD_OK, or
+ * PD_EINVAL when the matching parameter's value does not percent-decode. */
+int pd_form_find(struct pd_arena *a, const char *s, size_t n, const char *name, int plus_is_space,
+                 const char **OUT_value);
+
 #endif

@@ -197,3 +197,15 @@ int pd_derive_key(const unsigned char master[PD_SEAL_KEY_LEN], const char *label
 {
     return hmac_label(master, "podiam/key/v1:", label, OUT);
 }
+
+int pd_random_secret_key(char out[41])
+{
+    static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    unsigned char b[40];
+    if (pd_random_bytes(b, sizeof b))
+        return PD_EINTERNAL;
+    for (size_t i = 0; i < sizeof b; i++)
+        out[i] = a[b[i] & 63]; /* 64 characters: six bits each, no bias */
+    out[40] = '\0';
+    return PD_OK;
+}

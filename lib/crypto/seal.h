@@ -61,4 +61,9 @@ int pd_derive_key(const unsigned char master[PD_SEAL_KEY_LEN], const char *label
 /* n bytes from OpenSSL's CSPRNG (never seeded by --seed). Returns PD_OK or PD_EINTERNAL. */
 int pd_random_bytes(void *p, size_t n);
 
+/* A 40-character secret access key (A-Z a-z 0-9 + /, as AWS's) from OpenSSL's CSPRNG: what
+ * IAM hands out unless --seed asks for reproducible (and so guessable) keys, which
+ * core/ids.h's pd_ids_secret makes. out must hold 41 bytes. Returns PD_OK or PD_EINTERNAL. */
+int pd_random_secret_key(char out[41]);
+
 #endif

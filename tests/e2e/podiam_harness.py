@@ -110,10 +110,16 @@ class Podiam:
             return f.read()
 
     # --- admin API -------------------------------------------------------------------
-    def admin(self, method, path, body=None):
+    def admin(self, method, path, body=None, headers=None):
+        """Call podiam's admin API. Calls that change state or reveal secrets must not be
+        requests a web page could make (docs/usage.md): send X-Podiam-Admin on every call."""
         data = json.dumps(body).encode() if body is not None else None
+        h = {"X-Podiam-Admin": "1"}
+        if data is not None:
+            h["Content-Type"] = "application/json"
+        h.update(headers or {})
         req = urllib.request.Request(self.endpoint + "/_podiam/" + path, data=data,
-                                     method=method)
+                                     method=method, headers=h)
         with urllib.request.urlopen(req, timeout=10) as resp:
             raw = resp.read()
             ctype = resp.headers.get("Content-Type", "")

@@ -4,6 +4,7 @@ import signal
 import subprocess
 import unittest
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import botocore.exceptions
@@ -54,6 +55,82 @@ class AdminTest(unittest.TestCase):
             self.p.admin("POST", "clock", {"offset_ms": 0})
         self.assertIn("Arn", sess.get_caller_identity())
 
+    # --- no web page can drive the admin API (docs/usage.md) ---------------------------
+    def raw(self, method, path, headers, body=b""):
+        """One request with exactly these headers (http.client sends no others but
+        Host, Accept-Encoding and Content-Length); returns (status, JSON body or None)."""
+        import http.client
+        import json
+        u = urllib.parse.urlparse(self.p.endpoint)
+        c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+        c.putrequest(method, path, skip_host="Host" in headers, skip_accept_encoding=True)
+        for k, v in headers.items():
+            c.putheader(k, v)
+        c.putheader("Content-Length", str(len(body)))
+        c.endheaders(body)
+        resp = c.getresponse()
+        raw = resp.read()
+        c.close()
+        try:
+            return resp.status, json.loads(raw)
+        except ValueError:
+            return resp.status, None
+
+    def test_reset_from_a_web_page_is_refused(self):
+        self.p.boto3("iam").create_user(UserName="survivor")
+        host = urllib.parse.urlparse(self.p.endpoint).netloc
+        hostile = [
+            # the probe's request: a page's form POST through DNS rebinding
+            {"Host": "evil.example", "Origin": "http://evil.example", "Content-Type": "text/plain"},
+            # a page on another origin (a simple request: no preflight)
+            {"Host": host, "Origin": "http://evil.example", "Content-Type": "text/plain"},
+            {"Host": host, "Origin": "http://localhost:1", "Content-Type": "application/json"},
+            # simple requests from podiam's own origin still need the marker
+            {"Host": host, "Content-Type": "text/plain"},
+            {"Host": host, "Content-Type": "application/x-www-form-urlencoded"},
+            {"Host": host},
+            # an AWS host name, as through the proxy
+            {"Host": "s3.amazonaws.com", "X-Podiam-Admin": "1"},
+            {"Host": "evil.example", "X-Podiam-Admin": "1"},
+            {"Host": "127.0.0.1.evil.example", "X-Podiam-Admin": "1"},
+        ]
+        for h in hostile:
+            for path in ("/_podiam/reset", "/_podiam/clock", "/_podiam/oidc/token",
+                         "/_podiam/oidc/issuers", "/_podiam/oidc/rotate"):
+                st, body = self.raw("POST", path, h, b'{"advance_ms": 1000000}')
+                self.assertEqual(st, 403, (path, h, body))
+                self.assertEqual(body["error"], "Forbidden")
+        for h in hostile[:1] + hostile[3:]:
+            st, body = self.raw("GET", "/_podiam/state", {k: v for k, v in h.items()
+                                                          if k != "Content-Type"})
+            if "X-Podiam-Admin" not in h:
+                self.assertEqual(st, 403, (h, body))
+        self.assertEqual(self.p.admin("GET", "clock")["offset_ms"], 0, "the clock moved")
+        names = [u["UserName"] for u in self.p.boto3("iam").list_users()["Users"]]
+        self.assertIn("survivor", names, "the state was wiped")
+        # a preflight gets no CORS grant
+        st, _ = self.raw("OPTIONS", "/_podiam/reset",
+                         {"Host": host, "Origin": "http://evil.example",
+                          "Access-Control-Request-Method": "POST"})
+        self.assertGreaterEqual(st, 400)
+
+    def test_admin_calls_of_the_local_user_pass(self):
+        host = urllib.parse.urlparse(self.p.endpoint).netloc
+        port = urllib.parse.urlparse(self.p.endpoint).port
+        for h in ({"Host": host, "X-Podiam-Admin": "1"},
+                  {"Host": "localhost:%d" % port, "Content-Type": "application/json"},
+                  {"Host": host, "Origin": self.p.endpoint, "Content-Type": "application/json"}):
+            st, body = self.raw("POST", "/_podiam/clock", h, b'{"advance_ms": 0}')
+            self.assertEqual(st, 200, (h, body))
+        st, body = self.raw("GET", "/_podiam/state", {"Host": host, "X-Podiam-Admin": "1"})
+        self.assertEqual(st, 200)
+        self.assertIn("iam", body)
+        # public reads need no marker, only a loopback Host
+        st, _ = self.raw("GET", "/_podiam/health", {"Host": host})
+        self.assertEqual(st, 200)
+        st, _ = self.raw("GET", "/_podiam/health", {"Host": "evil.example"})
+        self.assertEqual(st, 403)
+
     def test_clock_refuses_bad_input(self):
         for body in ({}, {"offset_ms": "1"}, {"offset_ms": 1, "advance_ms": 1},
                      {"offset_ms": 10 ** 15}):
@@ -85,6 +162,36 @@ class ProcessTest(unittest.TestCase):
             self.assertEqual(p.proc.wait(timeout=10), 0)
         finally:
             p.stop()
+
+    def test_state_files_are_private(self):
+        """The state holds every secret: 0600 files and 0700 directories whatever the umask
+        and the directory; an existing state readable by others is warned about."""
+        import stat
+        import tempfile
+        shared = tempfile.mkdtemp(prefix="podiam-shared-")
+        os.chmod(shared, 0o755)
+        path = os.path.join(shared, "sub", "state.db")
+        old = os.umask(0o022)
+        try:
+            p = Podiam.start("--state", path)
+            try:
+                p.boto3("iam").create_user(UserName="u")  # a write: -wal and -shm exist
+                for f in (path, path + "-wal", path + "-shm"):
+                    self.assertEqual(stat.S_IMODE(os.stat(f).st_mode), 0o600, f)
+                for d in (os.path.dirname(path), path + ".objects"):
+                    self.assertEqual(stat.S_IMODE(os.stat(d).st_mode), 0o700, d)
+            finally:
+                p.stop()
+            os.chmod(path, 0o644)
+            p = Podiam.start("--state", path)
+            try:
+                self.assertIn("readable by others", p.logs())
+            finally:
+                p.stop()
+        finally:
+            os.umask(old)
+            import shutil
+            shutil.rmtree(shared, ignore_errors=True)
 
     def test_env_equivalents(self):
         p = Podiam.start(env={"PODIAM_REGION": "eu-west-1"})

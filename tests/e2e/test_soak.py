@@ -214,7 +214,9 @@ class Soak(unittest.TestCase):
         self.assertEqual(torn, [], "a GET returned no whole version")
 
         # lost writes
-        with urllib.request.urlopen(self.p.endpoint + "/_podiam/state", timeout=600) as r:
+        req = urllib.request.Request(self.p.endpoint + "/_podiam/state",
+                                     headers={"X-Podiam-Admin": "1"})
+        with urllib.request.urlopen(req, timeout=600) as r:
             state = json.loads(r.read())
         acct = [a for a in state["iam"]["accounts"] if a["id"] == "000000000000"][0]
         present = {u["name"]: u.get("tags", {}) for u in acct.get("users", [])}

@@ -8,7 +8,9 @@ Not covered: an expired session token. podiam has no admin clock yet, and a sess
 at least 900 seconds, so expiry cannot be reached without waiting (see test_session_expiry).
 """
 import datetime
+import html
 import http.client
+import json
 import socket
 import unittest
 import urllib.error
@@ -209,6 +211,40 @@ class RefusedTest(StsCase):
         self.assertEqual(status, 403)
         self.assertIn("<Code>SignatureDoesNotMatch</Code>", text)
 
+    def test_credential_scope_region(self):
+        """The scope must name a real region, and the one the Host signs for when the Host
+        is an AWS name (IAM's and STS's global endpoints: us-east-1). podiam's own address
+        takes any real region: SDKs given a custom endpoint sign IAM with their region."""
+        msg = "Credential should be scoped to a valid region, not '%s'."
+        cases = [  # (url the request is for, service, body, region, accepted)
+            ("http://iam.amazonaws.com/", "iam", "Action=ListUsers&Version=2010-05-08",
+             "us-east-1", True),
+            ("http://iam.amazonaws.com/", "iam", "Action=ListUsers&Version=2010-05-08",
+             "us-west-2", False),
+            ("http://sts.amazonaws.com/", "sts", "Action=GetCallerIdentity&Version=2011-06-15",
+             "eu-west-1", False),
+            ("http://sts.eu-west-1.amazonaws.com/", "sts",
+             "Action=GetCallerIdentity&Version=2011-06-15", "eu-west-1", True),
+            ("http://sts.eu-west-1.amazonaws.com/", "sts",
+             "Action=GetCallerIdentity&Version=2011-06-15", "us-east-1", False),
+            (self.p.endpoint + "/", "iam", "Action=ListUsers&Version=2010-05-08",
+             "eu-west-1", True),
+            (self.p.endpoint + "/", "iam", "Action=ListUsers&Version=2010-05-08",
+             "mars-north-9", False),
+            (self.p.endpoint + "/", "sts", "Action=GetCallerIdentity&Version=2011-06-15",
+             "mars-north-9", False),
+        ]
+        for url, service, body, region, ok in cases:
+            h, b = signed_request(url, service, body, region=region,
+                                  headers={"Host": urllib.parse.urlparse(url).netloc})
+            status, text = self.post(h, b)
+            if ok:
+                self.assertEqual(status, 200, (url, region, text))
+            else:
+                self.assertEqual(status, 403, (url, region, text))
+                self.assertIn("<Code>SignatureDoesNotMatch</Code>", text)
+                self.assertIn(msg % region, html.unescape(text))
+
     def test_unknown_key(self):
         sts = self.p.boto3("sts", key="AKIAIOSFODNN7EXAMPLE", secret="x")
         with self.fails() as cm:
@@ -284,6 +320,76 @@ class RefusedTest(StsCase):
                 urllib.request.urlopen(bad, timeout=10)
             self.assertEqual(cm.exception.code, 403, bad)
             self.assertIn("<Code>SignatureDoesNotMatch</Code>", cm.exception.read().decode())
+
+
+class SessionBindingTest(StsCase):
+    """A session belongs to the role it was minted for (by unique id) and to the state it
+    was minted in: a recreated role of the same name lends it nothing, a reset ends it."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.p = Podiam.start()
+        cls.iam = cls.p.boto3("iam")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.p.stop()
+
+    TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::000000000000:root"},
+        "Action": "sts:AssumeRole"}]})
+
+    def role(self, name, actions):
+        self.iam.create_role(RoleName=name, AssumeRolePolicyDocument=self.TRUST)
+        self.iam.put_role_policy(RoleName=name, PolicyName="p", PolicyDocument=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}))
+
+    def session(self, name):
+        if not hasattr(self, "caller"):
+            _, k = self.user_with_key("assumer")
+            self.iam.put_user_policy(UserName="assumer", PolicyName="p", PolicyDocument=json.dumps(
+                {"Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}))
+            type(self).caller = self.p.boto3("sts", key=k["AccessKeyId"],
+                                             secret=k["SecretAccessKey"])
+        c = self.caller.assume_role(RoleArn="arn:aws:iam::000000000000:role/" + name,
+                                            RoleSessionName="ss")["Credentials"]
+        return dict(key=c["AccessKeyId"], secret=c["SecretAccessKey"], token=c["SessionToken"])
+
+    def test_recreated_role_does_not_revive_a_session(self):
+        self.role("phoenix", ["iam:ListRoles"])
+        creds = self.session("phoenix")
+        iam = self.p.boto3("iam", **creds)
+        iam.list_roles()
+        with self.fails():
+            iam.list_users()
+        self.iam.delete_role_policy(RoleName="phoenix", PolicyName="p")
+        self.iam.delete_role(RoleName="phoenix")
+        self.role("phoenix", ["*"])  # same name, admin rights: another role
+        with self.fails() as cm:
+            iam.list_users()
+        self.assertError(cm, "AccessDenied", 403)
+        with self.fails() as cm:
+            iam.list_roles()  # not even what the old role allowed
+        self.assertError(cm, "AccessDenied", 403)
+        # a new session of the new role has the new rights
+        self.p.boto3("iam", **self.session("phoenix")).list_users()
+
+    def test_reset_ends_every_session(self):
+        sts = self.p.boto3("sts")
+        c = sts.get_session_token()["Credentials"]
+        before = self.p.boto3("sts", key=c["AccessKeyId"], secret=c["SecretAccessKey"],
+                              token=c["SessionToken"])
+        self.assertIn("Arn", before.get_caller_identity())
+        self.p.reset()
+        with self.fails() as cm:
+            before.get_caller_identity()
+        self.assertError(cm, "InvalidClientTokenId", 403)
+        c = sts.get_session_token()["Credentials"]
+        after = self.p.boto3("sts", key=c["AccessKeyId"], secret=c["SecretAccessKey"],
+                             token=c["SessionToken"])
+        self.assertIn("Arn", after.get_caller_identity())
 
 
 class TransportTest(StsCase):

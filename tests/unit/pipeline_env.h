@@ -114,7 +114,10 @@ static inline void pt_fails(struct pd_env *env, const char *svc, const char *op,
 }
 
 /* One HTTP request through the pipeline, as server/ drives it. headers: "name: value" lines
- * separated by '\n' (lower-case names), may be NULL. The caller frees the request. */
+ * separated by '\n' (lower-case names), may be NULL. The request comes from 127.0.0.1 with
+ * "host: localhost" unless headers name a host, and an admin call (/_podiam/) with a body is
+ * sent as JSON unless headers name a content type, as podiamctl sends them. The caller frees
+ * the request. */
 static inline struct pd_req *pt_http(struct pd_env *env, const char *method, const char *path,
                                      const char *query, const char *headers, const char *body)
 {
@@ -140,6 +143,10 @@ static inline struct pd_req *pt_http(struct pd_env *env, const char *method, con
             line = nl ? nl + 1 : NULL;
         }
     }
+    if (!pd_kvs_get(&r->hdrs, "host", 0))
+        pd_kvs_add(&r->arena, &r->hdrs, "host", "localhost", 9, 0);
+    if (body && strncmp(path, "/_podiam/", 9) == 0 && !pd_kvs_get(&r->hdrs, "content-type", 0))
+        pd_kvs_add(&r->arena, &r->hdrs, "content-type", "application/json", 16, 0);
     if (pd_dispatch_headers(r) != PD_OK)
         return r;
     if (body && pd_dispatch_body(r, body, strlen(body)) != PD_OK)

@@ -1,4 +1,4 @@
-/* test_core.c - unit tests for lib/core: buf, arena, clock, str, arn, ids. */
+/* test_core.c - unit tests for lib/core: buf, arena, clock, str, arn, ids, kv. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +12,7 @@
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/ids.h"
+#include "core/kv.h"
 #include "core/str.h"
 
 static void buf_cap(void **state)
@@ -193,6 +194,37 @@ static void ids_seeded(void **state)
     pd_ids_cleanup(&g2);
 }
 
+/* pd_form_find finds one parameter without decoding the rest; pd_form_count counts what
+ * pd_kvs_parse_form would add. */
+static void form_find(void **state)
+{
+    struct pd_arena a;
+    pd_arena_init(&a);
+    const char *v;
+    const char *f = "X=%zz&Act%69on=Get%20Caller+Identity&Action=second&Y";
+    assert_int_equal(pd_form_find(&a, f, strlen(f), "Action", 1, &v), PD_OK);
+    assert_string_equal(v, "Get Caller Identity"); /* the first; a bad escape elsewhere is fine */
+    assert_int_equal(pd_form_find(&a, f, strlen(f), "Y", 1, &v), PD_OK);
+    assert_string_equal(v, "");
+    assert_int_equal(pd_form_find(&a, f, strlen(f), "Missing", 1, &v), PD_OK);
+    assert_null(v);
+    assert_int_equal(pd_form_find(&a, "Action=%4", 9, "Action", 1, &v), PD_EINVAL);
+    assert_int_equal(pd_form_find(&a, "Action%=x&Action=y", 18, "Action", 1, &v), PD_OK);
+    assert_string_equal(v, "y"); /* an undecodable name is not the one asked for */
+    assert_int_equal(pd_form_find(&a, "a+b=1", 5, "a b", 1, &v), PD_OK);
+    assert_string_equal(v, "1");
+    assert_int_equal(pd_form_find(&a, "a+b=1", 5, "a b", 0, &v), PD_OK);
+    assert_null(v);
+
+    const char *forms[] = {"", "&", "a", "a=1&b", "a=1&&b=2&", "&&x&&", "=&="};
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+        struct pd_kvs l = {0};
+        assert_int_equal(pd_kvs_parse_form(&a, &l, forms[i], strlen(forms[i]), 1), PD_OK);
+        assert_int_equal(pd_form_count(forms[i], strlen(forms[i])), l.n);
+    }
+    pd_arena_cleanup(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -200,6 +232,7 @@ int main(void)
         cmocka_unit_test(buf_reserve_json), cmocka_unit_test(arena_many),
         cmocka_unit_test(clock_formats),    cmocka_unit_test(str_parse),
         cmocka_unit_test(arn_parse),        cmocka_unit_test(ids_seeded),
+        cmocka_unit_test(form_find),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -351,6 +351,43 @@ static void groups(void **state)
     ok(c, "DeleteGroup", json_pack("{s:s}", "GroupName", "admins"));
 }
 
+/* Is secret what the id generator (in state st) makes within its next 64 draws? */
+static int from_id_stream(const uint64_t st[4], const char *secret)
+{
+    for (int skip = 0; skip < 64; skip++) {
+        struct pd_ids g;
+        pd_ids_init(&g, 1, 0);
+        memcpy(g.s, st, sizeof g.s);
+        for (int i = 0; i < skip; i++)
+            pd_ids_next(&g);
+        char guess[41];
+        pd_ids_secret(&g, guess);
+        pd_ids_cleanup(&g);
+        if (strcmp(guess, secret) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Secret access keys come from OpenSSL's CSPRNG, not from the stream request ids (which
+ * every client sees) come from; --seed alone makes them reproducible. */
+static void secret_keys_are_not_from_the_id_stream(void **state)
+{
+    struct ctx *c = *state;
+    ok(c, "CreateUser", json_pack("{s:s}", "UserName", "kim"));
+    for (int seeded = 0; seeded < 2; seeded++) {
+        c->env.cfg.seeded = seeded;
+        uint64_t st[4];
+        memcpy(st, c->env.ids.s, sizeof st);
+        struct pd_req *r = run(c, "CreateAccessKey", json_pack("{s:s}", "UserName", "kim"));
+        const char *secret = sget(r->out, "AccessKey.SecretAccessKey");
+        assert_int_equal(strlen(secret), 40);
+        assert_int_equal(from_id_stream(st, secret), seeded);
+        pd_req_free(r);
+    }
+    c->env.cfg.seeded = 0;
+}
+
 static void access_keys(void **state)
 {
     struct ctx *c = *state;
@@ -1231,6 +1268,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(users_crud, setup, teardown),
+        cmocka_unit_test_setup_teardown(secret_keys_are_not_from_the_id_stream, setup, teardown),
         cmocka_unit_test_setup_teardown(pagination, setup, teardown),
         cmocka_unit_test_setup_teardown(groups, setup, teardown),
         cmocka_unit_test_setup_teardown(access_keys, setup, teardown),

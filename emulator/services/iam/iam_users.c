@@ -11,6 +11,7 @@
 #include "core/arena.h"
 #include "core/err.h"
 #include "core/ids.h"
+#include "crypto/seal.h"
 #include "env.h"
 #include "services/iam/iam_internal.h"
 
@@ -412,8 +413,10 @@ int pd_iam_do_create_access_key(struct pd_req *r, const struct pd_iam_fixed *fx)
     char *secret = pd_arena_alloc(&r->arena, 41);
     if (fx && fx->secret)
         secret = pd_arena_strdup(&r->arena, fx->secret);
-    else
+    else if (r->env->cfg.seeded) /* --seed: reproducible, documented as not secret */
         pd_ids_secret(&r->env->ids, secret);
+    else if (pd_random_secret_key(secret))
+        return pd_fail(r, &PD_ERR_InternalFailure, "no random bytes for a secret key");
     struct pd_iam_access_key k = {
         .access_key_id = fx && fx->id ? fx->id : pd_iam_new_id(r, "AKIA"),
         .account_id = pd_iam_account(r),

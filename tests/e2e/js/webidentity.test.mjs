@@ -18,7 +18,11 @@ let p;
 let dir;
 
 async function admin(pathname, body) {
-  const r = await fetch(p.endpoint + "/_podiam/" + pathname, { method: "POST", body: JSON.stringify(body) });
+  const r = await fetch(p.endpoint + "/_podiam/" + pathname, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
   const text = await r.text();
   assert.ok(r.ok, `${pathname}: ${r.status} ${text}`);
   return JSON.parse(text);
