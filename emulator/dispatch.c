@@ -18,6 +18,7 @@
 #include "auth/creds.h"
 #include "authorize.h"
 #include "auth/sigv4.h"
+#include "core/awshost.h"
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -407,8 +408,8 @@ static int is_s3(struct pd_req *r)
     return pd_service_find("s3") != NULL;
 }
 
-/* Bucket and key: virtual-host style (BUCKET.s3.localhost, BUCKET.localhost, and the same
- * under the configured host suffix or amazonaws.com) or path style. */
+/* Bucket and key: virtual-host style (BUCKET.s3.localhost, BUCKET.localhost, BUCKET in front
+ * of any S3 endpoint of amazonaws.com: core/awshost.c) or path style. */
 int pd_dispatch_s3_address(struct pd_arena *a, const char *host, const char *path,
                            const char **OUT_bucket, const char **OUT_key)
 {
@@ -423,23 +424,18 @@ int pd_dispatch_s3_address(struct pd_arena *a, const char *host, const char *pat
         }
     }
     h[n] = '\0';
-    static const char *const suffixes[] = {".s3.localhost", ".localhost", ".s3.amazonaws.com",
-                                           NULL};
-    const char *bucket_end = NULL;
-    for (const char *const *sfx = suffixes; *sfx && !bucket_end; sfx++) {
+    size_t bucket_len = 0;
+    static const char *const suffixes[] = {".s3.localhost", ".localhost", NULL};
+    for (const char *const *sfx = suffixes; *sfx && !bucket_len; sfx++) {
         size_t sl = strlen(*sfx);
-        if (n > sl && strcmp(h + n - sl, *sfx) == 0)
-            bucket_end = h + n - sl;
+        if (n > sl && strcmp(h + n - sl, *sfx) == 0 && strcmp(h, "s3.localhost") != 0)
+            bucket_len = n - sl;
     }
-    /* BUCKET.s3.REGION.amazonaws.com */
-    if (!bucket_end && n > 14 && strcmp(h + n - 14, ".amazonaws.com") == 0) {
-        const char *s3 = strstr(h, ".s3.");
-        if (s3 && s3 > h)
-            bucket_end = s3;
-    }
-    if (bucket_end && strcmp(h, "s3.localhost") != 0 && !pd_has_prefix(h, "s3.") &&
-        !pd_has_prefix(h, "s3-")) {
-        *OUT_bucket = pd_arena_strndup(a, h, (size_t)(bucket_end - h));
+    struct pd_awshost aws;
+    if (!bucket_len && pd_awshost_parse(h, n, &aws) == PD_AWSHOST_S3)
+        bucket_len = aws.bucket_len;
+    if (bucket_len) {
+        *OUT_bucket = pd_arena_strndup(a, h, bucket_len);
         char *key;
         size_t klen;
         const char *p = path[0] == '/' ? path + 1 : path;
