@@ -70,6 +70,7 @@ struct pd_req {
     struct pd_kvs hdrs; /* names lower-cased */
     struct pd_buf body; /* capped at cfg max_body */
     int tls;            /* arrived on the TLS listener */
+    int proxied;        /* came through podiam's proxy (a CONNECT tunnel or absolute-form) */
     char peer_ip[48];   /* textual client address */
 
     /* route / decode */

@@ -39,6 +39,10 @@ done
 for f in $(grep -rlE '#[[:space:]]*include[[:space:]]*<microhttpd\.h>' . ); do
     [ "$f" = ./server/server.c ] || { echo "layer violation: emulator/${f#./} includes microhttpd.h (only server/server.c may)"; status=1; }
 done
+# GnuTLS (libmicrohttpd's TLS library) stays in server/server.c: crypto/ is OpenSSL's.
+for f in $(grep -rlE '#[[:space:]]*include[[:space:]]*<gnutls/' . ); do
+    [ "$f" = ./server/server.c ] || { echo "layer violation: emulator/${f#./} includes GnuTLS (only server/server.c may)"; status=1; }
+done
 if [ -e "${TMPDIR:-/tmp}/podiam-layers.$$" ]; then rm -f "${TMPDIR:-/tmp}/podiam-layers.$$"; status=1; fi
 [ $status = 0 ] && echo "layers: ok"
 exit $status

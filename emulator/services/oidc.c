@@ -155,6 +155,11 @@ int pd_oidc_is_hosted(struct pd_db *db, const char *url)
     return pd_oidc_db_issuer_get(db, url, NULL, NULL) == PD_OK;
 }
 
+int pd_oidc_host_is_hosted(struct pd_db *db, const char *host)
+{
+    return pd_oidc_db_host_hosted(db, host);
+}
+
 /* ---- the key cache ---- */
 
 #define KEY_CACHE_MAX 512
