@@ -23,8 +23,7 @@ static void check_host(const char *host)
         abort();
     for (size_t i = 0; i < n; i++) {
         char c = host[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-              c == ':'))
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == ':'))
             abort(); /* ':' only in IPv6 literals, hex digits are lower case here */
     }
 }
