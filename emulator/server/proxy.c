@@ -300,6 +300,9 @@ static void reply_close(int fd, int status, const char *reason, const char *msg)
     if (len > 0 && (size_t)len < sizeof out)
         (void)send(fd, out, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT);
     shutdown(fd, SHUT_WR);
+    /* closing with unread bytes sends a reset, which can destroy the answer before the client
+     * reads it: take what has arrived (bounded) */
+    consume(fd, 64 * 1024);
     close(fd);
 }
 
@@ -419,8 +422,14 @@ static void accept_all(struct pd_proxy *px)
         pc.peer_len = sizeof pc.peer;
         pc.fd = accept4(px->lfd, (struct sockaddr *)&pc.peer, &pc.peer_len,
                         SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (pc.fd < 0)
-            return; /* EAGAIN, or out of descriptors: try again at the next wake */
+        if (pc.fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                /* the listening socket stays readable: do not spin on it */
+                pd_log(PD_LOG_WARN, "proxy: cannot accept: %s", strerror(errno));
+                usleep(100 * 1000);
+            }
+            return;
+        }
         if (px->n == PD_PROXY_PENDING_MAX) {
             reply_close(pc.fd, 503, "Service Unavailable",
                         "podiam: too many proxy connections are waiting to send a request\n");
