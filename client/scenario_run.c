@@ -86,12 +86,13 @@ static int start_podiam(struct runner *r, const char *work, const char *fixtures
         if (lfd >= 0)
             dup2(lfd, 2);
         close(fds[0]);
-        const char *argv[14] = {r->start,       "serve",       "--listen", "127.0.0.1:0",
-                                "--listen-tls", "127.0.0.1:0", "--state",  ":memory:",
-                                "--region",     r->region,     NULL};
+        const char *argv[16] = {
+            r->start,      "serve",   "--listen", "127.0.0.1:0",    "--listen-tls",
+            "127.0.0.1:0", "--state", ":memory:", "--listen-proxy", "127.0.0.1:0",
+            "--region",    r->region, NULL};
         if (fixtures) {
-            argv[10] = "--fixtures";
-            argv[11] = fixtures;
+            argv[12] = "--fixtures";
+            argv[13] = fixtures;
         }
         execvp(r->start, (char *const *)argv);
         fprintf(stderr, "cannot run %s: %s\n", r->start, strerror(errno));

@@ -23,18 +23,34 @@
 #include "services/fixtures.h"
 #include "services/service.h"
 #include "env.h"
+#include "names.h"
+#include "server/proxy.h"
 #include "server/server.h"
 #include "store/store.h"
 
 struct pd_app {
     struct pd_env *env;
     struct pd_server *http;
-    struct pd_server *https;
+    struct pd_server *https; /* the TLS listener, or (--listen-tls off) one for the proxy only */
+    struct pd_proxy *proxy;
 };
 
-static int tls_enabled(const struct pd_config *cfg)
+static int enabled(const char *addr)
 {
-    return cfg->listen_tls && *cfg->listen_tls && strcmp(cfg->listen_tls, "off") != 0;
+    return addr && *addr && strcmp(addr, "off") != 0;
+}
+
+/* "scheme://HOST:PORT" for a listener on addr bound to port; a wildcard host shows as
+ * 127.0.0.1. */
+static void listener_url(char *out, size_t n, const char *scheme, const char *addr, int port)
+{
+    char host[128];
+    int ignored;
+    if (pd_server_parse_addr(addr, host, sizeof host, &ignored))
+        host[0] = '\0';
+    const char *shown = (!*host || strcmp(host, "0.0.0.0") == 0) ? "127.0.0.1" : host;
+    int v6 = strchr(shown, ':') != NULL;
+    snprintf(out, n, "%s://%s%s%s:%d", scheme, v6 ? "[" : "", shown, v6 ? "]" : "", port);
 }
 
 int pd_app_start(struct pd_env *env, struct pd_app **OUT)
@@ -70,18 +86,43 @@ int pd_app_start(struct pd_env *env, struct pd_app **OUT)
         free(err);
         goto fail;
     }
+    rc = pd_names_init(env, &why);
+    if (rc) {
+        pd_log(PD_LOG_ERROR, "start: %s", why);
+        goto fail;
+    }
     rc = pd_server_start(env, env->cfg.listen, NULL, NULL, &app->http, &env->http_port, &why);
     if (rc) {
         pd_log(PD_LOG_ERROR, "listen %s: %s", env->cfg.listen, why);
         goto fail;
     }
-    if (tls_enabled(&env->cfg)) {
-        rc = pd_server_start(env, env->cfg.listen_tls, env->secrets->tls_cert_pem,
-                             env->secrets->tls_key_pem, &app->https, &env->https_port, &why);
+    listener_url(env->http_url, sizeof env->http_url, "http", env->cfg.listen, env->http_port);
+    int tls = enabled(env->cfg.listen_tls), proxy = enabled(env->cfg.listen_proxy);
+    if (tls || proxy) {
+        /* without a TLS listener the proxy still terminates its tunnels: a daemon with no
+         * listening socket takes them */
+        const char *addr = tls ? env->cfg.listen_tls : NULL;
+        int port = 0;
+        rc = pd_server_start(env, addr, env->secrets->tls_cert_pem, env->secrets->tls_key_pem,
+                             &app->https, &port, &why);
         if (rc) {
-            pd_log(PD_LOG_ERROR, "listen-tls %s: %s", env->cfg.listen_tls, why);
+            pd_log(PD_LOG_ERROR, "listen-tls %s: %s", addr ? addr : "(for the proxy)", why);
             goto fail;
         }
+        if (tls) {
+            env->https_port = port;
+            listener_url(env->https_url, sizeof env->https_url, "https", addr, port);
+        }
+    }
+    if (proxy) {
+        rc = pd_proxy_start(env, env->cfg.listen_proxy, app->http, app->https, &app->proxy,
+                            &env->proxy_port, &why);
+        if (rc) {
+            pd_log(PD_LOG_ERROR, "listen-proxy %s: %s", env->cfg.listen_proxy, why);
+            goto fail;
+        }
+        listener_url(env->proxy_url, sizeof env->proxy_url, "http", env->cfg.listen_proxy,
+                     env->proxy_port);
     }
     *OUT = app;
     return PD_OK;
@@ -95,8 +136,11 @@ void pd_app_stop(struct pd_app *app)
     if (!app)
         return;
     struct pd_env *env = app->env;
+    pd_proxy_stop(app->proxy); /* first: it hands sockets to the others */
     pd_server_stop(app->https);
     pd_server_stop(app->http);
+    env->http_url[0] = env->https_url[0] = env->proxy_url[0] = '\0';
+    pd_names_cleanup(env);
     pd_dispatch_cleanup(env);
     pd_authorize_cleanup(env);
     pd_secrets_free(env->secrets);
@@ -130,21 +174,14 @@ int pd_app_run(struct pd_env *env)
      * back, or an idle process holds them for good. */
     malloc_trim(0);
 
-    char host[128];
-    int port;
-    pd_server_parse_addr(env->cfg.listen, host, sizeof host, &port);
-    const char *shown = (!*host || strcmp(host, "0.0.0.0") == 0) ? "127.0.0.1" : host;
-    int v6 = strchr(shown, ':') != NULL;
-    char endpoint[200];
-    snprintf(endpoint, sizeof endpoint, "http://%s%s%s:%d", v6 ? "[" : "", shown, v6 ? "]" : "",
-             env->http_port);
-    char tls[220] = "";
-    if (app->https)
-        snprintf(tls, sizeof tls, " tls=https://%s%s%s:%d", v6 ? "[" : "", shown, v6 ? "]" : "",
-                 env->https_port);
-    printf("podiam %s ready: endpoint=%s%s state=%s -- export AWS_ENDPOINT_URL=%s "
+    char tls[100] = "", proxy[100] = "";
+    if (env->https_url[0])
+        snprintf(tls, sizeof tls, " tls=%s", env->https_url);
+    if (env->proxy_url[0])
+        snprintf(proxy, sizeof proxy, " proxy=%s", env->proxy_url);
+    printf("podiam %s ready: endpoint=%s%s state=%s%s -- export AWS_ENDPOINT_URL=%s "
            "AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=%s\n",
-           PD_VERSION, endpoint, tls, env->cfg.state, endpoint, env->cfg.region);
+           PD_VERSION, env->http_url, tls, env->cfg.state, proxy, env->http_url, env->cfg.region);
     fflush(stdout);
 
     int sig = 0;

@@ -13,6 +13,7 @@ void pd_config_defaults(struct pd_config *cfg)
     memset(cfg, 0, sizeof *cfg);
     cfg->listen = "127.0.0.1:4566";
     cfg->listen_tls = "127.0.0.1:4567";
+    cfg->listen_proxy = "127.0.0.1:4568";
     const char *dir = getenv("PODIAM_DATA_DIR");
     const char *xdg = getenv("XDG_DATA_HOME");
     const char *home = getenv("HOME");

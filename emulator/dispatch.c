@@ -17,6 +17,7 @@
 #include "auth/authn.h"
 #include "auth/creds.h"
 #include "authorize.h"
+#include "core/awshost.h"
 #include "sigv4/sigv4.h"
 #include "core/clock.h"
 #include "core/err.h"
@@ -339,20 +340,17 @@ static const char *host_region(struct pd_req *r, char *buf, size_t cap)
     const char *host = pd_req_header(r, "host");
     if (!host)
         return NULL;
-    size_t n = strcspn(host, ":");
-    static const char sfx[] = ".amazonaws.com";
-    size_t sl = sizeof sfx - 1;
-    if (n <= sl || !pd_strncaseeq(host + n - sl, sfx, sl))
+    struct pd_awshost h;
+    enum pd_awshost_svc svc = pd_awshost_parse(host, strcspn(host, ":"), &h);
+    if (svc == PD_AWSHOST_NONE)
         return NULL;
-    size_t label = strcspn(host, ".");
-    if (label == n - sl) /* iam.amazonaws.com, sts.amazonaws.com */
-        return pd_strncaseeq(host, "iam", 3) || pd_strncaseeq(host, "sts", 3) ? "us-east-1" : NULL;
-    size_t rlen = n - sl - label - 1;
-    if (rlen >= cap || memchr(host + label + 1, '.', rlen))
+    if (!h.region_len)
+        return svc == PD_AWSHOST_IAM || svc == PD_AWSHOST_STS ? "us-east-1" : NULL;
+    if (h.region_len >= cap)
         return NULL;
-    for (size_t i = 0; i < rlen; i++)
-        buf[i] = (char)(host[label + 1 + i] | 0x20);
-    buf[rlen] = '\0';
+    for (size_t i = 0; i < h.region_len; i++)
+        buf[i] = (char)(host[h.region_off + i] | 0x20);
+    buf[h.region_len] = '\0';
     return buf;
 }
 
@@ -453,8 +451,8 @@ static int is_s3(struct pd_req *r)
     return pd_service_find("s3") != NULL;
 }
 
-/* Bucket and key: virtual-host style (BUCKET.s3.localhost, BUCKET.localhost, and the same
- * under the configured host suffix or amazonaws.com) or path style. */
+/* Bucket and key: virtual-host style (BUCKET.s3.localhost, BUCKET.localhost, BUCKET in front
+ * of any S3 endpoint of amazonaws.com: core/awshost.c) or path style. */
 int pd_dispatch_s3_address(struct pd_arena *a, const char *host, const char *path,
                            const char **OUT_bucket, const char **OUT_key)
 {
@@ -469,23 +467,18 @@ int pd_dispatch_s3_address(struct pd_arena *a, const char *host, const char *pat
         }
     }
     h[n] = '\0';
-    static const char *const suffixes[] = {".s3.localhost", ".localhost", ".s3.amazonaws.com",
-                                           NULL};
-    const char *bucket_end = NULL;
-    for (const char *const *sfx = suffixes; *sfx && !bucket_end; sfx++) {
+    size_t bucket_len = 0;
+    static const char *const suffixes[] = {".s3.localhost", ".localhost", NULL};
+    for (const char *const *sfx = suffixes; *sfx && !bucket_len; sfx++) {
         size_t sl = strlen(*sfx);
-        if (n > sl && strcmp(h + n - sl, *sfx) == 0)
-            bucket_end = h + n - sl;
+        if (n > sl && strcmp(h + n - sl, *sfx) == 0 && strcmp(h, "s3.localhost") != 0)
+            bucket_len = n - sl;
     }
-    /* BUCKET.s3.REGION.amazonaws.com */
-    if (!bucket_end && n > 14 && strcmp(h + n - 14, ".amazonaws.com") == 0) {
-        const char *s3 = strstr(h, ".s3.");
-        if (s3 && s3 > h)
-            bucket_end = s3;
-    }
-    if (bucket_end && strcmp(h, "s3.localhost") != 0 && !pd_has_prefix(h, "s3.") &&
-        !pd_has_prefix(h, "s3-")) {
-        *OUT_bucket = pd_arena_strndup(a, h, (size_t)(bucket_end - h));
+    struct pd_awshost aws;
+    if (!bucket_len && pd_awshost_parse(h, n, &aws) == PD_AWSHOST_S3)
+        bucket_len = aws.bucket_len;
+    if (bucket_len) {
+        *OUT_bucket = pd_arena_strndup(a, h, bucket_len);
         char *key;
         size_t klen;
         const char *p = path[0] == '/' ? path + 1 : path;

@@ -19,9 +19,10 @@ enum pd_iam_mode { PD_IAM_ENFORCE = 0, PD_IAM_AUDIT, PD_IAM_OFF };
 #define PD_MAX_FIXTURES 16
 
 struct pd_config {
-    const char *listen;     /* "127.0.0.1:4566" */
-    const char *listen_tls; /* "127.0.0.1:4567", or "" / "off" for none */
-    const char *state;      /* SQLite path or ":memory:" */
+    const char *listen;       /* "127.0.0.1:4566" */
+    const char *listen_tls;   /* "127.0.0.1:4567", or "" / "off" for none */
+    const char *listen_proxy; /* "127.0.0.1:4568", or "" / "off" for none */
+    const char *state;        /* SQLite path or ":memory:" */
     const char *fixtures[PD_MAX_FIXTURES];
     int nfixtures;
     int seeded;
@@ -45,6 +46,20 @@ struct pd_secrets;
 struct pd_decisions;
 struct pd_policy_cache;
 struct pd_oidc_keys;
+struct pd_names;
+struct pd_env;
+
+/* What server/ asks about the names clients reach podiam by (TLS SNI, proxy targets), so it
+ * needs no service or crypto header. Set by names.c (pd_names_init); all NULL: every TLS
+ * client gets the listener's one certificate and the proxy serves loopback names only. */
+struct pd_name_hooks {
+    /* Does podiam answer for host (a DNS name, no port, any case)? 1 / 0. Any thread. */
+    int (*served)(struct pd_env *env, const char *host);
+    /* A leaf certificate for host (PEM, malloc'd; the caller frees it) signed by podiam's CA
+     * for the key leaf_key_pem. PD_OK, PD_EINVAL (not a DNS name) or PD_EINTERNAL. */
+    int (*leaf)(struct pd_env *env, const char *host, char **OUT_cert_pem);
+    const char *leaf_key_pem; /* PKCS#8 PEM, the key of every leaf */
+};
 
 struct pd_env {
     struct pd_config cfg;
@@ -56,8 +71,14 @@ struct pd_env {
     struct pd_decisions *decisions;   /* authorization decision log (auth/decisions.h) */
     struct pd_policy_cache *policies; /* compiled policies (auth/policy_cache.h) */
     struct pd_oidc_keys *oidc_keys;   /* imported issuer keys (services/oidc.h), or NULL */
-    int http_port;                    /* bound ports, once listening */
+    struct pd_names *names;           /* names served, leaf minter (names.h), or NULL */
+    struct pd_name_hooks name_hooks;  /* the same for server/ */
+    int http_port;                    /* bound ports, once listening (0: not listening) */
     int https_port;
+    int proxy_port;
+    char http_url[80]; /* "http://127.0.0.1:4566" once listening, "" when not (app.c) */
+    char https_url[80];
+    char proxy_url[80];
 };
 
 /* Fill cfg with the embedded defaults (loopback, port 4566, default state path). */

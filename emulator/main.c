@@ -28,13 +28,17 @@ static void usage(FILE *f)
            "       podiam version             print the version\n"
            "\n"
            "podiam is an offline test double of AWS IAM, STS, S3 and EKS (with per-cluster OIDC\n"
-           "issuers). Point real clients at it with AWS_ENDPOINT_URL.\n"
+           "issuers). Point real clients at it with AWS_ENDPOINT_URL, or at its proxy with\n"
+           "HTTPS_PROXY and its CA (GET /_podiam/ca.pem) for clients that read no endpoint.\n"
            "\n"
            "serve options (each has a PODIAM_* environment equivalent; flags win):\n"
            "  --listen ADDR         HTTP listener, HOST:PORT          [PODIAM_LISTEN]   "
            "127.0.0.1:4566\n"
            "  --listen-tls ADDR     HTTPS listener, or 'off'          [PODIAM_LISTEN_TLS] "
            "127.0.0.1:4567\n"
+           "  --listen-proxy ADDR   forward proxy, or 'off'           [PODIAM_LISTEN_PROXY] "
+           "127.0.0.1:4568\n"
+           "                        (HTTPS_PROXY for clients that dial AWS host names)\n"
            "  --state PATH          SQLite state file, or :memory:    [PODIAM_STATE]\n"
            "                        default: $PODIAM_DATA_DIR/state.db, else\n"
            "                        $XDG_DATA_HOME/podiam/state.db, else "
@@ -74,6 +78,8 @@ static int apply(struct pd_config *cfg, const char *name, const char *v)
         cfg->listen = v;
     } else if (strcmp(name, "listen-tls") == 0) {
         cfg->listen_tls = v;
+    } else if (strcmp(name, "listen-proxy") == 0) {
+        cfg->listen_proxy = v;
     } else if (strcmp(name, "state") == 0) {
         if (!*v)
             return fail_flag(name, v, "must not be empty");
@@ -144,6 +150,7 @@ static int apply(struct pd_config *cfg, const char *name, const char *v)
 static const struct option longopts[] = {
     {"listen", required_argument, NULL, 0},
     {"listen-tls", required_argument, NULL, 0},
+    {"listen-proxy", required_argument, NULL, 0},
     {"state", required_argument, NULL, 0},
     {"fixtures", required_argument, NULL, 0},
     {"seed", required_argument, NULL, 0},

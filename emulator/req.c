@@ -142,11 +142,11 @@ static size_t split_host_port(const char *s, int *OUT_port)
     return hl;
 }
 
-const char *pd_req_admin_refusal(const struct pd_req *r, int sensitive)
+const char *pd_req_admin_refusal(const struct pd_req *r, enum pd_admin_level level)
 {
     if (!pd_req_from_loopback(r))
         return "the admin API answers loopback clients only";
-    if (!*r->peer_ip)
+    if (level == PD_ADMIN_PUBLIC || !*r->peer_ip)
         return NULL; /* in-process (tests): no HTTP headers to check */
     const char *host = pd_req_header(r, "host");
     int port;
@@ -162,7 +162,7 @@ const char *pd_req_admin_refusal(const struct pd_req *r, int sensitive)
             (port != r->env->http_port && port != r->env->https_port))
             return "the admin API refuses requests from other origins";
     }
-    if (sensitive) {
+    if (level == PD_ADMIN_SENSITIVE) {
         const char *ct = pd_req_header(r, "content-type");
         if (!pd_req_header(r, "x-podiam-admin") &&
             !(ct && pd_strncaseeq(ct, "application/json", 16)))

@@ -70,6 +70,7 @@ struct pd_req {
     struct pd_kvs hdrs; /* names lower-cased */
     struct pd_buf body; /* capped at cfg max_body */
     int tls;            /* arrived on the TLS listener */
+    int proxied;        /* came through podiam's proxy (a CONNECT tunnel or absolute-form) */
     char peer_ip[48];   /* textual client address */
 
     /* route / decode */
@@ -138,19 +139,26 @@ int pd_req_reply_json(struct pd_req *r, int status, json_t *body);
 /* Is the peer a loopback client (127.0.0.0/8, ::1, v4-mapped 127.x; "" in-process)? */
 int pd_req_from_loopback(const struct pd_req *r);
 
-/* The admin API's guard (podiam's own endpoints under /_podiam/: health, reset, state, clock,
- * decisions, issuers, token minting; docs/usage.md), so that no web page can drive it:
- *  - the peer is a loopback client;
+/* How much an admin call reveals or changes (pd_req_admin_refusal). */
+enum pd_admin_level {
+    PD_ADMIN_PUBLIC,    /* health, the CA certificate: only a loopback client */
+    PD_ADMIN_READ,      /* decisions, issuers: and a loopback Host, podiam's own Origin */
+    PD_ADMIN_SENSITIVE, /* changes state or reveals secrets: and a request no page can send */
+};
+
+/* The admin API's guard (podiam's own endpoints under /_podiam/; docs/usage.md), so that
+ * no web page can drive it:
+ *  - the peer is a loopback client (every level);
  *  - Host names a loopback name or address (localhost, *.localhost, 127.0.0.0/8, [::1]):
  *    a page reaching podiam through DNS rebinding, or a request to an AWS host name through
- *    the proxy, carries another Host;
+ *    the proxy, carries another Host (PD_ADMIN_READ and up);
  *  - Origin, when present, is podiam's own (http or https, a loopback host, one of podiam's
- *    ports);
- *  - sensitive (a call that changes state or reveals secrets): the request is not one a
- *    browser sends without a CORS preflight, which podiam never grants: a JSON body
- *    (Content-Type application/json) or the header X-Podiam-Admin.
+ *    ports) (PD_ADMIN_READ and up);
+ *  - PD_ADMIN_SENSITIVE: the request is not one a browser sends without a CORS preflight,
+ *    which podiam never grants: a JSON body (Content-Type application/json) or the header
+ *    X-Podiam-Admin.
  * Returns NULL when the request may proceed, else the reason (a static string). */
-const char *pd_req_admin_refusal(const struct pd_req *r, int sensitive);
+const char *pd_req_admin_refusal(const struct pd_req *r, enum pd_admin_level level);
 
 int pd_fail(struct pd_req *r, const struct pd_awserr *e, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

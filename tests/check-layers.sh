@@ -67,5 +67,8 @@ done
 for f in $(grep -rlE '#[[:space:]]*include[[:space:]]*<sqlite3\.h>' lib emulator client); do
     case $f in emulator/store/*) ;; *) echo "layer violation: $f includes sqlite3.h (only emulator/store/ may)"; status=1 ;; esac
 done
+for f in $(grep -rlE '#[[:space:]]*include[[:space:]]*<gnutls/' lib emulator client); do
+    [ "$f" = emulator/server/server.c ] || { echo "layer violation: $f includes GnuTLS (only emulator/server/server.c may)"; status=1; }
+done
 [ $status = 0 ] && echo "layers: ok"
 exit $status

@@ -12,12 +12,28 @@
  * watchdog thread therefore tracks every connection (libmicrohttpd's connection
  * notifications) and shuts down the socket of one whose request headers are not complete
  * --header-timeout seconds after it opened or after its previous response.
+ *
+ * TLS certificates by name: the TLS daemon picks a certificate per connection in a GnuTLS
+ * retrieve callback (libmicrohttpd puts the connection in the session's pointer). No server
+ * name (a client dialling an IP literal): the listener's own certificate. A name podiam
+ * serves (env->name_hooks): a leaf minted for exactly that name on first use, kept in a
+ * bounded cache (a leaf evicted while a handshake still holds it is freed after that
+ * connection closes). Any other name: the handshake fails. GnuTLS stays in this file.
+ *
+ * Connections from the proxy (server/proxy.c) arrive through pd_server_adopt; for a CONNECT
+ * tunnel the CONNECT host stands in for a missing server name. Absolute-form request targets
+ * (GET http://host/path, what proxies receive) are taken on every listener: the path comes
+ * from the URI, the authority replaces the Host header, and an authority podiam does not
+ * serve is refused with 403. CONNECT itself is answered only by the proxy listener.
  */
 #include "server/server.h"
 
 #include <arpa/inet.h>
+#include <gnutls/abstract.h>
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,14 +49,43 @@
 #include "dispatch.h"
 #include "env.h"
 #include "req.h"
+#include "server/proxy.h"
 
-/* One open connection, for the header deadline (all fields under pd_server.lock). */
+#define LEAF_CACHE_MAX 256    /* minted leaf certificates kept per TLS listener */
+#define ADOPT_EXPIRY_MS 10000 /* an adopted socket's note unclaimed this long is stale */
+
+/* A minted leaf certificate (under pd_server.tls_lock). */
+struct leaf {
+    char name[PD_PROXY_HOST_MAX + 1];
+    gnutls_pcert_st pcert;
+    unsigned refs; /* 1 while cached, + 1 per connection whose handshake chose it */
+    uint64_t used; /* cache clock at the last use (the least recent goes first) */
+};
+
+/* A socket handed over by the proxy, until its connection starts (under pd_server.lock). */
+struct adopted {
+    struct adopted *next;
+    int fd;
+    struct sockaddr_storage peer;
+    socklen_t peer_len;
+    char *tls_host; /* the CONNECT host, or NULL */
+    int64_t expires_ms;
+};
+
+/* One open connection: the header deadline (prev, next, deadline_ms under pd_server.lock),
+ * what the TLS handshake chose, and whether it came through the proxy (those only touched on
+ * the connection's own thread). */
 struct track {
     struct track *prev, *next;
+    struct pd_server *s;
     int fd;
     struct sockaddr_storage peer; /* to check the fd still is this connection */
     socklen_t peer_len;
     int64_t deadline_ms; /* monotonic; 0 while a request is being read or answered */
+    int proxied;         /* handed over by the proxy */
+    char *tls_host;      /* CONNECT host: the certificate when the client sends no name */
+    struct leaf *leaf;   /* the certificate its handshake chose (a reference), or NULL */
+    int refused;         /* the handshake was refused (logged once) */
 };
 
 struct pd_server {
@@ -52,7 +97,18 @@ struct pd_server {
     pthread_cond_t wake;
     pthread_t watchdog;
     int watching, stopping;
-    struct track conns; /* list head */
+    struct track conns;      /* list head */
+    struct adopted *adopted; /* sockets from the proxy not started yet (under lock) */
+
+    /* TLS by server name */
+    pthread_mutex_t tls_lock;
+    int by_name;               /* the certificate callback is in use */
+    gnutls_pcert_st own_pcert; /* the listener's certificate (no server name, localhost) */
+    gnutls_privkey_t own_key;
+    gnutls_privkey_t leaf_key; /* the key of every minted leaf (env->name_hooks) */
+    struct leaf *leaves[LEAF_CACHE_MAX];
+    size_t nleaves;
+    uint64_t clock;
 };
 
 static int64_t mono_ms(void)
@@ -82,6 +138,31 @@ static void track_set(struct pd_server *s, struct MHD_Connection *c, int waiting
     pthread_mutex_unlock(&s->lock);
 }
 
+static void leaf_unref(struct pd_server *s, struct leaf *l);
+
+/* The note the proxy left for this socket, if any: moved into t. Under s->lock. */
+static void claim_adopted(struct pd_server *s, struct track *t)
+{
+    int64_t now = mono_ms();
+    for (struct adopted **pp = &s->adopted; *pp;) {
+        struct adopted *a = *pp;
+        int mine = t->fd >= 0 && a->fd == t->fd && a->peer_len == t->peer_len &&
+                   memcmp(&a->peer, &t->peer, a->peer_len) == 0;
+        if (mine || now >= a->expires_ms) {
+            if (mine) {
+                t->proxied = 1;
+                t->tls_host = a->tls_host;
+                a->tls_host = NULL;
+            }
+            *pp = a->next;
+            free(a->tls_host);
+            free(a);
+            continue;
+        }
+        pp = &a->next;
+    }
+}
+
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                           enum MHD_ConnectionNotificationCode code)
 {
@@ -90,11 +171,14 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
         struct track *t = pd_xcalloc(1, sizeof *t);
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        t->s = s;
         t->fd = ci ? ci->connect_fd : -1;
         t->peer_len = sizeof t->peer;
         if (t->fd < 0 || getpeername(t->fd, (struct sockaddr *)&t->peer, &t->peer_len))
             t->fd = -1;
         pthread_mutex_lock(&s->lock);
+        if (s->adopted)
+            claim_adopted(s, t);
         t->deadline_ms = t->fd >= 0 && s->header_ms ? mono_ms() + s->header_ms : 0;
         t->next = s->conns.next;
         t->prev = &s->conns;
@@ -110,6 +194,12 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
         t->prev->next = t->next;
         t->next->prev = t->prev;
         pthread_mutex_unlock(&s->lock);
+        if (t->leaf) {
+            pthread_mutex_lock(&s->tls_lock);
+            leaf_unref(s, t->leaf);
+            pthread_mutex_unlock(&s->tls_lock);
+        }
+        free(t->tls_host);
         free(t);
         *socket_context = NULL;
     }
@@ -154,13 +244,205 @@ static void *watchdog(void *arg)
     return NULL;
 }
 
+/* ---- TLS certificates by server name ---- */
+
+/* Drop one reference; the last frees the leaf. Under s->tls_lock. */
+static void leaf_unref(struct pd_server *s, struct leaf *l)
+{
+    (void)s;
+    if (--l->refs == 0) {
+        gnutls_pcert_deinit(&l->pcert);
+        free(l);
+    }
+}
+
+/* The cached leaf for name (lower case), with a reference for the caller; NULL if not cached.
+ * Under s->tls_lock. */
+static struct leaf *leaf_find(struct pd_server *s, const char *name)
+{
+    for (size_t i = 0; i < s->nleaves; i++) {
+        if (strcmp(s->leaves[i]->name, name) == 0) {
+            s->leaves[i]->used = ++s->clock;
+            s->leaves[i]->refs++;
+            return s->leaves[i];
+        }
+    }
+    return NULL;
+}
+
+/* The leaf for name (lower case), minted if need be, with a reference for the caller; NULL
+ * when podiam does not serve name or minting fails. */
+static struct leaf *leaf_get(struct pd_server *s, const char *name)
+{
+    pthread_mutex_lock(&s->tls_lock);
+    struct leaf *l = leaf_find(s, name);
+    pthread_mutex_unlock(&s->tls_lock);
+    if (l)
+        return l;
+    struct pd_env *env = s->env;
+    if (!env->name_hooks.served(env, name)) /* may ask the store: outside the lock */
+        return NULL;
+    pthread_mutex_lock(&s->tls_lock);
+    l = leaf_find(s, name); /* another handshake may have minted it meanwhile */
+    if (l)
+        goto out;
+    char *pem = NULL;
+    if (env->name_hooks.leaf(env, name, &pem) != PD_OK)
+        goto out;
+    l = pd_xcalloc(1, sizeof *l);
+    memcpy(l->name, name, strnlen(name, sizeof l->name - 1)); /* callers bound it */
+    gnutls_datum_t d = {(unsigned char *)pem, (unsigned)strlen(pem)};
+    int grc = gnutls_pcert_import_x509_raw(&l->pcert, &d, GNUTLS_X509_FMT_PEM, 0);
+    free(pem);
+    if (grc < 0) {
+        pd_log(PD_LOG_ERROR, "tls: cannot load the certificate minted for %s: %s", name,
+               gnutls_strerror(grc));
+        free(l);
+        l = NULL;
+        goto out;
+    }
+    if (s->nleaves == LEAF_CACHE_MAX) {
+        size_t old = 0;
+        for (size_t i = 1; i < s->nleaves; i++)
+            if (s->leaves[i]->used < s->leaves[old]->used)
+                old = i;
+        leaf_unref(s, s->leaves[old]);
+        s->leaves[old] = s->leaves[--s->nleaves];
+    }
+    l->refs = 2; /* the cache's and the caller's */
+    l->used = ++s->clock;
+    s->leaves[s->nleaves++] = l;
+    pd_log(PD_LOG_DEBUG, "tls: minted a certificate for %s", name);
+out:
+    pthread_mutex_unlock(&s->tls_lock);
+    return l;
+}
+
+/* GnuTLS asks which certificate to present (possibly more than once per handshake). */
+static int pick_certificate(gnutls_session_t session, const gnutls_datum_t *req_ca_dn, int nreqs,
+                            const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length,
+                            gnutls_pcert_st **OUT_pcert, unsigned int *OUT_n,
+                            gnutls_privkey_t *OUT_key)
+{
+    (void)req_ca_dn;
+    (void)nreqs;
+    (void)pk_algos;
+    (void)pk_algos_length;
+    struct MHD_Connection *c = gnutls_session_get_ptr(session);
+    struct track *t = c ? track_of(c) : NULL;
+    if (!t)
+        return -1;
+    struct pd_server *s = t->s;
+    char name[PD_PROXY_HOST_MAX + 2];
+    size_t len = sizeof name - 1;
+    unsigned type = 0;
+    const char *want = NULL;
+    int grc = gnutls_server_name_get(session, name, &len, &type, 0);
+    if (grc == 0 && type == GNUTLS_NAME_DNS && len > 0 && len <= PD_PROXY_HOST_MAX) {
+        name[len] = '\0';
+        for (size_t i = 0; i < len; i++)
+            name[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
+        want = name;
+    } else if (grc == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE) {
+        want = t->tls_host; /* no server name: the CONNECT host, else the listener's own */
+    } else {
+        want = ""; /* a name too long, or not a DNS name: served by nothing */
+    }
+    if (!want || strcmp(want, "localhost") == 0 || !s->leaf_key || !s->env->name_hooks.served) {
+        *OUT_pcert = &s->own_pcert;
+        *OUT_n = 1;
+        *OUT_key = s->own_key;
+        return 0;
+    }
+    if (!t->leaf || strcmp(t->leaf->name, want) != 0) {
+        struct leaf *l = *want ? leaf_get(s, want) : NULL;
+        if (!l) {
+            if (!t->refused)
+                pd_log(PD_LOG_INFO, "tls: handshake for %.*s refused: not a name podiam serves", 64,
+                       want);
+            t->refused = 1;
+            return -1;
+        }
+        if (t->leaf) {
+            pthread_mutex_lock(&s->tls_lock);
+            leaf_unref(s, t->leaf);
+            pthread_mutex_unlock(&s->tls_lock);
+        }
+        t->leaf = l;
+    }
+    *OUT_pcert = &t->leaf->pcert;
+    *OUT_n = 1;
+    *OUT_key = s->leaf_key;
+    return 0;
+}
+
+/* Load the listener's own certificate and the leaf key for pick_certificate. */
+static int tls_by_name_init(struct pd_server *s, const char *cert, const char *key)
+{
+    gnutls_datum_t cd = {(unsigned char *)cert, (unsigned)strlen(cert)};
+    gnutls_datum_t kd = {(unsigned char *)key, (unsigned)strlen(key)};
+    if (gnutls_pcert_import_x509_raw(&s->own_pcert, &cd, GNUTLS_X509_FMT_PEM, 0) < 0)
+        return PD_EINVAL;
+    if (gnutls_privkey_init(&s->own_key) < 0 ||
+        gnutls_privkey_import_x509_raw(s->own_key, &kd, GNUTLS_X509_FMT_PEM, NULL, 0) < 0)
+        goto fail;
+    const char *lk = s->env->name_hooks.leaf_key_pem;
+    if (lk) {
+        gnutls_datum_t ld = {(unsigned char *)lk, (unsigned)strlen(lk)};
+        if (gnutls_privkey_init(&s->leaf_key) < 0 ||
+            gnutls_privkey_import_x509_raw(s->leaf_key, &ld, GNUTLS_X509_FMT_PEM, NULL, 0) < 0)
+            goto fail;
+    }
+    s->by_name = 1;
+    return PD_OK;
+fail:
+    if (s->leaf_key)
+        gnutls_privkey_deinit(s->leaf_key);
+    if (s->own_key)
+        gnutls_privkey_deinit(s->own_key);
+    s->leaf_key = s->own_key = NULL;
+    gnutls_pcert_deinit(&s->own_pcert);
+    return PD_EINVAL;
+}
+
+static void tls_by_name_cleanup(struct pd_server *s)
+{
+    if (!s->by_name)
+        return;
+    for (size_t i = 0; i < s->nleaves; i++)
+        leaf_unref(s, s->leaves[i]);
+    s->nleaves = 0;
+    gnutls_pcert_deinit(&s->own_pcert);
+    gnutls_privkey_deinit(s->own_key);
+    if (s->leaf_key)
+        gnutls_privkey_deinit(s->leaf_key);
+    s->by_name = 0;
+}
+
 /* Per-request connection state kept in *con_cls. */
 struct conn {
     struct pd_req *r;
-    int started;  /* headers collected and dispatch told */
-    int rejected; /* an early response is queued; discard the rest of the body */
-    int pending;  /* the body was refused midway: queue the response once it is read */
+    int started;           /* headers collected and dispatch told */
+    int rejected;          /* an early response is queued; discard the rest of the body */
+    int pending;           /* the body was refused midway: queue the response once it is read */
+    const char *authority; /* absolute-form target: its authority (arena), else NULL */
 };
+
+/* An absolute-form target (http://AUTHORITY/path?query): the authority, and the rest of the
+ * URI from the path on ("" when it has none). NULL when uri is no absolute-form. */
+static const char *absolute_form(struct pd_req *r, const char *uri, const char **OUT_rest)
+{
+    size_t skip;
+    if (strncasecmp(uri, "http://", 7) == 0)
+        skip = 7;
+    else if (strncasecmp(uri, "https://", 8) == 0)
+        skip = 8;
+    else
+        return NULL;
+    size_t n = strcspn(uri + skip, "/?#");
+    *OUT_rest = uri + skip + n;
+    return pd_arena_strndup(&r->arena, uri + skip, n);
+}
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 {
@@ -168,18 +450,31 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
     struct conn *cn = pd_xcalloc(1, sizeof *cn);
     cn->r = pd_req_new(s->env);
     struct pd_req *r = cn->r;
+    const char *rest;
+    cn->authority = absolute_form(r, uri, &rest);
+    if (cn->authority) {
+        /* the path (and query) of the target; "/" when it names none */
+        uri = *rest == '/' ? rest : pd_arena_printf(&r->arena, "/%s", rest);
+        r->proxied = 1;
+    }
     const char *q = strchr(uri, '?');
     r->path =
         q ? pd_arena_strndup(&r->arena, uri, (size_t)(q - uri)) : pd_arena_strdup(&r->arena, uri);
     r->query = q ? pd_arena_strdup(&r->arena, q + 1) : "";
     r->tls = s->tls;
+    struct track *t = track_of(c);
+    if (t && t->proxied)
+        r->proxied = 1;
     return cn;
 }
 
 static enum MHD_Result add_header(void *cls, enum MHD_ValueKind kind, const char *key,
                                   const char *value)
 {
-    struct pd_req *r = cls;
+    struct conn *cn = cls;
+    struct pd_req *r = cn->r;
+    if (cn->authority && strcasecmp(key, "host") == 0)
+        return MHD_YES; /* the target's authority is the Host (RFC 9112 §3.2.2) */
     pd_kvs_add(&r->arena, &r->hdrs, key, value ? value : "", value ? strlen(value) : 0, 1);
     return MHD_YES;
 }
@@ -269,6 +564,50 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, struct pd_req *r)
     return ret;
 }
 
+/* A text answer set on the request (r->resp) for send_resp. */
+static void text_answer(struct pd_req *r, int status, const char *msg)
+{
+    r->resp.status = status;
+    r->resp.content_type = "text/plain";
+    pd_buf_adds(&r->resp.body, msg);
+}
+
+/* Requests no listener here answers: CONNECT (the proxy listener's), and an absolute-form
+ * target whose authority is malformed or names a host podiam does not serve. 1 with the
+ * answer set on the request, else 0. */
+static int refuse_target(struct pd_server *s, struct conn *cn)
+{
+    struct pd_req *r = cn->r;
+    if (strcmp(r->method, "CONNECT") == 0) {
+        text_answer(r, 405,
+                    "podiam: CONNECT is answered on the proxy listener (--listen-proxy), not "
+                    "here\n");
+        pd_req_set_header(r, "Connection", "close");
+        return 1;
+    }
+    if (!cn->authority)
+        return 0;
+    char host[PD_PROXY_HOST_MAX + 1];
+    int port;
+    if (pd_proxy_parse_authority(cn->authority, strlen(cn->authority), s->tls ? 443 : 80, 0, host,
+                                 &port)) {
+        text_answer(r, 400, "podiam: malformed authority in the request target\n");
+        return 1;
+    }
+    if (pd_proxy_host_served(s->env, host))
+        return 0;
+    pd_log_req(PD_LOG_INFO, r->request_id,
+               "proxy: %s http://%s%s refused: not a host podiam serves (podiam never "
+               "forwards)",
+               r->method, cn->authority, r->path);
+    text_answer(r, 403, "");
+    pd_buf_printf(&r->resp.body,
+                  "podiam: %s is not a host podiam serves; podiam answers only for AWS "
+                  "endpoints, its hosted issuers and itself, and never forwards anywhere\n",
+                  host);
+    return 1;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -282,9 +621,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         cn->started = 1;
         track_set(cls, c, 0);
         r->method = pd_arena_strdup(&r->arena, method);
-        MHD_get_connection_values(c, MHD_HEADER_KIND, add_header, r);
+        MHD_get_connection_values(c, MHD_HEADER_KIND, add_header, cn);
+        if (cn->authority)
+            pd_kvs_add(&r->arena, &r->hdrs, "host", cn->authority, strlen(cn->authority), 1);
         peer(c, r);
-        if (pd_dispatch_headers(r) != PD_OK) {
+        if (refuse_target(cls, cn) || pd_dispatch_headers(r) != PD_OK) {
             cn->rejected = 1;
             return send_resp(c, r);
         }
@@ -367,8 +708,8 @@ int pd_server_parse_addr(const char *addr, char *host, unsigned hostlen, int *OU
     return PD_OK;
 }
 
-int pd_server_start(struct pd_env *env, const char *addr, const char *cert, const char *key,
-                    struct pd_server **OUT, int *OUT_port, const char **OUT_err)
+int pd_server_sockaddr(const char *addr, struct sockaddr_storage *OUT, socklen_t *OUT_len,
+                       const char **OUT_err)
 {
     char host[128];
     int port;
@@ -376,20 +717,18 @@ int pd_server_start(struct pd_env *env, const char *addr, const char *cert, cons
         *OUT_err = "listen address must be HOST:PORT, [V6]:PORT or :PORT";
         return PD_EINVAL;
     }
-    struct sockaddr_storage ss;
-    memset(&ss, 0, sizeof ss);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    memset(OUT, 0, sizeof *OUT);
     if (strchr(host, ':')) {
-        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)OUT;
         s6->sin6_family = AF_INET6;
         s6->sin6_port = htons((uint16_t)port);
         if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1) {
             *OUT_err = "listen address is not a valid IPv6 address";
             return PD_EINVAL;
         }
-        flags |= MHD_USE_IPv6;
+        *OUT_len = sizeof *s6;
     } else {
-        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+        struct sockaddr_in *s4 = (struct sockaddr_in *)OUT;
         s4->sin_family = AF_INET;
         s4->sin_port = htons((uint16_t)port);
         if (!*host || strcmp(host, "0.0.0.0") == 0)
@@ -400,6 +739,26 @@ int pd_server_start(struct pd_env *env, const char *addr, const char *cert, cons
             *OUT_err = "listen address is not a valid IPv4 address";
             return PD_EINVAL;
         }
+        *OUT_len = sizeof *s4;
+    }
+    return PD_OK;
+}
+
+int pd_server_start(struct pd_env *env, const char *addr, const char *cert, const char *key,
+                    struct pd_server **OUT, int *OUT_port, const char **OUT_err)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    /* MHD_USE_ITC: the proxy hands sockets over (MHD_add_connection) from its own thread */
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    if (addr) {
+        if (pd_server_sockaddr(addr, &ss, &sl, OUT_err))
+            return PD_EINVAL;
+        if (ss.ss_family == AF_INET6)
+            flags |= MHD_USE_IPv6;
+    } else {
+        flags |= MHD_USE_NO_LISTEN_SOCKET;
     }
     struct pd_server *s = pd_xcalloc(1, sizeof *s);
     s->env = env;
@@ -407,40 +766,84 @@ int pd_server_start(struct pd_env *env, const char *addr, const char *cert, cons
     s->header_ms = (int64_t)env->cfg.header_timeout * 1000;
     s->conns.next = s->conns.prev = &s->conns;
     pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->tls_lock, NULL);
     pthread_cond_init(&s->wake, NULL);
-    if (s->tls)
+    if (s->tls) {
         flags |= MHD_USE_TLS;
+        if (tls_by_name_init(s, cert, key)) {
+            *OUT_err = "the TLS certificate or key does not load";
+            goto fail;
+        }
+    }
     unsigned threads = (unsigned)(env->cfg.threads > 0 ? env->cfg.threads : 4);
-    struct MHD_OptionItem tls_opts[] = {
-        {MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cert},
-        {MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)key},
+    struct MHD_OptionItem opts[] = {
+        {addr ? MHD_OPTION_SOCK_ADDR : MHD_OPTION_END, 0, addr ? (void *)&ss : NULL},
+        {MHD_OPTION_END, 0, NULL},
         {MHD_OPTION_END, 0, NULL},
     };
+    if (s->tls) {
+        /* certificates by server name (pick_certificate); GnuTLS 3 callback type */
+        gnutls_certificate_retrieve_function2 *pick = pick_certificate;
+        opts[addr ? 1 : 0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_CERT_CALLBACK, 0, pick};
+    }
     /* Per-connection memory (headers, read buffer). libmicrohttpd 0.9.75 zeroes the whole
      * pool between requests on a keep-alive connection, so its size is paid on every
      * request: 512 KiB cost small requests 15-40% (memset was 16% of the CPU of 4 KiB
      * GETs); 64 KiB keeps reads of uploads large enough. */
     s->d = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_error, s,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_THREAD_POOL_SIZE, threads,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)env->cfg.idle_timeout,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_ARRAY,
-        s->tls ? tls_opts : tls_opts + 2, MHD_OPTION_END);
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)env->cfg.idle_timeout, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)(64 * 1024), MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
     if (!s->d) {
-        pthread_mutex_destroy(&s->lock);
-        pthread_cond_destroy(&s->wake);
-        free(s);
         *OUT_err = "cannot listen (address in use, or not permitted)";
-        return PD_EIO;
+        goto fail;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
-    *OUT_port = info ? info->port : port;
+    *OUT_port = addr && info ? info->port : 0;
     if (s->header_ms && pthread_create(&s->watchdog, NULL, watchdog, s) == 0)
         s->watching = 1;
     *OUT = s;
     return PD_OK;
+fail:
+    tls_by_name_cleanup(s);
+    pthread_mutex_destroy(&s->lock);
+    pthread_mutex_destroy(&s->tls_lock);
+    pthread_cond_destroy(&s->wake);
+    free(s);
+    return PD_EIO;
+}
+
+int pd_server_adopt(struct pd_server *s, int fd, const struct sockaddr *peer, socklen_t peer_len,
+                    const char *tls_host)
+{
+    struct adopted *a = pd_xcalloc(1, sizeof *a);
+    a->fd = fd;
+    a->peer_len = peer_len <= sizeof a->peer ? peer_len : (socklen_t)sizeof a->peer;
+    memcpy(&a->peer, peer, a->peer_len);
+    a->tls_host = tls_host ? pd_xstrdup(tls_host) : NULL;
+    a->expires_ms = mono_ms() + ADOPT_EXPIRY_MS;
+    pthread_mutex_lock(&s->lock);
+    a->next = s->adopted;
+    s->adopted = a;
+    pthread_mutex_unlock(&s->lock);
+    if (MHD_add_connection(s->d, fd, peer, peer_len) == MHD_YES)
+        return PD_OK;
+    /* the socket is closed; the note goes unless the connection started and took it */
+    pthread_mutex_lock(&s->lock);
+    for (struct adopted **pp = &s->adopted; *pp; pp = &(*pp)->next) {
+        if (*pp == a) {
+            *pp = a->next;
+            free(a->tls_host);
+            free(a);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    pd_log(PD_LOG_WARN, "proxy: the listener did not take a connection (%s)", strerror(errno));
+    return PD_EIO;
 }
 
 void pd_server_stop(struct pd_server *s)
@@ -455,7 +858,15 @@ void pd_server_stop(struct pd_server *s)
         pthread_join(s->watchdog, NULL);
     }
     MHD_stop_daemon(s->d);
+    tls_by_name_cleanup(s);
+    while (s->adopted) {
+        struct adopted *a = s->adopted;
+        s->adopted = a->next;
+        free(a->tls_host);
+        free(a);
+    }
     pthread_mutex_destroy(&s->lock);
+    pthread_mutex_destroy(&s->tls_lock);
     pthread_cond_destroy(&s->wake);
     free(s);
 }

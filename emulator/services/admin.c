@@ -25,13 +25,23 @@ static int admin_error(struct pd_req *r, int status, const char *code, const cha
 
 static int health(struct pd_req *r)
 {
-    const struct pd_config *cfg = &r->env->cfg;
+    const struct pd_env *env = r->env;
+    const struct pd_config *cfg = &env->cfg;
     static const char *modes[] = {"enforce", "audit", "off"};
-    return pd_req_reply_json(r, 200,
-                             json_pack("{s:s, s:s, s:s, s:s, s:I}", "status", "ok", "version",
-                                       PD_VERSION, "iam_mode", modes[cfg->iam_mode], "region",
-                                       cfg->region, "time_ms",
-                                       (json_int_t)pd_clock_now_ms(&r->env->clock)));
+    /* where each listener is (bound ports; absent when it is off): podiamctl finds the
+     * proxy here */
+    json_t *endpoints = json_object();
+    if (env->http_url[0])
+        json_object_set_new(endpoints, "http", json_string(env->http_url));
+    if (env->https_url[0])
+        json_object_set_new(endpoints, "https", json_string(env->https_url));
+    if (env->proxy_url[0])
+        json_object_set_new(endpoints, "proxy", json_string(env->proxy_url));
+    return pd_req_reply_json(
+        r, 200,
+        json_pack("{s:s, s:s, s:s, s:s, s:I, s:o}", "status", "ok", "version", PD_VERSION,
+                  "iam_mode", modes[cfg->iam_mode], "region", cfg->region, "time_ms",
+                  (json_int_t)pd_clock_now_ms(&r->env->clock), "endpoints", endpoints));
 }
 
 static int reset(struct pd_req *r)
@@ -180,8 +190,14 @@ static int route(struct pd_req *r)
         r->op = &ops[OP_CLOCK];
     else if ((strcmp(p, "decisions") == 0 || pd_has_prefix(p, "decisions/")) && get)
         r->op = &ops[OP_DECISIONS];
-    /* Every call that changes state, and the export (it holds every secret), is sensitive. */
-    const char *why = pd_req_admin_refusal(r, post || r->op == &ops[OP_STATE]);
+    /* Every call that changes state, and the export (it holds every secret), is sensitive;
+     * health and the CA certificate are public. */
+    enum pd_admin_level level = PD_ADMIN_READ;
+    if (post || r->op == &ops[OP_STATE])
+        level = PD_ADMIN_SENSITIVE;
+    else if (r->op == &ops[OP_HEALTH] || r->op == &ops[OP_CA])
+        level = PD_ADMIN_PUBLIC;
+    const char *why = pd_req_admin_refusal(r, level);
     if (why) {
         r->op = NULL;
         r->op_name = "Forbidden";

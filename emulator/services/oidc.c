@@ -8,7 +8,8 @@
  *   - under a loopback path: GET /_podiam/oidc/HOST/PATH/.well-known/openid-configuration
  *     and /_podiam/oidc/HOST/PATH/keys.
  * The discovery document's issuer is ISS byte for byte; its jwks_uri is the loopback-path
- * form on the listener the request came in on (the issuer's own /keys URL would need DNS).
+ * form on the listener the request came in on (the issuer's own /keys URL would need DNS),
+ * except for a request by Host through podiam's proxy: ISS/keys, as AWS publishes it.
  * Admin endpoints (loopback clients only): POST /_podiam/oidc/issuers {"url"} (host a
  * stand-alone issuer), GET /_podiam/oidc/issuers, POST /_podiam/oidc/rotate {"issuer"},
  * POST /_podiam/oidc/token {"issuer", "claims", "ttl"}.
@@ -153,6 +154,11 @@ int pd_oidc_issuer_rotate(struct pd_env *env, struct pd_db *db, struct pd_arena 
 int pd_oidc_is_hosted(struct pd_db *db, const char *url)
 {
     return pd_oidc_db_issuer_get(db, url, NULL, NULL) == PD_OK;
+}
+
+int pd_oidc_host_is_hosted(struct pd_db *db, const char *host)
+{
+    return pd_oidc_db_host_hosted(db, host);
 }
 
 /* ---- the key cache ---- */
@@ -421,8 +427,12 @@ static int serve_document(struct pd_req *r)
     }
     if (!pd_oidc_is_hosted(r->db, d->issuer))
         return oidc_error(r, 404, "NotFound", "no such issuer");
-    const char *jwks_uri = pd_arena_printf(&r->arena, "%s" LOOPBACK_PREFIX "%s" KEYS_SUFFIX,
-                                           loopback_base(r, d), d->issuer + 8);
+    /* A client that came through podiam's proxy reaches the issuer's own /keys URL the same
+     * way (as on AWS); any other gets the loopback-path form, which needs no DNS. */
+    const char *jwks_uri = r->proxied && !d->loopback_form
+                               ? pd_arena_printf(&r->arena, "%s" KEYS_SUFFIX, d->issuer)
+                               : pd_arena_printf(&r->arena, "%s" LOOPBACK_PREFIX "%s" KEYS_SUFFIX,
+                                                 loopback_base(r, d), d->issuer + 8);
     json_t *doc = json_pack(
         "{s:s, s:s, s:s, s:[s], s:[s], s:[s], s:[s, s]}", "issuer", d->issuer, "jwks_uri", jwks_uri,
         "authorization_endpoint", "urn:kubernetes:programmatic_authorization",
@@ -641,7 +651,7 @@ static int route(struct pd_req *r)
         }
         /* Issuers, key rotation and token minting are the admin API's (req.h); every POST
          * changes state or mints a credential. */
-        const char *why = pd_req_admin_refusal(r, post);
+        const char *why = pd_req_admin_refusal(r, post ? PD_ADMIN_SENSITIVE : PD_ADMIN_READ);
         if (why) {
             r->op_name = "Forbidden";
             oidc_error(r, 403, "Forbidden", why);

@@ -60,6 +60,10 @@ int pd_oidc_fixtures_load(struct pd_env *env, struct pd_db *db, json_t *section,
 /* Is url an issuer podiam hosts? 1 / 0. */
 int pd_oidc_is_hosted(struct pd_db *db, const char *url);
 
+/* Does podiam host an issuer on host (a DNS name, no port: https://HOST or https://HOST/…)?
+ * For TLS certificates and the proxy (names.c). 1 / 0. */
+int pd_oidc_host_is_hosted(struct pd_db *db, const char *host);
+
 /* The issuer's published keys (the signing key and the retired ones still in their
  * overlap), imported for verification. s must be pd_jwks_init'ed; the caller cleans it up.
  * PD_ENOTFOUND when url is not hosted. */

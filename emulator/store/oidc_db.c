@@ -50,6 +50,23 @@ int pd_oidc_db_issuer_list(struct pd_db *db, struct pd_arena *a, const char ***O
     return pd_db_col_texts(db, a, st, OUT_urls, OUT_n);
 }
 
+int pd_oidc_db_host_hosted(struct pd_db *db, const char *host)
+{
+    /* LIKE is ASCII case-insensitive; host holds no LIKE wildcard (letters, digits, - and .) */
+    for (const char *p = host; *p; p++)
+        if (*p == '%' || *p == '_' || *p == '\\')
+            return 0;
+    sqlite3_stmt *st = pd_db_stmt(
+        db, "SELECT 1 FROM oidc_issuers WHERE url LIKE 'https://' || ?1 OR url LIKE 'https://' || "
+            "?1 || '/%' LIMIT 1");
+    if (!st)
+        return 0;
+    pd_db_bind_text(st, 1, host);
+    int found = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_reset(st);
+    return found;
+}
+
 int pd_oidc_db_issuer_del(struct pd_db *db, const char *url)
 {
     sqlite3_stmt *st = pd_db_stmt(db, "DELETE FROM oidc_issuers WHERE url = ?1");

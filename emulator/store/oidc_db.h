@@ -33,6 +33,9 @@ int pd_oidc_db_issuer_get(struct pd_db *db, const char *url, int64_t *OUT_id,
 /* Every hosted issuer URL, sorted. */
 int pd_oidc_db_issuer_list(struct pd_db *db, struct pd_arena *a, const char ***OUT_urls,
                            size_t *OUT_n);
+/* Is some hosted issuer https://HOST or https://HOST/…? (ASCII case-insensitive.) 1 / 0 (also
+ * for a host with a '%', '_' or '\\', which no DNS name has). */
+int pd_oidc_db_host_hosted(struct pd_db *db, const char *host);
 /* Remove the issuer and its keys (absent is fine). */
 int pd_oidc_db_issuer_del(struct pd_db *db, const char *url);
 

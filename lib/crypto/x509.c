@@ -2,12 +2,14 @@
  * x509.c - podiam's CA and server certificates (see x509.h).
  *
  * Built with OpenSSL's X509 and X509V3 APIs; SANs are assembled as GENERAL_NAMEs (not from a
- * config string) so no caller-supplied name can inject extra entries.
+ * config string) so no caller-supplied name can inject extra entries. The listener's
+ * certificate and the minter's per-name leaves share one issuing path (issue_leaf).
  */
 #include "crypto/x509.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -22,6 +24,7 @@
 
 #include "core/arena.h"
 #include "core/err.h"
+#include "core/mem.h"
 
 /* "*.localhost" matches only for Go clients: OpenSSL and Node refuse a wildcard with a single
  * label after it. Virtual-host S3 (BUCKET.s3.localhost) is served by "*.s3.localhost". */
@@ -264,36 +267,17 @@ static int build_sans(const char *const *names, size_t n, GENERAL_NAMES **OUT)
     return PD_OK;
 }
 
-int pd_x509_server_new(const char *ca_cert_pem, const char *ca_key_pem, enum pd_key_kind kind,
-                       const char *const *names, size_t n, int64_t now, struct pd_arena *a,
-                       char **OUT_cert_pem, char **OUT_key_pem)
+/* Sign a leaf certificate for pkey with the CA (ca, capk): subject O=podiam, CN=cn, SANs gens
+ * (not taken). Arena PEM in *OUT. */
+static int issue_leaf(X509 *ca, EVP_PKEY *capk, EVP_PKEY *pkey, const char *cn, GENERAL_NAMES *gens,
+                      int64_t now, struct pd_arena *a, char **OUT)
 {
-    struct pd_key *cakey = NULL, *key = NULL;
-    X509 *ca = NULL, *x = NULL;
-    X509_NAME *subj = NULL;
-    GENERAL_NAMES *gens = NULL;
-    int rc = build_sans(names, n, &gens);
-    if (rc)
-        return rc;
-    rc = PD_EINVAL;
-    ca = cert_from_pem(ca_cert_pem, ca_cert_pem ? strlen(ca_cert_pem) : 0);
-    if (!ca || !ca_key_pem ||
-        pd_key_from_pem(ca_key_pem, strlen(ca_key_pem), PD_JWA_INVALID, &cakey))
-        goto out;
-    EVP_PKEY *capk = pd_key_evp(cakey);
-    if (!pd_key_has_private(cakey) || X509_check_private_key(ca, capk) != 1 ||
-        X509_check_ca(ca) < 1)
-        goto out;
-    rc = pd_key_generate(kind, &key);
-    if (rc)
-        goto out;
-    rc = PD_EINTERNAL;
-    EVP_PKEY *pkey = pd_key_evp(key);
-    x = X509_new();
-    subj = X509_NAME_new();
+    int rc = PD_EINTERNAL;
+    X509 *x = X509_new();
+    X509_NAME *subj = X509_NAME_new();
     if (!x || !subj || X509_set_version(x, X509_VERSION_3) != 1)
         goto out;
-    if (add_name(subj, "O", "podiam") || add_name(subj, "CN", "localhost"))
+    if (add_name(subj, "O", "podiam") || add_name(subj, "CN", cn))
         goto out;
     if (X509_set_subject_name(x, subj) != 1 ||
         X509_set_issuer_name(x, X509_get_subject_name(ca)) != 1 || X509_set_pubkey(x, pkey) != 1 ||
@@ -315,22 +299,140 @@ int pd_x509_server_new(const char *ca_cert_pem, const char *ca_key_pem, enum pd_
     if (X509_sign(x, capk, EVP_sha256()) <= 0)
         goto out;
     char *cert = cert_to_pem(x, a);
-    char *kpem = NULL;
-    if (!cert || pd_key_to_pem(key, 1, a, &kpem))
+    if (!cert)
         goto out;
-    *OUT_cert_pem = cert;
-    *OUT_key_pem = kpem;
+    *OUT = cert;
     rc = PD_OK;
 out:
-    GENERAL_NAMES_free(gens);
     X509_NAME_free(subj);
     X509_free(x);
+    return rc;
+}
+
+/* Parse the CA (certificate and private key PEM) and check they belong together and make a CA.
+ * PD_OK or PD_EINVAL; on success the caller frees *OUT_ca and *OUT_key. */
+static int load_ca(const char *ca_cert_pem, const char *ca_key_pem, X509 **OUT_ca,
+                   struct pd_key **OUT_key)
+{
+    struct pd_key *cakey = NULL;
+    X509 *ca = cert_from_pem(ca_cert_pem, ca_cert_pem ? strlen(ca_cert_pem) : 0);
+    if (!ca || !ca_key_pem ||
+        pd_key_from_pem(ca_key_pem, strlen(ca_key_pem), PD_JWA_INVALID, &cakey) ||
+        !pd_key_has_private(cakey) || X509_check_private_key(ca, pd_key_evp(cakey)) != 1 ||
+        X509_check_ca(ca) < 1) {
+        X509_free(ca);
+        pd_key_free(cakey);
+        ERR_clear_error();
+        return PD_EINVAL;
+    }
+    *OUT_ca = ca;
+    *OUT_key = cakey;
+    return PD_OK;
+}
+
+int pd_x509_server_new(const char *ca_cert_pem, const char *ca_key_pem, enum pd_key_kind kind,
+                       const char *const *names, size_t n, int64_t now, struct pd_arena *a,
+                       char **OUT_cert_pem, char **OUT_key_pem)
+{
+    struct pd_key *cakey = NULL, *key = NULL;
+    X509 *ca = NULL;
+    GENERAL_NAMES *gens = NULL;
+    int rc = build_sans(names, n, &gens);
+    if (rc)
+        return rc;
+    rc = load_ca(ca_cert_pem, ca_key_pem, &ca, &cakey);
+    if (rc)
+        goto out;
+    rc = pd_key_generate(kind, &key);
+    if (rc)
+        goto out;
+    char *cert = NULL, *kpem = NULL;
+    rc = issue_leaf(ca, pd_key_evp(cakey), pd_key_evp(key), "localhost", gens, now, a, &cert);
+    if (rc == PD_OK && pd_key_to_pem(key, 1, a, &kpem))
+        rc = PD_EINTERNAL;
+    if (rc == PD_OK) {
+        *OUT_cert_pem = cert;
+        *OUT_key_pem = kpem;
+    }
+out:
+    GENERAL_NAMES_free(gens);
     X509_free(ca);
     pd_key_free(key);
     pd_key_free(cakey);
     if (rc)
         ERR_clear_error();
     return rc;
+}
+
+struct pd_x509_minter {
+    X509 *ca;
+    struct pd_key *ca_key;
+    struct pd_key *leaf_key; /* shared by every leaf */
+    char *leaf_key_pem;      /* heap, PKCS#8 */
+};
+
+int pd_x509_minter_new(const char *ca_cert_pem, const char *ca_key_pem, enum pd_key_kind leaf_kind,
+                       struct pd_x509_minter **OUT)
+{
+    struct pd_x509_minter *m = pd_xcalloc(1, sizeof *m);
+    struct pd_arena a;
+    pd_arena_init(&a);
+    char *pem = NULL;
+    int rc = load_ca(ca_cert_pem, ca_key_pem, &m->ca, &m->ca_key);
+    if (rc == PD_OK)
+        rc = pd_key_generate(leaf_kind, &m->leaf_key);
+    if (rc == PD_OK && pd_key_to_pem(m->leaf_key, 1, &a, &pem))
+        rc = PD_EINTERNAL;
+    if (rc == PD_OK)
+        m->leaf_key_pem = pd_xstrdup(pem);
+    if (pem)
+        memset(pem, 0, strlen(pem));
+    pd_arena_cleanup(&a);
+    if (rc) {
+        pd_x509_minter_free(m);
+        ERR_clear_error();
+        return rc;
+    }
+    *OUT = m;
+    return PD_OK;
+}
+
+int pd_x509_minter_leaf(const struct pd_x509_minter *m, const char *name, int64_t now,
+                        struct pd_arena *a, char **OUT_cert_pem)
+{
+    if (pd_x509_name_kind(name) != 2 || name[0] == '*')
+        return PD_EINVAL;
+    GENERAL_NAMES *gens = sk_GENERAL_NAME_new_null();
+    if (!gens)
+        return PD_EINTERNAL;
+    int rc = push_san(gens, name, 2);
+    /* CN holds at most 64 characters (RFC 5280 ub-common-name); clients read the SAN */
+    if (rc == PD_OK)
+        rc = issue_leaf(m->ca, pd_key_evp(m->ca_key), pd_key_evp(m->leaf_key),
+                        strlen(name) <= 64 ? name : "podiam", gens, now, a, OUT_cert_pem);
+    GENERAL_NAMES_free(gens);
+    if (rc)
+        ERR_clear_error();
+    return rc;
+}
+
+const char *pd_x509_minter_key_pem(const struct pd_x509_minter *m)
+{
+    return m->leaf_key_pem;
+}
+
+void pd_x509_minter_free(struct pd_x509_minter *m)
+{
+    if (!m)
+        return;
+    X509_free(m->ca);
+    pd_key_free(m->ca_key);
+    pd_key_free(m->leaf_key);
+    if (m->leaf_key_pem) {
+        memset(m->leaf_key_pem, 0, strlen(m->leaf_key_pem));
+        free(m->leaf_key_pem);
+    }
+    free(m);
 }
 
 int pd_x509_sha1_thumbprint(const char *cert_pem, size_t len, char OUT_hex[41])

@@ -3,8 +3,10 @@
  *
  * The CA (certificate + private key, PEM) is made once and kept in the state; at every start
  * the server issues itself a fresh server certificate and key signed by that CA, for the
- * loopback names plus any extra names, and hands both PEM strings to libmicrohttpd. Clients
- * trust the CA (served at /_podiam/ca.pem, written into kubeconfigs).
+ * loopback names plus any extra names, and hands both PEM strings to libmicrohttpd. A minter
+ * issues a leaf per other name the TLS listener is asked for (SNI: AWS endpoints, bucket
+ * hosts, issuer hosts). Clients trust the CA (served at /_podiam/ca.pem, written into
+ * kubeconfigs).
  *
  * The certificates are shaped for the strictest clients we serve: Go's crypto/x509 (kubectl),
  * OpenSSL with X509_V_FLAG_X509_STRICT (Python 3.13+ default), Node and curl: v3, positive
@@ -48,6 +50,27 @@ int pd_x509_ca_new(enum pd_key_kind kind, int64_t now, struct pd_arena *a, char 
 int pd_x509_server_new(const char *ca_cert_pem, const char *ca_key_pem, enum pd_key_kind kind,
                        const char *const *names, size_t n, int64_t now, struct pd_arena *a,
                        char **OUT_cert_pem, char **OUT_key_pem);
+
+/* A CA loaded once to mint many leaf certificates quickly (one per TLS server name, SNI): the
+ * CA certificate and key parsed once, and one leaf key pair (made here) shared by every leaf,
+ * so a leaf costs one signature, not a key generation. Not synchronised: callers serialise
+ * pd_x509_minter_leaf. */
+struct pd_x509_minter;
+
+/* Load the CA (PEM, as for pd_x509_server_new) and make the leaf key of that kind
+ * (PD_KEY_EC_P256 recommended). PD_OK, PD_EINVAL (bad or mismatched CA) or PD_EINTERNAL. Free
+ * with pd_x509_minter_free. */
+int pd_x509_minter_new(const char *ca_cert_pem, const char *ca_key_pem, enum pd_key_kind leaf_kind,
+                       struct pd_x509_minter **OUT);
+/* A leaf certificate for exactly one DNS name (no wildcard, no IP literal): SAN DNS:name only,
+ * CN name (or "podiam" past 64 characters), shaped like the server certificate (see above),
+ * signed by the CA, for the minter's leaf key. now: real Unix time. *OUT_cert_pem is
+ * arena-owned PEM. PD_OK, PD_EINVAL (not a DNS name) or PD_EINTERNAL. */
+int pd_x509_minter_leaf(const struct pd_x509_minter *m, const char *name, int64_t now,
+                        struct pd_arena *a, char **OUT_cert_pem);
+/* The leaf key (PKCS#8 PEM, owned by m), the private key of every leaf m mints. */
+const char *pd_x509_minter_key_pem(const struct pd_x509_minter *m);
+void pd_x509_minter_free(struct pd_x509_minter *m);
 
 /* SHA-1 over the DER of the first certificate in cert_pem, as 40 lower-case hex digits (the
  * IAM OIDC provider thumbprint form). Returns PD_OK or PD_EINVAL. */

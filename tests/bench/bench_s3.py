@@ -92,7 +92,7 @@ class Server:
 def start_podiam(binary, state_dir=None, extra=()):
     port = free_port()
     cmd = [binary, "serve", "--listen", "127.0.0.1:%d" % port, "--listen-tls", "off",
-           "--state", ":memory:", "--log-level", "warn"] + list(extra)
+           "--listen-proxy", "off", "--state", ":memory:", "--log-level", "warn"] + list(extra)
     env = dict(os.environ)
     if state_dir:
         env["TMPDIR"] = state_dir  # where :memory: state (and object files) live

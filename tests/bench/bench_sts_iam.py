@@ -258,7 +258,8 @@ def main():
     def podiam_server():
         port = free_port()
         return Server("podiam", [args.podiam, "serve", "--listen", "127.0.0.1:%d" % port,
-                                 "--listen-tls", "off", "--state", ":memory:"], port)
+                                 "--listen-tls", "off", "--listen-proxy", "off", "--state",
+                                 ":memory:"], port)
 
     def moto_server():
         port = free_port()

@@ -81,7 +81,8 @@ def boto3_client(service, endpoint, region="us-east-1"):
 def start_podiam(binary, threads):
     port = free_port()
     proc = subprocess.Popen([binary, "serve", "--listen", "127.0.0.1:%d" % port,
-                             "--listen-tls", "off", "--state", ":memory:", "--log-level", "warn",
+                             "--listen-tls", "off", "--listen-proxy", "off", "--state",
+                             ":memory:", "--log-level", "warn",
                              "--threads", str(threads)],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     line = proc.stdout.readline()

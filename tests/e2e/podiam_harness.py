@@ -5,8 +5,8 @@ Tests import this module and use `Podiam.shared()` (one process per test module)
 http://127.0.0.1:4566), no process is started and the tests run against that endpoint,
 which may also be real AWS for the tests that make sense there.
 
-Every process listens on free loopback ports (port 0), keeps its state in :memory: and
-is stopped with SIGTERM when the test module ends. The environment handed to clients never
+Every process listens on free loopback ports (port 0; HTTP, HTTPS and the forward proxy),
+keeps its state in :memory: and is stopped with SIGTERM when the test module ends. The environment handed to clients never
 inherits the user's AWS configuration: HOME points at a temporary directory.
 """
 import atexit
@@ -21,6 +21,7 @@ import time
 import urllib.request
 
 READY = re.compile(r"ready: endpoint=(\S+)(?: tls=(\S+))?")
+READY_PROXY = re.compile(r" proxy=(\S+)")
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
@@ -35,9 +36,10 @@ def podiam_binary():
 class Podiam:
     _shared = None
 
-    def __init__(self, endpoint, tls_endpoint=None, proc=None, home=None, log=None):
+    def __init__(self, endpoint, tls_endpoint=None, proc=None, home=None, log=None, proxy=None):
         self.endpoint = endpoint
         self.tls_endpoint = tls_endpoint
+        self.proxy = proxy  # http://HOST:PORT of the forward proxy, or None
         self.proc = proc
         self.home = home
         self.log = log
@@ -50,7 +52,8 @@ class Podiam:
         home = tempfile.mkdtemp(prefix="podiam-e2e-")
         log = open(os.path.join(home, "podiam.log"), "w+")
         cmd = [podiam_binary(), "serve", "--listen", "127.0.0.1:0",
-               "--listen-tls", "127.0.0.1:0", "--state", ":memory:"] + list(args)
+               "--listen-tls", "127.0.0.1:0", "--listen-proxy", "127.0.0.1:0",
+               "--state", ":memory:"] + list(args)
         penv = dict(os.environ)
         penv.update(env or {})
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True, env=penv)
@@ -60,7 +63,8 @@ class Podiam:
             proc.kill()
             log.seek(0)
             raise RuntimeError("podiam did not start: %r\n%s" % (line, log.read()))
-        p = cls(m.group(1), m.group(2), proc, home, log)
+        mp = READY_PROXY.search(line)
+        p = cls(m.group(1), m.group(2), proc, home, log, proxy=mp.group(1) if mp else None)
         atexit.register(p.stop)  # also when a test (or a script) ends without stop()
         return p
 
@@ -71,7 +75,8 @@ class Podiam:
             ext = os.environ.get("PODIAM_ENDPOINT")
             if ext:
                 cls._shared = cls(ext, os.environ.get("PODIAM_TLS_ENDPOINT"),
-                                  home=tempfile.mkdtemp(prefix="podiam-e2e-"))
+                                  home=tempfile.mkdtemp(prefix="podiam-e2e-"),
+                                  proxy=os.environ.get("PODIAM_PROXY"))
             else:
                 cls._shared = cls.start()
                 atexit.register(cls._shared.stop)  # the process ends with the test run

@@ -25,6 +25,10 @@ class AdminTest(unittest.TestCase):
         h = self.p.admin("GET", "health")
         self.assertEqual(h["status"], "ok")
         self.assertRegex(h["version"], r"^\d+\.\d+\.\d+$")
+        # where every listener is, with its bound port (all three started on port 0)
+        self.assertEqual(h["endpoints"], {"http": self.p.endpoint, "https": self.p.tls_endpoint,
+                                          "proxy": self.p.proxy})
+        self.assertRegex(self.p.proxy, r"^http://127\.0\.0\.1:[1-9][0-9]*$")
 
     def test_unknown_admin_path_is_404(self):
         with self.assertRaises(urllib.error.HTTPError) as cm:
@@ -125,11 +129,13 @@ class AdminTest(unittest.TestCase):
         st, body = self.raw("GET", "/_podiam/state", {"Host": host, "X-Podiam-Admin": "1"})
         self.assertEqual(st, 200)
         self.assertIn("iam", body)
-        # public reads need no marker, only a loopback Host
-        st, _ = self.raw("GET", "/_podiam/health", {"Host": host})
+        # reads need no marker, only a loopback Host; health and the CA are public
+        st, _ = self.raw("GET", "/_podiam/decisions", {"Host": host})
         self.assertEqual(st, 200)
-        st, _ = self.raw("GET", "/_podiam/health", {"Host": "evil.example"})
+        st, _ = self.raw("GET", "/_podiam/decisions", {"Host": "evil.example"})
         self.assertEqual(st, 403)
+        st, _ = self.raw("GET", "/_podiam/health", {"Host": "sts.amazonaws.com"})
+        self.assertEqual(st, 200)
 
     def test_clock_refuses_bad_input(self):
         for body in ({}, {"offset_ms": "1"}, {"offset_ms": 1, "advance_ms": 1},
@@ -144,8 +150,8 @@ class ProcessTest(unittest.TestCase):
     def test_help_is_complete(self):
         out = subprocess.run([podiam_binary(), "serve", "--help"], capture_output=True,
                              text=True, check=True).stdout
-        for flag in ["--listen", "--listen-tls", "--state", "--fixtures", "--seed",
-                     "--iam-mode", "--log-level", "--log-format"]:
+        for flag in ["--listen", "--listen-tls", "--listen-proxy", "--state", "--fixtures",
+                     "--seed", "--iam-mode", "--log-level", "--log-format"]:
             self.assertIn(flag, out)
 
     def test_bad_flag_value_is_refused(self):

@@ -92,7 +92,8 @@ class CrashTest(unittest.TestCase):
 
     def start(self):
         proc = subprocess.Popen([podiam_binary(), "serve", "--listen", "127.0.0.1:0",
-                                 "--listen-tls", "off", "--state", self.state,
+                                 "--listen-tls", "off", "--listen-proxy", "off",
+                                 "--state", self.state,
                                  "--log-level", "warn"],
                                 stdout=subprocess.PIPE, stderr=self.log, text=True)
         line = proc.stdout.readline()

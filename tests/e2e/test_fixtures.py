@@ -95,7 +95,7 @@ def write_json(dirname, name, obj):
 def start_fails(*args):
     """Run `podiam serve` expecting it to refuse to start: (exit code, stderr)."""
     p = subprocess.run([podiam_binary(), "serve", "--listen", "127.0.0.1:0", "--listen-tls",
-                        "off", "--state", ":memory:"] + list(args),
+                        "off", "--listen-proxy", "off", "--state", ":memory:"] + list(args),
                        capture_output=True, text=True, timeout=30)
     return p.returncode, p.stderr
 

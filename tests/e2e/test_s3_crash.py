@@ -25,7 +25,8 @@ INLINE_MAX = 64 * 1024  # podiam's default --s3-inline-max
 
 def start(state, log, extra=()):
     proc = subprocess.Popen([podiam_binary(), "serve", "--listen", "127.0.0.1:0",
-                             "--listen-tls", "off", "--state", state] + list(extra),
+                             "--listen-tls", "off", "--listen-proxy", "off", "--state", state]
+                            + list(extra),
                             stdout=subprocess.PIPE, stderr=log, text=True)
     line = proc.stdout.readline()
     m = READY.search(line)

@@ -307,6 +307,23 @@ static void documents(void **state)
     json_decref(d);
     pd_req_free(r);
 
+    /* by Host through podiam's proxy: the issuer's own keys URL, as AWS publishes it */
+    r = pd_req_new(c->env);
+    r->method = "GET";
+    r->path = pd_arena_printf(&r->arena, "/id/%s/.well-known/openid-configuration", id);
+    r->tls = 1;
+    r->proxied = 1;
+    snprintf(r->peer_ip, sizeof r->peer_ip, "127.0.0.1");
+    pd_kvs_add(&r->arena, &r->hdrs, "host", host, (size_t)(strchr(host, '/') - host), 0);
+    assert_int_equal(pd_dispatch_headers(r), PD_OK);
+    pd_dispatch(r);
+    assert_int_equal(r->resp.status, 200);
+    d = json_loads(pt_body(r), 0, NULL);
+    assert_string_equal(str(d, "issuer"), issuer);
+    assert_string_equal(str(d, "jwks_uri"), pd_arena_printf(&c->a, "%s/keys", issuer));
+    json_decref(d);
+    pd_req_free(r);
+
     r = pt_http(c->env, "GET", pd_arena_printf(&c->a, "/id/%s/keys", id), "",
                 "host: oidc.eks.us-east-1.amazonaws.com", NULL);
     assert_int_equal(r->resp.status, 200);

@@ -14,7 +14,8 @@ export async function startPodiam(...args) {
   }
   const bin = process.env.PODIAM_BIN || path.join(here, "..", "..", "..", "build", "emulator", "podiam");
   const proc = spawn(bin, ["serve", "--listen", "127.0.0.1:0", "--listen-tls", "127.0.0.1:0",
-                           "--state", ":memory:", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+                           "--listen-proxy", "127.0.0.1:0", "--state", ":memory:", ...args],
+                     { stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
   proc.stderr.on("data", (d) => { log += d; });
   const rl = readline.createInterface({ input: proc.stdout });
