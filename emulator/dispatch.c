@@ -18,6 +18,7 @@
 #include "auth/creds.h"
 #include "authorize.h"
 #include "core/awshost.h"
+#include "sigv4/sigv2.h"
 #include "sigv4/sigv4.h"
 #include "core/clock.h"
 #include "core/err.h"
@@ -370,6 +371,50 @@ static int check_scope_region(struct pd_req *r, const char *region)
                    "Credential should be scoped to a valid region, not '%s'.", region);
 }
 
+/* An S3 request signed with Signature Version 2 (lib/sigv4/sigv2.h): header or query
+ * authentication, checked like SigV4 (the date against the client's clock, a query's
+ * Expires against podiam's, the key and session token, then the signature). */
+static int authenticate_v2(struct pd_req *r)
+{
+    struct pd_sigv2_auth auth;
+    struct pd_sigv4_result res;
+    memset(&res, 0, sizeof res);
+    if (pd_sigv2_parse(&r->arena, &r->hdrs, r->query, &auth, &res) != PD_OK)
+        return fail_sigv4(r, &res);
+    /* the canonical resource names the bucket of a virtual-hosted request */
+    const char *host_bucket = NULL, *no_key = NULL;
+    if (pd_dispatch_s3_address(&r->arena, pd_req_header(r, "host"), "/", &host_bucket, &no_key) !=
+        PD_OK)
+        host_bucket = NULL;
+    struct pd_sigv2_request sreq = {
+        .method = r->method,
+        .path = r->path,
+        .query = r->query,
+        .headers = &r->hdrs,
+        .host_bucket = host_bucket,
+    };
+    struct pd_sigv2_verify_opts o = {
+        .now_ms = pd_clock_wall_ms(&r->env->clock),    /* the client dates with its own clock */
+        .expires_ms = pd_clock_now_ms(&r->env->clock), /* podiam's clock expires URLs */
+    };
+    enum pd_creds_fail why;
+    int rc = pd_authn_sigv2(r->db, r->env->secrets, &r->arena, &auth, &sreq, &o,
+                            pd_clock_now_ms(&r->env->clock), &r->who, &why, &res);
+    if (rc == PD_ESIG && why != PD_CREDS_OK)
+        return fail_creds(r, PD_SIGV4_S3, why, auth.akid);
+    if (rc == PD_EIO)
+        return pd_fail(r, &PD_ERR_InternalFailure, "credential lookup failed");
+    if (rc) {
+        if (res.string_to_sign && res.code && strcmp(res.code, "SignatureDoesNotMatch") == 0)
+            pd_log_req(PD_LOG_DEBUG, r->request_id, "SigV2 signature mismatch; string to sign:\n%s",
+                       res.string_to_sign);
+        return fail_sigv4(r, &res);
+    }
+    r->sig.auth_type = auth.presigned ? 2 : 1;
+    r->sig.v2 = 1;
+    return PD_OK;
+}
+
 /* Verify the request's signature and set r->who. Anonymous requests pass only where the
  * operation allows them (or for S3, where policies decide). */
 static int authenticate(struct pd_req *r, enum pd_sigv4_dialect d, const char *payload_hash)
@@ -377,6 +422,8 @@ static int authenticate(struct pd_req *r, enum pd_sigv4_dialect d, const char *p
     struct pd_sigv4_auth auth;
     struct pd_sigv4_result res;
     memset(&res, 0, sizeof res);
+    if (d == PD_SIGV4_S3 && pd_sigv2_detect(&r->hdrs, r->query))
+        return authenticate_v2(r);
     int rc = pd_sigv4_parse(&r->arena, d, &r->hdrs, r->query, &auth, &res);
     if (rc == PD_ENOTFOUND) {
         r->who.kind = PD_CALLER_ANONYMOUS;

@@ -133,8 +133,12 @@ static void request_keys(struct pd_req *r, struct pd_authz_need *need, const cha
     for (size_t i = 0; i < sizeof headers / sizeof headers[0]; i++)
         add(need, headers[i][1], pd_req_header(r, headers[i][0]));
     if (r->sig.auth_type) {
-        add(need, "s3:signatureversion", "AWS4-HMAC-SHA256");
-        add(need, "s3:authType", r->sig.auth_type == 2 ? "REST-QUERY-STRING" : "REST-HEADER");
+        /* "AWS" for Signature Version 2, as the Service Authorization Reference says */
+        add(need, "s3:signatureversion", r->sig.v2 ? "AWS" : "AWS4-HMAC-SHA256");
+        add(need, "s3:authType",
+            r->sig.auth_type == 2   ? "REST-QUERY-STRING"
+            : r->sig.auth_type == 3 ? "POST"
+                                    : "REST-HEADER");
     }
     if (r->tls)
         add(need, "s3:TlsVersion", "1.2");
