@@ -343,7 +343,7 @@ int s3_object_read(struct pd_req *r, const struct pd_s3_object *o, int64_t off, 
                    void *OUT)
 {
     if (!o->file) {
-        int rc = pd_s3_db_object_body(r->db, o->bucket, o->key, off, len, OUT);
+        int rc = pd_s3_db_object_body(r->db, o->bucket, o->key, o->seq, off, len, OUT);
         if (rc)
             pd_log_req(PD_LOG_ERROR, r->request_id, "s3: inline body of %s/%s: %s", o->bucket,
                        o->key, pd_strerror(rc));

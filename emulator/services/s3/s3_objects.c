@@ -998,7 +998,7 @@ int pd_s3_put_object_tagging(struct pd_req *r)
     rc = s3_tags_from_tagset(r, ts, 1, &stored);
     if (rc)
         return rc;
-    rc = pd_s3_db_object_set_tags(r->db, b.name, o.key, stored);
+    rc = pd_s3_db_object_set_tags(r->db, b.name, o.key, o.seq, stored);
     if (rc)
         return s3_internal(r, rc, "storing object tags");
     r->out = json_object();
@@ -1014,7 +1014,7 @@ int pd_s3_delete_object_tagging(struct pd_req *r)
         rc = object_of(r, &b, s3_in_str(r, "Key"), &o);
     if (rc)
         return rc;
-    rc = pd_s3_db_object_set_tags(r->db, b.name, o.key, NULL);
+    rc = pd_s3_db_object_set_tags(r->db, b.name, o.key, o.seq, NULL);
     if (rc)
         return s3_internal(r, rc, "removing object tags");
     r->out = json_object();
