@@ -75,8 +75,7 @@ int pd_s3_db_bucket_get(struct pd_db *db, struct pd_arena *a, const char *name,
     return src == SQLITE_DONE ? PD_OK : pd_db_rc(db, src);
 }
 
-int pd_s3_db_bucket_cfg_set(struct pd_db *db, const char *bucket, const char *kind,
-                            const char *doc)
+int pd_s3_db_bucket_cfg_set(struct pd_db *db, const char *bucket, const char *kind, const char *doc)
 {
     sqlite3_stmt *st =
         doc ? pd_db_stmt(db, "INSERT OR REPLACE INTO s3_bucket_configs(bucket, kind, doc) "
@@ -229,11 +228,11 @@ static void version_row(struct pd_arena *a, sqlite3_stmt *st, struct pd_s3_objec
     o->noncurrent_ms = I64(13);
 }
 
-static int object_current(struct pd_db *db, struct pd_arena *a, const char *bucket,
-                          const char *key, int markers, struct pd_s3_object *OUT)
+static int object_current(struct pd_db *db, struct pd_arena *a, const char *bucket, const char *key,
+                          int markers, struct pd_s3_object *OUT)
 {
-    sqlite3_stmt *st = pd_db_stmt(db, "SELECT " OBJECT_COLS
-                                      " FROM s3_objects WHERE bucket = ?1 AND key = ?2");
+    sqlite3_stmt *st =
+        pd_db_stmt(db, "SELECT " OBJECT_COLS " FROM s3_objects WHERE bucket = ?1 AND key = ?2");
     if (!st)
         return PD_EINTERNAL;
     pd_db_bind_text(st, 1, bucket);
@@ -437,14 +436,14 @@ int pd_s3_db_object_next(struct pd_db *db, struct pd_arena *a, const char *bucke
 
 /* ---- versions ---- */
 
-int pd_s3_db_version_get(struct pd_db *db, struct pd_arena *a, const char *bucket,
-                         const char *key, const char *version_id, struct pd_s3_object *OUT)
+int pd_s3_db_version_get(struct pd_db *db, struct pd_arena *a, const char *bucket, const char *key,
+                         const char *version_id, struct pd_s3_object *OUT)
 {
     int rc = object_current(db, a, bucket, key, 1, OUT);
     if (rc && rc != PD_ENOTFOUND)
         return rc;
-    if (rc == PD_OK && (version_id ? OUT->version_id && !strcmp(OUT->version_id, version_id)
-                                   : !OUT->version_id))
+    if (rc == PD_OK &&
+        (version_id ? OUT->version_id && !strcmp(OUT->version_id, version_id) : !OUT->version_id))
         return PD_OK;
     sqlite3_stmt *st = pd_db_stmt(db, "SELECT " VERSION_COLS " FROM s3_versions WHERE bucket = ?1 "
                                       "AND key = ?2 AND version_id IS ?3 ORDER BY seq DESC "
@@ -526,9 +525,9 @@ int pd_s3_db_version_del(struct pd_db *db, struct pd_arena *a, const char *bucke
                          int64_t seq, const char **OUT_old_file)
 {
     int found;
-    int rc = old_file(db, a,
-                      "SELECT file FROM s3_versions WHERE bucket = ?1 AND key = ?2 AND seq = ?3",
-                      bucket, key, seq, OUT_old_file, &found);
+    int rc =
+        old_file(db, a, "SELECT file FROM s3_versions WHERE bucket = ?1 AND key = ?2 AND seq = ?3",
+                 bucket, key, seq, OUT_old_file, &found);
     if (rc)
         return rc;
     if (!found)
@@ -662,10 +661,11 @@ int pd_s3_db_versions_older(struct pd_db *db, struct pd_arena *a, const char *bu
 int pd_s3_db_lone_markers(struct pd_db *db, struct pd_arena *a, const char *bucket,
                           const char *prefix, size_t limit, const char ***OUT, size_t *OUT_n)
 {
-    sqlite3_stmt *st = pd_db_stmt(db, "SELECT key FROM s3_objects o WHERE bucket = ?1 AND "
-                                      PREFIX_WHERE " AND marker = 1 AND NOT EXISTS (SELECT 1 "
-                                      "FROM s3_versions v WHERE v.bucket = o.bucket AND "
-                                      "v.key = o.key) ORDER BY key LIMIT ?3");
+    sqlite3_stmt *st =
+        pd_db_stmt(db, "SELECT key FROM s3_objects o WHERE bucket = ?1 AND " PREFIX_WHERE
+                       " AND marker = 1 AND NOT EXISTS (SELECT 1 "
+                       "FROM s3_versions v WHERE v.bucket = o.bucket AND "
+                       "v.key = o.key) ORDER BY key LIMIT ?3");
     if (!st)
         return PD_EINTERNAL;
     pd_db_bind_text(st, 1, bucket);

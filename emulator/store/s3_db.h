@@ -29,9 +29,9 @@ struct pd_s3_bucket {
     const char *account_id; /* owner */
     const char *region;
     int64_t created_ms;
-    const char *policy;     /* bucket policy text, or NULL */
-    const char *tags;       /* JSON array of {"Key","Value"}, or NULL (no tag set) */
-    struct pd_s3_cfg *cfg;  /* its configurations (read with the bucket; arena array) */
+    const char *policy;    /* bucket policy text, or NULL */
+    const char *tags;      /* JSON array of {"Key","Value"}, or NULL (no tag set) */
+    struct pd_s3_cfg *cfg; /* its configurations (read with the bucket; arena array) */
     size_t ncfg;
 };
 
@@ -123,8 +123,8 @@ int pd_s3_db_object_next(struct pd_db *db, struct pd_arena *a, const char *bucke
 /* ---- versions ---- */
 /* The version of key with version_id (NULL: the null version), current or not; PD_ENOTFOUND
  * when there is none. OUT->seq says which (0: current). */
-int pd_s3_db_version_get(struct pd_db *db, struct pd_arena *a, const char *bucket,
-                         const char *key, const char *version_id, struct pd_s3_object *OUT);
+int pd_s3_db_version_get(struct pd_db *db, struct pd_arena *a, const char *bucket, const char *key,
+                         const char *version_id, struct pd_s3_object *OUT);
 /* Make the current version of key noncurrent (it keeps its bytes, id and ACL; a newer seq
  * than every noncurrent one), at now_ms. PD_OK also when the key has no current version. */
 int pd_s3_db_object_demote(struct pd_db *db, const char *bucket, const char *key, int64_t now_ms);

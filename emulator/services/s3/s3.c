@@ -54,6 +54,7 @@ static const struct pd_op ops[] = {
     {"PutBucketTagging", pd_s3_put_bucket_tagging, PD_OP_WRITE},
     {"DeleteBucketTagging", pd_s3_delete_bucket_tagging, PD_OP_WRITE},
     {"GetBucketVersioning", pd_s3_get_bucket_versioning, 0},
+    {"PutBucketVersioning", pd_s3_put_bucket_versioning, PD_OP_WRITE},
     {"GetBucketAcl", pd_s3_get_bucket_acl, 0},
     {"PutObject", pd_s3_put_object, PD_OP_WRITE},
     {"GetObject", pd_s3_get_object, 0},
@@ -200,6 +201,14 @@ int s3_bucket_name_valid(const char *s)
             return 0;
     }
     return 1;
+}
+
+const char *s3_canonical_id(struct pd_req *r, const char *account)
+{
+    char in[64], hex[65];
+    int n = snprintf(in, sizeof in, "podiam-canonical-user:%s", account ? account : "");
+    pd_sha256_hex(in, (size_t)n, hex);
+    return pd_arena_strdup(&r->arena, hex);
 }
 
 char *s3_etag(struct pd_arena *a, const unsigned char md5[PD_MD5_LEN])

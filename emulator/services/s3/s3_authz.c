@@ -43,6 +43,7 @@ static const struct {
     {"PutBucketTagging", "s3:PutBucketTagging", 0},
     {"DeleteBucketTagging", "s3:PutBucketTagging", 0},
     {"GetBucketVersioning", "s3:GetBucketVersioning", 0},
+    {"PutBucketVersioning", "s3:PutBucketVersioning", 0},
     {"GetBucketAcl", "s3:GetBucketAcl", 0},
     {"ListObjects", "s3:ListBucket", 0},
     {"ListObjectsV2", "s3:ListBucket", 0},
@@ -66,6 +67,26 @@ static const struct {
     {"AbortMultipartUpload", "s3:AbortMultipartUpload", 1},
     {"ListParts", "s3:ListMultipartUploadParts", 1},
 };
+
+/* The action of an object operation naming a version (Service Authorization Reference:
+ * s3:GetObjectVersion, s3:DeleteObjectVersion, ...). */
+static const char *version_action(const char *action)
+{
+    static const char *const map[][2] = {
+        {"s3:GetObject", "s3:GetObjectVersion"},
+        {"s3:DeleteObject", "s3:DeleteObjectVersion"},
+        {"s3:GetObjectTagging", "s3:GetObjectVersionTagging"},
+        {"s3:PutObjectTagging", "s3:PutObjectVersionTagging"},
+        {"s3:DeleteObjectTagging", "s3:DeleteObjectVersionTagging"},
+        {"s3:GetObjectAcl", "s3:GetObjectVersionAcl"},
+        {"s3:PutObjectAcl", "s3:PutObjectVersionAcl"},
+        {"s3:GetObjectAttributes", "s3:GetObjectVersionAttributes"},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (!strcmp(action, map[i][0]))
+            return map[i][1];
+    return action;
+}
 
 static void add(struct pd_authz_need *need, const char *key, const char *v)
 {
@@ -235,8 +256,8 @@ int pd_s3_authz(struct pd_req *r, struct pd_authz_need *need)
             (!strcmp(op, "PutObject") || !strcmp(op, "CreateMultipartUpload") ||
              !strcmp(op, "CopyObject")))
             pd_authz_add(need, "s3:PutObjectTagging", s3_object_arn(r, bucket, key), NULL);
-        if (s3_in_str(r, "VersionId") && !strcmp(op, "GetObject"))
-            need->checks[need->n - 1].action = "s3:GetObjectVersion";
+        if (s3_in_str(r, "VersionId") && !st->authz_bucket)
+            need->checks[0].action = version_action(need->checks[0].action);
         return PD_OK;
     }
     pd_authz_add(need, table[i].action, s3_bucket_arn(r, bucket), NULL);

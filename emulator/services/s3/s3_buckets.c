@@ -18,18 +18,9 @@
 #include "env.h"
 #include "services/s3/s3_internal.h"
 
-/* The canonical user id S3 shows as Owner/ID: 64 hex digits derived from the account. */
-static const char *canonical_id(struct pd_req *r, const char *account)
-{
-    char in[64], hex[65];
-    int n = snprintf(in, sizeof in, "podiam-canonical-user:%s", account ? account : "");
-    pd_sha256_hex(in, (size_t)n, hex);
-    return pd_arena_strdup(&r->arena, hex);
-}
-
 static json_t *owner(struct pd_req *r, const char *account)
 {
-    return json_pack("{s:s}", "ID", canonical_id(r, account));
+    return json_pack("{s:s}", "ID", s3_canonical_id(r, account));
 }
 
 int pd_s3_list_buckets(struct pd_req *r)
@@ -271,20 +262,10 @@ int pd_s3_delete_bucket_tagging(struct pd_req *r)
     return rc ? s3_internal(r, rc, "removing bucket tags") : PD_OK;
 }
 
-int pd_s3_get_bucket_versioning(struct pd_req *r)
-{
-    struct pd_s3_bucket b;
-    int rc = s3_bucket(r, &b);
-    if (rc)
-        return rc;
-    r->out = json_object(); /* never versioned: an empty VersioningConfiguration */
-    return PD_OK;
-}
-
 static json_t *full_control(struct pd_req *r, const char *account)
 {
     json_t *grantee =
-        json_pack("{s:s, s:s}", "ID", canonical_id(r, account), "Type", "CanonicalUser");
+        json_pack("{s:s, s:s}", "ID", s3_canonical_id(r, account), "Type", "CanonicalUser");
     return json_pack("{s:o, s:[{s:o, s:s}]}", "Owner", owner(r, account), "Grants", "Grantee",
                      grantee, "Permission", "FULL_CONTROL");
 }

@@ -75,14 +75,55 @@ char *s3_etag(struct pd_arena *a, const unsigned char md5[PD_MD5_LEN]);
 /* HTTP date of ms. */
 const char *s3_http_date(struct pd_arena *a, int64_t ms);
 
+/* The canonical user id S3 shows for an account (Owner/ID, ACL grantees): 64 hex digits
+ * derived from the account id, arena-owned. */
+const char *s3_canonical_id(struct pd_req *r, const char *account);
+
+/* ---- bucket configurations and versioning (s3_versions.c) ---- */
+/* A configuration document of b ("versioning", "acl", "cors", ...), or NULL. */
+const char *s3_cfg(const struct pd_s3_bucket *b, const char *kind);
+/* The same parsed (new reference), or NULL. */
+json_t *s3_cfg_json(const struct pd_s3_bucket *b, const char *kind);
+/* Store (doc) or remove (NULL) a configuration of b. PD_OK or PD_EAWS. */
+int s3_cfg_put(struct pd_req *r, const struct pd_s3_bucket *b, const char *kind, json_t *doc);
+
+enum s3_vstate { S3_UNVERSIONED = 0, S3_VENABLED, S3_VSUSPENDED };
+enum s3_vstate s3_vstate(const struct pd_s3_bucket *b);
+/* "null", or a version id of podiam's format. */
+int s3_version_id_valid(const char *v);
+/* out.VersionId for a bucket that has a versioning state ("null" for the null version). */
+void s3_out_version(json_t *out, const struct pd_s3_bucket *b, const char *version_id);
+/* Store o as its key's new current version as b's versioning says (o->version_id is set;
+ * the previous current version becomes noncurrent or is replaced). PD_OK or PD_EAWS. */
+int s3_store_current(struct pd_req *r, const struct pd_s3_bucket *b, struct pd_s3_object *o);
+
+struct s3_deleted {
+    const char *version_id; /* the version removed or the marker made (NULL: null) */
+    int versioned;          /* a version id was named */
+    int marker;             /* a delete marker was made, or the version removed was one */
+    int marker_created;     /* a delete marker was made */
+};
+/* DeleteObject's effect on key: without version, remove it (unversioned) or add a delete
+ * marker; with version, remove that version (InvalidArgument when malformed; success when
+ * absent). PD_OK or PD_EAWS. */
+int s3_delete_key(struct pd_req *r, const struct pd_s3_bucket *b, const char *key,
+                  const char *version, struct s3_deleted *OUT);
+/* The object a request names: the version its VersionId names, or the current version.
+ * Errors: InvalidArgument (malformed id), NoSuchKey / NoSuchVersion (AccessDenied for
+ * callers who may not list the bucket), a delete marker as 404 (current) or 405 (by id)
+ * with x-amz-delete-marker. */
+int s3_object_of(struct pd_req *r, const struct pd_s3_bucket *b, const char *key,
+                 struct pd_s3_object *OUT);
+
 /* ---- per-request state ---- */
 struct s3_state {
     const char **drop; /* files to unlink after a commit (arena array) */
     size_t ndrop, cdrop;
     const char **undo; /* files to unlink after a rollback (arena array) */
     size_t nundo, cundo;
-    const char *authz_bucket; /* authorize against this bucket/key instead of the input's */
-    const char *authz_key;    /* (the copy source of CopyObject / UploadPartCopy) */
+    const char *authz_bucket;  /* authorize against this bucket/key instead of the input's */
+    const char *authz_key;     /* (the copy source of CopyObject / UploadPartCopy) */
+    const char *authz_version; /* and its version (NULL: the current one) */
 };
 struct s3_state *s3_state(struct pd_req *r);
 
@@ -186,6 +227,7 @@ int pd_s3_get_bucket_tagging(struct pd_req *r);
 int pd_s3_put_bucket_tagging(struct pd_req *r);
 int pd_s3_delete_bucket_tagging(struct pd_req *r);
 int pd_s3_get_bucket_versioning(struct pd_req *r);
+int pd_s3_put_bucket_versioning(struct pd_req *r);
 int pd_s3_get_bucket_acl(struct pd_req *r);
 int pd_s3_put_object(struct pd_req *r);
 int pd_s3_get_object(struct pd_req *r);

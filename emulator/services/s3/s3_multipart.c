@@ -535,15 +535,14 @@ int pd_s3_complete_multipart_upload(struct pd_req *r)
         unlink(tmp);
         return s3_internal(r, rc, "storing an object");
     }
-    const char *old = NULL;
-    rc = pd_s3_db_object_put(r->db, &r->arena, &o, &old);
+    rc = s3_store_current(r, &b, &o);
+    if (rc)
+        return rc;
     const char **files = NULL;
     size_t nf = 0;
-    if (!rc)
-        rc = pd_s3_db_upload_del(r->db, &r->arena, u.upload_id, &files, &nf);
+    rc = pd_s3_db_upload_del(r->db, &r->arena, u.upload_id, &files, &nf);
     if (rc)
         return s3_internal(r, rc, "completing an upload");
-    s3_drop_after_commit(r, old);
     for (size_t i = 0; i < nf; i++)
         s3_drop_after_commit(r, files[i]);
     const char *host = pd_req_header(r, "host");
@@ -555,6 +554,7 @@ int pd_s3_complete_multipart_upload(struct pd_req *r)
         json_object_set_new(r->out, s3_ck_member(alg), json_string(ckv));
         json_object_set_new(r->out, "ChecksumType", json_string(type));
     }
+    s3_out_version(r->out, &b, o.version_id);
     return PD_OK;
 }
 

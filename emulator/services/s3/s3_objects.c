@@ -318,31 +318,6 @@ int pd_s3_parse_range(const char *h, int64_t size, int64_t *OUT_first, int64_t *
     return PD_OK;
 }
 
-/* ---- common lookups ---- */
-
-/* The object named by the request; NoSuchKey, or AccessDenied when the caller may not list
- * the bucket (S3 does not tell such a caller whether the key exists). */
-static int object_of(struct pd_req *r, const struct pd_s3_bucket *b, const char *key,
-                     struct pd_s3_object *OUT)
-{
-    const char *v = s3_in_str(r, "VersionId");
-    if (v && strcmp(v, "null") != 0)
-        return pd_fail(r, &S3_InvalidArgument, "Invalid version id specified");
-    int rc = pd_s3_db_object_get(r->db, &r->arena, b->name, key, OUT);
-    if (rc == PD_ENOTFOUND) {
-        const char *msg = NULL;
-        rc = s3_allowed(r, "s3:ListBucket", s3_bucket_arn(r, b->name), &msg);
-        if (rc == PD_EDENIED)
-            return pd_fail(r, &S3_AccessDenied, "Access Denied");
-        if (rc)
-            return rc;
-        return s3_no_such_key(r, b->name, key);
-    }
-    if (rc)
-        return s3_internal(r, rc, "reading an object");
-    return PD_OK;
-}
-
 /* ---- PutObject ---- */
 
 int pd_s3_put_object(struct pd_req *r)
@@ -398,12 +373,11 @@ int pd_s3_put_object(struct pd_req *r)
     rc = o.file ? s3_install(r, body->tmp, o.file) : PD_OK;
     if (rc)
         return s3_internal(r, rc, "storing an object");
-    const char *old = NULL;
-    rc = pd_s3_db_object_put(r->db, &r->arena, &o, &old);
+    rc = s3_store_current(r, &b, &o);
     if (rc)
-        return s3_internal(r, rc, "storing an object");
-    s3_drop_after_commit(r, old);
+        return rc;
     r->out = json_pack("{s:s}", "ETag", o.etag);
+    s3_out_version(r->out, &b, o.version_id);
     if (body->ck_alg) {
         json_object_set_new(r->out, s3_ck_member(body->ck_alg), json_string(body->ck_b64));
         json_object_set_new(r->out, "ChecksumType", json_string("FULL_OBJECT"));
@@ -436,7 +410,7 @@ static int get_or_head(struct pd_req *r, int get)
     struct pd_s3_object o;
     int fd = -1;
     for (int attempt = 0;; attempt++) {
-        rc = object_of(r, &b, key, &o);
+        rc = s3_object_of(r, &b, key, &o);
         if (rc)
             return rc;
         if (!get || !o.file)
@@ -506,6 +480,7 @@ static int get_or_head(struct pd_req *r, int get)
         partial = rc == PD_OK;
     }
     s3_meta_to_output(r, &o, meta, r->out, with_ck && !partial);
+    s3_out_version(r->out, &b, o.version_id);
     if (partial) {
         json_object_set_new(r->out, "ContentLength", json_integer(last - first + 1));
         json_object_set_new(
@@ -583,8 +558,6 @@ int pd_s3_delete_object(struct pd_req *r)
     if (rc)
         return rc;
     const char *v = s3_in_str(r, "VersionId");
-    if (v && strcmp(v, "null") != 0)
-        return pd_fail(r, &S3_InvalidArgument, "Invalid version id specified");
     const char *key = s3_in_str(r, "Key");
     const char *if_match = s3_in_str(r, "IfMatch");
     if (if_match) {
@@ -597,14 +570,15 @@ int pd_s3_delete_object(struct pd_req *r)
         if (!etag_matches(if_match, cur.etag))
             return precondition(r, "If-Match");
     }
-    const char *old = NULL;
-    rc = pd_s3_db_object_del(r->db, &r->arena, b.name, key, &old);
+    struct s3_deleted d;
+    rc = s3_delete_key(r, &b, key, v, &d);
     if (rc)
-        return s3_internal(r, rc, "deleting an object");
-    s3_drop_after_commit(r, old);
+        return rc;
     r->out = json_object();
-    if (v)
-        json_object_set_new(r->out, "VersionId", json_string("null"));
+    if (d.marker)
+        json_object_set_new(r->out, "DeleteMarker", json_true());
+    if (d.versioned || d.marker_created)
+        json_object_set_new(r->out, "VersionId", json_string(d.version_id ? d.version_id : "null"));
     return PD_OK;
 }
 
@@ -644,14 +618,15 @@ int pd_s3_delete_objects(struct pd_req *r)
         const char *ver = json_string_value(json_object_get(o, "VersionId"));
         if (!key)
             continue;
-        if (ver && strcmp(ver, "null") != 0) {
+        if (ver && !s3_version_id_valid(ver)) {
             json_array_append_new(errors, json_pack("{s:s, s:s, s:s, s:s}", "Key", key, "VersionId",
-                                                    ver, "Code", "NoSuchVersion", "Message",
-                                                    "The specified version does not exist."));
+                                                    ver, "Code", "InvalidArgument", "Message",
+                                                    "Invalid version id specified"));
             continue;
         }
         const char *msg = NULL;
-        rc = s3_allowed(r, "s3:DeleteObject", s3_object_arn(r, b.name, key), &msg);
+        rc = s3_allowed(r, ver ? "s3:DeleteObjectVersion" : "s3:DeleteObject",
+                        s3_object_arn(r, b.name, key), &msg);
         if (rc == PD_EDENIED) {
             json_array_append_new(errors, json_pack("{s:s, s:s, s:s}", "Key", key, "Code",
                                                     "AccessDenied", "Message", "Access Denied"));
@@ -662,18 +637,22 @@ int pd_s3_delete_objects(struct pd_req *r)
             json_decref(errors);
             return rc;
         }
-        const char *old = NULL;
-        rc = pd_s3_db_object_del(r->db, &r->arena, b.name, key, &old);
+        struct s3_deleted dd;
+        rc = s3_delete_key(r, &b, key, ver, &dd);
         if (rc) {
             json_decref(deleted);
             json_decref(errors);
-            return s3_internal(r, rc, "deleting an object");
+            return rc;
         }
-        s3_drop_after_commit(r, old);
         if (!quiet) {
             json_t *d = json_pack("{s:s}", "Key", key);
             if (ver)
                 json_object_set_new(d, "VersionId", json_string(ver));
+            if (dd.marker)
+                json_object_set_new(d, "DeleteMarker", json_true());
+            if (dd.marker_created)
+                json_object_set_new(d, "DeleteMarkerVersionId",
+                                    json_string(dd.version_id ? dd.version_id : "null"));
             json_array_append_new(deleted, d);
         }
     }
@@ -719,24 +698,24 @@ int pd_s3_parse_copy_source(struct pd_arena *a, const char *src, const char **OU
     return PD_OK;
 }
 
-/* x-amz-copy-source of the request, parsed; only the null version exists. */
-static int copy_source(struct pd_req *r, const char **OUT_bucket, const char **OUT_key)
+/* x-amz-copy-source of the request, parsed (version NULL when it names none). */
+static int copy_source(struct pd_req *r, const char **OUT_bucket, const char **OUT_key,
+                       const char **OUT_version)
 {
-    const char *version = NULL;
     if (pd_s3_parse_copy_source(&r->arena, s3_in_str(r, "CopySource"), OUT_bucket, OUT_key,
-                                &version))
+                                OUT_version))
         return pd_fail(r, &S3_InvalidArgument,
                        "Copy Source must mention the source bucket and key: "
                        "sourcebucket/sourcekey");
-    if (version && strcmp(version, "null") != 0)
+    if (*OUT_version && !s3_version_id_valid(*OUT_version))
         return pd_fail(r, &S3_InvalidArgument, "Invalid version id specified");
     return PD_OK;
 }
 
 int s3_copy_source(struct pd_req *r, struct pd_s3_bucket *OUT_b, struct pd_s3_object *OUT_o)
 {
-    const char *sb = NULL, *sk = NULL;
-    int rc = copy_source(r, &sb, &sk);
+    const char *sb = NULL, *sk = NULL, *sv = NULL;
+    int rc = copy_source(r, &sb, &sk, &sv);
     if (rc)
         return rc;
     rc = pd_s3_db_bucket_get(r->db, &r->arena, sb, OUT_b);
@@ -747,18 +726,30 @@ int s3_copy_source(struct pd_req *r, struct pd_s3_bucket *OUT_b, struct pd_s3_ob
     struct s3_state *st = s3_state(r);
     st->authz_bucket = sb;
     st->authz_key = sk;
+    st->authz_version = sv;
     const char *msg = NULL;
-    rc = s3_allowed(r, "s3:GetObject", s3_object_arn(r, sb, sk), &msg);
-    st->authz_bucket = st->authz_key = NULL;
+    rc = s3_allowed(r, sv ? "s3:GetObjectVersion" : "s3:GetObject", s3_object_arn(r, sb, sk), &msg);
+    st->authz_bucket = st->authz_key = st->authz_version = NULL;
     if (rc == PD_EDENIED)
         return pd_fail(r, &S3_AccessDenied, "%s", msg);
     if (rc)
         return rc;
-    rc = pd_s3_db_object_get(r->db, &r->arena, sb, sk, OUT_o);
+    rc = sv ? pd_s3_db_version_get(r->db, &r->arena, sb, sk, strcmp(sv, "null") ? sv : NULL, OUT_o)
+            : pd_s3_db_object_get(r->db, &r->arena, sb, sk, OUT_o);
+    if (rc == PD_ENOTFOUND && sv) {
+        pd_fail(r, &S3_NoSuchVersion, "The specified version does not exist.");
+        json_decref(r->err.extra);
+        r->err.extra = json_pack("{s:s, s:s}", "Key", sk, "VersionId", sv);
+        return PD_EAWS;
+    }
     if (rc == PD_ENOTFOUND)
         return s3_no_such_key(r, sb, sk);
     if (rc)
         return s3_internal(r, rc, "reading the source object");
+    if (OUT_o->marker)
+        return pd_fail(r, &S3_InvalidRequest,
+                       "The source of a copy request may not specifically refer to a delete "
+                       "marker by version id.");
     rc = s3_conditions(r, "CopySource", OUT_o->etag, OUT_o->modified_ms);
     return rc;
 }
@@ -892,7 +883,8 @@ int pd_s3_copy_object(struct pd_req *r)
     enum s3_ck_alg alg = s3_ck_parse(alg_name);
     if (!alg && !json_is_true(json_object_get(smeta, "Composite")))
         alg = s3_ck_parse(json_string_value(json_object_get(smeta, "ChecksumAlgorithm")));
-    if (!strcmp(sb.name, b.name) && !strcmp(so.key, key) && !replace && !alg_name &&
+    /* (copying a noncurrent version onto its key restores it: allowed) */
+    if (!strcmp(sb.name, b.name) && !strcmp(so.key, key) && !so.seq && !replace && !alg_name &&
         !s3_in_str(r, "StorageClass") && !s3_in_str(r, "WebsiteRedirectLocation") &&
         !s3_in_str(r, "ServerSideEncryption")) {
         json_decref(smeta);
@@ -952,11 +944,9 @@ int pd_s3_copy_object(struct pd_req *r)
         unlink(tmp);
         return s3_internal(r, rc, "storing a copy");
     }
-    const char *old = NULL;
-    rc = pd_s3_db_object_put(r->db, &r->arena, &o, &old);
+    rc = s3_store_current(r, &b, &o);
     if (rc)
-        return s3_internal(r, rc, "storing a copy");
-    s3_drop_after_commit(r, old);
+        return rc;
     json_t *res =
         json_pack("{s:s, s:I}", "ETag", o.etag, "LastModified", (json_int_t)o.modified_ms);
     if (alg) {
@@ -964,6 +954,10 @@ int pd_s3_copy_object(struct pd_req *r)
         json_object_set_new(res, "ChecksumType", json_string("FULL_OBJECT"));
     }
     r->out = json_pack("{s:o}", "CopyObjectResult", res);
+    s3_out_version(r->out, &b, o.version_id);
+    if (s3_vstate(&sb) != S3_UNVERSIONED || so.version_id)
+        json_object_set_new(r->out, "CopySourceVersionId",
+                            json_string(so.version_id ? so.version_id : "null"));
     return PD_OK;
 }
 
@@ -975,10 +969,11 @@ int pd_s3_get_object_tagging(struct pd_req *r)
     struct pd_s3_object o;
     int rc = s3_bucket(r, &b);
     if (!rc)
-        rc = object_of(r, &b, s3_in_str(r, "Key"), &o);
+        rc = s3_object_of(r, &b, s3_in_str(r, "Key"), &o);
     if (rc)
         return rc;
     r->out = json_pack("{s:o}", "TagSet", s3_tags_to_tagset(o.tags));
+    s3_out_version(r->out, &b, o.version_id);
     return PD_OK;
 }
 
@@ -988,7 +983,7 @@ int pd_s3_put_object_tagging(struct pd_req *r)
     struct pd_s3_object o;
     int rc = s3_bucket(r, &b);
     if (!rc)
-        rc = object_of(r, &b, s3_in_str(r, "Key"), &o);
+        rc = s3_object_of(r, &b, s3_in_str(r, "Key"), &o);
     if (!rc)
         rc = s3_check_buffered_body(r);
     if (rc)
@@ -1002,6 +997,7 @@ int pd_s3_put_object_tagging(struct pd_req *r)
     if (rc)
         return s3_internal(r, rc, "storing object tags");
     r->out = json_object();
+    s3_out_version(r->out, &b, o.version_id);
     return PD_OK;
 }
 
@@ -1011,13 +1007,14 @@ int pd_s3_delete_object_tagging(struct pd_req *r)
     struct pd_s3_object o;
     int rc = s3_bucket(r, &b);
     if (!rc)
-        rc = object_of(r, &b, s3_in_str(r, "Key"), &o);
+        rc = s3_object_of(r, &b, s3_in_str(r, "Key"), &o);
     if (rc)
         return rc;
     rc = pd_s3_db_object_set_tags(r->db, b.name, o.key, o.seq, NULL);
     if (rc)
         return s3_internal(r, rc, "removing object tags");
     r->out = json_object();
+    s3_out_version(r->out, &b, o.version_id);
     return PD_OK;
 }
 
@@ -1029,7 +1026,7 @@ int pd_s3_get_object_attributes(struct pd_req *r)
     struct pd_s3_object o;
     int rc = s3_bucket(r, &b);
     if (!rc)
-        rc = object_of(r, &b, s3_in_str(r, "Key"), &o);
+        rc = s3_object_of(r, &b, s3_in_str(r, "Key"), &o);
     if (rc)
         return rc;
     json_t *attrs = json_object_get(r->in, "ObjectAttributes");
