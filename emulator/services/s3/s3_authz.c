@@ -66,6 +66,15 @@ static const struct {
     {"CompleteMultipartUpload", "s3:PutObject", 1},
     {"AbortMultipartUpload", "s3:AbortMultipartUpload", 1},
     {"ListParts", "s3:ListMultipartUploadParts", 1},
+    {"PutBucketAcl", "s3:PutBucketAcl", 0},
+    {"PutObjectAcl", "s3:PutObjectAcl", 1},
+    {"GetBucketOwnershipControls", "s3:GetBucketOwnershipControls", 0},
+    {"PutBucketOwnershipControls", "s3:PutBucketOwnershipControls", 0},
+    {"DeleteBucketOwnershipControls", "s3:PutBucketOwnershipControls", 0},
+    {"GetPublicAccessBlock", "s3:GetBucketPublicAccessBlock", 0},
+    {"PutPublicAccessBlock", "s3:PutBucketPublicAccessBlock", 0},
+    {"DeletePublicAccessBlock", "s3:PutBucketPublicAccessBlock", 0},
+    {"GetBucketPolicyStatus", "s3:GetBucketPolicyStatus", 0},
 };
 
 /* The action of an object operation naming a version (Service Authorization Reference:
@@ -94,14 +103,28 @@ static void add(struct pd_authz_need *need, const char *key, const char *v)
         pd_ctx_add(&need->ctx, key, PD_CTX_STRING, v, (size_t)-1);
 }
 
-/* s3:ExistingObjectTag/<key> of an object that exists. */
-static void existing_tags(struct pd_req *r, struct pd_authz_need *need, const char *bucket,
-                          const char *key)
+/* Does the request set an ACL (x-amz-acl or x-amz-grant-*)? */
+static int sets_acl(struct pd_req *r)
 {
-    struct pd_s3_object o;
-    if (pd_s3_db_object_get(r->db, &r->arena, bucket, key, &o) != PD_OK || !o.tags)
+    static const char *const h[] = {"x-amz-acl",
+                                    "x-amz-grant-read",
+                                    "x-amz-grant-write",
+                                    "x-amz-grant-read-acp",
+                                    "x-amz-grant-write-acp",
+                                    "x-amz-grant-full-control"};
+    for (size_t i = 0; i < sizeof h / sizeof h[0]; i++)
+        if (pd_req_header(r, h[i]))
+            return 1;
+    return 0;
+}
+
+/* s3:ExistingObjectTag/<key> of the object the request names. */
+static void existing_tags(struct pd_req *r, struct pd_authz_need *need,
+                          const struct pd_s3_object *o)
+{
+    if (!o->tags)
         return;
-    json_t *tags = json_loads(o.tags, 0, NULL);
+    json_t *tags = json_loads(o->tags, 0, NULL);
     size_t i;
     json_t *t;
     json_array_foreach(tags, i, t)
@@ -236,11 +259,27 @@ int pd_s3_authz(struct pd_req *r, struct pd_authz_need *need)
     } else {
         need->resource_account = r->who.account_id;
     }
-    if (!table[i].action)
+    if (!table[i].action) {
+        /* DeleteObjects: each key is an extra decision (s3_allowed), answered by the bucket */
+        if (rc == PD_OK && st->check_action)
+            s3_acl_authz(r, need, &b, st->check_action, NULL);
         return PD_OK;
+    }
     const char *key = st->authz_bucket ? st->authz_key : s3_in_str(r, "Key");
+    const char *action = table[i].action;
     if (table[i].object && key) {
-        existing_tags(r, need, bucket, key);
+        /* the object (version) named, when there is one: its tags and ACL decide too */
+        const char *ver = st->authz_bucket ? st->authz_version : s3_in_str(r, "VersionId");
+        struct pd_s3_object o;
+        int have = 0;
+        if (rc == PD_OK && ver && s3_version_id_valid(ver))
+            have = pd_s3_db_version_get(r->db, &r->arena, bucket, key,
+                                        strcmp(ver, "null") ? ver : NULL, &o) == PD_OK &&
+                   !o.marker;
+        else if (rc == PD_OK && !ver)
+            have = pd_s3_db_object_get(r->db, &r->arena, bucket, key, &o) == PD_OK;
+        if (have)
+            existing_tags(r, need, &o);
         const char *th = pd_req_header(r, "x-amz-tagging");
         const char *stored = NULL;
         if (!strcmp(op, "PutObjectTagging")) {
@@ -250,21 +289,39 @@ int pd_s3_authz(struct pd_req *r, struct pd_authz_need *need)
         } else if (th && s3_tags_from_header(r, th, &stored) == PD_OK && stored) {
             request_tags(r, need, stored);
         }
-        pd_authz_add(need, table[i].action, s3_object_arn(r, bucket, key), NULL);
-        /* tagging on upload needs the tagging permission too */
-        if (th && *th &&
-            (!strcmp(op, "PutObject") || !strcmp(op, "CreateMultipartUpload") ||
-             !strcmp(op, "CopyObject")))
-            pd_authz_add(need, "s3:PutObjectTagging", s3_object_arn(r, bucket, key), NULL);
         if (s3_in_str(r, "VersionId") && !st->authz_bucket)
-            need->checks[0].action = version_action(need->checks[0].action);
+            action = version_action(action);
+        pd_authz_add(need, action, s3_object_arn(r, bucket, key), NULL);
+        int upload = !strcmp(op, "PutObject") || !strcmp(op, "CreateMultipartUpload") ||
+                     !strcmp(op, "CopyObject");
+        /* tagging on upload needs the tagging permission too, an ACL the ACL one */
+        if (th && *th && upload)
+            pd_authz_add(need, "s3:PutObjectTagging", s3_object_arn(r, bucket, key), NULL);
+        if (upload && sets_acl(r))
+            pd_authz_add(need, "s3:PutObjectAcl", s3_object_arn(r, bucket, key), NULL);
+        if (rc == PD_OK)
+            s3_acl_authz(r, need, &b, st->check_action ? st->check_action : action,
+                         have ? &o : NULL);
         return PD_OK;
     }
-    pd_authz_add(need, table[i].action, s3_bucket_arn(r, bucket), NULL);
+    pd_authz_add(need, action, s3_bucket_arn(r, bucket), NULL);
+    if (!strcmp(op, "CreateBucket")) {
+        /* an ACL or ownership controls on creation need their own permissions */
+        if (sets_acl(r))
+            pd_authz_add(need, "s3:PutBucketAcl", s3_bucket_arn(r, bucket), NULL);
+        if (s3_in_str(r, "ObjectOwnership"))
+            pd_authz_add(need, "s3:PutBucketOwnershipControls", s3_bucket_arn(r, bucket), NULL);
+    }
+    if (rc == PD_OK && strcmp(op, "CreateBucket") != 0)
+        s3_acl_authz(r, need, &b, st->check_action ? st->check_action : action, NULL);
     return PD_OK;
 }
 
 int s3_allowed(struct pd_req *r, const char *action, const char *resource, const char **OUT_msg)
 {
-    return pd_authorize_check(r, action, resource, OUT_msg);
+    struct s3_state *st = s3_state(r);
+    st->check_action = action;
+    int rc = pd_authorize_check(r, action, resource, OUT_msg);
+    st->check_action = NULL;
+    return rc;
 }

@@ -115,6 +115,43 @@ int s3_delete_key(struct pd_req *r, const struct pd_s3_bucket *b, const char *ke
 int s3_object_of(struct pd_req *r, const struct pd_s3_bucket *b, const char *key,
                  struct pd_s3_object *OUT);
 
+/* ---- ACLs, Object Ownership, Block Public Access (s3_acl.c) ---- */
+enum s3_ownership {
+    S3_OWN_NONE = 0,  /* no ownership controls (a bucket from before 2023): ACLs apply */
+    S3_OWN_ENFORCED,  /* BucketOwnerEnforced: ACLs disabled, the bucket owner owns all */
+    S3_OWN_PREFERRED, /* BucketOwnerPreferred */
+    S3_OWN_WRITER,    /* ObjectWriter */
+};
+enum s3_ownership s3_ownership(const struct pd_s3_bucket *b);
+int s3_ownership_valid(const char *v);
+struct s3_pab {
+    int block_acls, ignore_acls, block_policy, restrict_buckets;
+};
+/* The bucket's public access block (all off when it has none). */
+void s3_pab(const struct pd_s3_bucket *b, struct s3_pab *OUT);
+/* Does a stored-form ACL grant anything to AllUsers or AuthenticatedUsers? */
+int s3_acl_public(json_t *acl);
+/* The ACL a request sets (x-amz-acl, x-amz-grant-*, or an AccessControlPolicy body) in
+ * stored form for a resource owned by owner (object: an object's ACL), or *OUT NULL when the
+ * request sets none. Errors: InvalidRequest (canned and grants together), InvalidArgument
+ * (unknown canned ACL, grantee id or group), UnresolvableGrantByEmailAddress, MalformedACL. */
+int s3_acl_from_request(struct pd_req *r, const char *owner, const char *bucket_owner, int object,
+                        json_t **OUT);
+/* The owner (NULL: the bucket's) and stored ACL (NULL: the owner's FULL_CONTROL) of an
+ * object r writes into b, from its x-amz-acl / x-amz-grant-* headers and b's ownership
+ * controls; AccessControlListNotSupported when b's ACLs are disabled and the request sets
+ * another ACL than the bucket owner's full control, AccessDenied when BlockPublicAcls
+ * refuses a public one. Arena strings. */
+int s3_write_acl(struct pd_req *r, const struct pd_s3_bucket *b, const char **OUT_owner,
+                 const char **OUT_acl);
+/* Is a bucket policy public (S3's definition: an Allow to everyone not pinned to fixed
+ * values of source or principal condition keys)? */
+int s3_policy_public(const char *text);
+/* Fold b's ACLs and public access block into need's resource policy for action (obj: the
+ * object the request names, or NULL). PD_OK. */
+int s3_acl_authz(struct pd_req *r, struct pd_authz_need *need, const struct pd_s3_bucket *b,
+                 const char *action, const struct pd_s3_object *obj);
+
 /* ---- per-request state ---- */
 struct s3_state {
     const char **drop; /* files to unlink after a commit (arena array) */
@@ -124,6 +161,7 @@ struct s3_state {
     const char *authz_bucket;  /* authorize against this bucket/key instead of the input's */
     const char *authz_key;     /* (the copy source of CopyObject / UploadPartCopy) */
     const char *authz_version; /* and its version (NULL: the current one) */
+    const char *check_action;  /* the action of an extra decision (s3_allowed) */
 };
 struct s3_state *s3_state(struct pd_req *r);
 
@@ -240,6 +278,15 @@ int pd_s3_put_object_tagging(struct pd_req *r);
 int pd_s3_delete_object_tagging(struct pd_req *r);
 int pd_s3_get_object_attributes(struct pd_req *r);
 int pd_s3_get_object_acl(struct pd_req *r);
+int pd_s3_put_bucket_acl(struct pd_req *r);
+int pd_s3_put_object_acl(struct pd_req *r);
+int pd_s3_get_bucket_ownership_controls(struct pd_req *r);
+int pd_s3_put_bucket_ownership_controls(struct pd_req *r);
+int pd_s3_delete_bucket_ownership_controls(struct pd_req *r);
+int pd_s3_get_public_access_block(struct pd_req *r);
+int pd_s3_put_public_access_block(struct pd_req *r);
+int pd_s3_delete_public_access_block(struct pd_req *r);
+int pd_s3_get_bucket_policy_status(struct pd_req *r);
 int pd_s3_list_objects(struct pd_req *r);
 int pd_s3_list_objects_v2(struct pd_req *r);
 int pd_s3_list_object_versions(struct pd_req *r);

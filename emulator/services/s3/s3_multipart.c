@@ -147,8 +147,10 @@ int pd_s3_create_multipart_upload(struct pd_req *r)
         return pd_fail(r, &S3_InvalidRequest,
                        "The COMPOSITE checksum type cannot be used with "
                        "the CRC64NVME checksum algorithm.");
-    const char *tags = NULL;
+    const char *tags = NULL, *owner = NULL, *acl = NULL;
     rc = s3_tags_from_header(r, s3_in_str(r, "Tagging"), &tags);
+    if (!rc)
+        rc = s3_write_acl(r, &b, &owner, &acl);
     if (rc)
         return rc;
     json_t *meta = s3_meta_from_input(r);
@@ -156,6 +158,11 @@ int pd_s3_create_multipart_upload(struct pd_req *r)
         json_object_set_new(meta, "ChecksumAlgorithm", json_string(s3_ck_name(alg)));
         json_object_set_new(meta, "ChecksumType", json_string(type));
     }
+    /* the completed object's owner and ACL, decided now (as S3 does) */
+    if (owner)
+        json_object_set_new(meta, "Owner", json_string(owner));
+    if (acl)
+        json_object_set_new(meta, "Acl", json_string(acl));
     char *ms = json_dumps(meta, JSON_COMPACT);
     json_decref(meta);
     char id[65];
@@ -517,11 +524,19 @@ int pd_s3_complete_multipart_upload(struct pd_req *r)
         if (!full)
             json_object_set_new(meta, "Composite", json_true());
     }
+    const char *owner = json_string_value(json_object_get(meta, "Owner"));
+    const char *acl = json_string_value(json_object_get(meta, "Acl"));
+    owner = owner ? pd_arena_strdup(&r->arena, owner) : NULL;
+    acl = acl ? pd_arena_strdup(&r->arena, acl) : NULL;
+    json_object_del(meta, "Owner");
+    json_object_del(meta, "Acl");
     char *ms = json_dumps(meta, JSON_COMPACT);
     json_decref(meta);
     struct pd_s3_object o = {
         .bucket = b.name,
         .key = u.key,
+        .owner = owner,
+        .acl = acl,
         .file = s3_new_name(r),
         .size = total,
         .etag = etag,

@@ -346,8 +346,10 @@ int pd_s3_put_object(struct pd_req *r)
         if (if_match && !etag_matches(if_match, cur.etag))
             return precondition(r, "If-Match");
     }
-    const char *tags = NULL;
+    const char *tags = NULL, *owner = NULL, *acl = NULL;
     rc = s3_tags_from_header(r, s3_in_str(r, "Tagging"), &tags);
+    if (!rc)
+        rc = s3_write_acl(r, &b, &owner, &acl);
     if (rc)
         return rc;
     json_t *meta = s3_meta_from_input(r);
@@ -367,6 +369,8 @@ int pd_s3_put_object(struct pd_req *r)
         .modified_ms = pd_clock_now_ms(&r->env->clock),
         .meta = pd_arena_strdup(&r->arena, meta_s),
         .tags = tags,
+        .owner = owner,
+        .acl = acl,
     };
     free(meta_s);
     json_decref(meta);
@@ -913,6 +917,12 @@ int pd_s3_copy_object(struct pd_req *r)
             return rc;
         }
     }
+    const char *owner = NULL, *acl = NULL;
+    rc = s3_write_acl(r, &b, &owner, &acl);
+    if (rc) {
+        json_decref(meta);
+        return rc;
+    }
     const char *tmp, *mem, *ck;
     unsigned char md5[PD_MD5_LEN];
     rc = s3_copy_bytes(r, &so, 0, so.size, alg, 1, &tmp, &mem, md5, &ck);
@@ -937,6 +947,8 @@ int pd_s3_copy_object(struct pd_req *r)
         .modified_ms = pd_clock_now_ms(&r->env->clock),
         .meta = pd_arena_strdup(&r->arena, meta_s),
         .tags = tags,
+        .owner = owner,
+        .acl = acl,
     };
     free(meta_s);
     rc = tmp ? s3_install(r, tmp, o.file) : PD_OK;

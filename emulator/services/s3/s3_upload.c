@@ -617,6 +617,16 @@ int pd_s3_stream(struct pd_req *r)
     int rc = part_algorithm(r, &part_alg);
     if (rc)
         return rc;
+    if (!strcmp(r->op->name, "PutObject")) {
+        /* an ACL the bucket refuses is refused before the body comes */
+        struct pd_s3_bucket b;
+        const char *owner, *acl;
+        rc = s3_bucket(r, &b);
+        if (!rc)
+            rc = s3_write_acl(r, &b, &owner, &acl);
+        if (rc)
+            return rc;
+    }
     enum s3_ck_alg alg;
     rc = checksum_setup(r, part_alg, &alg, &u->ck_sent, &u->ck_trailer);
     if (rc)
