@@ -76,7 +76,7 @@ static int load_spec(size_t i, struct pd_spec **OUT, const char **OUT_err)
         return PD_EINTERNAL;
     }
     for (const struct pd_op *op = svc->ops; op && op->name; op++) {
-        if (!pd_spec_op(*OUT, op->name)) {
+        if (!(op->flags & PD_OP_NOMODEL) && !pd_spec_op(*OUT, op->name)) {
             pd_log(PD_LOG_ERROR, "%s: operation %s is not in the model %s", svc->name, op->name,
                    svc->spec);
             *OUT_err = "a service table names an operation its model lacks";
@@ -625,6 +625,14 @@ static int s3_headers(struct pd_req *r)
         pd_fail(r, &invalid_uri, "Couldn't parse the specified URI.");
         return finish_early(r);
     }
+    if (r->svc->route && r->svc->route(r)) {
+        /* an operation the model lacks (POST Object, the CORS preflight): the service
+         * authenticates it its own way (the form's policy and signature; none) */
+        r->op_name = r->op->name;
+        if (r->svc->stream && r->svc->stream(r) != PD_OK)
+            return finish_early(r);
+        return r->sink ? PD_OK : check_length(r); /* a sink of its own, or a small body */
+    }
     http_request(r, &hq);
     int rrc = pd_rest_route(spec, &r->arena, &hq, &r->spec_op, &cerr);
     if (r->spec_op) {
@@ -726,6 +734,14 @@ static const char *host_id(struct pd_req *r)
 
 static void encode(struct pd_req *r, const struct pd_spec *spec, const struct pd_spec_op *sop)
 {
+    if (!sop && !r->err.def && r->op && (r->op->flags & PD_OP_NOMODEL)) {
+        /* the handler wrote the answer (no output shape to render) */
+        if (!r->resp.status)
+            r->resp.status = 200;
+        pd_req_set_header(r, "x-amz-request-id", r->request_id);
+        pd_req_set_header(r, "x-amz-id-2", host_id(r));
+        return;
+    }
     struct pd_http_response hr;
     pd_http_response_init(&hr);
     int rc = PD_OK;
@@ -789,7 +805,13 @@ static void run_aws(struct pd_req *r)
     struct pd_codec_error cerr;
     memset(&cerr, 0, sizeof cerr);
     int drc = PD_OK;
-    if (r->sink) {
+    if (r->op && (r->op->flags & PD_OP_NOMODEL)) {
+        /* claimed by the service at the headers; nothing for the codec to decode */
+        if (r->sink && r->sink->finish(r) != PD_OK)
+            goto out;
+        run_handler(r);
+        goto out;
+    } else if (r->sink) {
         /* decoded at the headers; the body went to the sink */
         if (r->sink->finish(r) != PD_OK)
             goto out;

@@ -65,6 +65,38 @@ static const struct pd_op ops[] = {
     {"PutPublicAccessBlock", pd_s3_put_public_access_block, PD_OP_WRITE},
     {"DeletePublicAccessBlock", pd_s3_delete_public_access_block, PD_OP_WRITE},
     {"GetBucketPolicyStatus", pd_s3_get_bucket_policy_status, 0},
+    {"GetBucketCors", pd_s3_config_get, 0},
+    {"PutBucketCors", pd_s3_config_put, PD_OP_WRITE},
+    {"DeleteBucketCors", pd_s3_config_delete, PD_OP_WRITE},
+    {"GetBucketLifecycleConfiguration", pd_s3_config_get, 0},
+    {"PutBucketLifecycleConfiguration", pd_s3_config_put, PD_OP_WRITE},
+    {"DeleteBucketLifecycle", pd_s3_config_delete, PD_OP_WRITE},
+    {"GetBucketEncryption", pd_s3_config_get, 0},
+    {"PutBucketEncryption", pd_s3_config_put, PD_OP_WRITE},
+    {"DeleteBucketEncryption", pd_s3_config_delete, PD_OP_WRITE},
+    {"GetBucketRequestPayment", pd_s3_config_get, 0},
+    {"PutBucketRequestPayment", pd_s3_config_put, PD_OP_WRITE},
+    {"GetBucketWebsite", pd_s3_config_get, 0},
+    {"PutBucketWebsite", pd_s3_config_put, PD_OP_WRITE},
+    {"DeleteBucketWebsite", pd_s3_config_delete, PD_OP_WRITE},
+    {"GetBucketAccelerateConfiguration", pd_s3_config_get, 0},
+    {"PutBucketAccelerateConfiguration", pd_s3_config_put, PD_OP_WRITE},
+    {"GetBucketLogging", pd_s3_config_get, 0},
+    {"PutBucketLogging", pd_s3_config_put, PD_OP_WRITE},
+    {"GetBucketNotificationConfiguration", pd_s3_config_get, 0},
+    {"PutBucketNotificationConfiguration", pd_s3_config_put, PD_OP_WRITE},
+    {"GetBucketReplication", pd_s3_config_get, 0},
+    {"PutBucketReplication", pd_s3_config_put, PD_OP_WRITE},
+    {"DeleteBucketReplication", pd_s3_config_delete, PD_OP_WRITE},
+    {"GetObjectLockConfiguration", pd_s3_config_get, 0},
+    {"GetBucketAnalyticsConfiguration", pd_s3_config_get, 0},
+    {"GetBucketMetricsConfiguration", pd_s3_config_get, 0},
+    {"GetBucketInventoryConfiguration", pd_s3_config_get, 0},
+    {"GetBucketIntelligentTieringConfiguration", pd_s3_config_get, 0},
+    {"ListBucketAnalyticsConfigurations", pd_s3_config_get, 0},
+    {"ListBucketMetricsConfigurations", pd_s3_config_get, 0},
+    {"ListBucketInventoryConfigurations", pd_s3_config_get, 0},
+    {"ListBucketIntelligentTieringConfigurations", pd_s3_config_get, 0},
     {"PutObject", pd_s3_put_object, PD_OP_WRITE},
     {"GetObject", pd_s3_get_object, 0},
     {"HeadObject", pd_s3_head_object, 0},
@@ -86,8 +118,28 @@ static const struct pd_op ops[] = {
     {"AbortMultipartUpload", pd_s3_abort_multipart_upload, PD_OP_WRITE},
     {"ListParts", pd_s3_list_parts, 0},
     {"ListMultipartUploads", pd_s3_list_multipart_uploads, 0},
+    /* not in the model: claimed by s3_route */
+    {"PostObject", pd_s3_post_object, PD_OP_WRITE | PD_OP_NOMODEL},
+    {"OptionsObject", pd_s3_options_object, PD_OP_NOAUTHZ | PD_OP_NOMODEL},
     {NULL, NULL, 0},
 };
+
+/* The requests S3 serves that its model has no operation for: the CORS preflight (OPTIONS
+ * on a bucket or object) and POST Object (POST to a bucket with no sub-resource). */
+static int s3_route(struct pd_req *r)
+{
+    const char *name = NULL;
+    if (!strcmp(r->method, "OPTIONS"))
+        name = "OptionsObject";
+    else if (!strcmp(r->method, "POST") && r->bucket && !r->key && !*r->query)
+        name = "PostObject";
+    if (!name)
+        return 0;
+    for (const struct pd_op *op = ops; op->name; op++)
+        if (!strcmp(op->name, name))
+            r->op = op;
+    return 1;
+}
 
 static int s3_init(struct pd_env *env)
 {
@@ -100,6 +152,7 @@ const struct pd_service pd_svc_s3 = {
     .proto = PD_PROTO_REST_XML,
     .spec = "s3.json",
     .ops = ops,
+    .route = s3_route,
     .authz = pd_s3_authz,
     .stream = pd_s3_stream,
     .init = s3_init,
@@ -151,6 +204,7 @@ int s3_bucket(struct pd_req *r, struct pd_s3_bucket *OUT)
                               "The specified bucket does not exist");
     if (rc)
         return s3_internal(r, rc, "reading the bucket");
+    s3_cors_headers(r, OUT);
     return PD_OK;
 }
 

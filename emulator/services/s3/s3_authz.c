@@ -50,6 +50,7 @@ static const struct {
     {"ListObjectVersions", "s3:ListBucketVersions", 0},
     {"ListMultipartUploads", "s3:ListBucketMultipartUploads", 0},
     {"PutObject", "s3:PutObject", 1},
+    {"PostObject", "s3:PutObject", 1},
     {"GetObject", "s3:GetObject", 1},
     {"HeadObject", "s3:GetObject", 1},
     {"DeleteObject", "s3:DeleteObject", 1},
@@ -75,6 +76,38 @@ static const struct {
     {"PutPublicAccessBlock", "s3:PutBucketPublicAccessBlock", 0},
     {"DeletePublicAccessBlock", "s3:PutBucketPublicAccessBlock", 0},
     {"GetBucketPolicyStatus", "s3:GetBucketPolicyStatus", 0},
+    {"GetBucketCors", "s3:GetBucketCORS", 0},
+    {"PutBucketCors", "s3:PutBucketCORS", 0},
+    {"DeleteBucketCors", "s3:PutBucketCORS", 0},
+    {"GetBucketLifecycleConfiguration", "s3:GetLifecycleConfiguration", 0},
+    {"PutBucketLifecycleConfiguration", "s3:PutLifecycleConfiguration", 0},
+    {"DeleteBucketLifecycle", "s3:PutLifecycleConfiguration", 0},
+    {"GetBucketEncryption", "s3:GetEncryptionConfiguration", 0},
+    {"PutBucketEncryption", "s3:PutEncryptionConfiguration", 0},
+    {"DeleteBucketEncryption", "s3:PutEncryptionConfiguration", 0},
+    {"GetBucketRequestPayment", "s3:GetBucketRequestPayment", 0},
+    {"PutBucketRequestPayment", "s3:PutBucketRequestPayment", 0},
+    {"GetBucketWebsite", "s3:GetBucketWebsite", 0},
+    {"PutBucketWebsite", "s3:PutBucketWebsite", 0},
+    {"DeleteBucketWebsite", "s3:DeleteBucketWebsite", 0},
+    {"GetBucketAccelerateConfiguration", "s3:GetAccelerateConfiguration", 0},
+    {"PutBucketAccelerateConfiguration", "s3:PutAccelerateConfiguration", 0},
+    {"GetBucketLogging", "s3:GetBucketLogging", 0},
+    {"PutBucketLogging", "s3:PutBucketLogging", 0},
+    {"GetBucketNotificationConfiguration", "s3:GetBucketNotification", 0},
+    {"PutBucketNotificationConfiguration", "s3:PutBucketNotification", 0},
+    {"GetBucketReplication", "s3:GetReplicationConfiguration", 0},
+    {"PutBucketReplication", "s3:PutReplicationConfiguration", 0},
+    {"DeleteBucketReplication", "s3:PutReplicationConfiguration", 0},
+    {"GetObjectLockConfiguration", "s3:GetBucketObjectLockConfiguration", 0},
+    {"GetBucketAnalyticsConfiguration", "s3:GetAnalyticsConfiguration", 0},
+    {"ListBucketAnalyticsConfigurations", "s3:GetAnalyticsConfiguration", 0},
+    {"GetBucketMetricsConfiguration", "s3:GetMetricsConfiguration", 0},
+    {"ListBucketMetricsConfigurations", "s3:GetMetricsConfiguration", 0},
+    {"GetBucketInventoryConfiguration", "s3:GetInventoryConfiguration", 0},
+    {"ListBucketInventoryConfigurations", "s3:GetInventoryConfiguration", 0},
+    {"GetBucketIntelligentTieringConfiguration", "s3:GetIntelligentTieringConfiguration", 0},
+    {"ListBucketIntelligentTieringConfigurations", "s3:GetIntelligentTieringConfiguration", 0},
 };
 
 /* The action of an object operation naming a version (Service Authorization Reference:
@@ -103,9 +136,11 @@ static void add(struct pd_authz_need *need, const char *key, const char *v)
         pd_ctx_add(&need->ctx, key, PD_CTX_STRING, v, (size_t)-1);
 }
 
-/* Does the request set an ACL (x-amz-acl or x-amz-grant-*)? */
+/* Does the request set an ACL (x-amz-acl or x-amz-grant-*, or a form's acl field)? */
 static int sets_acl(struct pd_req *r)
 {
+    if (s3_in_str(r, "ACL"))
+        return 1;
     static const char *const h[] = {"x-amz-acl",
                                     "x-amz-grant-read",
                                     "x-amz-grant-write",
@@ -176,6 +211,8 @@ static void request_keys(struct pd_req *r, struct pd_authz_need *need, const cha
     };
     for (size_t i = 0; i < sizeof headers / sizeof headers[0]; i++)
         add(need, headers[i][1], pd_req_header(r, headers[i][0]));
+    if (!pd_req_header(r, "x-amz-acl")) /* a POST form's acl field */
+        add(need, "s3:x-amz-acl", s3_in_str(r, "ACL"));
     if (r->sig.auth_type) {
         /* "AWS" for Signature Version 2, as the Service Authorization Reference says */
         add(need, "s3:signatureversion", r->sig.v2 ? "AWS" : "AWS4-HMAC-SHA256");
@@ -293,7 +330,7 @@ int pd_s3_authz(struct pd_req *r, struct pd_authz_need *need)
             action = version_action(action);
         pd_authz_add(need, action, s3_object_arn(r, bucket, key), NULL);
         int upload = !strcmp(op, "PutObject") || !strcmp(op, "CreateMultipartUpload") ||
-                     !strcmp(op, "CopyObject");
+                     !strcmp(op, "CopyObject") || !strcmp(op, "PostObject");
         /* tagging on upload needs the tagging permission too, an ACL the ACL one */
         if (th && *th && upload)
             pd_authz_add(need, "s3:PutObjectTagging", s3_object_arn(r, bucket, key), NULL);

@@ -152,6 +152,20 @@ int s3_policy_public(const char *text);
 int s3_acl_authz(struct pd_req *r, struct pd_authz_need *need, const struct pd_s3_bucket *b,
                  const char *action, const struct pd_s3_object *obj);
 
+/* ---- bucket configurations kept as documents (s3_config.c) ---- */
+int pd_s3_config_get(struct pd_req *r);
+int pd_s3_config_put(struct pd_req *r);
+int pd_s3_config_delete(struct pd_req *r);
+/* A new object's ServerSideEncryption (and SSEKMSKeyId) in meta from b's default
+ * encryption (SSE-S3 unless configured), when the request named none. */
+void s3_default_encryption(const struct pd_s3_bucket *b, json_t *meta);
+
+/* ---- CORS (s3_cors.c) ---- */
+/* The CORS headers of a request with an Origin that matches a rule of b (once a request). */
+void s3_cors_headers(struct pd_req *r, const struct pd_s3_bucket *b);
+/* OPTIONS: the preflight (an operation the model does not have). */
+int pd_s3_options_object(struct pd_req *r);
+
 /* ---- per-request state ---- */
 struct s3_state {
     const char **drop; /* files to unlink after a commit (arena array) */
@@ -162,6 +176,7 @@ struct s3_state {
     const char *authz_key;     /* (the copy source of CopyObject / UploadPartCopy) */
     const char *authz_version; /* and its version (NULL: the current one) */
     const char *check_action;  /* the action of an extra decision (s3_allowed) */
+    int cors_done;             /* the CORS headers of the answer are decided */
 };
 struct s3_state *s3_state(struct pd_req *r);
 
@@ -203,8 +218,21 @@ struct s3_body {
     enum s3_ck_alg ck_alg; /* checksum computed (requested or sent), or NONE */
     const char *ck_b64;    /* its base64 value */
 };
-/* The stream hook: install the upload sink on r. */
+/* The stream hook: install the upload sink on r (POST Object: s3_post_stream). */
 int pd_s3_stream(struct pd_req *r);
+/* An upload body the service feeds itself (POST Object's file): hashed, checksummed and
+ * written to a temp file as a streamed PutObject's (alg: the checksum to compute, ck_sent
+ * its base64 value to compare at the end, or NULL). Arena-owned; finish or discard it. */
+struct s3_feed;
+int s3_feed_open(struct pd_req *r, enum s3_ck_alg alg, const char *ck_sent, struct s3_feed **OUT);
+int s3_feed_write(struct pd_req *r, struct s3_feed *f, const char *p, size_t n);
+int s3_feed_finish(struct pd_req *r, struct s3_feed *f);
+void s3_feed_discard(struct pd_req *r, struct s3_feed *f);
+const struct s3_body *s3_feed_body(const struct s3_feed *f);
+int64_t s3_feed_size(const struct s3_feed *f);
+/* POST Object (s3_post.c): the sink that parses the form, and the handler. */
+int s3_post_stream(struct pd_req *r);
+int pd_s3_post_object(struct pd_req *r);
 /* The finished body of a streamed request (NULL when none). */
 const struct s3_body *s3_body_of(struct pd_req *r);
 /* Validate checksums sent with a buffered body (Content-MD5, x-amz-checksum-*). */

@@ -154,6 +154,7 @@ int pd_s3_create_multipart_upload(struct pd_req *r)
     if (rc)
         return rc;
     json_t *meta = s3_meta_from_input(r);
+    s3_default_encryption(&b, meta);
     if (alg) {
         json_object_set_new(meta, "ChecksumAlgorithm", json_string(s3_ck_name(alg)));
         json_object_set_new(meta, "ChecksumType", json_string(type));

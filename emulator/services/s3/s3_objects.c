@@ -30,10 +30,11 @@
 
 /* ---- metadata ---- */
 
-static const char *const content_members[] = {
-    "ContentType", "ContentDisposition",      "CacheControl", "ContentLanguage",
-    "Expires",     "WebsiteRedirectLocation", "StorageClass", "ServerSideEncryption",
-    NULL};
+static const char *const content_members[] = {"ContentType",  "ContentDisposition",
+                                              "CacheControl", "ContentLanguage",
+                                              "Expires",      "WebsiteRedirectLocation",
+                                              "StorageClass", "ServerSideEncryption",
+                                              "SSEKMSKeyId",  NULL};
 
 json_t *s3_meta_from_input(struct pd_req *r)
 {
@@ -353,6 +354,7 @@ int pd_s3_put_object(struct pd_req *r)
     if (rc)
         return rc;
     json_t *meta = s3_meta_from_input(r);
+    s3_default_encryption(&b, meta);
     if (body->ck_alg) {
         json_object_set_new(meta, "ChecksumAlgorithm", json_string(s3_ck_name(body->ck_alg)));
         json_object_set_new(meta, "ChecksumValue", json_string(body->ck_b64));
@@ -386,9 +388,11 @@ int pd_s3_put_object(struct pd_req *r)
         json_object_set_new(r->out, s3_ck_member(body->ck_alg), json_string(body->ck_b64));
         json_object_set_new(r->out, "ChecksumType", json_string("FULL_OBJECT"));
     }
-    const char *sse = s3_in_str(r, "ServerSideEncryption");
+    json_t *stored = json_loads(o.meta, 0, NULL);
+    json_t *sse = json_object_get(stored, "ServerSideEncryption");
     if (sse)
-        json_object_set_new(r->out, "ServerSideEncryption", json_string(sse));
+        json_object_set(r->out, "ServerSideEncryption", sse);
+    json_decref(stored);
     return PD_OK;
 }
 
@@ -907,7 +911,14 @@ int pd_s3_copy_object(struct pd_req *r)
         json_object_del(meta, "ChecksumType");
         json_object_del(meta, "PartSizes");
         json_object_del(meta, "Composite");
+        /* the copy is encrypted as the request or the destination bucket says */
+        json_object_del(meta, "ServerSideEncryption");
+        json_object_del(meta, "SSEKMSKeyId");
+        const char *sse = s3_in_str(r, "ServerSideEncryption");
+        if (sse)
+            json_object_set_new(meta, "ServerSideEncryption", json_string(sse));
     }
+    s3_default_encryption(&b, meta);
     json_decref(smeta);
     const char *tags = so.tags;
     if (tdirective && !strcmp(tdirective, "REPLACE")) {
