@@ -166,6 +166,14 @@ void s3_cors_headers(struct pd_req *r, const struct pd_s3_bucket *b);
 /* OPTIONS: the preflight (an operation the model does not have). */
 int pd_s3_options_object(struct pd_req *r);
 
+/* ---- lifecycle (s3_lifecycle.c) ---- */
+/* Apply b's lifecycle rules at podiam's clock, inside the handler's transaction (once a
+ * request; nothing outside a transaction). */
+void s3_lifecycle_apply(struct pd_req *r, const struct pd_s3_bucket *b);
+/* The x-amz-expiration value for o (expiry-date="…", rule-id="…"), or NULL. */
+const char *s3_lifecycle_expiration(struct pd_req *r, const struct pd_s3_bucket *b,
+                                    const struct pd_s3_object *o);
+
 /* ---- per-request state ---- */
 struct s3_state {
     const char **drop; /* files to unlink after a commit (arena array) */
@@ -177,6 +185,7 @@ struct s3_state {
     const char *authz_version; /* and its version (NULL: the current one) */
     const char *check_action;  /* the action of an extra decision (s3_allowed) */
     int cors_done;             /* the CORS headers of the answer are decided */
+    int lifecycle_done;        /* the bucket's lifecycle rules were applied */
 };
 struct s3_state *s3_state(struct pd_req *r);
 

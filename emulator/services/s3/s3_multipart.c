@@ -408,8 +408,10 @@ int pd_s3_complete_multipart_upload(struct pd_req *r)
     struct pd_s3_upload u;
     json_t *meta = NULL;
     int rc = s3_bucket(r, &b);
-    if (!rc)
+    if (!rc) {
+        s3_lifecycle_apply(r, &b); /* (an upload its rules abort is gone) */
         rc = upload_of(r, &b, &u, &meta);
+    }
     if (rc)
         return rc;
     json_t *listed = json_object_get(json_object_get(r->in, "MultipartUpload"), "Parts");
@@ -655,6 +657,7 @@ int pd_s3_list_multipart_uploads(struct pd_req *r)
     int rc = s3_bucket(r, &b);
     if (rc)
         return rc;
+    s3_lifecycle_apply(r, &b);
     int64_t max = s3_in_int(r, "MaxUploads", 1000);
     if (max < 0 || max > 1000)
         max = 1000;

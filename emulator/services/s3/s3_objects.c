@@ -327,6 +327,7 @@ int pd_s3_put_object(struct pd_req *r)
     int rc = s3_bucket(r, &b);
     if (rc)
         return rc;
+    s3_lifecycle_apply(r, &b);
     const struct s3_body *body = s3_body_of(r);
     if (!body)
         return s3_internal(r, PD_EINTERNAL, "PutObject without a body");
@@ -384,6 +385,9 @@ int pd_s3_put_object(struct pd_req *r)
         return rc;
     r->out = json_pack("{s:s}", "ETag", o.etag);
     s3_out_version(r->out, &b, o.version_id);
+    const char *expiration = s3_lifecycle_expiration(r, &b, &o);
+    if (expiration)
+        json_object_set_new(r->out, "Expiration", json_string(expiration));
     if (body->ck_alg) {
         json_object_set_new(r->out, s3_ck_member(body->ck_alg), json_string(body->ck_b64));
         json_object_set_new(r->out, "ChecksumType", json_string("FULL_OBJECT"));
@@ -414,6 +418,7 @@ static int get_or_head(struct pd_req *r, int get)
     int rc = s3_bucket(r, &b);
     if (rc)
         return rc;
+    s3_lifecycle_apply(r, &b);
     const char *key = s3_in_str(r, "Key");
     struct pd_s3_object o;
     int fd = -1;
@@ -489,6 +494,9 @@ static int get_or_head(struct pd_req *r, int get)
     }
     s3_meta_to_output(r, &o, meta, r->out, with_ck && !partial);
     s3_out_version(r->out, &b, o.version_id);
+    const char *expiration = o.seq ? NULL : s3_lifecycle_expiration(r, &b, &o);
+    if (expiration)
+        json_object_set_new(r->out, "Expiration", json_string(expiration));
     if (partial) {
         json_object_set_new(r->out, "ContentLength", json_integer(last - first + 1));
         json_object_set_new(
@@ -565,6 +573,7 @@ int pd_s3_delete_object(struct pd_req *r)
     int rc = s3_bucket(r, &b);
     if (rc)
         return rc;
+    s3_lifecycle_apply(r, &b);
     const char *v = s3_in_str(r, "VersionId");
     const char *key = s3_in_str(r, "Key");
     const char *if_match = s3_in_str(r, "IfMatch");
@@ -596,6 +605,7 @@ int pd_s3_delete_objects(struct pd_req *r)
     int rc = s3_bucket(r, &b);
     if (rc)
         return rc;
+    s3_lifecycle_apply(r, &b);
     if (!pd_req_header(r, "content-md5")) {
         int have_ck = 0;
         for (size_t i = 0; i < r->hdrs.n; i++)
@@ -877,6 +887,7 @@ int pd_s3_copy_object(struct pd_req *r)
     int rc = s3_bucket(r, &b);
     if (rc)
         return rc;
+    s3_lifecycle_apply(r, &b);
     rc = s3_copy_source(r, &sb, &so);
     if (rc)
         return rc;

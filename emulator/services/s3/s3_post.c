@@ -526,6 +526,7 @@ int pd_s3_post_object(struct pd_req *r)
     int rc = s3_bucket(r, &b);
     if (rc)
         return rc;
+    s3_lifecycle_apply(r, &b);
     if (!body)
         return s3_internal(r, PD_EINTERNAL, "POST Object without a file");
     const char *owner = NULL, *acl = NULL;

@@ -416,6 +416,7 @@ int pd_s3_list_object_versions(struct pd_req *r)
     int rc = s3_bucket(r, &b);
     if (rc)
         return rc;
+    s3_lifecycle_apply(r, &b);
     const char *et = s3_in_str(r, "EncodingType");
     if (et && strcmp(et, "url") != 0)
         return pd_fail(r, &S3_InvalidArgument, "Invalid Encoding Method specified in Request");
