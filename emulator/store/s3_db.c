@@ -501,10 +501,10 @@ int pd_s3_db_object_promote(struct pd_db *db, const char *bucket, const char *ke
     if (null)
         return PD_ENOTFOUND;
     static const char *const steps[] = {
-        "INSERT INTO s3_objects(" OBJECT_COLS ") SELECT " OBJECT_COLS
-        " FROM s3_versions WHERE bucket = ?1 AND key = ?2 AND seq = ?3",
-        "INSERT INTO s3_object_bodies(bucket, key, body) SELECT bucket, key, body FROM "
-        "s3_versions WHERE bucket = ?1 AND key = ?2 AND seq = ?3 AND body IS NOT NULL",
+        ("INSERT INTO s3_objects(" OBJECT_COLS ") SELECT " OBJECT_COLS
+         " FROM s3_versions WHERE bucket = ?1 AND key = ?2 AND seq = ?3"),
+        ("INSERT INTO s3_object_bodies(bucket, key, body) SELECT bucket, key, body FROM "
+         "s3_versions WHERE bucket = ?1 AND key = ?2 AND seq = ?3 AND body IS NOT NULL"),
         "DELETE FROM s3_versions WHERE bucket = ?1 AND key = ?2 AND seq = ?3",
     };
     for (size_t i = 0; i < 3; i++) {

@@ -399,8 +399,11 @@ static int string_to_sign(struct pd_arena *a, const struct pd_sigv2_request *req
         char *lname = pd_arena_strndup(a, q[i].name, q[i].nlen);
         char *dec;
         size_t dl;
-        if (pd_url_decode(a, lname, strlen(lname), 1, &dec, &dl))
+        if (pd_url_decode(a, lname, strlen(lname), 1, &dec, &dl)) {
+            for (size_t k = 0; k < n; k++)
+                pd_buf_free(&v[k].value);
             return PD_EINVAL;
+        }
         pd_lower(dec);
         if (strncmp(dec, "x-amz-", 6) == 0 && q[i].value)
             amz_add(a, v, &n, dec, q[i].value, q[i].vlen);

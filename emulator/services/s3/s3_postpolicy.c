@@ -113,17 +113,18 @@ int pd_s3_postpolicy_parse(const char *text, size_t len, struct pd_s3_postpolicy
             OUT->max = hi;
             continue;
         }
+        /* (messages are written before the document, which holds op, is freed) */
         if (!pd_strcaseeq(op, "eq") && !pd_strcaseeq(op, "starts-with")) {
-            pd_s3_postpolicy_free(OUT);
             snprintf(msg, cap, INVALID "Invalid Condition Operator: %s", op);
+            pd_s3_postpolicy_free(OUT);
             return PD_EINVAL;
         }
         if (json_array_size(c) != 3 || !field_ref(json_array_get(c, 1)) ||
             !json_is_string(json_array_get(c, 2))) {
-            pd_s3_postpolicy_free(OUT);
             snprintf(msg, cap,
                      INVALID "Invalid Condition: the %s condition takes a $field and a string.",
                      op);
+            pd_s3_postpolicy_free(OUT);
             return PD_EINVAL;
         }
     }
