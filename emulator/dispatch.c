@@ -493,8 +493,9 @@ static int is_s3(struct pd_req *r)
         return 0;
     const char *ct = pd_req_header(r, "content-type");
     if (ct && pd_strncaseeq(ct, "application/x-www-form-urlencoded", 33) &&
-        strcmp(r->method, "POST") == 0)
-        return 0; /* an unsigned query call (AssumeRoleWithWebIdentity) */
+        strcmp(r->method, "POST") == 0 && (!r->path[0] || strcmp(r->path, "/") == 0))
+        return 0; /* an unsigned query call (AssumeRoleWithWebIdentity), always to "/"; a
+                     form POSTed to a bucket's path is S3's (POST Object refuses it) */
     return pd_service_find("s3") != NULL;
 }
 

@@ -69,7 +69,7 @@ static const char form[] =
     "content-disposition: form-data; name=\"X-Amz-Meta-Colour\"\r\n\r\n"
     "blue\r\n"
     "--XbOuNdArY  \r\n" /* transport padding */
-    "Content-Disposition: form-data; name=\"file\"; filename=\"C:\\\\dir\\\\a.txt\"\r\n"
+    "Content-Disposition: form-data; name=\"file\"; filename=\"C:\\dir\\a.txt\"\r\n"
     "Content-Type: text/plain\r\n\r\n"
     "line one\r\n--XbOuNd not the end\r\r\n--XbOuNdArZ\r\n"
     "\r\n--XbOuNdArY\r\n"

@@ -82,11 +82,9 @@ static int param(const char *h, const char *name, char *out, size_t cap)
         size_t k = 0;
         if (*p == '"') {
             p++;
-            while (*p && *p != '"' && k + 1 < cap) {
-                if (*p == '\\' && p[1])
-                    p++;
+            /* no backslash escapes: browsers send a path's backslashes as they are */
+            while (*p && *p != '"' && k + 1 < cap)
                 out[k++] = *p++;
-            }
             if (*p != '"')
                 return 0;
         } else {

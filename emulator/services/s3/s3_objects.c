@@ -393,9 +393,10 @@ int pd_s3_put_object(struct pd_req *r)
         json_object_set_new(r->out, "ChecksumType", json_string("FULL_OBJECT"));
     }
     json_t *stored = json_loads(o.meta, 0, NULL);
-    json_t *sse = json_object_get(stored, "ServerSideEncryption");
-    if (sse)
-        json_object_set(r->out, "ServerSideEncryption", sse);
+    static const char *const sse[] = {"ServerSideEncryption", "SSEKMSKeyId"};
+    for (size_t i = 0; i < 2; i++)
+        if (json_object_get(stored, sse[i]))
+            json_object_set(r->out, sse[i], json_object_get(stored, sse[i]));
     json_decref(stored);
     return PD_OK;
 }
