@@ -555,7 +555,10 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, struct pd_req *r)
         /* MHD writes Content-Length from the response's size */
         if (strcasecmp(o->hdrs.v[i].name, "Content-Length") == 0)
             continue;
-        MHD_add_response_header(resp, o->hdrs.v[i].name, o->hdrs.v[i].value);
+        /* MHD refuses an empty value; one space is the same empty field on the wire (OWS),
+         * and S3 sends empty ones (x-amz-meta-* set to "") */
+        MHD_add_response_header(resp, o->hdrs.v[i].name,
+                                *o->hdrs.v[i].value ? o->hdrs.v[i].value : " ");
     }
     if (o->content_type)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, o->content_type);

@@ -843,6 +843,50 @@ int pd_s3_db_part_list(struct pd_db *db, struct pd_arena *a, const char *upload_
     return src == SQLITE_DONE ? PD_OK : pd_db_rc(db, src);
 }
 
+int pd_s3_db_completed_put(struct pd_db *db, const struct pd_s3_completed *c,
+                           int64_t forget_before_ms)
+{
+    sqlite3_stmt *st = pd_db_stmt(db, "DELETE FROM s3_completed_uploads WHERE completed_ms < ?1");
+    if (!st)
+        return PD_EINTERNAL;
+    sqlite3_bind_int64(st, 1, forget_before_ms);
+    int rc = pd_db_exec_stmt(db, st);
+    if (rc)
+        return rc;
+    st = pd_db_stmt(db, "INSERT OR REPLACE INTO s3_completed_uploads(upload_id, bucket, key, "
+                        "etag, result, completed_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    if (!st)
+        return PD_EINTERNAL;
+    pd_db_bind_text(st, 1, c->upload_id);
+    pd_db_bind_text(st, 2, c->bucket);
+    pd_db_bind_text(st, 3, c->key);
+    pd_db_bind_text(st, 4, c->etag);
+    pd_db_bind_text(st, 5, c->result);
+    sqlite3_bind_int64(st, 6, c->completed_ms);
+    return pd_db_exec_stmt(db, st);
+}
+
+int pd_s3_db_completed_get(struct pd_db *db, struct pd_arena *a, const char *upload_id,
+                           struct pd_s3_completed *OUT)
+{
+    sqlite3_stmt *st = pd_db_stmt(db, "SELECT upload_id, bucket, key, etag, result, completed_ms "
+                                      "FROM s3_completed_uploads WHERE upload_id = ?1");
+    if (!st)
+        return PD_EINTERNAL;
+    pd_db_bind_text(st, 1, upload_id);
+    int rc = step_one(db, st);
+    if (rc)
+        return rc;
+    OUT->upload_id = TXT(0);
+    OUT->bucket = TXT(1);
+    OUT->key = TXT(2);
+    OUT->etag = TXT(3);
+    OUT->result = TXT(4);
+    OUT->completed_ms = I64(5);
+    sqlite3_reset(st);
+    return PD_OK;
+}
+
 int pd_s3_db_files(struct pd_db *db, void (*fn)(void *arg, const char *file), void *arg)
 {
     sqlite3_stmt *st = pd_db_stmt(

@@ -177,6 +177,19 @@ int pd_s3_db_part_put(struct pd_db *db, struct pd_arena *a, const char *upload_i
 int pd_s3_db_part_list(struct pd_db *db, struct pd_arena *a, const char *upload_id, int after,
                        size_t limit, struct pd_s3_part **OUT, size_t *OUT_n);
 
+/* A completed multipart upload, remembered for a repeated CompleteMultipartUpload. */
+struct pd_s3_completed {
+    const char *upload_id, *bucket, *key;
+    const char *etag;   /* the object's multipart ETag */
+    const char *result; /* the answer given (JSON) */
+    int64_t completed_ms;
+};
+/* Remember c, and forget completions older than forget_before_ms. */
+int pd_s3_db_completed_put(struct pd_db *db, const struct pd_s3_completed *c,
+                           int64_t forget_before_ms);
+int pd_s3_db_completed_get(struct pd_db *db, struct pd_arena *a, const char *upload_id,
+                           struct pd_s3_completed *OUT);
+
 /* ---- files ---- */
 /* Every file a row references (objects and parts; not inline objects): fn is called once
  * per file. */

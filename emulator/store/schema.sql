@@ -334,3 +334,14 @@ CREATE TABLE s3_bucket_configs (
   doc    TEXT NOT NULL,
   PRIMARY KEY (bucket, kind)
 ) WITHOUT ROWID;
+-- Multipart uploads completed in the last week: S3 answers a repeated
+-- CompleteMultipartUpload of the same parts with the same result. result: the JSON answer.
+CREATE TABLE s3_completed_uploads (
+  upload_id    TEXT PRIMARY KEY,
+  bucket       TEXT NOT NULL REFERENCES s3_buckets(name) ON DELETE CASCADE,
+  key          TEXT NOT NULL,
+  etag         TEXT NOT NULL,
+  result       TEXT NOT NULL,
+  completed_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX s3_completed_uploads_time ON s3_completed_uploads(completed_ms);

@@ -710,6 +710,41 @@ static void inline_migration(void **state)
     rmdir(dir);
 }
 
+/* Completed uploads are remembered for a repeated CompleteMultipartUpload; a newer
+ * completion forgets those older than its horizon, and the bucket takes its own along. */
+static void completed_uploads(void **state)
+{
+    (void)state;
+    struct pd_store *st;
+    char *err = NULL;
+    assert_int_equal(pd_store_open(":memory:", 0, &st, &err), PD_OK);
+    struct pd_db *db = pd_store_db(st);
+    struct pd_arena a;
+    pd_arena_init(&a);
+    assert_int_equal(pd_db_begin(db, 1), PD_OK);
+    struct pd_s3_bucket b = {.name = "bkt", .account_id = "1", .region = "r", .created_ms = 1};
+    assert_int_equal(pd_s3_db_bucket_put(db, &b), PD_OK);
+    struct pd_s3_completed c1 = {"u1", "bkt", "k", "\"e-2\"", "{\"Key\":\"k\"}", 1000};
+    assert_int_equal(pd_s3_db_completed_put(db, &c1, 0), PD_OK);
+    struct pd_s3_completed got;
+    assert_int_equal(pd_s3_db_completed_get(db, &a, "u1", &got), PD_OK);
+    assert_string_equal(got.bucket, "bkt");
+    assert_string_equal(got.key, "k");
+    assert_string_equal(got.etag, "\"e-2\"");
+    assert_string_equal(got.result, "{\"Key\":\"k\"}");
+    assert_true(got.completed_ms == 1000);
+    assert_int_equal(pd_s3_db_completed_get(db, &a, "u2", &got), PD_ENOTFOUND);
+    struct pd_s3_completed c2 = {"u2", "bkt", "k2", "\"f-1\"", "{}", 5000};
+    assert_int_equal(pd_s3_db_completed_put(db, &c2, 2000), PD_OK); /* forgets u1 */
+    assert_int_equal(pd_s3_db_completed_get(db, &a, "u1", &got), PD_ENOTFOUND);
+    assert_int_equal(pd_s3_db_completed_get(db, &a, "u2", &got), PD_OK);
+    assert_int_equal(pd_s3_db_bucket_del(db, "bkt"), PD_OK);
+    assert_int_equal(pd_s3_db_completed_get(db, &a, "u2", &got), PD_ENOTFOUND);
+    assert_int_equal(pd_db_commit(db), PD_OK);
+    pd_arena_cleanup(&a);
+    pd_store_close(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -726,6 +761,7 @@ int main(void)
         cmocka_unit_test(inline_threshold),
         cmocka_unit_test(inline_store),
         cmocka_unit_test(inline_migration),
+        cmocka_unit_test(completed_uploads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

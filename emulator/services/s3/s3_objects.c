@@ -469,7 +469,11 @@ static int get_or_head(struct pd_req *r, int get)
             if (fd >= 0)
                 close(fd);
             json_decref(meta);
-            return pd_fail(r, &S3_InvalidRange, "The requested partnumber is not satisfiable");
+            pd_fail(r, &S3_InvalidPartNumber, "The requested partnumber is not satisfiable");
+            json_decref(r->err.extra);
+            r->err.extra = json_pack("{s:I, s:I}", "PartNumberRequested", (json_int_t)part,
+                                     "ActualPartCount", (json_int_t)np);
+            return PD_EAWS;
         }
         if (json_is_array(sizes)) {
             first = 0;
@@ -506,10 +510,15 @@ static int get_or_head(struct pd_req *r, int get)
                                         (long long)last, (long long)o.size)));
         r->status = 206;
     }
-    if (get && o.tags) {
+    if (o.tags) {
+        /* x-amz-tagging-count, on GET and HEAD, for callers who may read the tags */
         json_t *t = json_loads(o.tags, 0, NULL);
-        if (json_array_size(t))
+        const char *msg, *decision = r->decision_id;
+        if (json_array_size(t) &&
+            s3_allowed(r, o.seq ? "s3:GetObjectVersionTagging" : "s3:GetObjectTagging",
+                       s3_object_arn(r, b.name, key), &msg) == PD_OK)
             json_object_set_new(r->out, "TagCount", json_integer((json_int_t)json_array_size(t)));
+        r->decision_id = decision; /* the answer's decision stays the operation's */
         json_decref(t);
     }
     json_decref(meta);

@@ -668,13 +668,17 @@ int pd_s3_stream(struct pd_req *r)
             return pd_fail(r, &S3_InvalidArgument,
                            "x-amz-decoded-content-length must be a number.");
         u->expect = n;
+    } else if (pd_req_header(r, "transfer-encoding")) {
+        /* HTTP chunked without aws-chunked: S3 answers 501 naming the header (public
+         * captures: aws/aws-sdk-js#15, Automattic/knox#43, chilts/awssum#30) */
+        pd_fail(r, &S3_NotImplemented,
+                "A header you provided implies functionality that is not implemented");
+        r->err.extra = json_pack("{s:s}", "Header", "Transfer-Encoding");
+        return PD_EAWS;
     } else if (cl) {
         if (pd_parse_i64(cl, 0, INT64_MAX, &n))
             return pd_fail(r, &S3_InvalidArgument, "Content-Length must be a number.");
         u->expect = n;
-    } else if (pd_req_header(r, "transfer-encoding")) {
-        return pd_fail(r, &S3_MissingContentLength,
-                       "You must provide the Content-Length HTTP header.");
     } else {
         u->expect = 0;
     }
