@@ -381,10 +381,10 @@ int pd_eks_namespace_match(const char *pattern, const char *ns)
 static const char *scope_str(struct pd_arena *a, const struct pd_eks_policy_assoc *s)
 {
     if (s->cluster_scope)
-        return "cluster";
+        return "cluster scope";
     struct pd_buf b;
     pd_buf_init(&b, 0);
-    pd_buf_adds(&b, "namespace ");
+    pd_buf_adds(&b, "namespace scope: ");
     for (size_t i = 0; i < s->nnamespaces; i++)
         pd_buf_printf(&b, "%s%s", i ? "," : "", s->namespaces[i]);
     const char *out = pd_arena_strndup(a, pd_buf_str(&b), b.len);
@@ -414,7 +414,7 @@ void pd_eks_access_policy_authorize(struct pd_arena *a, const struct pd_eks_poli
         const struct pd_eks_policy_assoc *s = &assoc[i];
         const struct pd_eks_access_policy *p = pd_eks_access_policy_find(s->policy_arn);
         const char *scope = scope_str(a, s);
-        pd_buf_printf(&why, "%s%s (%s scope): ", i ? "; " : "", policy_name(s->policy_arn), scope);
+        pd_buf_printf(&why, "%s%s (%s): ", i ? "; " : "", policy_name(s->policy_arn), scope);
         if (!p) {
             pd_buf_adds(&why, "not an EKS access policy, grants nothing");
             continue;
@@ -445,9 +445,8 @@ void pd_eks_access_policy_authorize(struct pd_arena *a, const struct pd_eks_poli
             OUT->scope = scope;
             OUT->rule_index = k;
             OUT->rule = &p->rules[k];
-            OUT->reason =
-                pd_arena_printf(a, "EKS access policy %s (%s scope) allows it: rule %zu %s",
-                                p->name, scope, k + 1, pd_k8s_rule_str(a, &p->rules[k]));
+            OUT->reason = pd_arena_printf(a, "EKS access policy %s (%s) allows it: rule %zu %s",
+                                          p->name, scope, k + 1, pd_k8s_rule_str(a, &p->rules[k]));
             pd_buf_free(&why);
             return;
         }

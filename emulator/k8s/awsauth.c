@@ -360,7 +360,7 @@ static int read_entry(struct parse *x, enum pd_awsauth_kind kind, long index, co
         return 0;
     }
     read_groups(x, index, groups, l);
-    if (!pd_has_prefix(l->arn, "arn:"))
+    if (!pd_strncaseeq(l->arn, "arn:", 4))
         issue(x, index, e->line, 0,
               pd_arena_printf(x->a, "%s %s is not an ARN: it never matches", arn_key, l->arn));
     else if (kind == PD_AWSAUTH_ROLE) {

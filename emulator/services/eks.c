@@ -38,6 +38,8 @@ const struct pd_awserr pd_eks_InvalidParameter = {"InvalidParameterException", 4
 const struct pd_awserr pd_eks_InvalidRequest = {"InvalidRequestException", 400, 0};
 const struct pd_awserr pd_eks_NotFound = {"NotFoundException", 404, 0};
 const struct pd_awserr pd_eks_BadRequest = {"BadRequestException", 400, 0};
+/* EKS's denial (rest-json, the model's AccessDeniedException), not IAM's AccessDenied */
+const struct pd_awserr pd_eks_AccessDenied = {"AccessDeniedException", 403, 0};
 
 #define DEFAULT_VERSION "1.32"
 #define PLATFORM_VERSION "eks.1"
@@ -837,6 +839,7 @@ static int eks_authz(struct pd_req *r, struct pd_authz_need *need)
     const char *op = r->op->name;
     const char *action = pd_arena_printf(&r->arena, "eks:%s", op);
     const char *account = r->who.account_id ? r->who.account_id : "";
+    need->deny = &pd_eks_AccessDenied;
     tag_keys(r, need);
     if (pd_eks_access_authz(r, need))
         return PD_OK;
