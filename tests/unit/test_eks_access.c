@@ -8,7 +8,10 @@
 #include <unistd.h>
 
 #include "core/arena.h"
+#include "k8s/access.h"
+#include "k8s/k8s.h"
 #include "services/eks.h"
+#include "store/eks_db.h"
 
 #define ROLE "arn:aws:iam::000000000000:role/eks-cluster"
 #define DEVS "arn:aws:iam::000000000000:role/team/devs"
@@ -561,19 +564,30 @@ static void policies(void **state)
                        pd_base64_encode(&c->a, "a:x", 3, 1)),
              "InvalidParameterException", "The nextToken is invalid.");
 
-    /* deleting the entry deletes its associations; deleting the cluster its entries */
+    /* deleting the entry deletes its associations; deleting the cluster its entries (the
+     * rows, looked at in the store) */
+    struct pd_eks_db_cluster row;
+    struct pd_eks_db_entry ent;
+    struct pd_eks_db_assoc *sv;
+    struct pd_eks_db_entry *ev;
+    size_t sn, en;
+    assert_int_equal(pd_eks_db_cluster_get(db, &c->a, PT_ACCT, "us-east-1", "p", &row), PD_OK);
+    assert_int_equal(pd_eks_db_entry_get(db, &c->a, row.id, DEVS, &ent), PD_OK);
+    assert_int_equal(pd_eks_db_assoc_list(db, &c->a, ent.id, &sv, &sn), PD_OK);
+    assert_int_equal(sn, 1);
     json_decref(pt_ok(c->env, "eks", "DeleteAccessEntry", entry_in("p", DEVS)));
+    assert_int_equal(pd_eks_db_assoc_list(db, &c->a, ent.id, &sv, &sn), PD_OK);
+    assert_int_equal(sn, 0);
     json_decref(pt_ok(c->env, "eks", "CreateAccessEntry", entry_in("p", DEVS)));
     out = pt_ok(c->env, "eks", "ListAssociatedAccessPolicies", entry_in("p", DEVS));
     assert_int_equal(json_array_size(json_object_get(out, "associatedAccessPolicies")), 0);
     json_decref(out);
     c->env->clock.fixed_ms = PT_NOW_MS;
+    assert_int_equal(pd_eks_db_entry_all(db, &c->a, row.id, &ev, &en), PD_OK);
+    assert_int_equal(en, 2);
     drop(c, "p");
-    cluster(c, "p", "API", 0);
-    json_t *l = entries(c, "p");
-    assert_int_equal(json_array_size(l), 0);
-    json_decref(l);
-    drop(c, "p");
+    assert_int_equal(pd_eks_db_entry_all(db, &c->a, row.id, &ev, &en), PD_OK);
+    assert_int_equal(en, 0);
 }
 
 static void tags(void **state)
@@ -807,6 +821,100 @@ static void enforced(void **state)
     drop(c, "e");
 }
 
+static void kubernetes_side(void **state)
+{
+    struct ctx *c = *state;
+    struct pd_db *db = pd_store_db(c->env->store);
+    cluster(c, "k", "API_AND_CONFIG_MAP", 0);
+    json_t *in = entry_in("k", DEVS);
+    json_object_set_new(in, "kubernetesGroups", json_pack("[s]", "pulumi:devs"));
+    json_decref(pt_ok(c->env, "eks", "CreateAccessEntry", in));
+    in = entry_in("k", DEVS);
+    json_object_set_new(in, "policyArn", json_string(POLICY("AmazonEKSEditPolicy")));
+    json_object_set_new(in, "accessScope",
+                        json_pack("{s:s, s:[s]}", "type", "namespace", "namespaces", "apps"));
+    json_decref(pt_ok(c->env, "eks", "AssociateAccessPolicy", in));
+    struct pd_eks_cluster ec;
+    assert_int_equal(pd_eks_cluster_by_name(db, &c->a, PT_ACCT, "us-east-1", "k", &ec), PD_OK);
+    json_t *kube = json_pack("{s:[{s:s, s:s, s:{s:s}}]}", "configmaps", "namespace", "kube-system",
+                             "name", "aws-auth", "data", "mapRoles",
+                             "- rolearn: arn:aws:iam::000000000000:role/node\n"
+                             "  username: node-user\n"
+                             "  groups: [nodes]\n"
+                             "- rolearn: arn:aws:iam::000000000000:role/devs\n"
+                             "  username: from-aws-auth\n");
+    char *why = NULL;
+    assert_int_equal(pd_db_begin(db, 1), PD_OK);
+    assert_int_equal(pd_k8s_fixtures_load(c->env, db, ec.id, kube, &why), PD_OK);
+    assert_int_equal(pd_db_commit(db), PD_OK);
+    json_decref(kube);
+    json_t *role = pt_ok(c->env, "iam", "GetRole", json_pack("{s:s}", "RoleName", "devs"));
+    const char *devs_id = pd_arena_strdup(&c->a, str(role, "Role.RoleId"));
+    json_decref(role);
+    struct pd_principal alice = {
+        .kind = PD_CALLER_ROLE_SESSION,
+        .account_id = PT_ACCT,
+        .arn = "arn:aws:sts::000000000000:assumed-role/devs/alice",
+        .user_id = pd_arena_printf(&c->a, "%s:alice", devs_id),
+        .access_key_id = "ASIAALICE",
+    };
+    struct pd_awsauth_cache *cache = pd_awsauth_cache_new(4);
+    for (int pass = 0; pass < 2; pass++) {
+        struct pd_k8s_eks_identity x;
+        assert_int_equal(pd_k8s_eks_identity(db, &c->a, pass ? cache : NULL, &ec, &alice, &x),
+                         PD_OK);
+        assert_int_equal(x.id.by, PD_EKS_BY_ACCESS_ENTRY); /* the entry wins over aws-auth */
+        assert_string_equal(x.id.username, "arn:aws:sts::000000000000:assumed-role/devs/alice");
+        assert_string_equal(x.id.groups[0], "pulumi:devs");
+        assert_non_null(x.entry);
+        assert_int_equal(x.aws_auth->nroles, 2);
+        struct pd_k8s_attrs at = {"create", 1, "", "pods", NULL, "apps", NULL, NULL};
+        struct pd_eks_policy_decision d;
+        pd_k8s_eks_policies(&c->a, &x, &at, &d);
+        assert_int_equal(d.verdict, PD_K8S_ALLOW);
+        at.ns = "default";
+        pd_k8s_eks_policies(&c->a, &x, &at, &d);
+        assert_int_equal(d.verdict, PD_K8S_NO_OPINION);
+        pd_k8s_eks_identity_release(&x);
+    }
+    struct pd_principal node = {.kind = PD_CALLER_ROLE_SESSION,
+                                .account_id = PT_ACCT,
+                                .arn = "arn:aws:sts::000000000000:assumed-role/node/i-1",
+                                .user_id = "AROANODE:i-1",
+                                .access_key_id = "ASIANODE"};
+    struct pd_k8s_eks_identity x;
+    assert_int_equal(pd_k8s_eks_identity(db, &c->a, cache, &ec, &node, &x), PD_OK);
+    assert_int_equal(x.id.by, PD_EKS_BY_AWS_AUTH);
+    assert_string_equal(x.id.username, "node-user");
+    assert_null(x.entry);
+    struct pd_k8s_attrs at = {"get", 1, "", "pods", NULL, "apps", NULL, NULL};
+    struct pd_eks_policy_decision d;
+    pd_k8s_eks_policies(&c->a, &x, &at, &d);
+    assert_int_equal(d.verdict, PD_K8S_NO_OPINION);
+    pd_k8s_eks_identity_release(&x);
+    assert_int_equal(pd_awsauth_cache_parses(cache), 1); /* one version, parsed once */
+    pd_awsauth_cache_free(cache);
+
+    /* CONFIG_MAP: root (the creator) is the hidden admin; entries are not read */
+    cluster(c, "k2", NULL, -1);
+    assert_int_equal(pd_eks_cluster_by_name(db, &c->a, PT_ACCT, "us-east-1", "k2", &ec), PD_OK);
+    struct pd_principal root = {.kind = PD_CALLER_ROOT,
+                                .account_id = PT_ACCT,
+                                .arn = ROOT,
+                                .user_id = PT_ACCT,
+                                .access_key_id = "test"};
+    assert_int_equal(pd_k8s_eks_identity(db, &c->a, NULL, &ec, &root, &x), PD_OK);
+    assert_int_equal(x.id.by, PD_EKS_BY_CREATOR);
+    assert_int_equal(x.id.creator_admin, 1);
+    assert_int_equal(x.aws_auth->present, 0);
+    pd_k8s_eks_identity_release(&x);
+    assert_int_equal(pd_k8s_eks_identity(db, &c->a, NULL, &ec, &alice, &x), PD_OK);
+    assert_int_equal(x.id.by, PD_EKS_NOT_MAPPED);
+    pd_k8s_eks_identity_release(&x);
+    drop(c, "k");
+    drop(c, "k2");
+}
+
 static json_t *iam_section(void)
 {
     return json_pack("{s:[{s:s, s:[{s:s, s:s}]}]}", "accounts", "id", PT_ACCT, "roles", "name",
@@ -910,13 +1018,10 @@ static void fixtures_round_trip(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(modes),
-        cmocka_unit_test(create_rules),
-        cmocka_unit_test(policies),
-        cmocka_unit_test(tags),
-        cmocka_unit_test(authz_needs),
-        cmocka_unit_test(enforced),
-        cmocka_unit_test(fixtures_round_trip),
+        cmocka_unit_test(modes),           cmocka_unit_test(create_rules),
+        cmocka_unit_test(policies),        cmocka_unit_test(tags),
+        cmocka_unit_test(authz_needs),     cmocka_unit_test(enforced),
+        cmocka_unit_test(kubernetes_side), cmocka_unit_test(fixtures_round_trip),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
