@@ -8,7 +8,10 @@
  * services/oidc.c with its own RSA key, and a Kubernetes endpoint on podiam's TLS listener
  * (https://127.0.0.1:TLSPORT/_podiam/k8s/ID) whose certificateAuthority.data is podiam's CA.
  * Config updates apply at once; the update object answers InProgress as EKS does and
- * DescribeUpdate shows it Successful. The creator's ARN is kept (a cluster admin later).
+ * DescribeUpdate shows it Successful. The creator's ARN is kept. accessConfig's
+ * authenticationMode moves one step at a time, never back (CONFIG_MAP -> API_AND_CONFIG_MAP
+ * -> API); in a mode with access entries the creator gets one (eks_access.c, which also has
+ * the access entry and access policy operations this file's table lists).
  */
 #include "services/eks.h"
 

@@ -1,4 +1,5 @@
-/* eks_db.c - EKS clusters and updates in SQLite (see eks_db.h). */
+/* eks_db.c - EKS clusters, updates, access entries and their access policies in SQLite (see
+ * eks_db.h). */
 #include "store/eks_db.h"
 
 #include <string.h>
