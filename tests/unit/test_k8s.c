@@ -245,7 +245,37 @@ static void routing_and_discovery(void **state)
     assert_true(seen_pods && seen_token);
     json_decref(v);
     v = ok(c, "GET", "/apis/authorization.k8s.io/v1", NULL, NULL, NULL, 200);
-    assert_string_equal(jstr(v, "resources.0.kind"), "SelfSubjectAccessReview");
+    /* alphabetical, as kube-apiserver lists them */
+    assert_string_equal(jstr(v, "resources.0.kind"), "LocalSubjectAccessReview");
+    assert_true(json_is_true(
+        json_object_get(json_array_get(json_object_get(v, "resources"), 0), "namespaced")));
+    assert_string_equal(jstr(v, "resources.1.kind"), "SelfSubjectAccessReview");
+    assert_string_equal(jstr(v, "resources.2.kind"), "SelfSubjectRulesReview");
+    assert_string_equal(jstr(v, "resources.3.kind"), "SubjectAccessReview");
+    assert_string_equal(jstr(v, "resources.3.verbs.0"), "create");
+    json_decref(v);
+    v = ok(c, "GET", "/apis/rbac.authorization.k8s.io/v1", NULL, NULL, NULL, 200);
+    assert_string_equal(jstr(v, "groupVersion"), "rbac.authorization.k8s.io/v1");
+    assert_string_equal(jstr(v, "resources.0.name"), "clusterrolebindings");
+    assert_string_equal(jstr(v, "resources.1.kind"), "ClusterRole");
+    assert_true(json_is_false(
+        json_object_get(json_array_get(json_object_get(v, "resources"), 1), "namespaced")));
+    assert_string_equal(jstr(v, "resources.2.kind"), "RoleBinding");
+    assert_string_equal(jstr(v, "resources.3.name"), "roles");
+    assert_true(json_is_true(
+        json_object_get(json_array_get(json_object_get(v, "resources"), 3), "namespaced")));
+    assert_int_equal(json_array_size(json_object_get(
+                         json_array_get(json_object_get(v, "resources"), 3), "verbs")),
+                     8);
+    json_decref(v);
+    v = ok(c, "GET", "/apis", NULL, NULL, NULL, 200);
+    assert_string_equal(jstr(v, "groups.2.name"), "rbac.authorization.k8s.io");
+    assert_string_equal(jstr(v, "groups.2.preferredVersion.groupVersion"),
+                        "rbac.authorization.k8s.io/v1");
+    json_decref(v);
+    v = ok(c, "GET", "/apis/rbac.authorization.k8s.io", NULL, NULL, NULL, 200);
+    assert_string_equal(jstr(v, "kind"), "APIGroup");
+    assert_string_equal(jstr(v, "versions.0.version"), "v1");
     json_decref(v);
     v = ok(c, "GET", "/apis/authentication.k8s.io/v1", NULL, NULL, NULL, 200);
     assert_string_equal(jstr(v, "resources.0.name"), "selfsubjectreviews");
@@ -281,7 +311,9 @@ static void path_parser(void **state)
     assert_string_equal(p.name, "p1");
     assert_string_equal(p.resource, "pods");
     pd_k8s_parse_path("/_podiam/k8s/ABC/api/v1/namespaces/ns1/serviceaccounts/sa/token", &p);
-    assert_int_equal(p.target, PD_K8S_T_TOKEN);
+    assert_int_equal(p.target, PD_K8S_T_SUBRESOURCE);
+    assert_string_equal(p.name, "sa");
+    assert_string_equal(p.resource, "serviceaccounts");
     pd_k8s_parse_path("/_podiam/k8s/ABC/api/v1/namespaces", &p);
     assert_int_equal(p.target, PD_K8S_T_COLLECTION);
     pd_k8s_parse_path("/_podiam/k8s/ABC/api/v1/namespaces/x", &p);
@@ -295,7 +327,23 @@ static void path_parser(void **state)
     pd_k8s_parse_path("/_podiam/k8s/ABC/api/v1/namespaces/a//pods", &p);
     assert_int_equal(p.target, PD_K8S_T_NONE);
     pd_k8s_parse_path("/_podiam/k8s/ABC/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", &p);
-    assert_int_equal(p.target, PD_K8S_T_SSAR);
+    assert_int_equal(p.target, PD_K8S_T_COLLECTION);
+    assert_string_equal(p.resource, "selfsubjectaccessreviews");
+    pd_k8s_parse_path(
+        "/_podiam/k8s/ABC/apis/rbac.authorization.k8s.io/v1/namespaces/apps/roles/r%3A1", &p);
+    assert_int_equal(p.target, PD_K8S_T_OBJECT);
+    assert_string_equal(p.resource, "roles");
+    assert_string_equal(p.ns, "apps");
+    assert_string_equal(p.name, "r:1"); /* percent-decoded */
+    pd_k8s_parse_path("/_podiam/k8s/ABC/apis/rbac.authorization.k8s.io/v1/clusterroles/x", &p);
+    assert_int_equal(p.target, PD_K8S_T_OBJECT);
+    pd_k8s_parse_path(
+        "/_podiam/k8s/ABC/apis/rbac.authorization.k8s.io/v1/namespaces/a/clusterroles", &p);
+    assert_int_equal(p.target, PD_K8S_T_NONE); /* cluster-scoped kind under a namespace */
+    pd_k8s_parse_path("/_podiam/k8s/ABC/apis/rbac.authorization.k8s.io/v1/roles/x", &p);
+    assert_int_equal(p.target, PD_K8S_T_NONE); /* a namespaced object needs its namespace */
+    pd_k8s_parse_path("/_podiam/k8s/ABC/api/v1/namespaces/a/pods/p/log", &p);
+    assert_int_equal(p.target, PD_K8S_T_NONE); /* subresources podiam does not serve */
     assert_int_equal(pd_k8s_parse_path("/_podiam/k8s/", &p), PD_EINVAL);
     assert_int_equal(pd_k8s_parse_path("/_podiam/other", &p), PD_EINVAL);
 }
