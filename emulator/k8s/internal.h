@@ -302,9 +302,6 @@ int pd_k8s_sel_match(const struct pd_k8s_sel *q, const char *have);
  * such field label for res. */
 const char *pd_k8s_field_value(const struct pd_k8s_res *res, json_t *obj, const char *key,
                                int *OUT_supported);
-/* Does obj's metadata.labels satisfy a LabelSelector object ({matchLabels, matchExpressions};
- * NULL or non-object: matches nothing, {} everything)? 1 / 0; -1 when sel is malformed. */
-int pd_k8s_label_selector_match(const json_t *sel, const json_t *obj);
 
 /* ---- render.c ---- */
 

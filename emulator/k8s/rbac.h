@@ -120,4 +120,18 @@ int pd_k8s_rbac_covers(struct pd_arena *a, const struct pd_k8s_rule *owner, size
  * held:". Arena. */
 const char *pd_k8s_rbac_missing_str(struct pd_arena *a, const struct pd_k8s_rule_list *missing);
 
+/* ---- aggregation ---- */
+
+/* Does obj's metadata.labels satisfy a LabelSelector object ({matchLabels, matchExpressions};
+ * NULL or non-object: matches nothing, {} everything)? 1 / 0; -1 when sel is malformed.
+ * (request.c) */
+int pd_k8s_label_selector_match(const json_t *sel, const json_t *obj);
+
+/* The rules the aggregation controller gives ClusterRole cr (a JSON object with an
+ * aggregationRule): for each selector in order, the rules of every other ClusterRole of roles
+ * (an array, name order) whose labels it selects, without duplicates. New reference. */
+json_t *pd_k8s_rbac_aggregated_rules(struct pd_arena *a, const json_t *cr, const json_t *roles);
+/* Are two rule lists the same to Kubernetes' semantic equality (nil and empty lists equal)? */
+int pd_k8s_rbac_same_rules(const json_t *a, const json_t *b);
+
 #endif

@@ -474,113 +474,6 @@ const struct pd_k8s_hooks pd_k8s_binding_hooks = {
 
 /* ---- the aggregation controller (pkg/controller/clusterroleaggregation) ---- */
 
-/* A rule in canonical form for comparison (empty lists dropped, keys sorted): nil and empty
- * slices are equal to Kubernetes' semantic equality. */
-static char *rule_key(const json_t *rule)
-{
-    json_t *c = json_object();
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)rule, k, v)
-    {
-        if (!(json_is_array(v) && !json_array_size(v)) && !json_is_null(v))
-            json_object_set(c, k, v);
-    }
-    char *s = json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(c);
-    return s;
-}
-
-/* A set of rule keys (open addressing over an arena table). */
-struct keyset {
-    char **slot;
-    size_t cap, n;
-    struct pd_arena *a;
-};
-
-static size_t hash(const char *s)
-{
-    size_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
-/* Add key (freed here); 1 when it was new. */
-static int keyset_add(struct keyset *ks, char *key)
-{
-    if (2 * (ks->n + 1) > ks->cap) {
-        size_t cap = ks->cap ? 2 * ks->cap : 64;
-        char **slot = pd_arena_zalloc(ks->a, cap * sizeof *slot);
-        for (size_t i = 0; i < ks->cap; i++)
-            if (ks->slot[i]) {
-                size_t j = hash(ks->slot[i]) & (cap - 1);
-                while (slot[j])
-                    j = (j + 1) & (cap - 1);
-                slot[j] = ks->slot[i];
-            }
-        ks->slot = slot;
-        ks->cap = cap;
-    }
-    size_t j = hash(key) & (ks->cap - 1);
-    while (ks->slot[j]) {
-        if (strcmp(ks->slot[j], key) == 0) {
-            free(key);
-            return 0;
-        }
-        j = (j + 1) & (ks->cap - 1);
-    }
-    ks->slot[j] = pd_arena_strdup(ks->a, key);
-    ks->n++;
-    free(key);
-    return 1;
-}
-
-/* The rules cr's aggregationRule gathers from roles (all ClusterRoles, name order). */
-static json_t *aggregated_rules(struct pd_arena *a, const json_t *cr, const json_t *roles)
-{
-    json_t *out = json_array();
-    struct keyset ks = {.a = a};
-    const char *self = pd_k8s_mstr(cr, "name");
-    size_t i;
-    json_t *sel;
-    json_array_foreach(
-        json_object_get(json_object_get(cr, "aggregationRule"), "clusterRoleSelectors"), i, sel)
-    {
-        size_t k;
-        json_t *other;
-        json_array_foreach(roles, k, other)
-        {
-            if (strcmp(pd_k8s_mstr(other, "name"), self) == 0 ||
-                pd_k8s_label_selector_match(sel, other) != 1)
-                continue;
-            size_t j;
-            json_t *rule;
-            json_array_foreach(json_object_get(other, "rules"), j, rule)
-            {
-                if (json_is_object(rule) && keyset_add(&ks, rule_key(rule)))
-                    json_array_append(out, rule);
-            }
-        }
-    }
-    return out;
-}
-
-static int same_rules(const json_t *a, const json_t *b)
-{
-    if (json_array_size(a) != json_array_size(b))
-        return 0;
-    for (size_t i = 0; i < json_array_size(a); i++) {
-        char *ka = rule_key(json_array_get(a, i)), *kb = rule_key(json_array_get(b, i));
-        int same = strcmp(ka, kb) == 0;
-        free(ka);
-        free(kb);
-        if (!same)
-            return 0;
-    }
-    return 1;
-}
-
 int pd_k8s_rbac_aggregate(struct pd_k8s_ctx *x)
 {
     const struct pd_k8s_res *res = pd_k8s_res_lookup(RBAC, "v1", "clusterroles");
@@ -595,8 +488,8 @@ int pd_k8s_rbac_aggregate(struct pd_k8s_ctx *x)
             json_t *agg = json_object_get(cr, "aggregationRule");
             if (!json_is_object(agg))
                 continue;
-            json_t *rules = aggregated_rules(&x->r->arena, cr, roles);
-            if (same_rules(rules, json_object_get(cr, "rules"))) {
+            json_t *rules = pd_k8s_rbac_aggregated_rules(&x->r->arena, cr, roles);
+            if (pd_k8s_rbac_same_rules(rules, json_object_get(cr, "rules"))) {
                 json_decref(rules);
                 continue;
             }

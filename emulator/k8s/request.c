@@ -13,6 +13,7 @@
 #include "core/str.h"
 #include "k8s/k8s.h"
 #include "k8s/internal.h"
+#include "k8s/rbac.h"
 
 #define PREFIX "/_podiam/k8s/"
 
