@@ -132,7 +132,8 @@ static void record(struct pd_k8s_ctx *x)
         json_t *c;
         json_array_foreach(x->checks, i, c)
         {
-            if (strcmp(json_string_value(json_object_get(c, "decision")), "explicitDeny") == 0)
+            const char *cd = json_string_value(json_object_get(c, "decision"));
+            if (cd && strcmp(cd, "explicitDeny") == 0)
                 decision = "explicitDeny";
         }
     }

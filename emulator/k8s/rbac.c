@@ -894,4 +894,3 @@ int pd_k8s_rbac_same_rules(const json_t *a, const json_t *b)
     }
     return 1;
 }
-

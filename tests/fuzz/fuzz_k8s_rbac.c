@@ -138,8 +138,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             json_t *obj = json_deep_copy(o);
             if (json_object_get(o, "aggregationRule"))
                 json_object_set_new(obj, "rules", pd_k8s_rbac_aggregated_rules(&a, o, crs));
-            json_t *sels = json_object_get(json_object_get(o, "aggregationRule"),
-                                           "clusterRoleSelectors");
+            json_t *sels =
+                json_object_get(json_object_get(o, "aggregationRule"), "clusterRoleSelectors");
             size_t k;
             json_t *sel;
             json_array_foreach(sels, k, sel)
@@ -167,8 +167,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     /* a user holds its own rules */
     struct pd_k8s_rule_list missing = {0};
-    if (pd_k8s_rbac_covers(&a, rules.v, rules.n, rules.v, rules.n, &missing) == PD_OK &&
-        missing.n)
+    if (pd_k8s_rbac_covers(&a, rules.v, rules.n, rules.v, rules.n, &missing) == PD_OK && missing.n)
         abort();
     pd_k8s_rbac_missing_str(&a, &missing);
     for (size_t k = 0; k < rules.n && k < 8; k++)
