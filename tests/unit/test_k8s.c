@@ -1477,6 +1477,21 @@ static void rbac_escalation(void **state)
           "content-type: application/merge-patch+json",
           "{\"rules\":[{\"apiGroups\":[\"\"],\"resources\":[\"pods\"],\"verbs\":[\"*\"]}]}", 403,
           "Forbidden", NULL);
+    /* huge rule lists: the escalation check is bounded, not expanded (50^3 > 100000) */
+    json_t *list = json_array();
+    for (int i = 0; i < 50; i++)
+        json_array_append_new(list, json_sprintf("x%d", i));
+    json_t *huge = json_pack("{s:{s:s}, s:[{s:O, s:O, s:O}]}", "metadata", "name", "huge", "rules",
+                             "apiGroups", list, "resources", list, "verbs", list);
+    char *body = json_dumps(huge, JSON_COMPACT);
+    json_decref(huge);
+    json_decref(list);
+    fails(c, c->bob, "POST", RBAC_API "/namespaces/esc/roles", NULL, JSON_CT, body, 403,
+          "Forbidden",
+          "roles.rbac.authorization.k8s.io \"huge\" is forbidden: podiam: the rules expand to "
+          "more than 100000 single permissions; the escalation check was not made");
+    json_decref(ok(c, "POST", RBAC_API "/namespaces/esc/roles", NULL, JSON_CT, body, 201));
+    free(body);
     /* a binding to a role with more than bob holds; to a missing role */
     fails(c, c->bob, "POST", RBAC_API "/namespaces/esc/rolebindings", NULL, JSON_CT,
           "{\"metadata\":{\"name\":\"b\"},\"subjects\":[{\"kind\":\"User\",\"name\":\"x\"}],"
