@@ -4,7 +4,8 @@
  * the three that may not be deleted, their content deleted with them), pods (ServiceAccount
  * admission, defaults, the EKS pod identity webhook, a Running status), the TokenRequest
  * subresource of service accounts; a cluster's start (built-in namespaces, RBAC bootstrap);
- * and a cluster's "kubernetes" fixtures (namespaces, service accounts, config maps).
+ * and a cluster's "kubernetes" fixtures (namespaces, service accounts, config maps, RBAC
+ * objects other than the bootstrap ones).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -380,6 +381,20 @@ int pd_k8s_cluster_start(struct pd_env *env, struct pd_db *db, const char *clust
 }
 
 /* Load one list of the section through the create path (validation, defaults, content). */
+/* The members of an RBAC object a fixture entry carries beside its metadata. */
+static const char *const rbac_keys[] = {"rules", "aggregationRule", "subjects", "roleRef", NULL};
+
+/* The kinds a "kubernetes" section may hold, in load order. */
+static const char *const fx_order[] = {
+    "namespaces", "serviceaccounts",     "configmaps",   "clusterroles",
+    "roles",      "clusterrolebindings", "rolebindings", NULL};
+
+static const struct pd_k8s_res *fx_res(const char *key)
+{
+    const struct pd_k8s_res *r = pd_k8s_res_find(key);
+    return r ? r : pd_k8s_res_lookup("rbac.authorization.k8s.io", "v1", key);
+}
+
 static int fx_list(struct pd_k8s_ctx *x, const json_t *section, const char *key, char **OUT_why)
 {
     json_t *list = json_object_get(section, key);
@@ -387,7 +402,7 @@ static int fx_list(struct pd_k8s_ctx *x, const json_t *section, const char *key,
         return PD_OK;
     if (!json_is_array(list))
         return fx_fail(OUT_why, key, "must be a list");
-    x->res = pd_k8s_res_find(key);
+    x->res = fx_res(key);
     size_t i;
     json_t *e;
     json_array_foreach(list, i, e)
@@ -414,6 +429,9 @@ static int fx_list(struct pd_k8s_ctx *x, const json_t *section, const char *key,
             if (json_is_boolean(json_object_get(e, "automountServiceAccountToken")))
                 json_object_set(obj, "automountServiceAccountToken",
                                 json_object_get(e, "automountServiceAccountToken"));
+            for (const char *const *k = rbac_keys; *k; k++)
+                if (json_object_get(e, *k))
+                    json_object_set(obj, *k, json_object_get(e, *k));
         } else {
             return fx_fail(OUT_why, key, "entries must be objects (or names, for namespaces)");
         }
@@ -426,6 +444,9 @@ static int fx_list(struct pd_k8s_ctx *x, const json_t *section, const char *key,
             json_object_set(p, "data", json_object_get(obj, "data"));
             if (!json_object_get(p, "data") || json_is_null(json_object_get(p, "data")))
                 json_object_del(p, "data");
+            for (const char *const *k = rbac_keys; *k; k++)
+                if (json_object_get(obj, *k))
+                    json_object_set(p, *k, json_object_get(obj, *k));
             json_decref(obj);
             snprintf(x->p.ns, sizeof x->p.ns, "%s", PD_K8S_NAMESPACED_RES(x->res) ? ns : "");
             snprintf(x->p.name, sizeof x->p.name, "%s", name);
@@ -468,18 +489,20 @@ int pd_k8s_fixtures_load(struct pd_env *env, struct pd_db *db, const char *clust
     json_t *v;
     json_object_foreach((json_t *)section, k, v)
     {
-        if (strcmp(k, "namespaces") && strcmp(k, "serviceaccounts") && strcmp(k, "configmaps"))
+        int known = 0;
+        for (const char *const *o = fx_order; *o && !known; o++)
+            known = strcmp(k, *o) == 0;
+        if (!known)
             return fx_fail(OUT_why, "kubernetes",
                            "unknown field (known fields: namespaces, serviceaccounts, "
-                           "configmaps)");
+                           "configmaps, clusterroles, roles, clusterrolebindings, rolebindings)");
     }
     struct pd_req *r;
     struct pd_k8s_ctx x;
     int rc = fx_ctx(env, db, cluster_id, &r, &x);
     if (rc)
         rc = fx_fail(OUT_why, "kubernetes", pd_strerror(rc));
-    static const char *const order[] = {"namespaces", "serviceaccounts", "configmaps", NULL};
-    for (const char *const *o = order; rc == PD_OK && *o; o++)
+    for (const char *const *o = fx_order; rc == PD_OK && *o; o++)
         rc = fx_list(&x, section, *o, OUT_why);
     if (rc && !*OUT_why)
         fx_fail(OUT_why, "kubernetes", pd_strerror(rc));
@@ -503,6 +526,7 @@ json_t *pd_k8s_fixtures_export(struct pd_env *env, struct pd_db *db, const char 
     struct pd_k8s_db_obj *rows;
     size_t n;
     json_t *nss = json_array(), *sas = json_array(), *cms = json_array();
+    json_t *rbac = json_object(); /* key -> list, for the RBAC kinds */
     if (pd_k8s_db_list(db, &a, cluster_id, NULL, NULL, &rows, &n) != PD_OK)
         n = 0;
     for (size_t i = 0; i < n; i++) {
@@ -525,7 +549,23 @@ json_t *pd_k8s_fixtures_export(struct pd_env *env, struct pd_db *db, const char 
             json_object_set(e, "annotations", ann);
         json_decref(labels);
         int plain = json_object_size(e) == (size_t)(*rows[i].ns ? 2 : 1);
-        if (strcmp(rows[i].resource, "namespaces") == 0) {
+        const struct pd_k8s_res *res = pd_k8s_res_by_key(rows[i].resource);
+        if (res && strcmp(res->group, "rbac.authorization.k8s.io") == 0) {
+            /* the bootstrap objects come with every cluster */
+            const char *boot = json_string_value(
+                json_object_get(json_object_get(md, "labels"), "kubernetes.io/bootstrapping"));
+            if (!boot || strcmp(boot, "rbac-defaults") != 0) {
+                for (const char *const *k = rbac_keys; *k; k++)
+                    if (json_object_get(o, *k) && !json_is_null(json_object_get(o, *k)))
+                        json_object_set(e, *k, json_object_get(o, *k));
+                json_t *list = json_object_get(rbac, res->name);
+                if (!list) {
+                    list = json_array();
+                    json_object_set_new(rbac, res->name, list);
+                }
+                json_array_append(list, e);
+            }
+        } else if (strcmp(rows[i].resource, "namespaces") == 0) {
             if (!(builtin(rows[i].name) && plain))
                 json_array_append(nss, plain ? json_object_get(e, "name") : e);
         } else if (strcmp(rows[i].resource, "serviceaccounts") == 0) {
@@ -555,6 +595,8 @@ json_t *pd_k8s_fixtures_export(struct pd_env *env, struct pd_db *db, const char 
     json_decref(nss);
     json_decref(sas);
     json_decref(cms);
+    json_object_update(out, rbac);
+    json_decref(rbac);
     if (!json_object_size(out)) {
         json_decref(out);
         return NULL;

@@ -1545,6 +1545,53 @@ static void rbac_escalation(void **state)
           "{\"metadata\":{\"name\":\"x\"}}", 403, "Forbidden", NULL);
 }
 
+static void rbac_fixtures(void **state)
+{
+    struct ctx *c = *state;
+    struct pd_db *db = pd_store_db(c->env->store);
+    json_t *section = json_loads(
+        "{\"clusters\":[{\"name\":\"fx\",\"role_arn\":\"arn:aws:iam::000000000000:role/"
+        "eks-cluster\",\"kubernetes\":{\"namespaces\":[\"apps\"],\"roles\":[{\"namespace\":"
+        "\"apps\",\"name\":\"pm\",\"rules\":[{\"apiGroups\":[\"\"],\"resources\":[\"pods\"],"
+        "\"verbs\":[\"get\"]}]}],\"rolebindings\":[{\"namespace\":\"apps\",\"name\":\"devs\","
+        "\"subjects\":[{\"kind\":\"Group\",\"name\":\"pulumi:devs\"}],\"roleRef\":{\"kind\":"
+        "\"Role\",\"name\":\"pm\"}}],\"clusterroles\":[{\"name\":\"agg\",\"aggregationRule\":{"
+        "\"clusterRoleSelectors\":[{\"matchLabels\":{\"x\":\"y\"}}]}}]}}]}",
+        0, NULL);
+    char *err = NULL;
+    assert_int_equal(pd_db_begin(db, 1), PD_OK);
+    int rc = pd_eks_fixtures_load(c->env, db, section, "test", &err);
+    if (rc)
+        fail_msg("load: %s", err);
+    assert_int_equal(pd_db_commit(db), PD_OK);
+    json_decref(section);
+    struct pd_eks_cluster cl;
+    assert_int_equal(pd_eks_cluster_by_name(db, &c->a, PT_ACCT, c->env->cfg.region, "fx", &cl),
+                     PD_OK);
+    json_t *out = pd_k8s_fixtures_export(c->env, db, cl.id);
+    assert_non_null(out);
+    /* the fixture's objects come back (defaults applied), the bootstrap ones do not */
+    assert_int_equal(json_array_size(json_object_get(out, "roles")), 1);
+    assert_string_equal(jstr(out, "rolebindings.0.roleRef.apiGroup"), "rbac.authorization.k8s.io");
+    assert_string_equal(jstr(out, "rolebindings.0.subjects.0.name"), "pulumi:devs");
+    assert_int_equal(json_array_size(json_object_get(out, "clusterroles")), 1);
+    assert_string_equal(jstr(out, "clusterroles.0.name"), "agg");
+    assert_null(json_object_get(out, "clusterrolebindings"));
+    json_decref(out);
+    /* a role in a namespace that does not exist is refused, the entry named */
+    section = json_loads("{\"clusters\":[{\"name\":\"fx2\",\"role_arn\":\"arn:aws:iam::"
+                         "000000000000:role/eks-cluster\",\"kubernetes\":{\"roles\":[{\"name\":"
+                         "\"r\",\"namespace\":\"ghost\"}]}}]}",
+                         0, NULL);
+    assert_int_equal(pd_db_begin(db, 1), PD_OK);
+    rc = pd_eks_fixtures_load(c->env, db, section, "test", &err);
+    pd_db_rollback(db);
+    assert_int_equal(rc, PD_EINVAL);
+    assert_non_null(strstr(err, "namespaces \"ghost\" not found"));
+    free(err);
+    json_decref(section);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1563,6 +1610,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(rbac_objects_and_validation, setup, teardown),
         cmocka_unit_test_setup_teardown(rbac_impersonation_and_reviews, setup, teardown),
         cmocka_unit_test_setup_teardown(rbac_escalation, setup, teardown),
+        cmocka_unit_test_setup_teardown(rbac_fixtures, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
