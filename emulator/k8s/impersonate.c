@@ -94,7 +94,7 @@ int pd_k8s_impersonate(struct pd_k8s_ctx *x)
             w[nwant++] = (struct want){"Group", NULL, h->v[i].value, NULL, NULL};
         }
     for (size_t i = 0; i < h->n; i++)
-        if (strlen(h->v[i].name) > strlen(EXTRA_PREFIX) &&
+        if (strlen(h->v[i].name) >= strlen(EXTRA_PREFIX) &&
             pd_strncaseeq(h->v[i].name, EXTRA_PREFIX, strlen(EXTRA_PREFIX))) {
             has_other = 1;
             char *key = pd_arena_strdup(a, h->v[i].name + strlen(EXTRA_PREFIX));
