@@ -9,25 +9,17 @@
  * listed and may be associated, but podiam grants nothing through them and says so.
  *
  * The EKS authorizer only allows or passes ("no opinion"), never denies: a request no
- * associated policy allows goes on to RBAC (STYLE.md §15, the facts file §2). The rule type
- * below is a stand-in for the RBAC one (k8s RBAC work); its matching follows Kubernetes'
- * rbac/v1 evaluation helpers exactly.
+ * associated policy allows goes on to RBAC (STYLE.md §15, the facts file §2). Rules,
+ * request attributes and their matching are RBAC's (k8s/authz.h).
  */
 #ifndef PD_K8S_ACCESS_POLICY_H
 #define PD_K8S_ACCESS_POLICY_H
 
 #include <stddef.h>
 
-struct pd_arena;
+#include "k8s/authz.h"
 
-/* One PolicyRule as Kubernetes writes it. Each list is NULL-terminated; a NULL list is empty. */
-struct pd_k8s_rule {
-    const char *const *verbs;
-    const char *const *api_groups;        /* "" is the core group */
-    const char *const *resources;         /* "pods", "pods/log", "*", or "*" + "/scale" */
-    const char *const *resource_names;    /* empty: any name */
-    const char *const *non_resource_urls; /* "/healthz", a prefix ending in "*", or "*" */
-};
+struct pd_arena;
 
 /* An EKS access policy of the catalog. */
 struct pd_eks_access_policy {
@@ -45,35 +37,12 @@ const struct pd_eks_access_policy *pd_eks_access_policies(size_t *OUT_n);
 /* The policy with this ARN (exact, case-sensitive), or NULL. */
 const struct pd_eks_access_policy *pd_eks_access_policy_find(const char *arn);
 
-/* What a request asks, as Kubernetes' RequestInfo resolver fills authorizer attributes. */
-struct pd_k8s_attrs {
-    const char *verb;        /* get, list, watch, create, update, patch, delete, … */
-    int resource_request;    /* 1: resource (below), 0: non-resource path */
-    const char *api_group;   /* "" for core */
-    const char *resource;    /* plural, "pods" */
-    const char *subresource; /* "log", or "" / NULL */
-    const char *ns;          /* "" / NULL: cluster scope */
-    const char *name;        /* "" / NULL: none */
-    const char *path;        /* non-resource requests: the URL path */
-};
-
-/* Does rule allow at (Kubernetes' RuleAllows)? 1 / 0. */
-int pd_k8s_rule_allows(const struct pd_k8s_rule *rule, const struct pd_k8s_attrs *at);
-/* The rule as kube-apiserver prints rules ({APIGroups:[""], Resources:["pods"], …}); arena. */
-const char *pd_k8s_rule_str(struct pd_arena *a, const struct pd_k8s_rule *rule);
-
 /* An access policy associated to an access entry. */
 struct pd_eks_policy_assoc {
     const char *policy_arn;
     int cluster_scope;             /* 1: accessScope cluster; 0: namespace */
     const char *const *namespaces; /* namespace scope: names, `*` matches any run of chars */
     size_t nnamespaces;
-};
-
-enum pd_k8s_verdict {
-    PD_K8S_NO_OPINION = 0, /* pass to the next authorizer */
-    PD_K8S_ALLOW,
-    PD_K8S_DENY, /* never from the EKS authorizer; for the chain's other members */
 };
 
 struct pd_eks_policy_decision {

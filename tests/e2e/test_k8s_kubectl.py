@@ -57,7 +57,11 @@ def find_kubectl(minor):
     env = os.environ.get("KUBECTL_1_%s" % minor)
     if env:
         return env
-    cands = [shutil.which("kubectl.1.%s" % minor)]
+    here = os.path.dirname(os.path.abspath(__file__))
+    # .ci/setup unpacks Debian 12's kubectl 1.20 there when the machine has another kubectl
+    side = os.path.join(os.path.dirname(os.path.dirname(here)), ".ci", "tools",
+                        "kubectl-1.%s" % minor, "usr", "bin", "kubectl")
+    cands = [shutil.which("kubectl.1.%s" % minor), side]
     k = shutil.which("kubectl")
     if k:
         cands.append(os.path.join(os.path.dirname(os.path.realpath(k)), "kubectl.1.%s" % minor))

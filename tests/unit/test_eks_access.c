@@ -868,7 +868,11 @@ static void kubernetes_side(void **state)
         assert_string_equal(x.id.groups[0], "pulumi:devs");
         assert_non_null(x.entry);
         assert_int_equal(x.aws_auth->nroles, 2);
-        struct pd_k8s_attrs at = {"create", 1, "", "pods", NULL, "apps", NULL, NULL};
+        struct pd_k8s_attrs at = {.verb = "create",
+                                  .resource_request = 1,
+                                  .api_group = "",
+                                  .resource = "pods",
+                                  .ns = "apps"};
         struct pd_eks_policy_decision d;
         pd_k8s_eks_policies(&c->a, &x, &at, &d);
         assert_int_equal(d.verdict, PD_K8S_ALLOW);
@@ -887,7 +891,8 @@ static void kubernetes_side(void **state)
     assert_int_equal(x.id.by, PD_EKS_BY_AWS_AUTH);
     assert_string_equal(x.id.username, "node-user");
     assert_null(x.entry);
-    struct pd_k8s_attrs at = {"get", 1, "", "pods", NULL, "apps", NULL, NULL};
+    struct pd_k8s_attrs at = {
+        .verb = "get", .resource_request = 1, .api_group = "", .resource = "pods", .ns = "apps"};
     struct pd_eks_policy_decision d;
     pd_k8s_eks_policies(&c->a, &x, &at, &d);
     assert_int_equal(d.verdict, PD_K8S_NO_OPINION);

@@ -599,13 +599,19 @@ static void identity_bad_callers(void **state)
 static struct pd_k8s_attrs res(const char *verb, const char *group, const char *resource,
                                const char *sub, const char *ns, const char *name)
 {
-    struct pd_k8s_attrs a = {verb, 1, group, resource, sub, ns, name, NULL};
+    struct pd_k8s_attrs a = {.verb = verb,
+                             .resource_request = 1,
+                             .api_group = group,
+                             .resource = resource,
+                             .subresource = sub,
+                             .ns = ns,
+                             .name = name};
     return a;
 }
 
 static struct pd_k8s_attrs url(const char *verb, const char *path)
 {
-    struct pd_k8s_attrs a = {verb, 0, NULL, NULL, NULL, NULL, NULL, path};
+    struct pd_k8s_attrs a = {.verb = verb, .resource_request = 0, .path = path};
     return a;
 }
 
