@@ -68,7 +68,8 @@ static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ft
 }
 
 /* Start podiam: `PODIAM serve --listen 127.0.0.1:0 --listen-tls 127.0.0.1:0 --state :memory:
- * [--fixtures F]`, read its ready line. Its log goes to WORK/podiam.log. */
+ * [--fixtures F]` (and PODIAM_LISTEN_PROXY=127.0.0.1:0), read its ready line. Its log goes
+ * to WORK/podiam.log. */
 static int start_podiam(struct runner *r, const char *work, const char *fixtures,
                         struct podiam_proc *OUT)
 {
@@ -86,6 +87,9 @@ static int start_podiam(struct runner *r, const char *work, const char *fixtures
         if (lfd >= 0)
             dup2(lfd, 2);
         close(fds[0]);
+        /* the forward proxy on a free port too (--listen-proxy's variable; a podiam without
+         * a proxy ignores it), unless the caller chose */
+        setenv("PODIAM_LISTEN_PROXY", "127.0.0.1:0", 0);
         const char *argv[14] = {r->start,       "serve",       "--listen", "127.0.0.1:0",
                                 "--listen-tls", "127.0.0.1:0", "--state",  ":memory:",
                                 "--region",     r->region,     NULL};

@@ -138,8 +138,9 @@ int pd_app_run(struct pd_env *env)
         snprintf(tls, sizeof tls, " tls=https://%s%s%s:%d", v6 ? "[" : "", shown, v6 ? "]" : "",
                  env->https_port);
     printf("podiam %s ready: endpoint=%s%s state=%s -- export AWS_ENDPOINT_URL=%s "
-           "AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=%s\n",
-           PD_VERSION, endpoint, tls, env->cfg.state, endpoint, env->cfg.region);
+           "AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=%s "
+           "AWS_DEFAULT_REGION=%s\n",
+           PD_VERSION, endpoint, tls, env->cfg.state, endpoint, env->cfg.region, env->cfg.region);
     fflush(stdout);
 
     int sig = 0;

@@ -23,6 +23,9 @@ from podiam_harness import Podiam
 
 ACCT = "000000000000"
 SUB = "system:serviceaccount:payments:api"
+# the thumbprint AWS documents for EKS issuers (any 40 hex digits would do: podiam, like AWS
+# for the issuers it trusts, does not use it)
+THUMBPRINT = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280"
 EKS_TRUST = {"Version": "2012-10-17", "Statement": [{
     "Effect": "Allow", "Principal": {"Service": "eks.amazonaws.com"},
     "Action": "sts:AssumeRole"}]}
@@ -58,8 +61,11 @@ class EksOidcTest(unittest.TestCase):
                               "--resources-vpc-config", "subnetIds=subnet-a,subnet-b")
         cls.issuer = out["cluster"]["identity"]["oidc"]["issuer"]
         cls.host_path = cls.issuer[len("https://"):]
+        # with a thumbprint: Debian 12's aws CLI 2.9 requires one (AWS made it optional in
+        # 2023; tests/e2e/js/webidentity.test.mjs creates a provider without)
         _, out, _ = cls.p.aws("iam", "create-open-id-connect-provider", "--url", cls.issuer,
-                              "--client-id-list", "sts.amazonaws.com")
+                              "--client-id-list", "sts.amazonaws.com",
+                              "--thumbprint-list", THUMBPRINT)
         cls.provider = out["OpenIDConnectProviderArn"]
         trust = {"Version": "2012-10-17", "Statement": [{
             "Effect": "Allow", "Principal": {"Federated": cls.provider},
@@ -297,7 +303,8 @@ class EksOidcTest(unittest.TestCase):
         made = self.p.admin("POST", "oidc/issuers", {"url": gh})
         self.assertEqual(made["issuer"], gh)
         _, out, _ = self.p.aws("iam", "create-open-id-connect-provider", "--url", gh,
-                               "--client-id-list", "sts.amazonaws.com")
+                               "--client-id-list", "sts.amazonaws.com",
+                               "--thumbprint-list", THUMBPRINT)
         trust = {"Version": "2012-10-17", "Statement": [{
             "Effect": "Allow", "Principal": {"Federated": out["OpenIDConnectProviderArn"]},
             "Action": "sts:AssumeRoleWithWebIdentity",

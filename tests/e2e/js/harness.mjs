@@ -13,8 +13,11 @@ export async function startPodiam(...args) {
     return { endpoint: process.env.PODIAM_ENDPOINT, tls: process.env.PODIAM_TLS_ENDPOINT, stop() {} };
   }
   const bin = process.env.PODIAM_BIN || path.join(here, "..", "..", "..", "build", "emulator", "podiam");
+  // The forward proxy on a free port too (PODIAM_LISTEN_PROXY is --listen-proxy's variable;
+  // a podiam without a proxy ignores it).
+  const env = { ...process.env, PODIAM_LISTEN_PROXY: "127.0.0.1:0" };
   const proc = spawn(bin, ["serve", "--listen", "127.0.0.1:0", "--listen-tls", "127.0.0.1:0",
-                           "--state", ":memory:", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+                           "--state", ":memory:", ...args], { stdio: ["ignore", "pipe", "pipe"], env });
   let log = "";
   proc.stderr.on("data", (d) => { log += d; });
   const rl = readline.createInterface({ input: proc.stdout });
