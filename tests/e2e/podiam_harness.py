@@ -76,6 +76,7 @@ class Podiam:
             raise RuntimeError("podiam did not start: %r\n%s" % (line, log.read()))
         proxy = READY_PROXY.search(line.split(" -- ")[0])
         p = cls(m.group(1), m.group(2), proc, home, log, proxy.group(1) if proxy else None)
+        p.ready_line = line
         atexit.register(p.stop)  # also when a test (or a script) ends without stop()
         return p
 
