@@ -1,9 +1,10 @@
 """The README's quick-start lines, run as they are written.
 
-From README.md's sections "Two commands" and "The pod-IAM flow in three commands", every
-line of their ```sh blocks runs, in order, in one /bin/sh per section (so `eval` and `export`
-carry from line to line), from a directory that looks like the checkout (build/client/podiamctl
-is the podiamctl under test, fixtures/ and scenarios/ are the project's), with HOME a fresh
+The ```sh lines of README.md's sections "Two commands" + "Point clients at it" (one shell:
+the second uses the podiam the first starts), and of "The pod-IAM flow in three commands"
+(another shell), run in order in /bin/sh, so `eval` and `export` carry from line to line.
+The shell runs in a directory that looks like the checkout (build/client/podiamctl is the
+podiamctl under test; fixtures/ and scenarios/ are the project's), with HOME a fresh
 directory and no AWS variables from the test's own environment. Two lines are not run as is:
   * `.ci/serve ARGS` becomes a podiam the harness starts on free ports with the same ARGS.
     The shell gets AWS_ENDPOINT_URL naming it (the address .ci/serve would have given,
@@ -27,7 +28,6 @@ import unittest
 from podiam_harness import ROOT, Podiam, podiamctl_binary
 
 README = os.path.join(ROOT, "README.md")
-SECTIONS = ["Two commands", "The pod-IAM flow in three commands"]
 DEFAULT = "http://127.0.0.1:4566"
 MARK = "@@readme-line-done"
 
@@ -78,9 +78,13 @@ class ReadmeTest(unittest.TestCase):
     def tearDownClass(cls):
         shutil.rmtree(cls.work, ignore_errors=True)
 
-    def run_section(self, title):
-        lines = sh_lines(section(self.readme, title))
-        self.assertTrue(lines, "no ```sh lines in '%s'" % title)
+    def run_section(self, *titles):
+        """The ```sh lines of the sections, in order, in one shell."""
+        lines = []
+        for title in titles:
+            got = sh_lines(section(self.readme, title))
+            self.assertTrue(got, "no ```sh lines in '%s'" % title)
+            lines += got
         p = None
         script = []
         checks = []  # (line, expected text or None)
@@ -122,8 +126,9 @@ class ReadmeTest(unittest.TestCase):
             if p:
                 p.stop()
 
-    def test_two_commands(self):
-        self.run_section("Two commands")
+    def test_two_commands_and_a_client(self):
+        """.ci/serve (then .ci/run, left out), then the lines of "Point clients at it"."""
+        self.run_section("Two commands", "Point clients at it")
 
     def test_pod_iam_flow(self):
         self.run_section("The pod-IAM flow in three commands")
