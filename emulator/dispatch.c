@@ -437,8 +437,10 @@ int pd_dispatch_s3_address(struct pd_arena *a, const char *host, const char *pat
         if (s3 && s3 > h)
             bucket_end = s3;
     }
-    if (bucket_end && strcmp(h, "s3.localhost") != 0 && !pd_has_prefix(h, "s3.") &&
-        !pd_has_prefix(h, "s3-")) {
+    /* The bucket is what comes before the suffix, unless the host is the service's own
+     * (s3.localhost, s3.*); a bucket may start with "s3-" (s3-echoer-demo), and the legacy
+     * s3-REGION.amazonaws.com hosts have no ".s3." to end a bucket at. */
+    if (bucket_end && strcmp(h, "s3.localhost") != 0 && !pd_has_prefix(h, "s3.")) {
         *OUT_bucket = pd_arena_strndup(a, h, (size_t)(bucket_end - h));
         char *key;
         size_t klen;
