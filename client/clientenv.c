@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/err.h"
+#include "core/mem.h"
 #include "core/str.h"
 #include "k8s.h"
 
@@ -175,9 +176,7 @@ int pdc_cache_dir(struct pd_arena *a, const char **OUT_dir, const char **OUT_err
 int pdc_write_atomic(const char *path, const char *text, size_t n, mode_t mode)
 {
     size_t plen = strlen(path);
-    char *tmp = malloc(plen + 32);
-    if (!tmp)
-        abort();
+    char *tmp = pd_xmalloc(plen + 32);
     snprintf(tmp, plen + 32, "%s.tmp-%ld", path, (long)getpid());
     unlink(tmp); /* left by a process of the same pid that died half way */
     int rc = PD_EIO;
