@@ -128,9 +128,14 @@ class Podiam:
 
     # --- admin API -------------------------------------------------------------------
     def admin(self, method, path, body=None):
+        """Call podiam's admin API, with a JSON body and the X-Podiam-Admin header: a podiam
+        that refuses admin calls a web page could make (issue 17) accepts these."""
         data = json.dumps(body).encode() if body is not None else None
+        h = {"X-Podiam-Admin": "1"}
+        if data is not None:
+            h["Content-Type"] = "application/json"
         req = urllib.request.Request(self.endpoint + "/_podiam/" + path, data=data,
-                                     method=method)
+                                     method=method, headers=h)
         with urllib.request.urlopen(req, timeout=10) as resp:
             raw = resp.read()
             ctype = resp.headers.get("Content-Type", "")
