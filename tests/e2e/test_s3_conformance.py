@@ -5,7 +5,8 @@ with partNumber (and InvalidPartNumber past the last part), a repeated
 CompleteMultipartUpload, MaxKeys=0 and an empty Delimiter, url-encoded listings of keys XML
 cannot carry, Transfer-Encoding: chunked without aws-chunked, Date and x-amz-date together,
 BadDigest vs InvalidRequest, 403 vs 404 for a missing key, InvalidRange on a copy range past
-the source, metadata set to the empty string."""
+the source, metadata set to the empty string, and header values with control characters
+refused (400) as S3's front end refuses them."""
 import base64
 import datetime
 import hashlib
@@ -407,6 +408,20 @@ class Conformance(unittest.TestCase):
         self.assertEqual(h["Metadata"], {"empty": "", "x": "1"})
         g = self.s3.get_object(Bucket=self.b, Key="meta")
         self.assertEqual(g["Metadata"], {"empty": "", "x": "1"})
+        # overwritten to empty
+        self.s3.put_object(Bucket=self.b, Key="meta", Body=b"m", Metadata={"x": ""})
+        self.assertEqual(self.s3.head_object(Bucket=self.b, Key="meta")["Metadata"], {"x": ""})
+
+    def test_metadata_with_control_characters_is_refused(self):
+        # s3-tests' *_to_unreadable_{prefix,infix,suffix}: the front end answers 400
+        for i, value in enumerate(["\x04w", "h\x04w", "h\x04"]):
+            with self.assertRaises(botocore.exceptions.ClientError, msg=repr(value)) as cm:
+                self.s3.put_object(Bucket=self.b, Key="unreadable%d" % i, Body=b"m",
+                                   Metadata={"meta1": value})
+            self.assertEqual(status_of(cm), 400)
+            with self.assertRaises(botocore.exceptions.ClientError) as cm:
+                self.s3.head_object(Bucket=self.b, Key="unreadable%d" % i)
+            self.assertEqual(status_of(cm), 404)  # nothing stored
 
 
 if __name__ == "__main__":
