@@ -210,16 +210,13 @@ static int action_match(const struct ev *e, const struct pd_stmt *st)
     return 0;
 }
 
-static int resource_match(struct ev *e, const struct pd_stmt *st, int vars, int *unresolved)
+static int resource_match(struct ev *e, const struct pd_stmt *st, int vars)
 {
-    *unresolved = 0;
     for (uint32_t i = 0; i < st->nres; i++) {
         const struct pd_str *r = &st->res[i];
         const char *pat = vars ? pd_pol_resolve(e->a, r, e->req->ctx, 1) : r->m;
-        if (!pat) {
-            *unresolved = 1; /* unresolved policy variable: this entry matches nothing */
-            continue;
-        }
+        if (!pat)
+            continue; /* a policy variable with no value: this entry matches nothing */
         if (pat[0] == '*' && pat[1] == '\0')
             return 1;
         if (pd_pol_arn_match(pat, e->resource))
@@ -238,11 +235,11 @@ static int stmt_applies(struct ev *e, const struct pd_policy *p, const struct pd
     if (st->not_action ? am : !am)
         return W_ACTION;
     if (st->nres || st->not_resource) {
-        int unresolved;
-        int rm = resource_match(e, st, p->vars, &unresolved);
-        /* NotResource with an unresolvable variable: the statement is invalid (IAM guide)
-         * rather than a statement that excludes nothing */
-        if (st->not_resource ? (rm || unresolved) : !rm)
+        int rm = resource_match(e, st, p->vars);
+        /* An entry whose policy variable has no value "will not match any resource" (IAM
+         * guide, "Policy variables with no value"), in Resource and NotResource alike: in
+         * NotResource such an entry excludes nothing. */
+        if (st->not_resource ? rm : !rm)
             return W_RESOURCE;
     }
     if (st->has_principal) {

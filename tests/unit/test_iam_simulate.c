@@ -843,6 +843,49 @@ static void principal_policy(void **state)
           "ValidationError", NULL);
 }
 
+/* The guide's example of a variable with no value ("Policy variables with no value"): the
+ * inverted operator matches the null value, so the Deny applies when the principal tag is
+ * not set, whether the object tag is there or not; the ...IfExists form too. */
+#define DOC_GUIDE_NO_VALUE(op)                                                                     \
+    "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:"            \
+    "GetObject\","                                                                                 \
+    "\"Resource\":\"*\"},{\"Effect\":\"Deny\",\"Action\":\"s3:GetObject\",\"Resource\":"           \
+    "\"arn:aws:s3:::amzn-s3-demo-bucket/*\",\"Condition\":{\"" op "\":{\"s3:ExistingObjectTag/"    \
+    "Team\":\"${aws:PrincipalTag/Team}\"}}}]}"
+
+static const char *guide_case(struct ctx *c, const char *doc, const char *obj_tag,
+                              const char *principal_tag)
+{
+    json_t *entries = json_array();
+    if (obj_tag)
+        json_array_append_new(entries, entry("s3:ExistingObjectTag/Team", "string", obj_tag, NULL));
+    if (principal_tag)
+        json_array_append_new(entries,
+                              entry("aws:PrincipalTag/Team", "string", principal_tag, NULL));
+    json_t *in = json_pack("{s:[s], s:[s], s:[s], s:o}", "PolicyInputList", doc, "ActionNames",
+                           "s3:GetObject", "ResourceArns", "arn:aws:s3:::amzn-s3-demo-bucket/r.txt",
+                           "ContextEntries", entries);
+    struct pd_req *r = sim(c, "SimulateCustomPolicy", in);
+    static char out[32];
+    snprintf(out, sizeof out, "%s", str(result(r, 0), "EvalDecision"));
+    pd_req_free(r);
+    return out;
+}
+
+static void variable_without_value(void **state)
+{
+    struct ctx *c = *state;
+    const char *plain = DOC_GUIDE_NO_VALUE("StringNotEquals");
+    const char *ifex = DOC_GUIDE_NO_VALUE("StringNotEqualsIfExists");
+    assert_string_equal(guide_case(c, plain, "red", "red"), "allowed");
+    assert_string_equal(guide_case(c, plain, "blue", "red"), "explicitDeny");
+    assert_string_equal(guide_case(c, plain, "red", NULL), "explicitDeny"); /* tag not set */
+    assert_string_equal(guide_case(c, plain, NULL, NULL), "explicitDeny");  /* key missing */
+    assert_string_equal(guide_case(c, ifex, NULL, "red"), "explicitDeny");
+    assert_string_equal(guide_case(c, ifex, "red", NULL), "explicitDeny");
+    assert_string_equal(guide_case(c, ifex, "red", "red"), "allowed");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -855,6 +898,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(boundary_and_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(resource_policy, setup, teardown),
         cmocka_unit_test_setup_teardown(principal_policy, setup, teardown),
+        cmocka_unit_test_setup_teardown(variable_without_value, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
