@@ -511,8 +511,9 @@ static void http_request(struct pd_req *r, struct pd_http_request *hq)
 
 static void fail_codec(struct pd_req *r, const struct pd_codec_error *cerr)
 {
-    if (r->svc && r->svc->codec_error) {
-        r->svc->codec_error(r, cerr); /* the service words it as its API does */
+    if (r->svc && r->svc->codec_error) { /* the service words it as its API does */
+        r->svc->codec_error(r, cerr->code, cerr->status, cerr->message,
+                            cerr->n_violations ? cerr->violations[0].message : NULL);
         return;
     }
     struct pd_awserr *e = pd_arena_alloc(&r->arena, sizeof *e);

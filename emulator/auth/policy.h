@@ -60,6 +60,8 @@ size_t pd_policy_size_nonws(const char *text, size_t len);
  * text (1-based line and column of its opening and closing brace). */
 size_t pd_policy_statement_count(const struct pd_policy *p);
 const char *pd_policy_statement_sid(const struct pd_policy *p, size_t i);
+/* Is statement i a Deny? 1 / 0 (0 past the end). */
+int pd_policy_statement_deny(const struct pd_policy *p, size_t i);
 void pd_policy_statement_pos(const struct pd_policy *p, size_t i, unsigned *OUT_start_line,
                              unsigned *OUT_start_col, unsigned *OUT_end_line,
                              unsigned *OUT_end_col);

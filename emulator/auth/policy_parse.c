@@ -1010,6 +1010,11 @@ const char *pd_policy_statement_sid(const struct pd_policy *p, size_t i)
     return i < p->nst ? p->st[i].sid : NULL;
 }
 
+int pd_policy_statement_deny(const struct pd_policy *p, size_t i)
+{
+    return i < p->nst && p->st[i].deny;
+}
+
 void pd_policy_statement_pos(const struct pd_policy *p, size_t i, unsigned *OUT_start_line,
                              unsigned *OUT_start_col, unsigned *OUT_end_line, unsigned *OUT_end_col)
 {

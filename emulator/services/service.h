@@ -14,7 +14,6 @@
 #include "req.h"
 
 struct pd_env;
-struct pd_codec_error;
 
 /* What authorizing one request takes: filled by emulator/authorize.c (global condition keys)
  * and by the service's authz hook (actions, resources, service keys, resource policy). */
@@ -86,10 +85,12 @@ struct pd_service {
      * the headers are decoded, authenticated and authorized, to install r->sink. PD_OK or
      * PD_EAWS. NULL: the service streams nothing. */
     int (*stream)(struct pd_req *r);
-    /* A request whose input did not decode or validate: set the wire error from e as the
-     * service's API words it (Organizations: InvalidInputException with a Reason). NULL: the
+    /* A request whose input did not decode or validate: set the wire error as the service's
+     * API words it (Organizations: InvalidInputException with a Reason) from the codec's code,
+     * status and message and the first violated constraint (NULL when none). NULL: the
      * codec's error as it is. */
-    void (*codec_error)(struct pd_req *r, const struct pd_codec_error *e);
+    void (*codec_error)(struct pd_req *r, const char *code, int status, const char *message,
+                        const char *violation);
     /* Once at start, after the store is open (S3 removes crash debris). PD_OK or an error
      * that stops the start. NULL: nothing to do. */
     int (*init)(struct pd_env *env);
