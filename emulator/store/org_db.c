@@ -374,6 +374,20 @@ int pd_org_db_account_move(struct pd_db *db, const char *account_id, const char 
     return exec_one(db, st);
 }
 
+int pd_org_db_account_set(struct pd_db *db, const char *account_id, const char *name,
+                          const char *email, int64_t joined_ms)
+{
+    sqlite3_stmt *st = pd_db_stmt(db, "UPDATE org_accounts SET name = ?2, email = ?3, joined_ms "
+                                      "= ?4 WHERE account_id = ?1");
+    if (!st)
+        return PD_EINTERNAL;
+    pd_db_bind_text(st, 1, account_id);
+    pd_db_bind_text(st, 2, name);
+    pd_db_bind_text(st, 3, email);
+    sqlite3_bind_int64(st, 4, joined_ms);
+    return exec_one(db, st);
+}
+
 int pd_org_db_account_del(struct pd_db *db, const char *account_id)
 {
     sqlite3_stmt *st = pd_db_stmt(db, "DELETE FROM org_accounts WHERE account_id = ?1");

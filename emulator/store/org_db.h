@@ -98,6 +98,9 @@ int pd_org_db_account_put(struct pd_db *db, const struct pd_org_account *acct);
 int pd_org_db_account_get(struct pd_db *db, struct pd_arena *a, const char *account_id,
                           struct pd_org_account *OUT);
 int pd_org_db_account_move(struct pd_db *db, const char *account_id, const char *parent_id);
+/* Set an account's name, email and join time (the management account, from fixtures). */
+int pd_org_db_account_set(struct pd_db *db, const char *account_id, const char *name,
+                          const char *email, int64_t joined_ms);
 int pd_org_db_account_del(struct pd_db *db, const char *account_id);
 /* Accounts of the organization (parent_id NULL) or of one parent, by join time then id. */
 int pd_org_db_account_list(struct pd_db *db, struct pd_arena *a, const char *org_id,
