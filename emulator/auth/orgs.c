@@ -99,6 +99,8 @@ static int levels(struct pd_db *db, struct pd_arena *a, struct pd_policy_cache *
 {
     int rcp = strcmp(type, PD_ORG_RCP) == 0;
     enum pd_policy_kind kind = rcp ? PD_POLICY_RCP : PD_POLICY_SCP;
+    if (!cache)
+        return PD_EINTERNAL; /* an environment without the policy cache (pd_authorize_init) */
     struct pd_org_level *lv = pd_arena_zalloc(a, nids * sizeof *lv);
     for (size_t i = 0; i < nids; i++) {
         struct pd_org_policy *pols;

@@ -824,6 +824,96 @@ static void fixtures_round_trip(void **state)
     free(p);
 }
 
+/* The simulator: the SCPs of the simulated principal's account take part, and
+ * OrganizationsDecisionDetail says whether they allowed, for accounts in an organization. */
+static json_t *iam_ok(struct ctx *c, const char *account, const char *op, json_t *in)
+{
+    struct pd_req *r = as_root(c, account, "iam", op, in);
+    if (r->err.def)
+        fail_msg("%s failed: %s: %s", op, r->err.def->code, r->err.message);
+    json_t *out = r->out ? json_incref(r->out) : json_object();
+    pd_req_free(r);
+    return out;
+}
+
+static json_t *first_result(json_t *out)
+{
+    return json_array_get(json_object_get(out, "EvaluationResults"), 0);
+}
+
+static void simulator(void **state)
+{
+    struct ctx *c = *state;
+    make_org(c, 1);
+    char *prod = make_ou(c, c->root, "prod");
+    char *member = make_account(c, "app", "app@example.com");
+    json_decref(ok(c, MGMT, "MoveAccount",
+                   json_pack("{s:s, s:s, s:s}", "AccountId", member, "SourceParentId", c->root,
+                             "DestinationParentId", prod)));
+    char *deny = make_policy(c, "SERVICE_CONTROL_POLICY", "no-list-users", DENY_LIST_USERS);
+    attach(c, deny, prod);
+    attach(c, deny, c->root); /* the management account's own principals are not restricted */
+    const char *allow = DOC("{\"Effect\":\"Allow\",\"Action\":[\"iam:ListUsers\",\"s3:*\"],"
+                            "\"Resource\":\"*\"}");
+    const char *accounts[] = {member, MGMT};
+    for (int i = 0; i < 2; i++) {
+        json_decref(iam_ok(c, accounts[i], "CreateUser", json_pack("{s:s}", "UserName", "dev")));
+        json_decref(iam_ok(c, accounts[i], "PutUserPolicy",
+                           json_pack("{s:s, s:s, s:s}", "UserName", "dev", "PolicyName", "p",
+                                     "PolicyDocument", allow)));
+    }
+    char arn[96];
+    snprintf(arn, sizeof arn, "arn:aws:iam::%s:user/dev", member);
+    json_t *out = iam_ok(c, member, "SimulatePrincipalPolicy",
+                         json_pack("{s:s, s:[s,s]}", "PolicySourceArn", arn, "ActionNames",
+                                   "iam:ListUsers", "s3:GetObject"));
+    json_t *r0 = json_array_get(json_object_get(out, "EvaluationResults"), 0);
+    json_t *r1 = json_array_get(json_object_get(out, "EvaluationResults"), 1);
+    assert_string_equal(s(r0, "EvalDecision", NULL), "explicitDeny");
+    assert_false(json_is_true(json_object_get(json_object_get(r0, "OrganizationsDecisionDetail"),
+                                              "AllowedByOrganizations")));
+    /* the SCP's statement is not among MatchedStatements */
+    assert_int_equal(json_array_size(json_object_get(r0, "MatchedStatements")), 0);
+    assert_string_equal(s(r1, "EvalDecision", NULL), "allowed");
+    assert_true(json_is_true(json_object_get(json_object_get(r1, "OrganizationsDecisionDetail"),
+                                             "AllowedByOrganizations")));
+    json_decref(out);
+    /* SimulateCustomPolicy for a caller of the member account: the same SCPs */
+    out = iam_ok(c, member, "SimulateCustomPolicy",
+                 json_pack("{s:[s], s:[s], s:s}", "PolicyInputList", allow, "ActionNames",
+                           "iam:ListUsers", "CallerArn", arn));
+    assert_string_equal(s(first_result(out), "EvalDecision", NULL), "explicitDeny");
+    json_decref(out);
+    /* the management account: in the organization, never restricted */
+    snprintf(arn, sizeof arn, "arn:aws:iam::%s:user/dev", MGMT);
+    out = iam_ok(c, MGMT, "SimulatePrincipalPolicy",
+                 json_pack("{s:s, s:[s]}", "PolicySourceArn", arn, "ActionNames", "iam:ListUsers"));
+    assert_string_equal(s(first_result(out), "EvalDecision", NULL), "allowed");
+    assert_true(json_is_true(
+        json_object_get(json_object_get(first_result(out), "OrganizationsDecisionDetail"),
+                        "AllowedByOrganizations")));
+    json_decref(out);
+    /* a service-linked role of the member account escapes SCPs too */
+    json_decref(iam_ok(
+        c, member, "CreateRole",
+        json_pack("{s:s, s:s, s:s}", "RoleName", "AWSServiceRoleForX", "Path",
+                  "/aws-service-role/x.amazonaws.com/", "AssumeRolePolicyDocument",
+                  DOC("{\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"x.amazonaws.com\"},"
+                      "\"Action\":\"sts:AssumeRole\"}"))));
+    json_decref(iam_ok(c, member, "PutRolePolicy",
+                       json_pack("{s:s, s:s, s:s}", "RoleName", "AWSServiceRoleForX", "PolicyName",
+                                 "p", "PolicyDocument", allow)));
+    snprintf(arn, sizeof arn,
+             "arn:aws:iam::%s:role/aws-service-role/x.amazonaws.com/AWSServiceRoleForX", member);
+    out = iam_ok(c, member, "SimulatePrincipalPolicy",
+                 json_pack("{s:s, s:[s]}", "PolicySourceArn", arn, "ActionNames", "iam:ListUsers"));
+    assert_string_equal(s(first_result(out), "EvalDecision", NULL), "allowed");
+    json_decref(out);
+    free(prod);
+    free(member);
+    free(deny);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -837,6 +927,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(rcp_decisions, setup, teardown),
         cmocka_unit_test_setup_teardown(exemptions, setup, teardown),
         cmocka_unit_test_setup_teardown(fixtures_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(simulator, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
