@@ -19,8 +19,8 @@ struct pd_db;
 /* Load the section (the object under "organizations"); origin names the file in messages.
  * Runs in the caller's write transaction. PD_OK, or an error with *OUT_err (malloc'd) naming
  * the entry (organizations.organizations[0].accounts[1]) and the field or AWS's error. */
-int pd_org_fixtures_load(struct pd_env *env, struct pd_db *db, json_t *section,
-                         const char *origin, char **OUT_err);
+int pd_org_fixtures_load(struct pd_env *env, struct pd_db *db, json_t *section, const char *origin,
+                         char **OUT_err);
 
 /* The whole Organizations state as a section (caller decrefs): {"organizations": [...]}. */
 int pd_org_fixtures_export(struct pd_env *env, struct pd_db *db, json_t **OUT, char **OUT_err);
