@@ -1,0 +1,352 @@
+"""AWS Organizations end to end, with boto3 and the aws CLI: the API (awsJson1_1), and what
+its SCPs and RCPs do to requests.
+
+A CI suite tests its guardrails with these: "our SCP keeps this OU out of us-east-1", "our RCP
+keeps this bucket in the organization". Checked here: the organization, OUs, CreateAccount
+(whose root keys come from podiam's admin API), policies and attachments with AWS's errors
+and Reason members, boto3's paginators over podiam's tokens; SCPs at every level (a deny at an
+OU, an OU without an allow), the management account exempt; an RCP that refuses the outside
+world a bucket its own policy opens; the organization condition keys; the simulator's
+OrganizationsDecisionDetail; the IAM guide's example of a policy variable with no value.
+
+Works with boto3 1.26+ and the aws CLI v1 or v2 (2.9 on Debian): old botocore models lack the
+RESOURCE_CONTROL_POLICY enum value, but botocore does not check enums, so every call below is
+one those versions can make; a test that needs a newer model member says so and is skipped.
+"""
+import json
+import os
+import shutil
+import subprocess
+import unittest
+import urllib.request
+
+import botocore.exceptions
+
+from podiam_harness import Podiam
+
+MGMT = "000000000000"
+
+
+def doc(*statements):
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+REGION_DENY = doc({"Sid": "DenyOutsideEurope", "Effect": "Deny",
+                   "NotAction": ["iam:*", "organizations:*", "sts:*"], "Resource": "*",
+                   "Condition": {"StringNotEquals": {"aws:RequestedRegion": ["eu-west-1"]}}})
+
+
+def org_only(org_id):
+    return doc({"Sid": "EnforceOrgIdentities", "Effect": "Deny", "Principal": "*",
+                "Action": "s3:*", "Resource": "*",
+                "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": org_id},
+                              "BoolIfExists": {"aws:PrincipalIsAWSService": "false"}}})
+
+
+def error_of(fn, *args, **kw):
+    """The ClientError a call raises (the test fails when it succeeds)."""
+    try:
+        fn(*args, **kw)
+    except botocore.exceptions.ClientError as e:
+        return e
+    raise AssertionError("the call succeeded")
+
+
+class Organizations(unittest.TestCase):
+    """One podiam per test: an organization is per management account."""
+
+    def setUp(self):
+        self.p = Podiam.start()
+        self.org = self.p.boto3("organizations")
+        o = self.org.create_organization(FeatureSet="ALL")["Organization"]
+        self.org_id = o["Id"]
+        self.root = self.org.list_roots()["Roots"][0]["Id"]
+
+    def tearDown(self):
+        self.p.stop()
+
+    def enable(self, *types):
+        for t in types:
+            self.org.enable_policy_type(RootId=self.root, PolicyType=t)
+
+    def account(self, name):
+        st = self.org.create_account(Email=name + "@example.com", AccountName=name)
+        st = st["CreateAccountStatus"]
+        self.assertEqual(st["State"], "SUCCEEDED")
+        return st["AccountId"]
+
+    def keys(self, account):
+        c = self.p.admin("GET", "accounts/%s/credentials" % account)
+        k = c["root_access_keys"][0]
+        return k["AccessKeyId"], k["SecretAccessKey"]
+
+    def client(self, service, account, region=None):
+        key, secret = self.keys(account)
+        c = self.p.boto3(service, key=key, secret=secret)
+        if region:
+            c = self.p.boto3(service, key=key, secret=secret, region_name=region)
+        return c
+
+    def decision(self, e):
+        h = e.response["ResponseMetadata"]["HTTPHeaders"]
+        return self.p.admin("GET", "decisions/" + h["x-podiam-decision-id"])
+
+    # ---- the API ----------------------------------------------------------------------
+
+    def test_tree_and_accounts(self):
+        ou = self.org.create_organizational_unit(ParentId=self.root, Name="prod")
+        ou = ou["OrganizationalUnit"]["Id"]
+        self.assertTrue(ou.startswith("ou-" + self.root[2:] + "-"))
+        acct = self.account("app")
+        self.org.move_account(AccountId=acct, SourceParentId=self.root, DestinationParentId=ou)
+        self.assertEqual(self.org.list_parents(ChildId=acct)["Parents"],
+                         [{"Id": ou, "Type": "ORGANIZATIONAL_UNIT"}])
+        d = self.org.describe_account(AccountId=acct)["Account"]
+        self.assertEqual(d["Name"], "app")
+        self.assertEqual(d["JoinedMethod"], "CREATED")
+        # the new account is usable: its root key, and the role the management account uses
+        iam = self.client("iam", acct)
+        role = iam.get_role(RoleName="OrganizationAccountAccessRole")["Role"]
+        self.assertIn("arn:aws:iam::%s:root" % MGMT,
+                      json.dumps(role["AssumeRolePolicyDocument"]))
+        # (the root user cannot assume roles: an administrator of the management account does)
+        mgmt = self.p.boto3("iam")
+        mgmt.create_user(UserName="admin")
+        mgmt.attach_user_policy(UserName="admin",
+                                PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+        k = mgmt.create_access_key(UserName="admin")["AccessKey"]
+        sts = self.p.boto3("sts", key=k["AccessKeyId"], secret=k["SecretAccessKey"])
+        creds = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="admin")["Credentials"]
+        as_admin = self.p.boto3("sts", key=creds["AccessKeyId"], secret=creds["SecretAccessKey"],
+                                token=creds["SessionToken"])
+        self.assertEqual(as_admin.get_caller_identity()["Account"], acct)
+        # errors, with their Reason
+        e = error_of(self.org.create_organizational_unit, ParentId="ou-zzzz-zzzzzzzz", Name="x")
+        self.assertEqual(e.response["Error"]["Code"], "ParentNotFoundException")
+        e = error_of(self.org.describe_account, AccountId="12")
+        self.assertEqual(e.response["Error"]["Code"], "InvalidInputException")
+        self.assertEqual(e.response.get("Reason"), "INVALID_PATTERN")
+        e = error_of(self.org.delete_organizational_unit, OrganizationalUnitId=ou)
+        self.assertEqual(e.response["Error"]["Code"], "OrganizationalUnitNotEmptyException")
+        e = error_of(self.org.create_organization)
+        self.assertEqual(e.response["Error"]["Code"], "AlreadyInOrganizationException")
+
+    def test_paginators(self):
+        for i in range(5):
+            self.account("a%d" % i)
+        pages = list(self.org.get_paginator("list_accounts").paginate(
+            PaginationConfig={"PageSize": 2}))
+        self.assertEqual([len(p["Accounts"]) for p in pages], [2, 2, 2])
+        ids = [a["Id"] for p in pages for a in p["Accounts"]]
+        self.assertEqual(len(set(ids)), 6)
+        e = error_of(self.org.list_accounts, NextToken="not-a-token")
+        self.assertEqual(e.response.get("Reason"), "INVALID_NEXT_TOKEN")
+
+    def test_policies_and_attachments(self):
+        p = self.org.create_policy(Name="region-deny", Description="eu only",
+                                   Type="SERVICE_CONTROL_POLICY", Content=REGION_DENY)
+        pid = p["Policy"]["PolicySummary"]["Id"]
+        self.assertEqual(p["Policy"]["Content"], REGION_DENY)
+        e = error_of(self.org.attach_policy, PolicyId=pid, TargetId=self.root)
+        self.assertEqual(e.response["Error"]["Code"], "PolicyTypeNotEnabledException")
+        self.enable("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY")
+        self.org.attach_policy(PolicyId=pid, TargetId=self.root)
+        e = error_of(self.org.attach_policy, PolicyId=pid, TargetId=self.root)
+        self.assertEqual(e.response["Error"]["Code"], "DuplicatePolicyAttachmentException")
+        e = error_of(self.org.attach_policy, PolicyId=pid, TargetId="ou-abcd-12345678")
+        self.assertEqual(e.response["Error"]["Code"], "TargetNotFoundException")
+        names = [x["Name"] for x in self.org.list_policies_for_target(
+            TargetId=self.root, Filter="SERVICE_CONTROL_POLICY")["Policies"]]
+        self.assertEqual(names, ["FullAWSAccess", "region-deny"])
+        rcps = self.org.list_policies(Filter="RESOURCE_CONTROL_POLICY")["Policies"]
+        self.assertEqual([x["Name"] for x in rcps], ["RCPFullAWSAccess"])
+        # the last SCP of a target stays; RCPFullAWSAccess always does
+        e = error_of(self.org.detach_policy, PolicyId="p-FullAWSAccess", TargetId=MGMT)
+        self.assertEqual(e.response.get("Reason"), "MIN_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED")
+        e = error_of(self.org.detach_policy, PolicyId="p-RCPFullAWSAccess", TargetId=self.root)
+        self.assertEqual(e.response.get("Reason"), "NON_DETACHABLE_POLICY")
+        # documents: the size quota counts every character; an RCP only denies
+        big = doc({"Sid": "x" * 5100, "Effect": "Deny", "Action": "s3:*", "Resource": "*"})
+        e = error_of(self.org.create_policy, Name="big", Description="",
+                     Type="SERVICE_CONTROL_POLICY", Content=big)
+        self.assertEqual(e.response.get("Reason"), "POLICY_CONTENT_LIMIT_EXCEEDED")
+        e = error_of(self.org.create_policy, Name="allow", Description="",
+                     Type="RESOURCE_CONTROL_POLICY",
+                     Content=doc({"Effect": "Allow", "Principal": "*", "Action": "s3:*",
+                                  "Resource": "*"}))
+        self.assertEqual(e.response["Error"]["Code"], "MalformedPolicyDocumentException")
+        e = error_of(self.org.delete_policy, PolicyId=pid)
+        self.assertEqual(e.response["Error"]["Code"], "PolicyInUseException")
+        targets = self.org.list_targets_for_policy(PolicyId=pid)["Targets"]
+        self.assertEqual([(t["TargetId"], t["Type"]) for t in targets], [(self.root, "ROOT")])
+
+    # ---- decisions -------------------------------------------------------------------
+
+    def test_scp_region_deny(self):
+        self.enable("SERVICE_CONTROL_POLICY")
+        ou = self.org.create_organizational_unit(ParentId=self.root, Name="workloads")
+        ou = ou["OrganizationalUnit"]["Id"]
+        acct = self.account("app")
+        self.org.move_account(AccountId=acct, SourceParentId=self.root, DestinationParentId=ou)
+        pid = self.org.create_policy(Name="region-deny", Description="", Content=REGION_DENY,
+                                     Type="SERVICE_CONTROL_POLICY")["Policy"]["PolicySummary"]["Id"]
+        self.org.attach_policy(PolicyId=pid, TargetId=ou)
+        key, secret = self.keys(acct)
+        eu = self.p.boto3("s3", key=key, secret=secret, region_name="eu-west-1")
+        us = self.p.boto3("s3", key=key, secret=secret, region_name="us-east-1")
+        eu.create_bucket(Bucket="app-eu",
+                         CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        e = error_of(us.list_buckets)
+        self.assertEqual(e.response["Error"]["Code"], "AccessDenied")
+        self.assertIn("with an explicit deny in a service control policy",
+                      e.response["Error"]["Message"])
+        d = self.decision(e)
+        self.assertEqual(d["decided_by"], "service control")
+        self.assertEqual(d["level"], ou)
+        self.assertEqual(d["checks"][0]["organization_policy"], "region-deny (%s)" % pid)
+        self.assertEqual(d["context"]["aws:principalorgid"], self.org_id)
+        self.assertEqual(d["context"]["aws:principalorgpaths"],
+                         "%s/%s/%s/" % (self.org_id, self.root, ou))
+        # IAM is outside the deny (NotAction)
+        self.p.boto3("iam", key=key, secret=secret, region_name="us-east-1").list_roles()
+        # the management account is never restricted, even with the deny on the root
+        self.org.attach_policy(PolicyId=pid, TargetId=self.root)
+        self.p.boto3("s3", region_name="us-east-1").list_buckets()
+        # an OU without any allowing SCP allows nothing
+        self.org.detach_policy(PolicyId="p-FullAWSAccess", TargetId=ou)
+        e = error_of(eu.list_buckets)
+        self.assertIn("because no service control policy allows", e.response["Error"]["Message"])
+
+    def test_rcp_confines_a_bucket(self):
+        self.enable("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY")
+        data, app = self.account("data"), self.account("app")
+        vendor = self.account("vendor")
+        self.org.remove_account_from_organization(AccountId=vendor)
+        pid = self.org.create_policy(Name="org-only", Description="", Content=org_only(self.org_id),
+                                     Type="RESOURCE_CONTROL_POLICY")["Policy"]["PolicySummary"]["Id"]
+        self.org.attach_policy(PolicyId=pid, TargetId=self.root)
+        s3 = self.client("s3", data)
+        s3.create_bucket(Bucket="org-data")
+        s3.put_bucket_policy(Bucket="org-data", Policy=doc({
+            "Effect": "Allow", "Principal": "*", "Action": "s3:ListBucket",
+            "Resource": "arn:aws:s3:::org-data"}))
+        self.client("s3", app).list_objects_v2(Bucket="org-data")
+        e = error_of(self.client("s3", vendor).list_objects_v2, Bucket="org-data")
+        self.assertEqual(e.response["Error"]["Code"], "AccessDenied")
+        d = self.decision(e)
+        self.assertEqual(d["decided_by"], "resource control")
+        self.assertEqual(d["level"], self.root)
+        self.assertNotIn("aws:principalorgid", d["context"])
+        self.assertEqual(d["context"]["aws:resourceorgid"], self.org_id)
+        # anonymous: the RCP restricts the resource whoever calls
+        req = urllib.request.Request(self.p.endpoint + "/org-data?list-type=2")
+        with self.assertRaises(urllib.error.HTTPError) as cm:
+            urllib.request.urlopen(req, timeout=10)
+        self.assertEqual(cm.exception.code, 403)
+
+    def test_simulator_reports_organizations(self):
+        self.enable("SERVICE_CONTROL_POLICY")
+        acct = self.account("app")
+        pid = self.org.create_policy(Name="no-users", Description="", Type="SERVICE_CONTROL_POLICY",
+                                     Content=doc({"Effect": "Deny", "Action": "iam:ListUsers",
+                                                  "Resource": "*"}))["Policy"]["PolicySummary"]["Id"]
+        self.org.attach_policy(PolicyId=pid, TargetId=acct)
+        iam = self.client("iam", acct)
+        iam.create_user(UserName="dev")
+        iam.put_user_policy(UserName="dev", PolicyName="p", PolicyDocument=doc(
+            {"Effect": "Allow", "Action": ["iam:ListUsers", "iam:ListRoles"], "Resource": "*"}))
+        res = iam.simulate_principal_policy(
+            PolicySourceArn="arn:aws:iam::%s:user/dev" % acct,
+            ActionNames=["iam:ListUsers", "iam:ListRoles"])["EvaluationResults"]
+        self.assertEqual(res[0]["EvalDecision"], "explicitDeny")
+        self.assertEqual(res[0]["OrganizationsDecisionDetail"], {"AllowedByOrganizations": False})
+        self.assertEqual(res[1]["EvalDecision"], "allowed")
+        self.assertEqual(res[1]["OrganizationsDecisionDetail"], {"AllowedByOrganizations": True})
+
+    def test_variable_without_value(self):
+        """The IAM guide's example ("Policy variables with no value"): access is explicitly
+        denied when aws:PrincipalTag/Team is not set."""
+        iam = self.p.boto3("iam")
+        pol = doc({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"},
+                  {"Effect": "Deny", "Action": "s3:GetObject",
+                   "Resource": "arn:aws:s3:::amzn-s3-demo-bucket/*",
+                   "Condition": {"StringNotEquals": {
+                       "s3:ExistingObjectTag/Team": "${aws:PrincipalTag/Team}"}}})
+
+        def decide(*entries):
+            r = iam.simulate_custom_policy(
+                PolicyInputList=[pol], ActionNames=["s3:GetObject"],
+                ResourceArns=["arn:aws:s3:::amzn-s3-demo-bucket/r.txt"],
+                ContextEntries=[{"ContextKeyName": k, "ContextKeyValues": [v],
+                                 "ContextKeyType": "string"} for k, v in entries])
+            return r["EvaluationResults"][0]["EvalDecision"]
+
+        self.assertEqual(decide(("s3:ExistingObjectTag/Team", "red"),
+                                ("aws:PrincipalTag/Team", "red")), "allowed")
+        self.assertEqual(decide(("s3:ExistingObjectTag/Team", "red")), "explicitDeny")
+        self.assertEqual(decide(), "explicitDeny")
+
+
+@unittest.skipUnless(shutil.which("aws"), "the aws CLI is not installed")
+class OrganizationsCli(unittest.TestCase):
+    """The same API through the aws CLI (the one on PATH, and Debian's v2 when it is there)."""
+
+    def cli(self):
+        yield "aws"
+        if os.path.exists("/usr/bin/aws") and os.path.realpath(shutil.which("aws")) != \
+                os.path.realpath("/usr/bin/aws"):
+            yield "/usr/bin/aws"
+
+    def test_cli(self):
+        for aws in self.cli():
+            with self.subTest(cli=aws):
+                p = Podiam.start()
+                try:
+                    self.run_cli(p, aws)
+                finally:
+                    p.stop()
+
+    def run_cli(self, p, aws):
+        def run(*args, check=True):
+            cmd = [aws, "--endpoint-url", p.endpoint, "--output", "json"] + list(args)
+            r = subprocess.run(cmd, capture_output=True, text=True, env=p.client_env(),
+                               timeout=120)
+            if check and r.returncode:
+                raise AssertionError("%s failed: %s" % (" ".join(args), r.stderr))
+            return r.returncode, json.loads(r.stdout) if r.stdout.strip() else {}, r.stderr
+
+        _, o, _ = run("organizations", "create-organization")
+        org_id = o["Organization"]["Id"]
+        _, o, _ = run("organizations", "list-roots")
+        root = o["Roots"][0]["Id"]
+        run("organizations", "enable-policy-type", "--root-id", root, "--policy-type",
+            "SERVICE_CONTROL_POLICY")
+        run("organizations", "enable-policy-type", "--root-id", root, "--policy-type",
+            "RESOURCE_CONTROL_POLICY")
+        _, o, _ = run("organizations", "create-organizational-unit", "--parent-id", root,
+                      "--name", "sandbox")
+        ou = o["OrganizationalUnit"]["Id"]
+        _, o, _ = run("organizations", "create-policy", "--type", "RESOURCE_CONTROL_POLICY",
+                      "--name", "org-only", "--description", "d", "--content", org_only(org_id))
+        rcp = o["Policy"]["PolicySummary"]["Id"]
+        run("organizations", "attach-policy", "--policy-id", rcp, "--target-id", ou)
+        _, o, _ = run("organizations", "list-policies-for-target", "--target-id", ou,
+                      "--filter", "RESOURCE_CONTROL_POLICY")
+        self.assertEqual([x["Name"] for x in o["Policies"]], ["RCPFullAWSAccess", "org-only"])
+        # the CLI paginates on its own (MaxResults 20 per page, podiam's tokens)
+        for i in range(3):
+            run("organizations", "create-account", "--email", "c%d@example.com" % i,
+                "--account-name", "c%d" % i)
+        _, o, _ = run("organizations", "list-accounts", "--page-size", "1")
+        self.assertEqual(len(o["Accounts"]), 4)
+        rc, _, err = run("organizations", "detach-policy", "--policy-id", "p-FullAWSAccess",
+                         "--target-id", ou, check=False)
+        self.assertNotEqual(rc, 0)
+        self.assertIn("ConstraintViolationException", err)
+        rc, _, err = run("organizations", "attach-policy", "--policy-id", rcp, "--target-id",
+                         "111122223333", check=False)
+        self.assertIn("TargetNotFoundException", err)
+
+
+if __name__ == "__main__":
+    unittest.main()
