@@ -649,7 +649,9 @@ static void scp_decisions(void **state)
     /* Organizations itself is IAM-authorized like any service */
     r = signed_as(c, k.akid, k.secret, "organizations", "POST", "/", NULL,
                   "AWSOrganizationsV20161128.DescribeOrganization", "{}");
-    assert_int_equal(r->resp.status, 403);
+    assert_int_equal(r->resp.status, 400);
+    assert_non_null(strstr(pt_body(r), "\"__type\":\"AccessDeniedException\""));
+    assert_non_null(strstr(pt_body(r), "because no service control policy allows"));
     pd_req_free(r);
     free(prod);
     free(in_prod);

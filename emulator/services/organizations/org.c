@@ -291,6 +291,9 @@ static const char *entity_arn(struct pd_req *r, const struct pd_org *o, const ch
 static int org_authz(struct pd_req *r, struct pd_authz_need *need)
 {
     const char *action = pd_arena_printf(&r->arena, "organizations:%s", r->op->name);
+    /* Organizations answers a refusal with its own error shape (the message stays IAM's,
+     * which says why) */
+    need->deny = &ORG_AccessDeniedException;
     struct pd_org org, *o = NULL;
     if (r->who.account_id &&
         pd_org_db_of_account(r->db, &r->arena, r->who.account_id, &org) == PD_OK)
