@@ -47,6 +47,7 @@ struct setres {
     int strength; /* resource policies: strongest naming of the caller among Allows */
     int deny;     /* some Deny statement applied */
     const struct pd_policy_ref *deny_ref;
+    const struct pd_policy_ref *allow_ref; /* the first policy whose Allow applied */
 };
 
 /* ---- principal matching --------------------------------------------------------------- */
@@ -375,6 +376,8 @@ static void eval_policy(struct ev *e, const struct pd_policy_ref *ref, enum pd_p
             if (!e->trace)
                 return;
         } else {
+            if (!r->allow)
+                r->allow_ref = ref;
             r->allow = 1;
             if (strength > r->strength)
                 r->strength = strength;
@@ -403,6 +406,10 @@ struct orgres {
     const char *deny_level;
     int allow;                 /* every level had an applicable Allow */
     const char *missing_level; /* the first level without one */
+    /* trace: per level (root first), the first policy whose Allow applied, or NULL */
+    const struct pd_policy_ref **allow_refs;
+    const struct pd_org_level *lv;
+    size_t n;
 };
 
 static void eval_levels(struct ev *e, const struct pd_org_level *lv, size_t n, enum pd_ptype t,
@@ -410,10 +417,16 @@ static void eval_levels(struct ev *e, const struct pd_org_level *lv, size_t n, e
 {
     memset(o, 0, sizeof *o);
     o->allow = 1;
+    o->lv = lv;
+    o->n = n;
+    if (e->trace && n)
+        o->allow_refs = pd_arena_zalloc(e->a, n * sizeof *o->allow_refs);
     for (size_t i = 0; i < n; i++) {
         struct setres one = {0};
         e->level = lv[i].target;
         eval_set(e, lv[i].policies, lv[i].n, t, &one);
+        if (o->allow_refs)
+            o->allow_refs[i] = one.allow_ref;
         if (one.deny && !o->deny) {
             o->deny = 1;
             o->deny_ref = one.deny_ref;
@@ -440,6 +453,16 @@ static json_t *org_json(const struct orgres *o)
                             json_string(o->deny_ref && o->deny_ref->id ? o->deny_ref->id : ""));
     } else if (!o->allow) {
         json_object_set_new(j, "level", json_string(o->missing_level));
+    }
+    /* each level with the policy whose Allow applied there (null: none did) */
+    if (o->allow_refs) {
+        json_t *levels = json_array();
+        for (size_t i = 0; i < o->n; i++) {
+            const struct pd_policy_ref *ar = o->allow_refs[i];
+            json_array_append_new(levels, json_pack("{s:s, s:s?}", "level", o->lv[i].target,
+                                                    "allowedBy", ar && ar->id ? ar->id : NULL));
+        }
+        json_object_set_new(j, "levels", levels);
     }
     return j;
 }

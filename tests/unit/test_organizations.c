@@ -618,10 +618,26 @@ static void scp_decisions(void **state)
     assert_string_equal(json_string_value(json_object_get(cx, "aws:principalorgpaths")), path);
     json_decref(d);
     pd_req_free(r);
-    /* another action is allowed: FullAWSAccess at every level */
+    /* another action is allowed: FullAWSAccess at every level, which the trace names level
+     * by level */
     r = signed_as(c, k.akid, k.secret, "iam", "GET", "/", "Action=ListRoles&Version=2010-05-08",
                   NULL, NULL);
     assert_int_equal(r->resp.status, 200);
+    d = decision_of(c, r);
+    ck = json_array_get(json_object_get(d, "checks"), 0);
+    json_t *ev = json_array_get(json_object_get(json_object_get(ck, "trace"), "evaluations"), 0);
+    json_t *sc = json_object_get(json_object_get(ev, "organizations"), "serviceControl");
+    assert_string_equal(json_string_value(json_object_get(sc, "decision")), "allowed");
+    json_t *lv = json_object_get(sc, "levels");
+    assert_int_equal(json_array_size(lv), 3); /* the root, the OU, the account */
+    const char *want[] = {c->root, prod, in_prod};
+    for (size_t i = 0; i < 3; i++) {
+        json_t *l = json_array_get(lv, i);
+        assert_string_equal(json_string_value(json_object_get(l, "level")), want[i]);
+        assert_string_equal(json_string_value(json_object_get(l, "allowedBy")),
+                            "FullAWSAccess (p-FullAWSAccess)");
+    }
+    json_decref(d);
     pd_req_free(r);
     /* an account outside the OU is not affected */
     root_key(c, at_root, &k);
@@ -644,6 +660,15 @@ static void scp_decisions(void **state)
     assert_non_null(strstr(pt_body(r), "because no service control policy allows"));
     d = decision_of(c, r);
     assert_string_equal(json_string_value(json_object_get(d, "level")), prod);
+    /* the level without an allow is null in the trace's levels */
+    ck = json_array_get(json_object_get(d, "checks"), 0);
+    ev = json_array_get(json_object_get(json_object_get(ck, "trace"), "evaluations"), 0);
+    sc = json_object_get(json_object_get(ev, "organizations"), "serviceControl");
+    assert_string_equal(json_string_value(json_object_get(sc, "decision")), "implicitDeny");
+    assert_true(json_is_null(
+        json_object_get(json_array_get(json_object_get(sc, "levels"), 1), "allowedBy")));
+    assert_non_null(json_string_value(
+        json_object_get(json_array_get(json_object_get(sc, "levels"), 0), "allowedBy")));
     json_decref(d);
     pd_req_free(r);
     /* Organizations itself is IAM-authorized like any service */
