@@ -868,6 +868,131 @@ static json_t *first_result(json_t *out)
     return json_array_get(json_object_get(out, "EvaluationResults"), 0);
 }
 
+/* A user of account with its access key, allowed everything by its own policy. */
+static void admin_user(struct ctx *c, const char *account, struct key *k)
+{
+    json_decref(iam_ok(c, account, "CreateUser", json_pack("{s:s}", "UserName", "u")));
+    json_decref(
+        iam_ok(c, account, "PutUserPolicy",
+               json_pack("{s:s, s:s, s:s}", "UserName", "u", "PolicyName", "all", "PolicyDocument",
+                         DOC("{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\"}"))));
+    json_t *o = iam_ok(c, account, "CreateAccessKey", json_pack("{s:s}", "UserName", "u"));
+    snprintf(k->akid, sizeof k->akid, "%s", s(o, "AccessKey", "AccessKeyId"));
+    snprintf(k->secret, sizeof k->secret, "%s", s(o, "AccessKey", "SecretAccessKey"));
+    json_decref(o);
+}
+
+static struct pd_req *assume(struct ctx *c, const struct key *k, const char *account)
+{
+    char q[256];
+    snprintf(q, sizeof q,
+             "Action=AssumeRole&RoleArn=arn%%3Aaws%%3Aiam%%3A%%3A%s%%3Arole%%2Fshared&"
+             "RoleSessionName=ss&Version=2011-06-15",
+             account);
+    return signed_as(c, k->akid, k->secret, "sts", "GET", "/", q, NULL, NULL);
+}
+
+/* RCPs on STS: a role of a member account assumable only from inside the organization,
+ * whatever its trust policy says. Across accounts each side brings its own: the caller's
+ * SCPs, the resource's RCPs, and the resource policy must let the caller in. */
+static void rcp_sts_and_cross_account(void **state)
+{
+    struct ctx *c = *state;
+    make_org(c, 1);
+    char *data = make_account(c, "data", "data@example.com");
+    char *app = make_account(c, "app", "app@example.com");
+    char *vendor = make_account(c, "vendor", "vendor@example.com");
+    json_decref(
+        ok(c, MGMT, "RemoveAccountFromOrganization", json_pack("{s:s}", "AccountId", vendor)));
+    char rcp_doc[1024];
+    snprintf(rcp_doc, sizeof rcp_doc,
+             DOC("{\"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"sts:AssumeRole\","
+                 "\"Resource\":\"*\",\"Condition\":{\"StringNotEqualsIfExists\":"
+                 "{\"aws:PrincipalOrgID\":\"%s\"}}}"),
+             c->org_id);
+    char *rcp = make_policy(c, "RESOURCE_CONTROL_POLICY", "sts-org-only", rcp_doc);
+    attach(c, rcp, c->root);
+    json_decref(iam_ok(c, data, "CreateRole",
+                       json_pack("{s:s, s:s}", "RoleName", "shared", "AssumeRolePolicyDocument",
+                                 DOC("{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"*\"},"
+                                     "\"Action\":\"sts:AssumeRole\"}"))));
+    struct key in, out;
+    admin_user(c, app, &in);
+    admin_user(c, vendor, &out);
+    /* inside the organization: the trust policy lets anyone in, the RCP does not object */
+    struct pd_req *r = assume(c, &in, data);
+    assert_int_equal(r->resp.status, 200);
+    json_t *d = decision_of(c, r);
+    json_t *cx = json_object_get(d, "context");
+    assert_string_equal(json_string_value(json_object_get(cx, "aws:resourceorgid")), c->org_id);
+    assert_string_equal(json_string_value(json_object_get(cx, "aws:principalorgid")), c->org_id);
+    json_decref(d);
+    pd_req_free(r);
+    /* outside: the RCP of the role's account denies */
+    r = assume(c, &out, data);
+    assert_int_equal(r->resp.status, 403);
+    assert_non_null(strstr(pt_body(r), "with an explicit deny in a resource control policy"));
+    d = decision_of(c, r);
+    assert_string_equal(json_string_value(json_object_get(d, "decided_by")), "resource control");
+    assert_string_equal(json_string_value(json_object_get(d, "level")), c->root);
+    json_t *ck = json_array_get(json_object_get(d, "checks"), 0);
+    assert_non_null(strstr(json_string_value(json_object_get(ck, "organization_policy")), rcp));
+    json_decref(d);
+    pd_req_free(r);
+    /* a role of the management account is not restricted by RCPs */
+    json_decref(iam_ok(c, MGMT, "CreateRole",
+                       json_pack("{s:s, s:s}", "RoleName", "shared", "AssumeRolePolicyDocument",
+                                 DOC("{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"*\"},"
+                                     "\"Action\":\"sts:AssumeRole\"}"))));
+    r = assume(c, &out, MGMT);
+    assert_int_equal(r->resp.status, 200);
+    pd_req_free(r);
+
+    /* S3 across accounts: the bucket of data opens ListBucket to everyone */
+    struct key dk;
+    root_key(c, data, &dk);
+    r = signed_as(c, dk.akid, dk.secret, "s3", "PUT", "/open-bucket", NULL, NULL, NULL);
+    assert_int_equal(r->resp.status, 200);
+    pd_req_free(r);
+    r = signed_as(c, dk.akid, dk.secret, "s3", "PUT", "/open-bucket", "policy", NULL,
+                  DOC("{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:ListBucket\","
+                      "\"Resource\":\"arn:aws:s3:::open-bucket\"}"));
+    assert_true(r->resp.status == 200 || r->resp.status == 204);
+    pd_req_free(r);
+    r = signed_as(c, dk.akid, dk.secret, "s3", "PUT", "/closed-bucket", NULL, NULL, NULL);
+    assert_int_equal(r->resp.status, 200);
+    pd_req_free(r);
+    r = signed_as(c, in.akid, in.secret, "s3", "GET", "/open-bucket", "list-type=2", NULL, NULL);
+    assert_int_equal(r->resp.status, 200);
+    pd_req_free(r);
+    /* the resource's side must allow: no bucket policy, no access from another account */
+    r = signed_as(c, in.akid, in.secret, "s3", "GET", "/closed-bucket", "list-type=2", NULL, NULL);
+    assert_int_equal(r->resp.status, 403);
+    pd_req_free(r);
+    /* the caller's side must allow: an SCP on the caller's account denies, whatever the
+     * bucket policy grants */
+    char *no_s3 = make_policy(c, "SERVICE_CONTROL_POLICY", "no-s3",
+                              DOC("{\"Effect\":\"Deny\",\"Action\":\"s3:*\",\"Resource\":\"*\"}"));
+    attach(c, no_s3, app);
+    r = signed_as(c, in.akid, in.secret, "s3", "GET", "/open-bucket", "list-type=2", NULL, NULL);
+    assert_int_equal(r->resp.status, 403);
+    d = decision_of(c, r);
+    assert_string_equal(json_string_value(json_object_get(d, "decided_by")), "service control");
+    assert_string_equal(json_string_value(json_object_get(d, "level")), app);
+    json_decref(d);
+    pd_req_free(r);
+    /* and the SCPs of the resource's account play no part for a caller from elsewhere */
+    attach(c, no_s3, data);
+    r = signed_as(c, out.akid, out.secret, "s3", "GET", "/open-bucket", "list-type=2", NULL, NULL);
+    assert_int_equal(r->resp.status, 200);
+    pd_req_free(r);
+    free(data);
+    free(app);
+    free(vendor);
+    free(rcp);
+    free(no_s3);
+}
+
 static void simulator(void **state)
 {
     struct ctx *c = *state;
@@ -954,6 +1079,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(rcp_decisions, setup, teardown),
         cmocka_unit_test_setup_teardown(exemptions, setup, teardown),
         cmocka_unit_test_setup_teardown(fixtures_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(rcp_sts_and_cross_account, setup, teardown),
         cmocka_unit_test_setup_teardown(simulator, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
