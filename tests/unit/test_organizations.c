@@ -1045,6 +1045,34 @@ static void simulator(void **state)
         json_object_get(json_object_get(first_result(out), "OrganizationsDecisionDetail"),
                         "AllowedByOrganizations")));
     json_decref(out);
+    /* a group and a role of the member account: the same SCPs */
+    json_decref(iam_ok(c, member, "CreateGroup", json_pack("{s:s}", "GroupName", "devs")));
+    json_decref(iam_ok(c, member, "PutGroupPolicy",
+                       json_pack("{s:s, s:s, s:s}", "GroupName", "devs", "PolicyName", "p",
+                                 "PolicyDocument", allow)));
+    json_decref(iam_ok(c, member, "CreateRole",
+                       json_pack("{s:s, s:s}", "RoleName", "app", "AssumeRolePolicyDocument",
+                                 DOC("{\"Effect\":\"Allow\",\"Principal\":{\"Service\":"
+                                     "\"ec2.amazonaws.com\"},\"Action\":\"sts:AssumeRole\"}"))));
+    json_decref(iam_ok(c, member, "PutRolePolicy",
+                       json_pack("{s:s, s:s, s:s}", "RoleName", "app", "PolicyName", "p",
+                                 "PolicyDocument", allow)));
+    const char *entities[] = {"group/devs", "role/app"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(arn, sizeof arn, "arn:aws:iam::%s:%s", member, entities[i]);
+        out = iam_ok(c, member, "SimulatePrincipalPolicy",
+                     json_pack("{s:s, s:[s,s]}", "PolicySourceArn", arn, "ActionNames",
+                               "iam:ListUsers", "s3:GetObject"));
+        r0 = json_array_get(json_object_get(out, "EvaluationResults"), 0);
+        r1 = json_array_get(json_object_get(out, "EvaluationResults"), 1);
+        assert_string_equal(s(r0, "EvalDecision", NULL), "explicitDeny");
+        assert_false(json_is_true(json_object_get(
+            json_object_get(r0, "OrganizationsDecisionDetail"), "AllowedByOrganizations")));
+        assert_string_equal(s(r1, "EvalDecision", NULL), "allowed");
+        assert_true(json_is_true(json_object_get(json_object_get(r1, "OrganizationsDecisionDetail"),
+                                                 "AllowedByOrganizations")));
+        json_decref(out);
+    }
     /* a service-linked role of the member account escapes SCPs too */
     json_decref(iam_ok(
         c, member, "CreateRole",
@@ -1060,6 +1088,15 @@ static void simulator(void **state)
     out = iam_ok(c, member, "SimulatePrincipalPolicy",
                  json_pack("{s:s, s:[s]}", "PolicySourceArn", arn, "ActionNames", "iam:ListUsers"));
     assert_string_equal(s(first_result(out), "EvalDecision", NULL), "allowed");
+    json_decref(out);
+    /* an account outside any organization: no OrganizationsDecisionDetail */
+    json_decref(
+        ok(c, MGMT, "RemoveAccountFromOrganization", json_pack("{s:s}", "AccountId", member)));
+    snprintf(arn, sizeof arn, "arn:aws:iam::%s:role/app", member);
+    out = iam_ok(c, member, "SimulatePrincipalPolicy",
+                 json_pack("{s:s, s:[s]}", "PolicySourceArn", arn, "ActionNames", "iam:ListUsers"));
+    assert_string_equal(s(first_result(out), "EvalDecision", NULL), "allowed");
+    assert_null(json_object_get(first_result(out), "OrganizationsDecisionDetail"));
     json_decref(out);
     free(prod);
     free(member);
