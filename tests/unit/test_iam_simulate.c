@@ -886,6 +886,69 @@ static void variable_without_value(void **state)
     assert_string_equal(guide_case(c, ifex, "red", "red"), "allowed");
 }
 
+/* Where IAM refuses a document at write time (MalformedPolicyDocument), the simulator
+ * refuses it too (InvalidInput, the same words), in every input list; what IAM accepts on
+ * purpose (docs/policies.md, "Decisions at the edges") the simulator accepts. */
+static void write_time_refusals(void **state)
+{
+    struct ctx *c = *state;
+    ok(c, "CreateUser", json_pack("{s:s}", "UserName", "w"));
+    static const char *const refused[] = {
+        /* a Resource ARN with fewer than six fields */
+        "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"iam:*\","
+        "\"Resource\":\"arn:aws:iam::*\"}]}",
+        /* a policy variable under a date operator */
+        "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:*\","
+        "\"Resource\":\"*\",\"Condition\":{\"DateNotEquals\":{\"aws:CurrentTime\":"
+        "\"${aws:TokenIssueTime}\"}}}]}",
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        fails(c, "PutUserPolicy",
+              json_pack("{s:s, s:s, s:s}", "UserName", "w", "PolicyName", "p", "PolicyDocument",
+                        refused[i]),
+              "MalformedPolicyDocument", "The policy failed legacy parsing");
+        fails(c, "CreatePolicy",
+              json_pack("{s:s, s:s}", "PolicyName", "p", "PolicyDocument", refused[i]),
+              "MalformedPolicyDocument", "The policy failed legacy parsing");
+        fails(c, "SimulateCustomPolicy",
+              json_pack("{s:[s], s:[s]}", "PolicyInputList", refused[i], "ActionNames",
+                        "iam:GetUser"),
+              "InvalidInput", "The policy failed legacy parsing");
+        fails(c, "SimulateCustomPolicy",
+              json_pack("{s:[s], s:[s], s:[s]}", "PolicyInputList",
+                        "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
+                        "\"Action\":\"*\",\"Resource\":\"*\"}]}",
+                        "PermissionsBoundaryPolicyInputList", refused[i], "ActionNames",
+                        "iam:GetUser"),
+              "InvalidInput", "The policy failed legacy parsing");
+        fails(c, "SimulatePrincipalPolicy",
+              json_pack("{s:s, s:[s], s:[s]}", "PolicySourceArn", "arn:aws:iam::" ACCT ":user/w",
+                        "PolicyInputList", refused[i], "ActionNames", "iam:GetUser"),
+              "InvalidInput", "The policy failed legacy parsing");
+    }
+    /* accepted on purpose, by both */
+    static const char *const accepted[] = {
+        "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:*\","
+        "\"Resource\":\"arn:aws:S3:::b/*\"}]}",
+        "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:*\","
+        "\"Resource\":\"*\",\"Condition\":{\"ArnLike\":{\"aws:PrincipalArn\":\"arn:aws:iam::*\"}"
+        "}}]}",
+        "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:*\","
+        "\"Resource\":\"*\",\"Condition\":{\"NumericEquals\":{\"s3:max-keys\":\"12*\"}}}]}",
+        "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:*\","
+        "\"Resource\":\"arn:aws:s3:::b/${aws:PrincipalTag/team,'x'}/*\"}]}",
+    };
+    for (size_t i = 0; i < sizeof accepted / sizeof *accepted; i++) {
+        ok(c, "PutUserPolicy",
+           json_pack("{s:s, s:s, s:s}", "UserName", "w", "PolicyName", "p", "PolicyDocument",
+                     accepted[i]));
+        struct pd_req *r = sim(c, "SimulateCustomPolicy",
+                               json_pack("{s:[s], s:[s]}", "PolicyInputList", accepted[i],
+                                         "ActionNames", "s3:ListBucket"));
+        pd_req_free(r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -899,6 +962,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(resource_policy, setup, teardown),
         cmocka_unit_test_setup_teardown(principal_policy, setup, teardown),
         cmocka_unit_test_setup_teardown(variable_without_value, setup, teardown),
+        cmocka_unit_test_setup_teardown(write_time_refusals, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
