@@ -6,8 +6,10 @@ keeps this bucket in the organization". Checked here: the organization, OUs, Cre
 (whose root keys come from podiam's admin API), policies and attachments with AWS's errors
 and Reason members, boto3's paginators over podiam's tokens; SCPs at every level (a deny at an
 OU, an OU without an allow), the management account exempt; an RCP that refuses the outside
-world a bucket its own policy opens; the organization condition keys; the simulator's
-OrganizationsDecisionDetail; the IAM guide's example of a policy variable with no value.
+world a bucket its own policy opens, and one on STS that keeps a role to the organization;
+the organization condition keys; an allowed decision's trace, level by level; the
+simulator's OrganizationsDecisionDetail (boto3 and the CLI); the IAM guide's example of a
+policy variable with no value.
 
 Works with boto3 1.26+ and the aws CLI v1 or v2 (2.9 on Debian): old botocore models lack the
 RESOURCE_CONTROL_POLICY enum value, but botocore does not check enums, so every call below is
@@ -244,6 +246,59 @@ class Organizations(unittest.TestCase):
             urllib.request.urlopen(req, timeout=10)
         self.assertEqual(cm.exception.code, 403)
 
+    def test_rcp_confines_role_assumption(self):
+        """An RCP on STS: a member's role, whose trust policy lets anyone in, is assumable
+        only from inside the organization."""
+        self.enable("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY")
+        data, app, vendor = self.account("data"), self.account("app"), self.account("vendor")
+        self.org.remove_account_from_organization(AccountId=vendor)
+        pid = self.org.create_policy(
+            Name="sts-org-only", Description="", Type="RESOURCE_CONTROL_POLICY",
+            Content=doc({"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole",
+                         "Resource": "*", "Condition": {"StringNotEqualsIfExists": {
+                             "aws:PrincipalOrgID": self.org_id}}}))["Policy"]["PolicySummary"]["Id"]
+        self.org.attach_policy(PolicyId=pid, TargetId=self.root)
+        self.client("iam", data).create_role(
+            RoleName="shared", AssumeRolePolicyDocument=doc(
+                {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}))
+        role = "arn:aws:iam::%s:role/shared" % data
+
+        def sts_of(account):
+            iam = self.client("iam", account)
+            iam.create_user(UserName="u")
+            iam.put_user_policy(UserName="u", PolicyName="p", PolicyDocument=doc(
+                {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}))
+            k = iam.create_access_key(UserName="u")["AccessKey"]
+            return self.p.boto3("sts", key=k["AccessKeyId"], secret=k["SecretAccessKey"])
+
+        r = sts_of(app).assume_role(RoleArn=role, RoleSessionName="inside")
+        self.assertEqual(r["AssumedRoleUser"]["Arn"],
+                         "arn:aws:sts::%s:assumed-role/shared/inside" % data)
+        e = error_of(sts_of(vendor).assume_role, RoleArn=role, RoleSessionName="outside")
+        self.assertEqual(e.response["Error"]["Code"], "AccessDenied")
+        self.assertIn("with an explicit deny in a resource control policy",
+                      e.response["Error"]["Message"])
+        d = self.decision(e)
+        self.assertEqual(d["decided_by"], "resource control")
+        self.assertEqual(d["level"], self.root)
+        self.assertEqual(d["checks"][0]["organization_policy"], "sts-org-only (%s)" % pid)
+
+    def test_allowed_decision_names_its_levels(self):
+        """An allowed decision's trace names, level by level, the SCP that allowed."""
+        self.enable("SERVICE_CONTROL_POLICY")
+        ou = self.org.create_organizational_unit(ParentId=self.root, Name="w")
+        ou = ou["OrganizationalUnit"]["Id"]
+        acct = self.account("app")
+        self.org.move_account(AccountId=acct, SourceParentId=self.root, DestinationParentId=ou)
+        r = self.client("iam", acct).list_roles()
+        d = self.p.admin("GET", "decisions/" +
+                         r["ResponseMetadata"]["HTTPHeaders"]["x-podiam-decision-id"])
+        sc = d["checks"][0]["trace"]["evaluations"][0]["organizations"]["serviceControl"]
+        self.assertEqual(sc["decision"], "allowed")
+        self.assertEqual(sc["levels"], [
+            {"level": lv, "allowedBy": "FullAWSAccess (p-FullAWSAccess)"}
+            for lv in (self.root, ou, acct)])
+
     def test_simulator_reports_organizations(self):
         self.enable("SERVICE_CONTROL_POLICY")
         acct = self.account("app")
@@ -346,6 +401,49 @@ class OrganizationsCli(unittest.TestCase):
         rc, _, err = run("organizations", "attach-policy", "--policy-id", rcp, "--target-id",
                          "111122223333", check=False)
         self.assertIn("TargetNotFoundException", err)
+        # an SCP on the OU, and the simulator (aws iam) of a member account in that OU
+        _, o, _ = run("organizations", "create-account", "--email", "sim@example.com",
+                      "--account-name", "sim")
+        acct = o["CreateAccountStatus"]["AccountId"]
+        run("organizations", "move-account", "--account-id", acct, "--source-parent-id", root,
+            "--destination-parent-id", ou)
+        _, o, _ = run("organizations", "create-policy", "--type", "SERVICE_CONTROL_POLICY",
+                      "--name", "no-users", "--description", "d", "--content",
+                      doc({"Effect": "Deny", "Action": "iam:ListUsers", "Resource": "*"}))
+        run("organizations", "attach-policy", "--policy-id", o["Policy"]["PolicySummary"]["Id"],
+            "--target-id", ou)
+        k = p.admin("GET", "accounts/%s/credentials" % acct)["root_access_keys"][0]
+        env = p.client_env(key=k["AccessKeyId"], secret=k["SecretAccessKey"])
+
+        def member(*args):
+            cmd = [aws, "--endpoint-url", p.endpoint, "--output", "json"] + list(args)
+            r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+            if r.returncode:
+                raise AssertionError("%s failed: %s" % (" ".join(args), r.stderr))
+            return json.loads(r.stdout) if r.stdout.strip() else {}
+
+        member("iam", "create-user", "--user-name", "dev")
+        member("iam", "put-user-policy", "--user-name", "dev", "--policy-name", "p",
+               "--policy-document",
+               doc({"Effect": "Allow", "Action": ["iam:ListUsers", "iam:ListRoles"],
+                    "Resource": "*"}))
+        res = member("iam", "simulate-principal-policy", "--policy-source-arn",
+                     "arn:aws:iam::%s:user/dev" % acct, "--action-names", "iam:ListUsers",
+                     "iam:ListRoles")["EvaluationResults"]
+        self.assertEqual([(x["EvalDecision"], x["OrganizationsDecisionDetail"]) for x in res],
+                         [("explicitDeny", {"AllowedByOrganizations": False}),
+                          ("allowed", {"AllowedByOrganizations": True})])
+        res = member("iam", "simulate-custom-policy", "--caller-arn",
+                     "arn:aws:iam::%s:user/dev" % acct, "--action-names", "iam:ListUsers",
+                     "--policy-input-list",
+                     doc({"Effect": "Allow", "Action": "iam:*", "Resource": "*"}),
+                     "--permissions-boundary-policy-input-list",
+                     doc({"Effect": "Allow", "Action": "iam:List*", "Resource": "*"}))
+        r0 = res["EvaluationResults"][0]
+        self.assertEqual(r0["EvalDecision"], "explicitDeny")
+        self.assertEqual(r0["OrganizationsDecisionDetail"], {"AllowedByOrganizations": False})
+        self.assertEqual(r0["PermissionsBoundaryDecisionDetail"],
+                         {"AllowedByPermissionsBoundary": True})
 
 
 if __name__ == "__main__":
