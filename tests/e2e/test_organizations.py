@@ -182,6 +182,41 @@ class Organizations(unittest.TestCase):
         targets = self.org.list_targets_for_policy(PolicyId=pid)["Targets"]
         self.assertEqual([(t["TargetId"], t["Type"]) for t in targets], [(self.root, "ROOT")])
 
+    def test_update_and_disable(self):
+        """UpdatePolicy changes the next decision; a refused update changes nothing;
+        DisablePolicyType lifts every SCP."""
+        self.enable("SERVICE_CONTROL_POLICY")
+        acct = self.account("app")
+        pid = self.org.create_policy(
+            Name="guard", Description="", Type="SERVICE_CONTROL_POLICY",
+            Content=doc({"Effect": "Deny", "Action": "iam:ListUsers", "Resource": "*"})
+        )["Policy"]["PolicySummary"]["Id"]
+        self.org.attach_policy(PolicyId=pid, TargetId=acct)
+        iam = self.client("iam", acct)
+        iam.list_roles()
+        error_of(iam.list_users)
+        self.org.update_policy(PolicyId=pid, Content=doc(
+            {"Effect": "Deny", "Action": "iam:ListRoles", "Resource": "*"}))
+        iam.list_users()
+        error_of(iam.list_roles)
+        big = doc({"Sid": "x" * 5100, "Effect": "Deny", "Action": "s3:*", "Resource": "*"})
+        e = error_of(self.org.update_policy, PolicyId=pid, Content=big)
+        self.assertEqual(e.response.get("Reason"), "POLICY_CONTENT_LIMIT_EXCEEDED")
+        e = error_of(self.org.update_policy, PolicyId=pid, Content=doc(
+            {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*"}))
+        self.assertEqual(e.response["Error"]["Code"], "MalformedPolicyDocumentException")
+        e = error_of(self.org.update_policy, PolicyId="p-FullAWSAccess", Name="mine")
+        self.assertEqual(e.response.get("Reason"), "IMMUTABLE_POLICY")
+        self.assertIn("iam:ListRoles",
+                      self.org.describe_policy(PolicyId=pid)["Policy"]["Content"])
+        error_of(iam.list_roles)
+        self.org.disable_policy_type(RootId=self.root, PolicyType="SERVICE_CONTROL_POLICY")
+        iam.list_roles()
+        self.assertEqual(self.org.list_targets_for_policy(PolicyId=pid)["Targets"], [])
+        self.assertEqual(self.org.list_roots()["Roots"][0]["PolicyTypes"], [])
+        e = error_of(self.org.attach_policy, PolicyId=pid, TargetId=acct)
+        self.assertEqual(e.response["Error"]["Code"], "PolicyTypeNotEnabledException")
+
     # ---- decisions -------------------------------------------------------------------
 
     def test_scp_region_deny(self):
