@@ -638,10 +638,25 @@ static void resource_policy(void **state)
     assert_string_equal(str(d, "IAM Policy"), "allowed");
     assert_string_equal(str(d, "Resource Policy"), "implicitDeny");
     pd_req_free(r);
+    /* the owner as a bare account id: the same account, the same answer */
+    r = sim(c, "SimulateCustomPolicy",
+            json_pack("{s:[s], s:[s], s:s, s:s, s:s, s:[s]}", "PolicyInputList", DOC_EC2,
+                      "ActionNames", "s3:GetObject", "ResourcePolicy", bucket, "CallerArn",
+                      USER_ARN, "ResourceOwner", "111122223333", "ResourceArns",
+                      "arn:aws:s3:::b/k"));
+    d = json_object_get(result(r, 0), "EvalDecisionDetails");
+    assert_string_equal(str(d, "IAM Policy"), "implicitDeny");
+    assert_string_equal(str(d, "Resource Policy"), "allowed");
+    pd_req_free(r);
     fails(c, "SimulateCustomPolicy",
           json_pack("{s:[s], s:[s], s:s, s:s, s:s}", "PolicyInputList", DOC_EC2, "ActionNames",
                     "s3:GetObject", "ResourcePolicy", bucket, "CallerArn", USER_ARN,
                     "ResourceOwner", "nobody"),
+          "InvalidInput", NULL);
+    fails(c, "SimulateCustomPolicy",
+          json_pack("{s:[s], s:[s], s:s, s:s, s:s}", "PolicyInputList", DOC_EC2, "ActionNames",
+                    "s3:GetObject", "ResourcePolicy", bucket, "CallerArn", USER_ARN,
+                    "ResourceOwner", "11112222333"),
           "InvalidInput", NULL);
 
     /* a role trust policy as the resource policy must allow by itself */
