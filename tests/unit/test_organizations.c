@@ -803,6 +803,27 @@ static void exemptions(void **state)
     assert_true(pd_authz_org_rcp_covers("s3:GetObject"));
     assert_true(pd_authz_org_rcp_covers("STS:AssumeRole"));
     pd_authz_org_release(c->env->policies, &o);
+    /* a service acting for a resource of a member account (aws:SourceAccount): that
+     * account's organization as aws:SourceOrgID and aws:SourceOrgPaths; none for an account
+     * outside any organization */
+    struct pd_principal_id svc = {.type = PD_PRINCIPAL_SERVICE, .service = "eks.amazonaws.com"};
+    pd_ctx_init(&cx, &a);
+    pd_ctx_add(&cx, "aws:SourceAccount", PD_CTX_STRING, member, (size_t)-1);
+    assert_int_equal(
+        pd_authz_org_load(db, &a, c->env->policies, &svc, member, "sts:AssumeRole", &cx, &o),
+        PD_OK);
+    assert_string_equal(pd_ctx_get(&cx, "aws:SourceOrgID", 0), c->org_id);
+    char paths[96];
+    snprintf(paths, sizeof paths, "%s/%s/", c->org_id, c->root);
+    assert_string_equal(pd_ctx_get(&cx, "aws:SourceOrgPaths", 0), paths);
+    assert_null(pd_ctx_get(&cx, "aws:PrincipalOrgID", 0)); /* a service is no member */
+    pd_authz_org_release(c->env->policies, &o);
+    pd_ctx_init(&cx, &a);
+    pd_ctx_add(&cx, "aws:SourceAccount", PD_CTX_STRING, "111122223333", (size_t)-1);
+    assert_int_equal(
+        pd_authz_org_load(db, &a, c->env->policies, &svc, NULL, "sts:AssumeRole", &cx, &o), PD_OK);
+    assert_null(pd_ctx_get(&cx, "aws:SourceOrgID", 0));
+    pd_authz_org_release(c->env->policies, &o);
     pd_db_rollback(db);
     pd_arena_cleanup(&a);
     free(member);
