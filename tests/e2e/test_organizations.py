@@ -133,6 +133,24 @@ class Organizations(unittest.TestCase):
         e = error_of(self.org.create_organization)
         self.assertEqual(e.response["Error"]["Code"], "AlreadyInOrganizationException")
 
+    def test_who_may_call(self):
+        """Organizations is IAM-authorized; a refusal is its own AccessDeniedException."""
+        acct = self.account("app")
+        member = self.client("organizations", acct)
+        self.assertEqual(member.describe_organization()["Organization"]["Id"], self.org_id)
+        e = error_of(member.list_accounts)  # the management account's business
+        self.assertEqual(e.response["Error"]["Code"], "AccessDeniedException")
+        iam = self.p.boto3("iam")
+        iam.create_user(UserName="nobody")
+        k = iam.create_access_key(UserName="nobody")["AccessKey"]
+        nobody = self.p.boto3("organizations", key=k["AccessKeyId"],
+                              secret=k["SecretAccessKey"])
+        e = error_of(nobody.describe_organization)
+        self.assertEqual(e.response["Error"]["Code"], "AccessDeniedException")
+        self.assertEqual(e.response["ResponseMetadata"]["HTTPStatusCode"], 400)
+        self.assertIn("is not authorized to perform: organizations:DescribeOrganization",
+                      e.response["Error"]["Message"])
+
     def test_paginators(self):
         for i in range(5):
             self.account("a%d" % i)
