@@ -8,6 +8,7 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,28 @@ static void listener_url(char *out, size_t n, const char *scheme, const char *ad
     snprintf(out, n, "%s://%s%s%s:%d", scheme, v6 ? "[" : "", shown, v6 ? "]" : "", port);
 }
 
+/* Two listeners may each hold --max-connections sockets, beside the state, object files and
+ * the proxy's: raise the soft descriptor limit to what that needs (within the hard limit),
+ * or lower --max-connections to what the hard limit allows. */
+static void fit_connections(struct pd_env *env)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl))
+        return;
+    rlim_t want = (rlim_t)env->cfg.max_connections * 2 + 256;
+    if (rl.rlim_cur < want) {
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur < want) {
+        int fit = rl.rlim_cur > 512 ? (int)((rl.rlim_cur - 256) / 2) : 128;
+        pd_log(PD_LOG_WARN, "at most %llu open files here: --max-connections lowered from %d to %d",
+               (unsigned long long)rl.rlim_cur, env->cfg.max_connections, fit);
+        env->cfg.max_connections = fit;
+    }
+}
+
 int pd_app_start(struct pd_env *env, struct pd_app **OUT)
 {
     struct pd_app *app = pd_xcalloc(1, sizeof *app);
@@ -91,6 +114,7 @@ int pd_app_start(struct pd_env *env, struct pd_app **OUT)
         pd_log(PD_LOG_ERROR, "start: %s", why);
         goto fail;
     }
+    fit_connections(env);
     rc = pd_server_start(env, env->cfg.listen, NULL, NULL, &app->http, &env->http_port, &why);
     if (rc) {
         pd_log(PD_LOG_ERROR, "listen %s: %s", env->cfg.listen, why);
@@ -179,9 +203,11 @@ int pd_app_run(struct pd_env *env)
         snprintf(tls, sizeof tls, " tls=%s", env->https_url);
     if (env->proxy_url[0])
         snprintf(proxy, sizeof proxy, " proxy=%s", env->proxy_url);
-    printf("podiam %s ready: endpoint=%s%s state=%s%s -- export AWS_ENDPOINT_URL=%s "
-           "AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=%s\n",
-           PD_VERSION, env->http_url, tls, env->cfg.state, proxy, env->http_url, env->cfg.region);
+    printf(
+        "podiam %s ready: endpoint=%s%s state=%s%s -- export AWS_ENDPOINT_URL=%s "
+        "AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=%s AWS_DEFAULT_REGION=%s\n",
+        PD_VERSION, env->http_url, tls, env->cfg.state, proxy, env->http_url, env->cfg.region,
+        env->cfg.region);
     fflush(stdout);
 
     int sig = 0;

@@ -34,5 +34,6 @@ void pd_config_defaults(struct pd_config *cfg)
     cfg->s3_inline_max = 64 * 1024;
     cfg->idle_timeout = 30;
     cfg->header_timeout = 30;
+    cfg->max_connections = 4096;
     cfg->host_suffix = "localhost";
 }

@@ -35,6 +35,7 @@ struct pd_config {
     int threads;             /* worker threads */
     int idle_timeout;        /* seconds a connection may send nothing (libmicrohttpd) */
     int header_timeout;      /* seconds for a request's headers (server.c watchdog); 0: none */
+    int max_connections;     /* open connections per listener (server.c makes room) */
     int sync_full;           /* fsync files and commits (--sync full) */
     int64_t s3_inline_max;   /* S3 objects up to this size live in SQLite, not files */
     const char *host_suffix; /* S3 virtual host suffixes are matched against this */

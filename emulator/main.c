@@ -55,6 +55,9 @@ static void usage(FILE *f)
            "  --idle-timeout SECS   close a connection silent this long [PODIAM_IDLE_TIMEOUT] 30\n"
            "  --header-timeout SECS close a connection whose request headers take longer\n"
            "                        (0: no bound)                     [PODIAM_HEADER_TIMEOUT] 30\n"
+           "  --max-connections N   open connections per listener; near it, idle ones are\n"
+           "                        closed for new ones; one peer address may hold half\n"
+           "                        [PODIAM_MAX_CONNECTIONS] 4096\n"
            "  --sync MODE           normal | full (fsync every write) [PODIAM_SYNC]     normal\n"
            "  --s3-inline-max BYTES S3 objects up to this size live in the database\n"
            "                        instead of files (0: none)  [PODIAM_S3_INLINE_MAX] 65536\n"
@@ -128,6 +131,10 @@ static int apply(struct pd_config *cfg, const char *name, const char *v)
         if (pd_parse_i64(v, 1, 86400, &n))
             return fail_flag(name, v, "must be 1..86400 seconds");
         cfg->idle_timeout = (int)n;
+    } else if (strcmp(name, "max-connections") == 0) {
+        if (pd_parse_i64(v, 16, 1000000, &n))
+            return fail_flag(name, v, "must be 16..1000000");
+        cfg->max_connections = (int)n;
     } else if (strcmp(name, "header-timeout") == 0) {
         if (pd_parse_i64(v, 0, 86400, &n))
             return fail_flag(name, v, "must be 0..86400 seconds");
@@ -164,6 +171,7 @@ static const struct option longopts[] = {
     {"s3-inline-max", required_argument, NULL, 0},
     {"idle-timeout", required_argument, NULL, 0},
     {"header-timeout", required_argument, NULL, 0},
+    {"max-connections", required_argument, NULL, 0},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };

@@ -58,7 +58,7 @@ for d in $(find lib emulator client -name '*.[ch]' -exec dirname {} \; | sort -u
     echo "$rules" | grep -q "^$d|" || { echo "layer check: no rule for folder $d"; status=1; }
 done
 # jwt.h may appear only in lib/crypto/jwt.c; sqlite3.h only in emulator/store/; microhttpd.h
-# and GnuTLS only in emulator/server/.
+# and GnuTLS only in emulator/server/; yaml.h only in emulator/k8s/awsauth.c.
 for f in $(grep -rlE '#[[:space:]]*include[[:space:]]*<jwt\.h>' lib emulator client); do
     [ "$f" = lib/crypto/jwt.c ] || { echo "layer violation: $f includes jwt.h (only lib/crypto/jwt.c may)"; status=1; }
 done
@@ -70,6 +70,10 @@ for f in $(grep -rlE '#[[:space:]]*include[[:space:]]*<sqlite3\.h>' lib emulator
 done
 for f in $(grep -rlE '#[[:space:]]*include[[:space:]]*<gnutls/' lib emulator client); do
     [ "$f" = emulator/server/server.c ] || { echo "layer violation: $f includes GnuTLS (only emulator/server/server.c may)"; status=1; }
+done
+# yaml.h (libyaml) only in emulator/k8s/awsauth.c, the aws-auth ConfigMap reader.
+for f in $(grep -rlE '#[[:space:]]*include[[:space:]]*<yaml\.h>' lib emulator client); do
+    [ "$f" = emulator/k8s/awsauth.c ] || { echo "layer violation: $f includes yaml.h (only emulator/k8s/awsauth.c may)"; status=1; }
 done
 [ $status = 0 ] && echo "layers: ok"
 exit $status

@@ -10,9 +10,8 @@
  *    (loopback, its ports, any path) is accepted: clients with AWS_ENDPOINT_URL presign to it.
  *  - a service-account JWT signed by this cluster's issuer (TokenRequest), whose audience
  *    includes the API audience or the issuer, whose service account (and bound pod) exist.
- * Authorization: the cluster's creator is cluster admin (system:masters); every other
- * authenticated identity may read discovery and ask self reviews, nothing else.
- * Never logs tokens.
+ * Who an IAM identity is on the cluster is identity.c's (the seam of access entries and
+ * aws-auth); what anyone may do is the authorizer chain's (authz.h). Never logs tokens.
  */
 #include <string.h>
 
@@ -205,14 +204,6 @@ int pd_k8s_verify_aws_token(struct pd_env *env, struct pd_db *db, struct pd_aren
                                         res.message ? res.message : ""));
 }
 
-/* The role's IAM ARN without path, as aws-iam-authenticator canonicalises it. */
-static const char *canonical_arn(struct pd_arena *a, const struct pd_principal *p)
-{
-    if (p->kind == PD_CALLER_ROLE_SESSION && p->name)
-        return pd_arena_printf(a, "arn:aws:iam::%s:role/%s", p->account_id, p->name);
-    return p->arn;
-}
-
 int pd_k8s_is_creator(struct pd_arena *a, const struct pd_eks_cluster *c,
                       const struct pd_principal *p)
 {
@@ -231,12 +222,6 @@ int pd_k8s_is_creator(struct pd_arena *a, const struct pd_eks_cluster *c,
     return p->role_arn && strcmp(cr, p->role_arn) == 0;
 }
 
-static void add_group(struct pd_k8s_user *u, const char *g)
-{
-    if (u->ngroups < sizeof u->groups / sizeof u->groups[0])
-        u->groups[u->ngroups++] = g;
-}
-
 static int aws_user(struct pd_req *r, const struct pd_eks_cluster *c, const char *token,
                     struct pd_k8s_user *u, const char **why)
 {
@@ -246,20 +231,7 @@ static int aws_user(struct pd_req *r, const struct pd_eks_cluster *c, const char
     if (rc)
         return rc;
     r->who = p;
-    u->username = p.arn;
-    const char *principal_id = p.user_id ? p.user_id : p.account_id;
-    u->uid = pd_arena_printf(&r->arena, "aws-iam-authenticator:%s:%s", p.account_id,
-                             p.unique_id ? p.unique_id : principal_id);
-    u->admin = pd_k8s_is_creator(&r->arena, c, &p);
-    if (u->admin)
-        add_group(u, "system:masters");
-    add_group(u, "system:authenticated");
-    u->extra = json_pack("{s:[s], s:[s], s:[s], s:[s], s:[s]}", "accessKeyId",
-                         p.access_key_id ? p.access_key_id : "", "arn", p.arn, "canonicalArn",
-                         canonical_arn(&r->arena, &p), "principalId",
-                         p.unique_id ? p.unique_id : principal_id, "sessionName",
-                         p.session_name ? p.session_name : "");
-    return PD_OK;
+    return pd_k8s_identity_from_iam(r, c, &p, u, why);
 }
 
 static int has_aud(const json_t *aud, const char *want)
@@ -341,9 +313,11 @@ static int sa_user(struct pd_req *r, const struct pd_eks_cluster *c, const char 
     }
     u->username = pd_arena_strdup(&r->arena, sub);
     u->uid = pd_arena_strdup(&r->arena, sa_uid);
-    add_group(u, "system:serviceaccounts");
-    add_group(u, pd_arena_printf(&r->arena, "system:serviceaccounts:%s", ns));
-    add_group(u, "system:authenticated");
+    u->mapped_by = "service-account token signed by the cluster's issuer";
+    pd_k8s_user_add_group(&r->arena, u, "system:serviceaccounts");
+    pd_k8s_user_add_group(&r->arena, u,
+                          pd_arena_printf(&r->arena, "system:serviceaccounts:%s", ns));
+    pd_k8s_user_add_group(&r->arena, u, "system:authenticated");
     u->extra = json_object();
     const char *jti = json_string_value(json_object_get(claims, "jti"));
     if (jti)
@@ -372,7 +346,8 @@ int pd_k8s_authenticate(struct pd_req *r, const struct pd_eks_cluster *c, struct
     if (!h) {
         OUT->anonymous = 1;
         OUT->username = "system:anonymous";
-        add_group(OUT, "system:unauthenticated");
+        OUT->mapped_by = "no credentials (anonymous)";
+        pd_k8s_user_add_group(&r->arena, OUT, "system:unauthenticated");
         return PD_OK;
     }
     if (!pd_strncaseeq(h, "Bearer ", 7))
@@ -385,31 +360,4 @@ int pd_k8s_authenticate(struct pd_req *r, const struct pd_eks_cluster *c, struct
     if (pd_has_prefix(token, AWS_TOKEN_PREFIX))
         return aws_user(r, c, token, OUT, OUT_why);
     return sa_user(r, c, token, OUT, OUT_why);
-}
-
-/* Discovery and self reviews: what RBAC's system:discovery, system:basic-user and
- * system:public-info-viewer give every authenticated user. */
-int pd_k8s_allowed(const struct pd_k8s_user *u, const char *verb, const char *resource,
-                   const char *ns, const char *name)
-{
-    (void)ns;
-    if (u->anonymous)
-        return 0;
-    if (u->admin)
-        return 1;
-    if (!resource) {
-        static const char *const open[] = {"/api",   "/apis",   "/version", "/healthz",
-                                           "/livez", "/readyz", "/openapi", NULL};
-        if (strcmp(verb, "get") != 0 || !name)
-            return 0;
-        for (const char *const *p = open; *p; p++) {
-            size_t n = strlen(*p);
-            if (strncmp(name, *p, n) == 0 && (name[n] == '\0' || name[n] == '/'))
-                return 1;
-        }
-        return 0;
-    }
-    return strcmp(verb, "create") == 0 && (strcmp(resource, "selfsubjectaccessreviews") == 0 ||
-                                           strcmp(resource, "selfsubjectreviews") == 0 ||
-                                           strcmp(resource, "selfsubjectrulesreviews") == 0);
 }

@@ -23,21 +23,24 @@ enum pd_k8s_target {
     PD_K8S_T_GROUP,        /* /apis/G (group_version = G) */
     PD_K8S_T_OPENAPI_V2,   /* /openapi/v2 */
     PD_K8S_T_OPENAPI_V3,   /* /openapi/v3[/…] */
-    PD_K8S_T_COLLECTION,   /* /api/v1[/namespaces/NS]/RES */
-    PD_K8S_T_OBJECT,       /* /api/v1[/namespaces/NS]/RES/NAME */
-    PD_K8S_T_TOKEN,        /* /api/v1/namespaces/NS/serviceaccounts/NAME/token */
-    PD_K8S_T_SSAR,         /* /apis/authorization.k8s.io/v1/selfsubjectaccessreviews */
-    PD_K8S_T_SSR,          /* /apis/authentication.k8s.io/v1/selfsubjectreviews */
+    PD_K8S_T_COLLECTION,   /* /api/v1[/namespaces/NS]/RES, /apis/G/V[/namespaces/NS]/RES */
+    PD_K8S_T_OBJECT,       /* … /RES/NAME */
+    PD_K8S_T_SUBRESOURCE,  /* … /RES/NAME/SUB for a subresource podiam serves (sub) */
 };
+
+struct pd_k8s_res; /* a kind of the table (k8s/internal.h) */
+struct pd_k8s_sub; /* one of its subresources */
 
 struct pd_k8s_path {
     char cluster[33]; /* the cluster id (32 hex characters) */
     enum pd_k8s_target target;
-    const char *resource;      /* static plural for COLLECTION / OBJECT / TOKEN */
-    char ns[254];              /* namespace, "" when none */
-    char name[254];            /* object name, "" when none */
-    const char *group_version; /* static, for GROUPVERSION / GROUP */
-    const char *rest;          /* the path after the cluster id (points into the input) */
+    const struct pd_k8s_res *res; /* COLLECTION / OBJECT / SUBRESOURCE: the kind */
+    const struct pd_k8s_sub *sub; /* SUBRESOURCE */
+    const char *resource;         /* static plural of res */
+    char ns[254];                 /* namespace (percent-decoded), "" when none */
+    char name[254];               /* object name (percent-decoded), "" when none */
+    const char *group_version;    /* static, for GROUPVERSION / GROUP */
+    const char *rest;             /* the path after the cluster id (points into the input) */
 };
 
 /* Parse path (the raw request path, beginning /_podiam/k8s/). PD_OK (target may be NONE),

@@ -24,16 +24,17 @@
 enum wire { W_VARINT = 0, W_I64 = 1, W_LEN = 2, W_SGROUP = 3, W_EGROUP = 4, W_I32 = 5 };
 
 enum ftype {
-    F_STR,     /* string; "" dropped */
-    F_STRS,    /* repeated string; every element kept */
-    F_BOOL,    /* optional bool */
-    F_INT,     /* int64/int32 varint, kept when present */
-    F_INT_NZ,  /* int64 varint, dropped when 0 (generation) */
-    F_MSG,     /* sub-message -> object */
-    F_MSGS,    /* repeated sub-message -> array of objects */
-    F_TIME,    /* metav1.Time -> RFC 3339 string, null when empty */
-    F_MAP_STR, /* map<string,string> */
-    F_MAP_B64, /* map<string,bytes> -> base64 strings */
+    F_STR,      /* string; "" dropped */
+    F_STRS,     /* repeated string; every element kept */
+    F_BOOL,     /* optional bool */
+    F_INT,      /* int64/int32 varint, kept when present */
+    F_INT_NZ,   /* int64 varint, dropped when 0 (generation) */
+    F_MSG,      /* sub-message -> object */
+    F_MSGS,     /* repeated sub-message -> array of objects */
+    F_TIME,     /* metav1.Time -> RFC 3339 string, null when empty */
+    F_MAP_STR,  /* map<string,string> */
+    F_MAP_B64,  /* map<string,bytes> -> base64 strings */
+    F_MAP_STRS, /* map<string,ExtraValue{1 items}> -> string lists (SubjectAccessReview extra) */
 };
 
 struct msg;
@@ -99,13 +100,50 @@ MSG(ssar_spec, {1, "resourceAttributes", F_MSG, &resource_attributes},
     {2, "nonResourceAttributes", F_MSG, &non_resource_attributes});
 MSG(ssar, {1, "metadata", F_MSG, &object_meta}, {2, "spec", F_MSG, &ssar_spec});
 
+MSG(sar_spec, {1, "resourceAttributes", F_MSG, &resource_attributes},
+    {2, "nonResourceAttributes", F_MSG, &non_resource_attributes}, {3, "user", F_STR, NULL},
+    {4, "groups", F_STRS, NULL}, {5, "extra", F_MAP_STRS, NULL}, {6, "uid", F_STR, NULL});
+MSG(sar, {1, "metadata", F_MSG, &object_meta}, {2, "spec", F_MSG, &sar_spec});
+MSG(ssrr_spec, {1, "namespace", F_STR, NULL});
+MSG(ssrr, {1, "metadata", F_MSG, &object_meta}, {2, "spec", F_MSG, &ssrr_spec});
+
+/* apimachinery pkg/apis/meta/v1/generated.proto: LabelSelector */
+MSG(label_selector_requirement, {1, "key", F_STR, NULL}, {2, "operator", F_STR, NULL},
+    {3, "values", F_STRS, NULL});
+MSG(label_selector, {1, "matchLabels", F_MAP_STR, NULL},
+    {2, "matchExpressions", F_MSGS, &label_selector_requirement});
+
+/* kubernetes/api rbac/v1/generated.proto */
+MSG(policy_rule, {1, "verbs", F_STRS, NULL}, {2, "apiGroups", F_STRS, NULL},
+    {3, "resources", F_STRS, NULL}, {4, "resourceNames", F_STRS, NULL},
+    {5, "nonResourceURLs", F_STRS, NULL});
+MSG(aggregation_rule, {1, "clusterRoleSelectors", F_MSGS, &label_selector});
+MSG(role_msg, {1, "metadata", F_MSG, &object_meta}, {2, "rules", F_MSGS, &policy_rule});
+MSG(cluster_role, {1, "metadata", F_MSG, &object_meta}, {2, "rules", F_MSGS, &policy_rule},
+    {3, "aggregationRule", F_MSG, &aggregation_rule});
+MSG(subject, {1, "kind", F_STR, NULL}, {2, "apiGroup", F_STR, NULL}, {3, "name", F_STR, NULL},
+    {4, "namespace", F_STR, NULL});
+MSG(role_ref, {1, "apiGroup", F_STR, NULL}, {2, "kind", F_STR, NULL}, {3, "name", F_STR, NULL});
+MSG(role_binding, {1, "metadata", F_MSG, &object_meta}, {2, "subjects", F_MSGS, &subject},
+    {3, "roleRef", F_MSG, &role_ref});
+
 static const struct {
     const char *kind;
     const struct msg *m;
 } kinds[] = {
-    {"Namespace", &namespace_msg},      {"ServiceAccount", &service_account},
-    {"ConfigMap", &config_map},         {"TokenRequest", &token_request},
-    {"SelfSubjectAccessReview", &ssar}, {"SelfSubjectReview", &self_subject_review},
+    {"Namespace", &namespace_msg},
+    {"ServiceAccount", &service_account},
+    {"ConfigMap", &config_map},
+    {"TokenRequest", &token_request},
+    {"SelfSubjectAccessReview", &ssar},
+    {"SelfSubjectReview", &self_subject_review},
+    {"SubjectAccessReview", &sar},
+    {"LocalSubjectAccessReview", &sar},
+    {"SelfSubjectRulesReview", &ssrr},
+    {"Role", &role_msg},
+    {"ClusterRole", &cluster_role},
+    {"RoleBinding", &role_binding},
+    {"ClusterRoleBinding", &role_binding},
 };
 
 /* runtime.Unknown and runtime.TypeMeta (apimachinery pkg/runtime/generated.proto) are read
@@ -274,7 +312,39 @@ bad:
     return fail(r, sub.why);
 }
 
-/* One map entry {1 key, 2 value} into obj[key]. */
+/* An ExtraValue {1 items (repeated string)} as a new JSON array. */
+static int decode_strings(struct rd *r, const uint8_t *p, size_t n, json_t **OUT)
+{
+    struct rd sub = {p, p + n, NULL, r->arena};
+    json_t *arr = json_array();
+    while (sub.p < sub.end) {
+        unsigned num, wire;
+        const uint8_t *v;
+        size_t vn;
+        json_t *s;
+        if (read_tag(&sub, &num, &wire))
+            goto bad;
+        if (num != 1) {
+            if (skip_field(&sub, wire))
+                goto bad;
+            continue;
+        }
+        if (wire != W_LEN) {
+            fail(&sub, "field of the wrong wire type");
+            goto bad;
+        }
+        if (read_len(&sub, &v, &vn) || make_string(&sub, v, vn, &s))
+            goto bad;
+        json_array_append_new(arr, s);
+    }
+    *OUT = arr;
+    return PD_OK;
+bad:
+    json_decref(arr);
+    return fail(r, sub.why);
+}
+
+/* One map entry {1 key, 2 value} into obj[key]; b64: bytes values, 2: ExtraValue values. */
 static int decode_map_entry(struct rd *r, const uint8_t *p, size_t n, int b64, json_t *obj)
 {
     struct rd sub = {p, p + n, NULL, r->arena};
@@ -297,7 +367,9 @@ static int decode_map_entry(struct rd *r, const uint8_t *p, size_t n, int b64, j
     if (make_string(r, key, key_n, &k))
         return PD_EINVAL;
     int rc;
-    if (b64) {
+    if (b64 == 2) {
+        rc = decode_strings(r, val, val_n, &v);
+    } else if (b64) {
         v = json_string(pd_base64_encode(r->arena, val, val_n, 0));
         rc = PD_OK;
     } else {
@@ -366,7 +438,12 @@ static int decode_field(struct rd *r, const struct field *f, unsigned wire, json
         return PD_OK;
     case F_MAP_STR:
     case F_MAP_B64:
-        return decode_map_entry(r, p, n, f->type == F_MAP_B64, child(obj, f->json, 0));
+    case F_MAP_STRS:
+        return decode_map_entry(r, p, n,
+                                f->type == F_MAP_STRS  ? 2
+                                : f->type == F_MAP_B64 ? 1
+                                                       : 0,
+                                child(obj, f->json, 0));
     case F_MSG:
         /* A repeated occurrence merges into the same object, as protobuf does. */
         return decode_msg(r, p, n, f->sub, child(obj, f->json, 0), depth + 1);

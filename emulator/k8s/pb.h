@@ -1,13 +1,16 @@
 /*
  * pb.h - Kubernetes protobuf request bodies, decoded to the JSON the API would have
  * received (kubectl 1.32's typed client sends `application/vnd.kubernetes.protobuf` for
- * create namespace/serviceaccount/configmap, create token, auth can-i and auth whoami;
+ * create namespace/serviceaccount/configmap/role/…, create token, auth can-i and whoami;
  * reference/kubectl-facts.md §6). Decoding only: podiam always answers JSON.
  *
  * Wire: the 4 magic bytes "k8s\0", then runtime.Unknown {1 typeMeta {1 apiVersion,
  * 2 kind}, 2 raw, 3 contentEncoding, 4 contentType}; raw is the object's message, chosen by
- * typeMeta.kind. Known kinds: Namespace, ServiceAccount, ConfigMap,
- * TokenRequest, SelfSubjectAccessReview, SelfSubjectReview. Unknown fields are skipped as
+ * typeMeta.kind. Known kinds: Namespace, ServiceAccount, ConfigMap, TokenRequest,
+ * SelfSubjectAccessReview, SelfSubjectReview, SubjectAccessReview, LocalSubjectAccessReview,
+ * SelfSubjectRulesReview, Role, ClusterRole, RoleBinding, ClusterRoleBinding (kubectl 1.32's
+ * `create role|clusterrole|rolebinding|clusterrolebinding` and `auth can-i --list`). Unknown
+ * fields are skipped as
  * the wire type says. Empty strings (non-pointer Go strings are always written) are
  * dropped, an empty Time is null, an empty status message is dropped.
  * Details: status is never decoded (kubectl only sends empty ones and the API ignores a

@@ -1,30 +1,16 @@
 /*
  * render.c - the shapes of the per-cluster Kubernetes API that depend on no state:
- * /version, discovery documents (legacy APIVersions / APIGroupList / APIResourceList, the
- * fields kubectl relies on: kind, namespaced, shortNames, categories, verbs), Tables for
- * `kubectl get`, and the defaults and Running status a pod gets (pods run nowhere).
+ * /version, discovery documents from the table of kinds (legacy APIVersions / APIGroupList /
+ * APIResourceList, the fields kubectl relies on: kind, namespaced, shortNames, categories,
+ * verbs), Tables for `kubectl get` (each kind's columns and their cells are data here), and
+ * the defaults and Running status a pod gets (pods run nowhere).
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/clock.h"
 #include "k8s/internal.h"
-
-const struct pd_k8s_res pd_k8s_resources[] = {
-    {"namespaces", "namespace", "Namespace", "ns", 0},
-    {"serviceaccounts", "serviceaccount", "ServiceAccount", "sa", 1},
-    {"pods", "pod", "Pod", "po", 1},
-    {"configmaps", "configmap", "ConfigMap", "cm", 1},
-    {NULL, NULL, NULL, NULL, 0},
-};
-
-const struct pd_k8s_res *pd_k8s_res_find(const char *plural)
-{
-    for (const struct pd_k8s_res *r = pd_k8s_resources; r->name; r++)
-        if (strcmp(r->name, plural) == 0)
-            return r;
-    return NULL;
-}
 
 json_t *pd_k8s_version_doc(const struct pd_eks_cluster *c)
 {
@@ -47,60 +33,65 @@ json_t *pd_k8s_api_versions(void)
                      "127.0.0.1");
 }
 
-static json_t *group(const char *name)
-{
-    char gv[96];
-    snprintf(gv, sizeof gv, "%s/v1", name);
-    return json_pack("{s:s, s:[{s:s, s:s}], s:{s:s, s:s}}", "name", name, "versions",
-                     "groupVersion", gv, "version", "v1", "preferredVersion", "groupVersion", gv,
-                     "version", "v1");
-}
-
 json_t *pd_k8s_api_groups(void)
 {
-    return json_pack("{s:s, s:s, s:[o, o]}", "kind", "APIGroupList", "apiVersion", "v1", "groups",
-                     group("authentication.k8s.io"), group("authorization.k8s.io"));
+    json_t *groups = json_array();
+    for (const struct pd_k8s_group *g = pd_k8s_groups; g->name; g++)
+        json_array_append_new(groups, json_pack("{s:s, s:[{s:s, s:s}], s:{s:s, s:s}}", "name",
+                                                g->name, "versions", "groupVersion", g->gv,
+                                                "version", g->version, "preferredVersion",
+                                                "groupVersion", g->gv, "version", g->version));
+    return json_pack("{s:s, s:s, s:o}", "kind", "APIGroupList", "apiVersion", "v1", "groups",
+                     groups);
 }
 
-static json_t *verbs_all(void)
+static json_t *verbs_of(const struct pd_k8s_res *r)
 {
-    return json_pack("[s,s,s,s,s,s,s,s]", "create", "delete", "deletecollection", "get", "list",
-                     "patch", "update", "watch");
+    if (r->flags & PD_K8S_VIRTUAL)
+        return json_pack("[s]", "create");
+    json_t *v = json_array();
+    static const char *const all[] = {
+        "create", "delete", "deletecollection", "get", "list", "patch", "update", "watch", NULL};
+    for (const char *const *p = all; *p; p++)
+        if (!((r->flags & PD_K8S_NO_DELCOL) && strcmp(*p, "deletecollection") == 0))
+            json_array_append_new(v, json_string(*p));
+    return v;
 }
 
 json_t *pd_k8s_resource_list(const char *gv)
 {
+    const char *slash = strchr(gv, '/');
+    char group[96];
+    const char *version = gv;
+    group[0] = '\0';
+    if (slash) {
+        snprintf(group, sizeof group, "%.*s", (int)(slash - gv), gv);
+        version = slash + 1;
+    }
     json_t *res = json_array();
-    if (strcmp(gv, "v1") == 0) {
-        for (const struct pd_k8s_res *r = pd_k8s_resources; r->name; r++) {
-            json_t *e = json_pack("{s:s, s:s, s:b, s:s, s:o, s:[s]}", "name", r->name,
-                                  "singularName", r->singular, "namespaced", r->namespaced, "kind",
-                                  r->kind, "verbs", verbs_all(), "shortNames", r->shortname);
-            if (strcmp(r->name, "namespaces") == 0)
-                json_object_set_new(e, "verbs",
-                                    json_pack("[s,s,s,s,s,s,s]", "create", "delete", "get", "list",
-                                              "patch", "update", "watch"));
-            if (strcmp(r->name, "pods") == 0)
-                json_object_set_new(e, "categories", json_pack("[s]", "all"));
-            json_array_append_new(res, e);
-            if (strcmp(r->name, "serviceaccounts") == 0)
-                json_array_append_new(res, json_pack("{s:s, s:s, s:b, s:s, s:s, s:s, s:[s]}",
-                                                     "name", "serviceaccounts/token",
-                                                     "singularName", "", "namespaced", 1, "group",
-                                                     "authentication.k8s.io", "version", "v1",
-                                                     "kind", "TokenRequest", "verbs", "create"));
-        }
-    } else if (strcmp(gv, "authentication.k8s.io/v1") == 0) {
-        json_array_append_new(res,
-                              json_pack("{s:s, s:s, s:b, s:s, s:[s]}", "name", "selfsubjectreviews",
-                                        "singularName", "selfsubjectreview", "namespaced", 0,
-                                        "kind", "SelfSubjectReview", "verbs", "create"));
-    } else if (strcmp(gv, "authorization.k8s.io/v1") == 0) {
-        json_array_append_new(res, json_pack("{s:s, s:s, s:b, s:s, s:[s]}", "name",
-                                             "selfsubjectaccessreviews", "singularName",
-                                             "selfsubjectaccessreview", "namespaced", 0, "kind",
-                                             "SelfSubjectAccessReview", "verbs", "create"));
-    } else {
+    int any = 0;
+    for (const struct pd_k8s_res *r = pd_k8s_resources; r->name; r++) {
+        if (strcmp(r->group, group) != 0 || strcmp(r->version, version) != 0)
+            continue;
+        any = 1;
+        if (r->flags & PD_K8S_NO_DISCOVERY)
+            continue;
+        json_t *e = json_pack("{s:s, s:s, s:b, s:s, s:o}", "name", r->name, "singularName",
+                              r->singular, "namespaced", PD_K8S_NAMESPACED_RES(r), "kind", r->kind,
+                              "verbs", verbs_of(r));
+        if (r->shortname)
+            json_object_set_new(e, "shortNames", json_pack("[s]", r->shortname));
+        if (r->category)
+            json_object_set_new(e, "categories", json_pack("[s]", r->category));
+        json_array_append_new(res, e);
+        for (const struct pd_k8s_sub *s = r->subs; s && s->name; s++)
+            json_array_append_new(res,
+                                  json_pack("{s:s, s:s, s:b, s:s, s:s, s:s, s:[s]}", "name",
+                                            s->path, "singularName", "", "namespaced",
+                                            PD_K8S_NAMESPACED_RES(r), "group", s->group, "version",
+                                            s->version, "kind", s->kind, "verbs", "create"));
+    }
+    if (!any) {
         json_decref(res);
         return NULL;
     }
@@ -152,42 +143,227 @@ static int64_t created_of(const json_t *o)
     return ms;
 }
 
+/* ---- cells ---- */
+
+static json_t *cell_age(const json_t *o, int64_t now_ms)
+{
+    char age[32];
+    pd_k8s_age(now_ms, created_of(o), age);
+    return json_string(age);
+}
+
+static json_t *cell_created_at(const json_t *o, int64_t now_ms)
+{
+    (void)now_ms;
+    char iso[32];
+    pd_time_iso8601(created_of(o), 0, iso);
+    return json_string(iso);
+}
+
+static json_t *cell_pod_ready(const json_t *o, int64_t now_ms)
+{
+    (void)now_ms;
+    json_t *cs = json_object_get(json_object_get(o, "status"), "containerStatuses");
+    size_t n = json_array_size(json_object_get(json_object_get(o, "spec"), "containers"));
+    size_t ready = 0, k;
+    json_t *c;
+    json_array_foreach(cs, k, c)
+    {
+        ready += json_is_true(json_object_get(c, "ready"));
+    }
+    char rb[48];
+    snprintf(rb, sizeof rb, "%zu/%zu", ready, n);
+    return json_string(rb);
+}
+
+static json_t *cell_phase(const json_t *o, int64_t now_ms)
+{
+    (void)now_ms;
+    const char *phase = json_string_value(json_object_get(json_object_get(o, "status"), "phase"));
+    return json_string(phase ? phase : "Pending");
+}
+
+static json_t *cell_ns_phase(const json_t *o, int64_t now_ms)
+{
+    (void)now_ms;
+    const char *phase = json_string_value(json_object_get(json_object_get(o, "status"), "phase"));
+    return json_string(phase ? phase : "Active");
+}
+
+static json_t *cell_pod_restarts(const json_t *o, int64_t now_ms)
+{
+    (void)now_ms;
+    json_t *cs = json_object_get(json_object_get(o, "status"), "containerStatuses");
+    long long restarts = 0;
+    size_t k;
+    json_t *c;
+    json_array_foreach(cs, k, c)
+    {
+        restarts += json_integer_value(json_object_get(c, "restartCount"));
+    }
+    char rs[24];
+    snprintf(rs, sizeof rs, "%lld", restarts);
+    return json_string(rs);
+}
+
+static json_t *or_none(const char *s)
+{
+    return json_string(s ? s : "<none>");
+}
+
+static json_t *cell_pod_ip(const json_t *o, int64_t now_ms)
+{
+    (void)now_ms;
+    return or_none(json_string_value(json_object_get(json_object_get(o, "status"), "podIP")));
+}
+
+static json_t *cell_pod_node(const json_t *o, int64_t now_ms)
+{
+    (void)now_ms;
+    return or_none(json_string_value(json_object_get(json_object_get(o, "spec"), "nodeName")));
+}
+
+static json_t *cell_none(const json_t *o, int64_t now_ms)
+{
+    (void)o;
+    (void)now_ms;
+    return json_string("<none>");
+}
+
+static json_t *cell_cm_data(const json_t *o, int64_t now_ms)
+{
+    (void)now_ms;
+    return json_integer((json_int_t)(json_object_size(json_object_get(o, "data")) +
+                                     json_object_size(json_object_get(o, "binaryData"))));
+}
+
+static json_t *cell_sa_secrets(const json_t *o, int64_t now_ms)
+{
+    (void)now_ms;
+    return json_integer((json_int_t)json_array_size(json_object_get(o, "secrets")));
+}
+
+static json_t *cell_role_ref(const json_t *o, int64_t now_ms)
+{
+    (void)now_ms;
+    const json_t *ref = json_object_get(o, "roleRef");
+    const char *k = json_string_value(json_object_get(ref, "kind"));
+    const char *n = json_string_value(json_object_get(ref, "name"));
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s/%s", k ? k : "", n ? n : "");
+    return json_string(buf);
+}
+
+/* rbac.SubjectsStrings: users, groups, "ns/name" service accounts, joined by ", ". */
+static json_t *subjects_of(const json_t *o, const char *kind)
+{
+    struct pd_buf b;
+    pd_buf_init(&b, 0);
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(o, "subjects"), i, s)
+    {
+        const char *k = json_string_value(json_object_get(s, "kind"));
+        const char *n = json_string_value(json_object_get(s, "name"));
+        if (!k || strcmp(k, kind) != 0)
+            continue;
+        if (b.len)
+            pd_buf_adds(&b, ", ");
+        if (strcmp(kind, "ServiceAccount") == 0) {
+            const char *ns = json_string_value(json_object_get(s, "namespace"));
+            pd_buf_printf(&b, "%s/", ns ? ns : "");
+        }
+        pd_buf_adds(&b, n ? n : "");
+    }
+    json_t *v = json_string(pd_buf_str(&b));
+    pd_buf_free(&b);
+    return v;
+}
+
+static json_t *cell_users(const json_t *o, int64_t now_ms)
+{
+    (void)now_ms;
+    return subjects_of(o, "User");
+}
+
+static json_t *cell_groups(const json_t *o, int64_t now_ms)
+{
+    (void)now_ms;
+    return subjects_of(o, "Group");
+}
+
+static json_t *cell_sas(const json_t *o, int64_t now_ms)
+{
+    (void)now_ms;
+    return subjects_of(o, "ServiceAccount");
+}
+
+#define AGE_DESC                                                                                   \
+    "CreationTimestamp is a timestamp representing the server time when this object was "          \
+    "created."
+#define AGE                                                                                        \
+    {                                                                                              \
+        "Age", "string", "", 0, AGE_DESC, cell_age                                                 \
+    }
+#define END                                                                                        \
+    {                                                                                              \
+        NULL, NULL, NULL, 0, NULL, NULL                                                            \
+    }
+
+const struct pd_k8s_col pd_k8s_cols_pods[] = {
+    {"Ready", "string", "", 0, "The aggregate readiness state of this pod.", cell_pod_ready},
+    {"Status", "string", "", 0, "The aggregate status of the containers in this pod.", cell_phase},
+    {"Restarts", "string", "", 0,
+     "The number of times the containers in this pod have been restarted and when the last "
+     "container in this pod has restarted.",
+     cell_pod_restarts},
+    AGE,
+    {"IP", "string", "", 1, "The IP address of the pod.", cell_pod_ip},
+    {"Node", "string", "", 1, "The node of the pod.", cell_pod_node},
+    {"Nominated Node", "string", "", 1, "The nominated node of the pod.", cell_none},
+    {"Readiness Gates", "string", "", 1, "The readiness gates of the pod.", cell_none},
+    END,
+};
+const struct pd_k8s_col pd_k8s_cols_configmaps[] = {
+    {"Data", "string", "", 0, "Data contains the data.", cell_cm_data},
+    AGE,
+    END,
+};
+const struct pd_k8s_col pd_k8s_cols_serviceaccounts[] = {
+    {"Secrets", "string", "", 0, "Secrets is a list of the secrets.", cell_sa_secrets},
+    AGE,
+    END,
+};
+const struct pd_k8s_col pd_k8s_cols_namespaces[] = {
+    {"Status", "string", "", 0, "The status of the namespace", cell_ns_phase},
+    AGE,
+    END,
+};
+/* pkg/printers/internalversion: roleBindingsColumnDefinitions (and the cluster one) */
+const struct pd_k8s_col pd_k8s_cols_rolebindings[] = {
+    {"Role", "string", "", 0, "RoleRef can only reference a ClusterRole in the global namespace.",
+     cell_role_ref},
+    AGE,
+    {"Users", "string", "", 1, "Users in the roleBinding", cell_users},
+    {"Groups", "string", "", 1, "Groups in the roleBinding", cell_groups},
+    {"ServiceAccounts", "string", "", 1, "ServiceAccounts in the roleBinding", cell_sas},
+    END,
+};
+/* apiserver pkg/registry/rest/table.go: the default Table of kinds without a printer */
+static const struct pd_k8s_col default_cols[] = {
+    {"Created At", "date", "", 0, AGE_DESC, cell_created_at},
+    END,
+};
+
 json_t *pd_k8s_table(const struct pd_k8s_res *res, const json_t *items, const char *rv,
                      const char *cont, int64_t now_ms)
 {
-    json_t *cols = json_array();
-    int pods = strcmp(res->name, "pods") == 0;
+    const struct pd_k8s_col *cols = res->cols ? res->cols : default_cols;
+    json_t *defs = json_array();
     json_array_append_new(
-        cols, coldef("Name", "string", "name", 0, "Name must be unique within a namespace."));
-    if (pods) {
-        json_array_append_new(
-            cols, coldef("Ready", "string", "", 0, "The aggregate readiness state of this pod."));
-        json_array_append_new(cols, coldef("Status", "string", "", 0,
-                                           "The aggregate status of the containers in this pod."));
-        json_array_append_new(cols, coldef("Restarts", "string", "", 0,
-                                           "The number of times the containers in this pod "
-                                           "have been restarted and when the last container "
-                                           "in this pod has restarted."));
-    } else if (strcmp(res->name, "configmaps") == 0) {
-        json_array_append_new(cols, coldef("Data", "string", "", 0, "Data contains the data."));
-    } else if (strcmp(res->name, "serviceaccounts") == 0) {
-        json_array_append_new(
-            cols, coldef("Secrets", "string", "", 0, "Secrets is a list of the secrets."));
-    } else if (strcmp(res->name, "namespaces") == 0) {
-        json_array_append_new(cols,
-                              coldef("Status", "string", "", 0, "The status of the namespace"));
-    }
-    json_array_append_new(cols, coldef("Age", "string", "", 0,
-                                       "CreationTimestamp is a timestamp representing the "
-                                       "server time when this object was created."));
-    if (pods) {
-        json_array_append_new(cols, coldef("IP", "string", "", 1, "The IP address of the pod."));
-        json_array_append_new(cols, coldef("Node", "string", "", 1, "The node of the pod."));
-        json_array_append_new(
-            cols, coldef("Nominated Node", "string", "", 1, "The nominated node of the pod."));
-        json_array_append_new(
-            cols, coldef("Readiness Gates", "string", "", 1, "The readiness gates of the pod."));
-    }
+        defs, coldef("Name", "string", "name", 0, "Name must be unique within a namespace."));
+    for (const struct pd_k8s_col *c = cols; c->name; c++)
+        json_array_append_new(defs, coldef(c->name, c->type, c->format, c->priority, c->desc));
     json_t *rows = json_array();
     size_t i;
     json_t *o;
@@ -195,53 +371,9 @@ json_t *pd_k8s_table(const struct pd_k8s_res *res, const json_t *items, const ch
     {
         json_t *md = json_object_get(o, "metadata");
         const char *name = json_string_value(json_object_get(md, "name"));
-        char age[32];
-        pd_k8s_age(now_ms, created_of(o), age);
         json_t *cells = json_pack("[s]", name ? name : "");
-        if (pods) {
-            json_t *st = json_object_get(o, "status");
-            json_t *cs = json_object_get(st, "containerStatuses");
-            size_t n = json_array_size(json_object_get(json_object_get(o, "spec"), "containers"));
-            size_t ready = 0;
-            long long restarts = 0;
-            size_t k;
-            json_t *c;
-            json_array_foreach(cs, k, c)
-            {
-                ready += json_is_true(json_object_get(c, "ready"));
-                restarts += json_integer_value(json_object_get(c, "restartCount"));
-            }
-            char rb[48], rs[24];
-            snprintf(rb, sizeof rb, "%zu/%zu", ready, n);
-            snprintf(rs, sizeof rs, "%lld", restarts);
-            const char *phase = json_string_value(json_object_get(st, "phase"));
-            json_array_append_new(cells, json_string(rb));
-            json_array_append_new(cells, json_string(phase ? phase : "Pending"));
-            json_array_append_new(cells, json_string(rs));
-        } else if (strcmp(res->name, "configmaps") == 0) {
-            json_array_append_new(
-                cells,
-                json_integer((json_int_t)(json_object_size(json_object_get(o, "data")) +
-                                          json_object_size(json_object_get(o, "binaryData")))));
-        } else if (strcmp(res->name, "serviceaccounts") == 0) {
-            json_array_append_new(
-                cells, json_integer((json_int_t)json_array_size(json_object_get(o, "secrets"))));
-        } else if (strcmp(res->name, "namespaces") == 0) {
-            const char *ph =
-                json_string_value(json_object_get(json_object_get(o, "status"), "phase"));
-            json_array_append_new(cells, json_string(ph ? ph : "Active"));
-        }
-        json_array_append_new(cells, json_string(age));
-        if (pods) {
-            json_t *st = json_object_get(o, "status");
-            const char *ip = json_string_value(json_object_get(st, "podIP"));
-            const char *node =
-                json_string_value(json_object_get(json_object_get(o, "spec"), "nodeName"));
-            json_array_append_new(cells, json_string(ip ? ip : "<none>"));
-            json_array_append_new(cells, json_string(node ? node : "<none>"));
-            json_array_append_new(cells, json_string("<none>"));
-            json_array_append_new(cells, json_string("<none>"));
-        }
+        for (const struct pd_k8s_col *c = cols; c->name; c++)
+            json_array_append_new(cells, c->cell(o, now_ms));
         json_t *pmd = json_pack("{s:s, s:s, s:o}", "kind", "PartialObjectMetadata", "apiVersion",
                                 "meta.k8s.io/v1", "metadata",
                                 json_is_object(md) ? json_incref(md) : json_object());
@@ -251,7 +383,7 @@ json_t *pd_k8s_table(const struct pd_k8s_res *res, const json_t *items, const ch
     if (cont && *cont)
         json_object_set_new(meta, "continue", json_string(cont));
     return json_pack("{s:s, s:s, s:o, s:o, s:o}", "kind", "Table", "apiVersion", "meta.k8s.io/v1",
-                     "metadata", meta, "columnDefinitions", cols, "rows", rows);
+                     "metadata", meta, "columnDefinitions", defs, "rows", rows);
 }
 
 static void set_default(json_t *o, const char *k, json_t *v)

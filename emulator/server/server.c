@@ -13,6 +13,13 @@
  * notifications) and shuts down the socket of one whose request headers are not complete
  * --header-timeout seconds after it opened or after its previous response.
  *
+ * Idle connections cannot lock others out: a connection is idle while it waits for a
+ * request's headers (just opened, or parked between keep-alive requests). When the listener
+ * nears --max-connections, or one peer address holds half of it, the connection that just
+ * started makes room by closing the longest-idle ones (of that address for the per-address
+ * cap); a connection in the middle of a request is never closed for room. A peer address
+ * over its cap with nothing idle to close has its new connection refused.
+ *
  * TLS certificates by name: the TLS daemon picks a certificate per connection in a GnuTLS
  * retrieve callback (libmicrohttpd puts the connection in the session's pointer). No server
  * name (a client dialling an IP literal): the listener's own certificate. A name podiam
@@ -82,6 +89,8 @@ struct track {
     struct sockaddr_storage peer; /* to check the fd still is this connection */
     socklen_t peer_len;
     int64_t deadline_ms; /* monotonic; 0 while a request is being read or answered */
+    int64_t idle_ms;     /* monotonic time it began waiting for headers; 0: in a request */
+    int evicted;         /* shut down to make room: no longer counted */
     int proxied;         /* handed over by the proxy */
     char *tls_host;      /* CONNECT host: the certificate when the client sends no name */
     struct leaf *leaf;   /* the certificate its handshake chose (a reference), or NULL */
@@ -98,6 +107,10 @@ struct pd_server {
     pthread_t watchdog;
     int watching, stopping;
     struct track conns;      /* list head */
+    unsigned nconns;         /* tracked connections not evicted (under lock) */
+    unsigned max_conns;      /* libmicrohttpd's limit (--max-connections) */
+    unsigned room_at;        /* from this many connections on, idle ones make room */
+    unsigned per_peer_max;   /* connections one peer address may hold */
     struct adopted *adopted; /* sockets from the proxy not started yet (under lock) */
 
     /* TLS by server name */
@@ -125,17 +138,85 @@ static struct track *track_of(struct MHD_Connection *c)
     return ci ? ci->socket_context : NULL;
 }
 
-/* Headers of a request are in (deadline off), or a response is done (deadline on). */
+/* Headers of a request are in (busy: deadline off), or a response is done (idle: waiting for
+ * the next request's headers, deadline on). */
 static void track_set(struct pd_server *s, struct MHD_Connection *c, int waiting)
 {
-    if (!s->header_ms)
-        return;
     struct track *t = track_of(c);
     if (!t)
         return;
+    int64_t now = mono_ms();
     pthread_mutex_lock(&s->lock);
-    t->deadline_ms = waiting ? mono_ms() + s->header_ms : 0;
+    t->idle_ms = waiting ? now : 0;
+    t->deadline_ms = waiting && s->header_ms ? now + s->header_ms : 0;
     pthread_mutex_unlock(&s->lock);
+}
+
+/* Same peer address (not port)? */
+static int same_address(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+    if (a->ss_family != b->ss_family)
+        return 0;
+    if (a->ss_family == AF_INET)
+        return memcmp(&((const struct sockaddr_in *)a)->sin_addr,
+                      &((const struct sockaddr_in *)b)->sin_addr, sizeof(struct in_addr)) == 0;
+    if (a->ss_family == AF_INET6)
+        return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+                      &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr)) == 0;
+    return 0;
+}
+
+static int same_peer(const struct track *t);
+
+/* Close the longest-idle connection other than t (of t's address when of_peer); 0 if none is
+ * idle. Under s->lock. */
+static int evict_one(struct pd_server *s, const struct track *t, int of_peer)
+{
+    struct track *oldest = NULL;
+    for (struct track *u = s->conns.next; u != &s->conns; u = u->next) {
+        if (u == t || u->evicted || !u->idle_ms || u->fd < 0)
+            continue;
+        if (of_peer && !same_address(&u->peer, &t->peer))
+            continue;
+        if (!oldest || u->idle_ms < oldest->idle_ms)
+            oldest = u;
+    }
+    if (!oldest)
+        return 0;
+    oldest->evicted = 1;
+    s->nconns--;
+    if (same_peer(oldest))
+        shutdown(oldest->fd, SHUT_RDWR); /* libmicrohttpd sees EOF and closes */
+    return 1;
+}
+
+/* A connection just started (t, counted): keep the listener and t's address under their
+ * bounds by closing idle connections; refuse t itself when its address is over its cap and
+ * has nothing idle to give. Under s->lock. */
+static void make_room(struct pd_server *s, struct track *t)
+{
+    unsigned evicted = 0;
+    while (s->nconns > s->room_at && evict_one(s, t, 0))
+        evicted++;
+    unsigned mine = 0;
+    for (struct track *u = s->conns.next; u != &s->conns; u = u->next)
+        mine += !u->evicted && same_address(&u->peer, &t->peer);
+    while (mine > s->per_peer_max && evict_one(s, t, 1)) {
+        mine--;
+        evicted++;
+    }
+    if (evicted)
+        pd_log(PD_LOG_INFO, "http: %u idle connection(s) closed to admit a new one (%u open)",
+               evicted, s->nconns);
+    if (mine > s->per_peer_max && t->fd >= 0) {
+        pd_log(PD_LOG_WARN,
+               "http: a peer address holds %u connections, over its cap of %u: "
+               "refusing one more",
+               mine - 1, s->per_peer_max);
+        t->evicted = 1;
+        s->nconns--;
+        shutdown(t->fd, SHUT_RDWR);
+    }
 }
 
 static void leaf_unref(struct pd_server *s, struct leaf *l);
@@ -179,11 +260,16 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
         pthread_mutex_lock(&s->lock);
         if (s->adopted)
             claim_adopted(s, t);
-        t->deadline_ms = t->fd >= 0 && s->header_ms ? mono_ms() + s->header_ms : 0;
+        int64_t now = mono_ms();
+        t->idle_ms = now;
+        t->deadline_ms = t->fd >= 0 && s->header_ms ? now + s->header_ms : 0;
         t->next = s->conns.next;
         t->prev = &s->conns;
         s->conns.next->prev = t;
         s->conns.next = t;
+        s->nconns++;
+        if (t->fd >= 0 && (s->nconns > s->room_at || s->nconns > s->per_peer_max))
+            make_room(s, t);
         pthread_mutex_unlock(&s->lock);
         *socket_context = t;
     } else if (code == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
@@ -193,6 +279,8 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
         pthread_mutex_lock(&s->lock);
         t->prev->next = t->next;
         t->next->prev = t->prev;
+        if (!t->evicted)
+            s->nconns--;
         pthread_mutex_unlock(&s->lock);
         if (t->leaf) {
             pthread_mutex_lock(&s->tls_lock);
@@ -765,6 +853,9 @@ int pd_server_start(struct pd_env *env, const char *addr, const char *cert, cons
     s->tls = cert != NULL;
     s->header_ms = (int64_t)env->cfg.header_timeout * 1000;
     s->conns.next = s->conns.prev = &s->conns;
+    s->max_conns = env->cfg.max_connections > 8 ? (unsigned)env->cfg.max_connections : 8;
+    s->room_at = s->max_conns - s->max_conns / 8; /* room before libmicrohttpd refuses */
+    s->per_peer_max = s->max_conns / 2;
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->tls_lock, NULL);
     pthread_cond_init(&s->wake, NULL);
@@ -795,7 +886,7 @@ int pd_server_start(struct pd_env *env, const char *addr, const char *cert, cons
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)env->cfg.idle_timeout, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        MHD_OPTION_CONNECTION_LIMIT, s->max_conns, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)(64 * 1024), MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
     if (!s->d) {
         *OUT_err = "cannot listen (address in use, or not permitted)";

@@ -8,7 +8,10 @@
  * services/oidc.c with its own RSA key, and a Kubernetes endpoint on podiam's TLS listener
  * (https://127.0.0.1:TLSPORT/_podiam/k8s/ID) whose certificateAuthority.data is podiam's CA.
  * Config updates apply at once; the update object answers InProgress as EKS does and
- * DescribeUpdate shows it Successful. The creator's ARN is kept (a cluster admin later).
+ * DescribeUpdate shows it Successful. The creator's ARN is kept. accessConfig's
+ * authenticationMode moves one step at a time, never back (CONFIG_MAP -> API_AND_CONFIG_MAP
+ * -> API); in a mode with access entries the creator gets one (eks_access.c, which also has
+ * the access entry and access policy operations this file's table lists).
  */
 #include "services/eks.h"
 
@@ -27,15 +30,19 @@
 #include "env.h"
 #include "k8s/k8s.h"
 #include "services/oidc.h"
+#include "services/eks_internal.h"
 #include "services/service.h"
 #include "store/eks_db.h"
 #include "store/iam_db.h"
 
-static const struct pd_awserr EKS_ResourceInUse = {"ResourceInUseException", 409, 0};
-static const struct pd_awserr EKS_ResourceNotFound = {"ResourceNotFoundException", 404, 0};
-static const struct pd_awserr EKS_InvalidParameter = {"InvalidParameterException", 400, 0};
-static const struct pd_awserr EKS_NotFound = {"NotFoundException", 404, 0};
-static const struct pd_awserr EKS_BadRequest = {"BadRequestException", 400, 0};
+const struct pd_awserr pd_eks_ResourceInUse = {"ResourceInUseException", 409, 0};
+const struct pd_awserr pd_eks_ResourceNotFound = {"ResourceNotFoundException", 404, 0};
+const struct pd_awserr pd_eks_InvalidParameter = {"InvalidParameterException", 400, 0};
+const struct pd_awserr pd_eks_InvalidRequest = {"InvalidRequestException", 400, 0};
+const struct pd_awserr pd_eks_NotFound = {"NotFoundException", 404, 0};
+const struct pd_awserr pd_eks_BadRequest = {"BadRequestException", 400, 0};
+/* EKS's denial (rest-json, the model's AccessDeniedException), not IAM's AccessDenied */
+const struct pd_awserr pd_eks_AccessDenied = {"AccessDeniedException", 403, 0};
 
 #define DEFAULT_VERSION "1.32"
 #define PLATFORM_VERSION "eks.1"
@@ -47,17 +54,17 @@ static const char *const log_types[] = {"api",       "audit", "authenticator", "
 
 /* ---- helpers ---- */
 
-static const char *region_of(struct pd_req *r)
+const char *pd_eks_region(struct pd_req *r)
 {
     return r->region[0] ? r->region : r->env->cfg.region;
 }
 
-static const char *in_str(struct pd_req *r, const char *member)
+const char *pd_eks_in_str(struct pd_req *r, const char *member)
 {
     return json_string_value(json_object_get(r->in, member));
 }
 
-static const char *cluster_arn(struct pd_arena *a, const char *region, const char *account,
+const char *pd_eks_cluster_arn(struct pd_arena *a, const char *region, const char *account,
                                const char *name)
 {
     return pd_arena_printf(a, "arn:aws:eks:%s:%s:cluster/%s", region, account, name);
@@ -68,7 +75,7 @@ static void to_public(struct pd_eks_db_cluster *row, struct pd_arena *a, struct 
     OUT->account_id = row->account_id;
     OUT->region = row->region;
     OUT->name = row->name;
-    OUT->arn = cluster_arn(a, row->region, row->account_id, row->name);
+    OUT->arn = pd_eks_cluster_arn(a, row->region, row->account_id, row->name);
     OUT->id = row->cluster_id;
     OUT->issuer = row->issuer;
     OUT->status = row->status;
@@ -76,6 +83,7 @@ static void to_public(struct pd_eks_db_cluster *row, struct pd_arena *a, struct 
     OUT->creator_arn = row->creator_arn;
     OUT->role_arn = row->role_arn;
     OUT->created_ms = row->created_ms;
+    OUT->auth_mode = pd_eks_cluster_mode(row);
 }
 
 int pd_eks_cluster_by_id(struct pd_db *db, struct pd_arena *a, const char *id,
@@ -108,7 +116,7 @@ int pd_eks_cluster_by_issuer(struct pd_db *db, struct pd_arena *a, const char *u
     return rc;
 }
 
-static json_t *parse_obj(const char *text)
+json_t *pd_eks_parse_obj(const char *text)
 {
     json_t *v = text ? json_loads(text, 0, NULL) : NULL;
     if (!json_is_object(v)) {
@@ -118,7 +126,32 @@ static json_t *parse_obj(const char *text)
     return v;
 }
 
-static char *dump(struct pd_arena *a, const json_t *v)
+json_t *pd_eks_parse_arr(const char *text)
+{
+    json_t *v = text ? json_loads(text, 0, NULL) : NULL;
+    if (!json_is_array(v)) {
+        json_decref(v);
+        v = json_array();
+    }
+    return v;
+}
+
+const char *pd_eks_cluster_mode(const struct pd_eks_db_cluster *c)
+{
+    /* the config text holds {"accessConfig": {"authenticationMode": "…"}, …} */
+    json_t *cfg = pd_eks_parse_obj(c->config);
+    const char *m = json_string_value(
+        json_object_get(json_object_get(cfg, "accessConfig"), "authenticationMode"));
+    const char *out = "CONFIG_MAP";
+    if (m && strcmp(m, "API") == 0)
+        out = "API";
+    else if (m && strcmp(m, "API_AND_CONFIG_MAP") == 0)
+        out = "API_AND_CONFIG_MAP";
+    json_decref(cfg);
+    return out;
+}
+
+char *pd_eks_dump(struct pd_arena *a, const json_t *v)
 {
     char *s = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
     char *out = pd_arena_strdup(a, s ? s : "{}");
@@ -128,15 +161,16 @@ static char *dump(struct pd_arena *a, const json_t *v)
 
 static int not_found(struct pd_req *r, const char *name)
 {
-    pd_fail(r, &EKS_ResourceNotFound, "No cluster found for name: %s.", name);
+    pd_fail(r, &pd_eks_ResourceNotFound, "No cluster found for name: %s.", name);
     r->err.extra = json_pack("{s:s}", "clusterName", name);
     return PD_EAWS;
 }
 
 /* The cluster the request's "name" names, in the caller's account and region. */
-static int load(struct pd_req *r, const char *name, struct pd_eks_db_cluster *OUT)
+int pd_eks_load(struct pd_req *r, const char *name, struct pd_eks_db_cluster *OUT)
 {
-    int rc = pd_eks_db_cluster_get(r->db, &r->arena, r->who.account_id, region_of(r), name, OUT);
+    int rc =
+        pd_eks_db_cluster_get(r->db, &r->arena, r->who.account_id, pd_eks_region(r), name, OUT);
     if (rc == PD_ENOTFOUND)
         return not_found(r, name);
     if (rc)
@@ -147,11 +181,11 @@ static int load(struct pd_req *r, const char *name, struct pd_eks_db_cluster *OU
 /* The wire Cluster object of a stored cluster. */
 static json_t *cluster_json(struct pd_req *r, const struct pd_eks_db_cluster *c)
 {
-    json_t *cfg = parse_obj(c->config);
+    json_t *cfg = pd_eks_parse_obj(c->config);
     json_t *o = json_object();
     json_object_set_new(o, "name", json_string(c->name));
-    json_object_set_new(o, "arn",
-                        json_string(cluster_arn(&r->arena, c->region, c->account_id, c->name)));
+    json_object_set_new(
+        o, "arn", json_string(pd_eks_cluster_arn(&r->arena, c->region, c->account_id, c->name)));
     json_object_set_new(o, "createdAt", json_integer((json_int_t)c->created_ms));
     json_object_set_new(o, "version", json_string(c->version));
     if (r->env->https_port > 0)
@@ -174,7 +208,7 @@ static json_t *cluster_json(struct pd_req *r, const struct pd_eks_db_cluster *c)
     if (json_object_get(cfg, "clientRequestToken"))
         json_object_set(o, "clientRequestToken", json_object_get(cfg, "clientRequestToken"));
     json_object_set_new(o, "platformVersion", json_string(c->platform_version));
-    json_object_set_new(o, "tags", parse_obj(c->tags));
+    json_object_set_new(o, "tags", pd_eks_parse_obj(c->tags));
     const char *more[] = {"encryptionConfig", "accessConfig", "upgradePolicy", NULL};
     for (const char *const *k = more; *k; k++)
         if (json_object_get(cfg, *k))
@@ -229,7 +263,8 @@ static int apply_logging(struct pd_req *r, json_t *logging, int enabled[5])
             for (k = 0; log_types[k] && strcmp(log_types[k], name ? name : "") != 0; k++)
                 ;
             if (!log_types[k])
-                return pd_fail(r, &EKS_InvalidParameter, "Invalid log type: %s", name ? name : "");
+                return pd_fail(r, &pd_eks_InvalidParameter, "Invalid log type: %s",
+                               name ? name : "");
             enabled[k] = on;
         }
     }
@@ -273,16 +308,16 @@ static int check_cluster_role(struct pd_req *r, const char *arn)
     if (pd_arn_parse(&r->arena, arn, &a) || strcmp(a.service, "iam") != 0 ||
         pd_arn_resource_split(&r->arena, a.resource, &type, NULL, &name) ||
         strcmp(type, "role") != 0)
-        return pd_fail(r, &EKS_InvalidParameter, msg, arn);
+        return pd_fail(r, &pd_eks_InvalidParameter, msg, arn);
     struct pd_iam_role role;
     if (pd_iam_db_role_get(r->db, &r->arena, a.account, name, &role) || strcmp(role.arn, arn) != 0)
-        return pd_fail(r, &EKS_InvalidParameter, msg, arn);
+        return pd_fail(r, &pd_eks_InvalidParameter, msg, arn);
     char err[256];
     const char *why = NULL;
     struct pd_cached_policy *h = NULL;
     if (pd_policy_cache_get(r->env->policies, PD_POLICY_TRUST, role.trust_policy,
                             strlen(role.trust_policy), err, sizeof err, &h, &why))
-        return pd_fail(r, &EKS_InvalidParameter, msg, arn);
+        return pd_fail(r, &pd_eks_InvalidParameter, msg, arn);
     struct pd_principal_id svc = {.type = PD_PRINCIPAL_SERVICE, .service = "eks.amazonaws.com"};
     struct pd_ctx ctx;
     pd_ctx_init(&ctx, &r->arena);
@@ -290,7 +325,7 @@ static int check_cluster_role(struct pd_req *r, const char *arn)
                                             role.arn, &svc, &ctx);
     pd_policy_cache_release(r->env->policies, h);
     if (d != PD_DECISION_ALLOW)
-        return pd_fail(r, &EKS_InvalidParameter, msg, arn);
+        return pd_fail(r, &pd_eks_InvalidParameter, msg, arn);
     return PD_OK;
 }
 
@@ -301,24 +336,35 @@ static int check_cluster_role(struct pd_req *r, const char *arn)
 static int create_cluster_with(struct pd_req *r, const char *fixed_id, const char *key_pem,
                                int64_t created_ms, const char *creator)
 {
-    const char *name = in_str(r, "name");
-    const char *role_arn = in_str(r, "roleArn");
-    const char *version = in_str(r, "version");
-    const char *region = region_of(r);
+    const char *name = pd_eks_in_str(r, "name");
+    const char *role_arn = pd_eks_in_str(r, "roleArn");
+    const char *version = pd_eks_in_str(r, "version");
+    const char *region = pd_eks_region(r);
     if (!version)
         version = DEFAULT_VERSION;
     int ok = 0;
     for (const char *const *v = versions; *v && !ok; v++)
         ok = strcmp(*v, version) == 0;
     if (!ok)
-        return pd_fail(r, &EKS_InvalidParameter, "unsupported Kubernetes version %s", version);
+        return pd_fail(r, &pd_eks_InvalidParameter, "unsupported Kubernetes version %s", version);
+    json_t *ac_in = json_object_get(r->in, "accessConfig");
+    const char *mode = json_string_value(json_object_get(ac_in, "authenticationMode"));
+    int bootstrap = bool_or(ac_in, "bootstrapClusterCreatorAdminPermissions", 1);
+    if (!mode)
+        mode = "CONFIG_MAP";
+    if (auth_mode_rank(mode) < 0)
+        return pd_fail(r, &pd_eks_InvalidParameter, "Unsupported authentication mode: %s", mode);
+    if (!bootstrap && strcmp(mode, "CONFIG_MAP") == 0)
+        return pd_fail(r, &pd_eks_InvalidParameter,
+                       "bootstrapClusterCreatorAdminPermissions must be true if cluster "
+                       "authentication mode is set to CONFIG_MAP");
     if (!role_arn || check_cluster_role(r, role_arn))
-        return role_arn ? PD_EAWS : pd_fail(r, &EKS_InvalidParameter, "roleArn is required");
+        return role_arn ? PD_EAWS : pd_fail(r, &pd_eks_InvalidParameter, "roleArn is required");
 
     struct pd_eks_db_cluster existing;
     if (pd_eks_db_cluster_get(r->db, &r->arena, r->who.account_id, region, name, &existing) ==
         PD_OK) {
-        pd_fail(r, &EKS_ResourceInUse, "Cluster already exists with name: %s", name);
+        pd_fail(r, &pd_eks_ResourceInUse, "Cluster already exists with name: %s", name);
         r->err.extra = json_pack("{s:s}", "clusterName", name);
         return PD_EAWS;
     }
@@ -361,12 +407,9 @@ static int create_cluster_with(struct pd_req *r, const char *fixed_id, const cha
         return rc;
     }
     json_object_set_new(cfg, "logging", logging_json(enabled));
-    json_t *ac_in = json_object_get(r->in, "accessConfig");
-    const char *mode = json_string_value(json_object_get(ac_in, "authenticationMode"));
     json_object_set_new(cfg, "accessConfig",
                         json_pack("{s:b, s:s}", "bootstrapClusterCreatorAdminPermissions",
-                                  bool_or(ac_in, "bootstrapClusterCreatorAdminPermissions", 1),
-                                  "authenticationMode", mode ? mode : "CONFIG_MAP"));
+                                  bootstrap, "authenticationMode", mode));
     json_object_set_new(cfg, "upgradePolicy", json_pack("{s:s}", "supportType", "STANDARD"));
     const char *copied[] = {"encryptionConfig", "clientRequestToken", NULL};
     for (const char *const *k = copied; *k; k++)
@@ -391,21 +434,23 @@ static int create_cluster_with(struct pd_req *r, const char *fixed_id, const cha
         .role_arn = role_arn,
         .creator_arn = creator ? creator : (r->who.arn ? r->who.arn : ""),
         .created_ms = created_ms ? created_ms : pd_clock_now_ms(&r->env->clock),
-        .config = dump(&r->arena, cfg),
-        .tags = tags ? dump(&r->arena, tags) : "{}",
+        .config = pd_eks_dump(&r->arena, cfg),
+        .tags = tags ? pd_eks_dump(&r->arena, tags) : "{}",
     };
     json_decref(cfg);
     rc = pd_eks_db_cluster_put(r->db, &row);
     if (rc == PD_ECONFLICT)
-        return pd_fail(r, &EKS_ResourceInUse, "A cluster with id %s exists already.", id);
+        return pd_fail(r, &pd_eks_ResourceInUse, "A cluster with id %s exists already.", id);
     if (rc)
         return pd_fail(r, &PD_ERR_InternalFailure, "cannot store the cluster");
     const char *why = NULL;
     rc = pd_oidc_issuer_create(r->env, r->db, row.issuer, key_pem, &why);
     if (rc == PD_EINVAL || rc == PD_ECONFLICT)
-        return pd_fail(r, &EKS_InvalidParameter, "%s", why);
+        return pd_fail(r, &pd_eks_InvalidParameter, "%s", why);
     if (rc)
         return pd_fail(r, &PD_ERR_InternalFailure, "cannot make the cluster's OIDC issuer");
+    if (bootstrap && strcmp(mode, "CONFIG_MAP") != 0 && pd_eks_bootstrap_creator(r, &row))
+        return PD_EAWS;
     r->out = json_pack("{s:o}", "cluster", cluster_json(r, &row));
     pd_log_req(PD_LOG_INFO, r->request_id, "eks: cluster %s (%s) issuer %s", name, id, row.issuer);
     return PD_OK;
@@ -419,7 +464,7 @@ static int create_cluster(struct pd_req *r)
 static int describe_cluster(struct pd_req *r)
 {
     struct pd_eks_db_cluster c;
-    if (load(r, in_str(r, "name"), &c))
+    if (pd_eks_load(r, pd_eks_in_str(r, "name"), &c))
         return PD_EAWS;
     r->out = json_pack("{s:o}", "cluster", cluster_json(r, &c));
     return PD_OK;
@@ -428,7 +473,7 @@ static int describe_cluster(struct pd_req *r)
 static int delete_cluster(struct pd_req *r)
 {
     struct pd_eks_db_cluster c;
-    if (load(r, in_str(r, "name"), &c))
+    if (pd_eks_load(r, pd_eks_in_str(r, "name"), &c))
         return PD_EAWS;
     if (pd_eks_db_cluster_del(r->db, c.id) || pd_oidc_issuer_delete(r->db, c.issuer))
         return pd_fail(r, &PD_ERR_InternalFailure, "cannot delete the cluster");
@@ -441,20 +486,20 @@ static int list_clusters(struct pd_req *r)
 {
     json_t *mr = json_object_get(r->in, "maxResults");
     size_t limit = mr ? (size_t)json_integer_value(mr) : 100;
-    const char *token = in_str(r, "nextToken");
+    const char *token = pd_eks_in_str(r, "nextToken");
     const char *after = NULL;
     if (token) {
         unsigned char *dec;
         size_t n;
         if (pd_base64_decode(&r->arena, token, strlen(token), &dec, &n) || n < 2 || dec[0] != 'c' ||
             dec[1] != ':')
-            return pd_fail(r, &EKS_InvalidParameter, "The nextToken is invalid.");
+            return pd_fail(r, &pd_eks_InvalidParameter, "The nextToken is invalid.");
         after = pd_arena_strndup(&r->arena, (const char *)dec + 2, n - 2);
     }
     const char **names;
     size_t n;
     int more;
-    if (pd_eks_db_cluster_names(r->db, &r->arena, r->who.account_id, region_of(r), after, limit,
+    if (pd_eks_db_cluster_names(r->db, &r->arena, r->who.account_id, pd_eks_region(r), after, limit,
                                 &names, &n, &more))
         return pd_fail(r, &PD_ERR_InternalFailure, "cannot list clusters");
     json_t *list = json_array();
@@ -478,7 +523,7 @@ static int answer_update(struct pd_req *r, const struct pd_eks_db_cluster *c, co
     int64_t now = pd_clock_now_ms(&r->env->clock);
     json_t *u = json_pack("{s:s, s:s, s:s, s:o, s:I, s:[]}", "id", id, "status", "Successful",
                           "type", type, "params", params, "createdAt", (json_int_t)now, "errors");
-    int rc = pd_eks_db_update_put(r->db, c->id, id, now, dump(&r->arena, u));
+    int rc = pd_eks_db_update_put(r->db, c->id, id, now, pd_eks_dump(&r->arena, u));
     json_object_set_new(u, "status", json_string("InProgress"));
     if (rc) {
         json_decref(u);
@@ -496,7 +541,7 @@ static json_t *param(const char *type, const char *value)
 static int update_cluster_config(struct pd_req *r)
 {
     struct pd_eks_db_cluster c;
-    if (load(r, in_str(r, "name"), &c))
+    if (pd_eks_load(r, pd_eks_in_str(r, "name"), &c))
         return PD_EAWS;
     static const char *const kinds[] = {"resourcesVpcConfig",
                                         "logging",
@@ -518,8 +563,8 @@ static int update_cluster_config(struct pd_req *r)
             nkinds++;
         }
     if (nkinds != 1)
-        return pd_fail(r, &EKS_InvalidParameter, "Only one type of update can be allowed.");
-    json_t *cfg = parse_obj(c.config);
+        return pd_fail(r, &pd_eks_InvalidParameter, "Only one type of update can be allowed.");
+    json_t *cfg = pd_eks_parse_obj(c.config);
     json_t *req = json_object_get(r->in, kind);
     int rc = PD_OK;
     const char *type = NULL;
@@ -530,13 +575,13 @@ static int update_cluster_config(struct pd_req *r)
         memcpy(after, before, sizeof after);
         rc = apply_logging(r, req, after);
         if (rc == PD_OK && memcmp(before, after, sizeof after) == 0)
-            rc = pd_fail(r, &EKS_InvalidParameter,
+            rc = pd_fail(r, &pd_eks_InvalidParameter,
                          "No changes needed for the logging config "
                          "provided");
         if (rc == PD_OK) {
             json_object_set_new(cfg, "logging", logging_json(after));
             type = "LoggingUpdate";
-            json_array_append_new(params, param("ClusterLogging", dump(&r->arena, req)));
+            json_array_append_new(params, param("ClusterLogging", pd_eks_dump(&r->arena, req)));
         }
     } else if (strcmp(kind, "resourcesVpcConfig") == 0) {
         json_t *vpc = json_object_get(cfg, "resourcesVpcConfig");
@@ -544,7 +589,7 @@ static int update_cluster_config(struct pd_req *r)
         int priv = bool_or(req, "endpointPrivateAccess", bool_or(vpc, "endpointPrivateAccess", 0));
         json_t *cidrs = json_object_get(req, "publicAccessCidrs");
         if (!pub && !priv)
-            rc = pd_fail(r, &EKS_InvalidParameter,
+            rc = pd_fail(r, &pd_eks_InvalidParameter,
                          "Private and public endpoint access cannot both be disabled.");
         if (rc == PD_OK) {
             type = "EndpointAccessUpdate";
@@ -558,7 +603,8 @@ static int update_cluster_config(struct pd_req *r)
                                       param("EndpointPrivateAccess", priv ? "true" : "false"));
             if (json_array_size(cidrs)) {
                 json_object_set(vpc, "publicAccessCidrs", cidrs);
-                json_array_append_new(params, param("PublicAccessCidrs", dump(&r->arena, cidrs)));
+                json_array_append_new(params,
+                                      param("PublicAccessCidrs", pd_eks_dump(&r->arena, cidrs)));
             }
             const char *lists[][2] = {{"subnetIds", "Subnets"},
                                       {"securityGroupIds", "SecurityGroups"}};
@@ -566,7 +612,7 @@ static int update_cluster_config(struct pd_req *r)
                 json_t *l = json_object_get(req, lists[i][0]);
                 if (l) {
                     json_object_set(vpc, lists[i][0], l);
-                    json_array_append_new(params, param(lists[i][1], dump(&r->arena, l)));
+                    json_array_append_new(params, param(lists[i][1], pd_eks_dump(&r->arena, l)));
                     type = "VpcConfigUpdate";
                 }
             }
@@ -575,24 +621,35 @@ static int update_cluster_config(struct pd_req *r)
         json_t *ac = json_object_get(cfg, "accessConfig");
         const char *cur = json_string_value(json_object_get(ac, "authenticationMode"));
         const char *want = json_string_value(json_object_get(req, "authenticationMode"));
+        /* a copy: ac's value is replaced below */
+        cur = pd_arena_strdup(&r->arena, cur ? cur : "CONFIG_MAP");
+        /* only one step at a time, never back: CONFIG_MAP -> API_AND_CONFIG_MAP -> API */
         if (!want)
-            rc = pd_fail(r, &EKS_InvalidParameter, "authenticationMode is required");
-        else if (auth_mode_rank(want) <= auth_mode_rank(cur))
-            rc = pd_fail(r, &EKS_InvalidParameter,
-                         "Unsupported authentication mode update from %s to %s", cur ? cur : "",
-                         want);
+            rc = pd_fail(r, &pd_eks_InvalidParameter, "authenticationMode is required");
+        else if (auth_mode_rank(want) < 0 || auth_mode_rank(want) != auth_mode_rank(cur) + 1)
+            rc = pd_fail(r, &pd_eks_InvalidParameter,
+                         "Unsupported authentication mode update from %s to %s", cur, want);
         if (rc == PD_OK) {
             json_object_set_new(ac, "authenticationMode", json_string(want));
             type = "AccessConfigUpdate";
-            json_array_append_new(params, param("AuthenticationMode", want));
+            /* EKS reports the value JSON-quoted: "\"API_AND_CONFIG_MAP\"" */
+            json_array_append_new(
+                params, param("AuthenticationMode", pd_arena_printf(&r->arena, "\"%s\"", want)));
+            /* Leaving CONFIG_MAP makes the creator's (so far hidden) admin an access entry. */
+            if (strcmp(cur, "CONFIG_MAP") == 0 &&
+                bool_or(ac, "bootstrapClusterCreatorAdminPermissions", 1)) {
+                struct pd_eks_db_cluster now = c;
+                now.config = pd_eks_dump(&r->arena, cfg);
+                rc = pd_eks_bootstrap_creator(r, &now);
+            }
         }
     } else {
-        rc = pd_fail(r, &EKS_InvalidParameter,
+        rc = pd_fail(r, &pd_eks_InvalidParameter,
                      "podiam does not support updating %s (supported: logging, "
                      "resourcesVpcConfig, accessConfig)",
                      kind);
     }
-    if (rc == PD_OK && pd_eks_db_cluster_set(r->db, c.id, dump(&r->arena, cfg), c.tags))
+    if (rc == PD_OK && pd_eks_db_cluster_set(r->db, c.id, pd_eks_dump(&r->arena, cfg), c.tags))
         rc = pd_fail(r, &PD_ERR_InternalFailure, "cannot store the cluster");
     json_decref(cfg);
     if (rc) {
@@ -605,30 +662,31 @@ static int update_cluster_config(struct pd_req *r)
 static int describe_update(struct pd_req *r)
 {
     struct pd_eks_db_cluster c;
-    if (load(r, in_str(r, "name"), &c))
+    if (pd_eks_load(r, pd_eks_in_str(r, "name"), &c))
         return PD_EAWS;
-    const char *uid = in_str(r, "updateId");
-    if (in_str(r, "nodegroupName") || in_str(r, "addonName") || in_str(r, "capabilityName"))
-        return pd_fail(r, &EKS_ResourceNotFound, "No update found for ID: %s.", uid);
+    const char *uid = pd_eks_in_str(r, "updateId");
+    if (pd_eks_in_str(r, "nodegroupName") || pd_eks_in_str(r, "addonName") ||
+        pd_eks_in_str(r, "capabilityName"))
+        return pd_fail(r, &pd_eks_ResourceNotFound, "No update found for ID: %s.", uid);
     const char *doc;
     int rc = pd_eks_db_update_get(r->db, &r->arena, c.id, uid, &doc);
     if (rc == PD_ENOTFOUND)
-        return pd_fail(r, &EKS_ResourceNotFound, "No update found for ID: %s.", uid);
+        return pd_fail(r, &pd_eks_ResourceNotFound, "No update found for ID: %s.", uid);
     if (rc)
         return pd_fail(r, &PD_ERR_InternalFailure, "cannot read the update");
-    r->out = json_pack("{s:o}", "update", parse_obj(doc));
+    r->out = json_pack("{s:o}", "update", pd_eks_parse_obj(doc));
     return PD_OK;
 }
 
 static int list_updates(struct pd_req *r)
 {
     struct pd_eks_db_cluster c;
-    if (load(r, in_str(r, "name"), &c))
+    if (pd_eks_load(r, pd_eks_in_str(r, "name"), &c))
         return PD_EAWS;
     const char **ids = NULL;
     size_t n = 0;
     json_t *list = json_array();
-    if (!in_str(r, "nodegroupName") && !in_str(r, "addonName") &&
+    if (!pd_eks_in_str(r, "nodegroupName") && !pd_eks_in_str(r, "addonName") &&
         pd_eks_db_update_ids(r->db, &r->arena, c.id, &ids, &n) == PD_OK)
         for (size_t i = 0; i < n; i++)
             json_array_append_new(list, json_string(ids[i]));
@@ -636,34 +694,60 @@ static int list_updates(struct pd_req *r)
     return PD_OK;
 }
 
-/* The cluster a tagging ARN names (caller's account; any region). */
-static int tag_target(struct pd_req *r, struct pd_eks_db_cluster *OUT)
+/* What a tagging ARN names (caller's account; any region): a cluster, or an access entry
+ * (entry->id != 0). */
+struct tagged {
+    struct pd_eks_db_cluster c;
+    struct pd_eks_db_entry e; /* e.id 0: the cluster itself */
+};
+
+static int tag_target(struct pd_req *r, struct tagged *OUT)
 {
-    const char *arn = in_str(r, "resourceArn");
+    const char *arn = pd_eks_in_str(r, "resourceArn");
     struct pd_arn a;
     const char *type, *name;
+    memset(OUT, 0, sizeof *OUT);
     if (!arn || pd_arn_parse(&r->arena, arn, &a) || strcmp(a.service, "eks") != 0 ||
         pd_arn_resource_split(&r->arena, a.resource, &type, NULL, &name))
-        return pd_fail(r, &EKS_BadRequest, "Invalid ARN: %s", arn ? arn : "");
+        return pd_fail(r, &pd_eks_BadRequest, "Invalid ARN: %s", arn ? arn : "");
+    if (strcmp(type, "access-entry") == 0) {
+        if (pd_eks_entry_by_arn(r, arn, &OUT->c, &OUT->e) != PD_OK)
+            return pd_fail(r, &pd_eks_NotFound, "Resource was not found: %s", arn);
+        return PD_OK;
+    }
     if (strcmp(type, "cluster") != 0 ||
         strcmp(a.account, r->who.account_id ? r->who.account_id : "") != 0 ||
-        pd_eks_db_cluster_get(r->db, &r->arena, a.account, a.region, name, OUT) != PD_OK)
-        return pd_fail(r, &EKS_NotFound, "Resource was not found: %s", arn);
+        pd_eks_db_cluster_get(r->db, &r->arena, a.account, a.region, name, &OUT->c) != PD_OK)
+        return pd_fail(r, &pd_eks_NotFound, "Resource was not found: %s", arn);
     return PD_OK;
+}
+
+static const char *tagged_tags(const struct tagged *t)
+{
+    return t->e.id ? t->e.tags : t->c.tags;
+}
+
+static int store_tags(struct pd_req *r, const struct tagged *t, json_t *tags)
+{
+    const char *text = pd_eks_dump(&r->arena, tags);
+    int rc = t->e.id ? pd_eks_db_entry_set(r->db, t->e.id, t->e.username, t->e.groups, text,
+                                           t->e.modified_ms)
+                     : pd_eks_db_cluster_set(r->db, t->c.id, t->c.config, text);
+    return rc ? pd_fail(r, &PD_ERR_InternalFailure, "cannot store the tags") : PD_OK;
 }
 
 static int tag_resource(struct pd_req *r)
 {
-    struct pd_eks_db_cluster c;
-    if (tag_target(r, &c))
+    struct tagged t;
+    if (tag_target(r, &t))
         return PD_EAWS;
-    json_t *tags = parse_obj(c.tags);
+    json_t *tags = pd_eks_parse_obj(tagged_tags(&t));
     json_object_update(tags, json_object_get(r->in, "tags"));
     int rc = PD_OK;
     if (json_object_size(tags) > 50)
-        rc = pd_fail(r, &EKS_BadRequest, "Tags cannot exceed 50 per resource.");
-    else if (pd_eks_db_cluster_set(r->db, c.id, c.config, dump(&r->arena, tags)))
-        rc = pd_fail(r, &PD_ERR_InternalFailure, "cannot store the tags");
+        rc = pd_fail(r, &pd_eks_BadRequest, "Tags cannot exceed 50 per resource.");
+    else
+        rc = store_tags(r, &t, tags);
     json_decref(tags);
     if (rc == PD_OK)
         r->out = json_object();
@@ -672,30 +756,30 @@ static int tag_resource(struct pd_req *r)
 
 static int untag_resource(struct pd_req *r)
 {
-    struct pd_eks_db_cluster c;
-    if (tag_target(r, &c))
+    struct tagged t;
+    if (tag_target(r, &t))
         return PD_EAWS;
-    json_t *tags = parse_obj(c.tags);
+    json_t *tags = pd_eks_parse_obj(tagged_tags(&t));
     size_t i;
     json_t *k;
     json_array_foreach(json_object_get(r->in, "tagKeys"), i, k)
     {
         json_object_del(tags, json_string_value(k));
     }
-    int rc = pd_eks_db_cluster_set(r->db, c.id, c.config, dump(&r->arena, tags));
+    int rc = store_tags(r, &t, tags);
     json_decref(tags);
     if (rc)
-        return pd_fail(r, &PD_ERR_InternalFailure, "cannot store the tags");
+        return rc;
     r->out = json_object();
     return PD_OK;
 }
 
 static int list_tags_for_resource(struct pd_req *r)
 {
-    struct pd_eks_db_cluster c;
-    if (tag_target(r, &c))
+    struct tagged t;
+    if (tag_target(r, &t))
         return PD_EAWS;
-    r->out = json_pack("{s:o}", "tags", parse_obj(c.tags));
+    r->out = json_pack("{s:o}", "tags", pd_eks_parse_obj(tagged_tags(&t)));
     return PD_OK;
 }
 
@@ -726,50 +810,89 @@ static void tag_keys(struct pd_req *r, struct pd_authz_need *need)
     }
 }
 
+static void resource_tags(struct pd_req *r, struct pd_authz_need *need, const char *text)
+{
+    json_t *tags = pd_eks_parse_obj(text);
+    const char *k;
+    json_t *v;
+    json_object_foreach(tags, k, v)
+    {
+        pd_ctx_add(&need->ctx, pd_arena_printf(&r->arena, "aws:ResourceTag/%s", k), PD_CTX_STRING,
+                   json_string_value(v) ? json_string_value(v) : "", (size_t)-1);
+    }
+    json_decref(tags);
+}
+
+/* eks:authenticationMode and eks:bootstrapClusterCreatorAdminPermissions, when the request
+ * names them (CreateCluster, UpdateClusterConfig). */
+static void access_config_keys(struct pd_req *r, struct pd_authz_need *need)
+{
+    json_t *ac = json_object_get(r->in, "accessConfig");
+    const char *mode = json_string_value(json_object_get(ac, "authenticationMode"));
+    json_t *boot = json_object_get(ac, "bootstrapClusterCreatorAdminPermissions");
+    if (mode)
+        pd_ctx_add(&need->ctx, "eks:authenticationMode", PD_CTX_STRING, mode, (size_t)-1);
+    if (json_is_boolean(boot))
+        pd_ctx_add(&need->ctx, "eks:bootstrapClusterCreatorAdminPermissions", PD_CTX_BOOLEAN,
+                   json_is_true(boot) ? "true" : "false", (size_t)-1);
+}
+
 static int eks_authz(struct pd_req *r, struct pd_authz_need *need)
 {
     const char *op = r->op->name;
     const char *action = pd_arena_printf(&r->arena, "eks:%s", op);
     const char *account = r->who.account_id ? r->who.account_id : "";
+    need->deny = &pd_eks_AccessDenied;
     tag_keys(r, need);
+    if (pd_eks_access_authz(r, need))
+        return PD_OK;
     if (strcmp(op, "ListClusters") == 0) {
         pd_authz_add(need, action, "*", NULL);
         return PD_OK;
     }
     const char *arn;
     struct pd_eks_db_cluster c;
-    int found;
     if (json_object_get(r->in, "resourceArn")) {
-        arn = in_str(r, "resourceArn");
+        arn = pd_eks_in_str(r, "resourceArn");
         struct pd_arn a;
         const char *type, *name;
-        found = pd_arn_parse(&r->arena, arn, &a) == PD_OK &&
-                pd_arn_resource_split(&r->arena, a.resource, &type, NULL, &name) == PD_OK &&
-                strcmp(type, "cluster") == 0 &&
-                pd_eks_db_cluster_get(r->db, &r->arena, a.account, a.region, name, &c) == PD_OK;
-    } else {
-        const char *name = in_str(r, "name");
-        arn = cluster_arn(&r->arena, region_of(r), account, name ? name : "");
-        found = name &&
-                pd_eks_db_cluster_get(r->db, &r->arena, account, region_of(r), name, &c) == PD_OK;
-    }
-    pd_authz_add(need, action, arn, NULL);
-    if (found) {
-        json_t *tags = parse_obj(c.tags);
-        const char *k;
-        json_t *v;
-        json_object_foreach(tags, k, v)
-        {
-            pd_ctx_add(&need->ctx, pd_arena_printf(&r->arena, "aws:ResourceTag/%s", k),
-                       PD_CTX_STRING, json_string_value(v) ? json_string_value(v) : "", (size_t)-1);
+        struct pd_eks_db_entry e;
+        pd_authz_add(need, action, arn, NULL);
+        if (pd_arn_parse(&r->arena, arn, &a) ||
+            pd_arn_resource_split(&r->arena, a.resource, &type, NULL, &name))
+            return PD_OK;
+        if (strcmp(type, "access-entry") == 0) {
+            if (pd_eks_entry_by_arn(r, arn, &c, &e) == PD_OK)
+                pd_eks_entry_keys(r, need, &c, &e);
+        } else if (strcmp(type, "cluster") == 0 &&
+                   pd_eks_db_cluster_get(r->db, &r->arena, a.account, a.region, name, &c) ==
+                       PD_OK) {
+            resource_tags(r, need, c.tags);
         }
-        json_decref(tags);
+        return PD_OK;
     }
-    if (strcmp(op, "CreateCluster") == 0 && in_str(r, "roleArn")) {
+    const char *name = pd_eks_in_str(r, "name");
+    arn = pd_eks_cluster_arn(&r->arena, pd_eks_region(r), account, name ? name : "");
+    pd_authz_add(need, action, arn, NULL);
+    if (name &&
+        pd_eks_db_cluster_get(r->db, &r->arena, account, pd_eks_region(r), name, &c) == PD_OK)
+        resource_tags(r, need, c.tags);
+    if (strcmp(op, "CreateCluster") == 0 || strcmp(op, "UpdateClusterConfig") == 0)
+        access_config_keys(r, need);
+    if (strcmp(op, "CreateCluster") == 0 && pd_eks_in_str(r, "roleArn")) {
         /* EKS passes the cluster role to the service: iam:PassRole is checked too. */
-        pd_authz_add(need, "iam:PassRole", in_str(r, "roleArn"), NULL);
+        pd_authz_add(need, "iam:PassRole", pd_eks_in_str(r, "roleArn"), NULL);
         pd_ctx_add(&need->ctx, "iam:PassedToService", PD_CTX_STRING, "eks.amazonaws.com",
                    (size_t)-1);
+    }
+    if (strcmp(op, "CreateCluster") == 0) {
+        /* Making the creator's access entry is eks:CreateAccessEntry on the cluster (the
+         * Service Authorization Reference lists it for CreateCluster). */
+        json_t *ac = json_object_get(r->in, "accessConfig");
+        const char *mode = json_string_value(json_object_get(ac, "authenticationMode"));
+        if (mode && strcmp(mode, "CONFIG_MAP") != 0 &&
+            bool_or(ac, "bootstrapClusterCreatorAdminPermissions", 1))
+            pd_authz_add(need, "eks:CreateAccessEntry", arn, NULL);
     }
     return PD_OK;
 }
@@ -785,6 +908,15 @@ static const struct pd_op ops[] = {
     {"TagResource", tag_resource, PD_OP_WRITE},
     {"UntagResource", untag_resource, PD_OP_WRITE},
     {"ListTagsForResource", list_tags_for_resource, 0},
+    {"CreateAccessEntry", pd_eks_create_access_entry, PD_OP_WRITE},
+    {"DescribeAccessEntry", pd_eks_describe_access_entry, 0},
+    {"ListAccessEntries", pd_eks_list_access_entries, 0},
+    {"UpdateAccessEntry", pd_eks_update_access_entry, PD_OP_WRITE},
+    {"DeleteAccessEntry", pd_eks_delete_access_entry, PD_OP_WRITE},
+    {"AssociateAccessPolicy", pd_eks_associate_access_policy, PD_OP_WRITE},
+    {"DisassociateAccessPolicy", pd_eks_disassociate_access_policy, PD_OP_WRITE},
+    {"ListAssociatedAccessPolicies", pd_eks_list_associated_access_policies, 0},
+    {"ListAccessPolicies", pd_eks_list_access_policies, 0},
     {NULL, NULL, 0},
 };
 
@@ -823,6 +955,8 @@ static const char *const fx_fields[] = {"account",
                                         "created",
                                         "creator_arn",
                                         "authentication_mode",
+                                        "bootstrap_cluster_creator_admin_permissions",
+                                        "access_entries",
                                         "kubernetes",
                                         NULL};
 
@@ -842,9 +976,20 @@ static int load_one(struct pd_env *env, struct pd_db *db, json_t *e, const char 
             return fx_fail(OUT_err, origin, i, NULL,
                            "unknown field (known fields: account, region, name, role_arn, "
                            "version, tags, id, issuer_key_pem, created, creator_arn, "
-                           "authentication_mode, kubernetes)");
-        if (strcmp(key, "tags") != 0 && strcmp(key, "kubernetes") != 0 && !json_is_string(v))
-            return fx_fail(OUT_err, origin, i, NULL, "fields other than tags are strings");
+                           "authentication_mode, bootstrap_cluster_creator_admin_permissions, "
+                           "access_entries, kubernetes)");
+        if (strcmp(key, "bootstrap_cluster_creator_admin_permissions") == 0) {
+            if (!json_is_boolean(v))
+                return fx_fail(OUT_err, origin, i, NULL,
+                               "\"bootstrap_cluster_creator_admin_permissions\" is true or "
+                               "false");
+            continue;
+        }
+        if (strcmp(key, "tags") != 0 && strcmp(key, "kubernetes") != 0 &&
+            strcmp(key, "access_entries") != 0 && !json_is_string(v))
+            return fx_fail(OUT_err, origin, i, NULL,
+                           "fields other than tags, access_entries, kubernetes and "
+                           "bootstrap_cluster_creator_admin_permissions are strings");
     }
     const char *name = json_string_value(json_object_get(e, "name"));
     const char *role = json_string_value(json_object_get(e, "role_arn"));
@@ -882,8 +1027,15 @@ static int load_one(struct pd_env *env, struct pd_db *db, json_t *e, const char 
         json_object_set_new(r->in, "version", json_string(version));
     if (tags)
         json_object_set(r->in, "tags", tags);
-    if (mode)
-        json_object_set_new(r->in, "accessConfig", json_pack("{s:s}", "authenticationMode", mode));
+    json_t *boot = json_object_get(e, "bootstrap_cluster_creator_admin_permissions");
+    if (mode || boot) {
+        json_t *ac = json_object();
+        if (mode)
+            json_object_set_new(ac, "authenticationMode", json_string(mode));
+        if (boot)
+            json_object_set(ac, "bootstrapClusterCreatorAdminPermissions", boot);
+        json_object_set_new(r->in, "accessConfig", ac);
+    }
     int rc = create_cluster_with(r, id, json_string_value(json_object_get(e, "issuer_key_pem")),
                                  created_ms, json_string_value(json_object_get(e, "creator_arn")));
     if (rc) {
@@ -892,6 +1044,16 @@ static int load_one(struct pd_env *env, struct pd_db *db, json_t *e, const char 
                        : pd_strerror(rc);
         fx_fail(OUT_err, origin, i, name, why);
         rc = PD_EINVAL;
+    }
+    json_t *entries = json_object_get(e, "access_entries");
+    struct pd_eks_db_cluster row;
+    if (rc == PD_OK && entries &&
+        pd_eks_db_cluster_get(db, &r->arena, r->who.account_id, r->region, name, &row) == PD_OK) {
+        const char *why = NULL;
+        if (pd_eks_access_fixtures_load(r, &row, entries, &why)) {
+            fx_fail(OUT_err, origin, i, name, why ? why : "access_entries: invalid");
+            rc = PD_EINVAL;
+        }
     }
     json_t *kube = json_object_get(e, "kubernetes");
     struct pd_eks_cluster c;
@@ -944,7 +1106,7 @@ int pd_eks_fixtures_export(struct pd_env *env, struct pd_db *db, json_t **OUT)
     int rc = pd_eks_db_cluster_all(db, &a, &v, &n);
     json_t *list = json_array();
     for (size_t i = 0; rc == PD_OK && i < n; i++) {
-        json_t *cfg = parse_obj(v[i].config);
+        json_t *cfg = pd_eks_parse_obj(v[i].config);
         char iso[32];
         pd_time_iso8601(v[i].created_ms, 0, iso);
         json_t *e = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "account",
@@ -955,7 +1117,13 @@ int pd_eks_fixtures_export(struct pd_env *env, struct pd_db *db, json_t **OUT)
             json_object_get(json_object_get(cfg, "accessConfig"), "authenticationMode"));
         if (mode && strcmp(mode, "CONFIG_MAP") != 0)
             json_object_set_new(e, "authentication_mode", json_string(mode));
-        json_t *tags = parse_obj(v[i].tags);
+        json_t *boot = json_object_get(json_object_get(cfg, "accessConfig"),
+                                       "bootstrapClusterCreatorAdminPermissions");
+        if (json_is_false(boot))
+            json_object_set_new(e, "bootstrap_cluster_creator_admin_permissions", json_false());
+        if (mode && strcmp(mode, "CONFIG_MAP") != 0)
+            json_object_set_new(e, "access_entries", pd_eks_access_fixtures_export(db, &a, &v[i]));
+        json_t *tags = pd_eks_parse_obj(v[i].tags);
         if (json_object_size(tags))
             json_object_set(e, "tags", tags);
         json_decref(tags);

@@ -11,7 +11,11 @@
 #define PD_SERVICES_EKS_H
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#include "k8s/access_policy.h"
+#include "k8s/identity.h"
 
 struct pd_db;
 struct pd_arena;
@@ -29,7 +33,23 @@ struct pd_eks_cluster {
     const char *creator_arn; /* who called CreateCluster: a cluster admin in Kubernetes */
     const char *role_arn;
     int64_t created_ms;
+    const char
+        *auth_mode; /* accessConfig.authenticationMode: CONFIG_MAP, API_AND_CONFIG_MAP, API */
 };
+
+/* An access entry of a cluster with the access policies associated to it, as the Kubernetes
+ * API's authentication (k8s/identity.h) and the EKS authorizer (k8s/access_policy.h) read
+ * them. Arena strings. */
+struct pd_eks_access_entry {
+    struct pd_eks_entry_ref ref;
+    struct pd_eks_policy_assoc *policies;
+    size_t npolicies;
+};
+
+/* Every access entry of the cluster with this id (none while its mode is CONFIG_MAP, as EKS
+ * reads none then), by principal ARN. PD_OK, PD_ENOTFOUND (no such cluster), PD_EIO. */
+int pd_eks_access_entries(struct pd_db *db, struct pd_arena *a, const char *cluster_id,
+                          struct pd_eks_access_entry **OUT, size_t *OUT_n);
 
 /* The cluster with this id (any account or region), PD_ENOTFOUND when none. */
 int pd_eks_cluster_by_id(struct pd_db *db, struct pd_arena *a, const char *id,

@@ -1,4 +1,5 @@
-/* eks_db.c - EKS clusters and updates in SQLite (see eks_db.h). */
+/* eks_db.c - EKS clusters, updates, access entries and their access policies in SQLite (see
+ * eks_db.h). */
 #include "store/eks_db.h"
 
 #include <string.h>
@@ -227,4 +228,216 @@ int pd_eks_db_update_ids(struct pd_db *db, struct pd_arena *a, int64_t cluster,
         return PD_EINTERNAL;
     sqlite3_bind_int64(st, 1, cluster);
     return pd_db_col_texts(db, a, st, OUT_ids, OUT_n);
+}
+
+/* ---- access entries (schema version 7) ---- */
+
+#define ENTRY_COLS                                                                                 \
+    "id, cluster, principal_arn, principal_id, type, username, kube_groups, tags, uuid, "          \
+    "created_ms, modified_ms"
+
+static void row_entry(struct pd_arena *a, sqlite3_stmt *st, struct pd_eks_db_entry *e)
+{
+    e->id = sqlite3_column_int64(st, 0);
+    e->cluster = sqlite3_column_int64(st, 1);
+    e->principal_arn = pd_db_col_text(a, st, 2);
+    e->principal_id = pd_db_col_text(a, st, 3);
+    e->type = pd_db_col_text(a, st, 4);
+    e->username = pd_db_col_text(a, st, 5);
+    e->groups = pd_db_col_text(a, st, 6);
+    e->tags = pd_db_col_text(a, st, 7);
+    e->uuid = pd_db_col_text(a, st, 8);
+    e->created_ms = sqlite3_column_int64(st, 9);
+    e->modified_ms = sqlite3_column_int64(st, 10);
+}
+
+static int one_entry(struct pd_db *db, struct pd_arena *a, sqlite3_stmt *st,
+                     struct pd_eks_db_entry *OUT)
+{
+    int src = sqlite3_step(st);
+    int rc = PD_OK;
+    if (src == SQLITE_ROW)
+        row_entry(a, st, OUT);
+    else
+        rc = src == SQLITE_DONE ? PD_ENOTFOUND : pd_db_rc(db, src);
+    sqlite3_reset(st);
+    return rc;
+}
+
+int pd_eks_db_entry_put(struct pd_db *db, struct pd_eks_db_entry *e)
+{
+    sqlite3_stmt *st = pd_db_stmt(
+        db, "INSERT INTO eks_access_entries(cluster, principal_arn, principal_id, type, username, "
+            "kube_groups, tags, uuid, created_ms, modified_ms) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+    if (!st)
+        return PD_EINTERNAL;
+    sqlite3_bind_int64(st, 1, e->cluster);
+    pd_db_bind_text(st, 2, e->principal_arn);
+    pd_db_bind_text(st, 3, e->principal_id);
+    pd_db_bind_text(st, 4, e->type);
+    pd_db_bind_text(st, 5, e->username);
+    pd_db_bind_text(st, 6, e->groups);
+    pd_db_bind_text(st, 7, e->tags);
+    pd_db_bind_text(st, 8, e->uuid);
+    sqlite3_bind_int64(st, 9, e->created_ms);
+    sqlite3_bind_int64(st, 10, e->modified_ms);
+    int rc = pd_db_exec_stmt(db, st);
+    if (rc == PD_OK)
+        e->id = sqlite3_last_insert_rowid(pd_db_handle(db));
+    return rc;
+}
+
+int pd_eks_db_entry_get(struct pd_db *db, struct pd_arena *a, int64_t cluster,
+                        const char *principal_arn, struct pd_eks_db_entry *OUT)
+{
+    sqlite3_stmt *st = pd_db_stmt(db, "SELECT " ENTRY_COLS " FROM eks_access_entries WHERE "
+                                      "cluster = ?1 AND principal_arn = ?2");
+    if (!st)
+        return PD_EINTERNAL;
+    sqlite3_bind_int64(st, 1, cluster);
+    pd_db_bind_text(st, 2, principal_arn);
+    return one_entry(db, a, st, OUT);
+}
+
+int pd_eks_db_entry_by_principal_id(struct pd_db *db, struct pd_arena *a, int64_t cluster,
+                                    const char *principal_id, struct pd_eks_db_entry *OUT)
+{
+    sqlite3_stmt *st = pd_db_stmt(db, "SELECT " ENTRY_COLS " FROM eks_access_entries WHERE "
+                                      "cluster = ?1 AND principal_id = ?2 ORDER BY id LIMIT 1");
+    if (!st)
+        return PD_EINTERNAL;
+    sqlite3_bind_int64(st, 1, cluster);
+    pd_db_bind_text(st, 2, principal_id);
+    return one_entry(db, a, st, OUT);
+}
+
+int pd_eks_db_entry_all(struct pd_db *db, struct pd_arena *a, int64_t cluster,
+                        struct pd_eks_db_entry **OUT, size_t *OUT_n)
+{
+    sqlite3_stmt *st = pd_db_stmt(db, "SELECT " ENTRY_COLS " FROM eks_access_entries WHERE "
+                                      "cluster = ?1 ORDER BY principal_arn");
+    if (!st)
+        return PD_EINTERNAL;
+    sqlite3_bind_int64(st, 1, cluster);
+    struct pd_eks_db_entry *v = NULL;
+    size_t n = 0, cap = 0;
+    int src;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        v = pd_arena_grow(a, v, n, &cap, sizeof *v);
+        row_entry(a, st, &v[n++]);
+    }
+    sqlite3_reset(st);
+    if (src != SQLITE_DONE)
+        return pd_db_rc(db, src);
+    *OUT = v;
+    *OUT_n = n;
+    return PD_OK;
+}
+
+int pd_eks_db_entry_set(struct pd_db *db, int64_t id, const char *username, const char *groups,
+                        const char *tags, int64_t modified_ms)
+{
+    sqlite3_stmt *st =
+        pd_db_stmt(db, "UPDATE eks_access_entries SET username = ?2, "
+                       "kube_groups = ?3, tags = ?4, modified_ms = ?5 WHERE id = ?1");
+    if (!st)
+        return PD_EINTERNAL;
+    sqlite3_bind_int64(st, 1, id);
+    pd_db_bind_text(st, 2, username);
+    pd_db_bind_text(st, 3, groups);
+    pd_db_bind_text(st, 4, tags);
+    sqlite3_bind_int64(st, 5, modified_ms);
+    return pd_db_exec_stmt(db, st);
+}
+
+int pd_eks_db_entry_del(struct pd_db *db, int64_t id)
+{
+    sqlite3_stmt *st = pd_db_stmt(db, "DELETE FROM eks_access_entries WHERE id = ?1");
+    if (!st)
+        return PD_EINTERNAL;
+    sqlite3_bind_int64(st, 1, id);
+    return pd_db_exec_stmt(db, st);
+}
+
+#define ASSOC_COLS "entry, policy_arn, scope, namespaces, associated_ms, modified_ms"
+
+static void row_assoc(struct pd_arena *a, sqlite3_stmt *st, struct pd_eks_db_assoc *s)
+{
+    s->entry = sqlite3_column_int64(st, 0);
+    s->policy_arn = pd_db_col_text(a, st, 1);
+    s->scope = pd_db_col_text(a, st, 2);
+    s->namespaces = pd_db_col_text(a, st, 3);
+    s->associated_ms = sqlite3_column_int64(st, 4);
+    s->modified_ms = sqlite3_column_int64(st, 5);
+}
+
+int pd_eks_db_assoc_put(struct pd_db *db, const struct pd_eks_db_assoc *s)
+{
+    sqlite3_stmt *st = pd_db_stmt(
+        db, "INSERT INTO eks_access_policies(" ASSOC_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+            "ON CONFLICT (entry, policy_arn) DO UPDATE SET scope = excluded.scope, "
+            "namespaces = excluded.namespaces, modified_ms = excluded.modified_ms");
+    if (!st)
+        return PD_EINTERNAL;
+    sqlite3_bind_int64(st, 1, s->entry);
+    pd_db_bind_text(st, 2, s->policy_arn);
+    pd_db_bind_text(st, 3, s->scope);
+    pd_db_bind_text(st, 4, s->namespaces);
+    sqlite3_bind_int64(st, 5, s->associated_ms);
+    sqlite3_bind_int64(st, 6, s->modified_ms);
+    return pd_db_exec_stmt(db, st);
+}
+
+int pd_eks_db_assoc_get(struct pd_db *db, struct pd_arena *a, int64_t entry, const char *policy_arn,
+                        struct pd_eks_db_assoc *OUT)
+{
+    sqlite3_stmt *st = pd_db_stmt(db, "SELECT " ASSOC_COLS " FROM eks_access_policies WHERE "
+                                      "entry = ?1 AND policy_arn = ?2");
+    if (!st)
+        return PD_EINTERNAL;
+    sqlite3_bind_int64(st, 1, entry);
+    pd_db_bind_text(st, 2, policy_arn);
+    int src = sqlite3_step(st);
+    int rc = PD_OK;
+    if (src == SQLITE_ROW)
+        row_assoc(a, st, OUT);
+    else
+        rc = src == SQLITE_DONE ? PD_ENOTFOUND : pd_db_rc(db, src);
+    sqlite3_reset(st);
+    return rc;
+}
+
+int pd_eks_db_assoc_list(struct pd_db *db, struct pd_arena *a, int64_t entry,
+                         struct pd_eks_db_assoc **OUT, size_t *OUT_n)
+{
+    sqlite3_stmt *st = pd_db_stmt(db, "SELECT " ASSOC_COLS " FROM eks_access_policies WHERE "
+                                      "entry = ?1 ORDER BY policy_arn");
+    if (!st)
+        return PD_EINTERNAL;
+    sqlite3_bind_int64(st, 1, entry);
+    struct pd_eks_db_assoc *v = NULL;
+    size_t n = 0, cap = 0;
+    int src;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        v = pd_arena_grow(a, v, n, &cap, sizeof *v);
+        row_assoc(a, st, &v[n++]);
+    }
+    sqlite3_reset(st);
+    if (src != SQLITE_DONE)
+        return pd_db_rc(db, src);
+    *OUT = v;
+    *OUT_n = n;
+    return PD_OK;
+}
+
+int pd_eks_db_assoc_del(struct pd_db *db, int64_t entry, const char *policy_arn)
+{
+    sqlite3_stmt *st =
+        pd_db_stmt(db, "DELETE FROM eks_access_policies WHERE entry = ?1 AND policy_arn = ?2");
+    if (!st)
+        return PD_EINTERNAL;
+    sqlite3_bind_int64(st, 1, entry);
+    pd_db_bind_text(st, 2, policy_arn);
+    return pd_db_exec_stmt(db, st);
 }

@@ -1,7 +1,9 @@
 /*
- * eks_db.h - the EKS state: clusters (per account and region) and their config updates.
+ * eks_db.h - the EKS state: clusters (per account and region), their config updates, and
+ * their access entries with the access policies associated to them.
  *
- * Typed functions over the eks_* tables of schema.sql (version 4); no SQL leaves store/.
+ * Typed functions over the eks_* tables of schema.sql (versions 4 and 7); no SQL leaves
+ * store/.
  * Strings returned are copied into the caller's arena. Rules (validation, messages, what a
  * cluster looks like on the wire) are the EKS service's (services/eks.c); this module only
  * stores and finds. Writes must run inside a write transaction. Return codes: PD_OK,
@@ -62,5 +64,57 @@ int pd_eks_db_update_get(struct pd_db *db, struct pd_arena *a, int64_t cluster,
 /* Update ids of a cluster, oldest first. */
 int pd_eks_db_update_ids(struct pd_db *db, struct pd_arena *a, int64_t cluster,
                          const char ***OUT_ids, size_t *OUT_n);
+
+/* An access entry of a cluster (row cluster). Texts as stored: groups a JSON array, tags a
+ * JSON object. */
+struct pd_eks_db_entry {
+    int64_t id;      /* row id */
+    int64_t cluster; /* eks_clusters row id */
+    const char *principal_arn;
+    const char *principal_id; /* IAM unique id when made: AROA…, AIDA…, account for root */
+    const char *type;         /* STANDARD, EC2_LINUX, … */
+    const char *username;     /* the template as stored */
+    const char *groups;       /* JSON array text */
+    const char *tags;         /* JSON object text */
+    const char *uuid;         /* last segment of the entry's ARN */
+    int64_t created_ms;
+    int64_t modified_ms;
+};
+
+/* Insert e (sets e->id). PD_ECONFLICT when the cluster has an entry for that principal ARN. */
+int pd_eks_db_entry_put(struct pd_db *db, struct pd_eks_db_entry *e);
+int pd_eks_db_entry_get(struct pd_db *db, struct pd_arena *a, int64_t cluster,
+                        const char *principal_arn, struct pd_eks_db_entry *OUT);
+/* The entry of cluster made for principal id, PD_ENOTFOUND when none. */
+int pd_eks_db_entry_by_principal_id(struct pd_db *db, struct pd_arena *a, int64_t cluster,
+                                    const char *principal_id, struct pd_eks_db_entry *OUT);
+/* Every entry of cluster, by principal ARN (byte order): an arena array. */
+int pd_eks_db_entry_all(struct pd_db *db, struct pd_arena *a, int64_t cluster,
+                        struct pd_eks_db_entry **OUT, size_t *OUT_n);
+/* Replace username, groups and tags of row id and set its modified time. */
+int pd_eks_db_entry_set(struct pd_db *db, int64_t id, const char *username, const char *groups,
+                        const char *tags, int64_t modified_ms);
+/* Delete row id (its policy associations go with it). */
+int pd_eks_db_entry_del(struct pd_db *db, int64_t id);
+
+/* An access policy associated to an entry. namespaces: JSON array text. */
+struct pd_eks_db_assoc {
+    int64_t entry; /* eks_access_entries row id */
+    const char *policy_arn;
+    const char *scope; /* "cluster" or "namespace" */
+    const char *namespaces;
+    int64_t associated_ms;
+    int64_t modified_ms;
+};
+
+/* Insert or replace the association of (entry, policy_arn); associated_ms is kept when it
+ * exists already. */
+int pd_eks_db_assoc_put(struct pd_db *db, const struct pd_eks_db_assoc *s);
+int pd_eks_db_assoc_get(struct pd_db *db, struct pd_arena *a, int64_t entry, const char *policy_arn,
+                        struct pd_eks_db_assoc *OUT);
+/* Associations of entry by policy ARN: an arena array. */
+int pd_eks_db_assoc_list(struct pd_db *db, struct pd_arena *a, int64_t entry,
+                         struct pd_eks_db_assoc **OUT, size_t *OUT_n);
+int pd_eks_db_assoc_del(struct pd_db *db, int64_t entry, const char *policy_arn);
 
 #endif

@@ -293,6 +293,37 @@ CREATE TABLE s3_object_bodies (
 );
 
 -- version 7
+-- EKS access entries (store/eks_db.c): one per IAM principal and cluster. principal_id is the
+-- principal's IAM unique id when the entry was made (AROA…, AIDA…, or the account id for
+-- the root): EKS keeps it, so a principal deleted and made again under the same ARN no longer
+-- matches. kube_groups is a JSON array, tags a JSON object; uuid ends the entry's ARN.
+-- Access policy associations: one per entry and policy; scope 'cluster' or 'namespace' with
+-- the namespaces as a JSON array.
+CREATE TABLE eks_access_entries (
+  id            INTEGER PRIMARY KEY,
+  cluster       INTEGER NOT NULL REFERENCES eks_clusters(id) ON DELETE CASCADE,
+  principal_arn TEXT NOT NULL,
+  principal_id  TEXT NOT NULL,
+  type          TEXT NOT NULL,
+  username      TEXT NOT NULL,
+  kube_groups   TEXT NOT NULL,
+  tags          TEXT NOT NULL,
+  uuid          TEXT NOT NULL,
+  created_ms    INTEGER NOT NULL,
+  modified_ms   INTEGER NOT NULL,
+  UNIQUE (cluster, principal_arn)
+);
+CREATE TABLE eks_access_policies (
+  entry         INTEGER NOT NULL REFERENCES eks_access_entries(id) ON DELETE CASCADE,
+  policy_arn    TEXT NOT NULL,
+  scope         TEXT NOT NULL,
+  namespaces    TEXT NOT NULL,
+  associated_ms INTEGER NOT NULL,
+  modified_ms   INTEGER NOT NULL,
+  PRIMARY KEY (entry, policy_arn)
+) WITHOUT ROWID;
+
+-- version 8
 -- AWS Organizations (store/org_db.c). An organization belongs to its management account; an
 -- account is in at most one organization (the management account too: org_accounts holds
 -- every member). The tree is the root (one per organization, its id in org_organizations),

@@ -1,6 +1,7 @@
 /*
  * fuzz_k8s_request.c - the Kubernetes API's request handling without a server: path
- * routing (pd_k8s_parse_path), JSON bodies and patch application (merge, strategic, JSON
+ * routing over the table of kinds (pd_k8s_parse_path), the RequestInfo attributes of the
+ * path (pd_k8s_request_info), JSON bodies and patch application (merge, strategic, JSON
  * patch), then the shapes rendered from the result (pod defaults and status, Table).
  * Input: "PATH\nKIND\nDOCUMENT\n---\nPATCH" where PATH follows /_podiam/k8s/ (what follows a '?'
  * in it is parsed as a label/field selector and matched against the document), KIND is one of
@@ -36,11 +37,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(path, "/_podiam/k8s/", 13);
     memcpy(path + 13, text, plen + 1);
     struct pd_k8s_path p;
-    if (pd_k8s_parse_path(path, &p) == 0 && p.resource && !pd_k8s_res_find(p.resource))
+    if (pd_k8s_parse_path(path, &p) == 0 && p.resource &&
+        (!p.res || strcmp(p.res->name, p.resource) != 0 ||
+         !pd_k8s_res_lookup(p.res->group, p.res->version, p.resource)))
         abort(); /* the parser only names resources it serves */
-    free(path);
+    if (p.target == PD_K8S_T_SUBRESOURCE && !p.sub)
+        abort();
     struct pd_arena a;
     pd_arena_init(&a);
+    struct pd_k8s_attrs at;
+    pd_k8s_request_info(&a, "GET", path + 13 + strcspn(path + 13, "/"), NULL, &at);
+    if (!at.verb || !at.resource || !at.name || !at.ns || (at.resource_request && !*at.verb))
+        abort();
+    free(path);
     struct pd_k8s_sel *sel = NULL;
     size_t nsel = 0;
     char *q = strchr(text, '?');

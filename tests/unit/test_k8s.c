@@ -8,6 +8,7 @@
  */
 #include "pipeline_env.h"
 
+#include "auth/decisions.h"
 #include "core/arena.h"
 #include "crypto/jwt.h"
 #include "crypto/keys.h"
@@ -245,7 +246,37 @@ static void routing_and_discovery(void **state)
     assert_true(seen_pods && seen_token);
     json_decref(v);
     v = ok(c, "GET", "/apis/authorization.k8s.io/v1", NULL, NULL, NULL, 200);
-    assert_string_equal(jstr(v, "resources.0.kind"), "SelfSubjectAccessReview");
+    /* alphabetical, as kube-apiserver lists them */
+    assert_string_equal(jstr(v, "resources.0.kind"), "LocalSubjectAccessReview");
+    assert_true(json_is_true(
+        json_object_get(json_array_get(json_object_get(v, "resources"), 0), "namespaced")));
+    assert_string_equal(jstr(v, "resources.1.kind"), "SelfSubjectAccessReview");
+    assert_string_equal(jstr(v, "resources.2.kind"), "SelfSubjectRulesReview");
+    assert_string_equal(jstr(v, "resources.3.kind"), "SubjectAccessReview");
+    assert_string_equal(jstr(v, "resources.3.verbs.0"), "create");
+    json_decref(v);
+    v = ok(c, "GET", "/apis/rbac.authorization.k8s.io/v1", NULL, NULL, NULL, 200);
+    assert_string_equal(jstr(v, "groupVersion"), "rbac.authorization.k8s.io/v1");
+    assert_string_equal(jstr(v, "resources.0.name"), "clusterrolebindings");
+    assert_string_equal(jstr(v, "resources.1.kind"), "ClusterRole");
+    assert_true(json_is_false(
+        json_object_get(json_array_get(json_object_get(v, "resources"), 1), "namespaced")));
+    assert_string_equal(jstr(v, "resources.2.kind"), "RoleBinding");
+    assert_string_equal(jstr(v, "resources.3.name"), "roles");
+    assert_true(json_is_true(
+        json_object_get(json_array_get(json_object_get(v, "resources"), 3), "namespaced")));
+    assert_int_equal(json_array_size(json_object_get(
+                         json_array_get(json_object_get(v, "resources"), 3), "verbs")),
+                     8);
+    json_decref(v);
+    v = ok(c, "GET", "/apis", NULL, NULL, NULL, 200);
+    assert_string_equal(jstr(v, "groups.2.name"), "rbac.authorization.k8s.io");
+    assert_string_equal(jstr(v, "groups.2.preferredVersion.groupVersion"),
+                        "rbac.authorization.k8s.io/v1");
+    json_decref(v);
+    v = ok(c, "GET", "/apis/rbac.authorization.k8s.io", NULL, NULL, NULL, 200);
+    assert_string_equal(jstr(v, "kind"), "APIGroup");
+    assert_string_equal(jstr(v, "versions.0.version"), "v1");
     json_decref(v);
     v = ok(c, "GET", "/apis/authentication.k8s.io/v1", NULL, NULL, NULL, 200);
     assert_string_equal(jstr(v, "resources.0.name"), "selfsubjectreviews");
@@ -281,7 +312,9 @@ static void path_parser(void **state)
     assert_string_equal(p.name, "p1");
     assert_string_equal(p.resource, "pods");
     pd_k8s_parse_path("/_podiam/k8s/ABC/api/v1/namespaces/ns1/serviceaccounts/sa/token", &p);
-    assert_int_equal(p.target, PD_K8S_T_TOKEN);
+    assert_int_equal(p.target, PD_K8S_T_SUBRESOURCE);
+    assert_string_equal(p.name, "sa");
+    assert_string_equal(p.resource, "serviceaccounts");
     pd_k8s_parse_path("/_podiam/k8s/ABC/api/v1/namespaces", &p);
     assert_int_equal(p.target, PD_K8S_T_COLLECTION);
     pd_k8s_parse_path("/_podiam/k8s/ABC/api/v1/namespaces/x", &p);
@@ -295,7 +328,23 @@ static void path_parser(void **state)
     pd_k8s_parse_path("/_podiam/k8s/ABC/api/v1/namespaces/a//pods", &p);
     assert_int_equal(p.target, PD_K8S_T_NONE);
     pd_k8s_parse_path("/_podiam/k8s/ABC/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", &p);
-    assert_int_equal(p.target, PD_K8S_T_SSAR);
+    assert_int_equal(p.target, PD_K8S_T_COLLECTION);
+    assert_string_equal(p.resource, "selfsubjectaccessreviews");
+    pd_k8s_parse_path(
+        "/_podiam/k8s/ABC/apis/rbac.authorization.k8s.io/v1/namespaces/apps/roles/r%3A1", &p);
+    assert_int_equal(p.target, PD_K8S_T_OBJECT);
+    assert_string_equal(p.resource, "roles");
+    assert_string_equal(p.ns, "apps");
+    assert_string_equal(p.name, "r:1"); /* percent-decoded */
+    pd_k8s_parse_path("/_podiam/k8s/ABC/apis/rbac.authorization.k8s.io/v1/clusterroles/x", &p);
+    assert_int_equal(p.target, PD_K8S_T_OBJECT);
+    pd_k8s_parse_path(
+        "/_podiam/k8s/ABC/apis/rbac.authorization.k8s.io/v1/namespaces/a/clusterroles", &p);
+    assert_int_equal(p.target, PD_K8S_T_NONE); /* cluster-scoped kind under a namespace */
+    pd_k8s_parse_path("/_podiam/k8s/ABC/apis/rbac.authorization.k8s.io/v1/roles/x", &p);
+    assert_int_equal(p.target, PD_K8S_T_NONE); /* a namespaced object needs its namespace */
+    pd_k8s_parse_path("/_podiam/k8s/ABC/api/v1/namespaces/a/pods/p/log", &p);
+    assert_int_equal(p.target, PD_K8S_T_NONE); /* subresources podiam does not serve */
     assert_int_equal(pd_k8s_parse_path("/_podiam/k8s/", &p), PD_EINVAL);
     assert_int_equal(pd_k8s_parse_path("/_podiam/other", &p), PD_EINVAL);
 }
@@ -1081,6 +1130,468 @@ static void protobuf_bodies(void **state)
         ok(c, "GET", "/api/v1/namespaces/default/serviceaccounts/pb", NULL, NULL, NULL, 200));
 }
 
+/* ---- RBAC through the API ---- */
+
+#define RBAC_API "/apis/rbac.authorization.k8s.io/v1"
+
+/* Does the compact text of v contain needle? */
+static int has_text(const json_t *v, const char *needle)
+{
+    char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    int found = t && strstr(t, needle) != NULL;
+    free(t);
+    return found;
+}
+#define ALICE "impersonate-user: pulumi:alice\nimpersonate-group: pulumi:devs"
+
+static void rbac_objects_and_validation(void **state)
+{
+    struct ctx *c = *state;
+    /* bootstrap: cluster roles and bindings, aggregated view < edit < admin */
+    json_t *v = ok(c, "GET", RBAC_API "/clusterroles", NULL, NULL, NULL, 200);
+    assert_string_equal(jstr(v, "kind"), "ClusterRoleList");
+    assert_true(json_array_size(json_object_get(v, "items")) >= 30);
+    json_decref(v);
+    v = ok(c, "GET", RBAC_API "/clusterroles/view", NULL, NULL, NULL, 200);
+    size_t nview = json_array_size(json_object_get(v, "rules"));
+    assert_true(nview >= 10);
+    json_decref(v);
+    v = ok(c, "GET", RBAC_API "/clusterroles/admin", NULL, NULL, NULL, 200);
+    assert_true(json_array_size(json_object_get(v, "rules")) > nview);
+    json_decref(v);
+    v = ok(c, "GET", RBAC_API "/clusterrolebindings/system:basic-user", NULL, NULL, NULL, 200);
+    assert_string_equal(jstr(v, "subjects.0.name"), "system:authenticated");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(json_object_get(v, "metadata"), "annotations"),
+                            "rbac.authorization.kubernetes.io/autoupdate")),
+                        "true");
+    json_decref(v);
+
+    json_decref(ok(c, "POST", "/api/v1/namespaces", NULL, JSON_CT,
+                   "{\"metadata\":{\"name\":\"apps\"}}", 201));
+    v = ok(c, "POST", RBAC_API "/namespaces/apps/roles", NULL, JSON_CT,
+           "{\"kind\":\"Role\",\"apiVersion\":\"rbac.authorization.k8s.io/v1\",\"metadata\":{"
+           "\"name\":\"pod-manager\"},\"rules\":[{\"apiGroups\":[\"\"],\"resources\":[\"pods\"],"
+           "\"verbs\":[\"get\",\"list\",\"watch\",\"create\",\"update\",\"delete\"]}]}",
+           201);
+    assert_string_equal(jstr(v, "metadata.namespace"), "apps");
+    assert_string_equal(jstr(v, "apiVersion"), "rbac.authorization.k8s.io/v1");
+    json_decref(v);
+    v = ok(c, "POST", RBAC_API "/namespaces/apps/rolebindings", NULL, JSON_CT,
+           "{\"metadata\":{\"name\":\"devs\"},\"subjects\":[{\"kind\":\"Group\",\"name\":"
+           "\"pulumi:devs\"}],\"roleRef\":{\"kind\":\"Role\",\"name\":\"pod-manager\"}}",
+           201);
+    /* defaults: roleRef.apiGroup and the subject's apiGroup */
+    assert_string_equal(jstr(v, "roleRef.apiGroup"), "rbac.authorization.k8s.io");
+    assert_string_equal(jstr(v, "subjects.0.apiGroup"), "rbac.authorization.k8s.io");
+    json_decref(v);
+    /* a Role without rules has "rules": null, as Go writes a nil slice */
+    v = ok(c, "POST", RBAC_API "/namespaces/apps/roles", NULL, JSON_CT,
+           "{\"metadata\":{\"name\":\"empty\"}}", 201);
+    assert_true(json_is_null(json_object_get(v, "rules")));
+    json_decref(v);
+    /* validation, with kube-apiserver's messages */
+    fails(c, c->admin, "POST", RBAC_API "/namespaces/apps/roles", NULL, JSON_CT,
+          "{\"metadata\":{\"name\":\"bad\"},\"rules\":[{\"nonResourceURLs\":[\"/x\"],\"verbs\":"
+          "[\"get\"]},{\"resources\":[\"pods\"]}]}",
+          422, "Invalid",
+          "Role.rbac.authorization.k8s.io \"bad\" is invalid: [rules[0].nonResourceURLs: Invalid "
+          "value: []string{\"/x\"}: namespaced rules cannot apply to non-resource URLs, "
+          "rules[1].verbs: Required value: verbs must contain at least one value, "
+          "rules[1].apiGroups: Required value: resource rules must supply at least one api "
+          "group]");
+    fails(c, c->admin, "POST", RBAC_API "/clusterroles", NULL, JSON_CT,
+          "{\"metadata\":{\"name\":\"a/b\"}}", 422, "Invalid",
+          "ClusterRole.rbac.authorization.k8s.io \"a/b\" is invalid: metadata.name: Invalid "
+          "value: \"a/b\": may not contain '/'");
+    fails(c, c->admin, "POST", RBAC_API "/clusterroles", NULL, JSON_CT,
+          "{\"metadata\":{\"name\":\"agg\"},\"aggregationRule\":{}}", 422, "Invalid",
+          "ClusterRole.rbac.authorization.k8s.io \"agg\" is invalid: "
+          "aggregationRule.clusterRoleSelectors: Required value: at least one clusterRoleSelector "
+          "required if aggregationRule is non-nil");
+    fails(c, c->admin, "POST", RBAC_API "/clusterrolebindings", NULL, JSON_CT,
+          "{\"metadata\":{\"name\":\"x\"},\"roleRef\":{\"kind\":\"Role\",\"name\":\"r\"},"
+          "\"subjects\":[{\"kind\":\"ServiceAccount\",\"name\":\"sa\"},{\"kind\":\"Robot\","
+          "\"name\":\"r\"}]}",
+          422, "Invalid",
+          "ClusterRoleBinding.rbac.authorization.k8s.io \"x\" is invalid: [roleRef.kind: "
+          "Unsupported value: \"Role\": supported values: \"ClusterRole\", subjects[0].namespace: "
+          "Required value, subjects[1].kind: Unsupported value: \"Robot\": supported values: "
+          "\"ServiceAccount\", \"User\", \"Group\"]");
+    fails(c, c->admin, "GET", RBAC_API "/namespaces/apps/roles/nope", NULL, NULL, NULL, 404,
+          "NotFound", "roles.rbac.authorization.k8s.io \"nope\" not found");
+    fails(c, c->admin, "POST", RBAC_API "/namespaces/apps/roles", NULL, JSON_CT,
+          "{\"metadata\":{\"name\":\"pod-manager\"}}", 409, "AlreadyExists",
+          "roles.rbac.authorization.k8s.io \"pod-manager\" already exists");
+    /* roleRef is immutable; subjects may change */
+    fails(c, c->admin, "PATCH", RBAC_API "/namespaces/apps/rolebindings/devs", NULL,
+          "content-type: application/merge-patch+json", "{\"roleRef\":{\"name\":\"other\"}}", 422,
+          "Invalid",
+          "RoleBinding.rbac.authorization.k8s.io \"devs\" is invalid: roleRef: Invalid value: "
+          "rbac.RoleRef{APIGroup:\"rbac.authorization.k8s.io\", Kind:\"Role\", Name:\"other\"}: "
+          "cannot change roleRef");
+    json_decref(ok(c, "PATCH", RBAC_API "/namespaces/apps/rolebindings/devs", NULL,
+                   "content-type: application/merge-patch+json",
+                   "{\"metadata\":{\"labels\":{\"a\":\"b\"}}}", 200));
+    /* Tables */
+    v = ok(c, "GET", RBAC_API "/namespaces/apps/rolebindings", NULL,
+           "accept: application/json;as=Table;v=v1;g=meta.k8s.io", NULL, 200);
+    assert_string_equal(jstr(v, "columnDefinitions.1.name"), "Role");
+    assert_string_equal(jstr(v, "columnDefinitions.4.name"), "Groups");
+    assert_string_equal(jstr(v, "rows.0.cells.1"), "Role/pod-manager");
+    assert_string_equal(jstr(v, "rows.0.cells.4"), "pulumi:devs");
+    json_decref(v);
+    v = ok(c, "GET", RBAC_API "/namespaces/apps/roles", NULL,
+           "accept: application/json;as=Table;v=v1;g=meta.k8s.io", NULL, 200);
+    assert_string_equal(jstr(v, "columnDefinitions.1.name"), "Created At");
+    assert_string_equal(jstr(v, "rows.0.cells.1"), "2026-01-01T00:00:00Z");
+    json_decref(v);
+    /* aggregation follows changes: a labelled role joins view (and so edit and admin) */
+    json_decref(ok(
+        c, "POST", RBAC_API "/clusterroles", NULL, JSON_CT,
+        "{\"metadata\":{\"name\":\"widgets\",\"labels\":{\"rbac.authorization.k8s.io/"
+        "aggregate-to-view\":\"true\"}},\"rules\":[{\"apiGroups\":[\"example.com\"],\"resources\":"
+        "[\"widgets\"],\"verbs\":[\"get\"]}]}",
+        201));
+    v = ok(c, "GET", RBAC_API "/clusterroles/admin", NULL, NULL, NULL, 200);
+    assert_true(has_text(json_object_get(v, "rules"), "widgets"));
+    json_decref(v);
+    json_decref(ok(c, "DELETE", RBAC_API "/clusterroles/widgets", NULL, NULL, NULL, 200));
+    v = ok(c, "GET", RBAC_API "/clusterroles/view", NULL, NULL, NULL, 200);
+    assert_int_equal(json_array_size(json_object_get(v, "rules")), nview);
+    json_decref(v);
+}
+
+static void rbac_impersonation_and_reviews(void **state)
+{
+    struct ctx *c = *state;
+    json_decref(ok(c, "POST", "/api/v1/namespaces", NULL, JSON_CT,
+                   "{\"metadata\":{\"name\":\"apps\"}}", 201));
+    json_decref(ok(
+        c, "POST", RBAC_API "/namespaces/apps/roles", NULL, JSON_CT,
+        "{\"metadata\":{\"name\":\"pm\"},\"rules\":[{\"apiGroups\":[\"\"],\"resources\":[\"pods\"],"
+        "\"verbs\":[\"get\",\"list\"]}]}",
+        201));
+    json_decref(ok(c, "POST", RBAC_API "/namespaces/apps/rolebindings", NULL, JSON_CT,
+                   "{\"metadata\":{\"name\":\"devs\"},\"subjects\":[{\"kind\":\"Group\",\"name\":"
+                   "\"pulumi:devs\"}],\"roleRef\":{\"kind\":\"Role\",\"name\":\"pm\"}}",
+                   201));
+    /* the admin as alice: apps yes, default no, with kube's message */
+    json_decref(ok(c, "GET", "/api/v1/namespaces/apps/pods", NULL, ALICE, NULL, 200));
+    fails(c, c->admin, "GET", "/api/v1/namespaces/default/pods", NULL, ALICE, NULL, 403,
+          "Forbidden",
+          "pods is forbidden: User \"pulumi:alice\" cannot list resource \"pods\" in API group "
+          "\"\" in the namespace \"default\"");
+    /* the decision log says who was impersonated, by whom, and which binding allowed */
+    struct pd_req *r =
+        pt_http(c->env, "GET", pd_arena_printf(&c->a, "%s/api/v1/namespaces/apps/pods", c->base),
+                NULL, pd_arena_printf(&c->a, "%s\n%s", c->admin, ALICE), NULL);
+    assert_int_equal(r->resp.status, 200);
+    const char *id = pd_kvs_get(&r->resp.hdrs, "x-podiam-decision-id", 1);
+    assert_non_null(id);
+    json_t *d = pd_decisions_get(c->env->decisions, id);
+    pd_req_free(r);
+    assert_non_null(d);
+    assert_string_equal(jstr(d, "service"), "k8s");
+    assert_string_equal(jstr(d, "decision"), "allowed");
+    assert_string_equal(jstr(d, "user.username"), "pulumi:alice");
+    assert_string_equal(jstr(d, "impersonated_by.username"), "arn:aws:iam::000000000000:root");
+    assert_string_equal(jstr(d, "principal"), "arn:aws:iam::000000000000:root");
+    assert_string_equal(jstr(d, "checks.0.action"), "k8s:impersonate");
+    assert_string_equal(jstr(d, "checks.2.action"), "k8s:list");
+    assert_string_equal(jstr(d, "checks.2.reason"),
+                        "RBAC: allowed by RoleBinding \"devs/apps\" of Role \"pm\" to Group "
+                        "\"pulumi:devs\"");
+    assert_string_equal(jstr(d, "checks.2.authorizers.1.trace.binding"), "RoleBinding apps/devs");
+    json_decref(d);
+    /* a denial says what was looked at */
+    r = pt_http(c->env, "GET", pd_arena_printf(&c->a, "%s/api/v1/namespaces/default/pods", c->base),
+                NULL, c->bob, NULL);
+    assert_int_equal(r->resp.status, 403);
+    d = pd_decisions_get(c->env->decisions, pd_kvs_get(&r->resp.hdrs, "x-podiam-decision-id", 1));
+    pd_req_free(r);
+    assert_string_equal(jstr(d, "decision"), "implicitDeny");
+    assert_string_equal(jstr(d, "principal"), "arn:aws:iam::000000000000:user/bob");
+    assert_string_equal(jstr(d, "checks.0.authorizers.1.trace.why"),
+                        "no rule of the bindings that name this user allows the request");
+    assert_non_null(strstr(jstr(d, "message"), "cannot list resource \"pods\""));
+    json_decref(d);
+    /* impersonation refused: bob may not impersonate; groups without a user is a bad request */
+    fails(c, c->bob, "GET", "/api/v1/namespaces/apps/pods", NULL, "impersonate-user: alice", NULL,
+          403, "Forbidden",
+          "users \"alice\" is forbidden: User \"arn:aws:iam::000000000000:user/bob\" cannot "
+          "impersonate resource \"users\" in API group \"\" at the cluster scope");
+    fails(c, c->admin, "GET", "/api/v1/namespaces/apps/pods", NULL,
+          "impersonate-group: system:masters\nimpersonate-extra-scopes: a", NULL, 400, "BadRequest",
+          "requested [{Group  system:masters    } {UserExtra  a  authentication.k8s.io/v1  "
+          "scopes}] without impersonating a user");
+    /* no chain: alice may impersonate carol, bob may impersonate alice; bob as carol is
+     * checked as bob */
+    json_decref(
+        ok(c, "POST", RBAC_API "/clusterroles", NULL, JSON_CT,
+           "{\"metadata\":{\"name\":\"imp-carol\"},\"rules\":[{\"apiGroups\":[\"\"],\"resources\":"
+           "[\"users\"],\"verbs\":[\"impersonate\"],\"resourceNames\":[\"carol\"]}]}",
+           201));
+    json_decref(
+        ok(c, "POST", RBAC_API "/clusterroles", NULL, JSON_CT,
+           "{\"metadata\":{\"name\":\"imp-alice\"},\"rules\":[{\"apiGroups\":[\"\"],\"resources\":"
+           "[\"users\"],\"verbs\":[\"impersonate\"],\"resourceNames\":[\"alice\"]}]}",
+           201));
+    json_decref(
+        ok(c, "POST", RBAC_API "/clusterrolebindings", NULL, JSON_CT,
+           "{\"metadata\":{\"name\":\"alice-imp\"},\"subjects\":[{\"kind\":\"User\",\"name\":"
+           "\"alice\"}],\"roleRef\":{\"kind\":\"ClusterRole\",\"name\":\"imp-carol\"}}",
+           201));
+    json_decref(ok(
+        c, "POST", RBAC_API "/clusterrolebindings", NULL, JSON_CT,
+        "{\"metadata\":{\"name\":\"bob-imp\"},\"subjects\":[{\"kind\":\"User\",\"name\":"
+        "\"arn:aws:iam::000000000000:user/bob\"}],\"roleRef\":{\"kind\":\"ClusterRole\",\"name\":"
+        "\"imp-alice\"}}",
+        201));
+    int st;
+    json_t *v = call(c, c->bob, "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", NULL,
+                     "impersonate-user: alice\ncontent-type: application/json", "{}", &st);
+    assert_int_equal(st, 201);
+    assert_string_equal(jstr(v, "status.userInfo.username"), "alice");
+    assert_string_equal(jstr(v, "status.userInfo.groups.0"), "system:authenticated");
+    assert_null(json_object_get(json_object_get(json_object_get(v, "status"), "userInfo"), "uid"));
+    json_decref(v);
+    fails(c, c->bob, "GET", "/api/v1/namespaces/apps/pods", NULL,
+          "impersonate-user: carol\nimpersonate-user: alice", NULL, 403, "Forbidden",
+          "users \"carol\" is forbidden: User \"arn:aws:iam::000000000000:user/bob\" cannot "
+          "impersonate resource \"users\" in API group \"\" at the cluster scope");
+    /* a service account gets its groups */
+    v = ok(c, "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", NULL,
+           "impersonate-user: system:serviceaccount:apps:builder\ncontent-type: application/json",
+           "{}", 201);
+    assert_string_equal(jstr(v, "status.userInfo.groups.0"), "system:serviceaccounts");
+    assert_string_equal(jstr(v, "status.userInfo.groups.1"), "system:serviceaccounts:apps");
+    assert_string_equal(jstr(v, "status.userInfo.groups.2"), "system:authenticated");
+    json_decref(v);
+
+    /* reviews */
+    const char *ssar = "{\"spec\":{\"resourceAttributes\":{\"namespace\":\"apps\",\"verb\":"
+                       "\"list\",\"resource\":\"pods\"}}}";
+    v = ok(c, "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", NULL,
+           ALICE "\ncontent-type: application/json", ssar, 201);
+    assert_true(json_is_true(json_object_get(json_object_get(v, "status"), "allowed")));
+    assert_string_equal(jstr(v, "status.reason"),
+                        "RBAC: allowed by RoleBinding \"devs/apps\" of Role \"pm\" to Group "
+                        "\"pulumi:devs\"");
+    json_decref(v);
+    v = ok(c, "POST", "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews", NULL,
+           ALICE "\ncontent-type: application/json", "{\"spec\":{\"namespace\":\"apps\"}}", 201);
+    assert_string_equal(jstr(v, "kind"), "SelfSubjectRulesReview");
+    assert_true(json_is_true(json_object_get(json_object_get(v, "status"), "incomplete")));
+    assert_string_equal(jstr(v, "status.evaluationError"),
+                        "webhook authorizer does not support user rule resolution");
+    assert_true(has_text(json_object_get(v, "status"),
+                         "{\"verbs\":[\"get\",\"list\"],\"apiGroups\":[\"\"],\"resources\":"
+                         "[\"pods\"]}"));
+    assert_true(has_text(json_object_get(v, "status"), "\"nonResourceURLs\":[\"/api\",\"/api/*\""));
+    json_decref(v);
+    fails(c, c->admin, "POST", "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews", NULL,
+          JSON_CT, "{\"spec\":{}}", 400, "BadRequest", "no namespace on request");
+    v = ok(c, "POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", NULL, JSON_CT,
+           "{\"spec\":{\"user\":\"pulumi:alice\",\"groups\":[\"pulumi:devs\"],"
+           "\"resourceAttributes\":{\"namespace\":\"default\",\"verb\":\"list\",\"resource\":"
+           "\"pods\"}}}",
+           201);
+    assert_true(json_is_false(json_object_get(json_object_get(v, "status"), "allowed")));
+    assert_null(json_object_get(json_object_get(v, "status"), "denied"));
+    assert_string_equal(jstr(v, "spec.user"), "pulumi:alice");
+    json_decref(v);
+    fails(c, c->admin, "POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", NULL, JSON_CT,
+          "{\"spec\":{\"nonResourceAttributes\":{\"path\":\"/api\",\"verb\":\"get\"}}}", 422,
+          "Invalid",
+          "SubjectAccessReview.authorization.k8s.io \"\" is invalid: spec.user: Invalid value: "
+          "\"\": at least one of user or group must be specified");
+    fails(c, c->bob, "POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", NULL, JSON_CT,
+          "{\"spec\":{\"user\":\"x\",\"nonResourceAttributes\":{\"path\":\"/api\",\"verb\":"
+          "\"get\"}}}",
+          403, "Forbidden",
+          "subjectaccessreviews.authorization.k8s.io is forbidden: User "
+          "\"arn:aws:iam::000000000000:user/bob\" cannot create resource \"subjectaccessreviews\" "
+          "in API group \"authorization.k8s.io\" at the cluster scope");
+    v = ok(c, "POST", "/apis/authorization.k8s.io/v1/namespaces/apps/localsubjectaccessreviews",
+           NULL, JSON_CT,
+           "{\"spec\":{\"user\":\"pulumi:alice\",\"groups\":[\"pulumi:devs\"],"
+           "\"resourceAttributes\":{\"namespace\":\"apps\",\"verb\":\"get\",\"resource\":"
+           "\"pods\"}}}",
+           201);
+    assert_true(json_is_true(json_object_get(json_object_get(v, "status"), "allowed")));
+    assert_string_equal(jstr(v, "metadata.namespace"), "apps");
+    json_decref(v);
+    fails(c, c->admin, "POST",
+          "/apis/authorization.k8s.io/v1/namespaces/apps/localsubjectaccessreviews", NULL, JSON_CT,
+          "{\"spec\":{\"user\":\"x\",\"resourceAttributes\":{\"namespace\":\"other\",\"verb\":"
+          "\"get\",\"resource\":\"pods\"}}}",
+          422, "Invalid",
+          "LocalSubjectAccessReview.authorization.k8s.io \"\" is invalid: "
+          "spec.resourceAttributes.namespace: Invalid value: \"other\": must match "
+          "metadata.namespace");
+    /* unknown paths are authorized first (RequestInfo): bob gets 403, the admin 404 */
+    fails(c, c->bob, "GET", "/apis/apps/v1/namespaces/apps/deployments", NULL, NULL, NULL, 403,
+          "Forbidden",
+          "deployments.apps is forbidden: User \"arn:aws:iam::000000000000:user/bob\" cannot "
+          "list resource \"deployments\" in API group \"apps\" in the namespace \"apps\"");
+    fails(c, c->admin, "GET", "/apis/apps/v1/namespaces/apps/deployments", NULL, NULL, NULL, 404,
+          "NotFound", "the server could not find the requested resource");
+}
+
+static void rbac_escalation(void **state)
+{
+    struct ctx *c = *state;
+    json_decref(ok(c, "POST", "/api/v1/namespaces", NULL, JSON_CT,
+                   "{\"metadata\":{\"name\":\"esc\"}}", 201));
+    json_decref(ok(
+        c, "POST", RBAC_API "/namespaces/esc/roles", NULL, JSON_CT,
+        "{\"metadata\":{\"name\":\"writer\"},\"rules\":[{\"apiGroups\":[\"rbac.authorization.k8s."
+        "io\"],\"resources\":[\"roles\",\"rolebindings\"],\"verbs\":[\"create\",\"update\","
+        "\"patch\"]},{\"apiGroups\":[\"\"],\"resources\":[\"pods\"],\"verbs\":[\"get\"]}]}",
+        201));
+    json_decref(
+        ok(c, "POST", RBAC_API "/namespaces/esc/rolebindings", NULL, JSON_CT,
+           "{\"metadata\":{\"name\":\"bob-writer\"},\"subjects\":[{\"kind\":\"User\",\"name\":"
+           "\"arn:aws:iam::000000000000:user/bob\"}],\"roleRef\":{\"kind\":\"Role\",\"name\":"
+           "\"writer\"}}",
+           201));
+    int st;
+    json_t *v = call(c, c->bob, "POST", RBAC_API "/namespaces/esc/roles", NULL, JSON_CT,
+                     "{\"metadata\":{\"name\":\"getter\"},\"rules\":[{\"apiGroups\":[\"\"],"
+                     "\"resources\":[\"pods\"],\"verbs\":[\"get\"]}]}",
+                     &st);
+    assert_int_equal(st, 201);
+    json_decref(v);
+    fails(c, c->bob, "POST", RBAC_API "/namespaces/esc/roles", NULL, JSON_CT,
+          "{\"metadata\":{\"name\":\"more\"},\"rules\":[{\"apiGroups\":[\"\"],\"resources\":"
+          "[\"pods\",\"secrets\"],\"verbs\":[\"get\",\"delete\"]}]}",
+          403, "Forbidden",
+          "roles.rbac.authorization.k8s.io \"more\" is forbidden: user "
+          "\"arn:aws:iam::000000000000:user/bob\" (groups=[\"system:authenticated\"]) is "
+          "attempting to grant RBAC permissions not currently held:\n"
+          "{APIGroups:[\"\"], Resources:[\"pods\"], Verbs:[\"delete\"]}\n"
+          "{APIGroups:[\"\"], Resources:[\"secrets\"], Verbs:[\"get\" \"delete\"]}");
+    /* updating a role bob may write, to grant more, is refused the same way */
+    fails(c, c->bob, "PATCH", RBAC_API "/namespaces/esc/roles/getter", NULL,
+          "content-type: application/merge-patch+json",
+          "{\"rules\":[{\"apiGroups\":[\"\"],\"resources\":[\"pods\"],\"verbs\":[\"*\"]}]}", 403,
+          "Forbidden", NULL);
+    /* huge rule lists: the escalation check is bounded, not expanded (50^3 > 100000) */
+    json_t *list = json_array();
+    for (int i = 0; i < 50; i++)
+        json_array_append_new(list, json_sprintf("x%d", i));
+    json_t *huge = json_pack("{s:{s:s}, s:[{s:O, s:O, s:O}]}", "metadata", "name", "huge", "rules",
+                             "apiGroups", list, "resources", list, "verbs", list);
+    char *body = json_dumps(huge, JSON_COMPACT);
+    json_decref(huge);
+    json_decref(list);
+    fails(c, c->bob, "POST", RBAC_API "/namespaces/esc/roles", NULL, JSON_CT, body, 403,
+          "Forbidden",
+          "roles.rbac.authorization.k8s.io \"huge\" is forbidden: podiam: the rules expand to "
+          "more than 100000 single permissions; the escalation check was not made");
+    json_decref(ok(c, "POST", RBAC_API "/namespaces/esc/roles", NULL, JSON_CT, body, 201));
+    free(body);
+    /* a binding to a role with more than bob holds; to a missing role */
+    fails(c, c->bob, "POST", RBAC_API "/namespaces/esc/rolebindings", NULL, JSON_CT,
+          "{\"metadata\":{\"name\":\"b\"},\"subjects\":[{\"kind\":\"User\",\"name\":\"x\"}],"
+          "\"roleRef\":{\"kind\":\"ClusterRole\",\"name\":\"view\"}}",
+          403, "Forbidden", NULL);
+    fails(c, c->bob, "POST", RBAC_API "/namespaces/esc/rolebindings", NULL, JSON_CT,
+          "{\"metadata\":{\"name\":\"b\"},\"subjects\":[{\"kind\":\"User\",\"name\":\"x\"}],"
+          "\"roleRef\":{\"kind\":\"Role\",\"name\":\"ghost\"}}",
+          403, "Forbidden",
+          "rolebindings.rbac.authorization.k8s.io \"b\" is forbidden: "
+          "role.rbac.authorization.k8s.io \"ghost\" not found");
+    v = call(c, c->bob, "POST", RBAC_API "/namespaces/esc/rolebindings", NULL, JSON_CT,
+             "{\"metadata\":{\"name\":\"b\"},\"subjects\":[{\"kind\":\"User\",\"name\":\"x\"}],"
+             "\"roleRef\":{\"kind\":\"Role\",\"name\":\"getter\"}}",
+             &st);
+    assert_int_equal(st, 201);
+    json_decref(v);
+    /* the admin may bind a missing role: it grants nothing */
+    json_decref(ok(c, "POST", RBAC_API "/namespaces/esc/rolebindings", NULL, JSON_CT,
+                   "{\"metadata\":{\"name\":\"ghost\"},\"subjects\":[{\"kind\":\"User\",\"name\":"
+                   "\"x\"}],\"roleRef\":{\"kind\":\"Role\",\"name\":\"ghost\"}}",
+                   201));
+    /* bind on the role lifts the check for bindings; escalate for roles */
+    json_decref(ok(
+        c, "POST", RBAC_API "/namespaces/esc/roles", NULL, JSON_CT,
+        "{\"metadata\":{\"name\":\"binder\"},\"rules\":[{\"apiGroups\":[\"rbac.authorization.k8s."
+        "io\"],\"resources\":[\"clusterroles\"],\"verbs\":[\"bind\"],\"resourceNames\":[\"view\"]},"
+        "{\"apiGroups\":[\"rbac.authorization.k8s.io\"],\"resources\":[\"roles\"],\"verbs\":"
+        "[\"escalate\"]}]}",
+        201));
+    json_decref(
+        ok(c, "POST", RBAC_API "/namespaces/esc/rolebindings", NULL, JSON_CT,
+           "{\"metadata\":{\"name\":\"bob-binder\"},\"subjects\":[{\"kind\":\"User\",\"name\":"
+           "\"arn:aws:iam::000000000000:user/bob\"}],\"roleRef\":{\"kind\":\"Role\",\"name\":"
+           "\"binder\"}}",
+           201));
+    v = call(c, c->bob, "POST", RBAC_API "/namespaces/esc/rolebindings", NULL, JSON_CT,
+             "{\"metadata\":{\"name\":\"b2\"},\"subjects\":[{\"kind\":\"User\",\"name\":\"x\"}],"
+             "\"roleRef\":{\"kind\":\"ClusterRole\",\"name\":\"view\"}}",
+             &st);
+    assert_int_equal(st, 201);
+    json_decref(v);
+    v = call(c, c->bob, "POST", RBAC_API "/namespaces/esc/roles", NULL, JSON_CT,
+             "{\"metadata\":{\"name\":\"more\"},\"rules\":[{\"apiGroups\":[\"*\"],\"resources\":"
+             "[\"*\"],\"verbs\":[\"*\"]}]}",
+             &st);
+    assert_int_equal(st, 201);
+    json_decref(v);
+    /* aggregationRule needs everything (here: bob's escalate is on roles, not clusterroles) */
+    fails(c, c->bob, "POST", RBAC_API "/clusterroles", NULL, JSON_CT,
+          "{\"metadata\":{\"name\":\"x\"}}", 403, "Forbidden", NULL);
+}
+
+static void rbac_fixtures(void **state)
+{
+    struct ctx *c = *state;
+    struct pd_db *db = pd_store_db(c->env->store);
+    json_t *section = json_loads(
+        "{\"clusters\":[{\"name\":\"fx\",\"role_arn\":\"arn:aws:iam::000000000000:role/"
+        "eks-cluster\",\"kubernetes\":{\"namespaces\":[\"apps\"],\"roles\":[{\"namespace\":"
+        "\"apps\",\"name\":\"pm\",\"rules\":[{\"apiGroups\":[\"\"],\"resources\":[\"pods\"],"
+        "\"verbs\":[\"get\"]}]}],\"rolebindings\":[{\"namespace\":\"apps\",\"name\":\"devs\","
+        "\"subjects\":[{\"kind\":\"Group\",\"name\":\"pulumi:devs\"}],\"roleRef\":{\"kind\":"
+        "\"Role\",\"name\":\"pm\"}}],\"clusterroles\":[{\"name\":\"agg\",\"aggregationRule\":{"
+        "\"clusterRoleSelectors\":[{\"matchLabels\":{\"x\":\"y\"}}]}}]}}]}",
+        0, NULL);
+    char *err = NULL;
+    assert_int_equal(pd_db_begin(db, 1), PD_OK);
+    int rc = pd_eks_fixtures_load(c->env, db, section, "test", &err);
+    if (rc)
+        fail_msg("load: %s", err);
+    assert_int_equal(pd_db_commit(db), PD_OK);
+    json_decref(section);
+    struct pd_eks_cluster cl;
+    assert_int_equal(pd_eks_cluster_by_name(db, &c->a, PT_ACCT, c->env->cfg.region, "fx", &cl),
+                     PD_OK);
+    json_t *out = pd_k8s_fixtures_export(c->env, db, cl.id);
+    assert_non_null(out);
+    /* the fixture's objects come back (defaults applied), the bootstrap ones do not */
+    assert_int_equal(json_array_size(json_object_get(out, "roles")), 1);
+    assert_string_equal(jstr(out, "rolebindings.0.roleRef.apiGroup"), "rbac.authorization.k8s.io");
+    assert_string_equal(jstr(out, "rolebindings.0.subjects.0.name"), "pulumi:devs");
+    assert_int_equal(json_array_size(json_object_get(out, "clusterroles")), 1);
+    assert_string_equal(jstr(out, "clusterroles.0.name"), "agg");
+    assert_null(json_object_get(out, "clusterrolebindings"));
+    json_decref(out);
+    /* a role in a namespace that does not exist is refused, the entry named */
+    section = json_loads("{\"clusters\":[{\"name\":\"fx2\",\"role_arn\":\"arn:aws:iam::"
+                         "000000000000:role/eks-cluster\",\"kubernetes\":{\"roles\":[{\"name\":"
+                         "\"r\",\"namespace\":\"ghost\"}]}}]}",
+                         0, NULL);
+    assert_int_equal(pd_db_begin(db, 1), PD_OK);
+    rc = pd_eks_fixtures_load(c->env, db, section, "test", &err);
+    pd_db_rollback(db);
+    assert_int_equal(rc, PD_EINVAL);
+    assert_non_null(strstr(err, "namespaces \"ghost\" not found"));
+    free(err);
+    json_decref(section);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1096,6 +1607,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(creator_and_others, setup, teardown),
         cmocka_unit_test_setup_teardown(fixtures_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(protobuf_bodies, setup, teardown),
+        cmocka_unit_test_setup_teardown(rbac_objects_and_validation, setup, teardown),
+        cmocka_unit_test_setup_teardown(rbac_impersonation_and_reviews, setup, teardown),
+        cmocka_unit_test_setup_teardown(rbac_escalation, setup, teardown),
+        cmocka_unit_test_setup_teardown(rbac_fixtures, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

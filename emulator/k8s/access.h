@@ -1,0 +1,46 @@
+/*
+ * access.h - EKS's side of Kubernetes access for one request: who a verified IAM caller is
+ * in a cluster (mode, access entries, aws-auth; k8s/identity.h) and what the EKS access
+ * policies of its access entry allow (k8s/access_policy.h).
+ *
+ * For the API server's authentication (k8s/authn.c) and its authorizer chain, where the EKS
+ * authorizer runs before RBAC. Reads the store; the decisions are the pure modules'.
+ */
+#ifndef PD_K8S_ACCESS_H
+#define PD_K8S_ACCESS_H
+
+#include <stddef.h>
+
+#include "auth/principal.h"
+#include "k8s/access_policy.h"
+#include "k8s/awsauth.h"
+#include "k8s/identity.h"
+#include "services/eks.h"
+
+struct pd_db;
+struct pd_arena;
+
+struct pd_k8s_eks_identity {
+    struct pd_eks_identity id;           /* the mapping and its trace */
+    struct pd_eks_access_entry *entries; /* the cluster's (arena) */
+    size_t nentries;
+    const struct pd_eks_access_entry *entry; /* the one that mapped the caller, or NULL */
+    const struct pd_awsauth *aws_auth;       /* the parsed ConfigMap (present 0: none) */
+    struct pd_awsauth_cache *cache;          /* where aws_auth is held, or NULL */
+    struct pd_awsauth_ref *ref;              /* its hold; pd_k8s_eks_identity_release */
+};
+
+/* Map the IAM caller p of cluster c. cache: the process's aws-auth cache, or NULL to parse
+ * into a (slower, for tests). PD_OK with OUT->id.by (PD_EKS_NOT_MAPPED: Unauthorized), or
+ * a store error. Release with pd_k8s_eks_identity_release in every case. */
+int pd_k8s_eks_identity(struct pd_db *db, struct pd_arena *a, struct pd_awsauth_cache *cache,
+                        const struct pd_eks_cluster *c, const struct pd_principal *p,
+                        struct pd_k8s_eks_identity *OUT);
+void pd_k8s_eks_identity_release(struct pd_k8s_eks_identity *x);
+
+/* The EKS authorizer for the mapped caller x on request at: allow, or no opinion (also when
+ * no access entry mapped it). */
+void pd_k8s_eks_policies(struct pd_arena *a, const struct pd_k8s_eks_identity *x,
+                         const struct pd_k8s_attrs *at, struct pd_eks_policy_decision *OUT);
+
+#endif
