@@ -39,6 +39,12 @@ struct pd_config {
     int sync_full;           /* fsync files and commits (--sync full) */
     int64_t s3_inline_max;   /* S3 objects up to this size live in SQLite, not files */
     const char *host_suffix; /* S3 virtual host suffixes are matched against this */
+
+    /* identity (issue 13) */
+    int encoded_denials;       /* denials end with AWS's "Encoded authorization failure message" */
+    const char *oidc_ca_file;  /* more CAs (PEM) for external OIDC issuers, or NULL */
+    int oidc_http_loopback;    /* external issuers on loopback may be plain http */
+    int oidc_fetch_timeout_ms; /* bound on one external discovery + JWKS fetch */
 };
 
 struct pd_store;

@@ -21,6 +21,7 @@
 #include "env.h"
 #include "services/service.h"
 #include "services/sts.h"
+#include "services/sts_internal.h"
 #include "store/iam_db.h"
 
 #define SENDER 0
@@ -38,11 +39,64 @@ static int get_caller_identity(struct pd_req *r)
     return PD_OK;
 }
 
+/* RFC 4648 base32, the alphabet of AWS access key ids. */
+static const char b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+void pd_sts_key_id(struct pd_ids *ids, const char *prefix, const char *account, char OUT[21])
+{
+    /* AWS's layout, as public analyses of key ids read it (and GetAccessKeyInfo relies on):
+     * ten bytes after the prefix, base32; bits 46..7 of the first six are the account. */
+    uint64_t acct = 0;
+    for (const char *p = account; p && *p >= '0' && *p <= '9'; p++)
+        acct = acct * 10 + (uint64_t)(*p - '0');
+    uint64_t rnd = pd_ids_next(ids);
+    uint64_t hi = ((acct & 0xFFFFFFFFFFull) << 7) | (rnd & 0x7F); /* 48 bits, top one 0 */
+    unsigned char b[10];
+    for (int i = 0; i < 6; i++)
+        b[i] = (unsigned char)(hi >> (40 - 8 * i));
+    for (int i = 0; i < 4; i++)
+        b[6 + i] = (unsigned char)(rnd >> (8 + 8 * i));
+    snprintf(OUT, 5, "%s", prefix);
+    for (int i = 0; i < 16; i++) {
+        int bit = i * 5, v = 0;
+        for (int k = 0; k < 5; k++, bit++)
+            v = (v << 1) | ((b[bit / 8] >> (7 - bit % 8)) & 1);
+        OUT[4 + i] = b32[v];
+    }
+    OUT[20] = '\0';
+}
+
+int pd_sts_key_account(const char *akid, char OUT[13])
+{
+    if (!akid || strlen(akid) < 20)
+        return PD_EINVAL;
+    unsigned char b[10] = {0};
+    for (int i = 0; i < 16; i++) {
+        const char *c = strchr(b32, akid[4 + i]);
+        if (!akid[4 + i] || !c)
+            return PD_EINVAL;
+        int v = (int)(c - b32);
+        for (int k = 4; k >= 0; k--) {
+            int bit = i * 5 + (4 - k);
+            if ((v >> k) & 1)
+                b[bit / 8] |= (unsigned char)(0x80 >> (bit % 8));
+        }
+    }
+    uint64_t hi = 0;
+    for (int i = 0; i < 6; i++)
+        hi = (hi << 8) | b[i];
+    uint64_t acct = (hi & 0x7FFFFFFFFF80ull) >> 7;
+    if (acct > 999999999999ull)
+        return PD_EINVAL;
+    snprintf(OUT, 13, "%012llu", (unsigned long long)acct);
+    return PD_OK;
+}
+
 int pd_sts_mint(struct pd_req *r, const struct pd_principal *session, const json_t *extra,
                 int64_t duration_s, json_t **OUT_credentials)
 {
     char akid[21];
-    pd_ids_unique(&r->env->ids, "ASIA", 20, akid);
+    pd_sts_key_id(&r->env->ids, "ASIA", session->account_id, akid);
     struct pd_creds_minted m;
     int rc = pd_creds_mint(r->env->secrets, &r->arena, session, extra, akid,
                            pd_clock_now_ms(&r->env->clock), duration_s, &m);
@@ -128,6 +182,8 @@ static int sts_authz(struct pd_req *r, struct pd_authz_need *need)
 {
     if (strcmp(r->op->name, "AssumeRoleWithWebIdentity") == 0)
         return web_identity_authz(r, need);
+    if (pd_sts_federation_authz(r, need) || pd_sts_outbound_authz(r, need))
+        return PD_OK;
     if (strcmp(r->op->name, "AssumeRole") != 0) {
         pd_authz_add(need, pd_arena_printf(&r->arena, "sts:%s", r->op->name), "*", NULL);
         return PD_OK;
@@ -160,7 +216,7 @@ static int sts_authz(struct pd_req *r, struct pd_authz_need *need)
 
 /* Rough packed size of session policies and tags, as a percentage of what STS allows.
  * AWS compresses them into a binary format of its own; this counts what dominates it. */
-static int packed_percent(const char *policy, json_t *arns, json_t *tags)
+int pd_sts_packed_percent(const char *policy, json_t *arns, json_t *tags)
 {
     size_t n = policy ? pd_policy_size_nonws(policy, strlen(policy)) : 0;
     n += 32 * json_array_size(arns);
@@ -177,7 +233,7 @@ static int packed_percent(const char *policy, json_t *arns, json_t *tags)
 
 /* Session policies of the request (Policy, PolicyArns): the inline one compiled now, so a
  * bad one fails here and not at use. *OUT_arns is a new array of ARN strings. */
-static int session_policies(struct pd_req *r, const char **OUT_policy, json_t **OUT_arns)
+int pd_sts_session_policies(struct pd_req *r, const char **OUT_policy, json_t **OUT_arns)
 {
     const char *policy = in_str(r, "Policy");
     if (policy) {
@@ -242,7 +298,7 @@ static int mint_role_session(struct pd_req *r, const struct role_session *rs,
                              struct pd_principal *OUT_session)
 {
     int packed = (rs->policy || json_array_size(rs->arns) || json_object_size(rs->tags))
-                     ? packed_percent(rs->policy, rs->arns, rs->tags_list)
+                     ? pd_sts_packed_percent(rs->policy, rs->arns, rs->tags_list)
                      : -1;
     if (packed > 100)
         return pd_fail(r, &STS_PackedPolicyTooLarge,
@@ -320,7 +376,8 @@ static int assume_role(struct pd_req *r)
     struct role_session rs = {.role = &role, .session = session, .chained = chained};
     const char *policy = NULL;
     json_t *arns = NULL;
-    if (session_duration(r, &role, chained, &rs.duration) || session_policies(r, &policy, &arns))
+    if (session_duration(r, &role, chained, &rs.duration) ||
+        pd_sts_session_policies(r, &policy, &arns))
         return PD_EAWS;
 
     /* Session tags: the request's, then transitive ones inherited along a role chain. */
@@ -558,6 +615,15 @@ static int web_identity(struct pd_req *r, struct web_identity **OUT)
                        "No OpenIDConnect provider found in your account for %s", iss);
     }
 
+    /* Tokens of GetWebIdentityToken are for services outside AWS, never for AWS itself. */
+    if (pd_sts_outbound_is_issuer(r->db, iss)) {
+        pd_jwt_free(jwt);
+        pd_log_req(PD_LOG_INFO, r->request_id,
+                   "web identity token refused: %s is an outbound (GetWebIdentityToken) issuer",
+                   iss);
+        return pd_fail(r, &STS_InvalidIdentityToken, TOKEN_NOT_VALIDATED);
+    }
+
     /* Only keys podiam hosts; never the network. The algorithm is the key's. */
     struct pd_jwks keys;
     pd_jwks_init(&keys);
@@ -733,7 +799,8 @@ static int assume_role_with_web_identity(struct pd_req *r)
     }
     struct role_session rs = {.role = &role, .session = in_str(r, "RoleSessionName")};
     json_t *arns = NULL;
-    if (session_duration(r, &role, 0, &rs.duration) || session_policies(r, &rs.policy, &arns)) {
+    if (session_duration(r, &role, 0, &rs.duration) ||
+        pd_sts_session_policies(r, &rs.policy, &arns)) {
         rc = PD_EAWS;
         goto out;
     }
@@ -775,6 +842,10 @@ static const struct pd_op ops[] = {
     {"AssumeRoleWithWebIdentity", assume_role_with_web_identity, PD_OP_UNSIGNED},
     {"GetCallerIdentity", get_caller_identity, PD_OP_NOAUTHZ},
     {"GetSessionToken", get_session_token, PD_OP_NOAUTHZ},
+    {"GetFederationToken", pd_sts_get_federation_token, 0},
+    {"GetAccessKeyInfo", pd_sts_get_access_key_info, 0},
+    {"DecodeAuthorizationMessage", pd_sts_decode_authorization_message, 0},
+    {"GetWebIdentityToken", pd_sts_get_web_identity_token, 0},
     {NULL, NULL, 0},
 };
 

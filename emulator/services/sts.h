@@ -20,4 +20,40 @@
 int pd_sts_mint(struct pd_req *r, const struct pd_principal *session, const json_t *extra,
                 int64_t duration_s, json_t **OUT_credentials);
 
+/* ---- outbound identity federation (sts_outbound.c) ---- */
+
+struct pd_db;
+struct pd_arena;
+struct pd_env;
+struct pd_jwks;
+
+/* An account's outbound federation, once enabled (arena strings). */
+struct pd_sts_outbound {
+    const char *issuer; /* https://UUID.tokens.sts.global.api.aws */
+    int enabled;
+};
+
+/* PD_OK, or PD_ENOTFOUND when the account never enabled it. */
+int pd_sts_outbound_get(struct pd_db *db, struct pd_arena *a, const char *account,
+                        struct pd_sts_outbound *OUT);
+/* Enable (making the issuer and its keys the first time) or disable the account's outbound
+ * federation; *OUT_issuer (may be NULL) is the issuer. In the caller's write transaction.
+ * PD_OK or a store error. */
+int pd_sts_outbound_set(struct pd_env *env, struct pd_db *db, struct pd_arena *a,
+                        const char *account, int enable, const char **OUT_issuer);
+/* The published keys of an outbound issuer (kids RSA_0 and EC384_0), appended to s.
+ * PD_ENOTFOUND when issuer is no account's. */
+int pd_sts_outbound_jwks(struct pd_env *env, struct pd_db *db, struct pd_arena *a,
+                         const char *issuer, struct pd_jwks *s);
+/* Is issuer an account's outbound issuer? 1 / 0. */
+int pd_sts_outbound_is_issuer(struct pd_db *db, const char *issuer);
+
+/* An access key id (prefix "ASIA" or "AKIA" + 16 base32 characters) that encodes account
+ * as AWS's do, so GetAccessKeyInfo can read it back; the rest is random. */
+struct pd_ids;
+void pd_sts_key_id(struct pd_ids *ids, const char *prefix, const char *account, char OUT[21]);
+/* The account an access key id of that layout encodes (12 digits). PD_OK or PD_EINVAL (not
+ * 20+ characters of prefix and base32). */
+int pd_sts_key_account(const char *akid, char OUT[13]);
+
 #endif
