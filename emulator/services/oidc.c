@@ -32,6 +32,8 @@
 #include "crypto/keys.h"
 #include "env.h"
 #include "services/eks.h"
+#include "services/httpc.h"
+#include "services/oidc_remote.h"
 #include "services/service.h"
 #include "services/sts.h"
 #include "store/oidc_db.h"
@@ -190,6 +192,8 @@ int pd_oidc_init(struct pd_env *env)
     struct pd_oidc_keys *c = pd_xcalloc(1, sizeof *c);
     pthread_mutex_init(&c->mu, NULL);
     env->oidc_keys = c;
+    pd_httpc_global_init();
+    env->oidc_remote = pd_oidc_remote_new();
     return PD_OK;
 }
 
@@ -205,6 +209,11 @@ static void cache_clear(struct pd_oidc_keys *c)
 void pd_oidc_cleanup(struct pd_env *env)
 {
     struct pd_oidc_keys *c = env->oidc_keys;
+    if (env->oidc_remote) {
+        pd_oidc_remote_free(env->oidc_remote);
+        env->oidc_remote = NULL;
+        pd_httpc_global_cleanup();
+    }
     if (!c)
         return;
     cache_clear(c);

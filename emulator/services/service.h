@@ -84,6 +84,10 @@ struct pd_service {
      * the headers are decoded, authenticated and authorized, to install r->sink. PD_OK or
      * PD_EAWS. NULL: the service streams nothing. */
     int (*stream)(struct pd_req *r);
+    /* After decoding and authentication, before the transaction that authorizes and runs
+     * the handler: work that must not hold the state, such as fetching an external issuer's
+     * keys (STS). PD_OK, or PD_EAWS with the error set. NULL: nothing to do. */
+    int (*prepare)(struct pd_req *r);
     /* Once at start, after the store is open (S3 removes crash debris). PD_OK or an error
      * that stops the start. NULL: nothing to do. */
     int (*init)(struct pd_env *env);

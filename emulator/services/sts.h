@@ -20,6 +20,11 @@
 int pd_sts_mint(struct pd_req *r, const struct pd_principal *session, const json_t *extra,
                 int64_t duration_s, json_t **OUT_credentials);
 
+/* Record a refused web identity or pod identity token in the decision log (decision
+ * "invalidToken", the request's error as its message, detail: what was checked, stolen) and
+ * set r->decision_id. principal: the token's issuer, or NULL. */
+void pd_sts_token_decision(struct pd_req *r, const char *principal, json_t *detail);
+
 /* ---- outbound identity federation (sts_outbound.c) ---- */
 
 struct pd_db;
