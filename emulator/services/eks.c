@@ -844,7 +844,7 @@ static int eks_authz(struct pd_req *r, struct pd_authz_need *need)
     const char *account = r->who.account_id ? r->who.account_id : "";
     need->deny = &pd_eks_AccessDenied;
     tag_keys(r, need);
-    if (pd_eks_access_authz(r, need))
+    if (pd_eks_access_authz(r, need) || pd_eks_podid_authz(r, need))
         return PD_OK;
     if (strcmp(op, "ListClusters") == 0) {
         pd_authz_add(need, action, "*", NULL);
@@ -917,6 +917,11 @@ static const struct pd_op ops[] = {
     {"DisassociateAccessPolicy", pd_eks_disassociate_access_policy, PD_OP_WRITE},
     {"ListAssociatedAccessPolicies", pd_eks_list_associated_access_policies, 0},
     {"ListAccessPolicies", pd_eks_list_access_policies, 0},
+    {"CreatePodIdentityAssociation", pd_eks_create_podid, PD_OP_WRITE},
+    {"DescribePodIdentityAssociation", pd_eks_describe_podid, 0},
+    {"ListPodIdentityAssociations", pd_eks_list_podid, 0},
+    {"UpdatePodIdentityAssociation", pd_eks_update_podid, PD_OP_WRITE},
+    {"DeletePodIdentityAssociation", pd_eks_delete_podid, PD_OP_WRITE},
     {NULL, NULL, 0},
 };
 

@@ -358,6 +358,47 @@ static int mint_role_session(struct pd_req *r, const struct role_session *rs,
     return PD_OK;
 }
 
+int pd_sts_role_of_arn(struct pd_req *r, const char *arn, struct pd_iam_role *OUT)
+{
+    return role_of_arn(r, arn, OUT);
+}
+
+int pd_sts_service_session(struct pd_req *r, const struct pd_iam_role *role, const char *session,
+                           int64_t duration_s, json_t *tags, int transitive, const char *policy,
+                           int chained, json_t **OUT_credentials, struct pd_principal *OUT_session)
+{
+    json_t *list = json_array(), *keys = json_array();
+    const char *k;
+    json_t *v;
+    json_object_foreach(tags, k, v)
+    {
+        json_array_append_new(list, json_pack("{s:s, s:O}", "Key", k, "Value", v));
+        if (transitive)
+            json_array_append_new(keys, json_string(k));
+    }
+    json_t *arns = json_array();
+    json_t *saved = r->out;
+    r->out = NULL;
+    struct role_session rs = {.role = role,
+                              .session = session,
+                              .duration = duration_s,
+                              .policy = policy,
+                              .arns = arns,
+                              .tags = tags,
+                              .tags_list = list,
+                              .transitive = keys,
+                              .chained = chained};
+    int rc = mint_role_session(r, &rs, OUT_session);
+    if (rc == PD_OK)
+        *OUT_credentials = json_incref(json_object_get(r->out, "Credentials"));
+    json_decref(r->out);
+    r->out = saved;
+    json_decref(list);
+    json_decref(keys);
+    json_decref(arns);
+    return rc;
+}
+
 static int assume_role(struct pd_req *r)
 {
     const struct pd_principal *w = &r->who;

@@ -20,6 +20,22 @@
 int pd_sts_mint(struct pd_req *r, const struct pd_principal *session, const json_t *extra,
                 int64_t duration_s, json_t **OUT_credentials);
 
+struct pd_iam_role;
+
+/* A session of role for an AWS service that already checked the role's trust policy (EKS
+ * Pod Identity): role_arn resolved to role (pd_sts_role_of_arn), session name, duration,
+ * session tags (object key -> value, borrowed; every key transitive when transitive is 1),
+ * an inline session policy or NULL, chained when the session is a second hop. Fills
+ * *OUT_credentials (the model's Credentials, new reference) and *OUT_session (arena
+ * strings). PD_OK or PD_EAWS (error set, STS's codes). r->out is left untouched. */
+int pd_sts_service_session(struct pd_req *r, const struct pd_iam_role *role, const char *session,
+                           int64_t duration_s, json_t *tags, int transitive, const char *policy,
+                           int chained, json_t **OUT_credentials, struct pd_principal *OUT_session);
+
+/* The IAM role an ARN names (path included): PD_OK, PD_ENOTFOUND, PD_EINVAL (not a role
+ * ARN). */
+int pd_sts_role_of_arn(struct pd_req *r, const char *arn, struct pd_iam_role *OUT);
+
 /* Record a refused web identity or pod identity token in the decision log (decision
  * "invalidToken", the request's error as its message, detail: what was checked, stolen) and
  * set r->decision_id. principal: the token's issuer, or NULL. */
