@@ -22,6 +22,7 @@
 #include "crypto/keys.h"
 #include "authorize.h"
 #include "env.h"
+#include "services/eks.h"
 #include "services/eks_internal.h"
 #include "services/oidc.h"
 #include "services/service.h"
@@ -144,6 +145,15 @@ const char *pd_podid_arn(struct pd_arena *a, const struct pd_eks_db_cluster *c, 
 {
     return pd_arena_printf(a, "arn:aws:eks:%s:%s:podidentityassociation/%s/%s", c->region,
                            c->account_id, c->name, id);
+}
+
+int pd_eks_podid_exists(struct pd_db *db, struct pd_arena *a, const char *cluster_id,
+                        const char *ns, const char *sa)
+{
+    struct pd_eks_db_cluster c;
+    struct pd_eks_db_podid p;
+    return pd_eks_db_cluster_by_id(db, a, cluster_id, &c) == PD_OK &&
+           pd_eks_db_podid_find(db, a, c.id, ns, sa, &p) == PD_OK;
 }
 
 /* ---- associations (EKS API) ---- */

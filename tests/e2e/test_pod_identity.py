@@ -476,6 +476,23 @@ class PodIdentity(unittest.TestCase):
             "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "kube-pod"},
             "spec": {"serviceAccountName": "app",
                      "containers": [{"name": "main", "image": "busybox"}]}}))
+        # the webhook's Pod Identity mutation: the association of team-a/app wins over IRSA
+        pod = json.loads(k("-n", "team-a", "get", "pod", "kube-pod", "-o", "json"))
+        c = pod["spec"]["containers"][0]
+        penv = {e["name"]: e["value"] for e in c["env"]}
+        self.assertEqual(penv["AWS_CONTAINER_CREDENTIALS_FULL_URI"],
+                         "http://169.254.170.23/v1/credentials")
+        self.assertEqual(penv["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"],
+                         "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount/"
+                         "eks-pod-identity-token")
+        self.assertNotIn("AWS_ROLE_ARN", penv)
+        self.assertIn({"name": "eks-pod-identity-token", "readOnly": True,
+                       "mountPath": "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount"},
+                      c["volumeMounts"])
+        vol = [v for v in pod["spec"]["volumes"] if v["name"] == "eks-pod-identity-token"][0]
+        src = vol["projected"]["sources"][0]["serviceAccountToken"]
+        self.assertEqual(src["audience"], "pods.eks.amazonaws.com")
+        self.assertEqual(src["path"], "eks-pod-identity-token")
         tok = k("-n", "team-a", "create", "token", "app", "--audience", "pods.eks.amazonaws.com",
                 "--bound-object-kind", "Pod", "--bound-object-name", "kube-pod").strip()
         status, body = self.agent(tok)
