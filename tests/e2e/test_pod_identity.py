@@ -456,6 +456,36 @@ class PodIdentity(unittest.TestCase):
         self.assertTrue(out["accessKeyId"].startswith("ASIA"))
         self.assertTrue(out["expiration"])
 
+    def test_podiamctl_run(self):
+        # the service account must exist in the cluster's Kubernetes API (kubectl's job in
+        # real life): made here through podiamctl's own cluster access
+        self.associate("run-ns", "runner", role_arn("app"))
+        kc = os.path.join(self.tmp, "kubeconfig-run")
+        self.p.aws("eks", "update-kubeconfig", "--name", "demo", "--kubeconfig", kc)
+        kubectl = find_kubectl(32) or find_kubectl(20)
+        if not kubectl:
+            self.skipTest("no kubectl to create the service account")
+        env = self.p.client_env()
+        env.update({"HOME": self.tmp, "AWS_ENDPOINT_URL": self.p.endpoint})
+        for args in (["create", "namespace", "run-ns"], ["-n", "run-ns", "create", "sa", "runner"]):
+            r = subprocess.run([kubectl, "--kubeconfig", kc] + args, capture_output=True,
+                               text=True, env=env, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stderr)
+        code = ("import boto3, os, sys\n"
+                "s = boto3.session.Session()\n"
+                "print(s.get_credentials().method)\n"
+                "print(s.client('sts', endpoint_url=os.environ['AWS_ENDPOINT_URL'])"
+                ".get_caller_identity()['Arn'])\n"
+                "print(os.environ['AWS_CONTAINER_CREDENTIALS_FULL_URI'])\n"
+                "print(os.environ.get('AWS_ROLE_ARN', '-'))\n")
+        r = self.p.podiamctl("run", "--cluster", "demo", "--namespace", "run-ns",
+                             "--service-account", "runner", "--", sys.executable, "-c", code)
+        method, arn, uri, role = r.stdout.split()
+        self.assertEqual(method, "container-role")
+        self.assertIn(":assumed-role/app/eks-demo-podiamctl-runner-", arn)
+        self.assertEqual(uri, self.p.endpoint + AGENT)
+        self.assertEqual(role, "-")
+
     def test_kubectl_bound_token(self):
         kubectl = find_kubectl(32)
         if not kubectl:
