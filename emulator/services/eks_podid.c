@@ -564,6 +564,7 @@ struct trust_check {
     const char *role_arn;
     json_t *tags;            /* request tags (borrowed), or NULL */
     const char *external_id; /* or NULL */
+    const char *action;      /* the check under way, for the denial's message */
 };
 
 int pd_podid_trust_authz(struct pd_req *r, struct pd_authz_need *need)
@@ -577,6 +578,10 @@ int pd_podid_trust_authz(struct pd_req *r, struct pd_authz_need *need)
     need->resource_account = t->account;
     need->policy_id = t->role_arn;
     need->deny = &pd_podid_AccessDenied;
+    need->deny_message = pd_arena_printf(
+        &r->arena, "%s is not authorized to perform: %s on resource: %s (its trust policy)",
+        t->who->type == PD_PRINCIPAL_SERVICE ? t->who->service : t->who->arn,
+        t->action ? t->action : "sts:AssumeRole", t->role_arn);
     if (t->tags) {
         const char *k;
         json_t *v;
@@ -601,9 +606,12 @@ static int trust_ok(struct pd_req *r, struct trust_check *t)
     void *saved = r->svc_state;
     r->svc_state = t;
     const char *msg = NULL;
-    int rc = pd_authorize_check(r, "sts:AssumeRole", t->role_arn, &msg);
-    if (rc == PD_OK && t->tags)
-        rc = pd_authorize_check(r, "sts:TagSession", t->role_arn, &msg);
+    t->action = "sts:AssumeRole";
+    int rc = pd_authorize_check(r, t->action, t->role_arn, &msg);
+    if (rc == PD_OK && t->tags) {
+        t->action = "sts:TagSession";
+        rc = pd_authorize_check(r, t->action, t->role_arn, &msg);
+    }
     r->svc_state = saved;
     if (rc == PD_EDENIED)
         return pd_fail(r, &pd_podid_AccessDenied, "%s", msg ? msg : "Access denied");

@@ -486,6 +486,38 @@ class PodIdentity(unittest.TestCase):
         self.assertEqual(uri, self.p.endpoint + AGENT)
         self.assertEqual(role, "-")
 
+    def test_podiamctl_handshake(self):
+        kc = os.path.join(self.tmp, "kubeconfig-hs")
+        self.p.aws("eks", "update-kubeconfig", "--name", "demo", "--kubeconfig", kc)
+        kubectl = find_kubectl(32) or find_kubectl(20)
+        if not kubectl:
+            self.skipTest("no kubectl to create the service accounts")
+        env = self.p.client_env()
+        env.update({"HOME": self.tmp, "AWS_ENDPOINT_URL": self.p.endpoint})
+        self.iam.create_role(RoleName="hs-refuses", AssumeRolePolicyDocument=pods_trust(
+            condition={"StringEquals": {"aws:RequestTag/kubernetes-namespace": "elsewhere"}}))
+        self.associate("hs", "good", role_arn("app"))
+        self.associate("hs", "bad", role_arn("hs-refuses"))
+        for args in (["create", "namespace", "hs"], ["-n", "hs", "create", "sa", "good"],
+                     ["-n", "hs", "create", "sa", "bad"]):
+            r = subprocess.run([kubectl, "--kubeconfig", kc] + args, capture_output=True,
+                               text=True, env=env, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stderr)
+        r = self.p.podiamctl("handshake", "--cluster", "demo", "--namespace", "hs",
+                             "--service-account", "good", "--json")
+        out = json.loads(r.stdout)
+        self.assertTrue(out["ok"], out)
+        self.assertEqual([s["name"] for s in out["steps"]],
+                         ["service account", "token", "association", "agent"])
+        self.assertIn("EKS Pod Identity", out["steps"][0]["detail"])
+        self.assertIn(":assumed-role/app/eks-demo-podiamctl-good-", out["steps"][3]["detail"])
+        r = self.p.podiamctl("handshake", "--cluster", "demo", "--namespace", "hs",
+                             "--service-account", "bad", check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("[FAIL]  4. agent", r.stdout)
+        self.assertIn("AccessDeniedException", r.stdout)
+        self.assertIn("What is wrong:", r.stdout)
+
     def test_kubectl_bound_token(self):
         kubectl = find_kubectl(32)
         if not kubectl:
