@@ -410,6 +410,9 @@ static int env_pod_identity(struct pdc_ctx *c, const struct pdc_cluster *k, cons
     const char *uri = pd_arena_printf(a, "%s/_podiam/pod-identity/v1/credentials", c->endpoint);
     pdc_vars_set(a, OUT, "AWS_CONTAINER_CREDENTIALS_FULL_URI", uri);
     pdc_vars_set(a, OUT, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", file);
+    /* the token inline too: SDKs before the _FILE variable (botocore < 1.31, aws CLI 2.9)
+     * read only this one; newer ones prefer the file, which holds the same token */
+    pdc_vars_set(a, OUT, "AWS_CONTAINER_AUTHORIZATION_TOKEN", token);
     pdc_vars_set(a, OUT, "PODIAM_POD_TOKEN_PATH",
                  pdc_pod_env(pi->env, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"));
     pdc_vars_set(a, OUT, "AWS_REGION", c->region);
