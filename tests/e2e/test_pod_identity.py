@@ -173,6 +173,17 @@ class PodIdentity(unittest.TestCase):
         d = self.eks.describe_pod_identity_association(
             clusterName="demo", associationId=a["associationId"])["association"]
         self.assertEqual(d["serviceAccount"], "svc")
+        # tags through TagResource & co on the association ARN
+        arn = a["associationArn"]
+        self.eks.tag_resource(resourceArn=arn, tags={"env": "ci"})
+        self.assertEqual(self.eks.list_tags_for_resource(resourceArn=arn)["tags"],
+                         {"team": "x", "env": "ci"})
+        self.eks.untag_resource(resourceArn=arn, tagKeys=["team"])
+        self.assertEqual(self.eks.describe_pod_identity_association(
+            clusterName="demo", associationId=a["associationId"])["association"]["tags"],
+            {"env": "ci"})
+        with self.fails("NotFoundException", 404):
+            self.eks.list_tags_for_resource(resourceArn=arn[:-3] + "zzz")
         listed = self.eks.list_pod_identity_associations(clusterName="demo", namespace="crud")
         self.assertEqual([x["associationId"] for x in listed["associations"]],
                          [a["associationId"]])
