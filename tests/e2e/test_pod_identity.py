@@ -407,6 +407,15 @@ class PodIdentity(unittest.TestCase):
         status, body = self.agent(self.token(aud=("sts.amazonaws.com",)))
         self.assertEqual(status, 400)
         self.assertIn("(InvalidTokenException)", body)
+        # a request naming another host (a page reaching podiam by DNS rebinding) is refused
+        import http.client
+        host, port = self.p.endpoint.split("://")[1].split(":")
+        conn = http.client.HTTPConnection(host, int(port), timeout=10)
+        conn.request("GET", AGENT, headers={"Host": "evil.example", "Authorization": self.token()})
+        resp = conn.getresponse()
+        self.assertEqual(resp.status, 403)
+        self.assertIn("Access Denied", resp.read().decode())
+        conn.close()
 
     def test_agent_boto3(self):
         code = ("import boto3, sys\n"
