@@ -442,7 +442,7 @@ int pd_eks_db_assoc_del(struct pd_db *db, int64_t entry, const char *policy_arn)
     return pd_db_exec_stmt(db, st);
 }
 
-/* ---- Pod Identity associations (schema version 9) ---- */
+/* ---- Pod Identity associations (schema version 10) ---- */
 
 #define PODID_COLS                                                                                 \
     "id, cluster, assoc_id, namespace, service_account, role_arn, target_role_arn, external_id, "  \

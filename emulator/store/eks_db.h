@@ -117,7 +117,7 @@ int pd_eks_db_assoc_list(struct pd_db *db, struct pd_arena *a, int64_t entry,
                          struct pd_eks_db_assoc **OUT, size_t *OUT_n);
 int pd_eks_db_assoc_del(struct pd_db *db, int64_t entry, const char *policy_arn);
 
-/* A Pod Identity association (schema version 9): one per cluster, namespace and service
+/* A Pod Identity association (schema version 10): one per cluster, namespace and service
  * account. Optional texts are NULL when unset. */
 struct pd_eks_db_podid {
     int64_t id;           /* row id */

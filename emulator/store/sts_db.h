@@ -2,7 +2,7 @@
  * sts_db.h - the STS state: each account's outbound identity federation (the issuer of its
  * GetWebIdentityToken tokens and their signing keys), once enabled.
  *
- * Typed functions over sts_outbound (schema.sql version 9); no SQL leaves store/. Strings
+ * Typed functions over sts_outbound (schema.sql version 10); no SQL leaves store/. Strings
  * returned are copied into the caller's arena. Rules (issuer format, keys, errors) are the
  * STS service's (services/sts_outbound.c). Writes run in a write transaction. Return codes:
  * PD_OK, PD_ENOTFOUND, PD_ECONFLICT, PD_EIO / PD_EINTERNAL.
