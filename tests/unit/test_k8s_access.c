@@ -287,6 +287,12 @@ static void awsauth_cache(void **state)
     assert_int_equal(pd_awsauth_cache_parses(cache), 4);
     assert_string_equal(m5->roles[0].username, "two");
     pd_awsauth_cache_release(cache, r1);
+    /* the same cluster id and version with other data (a seeded podiam reset and the cluster
+     * made again): parsed again, never the stale map */
+    const struct pd_awsauth *m6 = pd_awsauth_cache_get(cache, "C1", 6, d1, &r1);
+    assert_int_equal(pd_awsauth_cache_parses(cache), 5);
+    assert_string_equal(m6->roles[0].username, "one");
+    pd_awsauth_cache_release(cache, r1);
     pd_awsauth_cache_free(cache);
     json_decref(d1);
     json_decref(d2);
