@@ -55,6 +55,7 @@ struct pd_policy_cache;
 struct pd_oidc_keys;
 struct pd_oidc_remote;
 struct pd_names;
+struct pd_awsauth_cache;
 struct pd_env;
 
 /* What server/ asks about the names clients reach podiam by (TLS SNI, proxy targets), so it
@@ -80,6 +81,7 @@ struct pd_env {
     struct pd_policy_cache *policies; /* compiled policies (auth/policy_cache.h) */
     struct pd_oidc_keys *oidc_keys;   /* imported issuer keys (services/oidc.h), or NULL */
     struct pd_oidc_remote *oidc_remote; /* external issuers' keys (services/oidc_remote.h) */
+    struct pd_awsauth_cache *awsauth;   /* parsed aws-auth ConfigMaps (k8s/awsauth.h), or NULL */
     struct pd_names *names;             /* names served, leaf minter (names.h), or NULL */
     struct pd_name_hooks name_hooks;    /* the same for server/ */
     int http_port;                      /* bound ports, once listening (0: not listening) */

@@ -1,7 +1,7 @@
 /*
  * internal.h - what the files of the Kubernetes API (k8s/) share: the table of kinds (a row
  * per resource, kinds.c), the request context and the generic helpers the kinds' hooks call
- * (api.c), authentication (authn.c, identity.c), impersonation, reviews, RBAC objects and
+ * (api.c), authentication (authn.c, iam_user.c), impersonation, reviews, RBAC objects and
  * the shapes of documents (render.c). Not for other services: they use k8s.h.
  */
 #ifndef PD_K8S_INTERNAL_H
@@ -223,7 +223,7 @@ int pd_k8s_allowed(struct pd_k8s_ctx *x, const struct pd_k8s_attrs *at);
  * content), then make sure it has the RBAC bootstrap objects. In the caller's transaction. */
 int pd_k8s_start(struct pd_k8s_ctx *x);
 
-/* ---- authn.c, identity.c ---- */
+/* ---- authn.c, iam_user.c ---- */
 
 /* Authenticate the request's bearer token for cluster c. PD_OK with *OUT filled (anonymous
  * when there is no Authorization header), or PD_ESIG with *OUT_why (arena text for the log)
@@ -241,16 +241,12 @@ int pd_k8s_verify_aws_token(struct pd_env *env, struct pd_db *db, struct pd_aren
                             const char *token, const char *cluster_name, int64_t now_ms,
                             struct pd_principal *OUT, const char **OUT_why);
 
-/* Is p the creator of cluster c, by identity rather than by session: the same ARN, or a
- * session of the role whose session (or IAM ARN) created the cluster? 1 / 0. */
-int pd_k8s_is_creator(struct pd_arena *a, const struct pd_eks_cluster *c,
-                      const struct pd_principal *p);
-
-/* THE IDENTITY SEAM (identity.c): the Kubernetes user an authenticated IAM principal p is
- * on cluster c. Fill OUT->username, uid, groups (system:authenticated included), extra (a
- * new reference), arn and mapped_by. PD_OK, or PD_ESIG with *OUT_why when p maps to nobody
- * (the caller answers 401 Unauthorized). Today: username = the caller ARN, the cluster's
- * creator also in system:masters; the access-entries / aws-auth work replaces the body. */
+/* The Kubernetes user the verified IAM caller p is on cluster c, as EKS maps it (k8s/
+ * iam_user.c through k8s/access.c and k8s/identity.c: authentication mode, access entries,
+ * aws-auth, the creator). Fills OUT->username, uid, groups (system:authenticated included),
+ * extra (a new reference), arn, mapped_by and eks (the mapping). PD_OK, or PD_ESIG with
+ * *OUT_why when p maps to nobody (the caller answers 401 Unauthorized; OUT->arn, mapped_by
+ * and eks still say what was looked at, for the decision log). */
 int pd_k8s_identity_from_iam(struct pd_req *r, const struct pd_eks_cluster *c,
                              const struct pd_principal *p, struct pd_k8s_user *OUT,
                              const char **OUT_why);

@@ -43,6 +43,11 @@ struct pd_k8s_path {
     const char *rest;             /* the path after the cluster id (points into the input) */
 };
 
+/* Make / free what the Kubernetes API's authentication keeps for the process: the cache of
+ * parsed aws-auth ConfigMaps (env->awsauth). Without it (NULL) each request parses its own. */
+void pd_k8s_auth_init(struct pd_env *env);
+void pd_k8s_auth_cleanup(struct pd_env *env);
+
 /* Parse path (the raw request path, beginning /_podiam/k8s/). PD_OK (target may be NONE),
  * or PD_EINVAL when the path is not under /_podiam/k8s/ or names no cluster. Pure. */
 int pd_k8s_parse_path(const char *path, struct pd_k8s_path *OUT);
