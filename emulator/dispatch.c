@@ -29,6 +29,7 @@
 #include "env.h"
 #include "proto/codec.h"
 #include "k8s/pb.h"
+#include "k8s/watch.h"
 #include "req.h"
 #include "services/oidc.h"
 #include "services/service.h"
@@ -136,6 +137,7 @@ int pd_dispatch_init(struct pd_env *env, const char **OUT_err)
     pd_sigv4_cache_init(&s->keys);
     env->specs = s;
     pd_oidc_init(env);
+    pd_k8s_hub_init(env);
     pthread_mutex_init(&s->load_lock, NULL);
     for (size_t i = 0; pd_services[i]; i++) {
         const struct pd_service *svc = pd_services[i];
@@ -151,6 +153,7 @@ void pd_dispatch_cleanup(struct pd_env *env)
 {
     struct pd_specs *s = env->specs;
     pd_oidc_cleanup(env);
+    pd_k8s_hub_cleanup(env);
     if (!s)
         return;
     for (size_t i = 0; i < sizeof s->spec / sizeof s->spec[0]; i++)

@@ -48,6 +48,7 @@ struct pd_decisions;
 struct pd_policy_cache;
 struct pd_oidc_keys;
 struct pd_names;
+struct pd_k8s_hub;
 struct pd_env;
 
 /* What server/ asks about the names clients reach podiam by (TLS SNI, proxy targets), so it
@@ -73,6 +74,7 @@ struct pd_env {
     struct pd_policy_cache *policies; /* compiled policies (auth/policy_cache.h) */
     struct pd_oidc_keys *oidc_keys;   /* imported issuer keys (services/oidc.h), or NULL */
     struct pd_names *names;           /* names served, leaf minter (names.h), or NULL */
+    struct pd_k8s_hub *k8s;           /* Kubernetes watch log, controllers (k8s/watch.h) */
     struct pd_name_hooks name_hooks;  /* the same for server/ */
     int http_port;                    /* bound ports, once listening (0: not listening) */
     int https_port;

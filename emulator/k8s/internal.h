@@ -15,6 +15,7 @@
 #include "core/kv.h"
 #include "k8s/authz.h"
 #include "k8s/k8s.h"
+#include "k8s/watch.h"
 #include "services/eks.h"
 
 struct pd_req;
@@ -22,9 +23,12 @@ struct pd_db;
 struct pd_arena;
 struct pd_env;
 struct pd_k8s_ctx;
+struct pd_k8s_sel;
 
 /* Largest request body the API server takes (kube-apiserver: 3 MiB). */
 #define PD_K8S_MAX_BODY (3 * 1024 * 1024)
+/* The built-in virtual node: pods bound to it run nowhere and report Running. */
+#define PD_K8S_VIRTUAL_NODE "podiam-node"
 /* The audience of tokens meant for the API server (EKS's --api-audiences). */
 #define PD_K8S_API_AUDIENCE "https://kubernetes.default.svc"
 
@@ -142,6 +146,7 @@ struct pd_k8s_ctx {
     json_t *checks;             /* this request's decisions, for the decision log */
     const char *refusal;        /* the decision that refused the request, if one did */
     int system;                 /* podiam itself (fixtures, bootstrap): no escalation checks */
+    struct pd_k8s_pending ev;   /* the changes stored so far, published at commit (watch.h) */
 };
 
 /* A failure Status (reason may be NULL; details stolen, may be NULL). PD_OK. */
@@ -186,8 +191,10 @@ json_t *pd_k8s_load(struct pd_k8s_ctx *x, const struct pd_k8s_res *res, const ch
 /* Objects of res in ns (NULL: all namespaces) as a new array. */
 json_t *pd_k8s_load_all(struct pd_k8s_ctx *x, const struct pd_k8s_res *res, const char *ns);
 /* Store obj (complete, with metadata) under res with a fresh resourceVersion; replace = 1
- * overwrites. */
+ * overwrites. The change is recorded for watchers (x->ev). */
 int pd_k8s_save(struct pd_k8s_ctx *x, const struct pd_k8s_res *res, json_t *obj, int replace);
+/* Delete the stored object old of res (recorded for watchers with a fresh resourceVersion). */
+int pd_k8s_remove(struct pd_k8s_ctx *x, const struct pd_k8s_res *res, const json_t *old);
 /* Create obj (stolen) of res in ns as the system would, without authorization, admission or
  * answer: fresh uid, creationTimestamp, resourceVersion. PD_ECONFLICT when it exists. */
 int pd_k8s_put_new(struct pd_k8s_ctx *x, const struct pd_k8s_res *res, const char *ns, json_t *obj);
@@ -210,6 +217,18 @@ int pd_k8s_dry_run(struct pd_k8s_ctx *x);
  * new version of old (identity kept, status strategy, hooks) and answer status. */
 int pd_k8s_create(struct pd_k8s_ctx *x, json_t *obj, const char *ns);
 int pd_k8s_write_changed(struct pd_k8s_ctx *x, json_t *old, json_t *obj, int status);
+/* Does the request ask for a Table (Accept ...;as=Table)? */
+int pd_k8s_wants_table(struct pd_k8s_ctx *x);
+/* Parse a list's label and field selectors (either may be NULL) into arena arrays, refusing
+ * (400 answered, PD_EAWS) malformed ones and field labels res does not support. */
+int pd_k8s_parse_selectors(struct pd_k8s_ctx *x, const char *lsel, const char *fsel,
+                           struct pd_k8s_sel **OUT_ls, size_t *OUT_nls, struct pd_k8s_sel **OUT_fs,
+                           size_t *OUT_nfs);
+/* The stored objects of res in ns (NULL: every namespace) that pass the selectors, as served
+ * (a new array). */
+int pd_k8s_collect(struct pd_k8s_ctx *x, const struct pd_k8s_res *res, const char *ns,
+                   const struct pd_k8s_sel *ls, size_t nls, const struct pd_k8s_sel *fs, size_t nfs,
+                   json_t **OUT);
 /* Answer a request for x->res (COLLECTION / OBJECT) or x->p.sub (SUBRESOURCE). */
 int pd_k8s_serve_object(struct pd_k8s_ctx *x);
 int pd_k8s_serve_subresource(struct pd_k8s_ctx *x);
@@ -298,6 +317,9 @@ struct pd_k8s_sel {
 int pd_k8s_sel_parse(struct pd_arena *a, const char *sel, struct pd_k8s_sel **OUT, size_t *OUT_n);
 /* Does a value (NULL: the key is absent) satisfy requirement q? 1 / 0. */
 int pd_k8s_sel_match(const struct pd_k8s_sel *q, const char *have);
+/* Does obj of res pass the label selector ls and the field selector fs? 1 / 0. Pure. */
+int pd_k8s_match(const struct pd_k8s_res *res, json_t *obj, const struct pd_k8s_sel *ls, size_t nls,
+                 const struct pd_k8s_sel *fs, size_t nfs);
 /* The value of field selector key on obj of res; *OUT_supported = 0 when Kubernetes has no
  * such field label for res. */
 const char *pd_k8s_field_value(const struct pd_k8s_res *res, json_t *obj, const char *key,

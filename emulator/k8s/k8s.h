@@ -8,6 +8,7 @@
 #define PD_K8S_K8S_H
 
 #include <jansson.h>
+#include <stddef.h>
 
 struct pd_env;
 struct pd_db;
@@ -57,6 +58,13 @@ int pd_k8s_cluster_start(struct pd_env *env, struct pd_db *db, const char *clust
  * PD_OK or PD_EINVAL with *OUT_why (malloc'd). */
 int pd_k8s_fixtures_load(struct pd_env *env, struct pd_db *db, const char *cluster_id,
                          const json_t *section, char **OUT_why);
+
+/* A cluster's Kubernetes state changed outside its API (state reset, cluster deleted): its
+ * watches end with 410 Expired so clients list again. cluster_id NULL: every cluster. */
+void pd_k8s_state_changed(struct pd_env *env, const char *cluster_id);
+
+/* How many Kubernetes watches are open (all clusters), for /_podiam/health. */
+size_t pd_k8s_watches(struct pd_env *env);
 
 /* The cluster's objects as a "kubernetes" fixtures object (new reference), or NULL when it
  * holds nothing beyond what a new cluster has. */

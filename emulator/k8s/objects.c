@@ -18,6 +18,7 @@
 #include "env.h"
 #include "k8s/internal.h"
 #include "k8s/patch.h"
+#include "k8s/watch.h"
 #include "req.h"
 #include "store/k8s_db.h"
 
@@ -324,9 +325,14 @@ json_t *pd_k8s_ordered(json_t *obj, const struct pd_k8s_res *res)
 int pd_k8s_save(struct pd_k8s_ctx *x, const struct pd_k8s_res *res, json_t *obj, int replace)
 {
     int64_t rv;
+    const char *ns = PD_K8S_NAMESPACED_RES(res) ? pd_k8s_mstr(obj, "namespace") : "";
+    const char *name = pd_k8s_mstr(obj, "name");
+    json_t *old = replace ? pd_k8s_load(x, res, ns ? ns : "", name ? name : "") : NULL;
     int rc = pd_k8s_db_rv_next(x->r->db, x->c.id, &rv);
-    if (rc)
+    if (rc) {
+        json_decref(old);
         return rc;
+    }
     json_t *md = pd_k8s_meta(obj);
     json_object_set_new(md, "resourceVersion", json_string(rv_str(x, rv)));
     int64_t created = x->now_ms;
@@ -336,8 +342,8 @@ int pd_k8s_save(struct pd_k8s_ctx *x, const struct pd_k8s_res *res, json_t *obj,
     char *body = json_dumps(obj, JSON_COMPACT);
     struct pd_k8s_db_obj row = {
         .resource = res->qualified,
-        .ns = PD_K8S_NAMESPACED_RES(res) ? pd_k8s_mstr(obj, "namespace") : "",
-        .name = pd_k8s_mstr(obj, "name"),
+        .ns = ns,
+        .name = name,
         .uid = pd_k8s_mstr(obj, "uid"),
         .rv = rv,
         .created_ms = created,
@@ -345,6 +351,27 @@ int pd_k8s_save(struct pd_k8s_ctx *x, const struct pd_k8s_res *res, json_t *obj,
     };
     rc = pd_k8s_db_put(x->r->db, x->c.id, &row, replace);
     free(body);
+    if (rc == PD_OK)
+        pd_k8s_pending_add(&x->ev, old ? PD_K8S_MODIFIED : PD_K8S_ADDED, res, rv, obj, old);
+    json_decref(old);
+    return rc;
+}
+
+int pd_k8s_remove(struct pd_k8s_ctx *x, const struct pd_k8s_res *res, const json_t *old)
+{
+    const char *ns = PD_K8S_NAMESPACED_RES(res) ? pd_k8s_mstr(old, "namespace") : "";
+    const char *name = pd_k8s_mstr(old, "name");
+    int rc = pd_k8s_db_del(x->r->db, x->c.id, res->qualified, ns ? ns : "", name ? name : "");
+    int64_t rv;
+    if (rc == PD_OK)
+        rc = pd_k8s_db_rv_next(x->r->db, x->c.id, &rv);
+    if (rc == PD_OK) {
+        /* the DELETED event carries the last state with the deletion's resourceVersion */
+        json_t *last = json_deep_copy(old);
+        json_object_set_new(pd_k8s_meta(last), "resourceVersion", json_string(rv_str(x, rv)));
+        pd_k8s_pending_add(&x->ev, PD_K8S_DELETED, res, rv, last, NULL);
+        json_decref(last);
+    }
     return rc;
 }
 
@@ -427,7 +454,7 @@ int pd_k8s_check_kind(struct pd_k8s_ctx *x, json_t *obj, const char *want_kind,
 
 /* ---- the generic handlers ---- */
 
-static int want_table(struct pd_k8s_ctx *x)
+int pd_k8s_wants_table(struct pd_k8s_ctx *x)
 {
     const char *acc = pd_req_header(x->r, "accept");
     return acc && strstr(acc, "as=Table") != NULL;
@@ -683,10 +710,7 @@ static int delete_obj(struct pd_k8s_ctx *x)
             goto out;
     }
     if (!pd_k8s_dry_run(x)) {
-        rc = pd_k8s_db_del(x->r->db, x->c.id, res->qualified, ns, x->p.name);
-        int64_t rv;
-        if (rc == PD_OK)
-            rc = pd_k8s_db_rv_next(x->r->db, x->c.id, &rv);
+        rc = pd_k8s_remove(x, res, old);
         if (rc == PD_OK && h && h->written)
             rc = hook_rc(h->written(x, NULL, old));
     }
@@ -697,15 +721,30 @@ out:
     return rc;
 }
 
+/* ?watch=: a boolean as Go parses it, or any other value but "false"/"0" (RequestInfo) */
+static int watch_param(struct pd_k8s_ctx *x)
+{
+    const char *w = qget(x, "watch");
+    if (!w)
+        return 0;
+    static const char *const no[] = {"0", "f", "F", "FALSE", "false", "False", NULL};
+    for (const char *const *n = no; *n; n++)
+        if (strcmp(w, *n) == 0)
+            return 0;
+    return 1;
+}
+
 static int get_obj(struct pd_k8s_ctx *x)
 {
     const struct pd_k8s_res *res = x->res;
+    if (watch_param(x))
+        return hook_rc(pd_k8s_serve_watch(x));
     json_t *o = pd_k8s_load(x, res, x->p.ns, x->p.name);
     if (!o)
         return hook_rc(pd_k8s_not_found(x, res, x->p.name));
     if (res->hooks && res->hooks->read)
         res->hooks->read(o, x->now_ms);
-    if (want_table(x)) {
+    if (pd_k8s_wants_table(x)) {
         json_t *items = json_pack("[o]", o);
         json_t *t = pd_k8s_table(res, items, pd_k8s_mstr(o, "resourceVersion"), NULL, x->now_ms);
         json_decref(items);
@@ -714,32 +753,100 @@ static int get_obj(struct pd_k8s_ctx *x)
     return pd_req_reply_json(x->r, 200, o);
 }
 
+int pd_k8s_parse_selectors(struct pd_k8s_ctx *x, const char *lsel, const char *fsel,
+                           struct pd_k8s_sel **OUT_ls, size_t *OUT_nls, struct pd_k8s_sel **OUT_fs,
+                           size_t *OUT_nfs)
+{
+    struct pd_req *r = x->r;
+    *OUT_ls = *OUT_fs = NULL;
+    *OUT_nls = *OUT_nfs = 0;
+    if (lsel && pd_k8s_sel_parse(&r->arena, lsel, OUT_ls, OUT_nls))
+        return pd_k8s_bad_request(
+            x, pd_arena_printf(&r->arena, "unable to parse requirement: invalid label selector: %s",
+                               lsel));
+    if (fsel && pd_k8s_sel_parse(&r->arena, fsel, OUT_fs, OUT_nfs))
+        return pd_k8s_bad_request(x,
+                                  pd_arena_printf(&r->arena, "invalid field selector: %s", fsel));
+    json_t *empty = json_object();
+    for (size_t i = 0; i < *OUT_nfs; i++) {
+        const struct pd_k8s_sel *f = &(*OUT_fs)[i];
+        int sup;
+        if (f->op > 1) {
+            json_decref(empty);
+            return pd_k8s_bad_request(
+                x, pd_arena_printf(&r->arena, "invalid selector: '%s'; can't understand '%s'", fsel,
+                                   f->key));
+        }
+        pd_k8s_field_value(x->res, empty, f->key, &sup);
+        if (!sup) {
+            json_decref(empty);
+            return pd_k8s_bad_request(
+                x, pd_arena_printf(&r->arena, "field label not supported: %s", f->key));
+        }
+    }
+    json_decref(empty);
+    return PD_OK;
+}
+
+/* The stored objects of res in ns (NULL: all; "" for cluster-scoped) passing the selectors,
+ * from the offset-th match on, at most limit (0: all), as served (read hook); *OUT_next is
+ * the continue token when more remain. */
+static int select_objs(struct pd_k8s_ctx *x, const struct pd_k8s_res *res, const char *ns,
+                       const struct pd_k8s_sel *ls, size_t nls, const struct pd_k8s_sel *fs,
+                       size_t nfs, int64_t offset, int64_t limit, json_t **OUT,
+                       const char **OUT_next)
+{
+    struct pd_req *r = x->r;
+    struct pd_k8s_db_obj *rows;
+    size_t n;
+    *OUT = NULL;
+    if (OUT_next)
+        *OUT_next = NULL;
+    int rc = pd_k8s_db_list(r->db, &r->arena, x->c.id, res->qualified,
+                            PD_K8S_NAMESPACED_RES(res) ? ns : "", &rows, &n);
+    if (rc)
+        return rc;
+    json_t *items = json_array();
+    int64_t seen = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = parse_obj(rows[i].body);
+        if (!pd_k8s_match(res, o, ls, nls, fs, nfs) || seen++ < offset) {
+            json_decref(o);
+            continue;
+        }
+        if (limit > 0 && (int64_t)json_array_size(items) == limit) {
+            if (OUT_next)
+                *OUT_next = rv_str(x, offset + limit);
+            json_decref(o);
+            break;
+        }
+        if (res->hooks && res->hooks->read)
+            res->hooks->read(o, x->now_ms);
+        json_array_append_new(items, o);
+    }
+    *OUT = items;
+    return PD_OK;
+}
+
+int pd_k8s_collect(struct pd_k8s_ctx *x, const struct pd_k8s_res *res, const char *ns,
+                   const struct pd_k8s_sel *ls, size_t nls, const struct pd_k8s_sel *fs, size_t nfs,
+                   json_t **OUT)
+{
+    return select_objs(x, res, ns, ls, nls, fs, nfs, 0, 0, OUT, NULL);
+}
+
 static int list_objs(struct pd_k8s_ctx *x)
 {
     struct pd_req *r = x->r;
     const struct pd_k8s_res *res = x->res;
-    const char *w = qget(x, "watch");
-    if (w && (strcmp(w, "true") == 0 || strcmp(w, "1") == 0))
-        return pd_k8s_fail(r, 405, "MethodNotAllowed", NULL,
-                           "watch is not supported by podiam's Kubernetes API");
+    if (watch_param(x))
+        return hook_rc(pd_k8s_serve_watch(x));
     const char *ns = PD_K8S_NAMESPACED_RES(res) && x->p.ns[0] ? x->p.ns : NULL;
-    if (!PD_K8S_NAMESPACED_RES(res))
-        ns = "";
-    struct pd_k8s_sel *ls = NULL, *fs = NULL;
-    size_t nls = 0, nfs = 0;
-    const char *lsel = qget(x, "labelSelector"), *fsel = qget(x, "fieldSelector");
-    if (lsel && pd_k8s_sel_parse(&r->arena, lsel, &ls, &nls))
-        return hook_rc(pd_k8s_bad_request(
-            x, pd_arena_printf(&r->arena, "unable to parse requirement: invalid label selector: %s",
-                               lsel)));
-    if (fsel && pd_k8s_sel_parse(&r->arena, fsel, &fs, &nfs))
-        return hook_rc(
-            pd_k8s_bad_request(x, pd_arena_printf(&r->arena, "invalid field selector: %s", fsel)));
-    for (size_t i = 0; i < nfs; i++)
-        if (fs[i].op > 1)
-            return hook_rc(pd_k8s_bad_request(
-                x, pd_arena_printf(&r->arena, "invalid selector: '%s'; can't understand '%s'", fsel,
-                                   fs[i].key)));
+    struct pd_k8s_sel *ls, *fs;
+    size_t nls, nfs;
+    if (pd_k8s_parse_selectors(x, qget(x, "labelSelector"), qget(x, "fieldSelector"), &ls, &nls,
+                               &fs, &nfs))
+        return PD_OK;
     int64_t limit = 0, offset = 0;
     const char *lim = qget(x, "limit"), *cont = qget(x, "continue");
     if (lim && pd_parse_i64(lim, 0, INT64_MAX, &limit))
@@ -748,47 +855,14 @@ static int list_objs(struct pd_k8s_ctx *x)
         return pd_k8s_fail(r, 410, "Expired", NULL,
                            "The provided continue parameter is too old to display a consistent "
                            "list result. You can start a new list without the continue parameter.");
-    struct pd_k8s_db_obj *rows;
-    size_t n;
-    int rc = pd_k8s_db_list(r->db, &r->arena, x->c.id, res->qualified, ns, &rows, &n);
+    json_t *items;
+    const char *next;
+    int rc = select_objs(x, res, ns, ls, nls, fs, nfs, offset, limit, &items, &next);
     if (rc)
         return rc;
-    json_t *items = json_array();
-    int64_t seen = 0;
-    const char *next = NULL;
-    for (size_t i = 0; i < n; i++) {
-        json_t *o = parse_obj(rows[i].body);
-        int ok = 1;
-        json_t *labels = json_object_get(json_object_get(o, "metadata"), "labels");
-        for (size_t k = 0; ok && k < nls; k++)
-            ok = pd_k8s_sel_match(&ls[k], json_string_value(json_object_get(labels, ls[k].key)));
-        for (size_t k = 0; ok && k < nfs; k++) {
-            int sup;
-            const char *v = pd_k8s_field_value(res, o, fs[k].key, &sup);
-            if (!sup) {
-                json_decref(o);
-                json_decref(items);
-                return hook_rc(pd_k8s_bad_request(
-                    x, pd_arena_printf(&r->arena, "field label not supported: %s", fs[k].key)));
-            }
-            ok = pd_k8s_sel_match(&fs[k], v ? v : "");
-        }
-        if (!ok || seen++ < offset) {
-            json_decref(o);
-            continue;
-        }
-        if (limit > 0 && (int64_t)json_array_size(items) == limit) {
-            next = rv_str(x, offset + limit);
-            json_decref(o);
-            break;
-        }
-        if (res->hooks && res->hooks->read)
-            res->hooks->read(o, x->now_ms);
-        json_array_append_new(items, o);
-    }
     int64_t rv = 0;
     pd_k8s_db_rv(r->db, x->c.id, &rv);
-    if (want_table(x)) {
+    if (pd_k8s_wants_table(x)) {
         json_t *t = pd_k8s_table(res, items, rv_str(x, rv), next, x->now_ms);
         json_decref(items);
         return pd_req_reply_json(r, 200, t);
