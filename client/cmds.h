@@ -5,6 +5,7 @@
 #ifndef PDC_CMDS_H
 #define PDC_CMDS_H
 
+int pdc_cmd_env(int argc, char **argv);
 int pdc_cmd_handshake(int argc, char **argv);
 int pdc_cmd_run(int argc, char **argv);
 int pdc_cmd_scenario(int argc, char **argv, const char *self);

@@ -102,6 +102,9 @@ int pdc_http(struct pdc_ctx *c, const struct pdc_req *q, struct pdc_resp *OUT)
     curl_easy_setopt(h, CURLOPT_URL, q->url);
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, q->method);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    /* Straight to podiam, whatever the proxy variables say: the ones `podiamctl env` exports
+     * are for the clients it starts, and podiam's proxy would only lead back to podiam. */
+    curl_easy_setopt(h, CURLOPT_PROXY, "");
     curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);

@@ -132,7 +132,7 @@ out:
     return rc;
 }
 
-static const char *env_value(const json_t *env, const char *name)
+const char *pdc_pod_env(const json_t *env, const char *name)
 {
     size_t i;
     json_t *e;
@@ -172,8 +172,8 @@ int pdc_pod_identity(struct pdc_ctx *c, const struct pdc_cluster *k, const char 
     json_t *ctr =
         json_array_get(json_object_get(json_object_get(OUT->pod, "spec"), "containers"), 0);
     OUT->env = json_object_get(ctr, "env");
-    OUT->role_arn = env_value(OUT->env, "AWS_ROLE_ARN");
-    OUT->token_path = env_value(OUT->env, "AWS_WEB_IDENTITY_TOKEN_FILE");
+    OUT->role_arn = pdc_pod_env(OUT->env, "AWS_ROLE_ARN");
+    OUT->token_path = pdc_pod_env(OUT->env, "AWS_WEB_IDENTITY_TOKEN_FILE");
     size_t i;
     json_t *v;
     json_array_foreach(json_object_get(json_object_get(OUT->pod, "spec"), "volumes"), i, v)

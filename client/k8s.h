@@ -55,6 +55,10 @@ int pdc_pod_identity(struct pdc_ctx *c, const struct pdc_cluster *k, const char 
                      struct pdc_pod_identity *OUT, const char **OUT_err);
 void pdc_pod_identity_free(struct pdc_pod_identity *p);
 
+/* The value of variable name in a container's env list (pdc_pod_identity's env), or NULL.
+ * Borrowed from env. */
+const char *pdc_pod_env(const json_t *env, const char *name);
+
 /* TokenRequest for ns/sa with audience and expirationSeconds (0: server default). */
 int pdc_k8s_token(struct pdc_ctx *c, const struct pdc_cluster *k, const char *ns, const char *sa,
                   const char *audience, long long expiration, const char **OUT_token,

@@ -15,6 +15,8 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: podiamctl COMMAND [options]   (podiamctl COMMAND --help for more)\n"
             "\n"
+            "  env        print the environment that points AWS clients at podiam:\n"
+            "             eval \"$(podiamctl env)\"\n"
             "  run        run a command as a pod of an EKS service account would (IRSA)\n"
             "  handshake  step through STS's AssumeRoleWithWebIdentity checks and explain\n"
             "  scenario   run scenario files (steps with expected results)\n"
@@ -43,6 +45,8 @@ int main(int argc, char **argv)
         printf("podiamctl %s\n", PD_VERSION);
         return 0;
     }
+    if (strcmp(cmd, "env") == 0)
+        return pdc_cmd_env(argc - 1, argv + 1);
     if (strcmp(cmd, "run") == 0)
         return pdc_cmd_run(argc - 1, argv + 1);
     if (strcmp(cmd, "handshake") == 0)

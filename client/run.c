@@ -4,14 +4,13 @@
  * a token by TokenRequest with the projected volume's audience and lifetime, write it to a
  * private file, set the variables an SDK reads, and run the command.
  *
- * Owns a temporary directory (mode 0700: the token file 0600 and podiam's CA) that lives
- * while the command runs and is removed after it ends; the command runs as a child so the
- * token does not outlive it. Signals SIGINT/SIGTERM/SIGHUP are passed on to the child.
+ * The variables are clientenv.h's, the same `podiamctl env` prints. Owns a temporary
+ * directory (mode 0700: the token file 0600 and the CA bundle) that lives while the command
+ * runs and is removed after it ends; the command runs as a child so the token does not
+ * outlive it. Signals SIGINT/SIGTERM/SIGHUP are passed on to the child.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <jansson.h>
 #include <signal.h>
 #include <limits.h>
 #include <stdio.h>
@@ -21,11 +20,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clientenv.h"
 #include "cmds.h"
 #include "core/err.h"
-#include "core/str.h"
-#include "http.h"
-#include "k8s.h"
 
 static volatile sig_atomic_t child_pid;
 
@@ -38,7 +35,8 @@ static void forward(int sig)
 static void usage(FILE *f)
 {
     fputs("usage: podiamctl run --cluster NAME --service-account SA [--namespace NS]\n"
-          "                     [--region R] [--endpoint URL] [--print-env] -- CMD ARGS...\n"
+          "                     [--region R] [--endpoint URL] [--ca-file PEM] [--print-env]\n"
+          "                     -- CMD ARGS...\n"
           "\n"
           "Run CMD as a pod of service account NS/SA of the EKS cluster NAME would run: the\n"
           "cluster's Kubernetes API (podiam) mutates a dry-run pod as the EKS pod identity\n"
@@ -46,50 +44,26 @@ static void usage(FILE *f)
           "and the projected token's audience and expirationSeconds from it, gets a token by\n"
           "TokenRequest, writes it to a private temporary file (mode 0600) and runs CMD with\n"
           "  AWS_ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE (that file), AWS_REGION,\n"
-          "  AWS_DEFAULT_REGION, AWS_ENDPOINT_URL (podiam), AWS_CA_BUNDLE (https endpoints),\n"
-          "  PODIAM_POD_TOKEN_PATH (where the pod would read the token)\n"
+          "  AWS_DEFAULT_REGION, AWS_STS_REGIONAL_ENDPOINTS (the webhook's),\n"
+          "  PODIAM_POD_TOKEN_PATH (where the pod would read the token),\n"
+          "  AWS_ENDPOINT_URL (podiam, for SDKs that read it),\n"
+          "  HTTPS_PROXY, HTTP_PROXY, https_proxy, http_proxy (podiam's forward proxy, when it\n"
+          "  has one: SDKs that ignore AWS_ENDPOINT_URL reach podiam as if it were AWS),\n"
+          "  NO_PROXY, no_proxy (loopback: clients that know the endpoint go straight there),\n"
+          "  AWS_CA_BUNDLE, SSL_CERT_FILE, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE,\n"
+          "  NODE_EXTRA_CA_CERTS (one file: the system CAs and podiam's CA)\n"
           "and without AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE,\n"
-          "so the SDK's default credential chain uses the web identity. The token file is\n"
-          "removed when CMD ends; podiamctl exits with CMD's status.\n"
+          "so the SDK's default credential chain uses the web identity. These are the lines\n"
+          "`podiamctl env --cluster NAME --service-account SA` prints. The token file and the\n"
+          "CA bundle are removed when CMD ends; podiamctl exits with CMD's status.\n"
           "\n"
           "Fails (exit 1) when the service account has no eks.amazonaws.com/role-arn\n"
           "annotation: the webhook would not mutate the pod.\n"
           "\n"
-          "  --print-env   print the variables (token path included) instead of running CMD\n"
-          "  --ca-file PEM CA for an https endpoint (default: podiam's /_podiam/ca.pem)\n",
+          "  --print-env   print the variables (as shell lines) instead of running CMD; the\n"
+          "                files they name are removed at once (podiamctl env keeps them)\n"
+          "  --ca-file PEM podiam's CA (default: podiam's /_podiam/ca.pem)\n",
           f);
-}
-
-static int write_private(const char *path, const char *text, mode_t mode)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-    if (fd < 0)
-        return PD_EIO;
-    size_t n = strlen(text), off = 0;
-    while (off < n) {
-        ssize_t w = write(fd, text + off, n - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            close(fd);
-            return PD_EIO;
-        }
-        off += (size_t)w;
-    }
-    return close(fd) == 0 ? PD_OK : PD_EIO;
-}
-
-static const char *env_of(const json_t *env, const char *name)
-{
-    size_t i;
-    json_t *e;
-    json_array_foreach(env, i, e)
-    {
-        const char *n = json_string_value(json_object_get(e, "name"));
-        if (n && strcmp(n, name) == 0)
-            return json_string_value(json_object_get(e, "value"));
-    }
-    return NULL;
 }
 
 int pdc_cmd_run(int argc, char **argv)
@@ -109,7 +83,6 @@ int pdc_cmd_run(int argc, char **argv)
     char dir[PATH_MAX];
     const char *tmp = getenv("TMPDIR");
     snprintf(dir, sizeof dir, "%s/podiamctl-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    const char *token_file = NULL, *ca_path = NULL;
     int made_dir = 0;
     optind = 1;
     while ((o = getopt_long(argc, argv, "+hv", opts, NULL)) != -1) {
@@ -155,86 +128,27 @@ int pdc_cmd_run(int argc, char **argv)
     struct pdc_ctx c;
     pdc_ctx_init(&c, endpoint, region, ca);
     c.verbose = verbose;
-    struct pdc_cluster k;
-    struct pdc_pod_identity pi;
-    memset(&pi, 0, sizeof(pi));
-    const char *err = NULL, *token = NULL;
-    if (pdc_eks_cluster(&c, cluster, &k, &err) != PD_OK) {
-        fprintf(stderr, "podiamctl run: %s\n", err);
-        goto out;
-    }
-    if (pdc_pod_identity(&c, &k, ns, sa, &pi, &err) != PD_OK) {
-        fprintf(stderr, "podiamctl run: %s\n", err);
-        goto out;
-    }
-    if (!pi.role_arn) {
-        fprintf(stderr,
-                "podiamctl run: service account %s/%s has no eks.amazonaws.com/role-arn "
-                "annotation: the pod identity webhook would not give its pods a role.\n"
-                "  kubectl annotate serviceaccount -n %s %s "
-                "eks.amazonaws.com/role-arn=arn:aws:iam::ACCOUNT:role/ROLE\n",
-                ns, sa, ns, sa);
-        goto out;
-    }
-    if (pdc_k8s_token(&c, &k, ns, sa, pi.audience, pi.expiration, &token, &err) != PD_OK) {
-        fprintf(stderr, "podiamctl run: TokenRequest for %s/%s: %s\n", ns, sa, err);
-        goto out;
-    }
+    struct pdc_vars vars = {0};
+    const char *err = NULL;
     if (!mkdtemp(dir)) {
         perror("podiamctl run: mkdtemp");
         goto out;
     }
     made_dir = 1;
-    token_file = pd_arena_printf(&c.arena, "%s/token", dir);
-    if (write_private(token_file, token, 0600) != PD_OK) {
-        fprintf(stderr, "podiamctl run: cannot write %s\n", token_file);
+    if (pdc_env_reach(&c, dir, &vars, &err) != PD_OK ||
+        pdc_env_pod(&c, cluster, ns, sa, dir, &vars, &err) != PD_OK) {
+        fprintf(stderr, "podiamctl run: %s\n", err);
         goto out;
     }
-    if (pd_has_prefix(c.endpoint, "https:")) {
-        const char *pem;
-        ca_path = pd_arena_printf(&c.arena, "%s/ca.pem", dir);
-        if (pdc_ca_pem(&c, &pem) != PD_OK || write_private(ca_path, pem, 0644) != PD_OK) {
-            fprintf(stderr, "podiamctl run: cannot get podiam's CA for %s\n", c.endpoint);
-            goto out;
-        }
-    }
-    /* the pod's environment, as the webhook made it, with the token path made local */
-    const char *reg = env_of(pi.env, "AWS_REGION");
-    const char *dreg = env_of(pi.env, "AWS_DEFAULT_REGION");
-    const char *sts_reg = env_of(pi.env, "AWS_STS_REGIONAL_ENDPOINTS");
-    unsetenv("AWS_ACCESS_KEY_ID");
-    unsetenv("AWS_SECRET_ACCESS_KEY");
-    unsetenv("AWS_SESSION_TOKEN");
-    unsetenv("AWS_SECURITY_TOKEN");
-    unsetenv("AWS_PROFILE");
-    unsetenv("AWS_DEFAULT_PROFILE");
-    setenv("AWS_ROLE_ARN", pi.role_arn, 1);
-    setenv("AWS_WEB_IDENTITY_TOKEN_FILE", token_file, 1);
-    setenv("PODIAM_POD_TOKEN_PATH", pi.token_path ? pi.token_path : "", 1);
-    setenv("AWS_REGION", reg ? reg : c.region, 1);
-    setenv("AWS_DEFAULT_REGION", dreg ? dreg : c.region, 1);
-    if (sts_reg)
-        setenv("AWS_STS_REGIONAL_ENDPOINTS", sts_reg, 1);
-    setenv("AWS_ENDPOINT_URL", c.endpoint, 1);
-    if (ca_path)
-        setenv("AWS_CA_BUNDLE", ca_path, 1);
     if (print_env) {
-        const char *names[] = {"AWS_ROLE_ARN",
-                               "AWS_WEB_IDENTITY_TOKEN_FILE",
-                               "AWS_REGION",
-                               "AWS_DEFAULT_REGION",
-                               "AWS_ENDPOINT_URL",
-                               "AWS_CA_BUNDLE",
-                               "AWS_STS_REGIONAL_ENDPOINTS",
-                               "PODIAM_POD_TOKEN_PATH"};
-        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-            if (getenv(names[i]))
-                printf("%s=%s\n", names[i], getenv(names[i]));
-        printf("# token audience %s, expirationSeconds %lld (the file is removed on exit)\n",
-               pi.audience ? pi.audience : "?", pi.expiration);
+        pdc_vars_note(&c.arena, &vars,
+                      "(podiamctl run --print-env: the files named here are removed on exit; "
+                      "podiamctl env keeps them)");
+        pdc_vars_print(stdout, &c.arena, &vars);
         status = 0;
         goto out;
     }
+    pdc_vars_apply(&vars);
     fflush(stdout);
     fflush(stderr);
     struct sigaction sa_fwd, old_int, old_term, old_hup;
@@ -263,13 +177,9 @@ int pdc_cmd_run(int argc, char **argv)
     status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
 out:
     if (made_dir) {
-        if (token_file)
-            unlink(token_file);
-        if (ca_path)
-            unlink(ca_path);
+        pdc_vars_remove_files(&vars);
         rmdir(dir);
     }
-    pdc_pod_identity_free(&pi);
     pdc_ctx_cleanup(&c);
     return status;
 }

@@ -68,7 +68,8 @@ static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ft
 }
 
 /* Start podiam: `PODIAM serve --listen 127.0.0.1:0 --listen-tls 127.0.0.1:0 --state :memory:
- * [--fixtures F]`, read its ready line. Its log goes to WORK/podiam.log. */
+ * --listen-proxy 127.0.0.1:0 [--fixtures F]`, read its ready line. Its log goes
+ * to WORK/podiam.log. */
 static int start_podiam(struct runner *r, const char *work, const char *fixtures,
                         struct podiam_proc *OUT)
 {

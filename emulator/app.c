@@ -210,9 +210,11 @@ int pd_app_run(struct pd_env *env)
         snprintf(tls, sizeof tls, " tls=%s", env->https_url);
     if (env->proxy_url[0])
         snprintf(proxy, sizeof proxy, " proxy=%s", env->proxy_url);
-    printf("podiam %s ready: endpoint=%s%s state=%s%s -- export AWS_ENDPOINT_URL=%s "
-           "AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=%s\n",
-           PD_VERSION, env->http_url, tls, env->cfg.state, proxy, env->http_url, env->cfg.region);
+    printf(
+        "podiam %s ready: endpoint=%s%s state=%s%s -- export AWS_ENDPOINT_URL=%s "
+        "AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=%s AWS_DEFAULT_REGION=%s\n",
+        PD_VERSION, env->http_url, tls, env->cfg.state, proxy, env->http_url, env->cfg.region,
+        env->cfg.region);
     fflush(stdout);
 
     int sig = 0;

@@ -86,17 +86,16 @@ size_t pd_form_count(const char *s, size_t n)
     return count;
 }
 
-/* Does the form name s[0..n) decode to name? Decodes into a stack buffer, never allocates. */
+/* Does the form name s[0..n) decode to name, compared as pd_kvs_get compares (up to an
+ * embedded NUL)? Decodes as it compares: never allocates, any length. */
 static int form_name_is(const char *s, size_t n, const char *name, int plus_is_space)
 {
-    char buf[256];
-    size_t k = 0;
+    size_t j = 0;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if (c == '%') {
-            if (n - i < 3)
-                return 0;
-            int hi = pd_hexval(s[i + 1]), lo = pd_hexval(s[i + 2]);
+            int hi = n - i >= 3 ? pd_hexval(s[i + 1]) : -1,
+                lo = n - i >= 3 ? pd_hexval(s[i + 2]) : -1;
             if (hi < 0 || lo < 0)
                 return 0;
             c = (char)(hi << 4 | lo);
@@ -104,12 +103,13 @@ static int form_name_is(const char *s, size_t n, const char *name, int plus_is_s
         } else if (c == '+' && plus_is_space) {
             c = ' ';
         }
-        if (k == sizeof buf - 1)
+        if (c == '\0')
+            return name[j] == '\0';
+        if (name[j] != c)
             return 0;
-        buf[k++] = c;
+        j++;
     }
-    buf[k] = '\0';
-    return k == strlen(name) && memcmp(buf, name, k) == 0;
+    return name[j] == '\0';
 }
 
 int pd_form_find(struct pd_arena *a, const char *s, size_t n, const char *name, int plus_is_space,

@@ -5,9 +5,10 @@ Tests import this module and use `Podiam.shared()` (one process per test module)
 http://127.0.0.1:4566), no process is started and the tests run against that endpoint,
 which may also be real AWS for the tests that make sense there.
 
-Every process listens on free loopback ports (port 0; HTTP, HTTPS and the forward proxy),
-keeps its state in :memory: and is stopped with SIGTERM when the test module ends. The environment handed to clients never
-inherits the user's AWS configuration: HOME points at a temporary directory.
+Every process listens on free loopback ports (port 0: HTTP, TLS and the forward proxy),
+keeps its state in :memory: and is stopped with SIGTERM when the test module ends. The
+environment handed to clients never inherits the user's AWS configuration: HOME points at a
+temporary directory.
 """
 import atexit
 import json
@@ -33,6 +34,13 @@ def podiam_binary():
     return os.path.join(ROOT, "build", "emulator", "podiam")
 
 
+def podiamctl_binary():
+    b = os.environ.get("PODIAMCTL_BIN")
+    if b:
+        return b
+    return os.path.join(ROOT, "build", "client", "podiamctl")
+
+
 class Podiam:
     _shared = None
 
@@ -48,12 +56,15 @@ class Podiam:
 
     @classmethod
     def start(cls, *args, env=None):
-        """Start podiam with extra `serve` arguments; wait for its ready line."""
+        """Start podiam with extra `serve` arguments; wait for its ready line. The forward
+        proxy gets a free port too, unless env names PODIAM_LISTEN_PROXY (the variable of
+        --listen-proxy; {"PODIAM_LISTEN_PROXY": "off"} turns it off)."""
         home = tempfile.mkdtemp(prefix="podiam-e2e-")
         log = open(os.path.join(home, "podiam.log"), "w+")
+        proxy_args = [] if "PODIAM_LISTEN_PROXY" in (env or {}) else ["--listen-proxy",
+                                                                       "127.0.0.1:0"]
         cmd = [podiam_binary(), "serve", "--listen", "127.0.0.1:0",
-               "--listen-tls", "127.0.0.1:0", "--listen-proxy", "127.0.0.1:0",
-               "--state", ":memory:"] + list(args)
+               "--listen-tls", "127.0.0.1:0"] + proxy_args + ["--state", ":memory:"] + list(args)
         penv = dict(os.environ)
         penv.update(env or {})
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True, env=penv)
@@ -63,8 +74,9 @@ class Podiam:
             proc.kill()
             log.seek(0)
             raise RuntimeError("podiam did not start: %r\n%s" % (line, log.read()))
-        mp = READY_PROXY.search(line)
-        p = cls(m.group(1), m.group(2), proc, home, log, proxy=mp.group(1) if mp else None)
+        proxy = READY_PROXY.search(line.split(" -- ")[0])
+        p = cls(m.group(1), m.group(2), proc, home, log, proxy.group(1) if proxy else None)
+        p.ready_line = line
         atexit.register(p.stop)  # also when a test (or a script) ends without stop()
         return p
 
@@ -115,20 +127,37 @@ class Podiam:
             return f.read()
 
     # --- admin API -------------------------------------------------------------------
-    def admin(self, method, path, body=None, headers=None):
-        """Call podiam's admin API. Calls that change state or reveal secrets must not be
-        requests a web page could make (docs/usage.md): send X-Podiam-Admin on every call."""
+    def admin(self, method, path, body=None):
+        """Call podiam's admin API, with a JSON body and the X-Podiam-Admin header: a podiam
+        that refuses admin calls a web page could make (issue 17) accepts these."""
         data = json.dumps(body).encode() if body is not None else None
         h = {"X-Podiam-Admin": "1"}
         if data is not None:
             h["Content-Type"] = "application/json"
-        h.update(headers or {})
         req = urllib.request.Request(self.endpoint + "/_podiam/" + path, data=data,
                                      method=method, headers=h)
         with urllib.request.urlopen(req, timeout=10) as resp:
             raw = resp.read()
             ctype = resp.headers.get("Content-Type", "")
             return json.loads(raw) if "json" in ctype else raw
+
+    def health(self):
+        """/_podiam/health: status, version, and "endpoints" (http, https, proxy) when this
+        podiam reports them."""
+        return self.admin("GET", "health")
+
+    def podiamctl(self, *args, env=None, check=True, input=None, timeout=300):
+        """Run podiamctl against this podiam (AWS_ENDPOINT_URL), in the isolated client
+        environment plus `env`; returns the CompletedProcess (text)."""
+        penv = self.client_env(extra={"AWS_ENDPOINT_URL": self.endpoint})
+        penv.update(env or {})
+        p = subprocess.run([podiamctl_binary()] + list(args), capture_output=True, text=True,
+                           env=penv, input=input, timeout=timeout)
+        if check and p.returncode != 0:
+            raise AssertionError("podiamctl %s failed (%d):\n%s\n%s\n--- podiam log ---\n%s" % (
+                " ".join(args), p.returncode, p.stdout[-4000:], p.stderr[-4000:],
+                self.logs()[-4000:]))
+        return p
 
     def reset(self):
         return self.admin("POST", "reset")
@@ -188,6 +217,63 @@ class Podiam:
             kw.setdefault("verify", self.ca_file())
         return session.client(service, endpoint_url=self.tls_endpoint if tls else self.endpoint,
                               config=cfg, **kw)
+
+
+# --- what the installed client can do --------------------------------------------------
+# Debian 12 ships botocore 1.29 (boto3 1.26) and aws CLI 2.9: they reject parameters AWS
+# added later (IfNoneMatch on PutObject, the CRC64NVME checksum, CreateOpenIDConnectProvider
+# without ThumbprintList). A test of such a feature runs it through a client that has it
+# (the pinned JS SDK in tests/e2e/js, or boto3 when it is new enough) and says what it skips.
+def botocore_has(client, operation, member):
+    """Whether this botocore's model of `operation` has the input member `member`."""
+    return member in client.meta.service_model.operation_model(operation).input_shape.members
+
+
+def botocore_checksums():
+    """The checksum algorithms this botocore can compute ("CRC32", ...; CRC32C and
+    CRC64NVME need awscrt, CRC64NVME botocore 1.36 or later)."""
+    from botocore import httpchecksum
+    return {a.upper() for a in getattr(httpchecksum, "_SUPPORTED_CHECKSUM_ALGORITHMS", [])}
+
+
+def botocore_checksum_missing(alg):
+    """Why this botocore cannot compute checksum `alg` ("CRC64NVME"), or None when it can."""
+    import botocore
+    if alg in botocore_checksums():
+        return None
+    try:
+        import awscrt  # noqa: F401  (botocore computes CRC32C and CRC64NVME with it)
+    except ImportError:
+        if alg in ("CRC32C", "CRC64NVME"):
+            return "botocore %s computes %s only with the awscrt package, not installed here" % (
+                botocore.__version__, alg)
+    return "botocore %s cannot compute the %s checksum (a later addition)" % (
+        botocore.__version__, alg)
+
+
+def too_old(what, covered_by):
+    """The message of a skip for a feature this botocore lacks."""
+    import botocore
+    return "botocore %s cannot send %s (a later addition); %s covers it" % (
+        botocore.__version__, what, covered_by)
+
+
+def js_sdk_missing():
+    """Why the pinned JS SDK cannot run here (a message), or None when it can."""
+    if not shutil.which("node"):
+        return "node is not installed (Debian package nodejs; .ci/setup installs it)"
+    if not os.path.isdir(os.path.join(HERE, "js", "node_modules", "@aws-sdk", "client-s3")):
+        return "the JS SDK is not installed in tests/e2e/js/node_modules (.ci/setup: npm ci)"
+    return None
+
+
+def js_put_object(endpoint, **params):
+    """PutObject through the pinned JS SDK v3 (tests/e2e/js/put_object.mjs); Body is text.
+    Returns {"ok": True, "ETag": ...} or {"ok": False, "code": ..., "status": ...}."""
+    out = subprocess.run(["node", "put_object.mjs", endpoint, json.dumps(params)],
+                         cwd=os.path.join(HERE, "js"), capture_output=True, text=True,
+                         timeout=60, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def wait_until(fn, timeout=5.0):

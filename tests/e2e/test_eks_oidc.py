@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -23,6 +24,9 @@ from podiam_harness import Podiam
 
 ACCT = "000000000000"
 SUB = "system:serviceaccount:payments:api"
+# the thumbprint AWS documents for EKS issuers (any 40 hex digits would do: podiam, like AWS
+# for the issuers it trusts, does not use it)
+THUMBPRINT = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280"
 EKS_TRUST = {"Version": "2012-10-17", "Statement": [{
     "Effect": "Allow", "Principal": {"Service": "eks.amazonaws.com"},
     "Action": "sts:AssumeRole"}]}
@@ -58,8 +62,11 @@ class EksOidcTest(unittest.TestCase):
                               "--resources-vpc-config", "subnetIds=subnet-a,subnet-b")
         cls.issuer = out["cluster"]["identity"]["oidc"]["issuer"]
         cls.host_path = cls.issuer[len("https://"):]
+        # with a thumbprint: Debian 12's aws CLI 2.9 requires one (AWS made it optional in
+        # 2023; tests/e2e/js/webidentity.test.mjs creates a provider without)
         _, out, _ = cls.p.aws("iam", "create-open-id-connect-provider", "--url", cls.issuer,
-                              "--client-id-list", "sts.amazonaws.com")
+                              "--client-id-list", "sts.amazonaws.com",
+                              "--thumbprint-list", THUMBPRINT)
         cls.provider = out["OpenIDConnectProviderArn"]
         trust = {"Version": "2012-10-17", "Statement": [{
             "Effect": "Allow", "Principal": {"Federated": cls.provider},
@@ -198,14 +205,26 @@ class EksOidcTest(unittest.TestCase):
         self.assertEqual(sts.get_caller_identity()["Arn"],
                          "arn:aws:sts::%s:assumed-role/payments-api/irsa-test" % ACCT)
 
-    def provider_env(self, token):
+    def provider_env(self, token, reads_endpoint_url):
+        """A pod's environment: the token file and the role. A client that reads
+        AWS_ENDPOINT_URL_STS gets it; an older one (Debian 12's botocore 1.29, aws CLI 2.9)
+        dials https://sts[.REGION].amazonaws.com and gets podiam's proxy and CA instead, as
+        `podiamctl run` gives them."""
         tf = os.path.join(self.p.home, "token-%d" % time.time_ns())
         with open(tf, "w") as f:
             f.write(token)
         env = self.p.client_env(extra={"AWS_WEB_IDENTITY_TOKEN_FILE": tf,
                                        "AWS_ROLE_ARN": self.role_arn,
-                                       "AWS_ROLE_SESSION_NAME": "provider",
-                                       "AWS_ENDPOINT_URL_STS": self.p.endpoint})
+                                       "AWS_ROLE_SESSION_NAME": "provider"})
+        if reads_endpoint_url:
+            env["AWS_ENDPOINT_URL_STS"] = self.p.endpoint
+        else:
+            self.assertTrue(self.p.proxy, "this client ignores AWS_ENDPOINT_URL_STS and podiam "
+                            "has no forward proxy (issue 10) to reach it through")
+            env.update({"HTTPS_PROXY": self.p.proxy, "https_proxy": self.p.proxy,
+                        "NO_PROXY": "localhost,127.0.0.1,::1",
+                        "no_proxy": "localhost,127.0.0.1,::1",
+                        "AWS_CA_BUNDLE": self.p.ca_file()})
         for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
             env.pop(k, None)
         return env
@@ -213,28 +232,29 @@ class EksOidcTest(unittest.TestCase):
     def test_botocore_web_identity_provider(self):
         import botocore
         ver = tuple(int(x) for x in botocore.__version__.split(".")[:2])
-        if ver < (1, 31):
-            self.skipTest("botocore %s ignores AWS_ENDPOINT_URL_STS (service endpoints came in "
-                          "1.31); its web-identity provider would call real STS"
-                          % botocore.__version__)
+        # service endpoints (AWS_ENDPOINT_URL_STS) came in botocore 1.31
+        env = self.provider_env(self.mint(), ver >= (1, 31))
         script = ("import boto3\n"
                   "s = boto3.session.Session()\n"
                   "c = s.get_credentials().get_frozen_credentials()\n"
                   "print(c.access_key[:4])\n"
                   "print(s.client('sts').get_caller_identity()['Arn'])\n")
         p = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                           env=self.provider_env(self.mint()), timeout=60)
+                           env=env, timeout=60)
         self.assertEqual(p.returncode, 0, p.stderr + self.p.logs()[-3000:])
         self.assertEqual(p.stdout.split(), [
             "ASIA", "arn:aws:sts::%s:assumed-role/payments-api/provider" % ACCT])
 
     def test_cli_web_identity_provider(self):
+        v = subprocess.run(["aws", "--version"], capture_output=True, text=True).stdout
+        m = re.match(r"aws-cli/(\d+)\.(\d+)", v)
+        ver = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+        # AWS_ENDPOINT_URL_STS: aws CLI 1.29 and 2.13 on
+        reads = ver >= (2, 13) or (ver[0] == 1 and ver >= (1, 29))
         p = subprocess.run(["aws", "sts", "get-caller-identity", "--output", "json"],
-                           capture_output=True, text=True, env=self.provider_env(self.mint()),
-                           timeout=60)
-        if p.returncode != 0 and "Unknown" in p.stderr:
-            self.skipTest("this aws CLI does not read AWS_ENDPOINT_URL_STS")
-        self.assertEqual(p.returncode, 0, p.stderr)
+                           capture_output=True, text=True,
+                           env=self.provider_env(self.mint(), reads), timeout=60)
+        self.assertEqual(p.returncode, 0, v + p.stderr)
         self.assertEqual(json.loads(p.stdout)["Arn"],
                          "arn:aws:sts::%s:assumed-role/payments-api/provider" % ACCT)
 
@@ -297,7 +317,8 @@ class EksOidcTest(unittest.TestCase):
         made = self.p.admin("POST", "oidc/issuers", {"url": gh})
         self.assertEqual(made["issuer"], gh)
         _, out, _ = self.p.aws("iam", "create-open-id-connect-provider", "--url", gh,
-                               "--client-id-list", "sts.amazonaws.com")
+                               "--client-id-list", "sts.amazonaws.com",
+                               "--thumbprint-list", THUMBPRINT)
         trust = {"Version": "2012-10-17", "Statement": [{
             "Effect": "Allow", "Principal": {"Federated": out["OpenIDConnectProviderArn"]},
             "Action": "sts:AssumeRoleWithWebIdentity",

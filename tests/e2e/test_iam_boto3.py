@@ -652,7 +652,7 @@ class OidcTest(IamCase):
         iam = self.iam
         with self.fails() as cm:
             iam.create_open_id_connect_provider(Url="http://insecure.example.com",
-                                                ClientIDList=["a"])
+                                                ClientIDList=["a"], ThumbprintList=["a" * 40])
         self.assertError(cm, "ValidationError", 400)
         with self.fails() as cm:
             iam.create_open_id_connect_provider(Url=self.URL, ThumbprintList=["z" * 40])

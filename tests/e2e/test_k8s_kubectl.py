@@ -6,8 +6,9 @@ AWS_ENDPOINT_URL in the environment so tokens presign to podiam), then kubectl 1
 namespaces (protobuf bodies), service accounts and their IRSA annotation, client-side apply
 of a pod (created, unchanged, configured) with the identity webhook's mutation, Tables,
 TokenRequest, can-i, whoami, delete, Status errors, a second IAM user refused with 403 and a
-request without credentials refused with 401. kubectl 1.20 runs the flows it has when a 1.20
-binary is found. Tests skip with a message when kubectl is absent.
+request without credentials refused with 401. kubectl 1.20 (Debian 12's) runs the flows it has
+when a 1.20 binary is found, whether or not a 1.32 one is. Each class skips with a message
+when its kubectl is absent.
 """
 import base64
 import json
@@ -74,13 +75,16 @@ def find_kubectl(minor):
     return None
 
 
-class K8sKubectlTest(unittest.TestCase):
-    kubectl = find_kubectl(32)
+class KubectlCase(unittest.TestCase):
+    """A podiam with cluster `demo` and a second IAM user, driven by kubectl 1.<minor>."""
+    minor = None
+    kubectl = None
 
     @classmethod
     def setUpClass(cls):
         if not cls.kubectl:
-            raise unittest.SkipTest("no kubectl 1.32 binary found (set KUBECTL_1_32)")
+            raise unittest.SkipTest("no kubectl 1.%d binary found (set KUBECTL_1_%d)" % (
+                cls.minor, cls.minor))
         cls.p = Podiam.start()
         cls.p.boto3("iam").create_role(RoleName="eks-cluster-role",
                                        AssumeRolePolicyDocument=json.dumps(EKS_TRUST))
@@ -126,6 +130,12 @@ class K8sKubectlTest(unittest.TestCase):
             raise AssertionError("kubectl %s failed (%d): %s\n--- podiam log ---\n%s" % (
                 " ".join(args), p.returncode, p.stderr, self.p.logs()[-3000:]))
         return p
+
+
+
+class K8sKubectlTest(KubectlCase):
+    minor = 32
+    kubectl = find_kubectl(32)
 
     def test_kubeconfig_points_at_podiam(self):
         with open(self.kubeconfig) as f:
@@ -283,13 +293,18 @@ class K8sKubectlTest(unittest.TestCase):
                                     timeout=10) as r:
             self.assertTrue(json.loads(r.read())["gitVersion"].startswith("v1."))
 
+
+
+class Kubectl120Test(KubectlCase):
+    """kubectl 1.20, Debian 12's (kubernetes-client): its own class, so it runs where no
+    kubectl 1.32 is found (a fresh Debian 12) instead of being skipped with the 1.32 tests."""
+    minor = 20
+    kubectl = find_kubectl(20)
+
     def test_kubectl_1_20(self):
         """What kubectl 1.20 has (JSON bodies, legacy discovery, OpenAPI v2, delete waiting on
         a fieldSelector list; no `create token`, no `auth whoami`)."""
-        k120 = find_kubectl(20)
-        if not k120:
-            self.skipTest("no kubectl 1.20 binary found (set KUBECTL_1_20)")
-        k = lambda *a, **kw: self.k(*a, binary=k120, **kw)  # noqa: E731
+        k = self.k
         self.assertIn("Server Version", k("version").stdout)
         self.assertIn("kube-system", k("get", "ns").stdout)
         self.assertIn("namespace/old created", k("create", "namespace", "old").stdout)

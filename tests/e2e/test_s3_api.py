@@ -9,7 +9,7 @@ import zlib
 
 import botocore.exceptions
 
-from podiam_harness import Podiam
+from podiam_harness import Podiam, botocore_checksum_missing, botocore_has, too_old
 
 
 def code_of(cm):
@@ -192,9 +192,13 @@ class ObjectTest(S3Base):
             self.s3.head_object(Bucket=b, Key="cond", IfMatch='"zz"')
         self.assertEqual(cm.exception.response["ResponseMetadata"]["HTTPStatusCode"], 412)
         # conditional writes
-        with self.assertRaises(botocore.exceptions.ClientError) as cm:
-            self.s3.put_object(Bucket=b, Key="cond", Body=b"v2", IfNoneMatch="*")
-        self.assertEqual(code_of(cm), "PreconditionFailed")
+        with self.subTest("PutObject If-None-Match: *"):
+            if not botocore_has(self.s3, "PutObject", "IfNoneMatch"):
+                self.skipTest(too_old("PutObject IfNoneMatch",
+                                      "tests/e2e/js/s3.test.mjs (conditional writes)"))
+            with self.assertRaises(botocore.exceptions.ClientError) as cm:
+                self.s3.put_object(Bucket=b, Key="cond", Body=b"v2", IfNoneMatch="*")
+            self.assertEqual(code_of(cm), "PreconditionFailed")
 
     def test_response_overrides(self):
         self.s3.put_object(Bucket=self.bucket, Key="ovr", Body=b"x", ContentType="text/plain")
@@ -209,18 +213,19 @@ class ObjectTest(S3Base):
         b = self.bucket
         data = os.urandom(3000)
         for alg in ["CRC32", "CRC32C", "SHA1", "SHA256", "CRC64NVME"]:
-            if alg in ("CRC32C", "CRC64NVME"):
-                try:
-                    import awscrt  # noqa: F401  botocore needs it for CRC64NVME
-                except ImportError:
-                    continue
-            r = self.s3.put_object(Bucket=b, Key="ck-" + alg, Body=data, ChecksumAlgorithm=alg)
-            self.assertIn("Checksum" + alg, r)
-            g = self.s3.get_object(Bucket=b, Key="ck-" + alg, ChecksumMode="ENABLED")
-            self.assertEqual(g["Body"].read(), data)
-            self.assertEqual(g["Checksum" + alg], r["Checksum" + alg])
-            h = self.s3.head_object(Bucket=b, Key="ck-" + alg, ChecksumMode="ENABLED")
-            self.assertEqual(h["Checksum" + alg], r["Checksum" + alg])
+            with self.subTest(alg):
+                why = botocore_checksum_missing(alg)  # Debian 12's botocore: no CRC64NVME
+                if why:
+                    self.skipTest(why + "; tests/e2e/js/s3.test.mjs (every checksum "
+                                  "algorithm) covers it")
+                r = self.s3.put_object(Bucket=b, Key="ck-" + alg, Body=data,
+                                       ChecksumAlgorithm=alg)
+                self.assertIn("Checksum" + alg, r)
+                g = self.s3.get_object(Bucket=b, Key="ck-" + alg, ChecksumMode="ENABLED")
+                self.assertEqual(g["Body"].read(), data)
+                self.assertEqual(g["Checksum" + alg], r["Checksum" + alg])
+                h = self.s3.head_object(Bucket=b, Key="ck-" + alg, ChecksumMode="ENABLED")
+                self.assertEqual(h["Checksum" + alg], r["Checksum" + alg])
         crc = base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
         self.assertEqual(self.s3.head_object(Bucket=b, Key="ck-CRC32",
                                              ChecksumMode="ENABLED")["ChecksumCRC32"], crc)
@@ -553,7 +558,8 @@ class PresignTest(S3Base):
 
 class TlsObjectTest(ObjectTest):
     """The same over https: boto3 then sends bodies aws-chunked with a trailing checksum
-    (STREAMING-UNSIGNED-PAYLOAD-TRAILER)."""
+    (STREAMING-UNSIGNED-PAYLOAD-TRAILER): by default from botocore 1.36, and when a checksum
+    algorithm is asked for in older ones (Debian 12's 1.29)."""
     tls = True
 
     def test_trailer_form_is_used(self):
@@ -564,7 +570,8 @@ class TlsObjectTest(ObjectTest):
         self.s3.meta.events.register("before-send.s3.PutObject", capture)
         try:
             data = os.urandom(70000)
-            self.s3.put_object(Bucket=self.bucket, Key="trailer", Body=data)
+            self.s3.put_object(Bucket=self.bucket, Key="trailer", Body=data,
+                               ChecksumAlgorithm="CRC32")
         finally:
             self.s3.meta.events.unregister("before-send.s3.PutObject", capture)
         h = {k.lower(): (v.decode() if isinstance(v, bytes) else v) for k, v in seen[0].items()}

@@ -76,6 +76,26 @@ test("every checksum algorithm the SDK offers, streamed with a trailer and as a 
   }
 });
 
+// Conditional writes (PutObject If-None-Match / If-Match, AWS 2024): newer than Debian 12's
+// botocore 1.29 and aws CLI 2.9, so this SDK is the client that tests them.
+test("conditional writes: If-None-Match: * and If-Match on PutObject", async () => {
+  const first = Buffer.from("v1");
+  const put = await s3.send(new PutObjectCommand({ Bucket: "js-bucket", Key: "cond", Body: first,
+                                                   IfNoneMatch: "*" }));
+  assert.equal(put.ETag, `"${md5(first)}"`);
+  await assert.rejects(
+    s3.send(new PutObjectCommand({ Bucket: "js-bucket", Key: "cond", Body: "v2", IfNoneMatch: "*" })),
+    (e) => e.name === "PreconditionFailed" && e.$metadata.httpStatusCode === 412);
+  await assert.rejects(
+    s3.send(new PutObjectCommand({ Bucket: "js-bucket", Key: "cond", Body: "v2",
+                                   IfMatch: '"00000000000000000000000000000000"' })),
+    (e) => e.name === "PreconditionFailed" && e.$metadata.httpStatusCode === 412);
+  await s3.send(new PutObjectCommand({ Bucket: "js-bucket", Key: "cond", Body: "v3",
+                                       IfMatch: put.ETag }));
+  const got = await s3.send(new GetObjectCommand({ Bucket: "js-bucket", Key: "cond" }));
+  assert.equal(await got.Body.transformToString(), "v3");
+});
+
 test("delete objects, list", async () => {
   for (const k of ["d/1", "d/2", "d/3"]) {
     await s3.send(new PutObjectCommand({ Bucket: "js-bucket", Key: k, Body: "x" }));

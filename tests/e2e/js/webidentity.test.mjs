@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { IAMClient, CreateOpenIDConnectProviderCommand, CreateRoleCommand } from "@aws-sdk/client-iam";
+import { IAMClient, CreateOpenIDConnectProviderCommand, CreateRoleCommand,
+         GetOpenIDConnectProviderCommand } from "@aws-sdk/client-iam";
 import { STSClient, GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { fromTokenFile } from "@aws-sdk/credential-providers";
 import { startPodiam, config } from "./harness.mjs";
@@ -33,7 +34,13 @@ before(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "podiam-js-"));
   await admin("oidc/issuers", { url: ISSUER });
   const iam = new IAMClient(config(p));
+  // No ThumbprintList: optional since 2023 (AWS ignores it for the issuers it trusts), still
+  // required by Debian 12's aws CLI 2.9 and botocore 1.29, so this SDK is the one that tests
+  // a provider created without one.
   const prov = await iam.send(new CreateOpenIDConnectProviderCommand({ Url: ISSUER, ClientIDList: ["sts.amazonaws.com"] }));
+  const got = await iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: prov.OpenIDConnectProviderArn }));
+  assert.deepEqual(got.ClientIDList, ["sts.amazonaws.com"]);
+  assert.deepEqual(got.ThumbprintList ?? [], []);
   const trust = { Version: "2012-10-17", Statement: [{ Effect: "Allow",
     Principal: { Federated: prov.OpenIDConnectProviderArn }, Action: "sts:AssumeRoleWithWebIdentity",
     Condition: { StringEquals: { [HOSTPATH + ":sub"]: SUB, [HOSTPATH + ":aud"]: "sts.amazonaws.com" } } }] };
