@@ -77,14 +77,16 @@ print("stopped", flush=True)
 """)
         proc = subprocess.Popen([PY, script, self.base, self.p.ca_file(), self.token()],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(2)
+        # the watch is open once its first event (the namespace's kube-root-ca.crt) is out;
+        # the client's start takes seconds on a busy machine
+        first = proc.stdout.readline()
+        self.assertEqual(first.strip(), "ADDED kube-root-ca.crt", proc.stderr.read()
+                         if not first else first)
         self.cm("p1", "pyw")
         self.ok("DELETE", "/api/v1/namespaces/pyw/configmaps/p1")
         out, err = proc.communicate(timeout=60)
         self.assertEqual(proc.returncode, 0, err)
-        lines = out.split()
-        self.assertIn("ADDED", lines)
-        self.assertEqual(out.splitlines()[-2:], ["DELETED p1", "stopped"])
+        self.assertEqual(out.splitlines(), ["ADDED p1", "DELETED p1", "stopped"])
 
     def test_kubectl_get_w_and_wait(self):
         if not self.kubectl:
