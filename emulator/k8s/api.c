@@ -267,7 +267,7 @@ static int route(struct pd_req *r)
                                                          : &ops[read ? OP_READ : OP_WRITE];
         break;
     case PD_K8S_T_SUBRESOURCE:
-        r->op = &ops[OP_TOKEN];
+        r->op = p.sub->post ? &ops[OP_TOKEN] : &ops[read ? OP_READ : OP_WRITE];
         break;
     default:
         /* unknown paths may still be resource requests (RequestInfo): authorized first */

@@ -140,6 +140,8 @@ int pd_k8s_start(struct pd_k8s_ctx *x)
             if (rc == PD_OK)
                 rc = namespace_content(x, *n);
         }
+        if (rc == PD_OK) /* the built-in virtual node */
+            rc = pd_k8s_put_new(x, pd_k8s_res_find("nodes"), "", pd_k8s_virtual_node());
     }
     return rc ? rc : pd_k8s_rbac_bootstrap(x);
 }

@@ -78,7 +78,9 @@ struct pd_k8s_hooks {
     int (*post)(struct pd_k8s_ctx *x, json_t *body);
 };
 
-/* A subresource podiam serves (POST only): serviceaccounts/token. */
+/* A subresource podiam serves: serviceaccounts/token (post), or with post NULL one served
+ * generically by name: "status" (get, update, patch the status of the object) and "scale"
+ * (an autoscaling/v1 Scale of spec.replicas). */
 struct pd_k8s_sub {
     const char *name;                   /* "token" */
     const char *path;                   /* "serviceaccounts/token", as discovery lists it */
@@ -128,6 +130,29 @@ extern const struct pd_k8s_hooks pd_k8s_namespace_hooks, pd_k8s_pod_hooks, pd_k8
 extern const struct pd_k8s_sub pd_k8s_serviceaccount_subs[];
 extern const struct pd_k8s_col pd_k8s_cols_pods[], pd_k8s_cols_configmaps[],
     pd_k8s_cols_serviceaccounts[], pd_k8s_cols_namespaces[], pd_k8s_cols_rolebindings[];
+/* The workload kinds and the other core kinds (workloads.c). */
+extern const struct pd_k8s_hooks pd_k8s_secret_hooks, pd_k8s_service_hooks, pd_k8s_node_hooks,
+    pd_k8s_deployment_hooks, pd_k8s_replicaset_hooks, pd_k8s_statefulset_hooks,
+    pd_k8s_daemonset_hooks, pd_k8s_job_hooks, pd_k8s_cronjob_hooks, pd_k8s_event_hooks;
+extern const struct pd_k8s_sub pd_k8s_pod_subs[], pd_k8s_node_subs[], pd_k8s_deployment_subs[],
+    pd_k8s_replicaset_subs[], pd_k8s_statefulset_subs[], pd_k8s_daemonset_subs[], pd_k8s_job_subs[],
+    pd_k8s_cronjob_subs[], pd_k8s_service_subs[];
+extern const struct pd_k8s_col pd_k8s_cols_secrets[], pd_k8s_cols_services[],
+    pd_k8s_cols_endpoints[], pd_k8s_cols_events[], pd_k8s_cols_nodes[], pd_k8s_cols_deployments[],
+    pd_k8s_cols_replicasets[], pd_k8s_cols_statefulsets[], pd_k8s_cols_daemonsets[],
+    pd_k8s_cols_jobs[], pd_k8s_cols_cronjobs[];
+/* Is obj controlled by an owner of kind (an ownerReference with controller: true)? */
+int pd_k8s_owned_by_kind(const json_t *obj, const char *kind);
+/* The built-in virtual node's object (new reference). */
+json_t *pd_k8s_virtual_node(void);
+
+/* CronJob schedules (cron.c): five fields or an @macro, UTC. Longest schedule taken: */
+#define PD_K8S_CRON_MAX 256
+/* PD_OK when sched parses, else PD_EINVAL. Pure. */
+int pd_k8s_cron_check(const char *sched);
+/* The first time after after_ms (whole minutes) sched fires: PD_OK, PD_EINVAL (does not
+ * parse) or PD_ENOTFOUND (never within five years). Pure. */
+int pd_k8s_cron_next(const char *sched, int64_t after_ms, int64_t *OUT_ms);
 
 /* ---- the request context (api.c) ---- */
 
@@ -147,6 +172,7 @@ struct pd_k8s_ctx {
     const char *refusal;        /* the decision that refused the request, if one did */
     int system;                 /* podiam itself (fixtures, bootstrap): no escalation checks */
     struct pd_k8s_pending ev;   /* the changes stored so far, published at commit (watch.h) */
+    int status_write;           /* a write of the status subresource: only status changes */
 };
 
 /* A failure Status (reason may be NULL; details stolen, may be NULL). PD_OK. */

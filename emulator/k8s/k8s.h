@@ -63,6 +63,16 @@ int pd_k8s_fixtures_load(struct pd_env *env, struct pd_db *db, const char *clust
  * watches end with 410 Expired so clients list again. cluster_id NULL: every cluster. */
 void pd_k8s_state_changed(struct pd_env *env, const char *cluster_id);
 
+/* The controllers (Deployments, ReplicaSets, StatefulSets, DaemonSets, Jobs, CronJobs,
+ * garbage collection): a thread that reconciles each cluster after its changes are
+ * published, and every few seconds for what time changes. Start after the watch hub
+ * (pd_k8s_hub_start), stop before it. PD_OK. */
+int pd_k8s_controllers_start(struct pd_env *env);
+void pd_k8s_controllers_stop(struct pd_env *env);
+/* Reconcile cluster_id now, on the calling thread, to a fixed point, in one write
+ * transaction of its own (tests, and the thread). PD_OK or a store error. */
+int pd_k8s_controllers_run(struct pd_env *env, const char *cluster_id);
+
 /* How many Kubernetes watches are open (all clusters), for /_podiam/health. */
 size_t pd_k8s_watches(struct pd_env *env);
 

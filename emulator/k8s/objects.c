@@ -559,18 +559,29 @@ int pd_k8s_write_changed(struct pd_k8s_ctx *x, json_t *old, json_t *obj, int sta
     json_object_set(md, "resourceVersion", json_object_get(omd, "resourceVersion"));
     json_object_set_new(obj, "kind", json_string(res->kind));
     json_object_set_new(obj, "apiVersion", json_string(res->api_version));
-    if (res->flags & PD_K8S_KEEP_STATUS)
-        json_object_set(obj, "status", json_object_get(old, "status"));
-    else if (res->flags & PD_K8S_NO_STATUS)
-        json_object_del(obj, "status");
-    if (h && h->read)
-        h->read(obj, x->now_ms);
-    if (h && h->update) {
-        int rc = h->update(x, obj, old);
-        if (rc || x->r->resp.status)
-            return hook_rc(rc);
+    if (x->status_write) {
+        /* the status subresource: the stored object with the new status, nothing else */
+        json_t *st = json_object_get(obj, "status");
+        json_t *n = json_deep_copy(old);
+        json_object_set_new(n, "status", st ? json_incref(st) : json_object());
+        obj = n;
+    } else {
+        json_incref(obj);
+        if (res->flags & PD_K8S_KEEP_STATUS)
+            json_object_set(obj, "status", json_object_get(old, "status"));
+        else if (res->flags & PD_K8S_NO_STATUS)
+            json_object_del(obj, "status");
+        if (h && h->read)
+            h->read(obj, x->now_ms);
+        if (h && h->update) {
+            int rc = h->update(x, obj, old);
+            if (rc || x->r->resp.status) {
+                json_decref(obj);
+                return hook_rc(rc);
+            }
+        }
     }
-    obj = pd_k8s_ordered(json_incref(obj), res);
+    obj = pd_k8s_ordered(obj, res);
     int rc = PD_OK;
     if (!json_equal(obj, old) && !pd_k8s_dry_run(x)) {
         rc = pd_k8s_save(x, res, obj, 1);
@@ -876,6 +887,51 @@ static int list_objs(struct pd_k8s_ctx *x)
                                        items));
 }
 
+/* deletecollection: every object of the list (selectors apply) deleted as one DELETE would;
+ * the answer is the list of what was deleted. */
+static int delete_collection(struct pd_k8s_ctx *x)
+{
+    const struct pd_k8s_res *res = x->res;
+    const struct pd_k8s_hooks *h = res->hooks;
+    const char *ns = PD_K8S_NAMESPACED_RES(res) && x->p.ns[0] ? x->p.ns : NULL;
+    struct pd_k8s_sel *ls, *fs;
+    size_t nls, nfs;
+    if (pd_k8s_parse_selectors(x, qget(x, "labelSelector"), qget(x, "fieldSelector"), &ls, &nls,
+                               &fs, &nfs))
+        return PD_OK;
+    json_t *items;
+    int rc = pd_k8s_collect(x, res, ns, ls, nls, fs, nfs, &items);
+    if (rc)
+        return rc;
+    size_t i;
+    json_t *old;
+    json_array_foreach(items, i, old)
+    {
+        if (h && h->remove) {
+            rc = hook_rc(h->remove(x, old));
+            if (rc || x->r->resp.status)
+                goto out;
+        }
+        if (pd_k8s_dry_run(x))
+            continue;
+        rc = pd_k8s_remove(x, res, old);
+        if (rc == PD_OK && h && h->written)
+            rc = hook_rc(h->written(x, NULL, old));
+        if (rc || x->r->resp.status)
+            goto out;
+    }
+    int64_t rv = 0;
+    pd_k8s_db_rv(x->r->db, x->c.id, &rv);
+    rc = pd_req_reply_json(x->r, 200,
+                           json_pack("{s:s, s:s, s:{s:s}, s:O}", "kind",
+                                     pd_arena_printf(&x->r->arena, "%sList", res->kind),
+                                     "apiVersion", res->api_version, "metadata", "resourceVersion",
+                                     rv_str(x, rv), "items", items));
+out:
+    json_decref(items);
+    return rc;
+}
+
 int pd_k8s_serve_object(struct pd_k8s_ctx *x)
 {
     const char *m = x->r->method;
@@ -895,7 +951,9 @@ int pd_k8s_serve_object(struct pd_k8s_ctx *x)
         }
         if (get)
             return list_objs(x);
-        return hook_rc(method_not_allowed(x->r)); /* deletecollection: not served */
+        if (strcmp(m, "DELETE") == 0 && !(x->res->flags & PD_K8S_NO_DELCOL))
+            return delete_collection(x);
+        return hook_rc(method_not_allowed(x->r));
     }
     if (get)
         return get_obj(x);
@@ -908,10 +966,180 @@ int pd_k8s_serve_object(struct pd_k8s_ctx *x)
     return hook_rc(method_not_allowed(x->r));
 }
 
+/* The autoscaling/v1 Scale of obj (new reference). */
+static json_t *scale_of(const json_t *obj)
+{
+    json_t *md = json_object_get(obj, "metadata");
+    json_t *smd = json_object();
+    static const char *const keep[] = {
+        "name", "namespace", "uid", "resourceVersion", "creationTimestamp", NULL};
+    for (const char *const *k = keep; *k; k++)
+        if (json_object_get(md, *k))
+            json_object_set(smd, *k, json_object_get(md, *k));
+    json_t *spec = json_object_get(obj, "spec");
+    json_t *st = json_object_get(obj, "status");
+    json_int_t want = json_integer_value(json_object_get(spec, "replicas"));
+    json_int_t have = json_integer_value(json_object_get(st, "replicas"));
+    /* status.selector: the label selector's matchLabels as a selector string */
+    struct pd_buf sel;
+    pd_buf_init(&sel, 0);
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(json_object_get(spec, "selector"), "matchLabels"), k, v)
+    {
+        pd_buf_printf(&sel, "%s%s=%s", sel.len ? "," : "", k,
+                      json_is_string(v) ? json_string_value(v) : "");
+    }
+    json_t *out =
+        json_pack("{s:s, s:s, s:o, s:{s:I}, s:{s:I, s:s#}}", "kind", "Scale", "apiVersion",
+                  "autoscaling/v1", "metadata", smd, "spec", "replicas", want, "status", "replicas",
+                  have, "selector", sel.len ? sel.p : "", sel.len);
+    pd_buf_free(&sel);
+    return out;
+}
+
+/* GET, PUT or PATCH of <kind>/<name>/scale. */
+static int serve_scale(struct pd_k8s_ctx *x)
+{
+    struct pd_req *r = x->r;
+    const char *m = r->method;
+    json_t *old = pd_k8s_load(x, x->res, x->p.ns, x->p.name);
+    if (!old)
+        return hook_rc(pd_k8s_not_found(x, x->res, x->p.name));
+    int rc = PD_OK;
+    json_t *cur = scale_of(old), *want = NULL, *patch = NULL;
+    if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0) {
+        rc = pd_req_reply_json(r, 200, json_incref(cur));
+        goto out;
+    }
+    int put = strcmp(m, "PUT") == 0;
+    if (!put && strcmp(m, "PATCH") != 0) {
+        rc = hook_rc(method_not_allowed(r));
+        goto out;
+    }
+    patch = pd_k8s_body(x, !put);
+    if (!patch)
+        goto out;
+    const char *why = NULL;
+    if (put) {
+        want = json_incref(patch);
+    } else {
+        const char *ct = pd_req_header(r, "content-type");
+        want = json_deep_copy(cur);
+        if (ct && pd_has_prefix(ct, "application/json-patch+json")) {
+            if (pd_k8s_json_patch(&want, patch, &why))
+                why = why ? why : "the JSON patch cannot be applied";
+        } else if (json_is_object(patch)) {
+            want = pd_k8s_merge_patch(want, patch);
+        } else {
+            why = "a patch of a Scale must be a JSON object";
+        }
+    }
+    json_t *rep = json_object_get(json_object_get(want, "spec"), "replicas");
+    if (!why &&
+        (!json_is_integer(rep) || json_integer_value(rep) < 0 || json_integer_value(rep) > 100000))
+        why = "spec.replicas: Invalid value: must be an integer between 0 and 100000";
+    if (why) {
+        json_t *d = pd_k8s_details(x->p.name, "autoscaling", "Scale");
+        rc = hook_rc(pd_k8s_fail(r, 422, "Invalid", d, "Scale.autoscaling \"%s\" is invalid: %s",
+                                 x->p.name, why));
+        goto out;
+    }
+    json_t *obj = json_deep_copy(old);
+    json_object_set(json_object_get(obj, "spec"), "replicas", rep);
+    rc = pd_k8s_write_changed(x, old, obj, 200);
+    json_decref(obj);
+    if (rc == PD_OK && r->resp.status == 200) {
+        /* answer the Scale of what was stored */
+        json_t *now = pd_k8s_load(x, x->res, x->p.ns, x->p.name);
+        pd_buf_reset(&r->resp.body);
+        r->resp.status = 0;
+        rc = pd_req_reply_json(r, 200, now ? scale_of(now) : json_incref(cur));
+        json_decref(now);
+    }
+out:
+    json_decref(cur);
+    json_decref(want);
+    json_decref(patch);
+    json_decref(old);
+    return rc;
+}
+
+/* GET pods/<name>/log: the container is checked as kube-apiserver checks it; a pod on the
+ * virtual node ran nothing, so its log is empty. */
+static int serve_log(struct pd_k8s_ctx *x)
+{
+    struct pd_req *r = x->r;
+    if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
+        return hook_rc(method_not_allowed(r));
+    json_t *pod = pd_k8s_load(x, x->res, x->p.ns, x->p.name);
+    if (!pod)
+        return hook_rc(pd_k8s_not_found(x, x->res, x->p.name));
+    const char *want = qget(x, "container");
+    json_t *cs = json_object_get(json_object_get(pod, "spec"), "containers");
+    int rc = PD_OK;
+    const char *found = NULL;
+    struct pd_buf names;
+    pd_buf_init(&names, 0);
+    size_t i;
+    json_t *c;
+    json_array_foreach(cs, i, c)
+    {
+        const char *n = json_string_value(json_object_get(c, "name"));
+        pd_buf_printf(&names, "%s%s", i ? " " : "", n ? n : "");
+        if (n && want && strcmp(n, want) == 0)
+            found = n;
+    }
+    if (!want && json_array_size(cs) == 1)
+        found = json_string_value(json_object_get(json_array_get(cs, 0), "name"));
+    if (!want && !found)
+        rc = hook_rc(pd_k8s_bad_request(
+            x, pd_arena_printf(&r->arena,
+                               "a container name must be specified for pod %s, choose one of: "
+                               "[%.*s]",
+                               x->p.name, (int)names.len, names.p ? names.p : "")));
+    else if (!found)
+        rc = hook_rc(
+            pd_k8s_bad_request(x, pd_arena_printf(&r->arena, "container %s is not valid for pod %s",
+                                                  want, x->p.name)));
+    pd_buf_free(&names);
+    json_decref(pod);
+    if (rc || r->resp.status)
+        return rc;
+    r->resp.status = 200;
+    r->resp.content_type = "text/plain";
+    return PD_OK;
+}
+
 int pd_k8s_serve_subresource(struct pd_k8s_ctx *x)
 {
-    if (strcmp(x->r->method, "POST") != 0)
-        return hook_rc(method_not_allowed(x->r));
-    json_t *body = pd_k8s_body(x, 0);
-    return body ? hook_rc(x->p.sub->post(x, body)) : PD_OK;
+    const struct pd_k8s_sub *sub = x->p.sub;
+    const char *m = x->r->method;
+    if (sub->post) {
+        if (strcmp(m, "POST") != 0)
+            return hook_rc(method_not_allowed(x->r));
+        json_t *body = pd_k8s_body(x, 0);
+        return body ? hook_rc(sub->post(x, body)) : PD_OK;
+    }
+    if (strcmp(sub->name, "scale") == 0)
+        return serve_scale(x);
+    if (strcmp(sub->name, "log") == 0)
+        return serve_log(x);
+    /* status */
+    if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0) {
+        json_t *o = pd_k8s_load(x, x->res, x->p.ns, x->p.name);
+        if (!o)
+            return hook_rc(pd_k8s_not_found(x, x->res, x->p.name));
+        return pd_req_reply_json(x->r, 200, o);
+    }
+    x->status_write = 1;
+    int rc;
+    if (strcmp(m, "PUT") == 0)
+        rc = update_obj(x);
+    else if (strcmp(m, "PATCH") == 0)
+        rc = patch_obj(x);
+    else
+        rc = hook_rc(method_not_allowed(x->r));
+    x->status_write = 0;
+    return rc;
 }
