@@ -187,6 +187,18 @@ static int create(struct pd_k8s_ctx *x, const struct pd_k8s_res *res, const char
     return PD_OK;
 }
 
+/* Was a create for owner refused earlier in this run? Then it is not tried again until the
+ * next run (a refusal writes an Event, which would make every pass write). */
+static int refused(struct pd_k8s_ctx *x, const json_t *owner)
+{
+    return json_object_get(x->refused, uid_of(owner) ? uid_of(owner) : "") != NULL;
+}
+
+static void refuse(struct pd_k8s_ctx *x, const json_t *owner)
+{
+    json_object_set_new(x->refused, uid_of(owner) ? uid_of(owner) : "", json_true());
+}
+
 /* An Event about obj of res (reason, message), as the controllers record them. */
 static void event(struct pd_k8s_ctx *x, const struct pd_k8s_res *res, const json_t *obj,
                   const char *type, const char *reason, const char *component, const char *fmt, ...)
@@ -203,8 +215,28 @@ static void event(struct pd_k8s_ctx *x, const struct pd_k8s_res *res, const json
     if (!ns || !*ns)
         ns = "default";
     const char *name = pd_k8s_mstr(obj, "name");
-    const char *ename =
-        pd_arena_printf(&x->r->arena, "%s.%s", name ? name : "x", pd_k8s_suffix(x, 16));
+    /* one Event per object, reason and message: a repeat bumps its count (as kube's event
+     * correlator does), so a controller failing again and again adds nothing */
+    uint32_t h = 2166136261u;
+    const char *parts[] = {uid_of(obj) ? uid_of(obj) : "", reason, msg};
+    for (size_t i = 0; i < 3; i++)
+        for (const char *p = parts[i]; *p; p++) {
+            h ^= (uint8_t)*p;
+            h *= 16777619u;
+        }
+    const char *ename = pd_arena_printf(&x->r->arena, "%s.%08x", name ? name : "x", h);
+    const struct pd_k8s_res *evr = pd_k8s_res_find("events");
+    json_t *had = pd_k8s_load(x, evr, ns, ename);
+    if (had) {
+        json_t *upd = json_deep_copy(had);
+        json_object_set_new(upd, "count", json_integer(jint(had, "count", NULL) + 1));
+        json_object_set_new(upd, "lastTimestamp", json_string(pd_k8s_iso(x, x->now_ms)));
+        if (pd_k8s_save(x, evr, upd, 1))
+            pd_log(PD_LOG_WARN, "k8s controllers: cannot record an event (%s)", reason);
+        json_decref(upd);
+        json_decref(had);
+        return;
+    }
     json_t *e = json_pack(
         "{s:s, s:s, s:{s:s}, s:{s:s, s:s, s:s, s:s, s:s, s:s}, s:s, s:s, s:s, s:{s:s}, s:s}",
         "apiVersion", "v1", "kind", "Event", "metadata", "name", ename, "involvedObject", "kind",
@@ -213,7 +245,7 @@ static void event(struct pd_k8s_ctx *x, const struct pd_k8s_res *res, const json
         pd_k8s_mstr(obj, "resourceVersion") ? pd_k8s_mstr(obj, "resourceVersion") : "", "type",
         type, "reason", reason, "message", msg, "source", "component", component,
         "reportingComponent", component);
-    if (create(x, pd_k8s_res_find("events"), ns, e, NULL))
+    if (create(x, evr, ns, e, NULL))
         pd_log(PD_LOG_WARN, "k8s controllers: cannot record an event (%s)", reason);
 }
 
@@ -302,7 +334,7 @@ static int replicasets(struct pd_k8s_ctx *x)
         json_t *mine = owned(x, pods, ns, uid_of(rs));
         json_int_t want = jint(rs, "spec", "replicas");
         json_int_t have = (json_int_t)json_array_size(mine);
-        for (json_int_t k = have; rc == PD_OK && k < want; k++) {
+        for (json_int_t k = have; rc == PD_OK && k < want && !refused(x, rs); k++) {
             const char *name;
             rc = create(x, pods, ns, new_pod(x, rsr, rs, jget(rs, "spec", "template"), NULL, NULL),
                         &name);
@@ -310,10 +342,10 @@ static int replicasets(struct pd_k8s_ctx *x)
                 event(x, rsr, rs, "Normal", "SuccessfulCreate", "replicaset-controller",
                       "Created pod: %s", name);
             else if (rc == PD_EINVAL) {
+                refuse(x, rs);
                 event(x, rsr, rs, "Warning", "FailedCreate", "replicaset-controller",
                       "Error creating: the pod was refused (see podiam's log)");
                 rc = PD_OK;
-                break;
             }
         }
         /* too many: the newest go first */
@@ -562,7 +594,7 @@ static int statefulsets(struct pd_k8s_ctx *x)
         const char *revname = pd_arena_printf(&x->r->arena, "%s-%s", sname, hash);
         json_t *mine = owned(x, pods, ns, uid_of(s));
         /* pods <name>-0 … <name>-(replicas-1), in order; the others go */
-        for (json_int_t k = 0; rc == PD_OK && k < want && k < 100000; k++) {
+        for (json_int_t k = 0; rc == PD_OK && k < want && !refused(x, s); k++) {
             const char *pn = pd_arena_printf(&x->r->arena, "%s-%lld", sname, (long long)k);
             json_t *have = pd_k8s_load(x, pods, ns, pn);
             if (have) {
@@ -586,8 +618,10 @@ static int statefulsets(struct pd_k8s_ctx *x)
                 event(x, sr, s, "Normal", "SuccessfulCreate", "statefulset-controller",
                       "create Pod %s in StatefulSet %s successful", pn, sname);
             if (rc == PD_EINVAL) {
+                refuse(x, s);
+                event(x, sr, s, "Warning", "FailedCreate", "statefulset-controller",
+                      "create Pod %s in StatefulSet %s failed: the pod was refused", pn, sname);
                 rc = PD_OK;
-                break;
             }
         }
         size_t k;
@@ -684,6 +718,8 @@ static int daemonsets(struct pd_k8s_ctx *x)
                 ready += pod_ready(found);
                 continue;
             }
+            if (refused(x, d))
+                continue;
             json_t *np = new_pod(x, dr, d, tpl, NULL, NULL);
             json_object_set_new(child(np, "spec"), "nodeName", json_string(nn));
             const char *name;
@@ -691,8 +727,12 @@ static int daemonsets(struct pd_k8s_ctx *x)
             if (rc == PD_OK)
                 event(x, dr, d, "Normal", "SuccessfulCreate", "daemonset-controller",
                       "Created pod: %s", name);
-            if (rc == PD_EINVAL)
+            if (rc == PD_EINVAL) {
+                refuse(x, d);
+                event(x, dr, d, "Warning", "FailedCreate", "daemonset-controller",
+                      "Error creating: the pod was refused (see podiam's log)");
                 rc = PD_OK;
+            }
         }
         /* pods on nodes that are gone (or no longer fit) go */
         json_array_foreach(mine, m, p)
@@ -828,7 +868,7 @@ static int jobs(struct pd_k8s_ctx *x)
             json_int_t want = completions - succeeded;
             if (want > par)
                 want = par;
-            for (json_int_t n = active; rc == PD_OK && n < want; n++) {
+            for (json_int_t n = active; rc == PD_OK && n < want && !refused(x, j); n++) {
                 const char *name;
                 rc = create(x, pods, ns, new_pod(x, jr, j, jget(j, "spec", "template"), NULL, NULL),
                             &name);
@@ -836,8 +876,10 @@ static int jobs(struct pd_k8s_ctx *x)
                     event(x, jr, j, "Normal", "SuccessfulCreate", "job-controller",
                           "Created pod: %s", name);
                 if (rc == PD_EINVAL) {
+                    refuse(x, j);
+                    event(x, jr, j, "Warning", "FailedCreate", "job-controller",
+                          "Error creating: the pod was refused (see podiam's log)");
                     rc = PD_OK;
-                    break;
                 }
             }
         }
@@ -1001,6 +1043,27 @@ static int owner_exists(struct pd_k8s_ctx *x, const char *ns, const json_t *ref)
     return ok;
 }
 
+/* Events older than EVENT_TTL_MS (by their last time) go, as kube-apiserver's --event-ttl
+ * (1 h) makes them. */
+#define EVENT_TTL_MS (3600 * 1000)
+static int expire_events(struct pd_k8s_ctx *x)
+{
+    const struct pd_k8s_res *evr = pd_k8s_res_find("events");
+    json_t *all = pd_k8s_load_all(x, evr, NULL);
+    int rc = PD_OK;
+    size_t i;
+    json_t *e;
+    json_array_foreach(all, i, e)
+    {
+        const char *t = json_string_value(json_object_get(e, "lastTimestamp"));
+        int64_t at = ts_ms(t ? t : pd_k8s_mstr(e, "creationTimestamp"));
+        if (at >= 0 && x->now_ms - at > EVENT_TTL_MS && (rc = drop(x, evr, e)) != PD_OK)
+            break;
+    }
+    json_decref(all);
+    return rc;
+}
+
 static int collect(struct pd_k8s_ctx *x)
 {
     static const char *const kinds[][2] = {
@@ -1047,6 +1110,7 @@ int pd_k8s_controllers_run(struct pd_env *env, const char *cluster)
     x.r = r;
     x.now_ms = pd_clock_now_ms(&env->clock);
     x.system = 1;
+    x.refused = json_object();
     int rc = pd_db_begin(db, 1);
     if (rc) {
         pd_req_free(r);
@@ -1060,8 +1124,8 @@ int pd_k8s_controllers_run(struct pd_env *env, const char *cluster)
         size_t before = x.ev.n;
         if ((rc = deployments(&x)) == PD_OK && (rc = replicasets(&x)) == PD_OK &&
             (rc = statefulsets(&x)) == PD_OK && (rc = daemonsets(&x)) == PD_OK &&
-            (rc = cronjobs(&x)) == PD_OK && (rc = jobs(&x)) == PD_OK)
-            rc = collect(&x);
+            (rc = cronjobs(&x)) == PD_OK && (rc = jobs(&x)) == PD_OK && (rc = collect(&x)) == PD_OK)
+            rc = expire_events(&x);
         if (x.ev.n == before)
             break;
     }
@@ -1073,6 +1137,7 @@ int pd_k8s_controllers_run(struct pd_env *env, const char *cluster)
         if (rc != PD_ENOTFOUND)
             pd_log(PD_LOG_WARN, "k8s controllers: cluster %s: %s", cluster, pd_strerror(rc));
     }
+    json_decref(x.refused);
     pd_req_free(r);
     return rc == PD_ENOTFOUND ? PD_OK : rc;
 }

@@ -173,6 +173,7 @@ struct pd_k8s_ctx {
     int system;                 /* podiam itself (fixtures, bootstrap): no escalation checks */
     struct pd_k8s_pending ev;   /* the changes stored so far, published at commit (watch.h) */
     int status_write;           /* a write of the status subresource: only status changes */
+    json_t *refused;            /* controllers: uids of owners whose pods were refused this run */
 };
 
 /* A failure Status (reason may be NULL; details stolen, may be NULL). PD_OK. */

@@ -24,10 +24,9 @@ static void advance(struct ctx *c, int64_t ms)
     gmtime_r(&t, &tm);
     char amz[32];
     strftime(amz, sizeof amz, "%Y%m%dT%H%M%SZ", &tm);
-    c->admin = pd_arena_printf(
-        &c->a, "authorization: Bearer %s",
-        aws_token_at(&c->a, "https://sts.us-east-1.amazonaws.com", "test", "test", "demo", amz,
-                     NULL, 0, NULL));
+    c->admin = pd_arena_printf(&c->a, "authorization: Bearer %s",
+                               aws_token_at(&c->a, "https://sts.us-east-1.amazonaws.com", "test",
+                                            "test", "demo", amz, NULL, 0, NULL));
 }
 
 static void run(struct ctx *c)
@@ -60,11 +59,10 @@ static const char *DEPLOY =
 static void deployment_lifecycle(void **state)
 {
     struct ctx *c = *state;
-    json_t *v = ok(c, "POST", "/apis/apps/v1/namespaces/default/deployments", NULL, JSON_CT,
-                   DEPLOY, 201);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(v, "metadata"),
-                                                        "generation")),
-                     1);
+    json_t *v =
+        ok(c, "POST", "/apis/apps/v1/namespaces/default/deployments", NULL, JSON_CT, DEPLOY, 201);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(v, "metadata"), "generation")), 1);
     assert_string_equal(jstr(v, "spec.strategy.type"), "RollingUpdate");
     json_decref(v);
     run(c);
@@ -76,8 +74,8 @@ static void deployment_lifecycle(void **state)
     snprintf(rsname, sizeof rsname, "web-%s", hash);
     assert_string_equal(jstr(rs, "0.metadata.name"), rsname);
     assert_string_equal(jstr(rs, "0.metadata.ownerReferences.0.kind"), "Deployment");
-    json_t *ann = json_object_get(json_object_get(json_array_get(rs, 0), "metadata"),
-                                  "annotations");
+    json_t *ann =
+        json_object_get(json_object_get(json_array_get(rs, 0), "metadata"), "annotations");
     assert_string_equal(
         json_string_value(json_object_get(ann, "deployment.kubernetes.io/revision")), "1");
     json_decref(rs);
@@ -136,17 +134,15 @@ static void deployment_lifecycle(void **state)
     json_decref(pods);
     v = ok(c, "GET", "/apis/apps/v1/namespaces/default/deployments/web", NULL, NULL, NULL, 200);
     /* generation 1, then the scale, then the template */
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(v, "metadata"),
-                                                        "generation")),
-                     3);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(v, "status"),
-                                                        "observedGeneration")),
-                     3);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(v, "metadata"), "generation")), 3);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(v, "status"), "observedGeneration")), 3);
     json_decref(v);
 
     /* deleting the deployment: its ReplicaSets and pods are collected */
-    json_decref(ok(c, "DELETE", "/apis/apps/v1/namespaces/default/deployments/web", NULL, NULL,
-                   NULL, 200));
+    json_decref(
+        ok(c, "DELETE", "/apis/apps/v1/namespaces/default/deployments/web", NULL, NULL, NULL, 200));
     run(c);
     rs = items(c, "/apis/apps/v1/namespaces/default/replicasets", NULL);
     assert_int_equal(json_array_size(rs), 0);
@@ -181,8 +177,7 @@ static void jobs_and_cronjobs(void **state)
     json_decref(v);
     run(c);
     v = ok(c, "GET", "/apis/batch/v1/namespaces/default/jobs/once", NULL, NULL, NULL, 200);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(v, "status"),
-                                                        "succeeded")),
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(v, "status"), "succeeded")),
                      2);
     assert_string_equal(jstr(v, "status.conditions.0.type"), "SuccessCriteriaMet");
     assert_string_equal(jstr(v, "status.conditions.1.type"), "Complete");
@@ -210,7 +205,8 @@ static void jobs_and_cronjobs(void **state)
           422, "Invalid", NULL);
     fails(c, c->admin, "POST", "/apis/batch/v1/namespaces/default/cronjobs", NULL, JSON_CT,
           "{\"metadata\":{\"name\":\"bad\"},\"spec\":{\"schedule\":\"61 * * * *\",\"jobTemplate\":"
-          "{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"x\"}]}}}}}}",
+          "{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"x\"}]}}}}"
+          "}}",
           422, "Invalid", NULL);
 
     /* a CronJob runs when podiam's clock passes its time, once per time */
@@ -260,16 +256,15 @@ static void sets_and_subresources(void **state)
     json_decref(n);
 
     /* pods/status: only the status changes */
-    json_t *v = ok(c, "PATCH", "/api/v1/namespaces/default/pods/db-0/status", NULL, DEP_CT,
-                   "{\"metadata\":{\"labels\":{\"x\":\"y\"}},\"status\":{\"phase\":\"Failed\"}}",
-                   200);
+    json_t *v =
+        ok(c, "PATCH", "/api/v1/namespaces/default/pods/db-0/status", NULL, DEP_CT,
+           "{\"metadata\":{\"labels\":{\"x\":\"y\"}},\"status\":{\"phase\":\"Failed\"}}", 200);
     assert_string_equal(jstr(v, "status.phase"), "Failed");
     assert_null(jstr(v, "metadata.labels.x"));
     json_decref(v);
     /* pods/log: the container is checked; the virtual node ran nothing */
     int st;
-    v = call(c, c->admin, "GET", "/api/v1/namespaces/default/pods/db-0/log", NULL, NULL, NULL,
-             &st);
+    v = call(c, c->admin, "GET", "/api/v1/namespaces/default/pods/db-0/log", NULL, NULL, NULL, &st);
     assert_int_equal(st, 200);
     json_decref(v);
     fails(c, c->admin, "GET", "/api/v1/namespaces/default/pods/db-0/log", "container=nope", NULL,
@@ -290,6 +285,36 @@ static void sets_and_subresources(void **state)
     json_decref(v);
 }
 
+/* A ReplicaSet whose pods are refused (no such service account): one FailedCreate Event,
+ * its count bumped by each new attempt, no pods, nothing else written. */
+static void refused_pods_one_event(void **state)
+{
+    struct ctx *c = *state;
+    json_decref(ok(c, "POST", "/apis/apps/v1/namespaces/default/replicasets", NULL, JSON_CT,
+                   "{\"metadata\":{\"name\":\"r\"},\"spec\":{\"replicas\":2,\"selector\":{"
+                   "\"matchLabels\":{\"a\":\"r\"}},\"template\":{\"metadata\":{\"labels\":{"
+                   "\"a\":\"r\"}},\"spec\":{\"serviceAccountName\":\"ghost\",\"containers\":[{"
+                   "\"name\":\"c\",\"image\":\"x\"}]}}}}",
+                   201));
+    run(c);
+    run(c);
+    json_t *pods = items(c, "/api/v1/namespaces/default/pods", "labelSelector=a%3Dr");
+    assert_int_equal(json_array_size(pods), 0);
+    json_decref(pods);
+    json_t *ev = items(c, "/api/v1/namespaces/default/events", NULL);
+    size_t i, n = 0;
+    json_t *e;
+    json_array_foreach(ev, i, e)
+    {
+        if (strcmp(jstr(e, "reason"), "FailedCreate") == 0) {
+            n++;
+            assert_int_equal(json_integer_value(json_object_get(e, "count")), 2);
+        }
+    }
+    assert_int_equal(n, 1);
+    json_decref(ev);
+}
+
 static void cron_schedules(void **state)
 {
     (void)state;
@@ -304,9 +329,10 @@ static void cron_schedules(void **state)
     assert_int_equal(pd_k8s_cron_next("0 0 1 jan *", t0, &next), PD_OK);
     assert_int_equal(next, 1798761600000LL); /* 2027-01-01 */
     assert_int_equal(pd_k8s_cron_next("0 0 30 2 *", t0, &next), PD_ENOTFOUND);
-    static const char *const bad[] = {"", "* * * *", "60 * * * *", "* 24 * * *", "* * 0 * *",
-                                      "* * * 13 *", "* * * * 8", "*/0 * * * *", "a b c d e",
-                                      "TZ=UTC * * * * *", "1-", "* * * * * *", NULL};
+    static const char *const bad[] = {"",          "* * * *",          "60 * * * *", "* 24 * * *",
+                                      "* * 0 * *", "* * * 13 *",       "* * * * 8",  "*/0 * * * *",
+                                      "a b c d e", "TZ=UTC * * * * *", "1-",         "* * * * * *",
+                                      NULL};
     for (const char *const *b = bad; *b; b++)
         assert_int_equal(pd_k8s_cron_check(*b), PD_EINVAL);
     assert_int_equal(pd_k8s_cron_check("0,15,30-45/5 1-3 ? */2 7"), PD_OK);
@@ -318,6 +344,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(deployment_lifecycle, setup, teardown),
         cmocka_unit_test_setup_teardown(jobs_and_cronjobs, setup, teardown),
         cmocka_unit_test_setup_teardown(sets_and_subresources, setup, teardown),
+        cmocka_unit_test_setup_teardown(refused_pods_one_event, setup, teardown),
         cmocka_unit_test(cron_schedules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
