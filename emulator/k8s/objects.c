@@ -706,6 +706,73 @@ out:
     return rc;
 }
 
+/* The DELETE's propagation policy: the query's, else the DeleteOptions body's
+ * (propagationPolicy, or the old orphanDependents); NULL when none is given. */
+static const char *propagation(struct pd_k8s_ctx *x)
+{
+    struct pd_req *r = x->r;
+    const char *q = qget(x, "propagationPolicy");
+    if (q && *q)
+        return q;
+    const char *od = qget(x, "orphanDependents");
+    if (od && strcmp(od, "true") == 0)
+        return "Orphan";
+    if (!r->body.len || r->body.len > 64 * 1024)
+        return NULL;
+    json_t *o = json_loadb(r->body.p, r->body.len, 0, NULL);
+    const char *v = json_string_value(json_object_get(o, "propagationPolicy"));
+    const char *out = v ? pd_arena_strdup(&r->arena, v)
+                      : json_is_true(json_object_get(o, "orphanDependents")) ? "Orphan"
+                                                                             : NULL;
+    json_decref(o);
+    return out;
+}
+
+/* Orphan: the dependents of old in its namespace lose their ownerReferences to it, so the
+ * garbage collector leaves them. */
+static int orphan_dependents(struct pd_k8s_ctx *x, const json_t *old)
+{
+    static const char *const kinds[][2] = {{"", "pods"},      {"apps", "replicasets"},
+                                           {"batch", "jobs"}, {"", "configmaps"},
+                                           {"", "secrets"},   {"", "services"}};
+    const char *uid = pd_k8s_mstr(old, "uid");
+    const char *ns = pd_k8s_mstr(old, "namespace");
+    int rc = PD_OK;
+    for (size_t k = 0; rc == PD_OK && uid && k < sizeof kinds / sizeof *kinds; k++) {
+        const struct pd_k8s_res *res = pd_k8s_res_lookup(kinds[k][0], "v1", kinds[k][1]);
+        json_t *all = pd_k8s_load_all(x, res, ns && *ns ? ns : NULL);
+        size_t i;
+        json_t *o;
+        json_array_foreach(all, i, o)
+        {
+            json_t *refs = json_object_get(json_object_get(o, "metadata"), "ownerReferences");
+            json_t *keep = json_array();
+            size_t j;
+            json_t *ref;
+            json_array_foreach(refs, j, ref)
+            {
+                const char *u = json_string_value(json_object_get(ref, "uid"));
+                if (!u || strcmp(u, uid) != 0)
+                    json_array_append(keep, ref);
+            }
+            if (json_array_size(keep) != json_array_size(refs)) {
+                json_t *upd = json_deep_copy(o);
+                if (json_array_size(keep))
+                    json_object_set(pd_k8s_meta(upd), "ownerReferences", keep);
+                else
+                    json_object_del(pd_k8s_meta(upd), "ownerReferences");
+                rc = pd_k8s_save(x, res, upd, 1);
+                json_decref(upd);
+            }
+            json_decref(keep);
+            if (rc)
+                break;
+        }
+        json_decref(all);
+    }
+    return rc;
+}
+
 static int delete_obj(struct pd_k8s_ctx *x)
 {
     const struct pd_k8s_res *res = x->res;
@@ -720,8 +787,31 @@ static int delete_obj(struct pd_k8s_ctx *x)
         if (rc || x->r->resp.status)
             goto out;
     }
+    /* propagation: Background (and Foreground: podiam deletes at once, dependents follow by
+     * garbage collection) or Orphan; batch/v1 Jobs orphan by default, with kube's warning */
+    const char *prop = propagation(x);
+    int job = strcmp(res->qualified, "jobs.batch") == 0;
+    if (prop && strcmp(prop, "Orphan") != 0 && strcmp(prop, "Background") != 0 &&
+        strcmp(prop, "Foreground") != 0) {
+        rc = hook_rc(pd_k8s_bad_request(
+            x, pd_arena_printf(&x->r->arena,
+                               "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: "
+                               "Unsupported value: \"%s\": supported values: \"Foreground\", "
+                               "\"Background\", \"Orphan\"",
+                               prop)));
+        goto out;
+    }
+    int orphan = (prop && strcmp(prop, "Orphan") == 0) || (!prop && job);
+    if (!prop && job)
+        pd_req_set_header(x->r, "Warning",
+                          "299 - \"child pods are preserved by default when jobs are deleted; "
+                          "set propagationPolicy=Background to remove them or set "
+                          "propagationPolicy=Orphan to suppress this warning\"");
     if (!pd_k8s_dry_run(x)) {
-        rc = pd_k8s_remove(x, res, old);
+        if (orphan)
+            rc = orphan_dependents(x, old);
+        if (rc == PD_OK)
+            rc = pd_k8s_remove(x, res, old);
         if (rc == PD_OK && h && h->written)
             rc = hook_rc(h->written(x, NULL, old));
     }

@@ -229,6 +229,32 @@ static void jobs_and_cronjobs(void **state)
     v = ok(c, "GET", "/apis/batch/v1/namespaces/default/cronjobs/tick", NULL, NULL, NULL, 200);
     assert_non_null(jstr(v, "status.lastScheduleTime"));
     json_decref(v);
+
+    /* deleting a Job: its pods are orphaned by default (kube's default for Jobs), collected
+     * with propagationPolicy=Background; an unknown policy is refused */
+    static const char *const job =
+        "{\"metadata\":{\"name\":\"%s\"},\"spec\":{\"template\":{\"spec\":{"
+        "\"restartPolicy\":\"Never\",\"containers\":[{\"name\":\"c\",\"image\":\"x\"}]}}}}";
+    json_decref(ok(c, "POST", "/apis/batch/v1/namespaces/default/jobs", NULL, JSON_CT,
+                   pd_arena_printf(&c->a, job, "keep"), 201));
+    json_decref(ok(c, "POST", "/apis/batch/v1/namespaces/default/jobs", NULL, JSON_CT,
+                   pd_arena_printf(&c->a, job, "drop"), 201));
+    run(c);
+    fails(c, c->admin, "DELETE", "/apis/batch/v1/namespaces/default/jobs/keep",
+          "propagationPolicy=Sideways", NULL, NULL, 400, "BadRequest", NULL);
+    json_decref(
+        ok(c, "DELETE", "/apis/batch/v1/namespaces/default/jobs/keep", NULL, NULL, NULL, 200));
+    json_decref(ok(c, "DELETE", "/apis/batch/v1/namespaces/default/jobs/drop", NULL, JSON_CT,
+                   "{\"propagationPolicy\":\"Background\"}", 200));
+    run(c);
+    pods = items(c, "/api/v1/namespaces/default/pods", "labelSelector=job-name%3Dkeep");
+    assert_int_equal(json_array_size(pods), 1);
+    assert_null(
+        json_object_get(json_object_get(json_array_get(pods, 0), "metadata"), "ownerReferences"));
+    json_decref(pods);
+    pods = items(c, "/api/v1/namespaces/default/pods", "labelSelector=job-name%3Ddrop");
+    assert_int_equal(json_array_size(pods), 0);
+    json_decref(pods);
 }
 
 static void sets_and_subresources(void **state)
