@@ -225,7 +225,20 @@ static int admit_pod(struct pd_k8s_ctx *x, json_t *pod, const char *ns, const ch
     pd_k8s_pod_defaults(pod, x->now_ms, pd_ids_next(&x->r->env->ids));
     struct pd_k8s_webhook_cfg cfg = pd_k8s_webhook_defaults(x->c.region);
     pd_k8s_webhook_mutate(pod, sa, &cfg);
-    pd_k8s_pod_status(pod, x->now_ms);
+    const char *node = json_string_value(json_object_get(spec, "nodeName"));
+    if (node && strcmp(node, PD_K8S_VIRTUAL_NODE) == 0) {
+        pd_k8s_pod_status(pod, x->now_ms); /* the virtual node "runs" it at once */
+    } else {
+        /* bound to another node: Pending until that node's kubelet reports (none runs here
+         * unless one was started against this cluster) */
+        char iso[32];
+        pd_time_iso8601(x->now_ms, 0, iso);
+        json_object_set_new(pod, "status",
+                            json_pack("{s:s, s:s, s:[{s:s, s:s, s:n, s:s}]}", "phase", "Pending",
+                                      "qosClass", "BestEffort", "conditions", "type",
+                                      "PodScheduled", "status", "True", "lastProbeTime",
+                                      "lastTransitionTime", iso));
+    }
     json_decref(sa);
     return PD_OK;
 }

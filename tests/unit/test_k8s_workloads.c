@@ -281,6 +281,15 @@ static void sets_and_subresources(void **state)
     assert_string_equal(jstr(n, "status.conditions.0.reason"), "KubeletReady");
     json_decref(n);
 
+    /* a pod bound to another node waits there (no kubelet reports for it) */
+    json_t *pend = ok(c, "POST", "/api/v1/namespaces/default/pods", NULL, JSON_CT,
+                      "{\"metadata\":{\"name\":\"elsewhere\"},\"spec\":{\"nodeName\":"
+                      "\"laptop\",\"containers\":[{\"name\":\"c\",\"image\":\"x\"}]}}",
+                      201);
+    assert_string_equal(jstr(pend, "status.phase"), "Pending");
+    assert_string_equal(jstr(pend, "spec.nodeName"), "laptop");
+    json_decref(pend);
+
     /* pods/status: only the status changes */
     json_t *v =
         ok(c, "PATCH", "/api/v1/namespaces/default/pods/db-0/status", NULL, DEP_CT,
