@@ -938,9 +938,15 @@ static int cronjobs(struct pd_k8s_ctx *x)
         const char *sched = json_string_value(jget(c, "spec", "schedule"));
         if (!json_is_true(jget(c, "spec", "suspend")) && from >= 0 &&
             pd_k8s_cron_next(sched, from, &next) == PD_OK && next <= x->now_ms) {
-            /* only the latest missed time runs (kube: one Job per sync) */
-            int64_t n2;
-            while (pd_k8s_cron_next(sched, next, &n2) == PD_OK && n2 <= x->now_ms)
+            /* only the latest missed time runs (kube: one Job per sync); the search looks
+             * at the last week at most, so a clock moved years ahead costs little */
+            int64_t n2, week = 7LL * 86400 * 1000;
+            if (x->now_ms - next > week &&
+                pd_k8s_cron_next(sched, x->now_ms - week, &n2) == PD_OK && n2 <= x->now_ms)
+                next = n2;
+            for (int tries = 0; tries < 7 * 24 * 60 + 1 &&
+                                pd_k8s_cron_next(sched, next, &n2) == PD_OK && n2 <= x->now_ms;
+                 tries++)
                 next = n2;
             const char *policy = json_string_value(jget(c, "spec", "concurrencyPolicy"));
             int run = 1;

@@ -229,6 +229,17 @@ static void jobs_and_cronjobs(void **state)
     v = ok(c, "GET", "/apis/batch/v1/namespaces/default/cronjobs/tick", NULL, NULL, NULL, 200);
     assert_non_null(jstr(v, "status.lastScheduleTime"));
     json_decref(v);
+    /* the clock ten years on: one Job for the latest missed time, found at once */
+    advance(c, 10LL * 365 * 86400 * 1000);
+    run(c);
+    js = items(c, "/apis/batch/v1/namespaces/default/jobs", NULL);
+    assert_int_equal(json_array_size(js), 2);
+    json_decref(js);
+    v = ok(c, "GET", "/apis/batch/v1/namespaces/default/cronjobs/tick", NULL, NULL, NULL, 200);
+    int64_t last = 0;
+    assert_int_equal(pd_time_parse_iso8601(jstr(v, "status.lastScheduleTime"), &last), PD_OK);
+    assert_true(pd_clock_now_ms(&c->env->clock) - last < 5 * 60000);
+    json_decref(v);
 
     /* deleting a Job: its pods are orphaned by default (kube's default for Jobs), collected
      * with propagationPolicy=Background; an unknown policy is refused */
