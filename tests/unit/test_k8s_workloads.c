@@ -331,6 +331,49 @@ static void sets_and_subresources(void **state)
     json_decref(v);
 }
 
+/* A Job whose pods fail (bound to a node where the test reports them Failed): a new pod per
+ * failure up to backoffLimit, then FailureTarget and Failed (BackoffLimitExceeded). */
+static void job_backoff(void **state)
+{
+    struct ctx *c = *state;
+    json_decref(ok(c, "POST", "/apis/batch/v1/namespaces/default/jobs", NULL, JSON_CT,
+                   "{\"metadata\":{\"name\":\"flaky\"},\"spec\":{\"backoffLimit\":1,"
+                   "\"template\":{\"spec\":{\"nodeName\":\"laptop\",\"restartPolicy\":"
+                   "\"Never\",\"containers\":[{\"name\":\"c\",\"image\":\"x\"}]}}}}",
+                   201));
+    for (int round = 0; round < 2; round++) {
+        run(c);
+        json_t *pods =
+            items(c, "/api/v1/namespaces/default/pods", "labelSelector=job-name%3Dflaky");
+        assert_int_equal(json_array_size(pods), (size_t)round + 1);
+        size_t i;
+        json_t *p;
+        json_array_foreach(pods, i, p)
+        {
+            if (strcmp(jstr(p, "status.phase"), "Pending") != 0)
+                continue;
+            const char *path = pd_arena_printf(&c->a, "/api/v1/namespaces/default/pods/%s/status",
+                                               jstr(p, "metadata.name"));
+            json_decref(
+                ok(c, "PATCH", path, NULL, DEP_CT, "{\"status\":{\"phase\":\"Failed\"}}", 200));
+        }
+        json_decref(pods);
+    }
+    run(c);
+    json_t *v = ok(c, "GET", "/apis/batch/v1/namespaces/default/jobs/flaky", NULL, NULL, NULL, 200);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(v, "status"), "failed")),
+                     2);
+    assert_string_equal(jstr(v, "status.conditions.0.type"), "FailureTarget");
+    assert_string_equal(jstr(v, "status.conditions.1.type"), "Failed");
+    assert_string_equal(jstr(v, "status.conditions.1.reason"), "BackoffLimitExceeded");
+    json_decref(v);
+    /* finished: no more pods */
+    run(c);
+    json_t *pods = items(c, "/api/v1/namespaces/default/pods", "labelSelector=job-name%3Dflaky");
+    assert_int_equal(json_array_size(pods), 2);
+    json_decref(pods);
+}
+
 /* A ReplicaSet whose pods are refused (no such service account): one FailedCreate Event,
  * its count bumped by each new attempt, no pods, nothing else written. */
 static void refused_pods_one_event(void **state)
@@ -391,6 +434,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(jobs_and_cronjobs, setup, teardown),
         cmocka_unit_test_setup_teardown(sets_and_subresources, setup, teardown),
         cmocka_unit_test_setup_teardown(refused_pods_one_event, setup, teardown),
+        cmocka_unit_test_setup_teardown(job_backoff, setup, teardown),
         cmocka_unit_test(cron_schedules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
