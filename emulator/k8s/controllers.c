@@ -1080,7 +1080,14 @@ static int collect(struct pd_k8s_ctx *x)
     int rc = PD_OK;
     for (size_t n = 0; rc == PD_OK && n < sizeof kinds / sizeof *kinds; n++) {
         const struct pd_k8s_res *res = res_of(kinds[n][0], kinds[n][1]);
-        json_t *all = pd_k8s_load_all(x, res, NULL);
+        /* only objects that have owners are parsed (config maps may be large) */
+        struct pd_k8s_db_obj *rows;
+        size_t nrows;
+        rc = pd_k8s_db_list(x->r->db, &x->r->arena, x->c.id, res->qualified, NULL, &rows, &nrows);
+        json_t *all = json_array();
+        for (size_t r = 0; rc == PD_OK && r < nrows; r++)
+            if (strstr(rows[r].body, "\"ownerReferences\""))
+                json_array_append_new(all, json_loads(rows[r].body, 0, NULL));
         size_t i;
         json_t *o;
         json_array_foreach(all, i, o)
@@ -1105,7 +1112,16 @@ static int collect(struct pd_k8s_ctx *x)
 
 /* ---- reconciling ---- */
 
+static int run_mode(struct pd_env *env, const char *cluster, int full);
+
 int pd_k8s_controllers_run(struct pd_env *env, const char *cluster)
+{
+    return run_mode(env, cluster, 1);
+}
+
+/* full: every controller; else only what time changes (CronJobs, Job TTLs, Event expiry),
+ * which the periodic pass runs. */
+static int run_mode(struct pd_env *env, const char *cluster, int full)
 {
     struct pd_db *db = pd_store_db(env->store);
     struct pd_req *r = pd_req_new(env);
@@ -1128,6 +1144,14 @@ int pd_k8s_controllers_run(struct pd_env *env, const char *cluster)
         rc = PD_ENOTFOUND; /* its API was never used: nothing to do */
     for (int pass = 0; rc == PD_OK && pass < PASSES; pass++) {
         size_t before = x.ev.n;
+        if (!full) {
+            if ((rc = cronjobs(&x)) == PD_OK && (rc = jobs(&x)) == PD_OK)
+                rc = expire_events(&x);
+            if (x.ev.n == before)
+                break;
+            full = 1; /* something changed: the others follow in the next pass */
+            continue;
+        }
         if ((rc = deployments(&x)) == PD_OK && (rc = replicasets(&x)) == PD_OK &&
             (rc = statefulsets(&x)) == PD_OK && (rc = daemonsets(&x)) == PD_OK &&
             (rc = cronjobs(&x)) == PD_OK && (rc = jobs(&x)) == PD_OK && (rc = collect(&x)) == PD_OK)
@@ -1202,6 +1226,7 @@ static void *ctl_main(void *arg)
         }
         char work[KNOWN_MAX][33];
         size_t n = 0;
+        int full = 1;
         if (c->ndirty) {
             memcpy(work, c->dirty, c->ndirty * sizeof work[0]);
             n = c->ndirty;
@@ -1209,11 +1234,12 @@ static void *ctl_main(void *arg)
         } else {
             memcpy(work, c->known, c->nknown * sizeof work[0]);
             n = c->nknown;
+            full = 0;
             next_period = mono_ms() + PERIOD_MS;
         }
         pthread_mutex_unlock(&c->mu);
         for (size_t i = 0; i < n; i++)
-            pd_k8s_controllers_run(c->env, work[i]);
+            run_mode(c->env, work[i], full);
         pthread_mutex_lock(&c->mu);
     }
     pthread_mutex_unlock(&c->mu);

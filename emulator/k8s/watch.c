@@ -297,6 +297,14 @@ int pd_k8s_commit(struct pd_env *env, struct pd_db *db, const char *cluster,
     pthread_mutex_lock(&h->mu);
     int rc = pd_db_commit(db);
     if (rc == PD_OK && p->n) {
+        /* the controllers care about workloads, pods, nodes, and any deletion (GC) */
+        for (size_t k = 0; k < p->n && !listener; k++) {
+            const struct pd_k8s_ev *e = p->v[k];
+            const char *g = e->res->group;
+            if (e->type == PD_K8S_DELETED || strcmp(g, "apps") == 0 || strcmp(g, "batch") == 0 ||
+                strcmp(e->res->qualified, "pods") == 0 || strcmp(e->res->qualified, "nodes") == 0)
+                listener = h->listener;
+        }
         struct clog *l = log_find(h, cluster, 1);
         size_t i = 0;
         while (i < p->n && l->head >= 0 && p->v[i]->rv <= l->head)
@@ -314,7 +322,6 @@ int pd_k8s_commit(struct pd_env *env, struct pd_db *db, const char *cluster,
         p->n = p->cap = 0;
         for (struct watch *w = l->watches; w; w = w->next)
             wake_one(w, &wake, &nw, &cap);
-        listener = h->listener;
         larg = h->listener_arg;
     }
     pthread_mutex_unlock(&h->mu);

@@ -73,8 +73,9 @@ int pd_k8s_commit(struct pd_env *env, struct pd_db *db, const char *cluster,
  * end with 410 Expired and its log restarts. cluster NULL: every cluster. */
 void pd_k8s_hub_invalidate(struct pd_env *env, const char *cluster);
 
-/* Called after events of a cluster are published (outside the hub's lock), e.g. to wake the
- * controllers. One listener. */
+/* Called after events of a cluster are published (outside the hub's lock), to wake the
+ * controllers: only for changes they look at (apps and batch kinds, pods, nodes, and any
+ * deletion). One listener. */
 void pd_k8s_hub_listen(struct pd_env *env, void (*fn)(void *arg, const char *cluster), void *arg);
 
 /* Serve x (a GET of a collection, or of one object, with watch=true) as a watch: validate

@@ -216,6 +216,49 @@ print(client.AppsV1Api(client.ApiClient(cfg)).list_namespaced_deployment("pyc").
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(p.stdout.split("\n")[:3], ["Running", "0", "[]"])
 
+    def test_python_client_watches_a_rollout(self):
+        """The Python client's watch.Watch().stream on deployments sees a rollout event by
+        event: the Deployment ADDED, then MODIFIED as its status catches up, in order."""
+        if subprocess.run([PY, "-c", "import kubernetes"], capture_output=True).returncode:
+            self.skipTest("python3-kubernetes is not installed for %s" % PY)
+        self.k("create", "namespace", "pyroll")
+        script = """
+import sys
+from kubernetes import client, watch
+cfg = client.Configuration()
+cfg.host, cfg.ssl_ca_cert = sys.argv[1], sys.argv[2]
+cfg.api_key = {"authorization": "Bearer " + sys.argv[3]}
+apps = client.AppsV1Api(client.ApiClient(cfg))
+rv = apps.list_namespaced_deployment("pyroll").metadata.resource_version
+w = watch.Watch()
+print("open", flush=True)
+for ev in w.stream(apps.list_namespaced_deployment, "pyroll", resource_version=rv,
+                   timeout_seconds=60):
+    d = ev["object"]
+    st = d.status
+    print(ev["type"], d.metadata.resource_version, d.metadata.generation,
+          st.observed_generation, st.ready_replicas, st.updated_replicas, flush=True)
+    if st.ready_replicas == 3 and st.observed_generation == d.metadata.generation:
+        w.stop()
+print("stopped", flush=True)
+"""
+        proc = subprocess.Popen([PY, "-c", script, self.base, self.p.ca_file(), self.token()],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # listed: the watch resumes from the list's resourceVersion, so nothing after is lost
+        self.assertEqual(proc.stdout.readline().strip(), "open")
+        self.k("-n", "pyroll", "create", "deployment", "r", "--image=x", "--replicas=3")
+        out, err = proc.communicate(timeout=90)
+        self.assertEqual(proc.returncode, 0, err)
+        lines = [l.split() for l in out.splitlines()]
+        self.assertEqual(lines[-1], ["stopped"])
+        events = lines[:-1]
+        self.assertEqual(events[0][0], "ADDED")
+        self.assertTrue(all(e[0] == "MODIFIED" for e in events[1:]), out)
+        self.assertGreaterEqual(len(events), 2, out)
+        rvs = [int(e[1]) for e in events]
+        self.assertEqual(rvs, sorted(rvs))
+        self.assertEqual(events[-1][4:], ["3", "3"])
+
     def test_kubectl_120(self):
         if not self.kubectl_120:
             self.skipTest("no kubectl 1.20 binary found")
