@@ -755,7 +755,7 @@ static int workload_write(struct pd_k8s_ctx *x, json_t *obj, const json_t *old, 
     json_t *spec = obj_child(obj, "spec");
     struct pd_k8s_field_errs fe = {0};
     if (!old)
-        json_object_del(obj, "status"); /* the controllers' */
+        json_object_set_new(obj, "status", json_object()); /* the controllers fill it */
     json_t *tpl = NULL;
     switch (k) {
     case W_DEPLOY:
