@@ -409,3 +409,90 @@ CREATE TABLE org_tags (
   seq         INTEGER NOT NULL,
   PRIMARY KEY (resource_id, key)
 ) WITHOUT ROWID;
+
+-- version 9
+-- S3 versioning, ACLs, object ownership and bucket configurations (store/s3_db.c).
+-- s3_objects keeps each key's current version. version_id NULL is the "null" version (what
+-- a bucket that was never versioned, or is suspended, writes); marker 1 makes the row a
+-- delete marker (the key reads as absent, listings skip it; file '', no body). owner: the
+-- account owning the object (NULL: the bucket's owner); acl: its grants as JSON (NULL: the
+-- owner's FULL_CONTROL only).
+ALTER TABLE s3_objects ADD COLUMN version_id TEXT;
+ALTER TABLE s3_objects ADD COLUMN marker INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE s3_objects ADD COLUMN owner TEXT;
+ALTER TABLE s3_objects ADD COLUMN acl TEXT;
+-- Noncurrent versions and delete markers of versioned buckets. Within a key a larger seq is
+-- a newer version; noncurrent_ms is when a newer one replaced it (lifecycle NoncurrentDays).
+-- A small object's bytes move here with it (body; NULL for a file or a marker). A rowid
+-- table, so the bodies stay out of the index that lists versions.
+CREATE TABLE s3_versions (
+  bucket        TEXT NOT NULL REFERENCES s3_buckets(name) ON DELETE CASCADE,
+  key           TEXT NOT NULL,
+  seq           INTEGER NOT NULL,
+  version_id    TEXT,
+  file          TEXT NOT NULL,
+  size          INTEGER NOT NULL,
+  etag          TEXT NOT NULL,
+  modified_ms   INTEGER NOT NULL,
+  meta          TEXT NOT NULL,
+  tags          TEXT,
+  marker        INTEGER NOT NULL,
+  owner         TEXT,
+  acl           TEXT,
+  noncurrent_ms INTEGER NOT NULL,
+  body          BLOB,
+  UNIQUE (bucket, key, seq)
+);
+CREATE INDEX s3_versions_id ON s3_versions(bucket, key, version_id);
+-- A bucket's configurations (versioning, ACL, ownership controls, public access block,
+-- CORS, lifecycle, website, encryption, request payment, ...), one JSON document per kind.
+CREATE TABLE s3_bucket_configs (
+  bucket TEXT NOT NULL REFERENCES s3_buckets(name) ON DELETE CASCADE,
+  kind   TEXT NOT NULL,
+  doc    TEXT NOT NULL,
+  PRIMARY KEY (bucket, kind)
+) WITHOUT ROWID;
+-- Multipart uploads completed in the last week: S3 answers a repeated
+-- CompleteMultipartUpload of the same parts with the same result. result: the JSON answer.
+CREATE TABLE s3_completed_uploads (
+  upload_id    TEXT PRIMARY KEY,
+  bucket       TEXT NOT NULL REFERENCES s3_buckets(name) ON DELETE CASCADE,
+  key          TEXT NOT NULL,
+  etag         TEXT NOT NULL,
+  result       TEXT NOT NULL,
+  completed_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX s3_completed_uploads_time ON s3_completed_uploads(completed_ms);
+
+-- version 10
+-- EKS Pod Identity associations (store/eks_db.c): one per cluster, namespace and service
+-- account. assoc_id is the a-… id that ends its ARN; tags a JSON object; policy the inline
+-- session policy text or NULL; target_role_arn and external_id for role chaining.
+CREATE TABLE eks_pod_identity (
+  id                   INTEGER PRIMARY KEY,
+  cluster              INTEGER NOT NULL REFERENCES eks_clusters(id) ON DELETE CASCADE,
+  assoc_id             TEXT NOT NULL UNIQUE,
+  namespace            TEXT NOT NULL,
+  service_account      TEXT NOT NULL,
+  role_arn             TEXT NOT NULL,
+  target_role_arn      TEXT,
+  external_id          TEXT,
+  disable_session_tags INTEGER NOT NULL DEFAULT 0,
+  policy               TEXT,
+  tags                 TEXT NOT NULL,
+  created_ms           INTEGER NOT NULL,
+  modified_ms          INTEGER NOT NULL,
+  UNIQUE (cluster, namespace, service_account)
+);
+
+-- Outbound identity federation (store/sts_db.c): per account, once enabled, the issuer of
+-- its GetWebIdentityToken tokens (https://UUID.tokens.sts.global.api.aws) and its two
+-- signing keys (RSA for RS256, P-384 for ES384) as PKCS#8 PEM; enabled 0 after a disable.
+CREATE TABLE sts_outbound (
+  account_id TEXT PRIMARY KEY,
+  issuer     TEXT NOT NULL UNIQUE,
+  enabled    INTEGER NOT NULL,
+  rsa_pem    TEXT NOT NULL,
+  ec_pem     TEXT NOT NULL,
+  created_ms INTEGER NOT NULL
+) WITHOUT ROWID;
