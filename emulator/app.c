@@ -24,6 +24,8 @@
 #include "services/fixtures.h"
 #include "services/service.h"
 #include "env.h"
+#include "k8s/k8s.h"
+#include "k8s/watch.h"
 #include "names.h"
 #include "server/proxy.h"
 #include "server/server.h"
@@ -148,6 +150,13 @@ int pd_app_start(struct pd_env *env, struct pd_app **OUT)
         listener_url(env->proxy_url, sizeof env->proxy_url, "http", env->cfg.listen_proxy,
                      env->proxy_port);
     }
+    rc = pd_k8s_hub_start(env); /* watch bookmarks and timeouts */
+    if (rc == PD_OK)
+        rc = pd_k8s_controllers_start(env);
+    if (rc) {
+        pd_log(PD_LOG_ERROR, "start: cannot start the Kubernetes watch timer or controllers");
+        goto fail;
+    }
     *OUT = app;
     return PD_OK;
 fail:
@@ -160,7 +169,9 @@ void pd_app_stop(struct pd_app *app)
     if (!app)
         return;
     struct pd_env *env = app->env;
-    pd_proxy_stop(app->proxy); /* first: it hands sockets to the others */
+    pd_k8s_controllers_stop(env); /* no more writes of its own */
+    pd_k8s_hub_stop(env);         /* no timer resumes a connection of a stopping server */
+    pd_proxy_stop(app->proxy);    /* first: it hands sockets to the others */
     pd_server_stop(app->https);
     pd_server_stop(app->http);
     env->http_url[0] = env->https_url[0] = env->proxy_url[0] = '\0';

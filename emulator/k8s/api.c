@@ -271,7 +271,7 @@ static int serve(struct pd_req *r)
         }
         pd_log_req(PD_LOG_INFO, r->request_id, "k8s: authentication failed: %s", why ? why : "?");
         pd_k8s_fail(r, 401, "Unauthorized", NULL, "Unauthorized");
-        pd_db_commit(r->db); /* the cluster's start, if it just happened */
+        pd_k8s_commit(r->env, r->db, x.c.id, &x.ev); /* the cluster's start, if it just happened */
         record_unauthenticated(r, &x.c, &x.u, why);
         json_decref(x.u.extra);
         return PD_OK;
@@ -282,10 +282,12 @@ static int serve(struct pd_req *r)
     if (rc == PD_OK)
         rc = handle(&x);
     /* a refusal wrote nothing but maybe the cluster's start: commit whenever rc is PD_OK */
-    if (rc == PD_OK)
-        rc = pd_db_commit(r->db);
-    else
+    if (rc == PD_OK) {
+        rc = pd_k8s_commit(r->env, r->db, x.c.id, &x.ev); /* and publish to watchers */
+    } else {
         pd_db_rollback(r->db);
+        pd_k8s_pending_clear(&x.ev);
+    }
     record(&x);
     json_decref(x.checks);
     json_decref(x.u.extra);
@@ -330,7 +332,7 @@ static int route(struct pd_req *r)
                                                          : &ops[read ? OP_READ : OP_WRITE];
         break;
     case PD_K8S_T_SUBRESOURCE:
-        r->op = &ops[OP_TOKEN];
+        r->op = p.sub->post ? &ops[OP_TOKEN] : &ops[read ? OP_READ : OP_WRITE];
         break;
     default:
         /* unknown paths may still be resource requests (RequestInfo): authorized first */

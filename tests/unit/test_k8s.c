@@ -224,8 +224,9 @@ static void routing_and_discovery(void **state)
     assert_string_equal(jstr(v, "versions.0"), "v1");
     json_decref(v);
     v = ok(c, "GET", "/apis", NULL, NULL, NULL, 200);
-    assert_string_equal(jstr(v, "groups.0.versions.0.groupVersion"), "authentication.k8s.io/v1");
-    assert_string_equal(jstr(v, "groups.1.name"), "authorization.k8s.io");
+    assert_string_equal(jstr(v, "groups.0.versions.0.groupVersion"), "apps/v1");
+    assert_string_equal(jstr(v, "groups.1.name"), "authentication.k8s.io");
+    assert_string_equal(jstr(v, "groups.4.name"), "batch");
     json_decref(v);
     v = ok(c, "GET", "/api/v1", NULL, NULL, NULL, 200);
     assert_string_equal(jstr(v, "groupVersion"), "v1");
@@ -280,8 +281,8 @@ static void routing_and_discovery(void **state)
                      8);
     json_decref(v);
     v = ok(c, "GET", "/apis", NULL, NULL, NULL, 200);
-    assert_string_equal(jstr(v, "groups.2.name"), "rbac.authorization.k8s.io");
-    assert_string_equal(jstr(v, "groups.2.preferredVersion.groupVersion"),
+    assert_string_equal(jstr(v, "groups.3.name"), "rbac.authorization.k8s.io");
+    assert_string_equal(jstr(v, "groups.3.preferredVersion.groupVersion"),
                         "rbac.authorization.k8s.io/v1");
     json_decref(v);
     v = ok(c, "GET", "/apis/rbac.authorization.k8s.io", NULL, NULL, NULL, 200);
@@ -354,6 +355,12 @@ static void path_parser(void **state)
     pd_k8s_parse_path("/_podiam/k8s/ABC/apis/rbac.authorization.k8s.io/v1/roles/x", &p);
     assert_int_equal(p.target, PD_K8S_T_NONE); /* a namespaced object needs its namespace */
     pd_k8s_parse_path("/_podiam/k8s/ABC/api/v1/namespaces/a/pods/p/log", &p);
+    assert_int_equal(p.target, PD_K8S_T_SUBRESOURCE);
+    assert_string_equal(p.sub->name, "log");
+    pd_k8s_parse_path("/_podiam/k8s/ABC/apis/apps/v1/namespaces/a/deployments/d/scale", &p);
+    assert_int_equal(p.target, PD_K8S_T_SUBRESOURCE);
+    assert_string_equal(p.sub->path, "deployments/scale");
+    pd_k8s_parse_path("/_podiam/k8s/ABC/api/v1/namespaces/a/pods/p/exec", &p);
     assert_int_equal(p.target, PD_K8S_T_NONE); /* subresources podiam does not serve */
     assert_int_equal(pd_k8s_parse_path("/_podiam/k8s/", &p), PD_EINVAL);
     assert_int_equal(pd_k8s_parse_path("/_podiam/other", &p), PD_EINVAL);
@@ -1474,11 +1481,13 @@ static void rbac_impersonation_and_reviews(void **state)
           "spec.resourceAttributes.namespace: Invalid value: \"other\": must match "
           "metadata.namespace");
     /* unknown paths are authorized first (RequestInfo): bob gets 403, the admin 404 */
-    fails(c, c->bob, "GET", "/apis/apps/v1/namespaces/apps/deployments", NULL, NULL, NULL, 403,
-          "Forbidden",
-          "deployments.apps is forbidden: User \"arn:aws:iam::000000000000:user/bob\" cannot "
-          "list resource \"deployments\" in API group \"apps\" in the namespace \"apps\"");
-    fails(c, c->admin, "GET", "/apis/apps/v1/namespaces/apps/deployments", NULL, NULL, NULL, 404,
+    fails(c, c->bob, "GET", "/apis/networking.k8s.io/v1/namespaces/apps/ingresses", NULL, NULL,
+          NULL, 403, "Forbidden",
+          "ingresses.networking.k8s.io is forbidden: User "
+          "\"arn:aws:iam::000000000000:user/bob\" cannot list resource \"ingresses\" in API "
+          "group \"networking.k8s.io\" in the namespace \"apps\"");
+    fails(c, c->admin, "GET", "/apis/networking.k8s.io/v1/namespaces/apps/ingresses", NULL, NULL,
+          NULL, 404,
           "NotFound", "the server could not find the requested resource");
 }
 
