@@ -17,7 +17,7 @@
 int pd_authorize_init(struct pd_env *env)
 {
     env->policies = pd_policy_cache_new(8192);
-    env->decisions = pd_decisions_new(1000);
+    env->decisions = pd_decisions_new(env->cfg.decisions_max);
     return PD_OK;
 }
 

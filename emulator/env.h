@@ -39,7 +39,15 @@ struct pd_config {
     int sync_full;           /* fsync files and commits (--sync full) */
     int64_t s3_inline_max;   /* S3 objects up to this size live in SQLite, not files */
     const char *host_suffix; /* S3 virtual host suffixes are matched against this */
+    int listen_tls_given;    /* --listen-tls / PODIAM_LISTEN_TLS was set (else it follows */
+    int listen_proxy_given;  /* --listen's port 0); the same for --listen-proxy */
+    const char *ready_file;  /* write the ready JSON object here (atomically), or NULL */
+    int ready_format;        /* PD_READY_BOTH (default), PD_READY_TEXT or PD_READY_JSON */
+    size_t decisions_max;    /* entries the decision log keeps (--decision-log-size) */
 };
+
+/* What the ready line on standard output holds (--ready-format). */
+enum { PD_READY_BOTH = 0, PD_READY_TEXT, PD_READY_JSON };
 
 struct pd_store;
 struct pd_specs;
