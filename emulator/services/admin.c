@@ -23,6 +23,7 @@
 #include "env.h"
 #include "store/store.h"
 #include "services/fixtures.h"
+#include "services/report.h"
 #include "services/service.h"
 
 static int admin_error(struct pd_req *r, int status, const char *code, const char *msg)
@@ -175,14 +176,92 @@ static const char *query_param(struct pd_req *r, const char *name)
     return pd_kvs_get(&q, name, 0);
 }
 
+/* A mark as given: "d-42" or "42". */
+static int parse_mark(const char *v, long long *OUT)
+{
+    int64_t n;
+    if (v && v[0] == 'd' && v[1] == '-')
+        v += 2;
+    if (!v || pd_parse_i64(v, 0, INT64_MAX, &n) != PD_OK)
+        return PD_EINVAL;
+    *OUT = (long long)n;
+    return PD_OK;
+}
+
+/* GET /_podiam/decisions/mark: the point a later ?since= or report starts after. */
+static int decisions_mark(struct pd_req *r)
+{
+    struct pd_decisions *d = r->env->decisions;
+    long long m = pd_decisions_mark(d);
+    return pd_req_reply_json(r, 200,
+                             json_pack("{s:o, s:I}", "mark", json_sprintf("d-%lld", m), "capacity",
+                                       (json_int_t)pd_decisions_capacity(d)));
+}
+
+/* GET /_podiam/decisions?since=MARK: every decision after the mark, oldest first, or 410
+ * when the log has dropped some of them (never a silent part). */
+static int decisions_since(struct pd_req *r, const char *since)
+{
+    long long mark;
+    if (parse_mark(since, &mark))
+        return admin_error(r, 400, "BadRequest", "since must be a mark such as d-42");
+    struct pd_decisions_since info;
+    json_t *list = pd_decisions_since(r->env->decisions, mark, &info);
+    if (info.lost) {
+        json_decref(list);
+        char msg[400];
+        snprintf(msg, sizeof msg,
+                 "decisions after mark d-%lld were dropped from the log (it keeps the last %zu; "
+                 "dropped up to d-%lld): start podiam with a larger --decision-log-size",
+                 mark, pd_decisions_capacity(r->env->decisions), info.dropped_max);
+        return admin_error(r, 410, "Evicted", msg);
+    }
+    return pd_req_reply_json(r, 200,
+                             json_pack("{s:o, s:o, s:o}", "since", json_sprintf("d-%lld", mark),
+                                       "through", json_sprintf("d-%lld", info.through), "decisions",
+                                       list));
+}
+
+/* GET /_podiam/decisions/report?since=MARK[&principal=ARN][&allow_partial=1] */
+static int decisions_report(struct pd_req *r)
+{
+    struct pd_report_opts o = {0};
+    const char *since = query_param(r, "since");
+    if (since && parse_mark(since, &o.since))
+        return admin_error(r, 400, "BadRequest", "since must be a mark such as d-42");
+    o.principal = query_param(r, "principal");
+    if (o.principal && !*o.principal)
+        o.principal = NULL;
+    const char *partial = query_param(r, "allow_partial");
+    o.allow_partial = partial && (strcmp(partial, "1") == 0 || strcmp(partial, "true") == 0);
+    json_t *out = NULL;
+    char *err = NULL;
+    int rc = pd_report_build(r->env, r->db, &o, &out, &err);
+    if (rc) {
+        admin_error(r, rc == PD_ENOTFOUND ? 410 : 503,
+                    rc == PD_ENOTFOUND ? "Evicted" : "ServiceUnavailable",
+                    err ? err : pd_strerror(rc));
+        free(err);
+        return PD_OK;
+    }
+    return pd_req_reply_json(r, 200, out);
+}
+
 static int decisions(struct pd_req *r)
 {
     const char *id = r->path + strlen("/_podiam/decisions");
+    if (strcmp(id, "/mark") == 0)
+        return decisions_mark(r);
+    if (strcmp(id, "/report") == 0)
+        return decisions_report(r);
+    const char *since = query_param(r, "since");
+    if (!*id && since)
+        return decisions_since(r, since);
     if (*id == '/' && id[1]) {
         json_t *e = pd_decisions_get(r->env->decisions, id + 1);
         if (!e)
             return admin_error(r, 404, "NotFound",
-                               "no such decision (the log keeps the last 1000)");
+                               "no such decision (the log keeps the last --decision-log-size)");
         return pd_req_reply_json(r, 200, e);
     }
     struct pd_decisions_filter f = {
