@@ -122,6 +122,7 @@ int pd_app_start(struct pd_env *env, struct pd_app **OUT)
     int rc;
 
     pd_clock_init(&env->clock);
+    pd_statelock_init(&env->state_lock);
     pd_ids_init(&env->ids, env->cfg.seeded, env->cfg.seed);
     rc = pd_store_open(env->cfg.state, env->cfg.sync_full, &env->store, &err);
     if (rc) {
@@ -221,6 +222,7 @@ void pd_app_stop(struct pd_app *app)
     pd_store_close(env->store);
     env->store = NULL;
     pd_ids_cleanup(&env->ids);
+    pd_statelock_cleanup(&env->state_lock);
     free(app);
 }
 

@@ -743,7 +743,13 @@ static void run_aws(struct pd_req *r)
     memset(&cerr, 0, sizeof cerr);
     int drc = PD_OK;
     if (r->sink) {
-        /* decoded at the headers; the body went to the sink */
+        /* decoded at the headers; the body went to the sink. Authorized against a state
+         * that a reset or restore has since replaced: refused (the client retries). */
+        if (pd_statelock_epoch(&r->env->state_lock) != r->state_epoch) {
+            pd_fail(r, &PD_ERR_ServiceUnavailable,
+                    "The state was reset or restored during the upload; retry the request.");
+            goto out;
+        }
         if (r->sink->finish(r) != PD_OK)
             goto out;
     } else if (r->early) {
@@ -810,8 +816,13 @@ int pd_dispatch_headers(struct pd_req *r)
             break;
         }
     }
-    if (!r->svc && is_s3(r))
-        return s3_headers(r);
+    if (!r->svc && is_s3(r)) {
+        pd_statelock_read(&r->env->state_lock);
+        r->state_epoch = pd_statelock_epoch(&r->env->state_lock);
+        int rc = s3_headers(r);
+        pd_statelock_read_done(&r->env->state_lock);
+        return rc;
+    }
     return check_length(r);
 }
 
@@ -865,6 +876,12 @@ void pd_dispatch(struct pd_req *r)
 {
     if (!r->svc)
         r->svc = route(r);
+    /* Every request but the admin API's sees one whole state (statelock.h); the admin API
+     * takes the write side itself for reset and restore, and its reads need no more than
+     * their own transactions. */
+    int locked = !r->svc || strcmp(r->svc->name, "admin") != 0;
+    if (locked)
+        pd_statelock_read(&r->env->state_lock);
     if (r->svc && r->svc->proto == PD_PROTO_RAW) {
         run_raw(r);
         pd_req_set_header(r, "x-amzn-RequestId", r->request_id);
@@ -875,6 +892,8 @@ void pd_dispatch(struct pd_req *r)
         r->resp.content_type = "text/plain";
         pd_buf_adds(&r->resp.body, "podiam: no service answers this request\n");
     }
+    if (locked)
+        pd_statelock_read_done(&r->env->state_lock);
     if (r->decision_id)
         pd_req_set_header(r, "x-podiam-decision-id", r->decision_id);
     access_line(r);

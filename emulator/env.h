@@ -13,6 +13,7 @@
 
 #include "core/clock.h"
 #include "core/ids.h"
+#include "statelock.h"
 
 enum pd_iam_mode { PD_IAM_ENFORCE = 0, PD_IAM_AUDIT, PD_IAM_OFF };
 
@@ -88,6 +89,7 @@ struct pd_env {
     char http_url[80]; /* "http://127.0.0.1:4566" once listening, "" when not (app.c) */
     char https_url[80];
     char proxy_url[80];
+    struct pd_statelock state_lock; /* requests read, resets and restores write (statelock.h) */
 };
 
 /* Fill cfg with the embedded defaults (loopback, port 4566, default state path). */

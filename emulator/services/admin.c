@@ -1,5 +1,6 @@
 /*
- * admin.c - podiam's own API under /_podiam/: health, reset, state export, CA, clock.
+ * admin.c - podiam's own API under /_podiam/: health, reset, state export, CA, clock,
+ * decision log (marks, report), snapshots (snapshots.c), accounts (accounts.c).
  *
  * Unsigned and served to loopback clients only. Answers are JSON (or PEM). Reset and
  * export go through the fixtures module, so "reset" means "back to the fixtures given at
@@ -23,7 +24,9 @@
 #include "env.h"
 #include "store/store.h"
 #include "services/fixtures.h"
+#include "services/accounts.h"
 #include "services/report.h"
+#include "services/snapshots.h"
 #include "services/service.h"
 
 static int admin_error(struct pd_req *r, int status, const char *code, const char *msg)
@@ -55,7 +58,9 @@ static int health(struct pd_req *r)
 static int reset(struct pd_req *r)
 {
     char *err = NULL;
+    pd_statelock_write(&r->env->state_lock); /* requests see the state before or after */
     int rc = pd_fixtures_reset(r->env, r->db, &err);
+    pd_statelock_write_done(&r->env->state_lock, rc == PD_OK);
     if (rc) {
         admin_error(r, 500, "ResetFailed", err ? err : pd_strerror(rc));
         free(err);
@@ -318,7 +323,53 @@ static int clock_op(struct pd_req *r)
                                        "offset_ms", (json_int_t)atomic_load(&c->offset_ms)));
 }
 
-enum { OP_HEALTH, OP_RESET, OP_STATE, OP_CA, OP_DECISIONS, OP_CLOCK };
+/* The name or id after PREFIX in the path ("snapshots/NAME/restore" -> NAME), in the
+ * arena; "" when there is none. */
+static const char *path_item(struct pd_req *r, const char *prefix)
+{
+    const char *p = r->path + strlen("/_podiam/") + strlen(prefix);
+    const char *end = strchr(p, '/');
+    return pd_arena_strndup(&r->arena, p, end ? (size_t)(end - p) : strlen(p));
+}
+
+/* GET /_podiam/snapshots, POST /_podiam/snapshots {"name": N} */
+static int snapshots(struct pd_req *r)
+{
+    return strcmp(r->method, "POST") == 0 ? pd_snapshots_save(r) : pd_snapshots_list(r);
+}
+
+/* POST /_podiam/snapshots/NAME/restore, DELETE /_podiam/snapshots/NAME */
+static int snapshot(struct pd_req *r)
+{
+    const char *name = path_item(r, "snapshots/");
+    if (strcmp(r->method, "DELETE") == 0)
+        return pd_snapshots_delete(r, name);
+    return pd_snapshots_restore(r, name);
+}
+
+/* POST /_podiam/accounts, DELETE /_podiam/accounts/ID: whole accounts, under the state's
+ * write lock (a deletion removes object files that requests in flight may be reading). */
+static int accounts(struct pd_req *r)
+{
+    if (strcmp(r->method, "POST") == 0)
+        return pd_accounts_post(r);
+    pd_statelock_write(&r->env->state_lock);
+    int rc = pd_accounts_delete(r, path_item(r, "accounts/"));
+    pd_statelock_write_done(&r->env->state_lock, 0);
+    return rc;
+}
+
+enum {
+    OP_HEALTH,
+    OP_RESET,
+    OP_STATE,
+    OP_CA,
+    OP_DECISIONS,
+    OP_CLOCK,
+    OP_SNAPSHOTS,
+    OP_SNAPSHOT,
+    OP_ACCOUNTS
+};
 static const struct pd_op ops[] = {
     [OP_HEALTH] = {"Health", health, 0},
     [OP_RESET] = {"Reset", reset, PD_OP_NOTXN},
@@ -326,6 +377,9 @@ static const struct pd_op ops[] = {
     [OP_CA] = {"CaCertificate", ca_pem, 0},
     [OP_DECISIONS] = {"Decisions", decisions, 0},
     [OP_CLOCK] = {"Clock", clock_op, 0},
+    [OP_SNAPSHOTS] = {"Snapshots", snapshots, PD_OP_NOTXN},
+    [OP_SNAPSHOT] = {"Snapshot", snapshot, PD_OP_NOTXN},
+    [OP_ACCOUNTS] = {"Accounts", accounts, PD_OP_NOTXN},
     {NULL, NULL, 0},
 };
 
@@ -336,6 +390,7 @@ static int route(struct pd_req *r)
     const char *p = r->path + 9;
     int get = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
     int post = strcmp(r->method, "POST") == 0;
+    int del = strcmp(r->method, "DELETE") == 0;
     if (strcmp(p, "health") == 0 && get)
         r->op = &ops[OP_HEALTH];
     else if (strcmp(p, "reset") == 0 && post)
@@ -348,10 +403,19 @@ static int route(struct pd_req *r)
         r->op = &ops[OP_CLOCK];
     else if ((strcmp(p, "decisions") == 0 || pd_has_prefix(p, "decisions/")) && get)
         r->op = &ops[OP_DECISIONS];
+    else if (strcmp(p, "snapshots") == 0 && (get || post))
+        r->op = &ops[OP_SNAPSHOTS];
+    else if (pd_has_prefix(p, "snapshots/") &&
+             ((del && !strchr(p + 10, '/')) ||
+              (post && strchr(p + 10, '/') && strcmp(strchr(p + 10, '/'), "/restore") == 0)))
+        r->op = &ops[OP_SNAPSHOT];
+    else if ((strcmp(p, "accounts") == 0 && post) ||
+             (pd_has_prefix(p, "accounts/") && del && !strchr(p + 9, '/')))
+        r->op = &ops[OP_ACCOUNTS];
     /* Every call that changes state, and the export (it holds every secret), is sensitive;
      * health and the CA certificate are public. */
     enum pd_admin_level level = PD_ADMIN_READ;
-    if (post || r->op == &ops[OP_STATE])
+    if (post || del || r->op == &ops[OP_STATE])
         level = PD_ADMIN_SENSITIVE;
     else if (r->op == &ops[OP_HEALTH] || r->op == &ops[OP_CA])
         level = PD_ADMIN_PUBLIC;
