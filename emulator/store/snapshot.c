@@ -49,8 +49,8 @@ int pd_store_copy_to(struct pd_db *db, const char *path, int sync_full, char **O
     }
     sqlite3_busy_timeout(src_h, 10000);
     /* the copy is made whole before it is renamed into place; fsync is the caller's switch */
-    sqlite3_exec(dst, sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF", NULL,
-                 NULL, NULL);
+    sqlite3_exec(dst, sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF", NULL, NULL,
+                 NULL);
     sqlite3_backup *b = sqlite3_backup_init(dst, "main", src_h, "main");
     if (!b) {
         *OUT_err = errf("cannot copy the state", sqlite3_errmsg(dst));
@@ -169,6 +169,13 @@ int pd_store_restore_begin(struct pd_db *db, const char *path, char **OUT_err)
         rc = PD_EINVAL;
         goto detach;
     }
+    /* Foreign keys off for the copy (PRAGMA foreign_keys is a no-op inside a transaction,
+     * so before BEGIN): SQLite copies a whole table with INSERT ... SELECT * without looking
+     * at the rows (the transfer optimisation) when the table is only a parent, so a deferred
+     * check would still count the child rows inserted before their parents as missing and
+     * refuse the COMMIT. Every table is emptied and refilled anyway; foreign_key_check below
+     * proves the result whole before it is committed. */
+    sqlite3_exec(h, "PRAGMA foreign_keys=OFF", NULL, NULL, NULL);
     rc = pd_db_begin(db, 1);
     if (rc) {
         *OUT_err = errf("the state is busy", NULL);
@@ -180,8 +187,7 @@ int pd_store_restore_begin(struct pd_db *db, const char *path, char **OUT_err)
             *OUT_err = errf("the snapshot lacks a table", names[i]);
             rc = PD_EINVAL;
         }
-    sqlite3_exec(h, "PRAGMA defer_foreign_keys=ON", NULL, NULL, NULL);
-    /* every row out first (cascades included), then every row of the copy in */
+    /* every row out first, then every row of the copy in */
     for (int i = 0; !rc && i < n; i++)
         rc = exec(h, "DELETE FROM main.\"%s\"", names[i], NULL);
     for (int i = 0; !rc && i < n; i++)
@@ -194,6 +200,21 @@ int pd_store_restore_begin(struct pd_db *db, const char *path, char **OUT_err)
     }
     if (rc && !*OUT_err)
         *OUT_err = errf("cannot copy the snapshot's rows", sqlite3_errmsg(h));
+    if (!rc) {
+        sqlite3_stmt *fk = NULL;
+        int broken =
+            sqlite3_prepare_v2(h, "PRAGMA main.foreign_key_check", -1, &fk, NULL) != SQLITE_OK ||
+            sqlite3_step(fk) != SQLITE_DONE;
+        if (broken) {
+            char buf[200];
+            snprintf(buf, sizeof buf, "the snapshot's rows are inconsistent (table %s)",
+                     fk && sqlite3_column_text(fk, 0) ? (const char *)sqlite3_column_text(fk, 0)
+                                                      : "?");
+            *OUT_err = pd_xstrdup(buf);
+            rc = PD_EINVAL;
+        }
+        sqlite3_finalize(fk);
+    }
     for (int i = 0; i < n; i++)
         free(names[i]);
     if (rc == PD_OK)
@@ -201,6 +222,7 @@ int pd_store_restore_begin(struct pd_db *db, const char *path, char **OUT_err)
     pd_db_rollback(db);
 detach:
     sqlite3_exec(h, "DETACH DATABASE snap", NULL, NULL, NULL);
+    sqlite3_exec(h, "PRAGMA foreign_keys=ON", NULL, NULL, NULL);
     return rc;
 }
 
@@ -212,5 +234,6 @@ int pd_store_restore_end(struct pd_db *db, int commit)
     else
         pd_db_rollback(db);
     sqlite3_exec(pd_db_handle(db), "DETACH DATABASE snap", NULL, NULL, NULL);
+    sqlite3_exec(pd_db_handle(db), "PRAGMA foreign_keys=ON", NULL, NULL, NULL);
     return rc;
 }
