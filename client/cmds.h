@@ -9,5 +9,9 @@ int pdc_cmd_env(int argc, char **argv);
 int pdc_cmd_handshake(int argc, char **argv);
 int pdc_cmd_run(int argc, char **argv);
 int pdc_cmd_scenario(int argc, char **argv, const char *self);
+/* suite.c: for test suites */
+int pdc_cmd_mark(int argc, char **argv);
+int pdc_cmd_report(int argc, char **argv);
+int pdc_cmd_snapshot(int argc, char **argv);
 
 #endif

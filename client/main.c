@@ -20,6 +20,9 @@ static void usage(FILE *f)
             "  run        run a command as a pod of an EKS service account would (IRSA)\n"
             "  handshake  step through STS's AssumeRoleWithWebIdentity checks and explain\n"
             "  scenario   run scenario files (steps with expected results)\n"
+            "  mark       print a mark of the decision log, for report --since\n"
+            "  report     what the calls since a mark proved; the least-privilege policy\n"
+            "  snapshot   save, restore, list or delete named snapshots of the state\n"
             "\n"
             "podiam is found at --endpoint or AWS_ENDPOINT_URL (default "
             "http://127.0.0.1:4566);\n"
@@ -51,6 +54,12 @@ int main(int argc, char **argv)
         return pdc_cmd_run(argc - 1, argv + 1);
     if (strcmp(cmd, "handshake") == 0)
         return pdc_cmd_handshake(argc - 1, argv + 1);
+    if (strcmp(cmd, "mark") == 0)
+        return pdc_cmd_mark(argc - 1, argv + 1);
+    if (strcmp(cmd, "report") == 0)
+        return pdc_cmd_report(argc - 1, argv + 1);
+    if (strcmp(cmd, "snapshot") == 0)
+        return pdc_cmd_snapshot(argc - 1, argv + 1);
     if (strcmp(cmd, "scenario") == 0) {
         char self[PATH_MAX];
         ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
