@@ -106,6 +106,9 @@ static void print_principal(const json_t *p)
     {
         printf("  allowed  %-28s %s  x%lld  by", str(x, "action"), str(x, "resource"),
                (long long)json_integer_value(json_object_get(x, "count")));
+        if (json_array_size(json_object_get(x, "statements")) == 0)
+            printf(" %s", strcmp(str(p, "kind"), "root") == 0 ? "the account root (no policy)"
+                                                              : "no statement");
         json_array_foreach(json_object_get(x, "statements"), k, y)
         {
             const char *sid = str(y, "sid");
