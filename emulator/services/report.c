@@ -126,53 +126,58 @@ json_t *pd_report_policy(const json_t *pairs)
             json_object_set_new(v, "*", json_true());
         }
     }
-    /* service -> resource list text -> {action: true}, in order */
+    /* Group the actions of one service that need the same resources. A group's key is
+     * the service and its resource list as JSON (resources are request bytes: an S3 key may
+     * hold any character, so no separator would do); the group holds the resources and
+     * {action: true}, and groups keep the order they were first seen. */
     size_t na;
     const char **actions = sorted_keys(by_action, &na);
-    json_t *groups = json_object(); /* "service\nres1\nres2" -> {actions} */
+    json_t *groups = json_object(); /* key -> {"resources": {...}, "actions": {...}} */
     json_t *order = json_array();   /* group keys in the order first seen */
     for (size_t i = 0; i < na; i++) {
-        size_t nr;
-        const char **res = sorted_keys(json_object_get(by_action, actions[i]), &nr);
-        struct pd_arena a;
-        pd_arena_init(&a);
+        json_t *res = json_object_get(by_action, actions[i]);
         const char *colon = strchr(actions[i], ':');
-        char *g = pd_arena_strndup(&a, actions[i],
-                                   colon ? (size_t)(colon - actions[i]) : strlen(actions[i]));
-        for (size_t k = 0; k < nr; k++)
-            g = pd_arena_printf(&a, "%s\n%s", g, res[k]);
-        if (!json_object_get(groups, g))
+        size_t svc_len = colon ? (size_t)(colon - actions[i]) : strlen(actions[i]);
+        json_t *key_doc = json_pack("[s%, o]", actions[i], svc_len, json_incref(res));
+        char *g = json_dumps(key_doc, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+        json_decref(key_doc);
+        if (!g)
+            continue;
+        json_t *grp = json_object_get(groups, g);
+        if (!grp) {
+            grp = json_pack("{s:O, s:{}}", "resources", res, "actions");
+            json_object_set_new(groups, g, grp);
             json_array_append_new(order, json_string(g));
-        json_object_set_new(map_child(groups, g), actions[i], json_true());
-        pd_arena_cleanup(&a);
-        free(res);
+        }
+        json_object_set_new(json_object_get(grp, "actions"), actions[i], json_true());
+        free(g);
     }
     json_t *stmts = json_array();
     char prev[64] = "";
     int seq = 0;
+    json_t *sids = json_object(); /* Sids in use: unique within a policy, as IAM requires */
     size_t i;
     json_t *gk;
     json_array_foreach(order, i, gk)
     {
-        const char *g = json_string_value(gk);
-        json_t *acts = json_object_get(groups, g);
+        json_t *grp = json_object_get(groups, json_string_value(gk));
+        json_t *acts = json_object_get(grp, "actions");
+        const char *first = json_object_iter_key(json_object_iter(acts));
         char pre[48];
-        sid_prefix(g, pre, sizeof pre);
+        sid_prefix(first, pre, sizeof pre);
         seq = strcmp(pre, prev) == 0 ? seq + 1 : 1;
         snprintf(prev, sizeof prev, "%s", pre);
-        json_t *resources = json_object();
-        for (const char *p = strchr(g, '\n'); p; p = strchr(p + 1, '\n')) {
-            const char *end = strchr(p + 1, '\n');
-            char *r = pd_xstrndup(p + 1, end ? (size_t)(end - p - 1) : strlen(p + 1));
-            json_object_set_new(resources, r, json_true());
-            free(r);
+        json_t *sid = json_sprintf("%s%d", pre, seq);
+        while (json_object_get(sids, json_string_value(sid))) {
+            json_decref(sid);
+            sid = json_sprintf("%s%d", pre, ++seq);
         }
-        json_array_append_new(stmts,
-                              json_pack("{s:o, s:s, s:o, s:o}", "Sid",
-                                        json_sprintf("%s%d", pre, seq), "Effect", "Allow", "Action",
-                                        one_or_list(acts), "Resource", one_or_list(resources)));
-        json_decref(resources);
+        json_object_set_new(sids, json_string_value(sid), json_true());
+        json_array_append_new(stmts, json_pack("{s:o, s:s, s:o, s:o}", "Sid", sid, "Effect",
+                                               "Allow", "Action", one_or_list(acts), "Resource",
+                                               one_or_list(json_object_get(grp, "resources"))));
     }
+    json_decref(sids);
     free(actions);
     json_decref(order);
     json_decref(groups);
