@@ -68,7 +68,7 @@ static const char *bad_name =
 static const char *where(struct pd_req *r, char *buf, size_t n, const char *name, const char *file)
 {
     pathf(buf, n, "%s.snapshots%s%s%s%s", pd_store_path(r->env->store), name ? "/" : "",
-             name ? name : "", file ? "/" : "", file ? file : "");
+          name ? name : "", file ? "/" : "", file ? file : "");
     return buf;
 }
 
