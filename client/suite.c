@@ -67,6 +67,7 @@ int pdc_cmd_mark(int argc, char **argv)
         printf("%s\n", json_string_value(json_object_get(j, "mark")));
         json_decref(j);
     }
+    pdc_resp_free(&resp);
     pdc_ctx_cleanup(&c);
     return status;
 }
@@ -254,6 +255,7 @@ int pdc_cmd_report(int argc, char **argv)
                    json_array_size(json_object_get(k8s, "denied")));
         json_decref(j);
     }
+    pdc_resp_free(&resp);
     pdc_ctx_cleanup(&c);
     return status;
 }
@@ -321,6 +323,7 @@ int pdc_cmd_snapshot(int argc, char **argv)
             printf(" in %.1f ms\n", json_number_value(ms));
         json_decref(j);
     }
+    pdc_resp_free(&resp);
     pdc_ctx_cleanup(&c);
     return status;
 usage:
