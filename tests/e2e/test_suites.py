@@ -14,6 +14,7 @@ import unittest
 import urllib.error
 
 from podiam_harness import Podiam, podiam_binary
+from test_k8s_kubectl import find_kubectl
 
 ACCOUNT = "000000000000"
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
@@ -136,6 +137,57 @@ class Snapshots(unittest.TestCase):
         self.assertRegex(listed, r"(?m)^base\t")
         p.podiamctl("snapshot", "delete", "base")
         self.assertNotIn("base", p.podiamctl("snapshot", "list").stdout)
+
+    def test_clusters_and_clock(self):
+        """EKS clusters and podiam's clock offset are part of the snapshot too."""
+        p = self.p
+        iam, eks = p.boto3("iam"), p.boto3("eks")
+        role = iam.create_role(RoleName="eks", AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "eks.amazonaws.com"},
+                "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+        eks.create_cluster(name="kept", roleArn=role, resourcesVpcConfig={})
+        p.admin("POST", "clock", {"offset_ms": 3600000})
+        p.admin("POST", "snapshots", {"name": "k"})
+        eks.delete_cluster(name="kept")
+        eks.create_cluster(name="later", roleArn=role, resourcesVpcConfig={})
+        p.admin("POST", "clock", {"offset_ms": 7200000})
+        p.admin("POST", "snapshots/k/restore", {})
+        self.assertEqual(eks.list_clusters()["clusters"], ["kept"])
+        self.assertEqual(eks.describe_cluster(name="kept")["cluster"]["status"], "ACTIVE")
+        self.assertEqual(p.admin("GET", "clock")["offset_ms"], 3600000)
+
+    def test_kubernetes_objects(self):
+        """A cluster's Kubernetes objects (kubectl through the aws CLI's tokens) too."""
+        kubectl = find_kubectl(32) or find_kubectl(20)
+        if not kubectl:
+            self.skipTest("no kubectl (set KUBECTL_1_32)")
+        p = self.p
+        p.boto3("iam").create_role(RoleName="eks", AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "eks.amazonaws.com"},
+                "Action": "sts:AssumeRole"}]}))
+        p.boto3("eks").create_cluster(name="k", roleArn="arn:aws:iam::%s:role/eks" % ACCOUNT,
+                                      resourcesVpcConfig={})
+        kc = os.path.join(p.home, "kubeconfig")
+        p.aws("eks", "update-kubeconfig", "--name", "k", "--kubeconfig", kc)
+        env = p.client_env(extra={"AWS_ENDPOINT_URL": p.endpoint})
+
+        def k(*args):
+            r = subprocess.run([kubectl, "--kubeconfig", kc, "--cache-dir",
+                                os.path.join(p.home, "kcache")] + list(args),
+                               capture_output=True, text=True, env=env, timeout=180)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            return r.stdout
+
+        k("create", "namespace", "snapped")
+        p.podiamctl("snapshot", "save", "k8s")
+        k("delete", "namespace", "snapped")
+        k("create", "namespace", "later")
+        p.podiamctl("snapshot", "restore", "k8s")
+        names = k("get", "namespaces", "-o", "name").split()
+        self.assertIn("namespace/snapped", names)
+        self.assertNotIn("namespace/later", names)
 
     def test_bad_input_changes_nothing(self):
         p = self.p
