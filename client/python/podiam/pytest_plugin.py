@@ -7,7 +7,9 @@ Fixtures:
   podiam          (function) the same podiam, isolated: a snapshot is taken before the test
                   and restored after it, so what the test changes is gone and what was there
                   (session or module setup) stays. `podiam.test_mark` is the decision-log mark
-                  taken at the start of the test.
+                  taken at the start of the test. The restore replaces the whole state: when
+                  several pytest processes share one podiam (--podiam-endpoint), isolate
+                  with podiam_account instead.
   podiam_account  (function) a fresh whole account (root keys, `.client("s3")`), deleted
                   after the test: parallel tests that share one podiam never see each other.
 
