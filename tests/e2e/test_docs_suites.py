@@ -132,7 +132,7 @@ class DocExamples(unittest.TestCase):
             for d in os.listdir(SDK):
                 if not d.startswith("."):
                     os.symlink(os.path.join(SDK, d), os.path.join(nm, d))
-        r, report = self.suite("node", node, "--test", "test/")
+        r, report = self.suite("node", node, "--test", "test/app.test.mjs")
         self.assertRegex(r.stdout, r"# pass 3\b", r.stdout)
         denied = [d for p in report["principals"] for d in p["denied"]]
         self.assertIn("s3:PutObject", [d["action"] for d in denied])

@@ -36,7 +36,7 @@ class NodeHelpers(unittest.TestCase):
     def test_own_suite(self):
         home = tempfile.mkdtemp(prefix="podiam-nodehelpers-")
         self.addCleanup(shutil.rmtree, home, True)
-        r = subprocess.run([NODE, "--test", "test/"], cwd=PKG, capture_output=True, text=True,
+        r = subprocess.run([NODE, "--test", "test/podiam.test.mjs"], cwd=PKG, capture_output=True, text=True,
                            env=self.env(home), timeout=600)
         self.assertEqual(r.returncode, 0, r.stdout[-6000:] + r.stderr[-3000:])
         self.assertRegex(r.stdout, r"# pass 8\b")
