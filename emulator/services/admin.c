@@ -1,6 +1,7 @@
 /*
  * admin.c - podiam's own API under /_podiam/: health, reset, state export, CA, clock,
- * decision log (marks, report), snapshots (snapshots.c), accounts (accounts.c).
+ * decision log (marks, report), snapshots (snapshots.c), accounts (accounts.c) and an
+ * account's root credentials.
  *
  * Unsigned and served to loopback clients only. Answers are JSON (or PEM). Reset and
  * export go through the fixtures module, so "reset" means "back to the fixtures given at
@@ -28,6 +29,7 @@
 #include "services/report.h"
 #include "services/snapshots.h"
 #include "services/service.h"
+#include "store/iam_db.h"
 
 static int admin_error(struct pd_req *r, int status, const char *code, const char *msg)
 {
@@ -359,6 +361,32 @@ static int accounts(struct pd_req *r)
     return rc;
 }
 
+/* GET /_podiam/accounts/ID/credentials: the root user's access keys of an account, with
+ * their secrets (how a test gets into an account Organizations' CreateAccount made). */
+static int account_credentials(struct pd_req *r)
+{
+    const char *p = r->path + strlen("/_podiam/accounts/");
+    const char *slash = strchr(p, '/');
+    const char *id = slash ? pd_arena_strndup(&r->arena, p, (size_t)(slash - p)) : "";
+    int64_t created;
+    if (strlen(id) != 12 || strspn(id, "0123456789") != 12 ||
+        pd_iam_db_account_get(r->db, id, &created) != PD_OK)
+        return admin_error(r, 404, "NotFound", "no such account");
+    struct pd_iam_access_key *keys;
+    size_t n;
+    if (pd_iam_db_key_list(r->db, &r->arena, id, 0, &keys, &n) != PD_OK)
+        return admin_error(r, 500, "InternalFailure", "cannot read the account's keys");
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "AccessKeyId",
+                                              keys[i].access_key_id, "SecretAccessKey",
+                                              keys[i].secret, "Status", keys[i].status));
+    return pd_req_reply_json(r, 200,
+                             json_pack("{s:s, s:s, s:o}", "account_id", id, "arn",
+                                       pd_arena_printf(&r->arena, "arn:aws:iam::%s:root", id),
+                                       "root_access_keys", list));
+}
+
 enum {
     OP_HEALTH,
     OP_RESET,
@@ -368,7 +396,8 @@ enum {
     OP_CLOCK,
     OP_SNAPSHOTS,
     OP_SNAPSHOT,
-    OP_ACCOUNTS
+    OP_ACCOUNTS,
+    OP_CREDENTIALS
 };
 static const struct pd_op ops[] = {
     [OP_HEALTH] = {"Health", health, 0},
@@ -380,6 +409,7 @@ static const struct pd_op ops[] = {
     [OP_SNAPSHOTS] = {"Snapshots", snapshots, PD_OP_NOTXN},
     [OP_SNAPSHOT] = {"Snapshot", snapshot, PD_OP_NOTXN},
     [OP_ACCOUNTS] = {"Accounts", accounts, PD_OP_NOTXN},
+    [OP_CREDENTIALS] = {"AccountCredentials", account_credentials, 0},
     {NULL, NULL, 0},
 };
 
@@ -412,10 +442,13 @@ static int route(struct pd_req *r)
     else if ((strcmp(p, "accounts") == 0 && post) ||
              (pd_has_prefix(p, "accounts/") && del && !strchr(p + 9, '/')))
         r->op = &ops[OP_ACCOUNTS];
-    /* Every call that changes state, and the export (it holds every secret), is sensitive;
-     * health and the CA certificate are public. */
+    else if (pd_has_prefix(p, "accounts/") && get && strstr(p, "/credentials") &&
+             strcmp(strstr(p, "/credentials"), "/credentials") == 0)
+        r->op = &ops[OP_CREDENTIALS];
+    /* Every call that changes state, the export and an account's credentials (they hold
+     * secrets) are sensitive; health and the CA certificate are public. */
     enum pd_admin_level level = PD_ADMIN_READ;
-    if (post || del || r->op == &ops[OP_STATE])
+    if (post || del || r->op == &ops[OP_STATE] || r->op == &ops[OP_CREDENTIALS])
         level = PD_ADMIN_SENSITIVE;
     else if (r->op == &ops[OP_HEALTH] || r->op == &ops[OP_CA])
         level = PD_ADMIN_PUBLIC;

@@ -51,6 +51,7 @@ enum pd_proto {
     PD_PROTO_QUERY = 0, /* IAM, STS: form parameters in, XML out */
     PD_PROTO_REST_JSON, /* EKS, eks-auth */
     PD_PROTO_REST_XML,  /* S3 */
+    PD_PROTO_JSON,      /* Organizations: awsJson1_1 (X-Amz-Target, JSON body) */
     PD_PROTO_RAW,       /* admin, OIDC, Kubernetes: the service reads and writes HTTP itself */
 };
 
@@ -59,6 +60,9 @@ enum pd_op_flags {
     PD_OP_UNSIGNED = 1 << 1, /* may arrive without a signature (model authtype "none") */
     PD_OP_NOAUTHZ = 1 << 2,  /* needs no permission (sts:GetCallerIdentity) */
     PD_OP_NOTXN = 1 << 3,    /* manages its own transactions (streaming uploads, reset) */
+    PD_OP_NOMODEL = 1 << 4,  /* an operation AWS serves that its model lacks (S3's POST Object
+                                and CORS preflight): claimed by the service's route hook,
+                                authenticated by the service, answered in r->resp */
 };
 
 struct pd_op {
@@ -73,7 +77,8 @@ struct pd_service {
     enum pd_proto proto;
     const char *spec;        /* embedded model file ("iam.json"), NULL for raw services */
     const struct pd_op *ops; /* terminated by an entry with name NULL */
-    /* Raw services: claim the request (return 1 and set r->op) or pass (return 0). */
+    /* Raw services: claim the request (return 1 and set r->op) or pass (return 0). Other
+     * services: claim a request for one of their PD_OP_NOMODEL operations the same way. */
     int (*route)(struct pd_req *r);
     /* What the decoded request needs to be allowed (checks, service keys, resource policy).
      * Runs before the handler, in a read transaction. PD_OK, or PD_EAWS with an error set
@@ -84,6 +89,12 @@ struct pd_service {
      * the headers are decoded, authenticated and authorized, to install r->sink. PD_OK or
      * PD_EAWS. NULL: the service streams nothing. */
     int (*stream)(struct pd_req *r);
+    /* A request whose input did not decode or validate: set the wire error as the service's
+     * API words it (Organizations: InvalidInputException with a Reason) from the codec's code,
+     * status and message and the first violated constraint (NULL when none). NULL: the
+     * codec's error as it is. */
+    void (*codec_error)(struct pd_req *r, const char *code, int status, const char *message,
+                        const char *violation);
     /* Once at start, after the store is open (S3 removes crash debris). PD_OK or an error
      * that stops the start. NULL: nothing to do. */
     int (*init)(struct pd_env *env);
