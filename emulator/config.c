@@ -37,4 +37,5 @@ void pd_config_defaults(struct pd_config *cfg)
     cfg->max_connections = 4096;
     cfg->host_suffix = "localhost";
     cfg->decisions_max = 1000;
+    cfg->oidc_fetch_timeout_ms = 5000;
 }

@@ -21,6 +21,9 @@
 #include "env.h"
 #include "services/service.h"
 #include "services/sts.h"
+#include "services/sts_internal.h"
+#include "services/oidc_remote.h"
+#include "auth/decisions.h"
 #include "store/iam_db.h"
 
 #define SENDER 0
@@ -38,11 +41,64 @@ static int get_caller_identity(struct pd_req *r)
     return PD_OK;
 }
 
+/* RFC 4648 base32, the alphabet of AWS access key ids. */
+static const char b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+void pd_sts_key_id(struct pd_ids *ids, const char *prefix, const char *account, char OUT[21])
+{
+    /* AWS's layout, as public analyses of key ids read it (and GetAccessKeyInfo relies on):
+     * ten bytes after the prefix, base32; bits 46..7 of the first six are the account. */
+    uint64_t acct = 0;
+    for (const char *p = account; p && *p >= '0' && *p <= '9'; p++)
+        acct = acct * 10 + (uint64_t)(*p - '0');
+    uint64_t rnd = pd_ids_next(ids);
+    uint64_t hi = ((acct & 0xFFFFFFFFFFull) << 7) | (rnd & 0x7F); /* 48 bits, top one 0 */
+    unsigned char b[10];
+    for (int i = 0; i < 6; i++)
+        b[i] = (unsigned char)(hi >> (40 - 8 * i));
+    for (int i = 0; i < 4; i++)
+        b[6 + i] = (unsigned char)(rnd >> (8 + 8 * i));
+    snprintf(OUT, 5, "%s", prefix);
+    for (int i = 0; i < 16; i++) {
+        int bit = i * 5, v = 0;
+        for (int k = 0; k < 5; k++, bit++)
+            v = (v << 1) | ((b[bit / 8] >> (7 - bit % 8)) & 1);
+        OUT[4 + i] = b32[v];
+    }
+    OUT[20] = '\0';
+}
+
+int pd_sts_key_account(const char *akid, char OUT[13])
+{
+    if (!akid || strlen(akid) < 20)
+        return PD_EINVAL;
+    unsigned char b[10] = {0};
+    for (int i = 0; i < 16; i++) {
+        const char *c = strchr(b32, akid[4 + i]);
+        if (!akid[4 + i] || !c)
+            return PD_EINVAL;
+        int v = (int)(c - b32);
+        for (int k = 4; k >= 0; k--) {
+            int bit = i * 5 + (4 - k);
+            if ((v >> k) & 1)
+                b[bit / 8] |= (unsigned char)(0x80 >> (bit % 8));
+        }
+    }
+    uint64_t hi = 0;
+    for (int i = 0; i < 6; i++)
+        hi = (hi << 8) | b[i];
+    uint64_t acct = (hi & 0x7FFFFFFFFF80ull) >> 7;
+    if (acct > 999999999999ull)
+        return PD_EINVAL;
+    snprintf(OUT, 13, "%012llu", (unsigned long long)acct);
+    return PD_OK;
+}
+
 int pd_sts_mint(struct pd_req *r, const struct pd_principal *session, const json_t *extra,
                 int64_t duration_s, json_t **OUT_credentials)
 {
     char akid[21];
-    pd_ids_unique(&r->env->ids, "ASIA", 20, akid);
+    pd_sts_key_id(&r->env->ids, "ASIA", session->account_id, akid);
     struct pd_creds_minted m;
     int rc = pd_creds_mint(r->env->secrets, &r->arena, session, extra, akid,
                            pd_clock_now_ms(&r->env->clock), duration_s, &m);
@@ -128,6 +184,8 @@ static int sts_authz(struct pd_req *r, struct pd_authz_need *need)
 {
     if (strcmp(r->op->name, "AssumeRoleWithWebIdentity") == 0)
         return web_identity_authz(r, need);
+    if (pd_sts_federation_authz(r, need) || pd_sts_outbound_authz(r, need))
+        return PD_OK;
     if (strcmp(r->op->name, "AssumeRole") != 0) {
         pd_authz_add(need, pd_arena_printf(&r->arena, "sts:%s", r->op->name), "*", NULL);
         return PD_OK;
@@ -160,7 +218,7 @@ static int sts_authz(struct pd_req *r, struct pd_authz_need *need)
 
 /* Rough packed size of session policies and tags, as a percentage of what STS allows.
  * AWS compresses them into a binary format of its own; this counts what dominates it. */
-static int packed_percent(const char *policy, json_t *arns, json_t *tags)
+int pd_sts_packed_percent(const char *policy, json_t *arns, json_t *tags)
 {
     size_t n = policy ? pd_policy_size_nonws(policy, strlen(policy)) : 0;
     n += 32 * json_array_size(arns);
@@ -177,7 +235,7 @@ static int packed_percent(const char *policy, json_t *arns, json_t *tags)
 
 /* Session policies of the request (Policy, PolicyArns): the inline one compiled now, so a
  * bad one fails here and not at use. *OUT_arns is a new array of ARN strings. */
-static int session_policies(struct pd_req *r, const char **OUT_policy, json_t **OUT_arns)
+int pd_sts_session_policies(struct pd_req *r, const char **OUT_policy, json_t **OUT_arns)
 {
     const char *policy = in_str(r, "Policy");
     if (policy) {
@@ -242,7 +300,7 @@ static int mint_role_session(struct pd_req *r, const struct role_session *rs,
                              struct pd_principal *OUT_session)
 {
     int packed = (rs->policy || json_array_size(rs->arns) || json_object_size(rs->tags))
-                     ? packed_percent(rs->policy, rs->arns, rs->tags_list)
+                     ? pd_sts_packed_percent(rs->policy, rs->arns, rs->tags_list)
                      : -1;
     if (packed > 100)
         return pd_fail(r, &STS_PackedPolicyTooLarge,
@@ -300,6 +358,47 @@ static int mint_role_session(struct pd_req *r, const struct role_session *rs,
     return PD_OK;
 }
 
+int pd_sts_role_of_arn(struct pd_req *r, const char *arn, struct pd_iam_role *OUT)
+{
+    return role_of_arn(r, arn, OUT);
+}
+
+int pd_sts_service_session(struct pd_req *r, const struct pd_iam_role *role, const char *session,
+                           int64_t duration_s, json_t *tags, int transitive, const char *policy,
+                           int chained, json_t **OUT_credentials, struct pd_principal *OUT_session)
+{
+    json_t *list = json_array(), *keys = json_array();
+    const char *k;
+    json_t *v;
+    json_object_foreach(tags, k, v)
+    {
+        json_array_append_new(list, json_pack("{s:s, s:O}", "Key", k, "Value", v));
+        if (transitive)
+            json_array_append_new(keys, json_string(k));
+    }
+    json_t *arns = json_array();
+    json_t *saved = r->out;
+    r->out = NULL;
+    struct role_session rs = {.role = role,
+                              .session = session,
+                              .duration = duration_s,
+                              .policy = policy,
+                              .arns = arns,
+                              .tags = tags,
+                              .tags_list = list,
+                              .transitive = keys,
+                              .chained = chained};
+    int rc = mint_role_session(r, &rs, OUT_session);
+    if (rc == PD_OK)
+        *OUT_credentials = json_incref(json_object_get(r->out, "Credentials"));
+    json_decref(r->out);
+    r->out = saved;
+    json_decref(list);
+    json_decref(keys);
+    json_decref(arns);
+    return rc;
+}
+
 static int assume_role(struct pd_req *r)
 {
     const struct pd_principal *w = &r->who;
@@ -320,7 +419,8 @@ static int assume_role(struct pd_req *r)
     struct role_session rs = {.role = &role, .session = session, .chained = chained};
     const char *policy = NULL;
     json_t *arns = NULL;
-    if (session_duration(r, &role, chained, &rs.duration) || session_policies(r, &policy, &arns))
+    if (session_duration(r, &role, chained, &rs.duration) ||
+        pd_sts_session_policies(r, &policy, &arns))
         return PD_EAWS;
 
     /* Session tags: the request's, then transitive ones inherited along a role chain. */
@@ -518,59 +618,210 @@ out:
     return rc;
 }
 
-/* Validate the request's token as STS does (docs/eks-oidc.md lists the steps), once per
- * request: the authz hook and the handler share the result through r->svc_state. */
-static int web_identity(struct pd_req *r, struct web_identity **OUT)
+/* What one AssumeRoleWithWebIdentity request learns about its token (r->svc_state): made by
+ * the prepare hook (outside the transaction: the external issuer's fetch) and completed by
+ * web_identity (the authz hook and the handler share its result). */
+struct sts_state {
+    struct web_identity *wi; /* the validated token, once it is */
+    const char *iss, *kid;   /* as the token says (unverified), for the trace */
+    const char *step;        /* the check that failed ("keys", "signature", ...) */
+    const char *reason;      /* why, in podiam's words, for the log and the trace */
+    int remote;              /* the issuer is external: keys from services/oidc_remote.c */
+    char remote_why[256];    /* why its keys could not be fetched ("" when they could) */
+};
+
+static struct sts_state *sts_state(struct pd_req *r)
 {
-    if (r->svc_state) {
-        *OUT = r->svc_state;
+    if (!r->svc_state)
+        r->svc_state = pd_arena_zalloc(&r->arena, sizeof(struct sts_state));
+    return r->svc_state;
+}
+
+/* The IAM OIDC provider URL for iss (iss without its scheme): https://, or http:// to a
+ * loopback address when podiam runs with --oidc-http-loopback on. NULL otherwise. */
+static const char *provider_url(struct pd_req *r, const char *iss)
+{
+    if (pd_has_prefix(iss, "https://"))
+        return iss + 8;
+    if (pd_has_prefix(iss, "http://") && pd_oidc_remote_allowed(r->env, iss))
+        return iss + 7;
+    return NULL;
+}
+
+void pd_sts_token_decision(struct pd_req *r, const char *principal, json_t *detail)
+{
+    char iso[32], id[24];
+    pd_time_iso8601(pd_clock_now_ms(&r->env->clock), 1, iso);
+    const char *msg = r->err.def ? pd_arena_printf(&r->arena, "%s: %s", r->err.def->code,
+                                                   r->err.message ? r->err.message : "")
+                                 : "";
+    json_t *e =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:o}", "time", iso, "request_id",
+                  r->request_id, "service", r->svc ? r->svc->name : "", "operation",
+                  r->op ? r->op->name : "", "principal", principal ? principal : "anonymous",
+                  "mode", r->env->cfg.iam_mode == PD_IAM_AUDIT ? "audit" : "enforce", "decision",
+                  "invalidToken", "allowed", 0, "message", msg, "token", detail);
+    pd_decisions_add(r->env->decisions, e, id);
+    r->decision_id = pd_arena_strdup(&r->arena, id);
+}
+
+/* A refused token: logged, and explained in the decision log. */
+static void token_refused(struct pd_req *r, struct sts_state *st)
+{
+    if (r->decision_id || !r->err.def)
+        return;
+    json_t *d = json_object();
+    if (st->step)
+        json_object_set_new(d, "step", json_string(st->step));
+    if (st->iss)
+        json_object_set_new(d, "issuer", json_string(st->iss));
+    if (st->kid)
+        json_object_set_new(d, "kid", json_string(st->kid));
+    if (st->reason)
+        json_object_set_new(d, "reason", json_string(st->reason));
+    if (st->remote)
+        json_object_set_new(
+            d, "keys", json_string(st->remote_why[0] ? st->remote_why : "fetched from the issuer"));
+    pd_log_req(PD_LOG_INFO, r->request_id, "web identity token refused at %s: %s",
+               st->step ? st->step : "?", st->reason ? st->reason : r->err.message);
+    pd_sts_token_decision(r, st->iss, d);
+}
+
+/* Before the transaction: an issuer podiam does not host gets its keys fetched now (never
+ * inside the transaction, never without an IAM OIDC provider naming it). */
+static int sts_prepare(struct pd_req *r)
+{
+    if (!r->op || strcmp(r->op->name, "AssumeRoleWithWebIdentity") != 0)
         return PD_OK;
-    }
     const char *token = in_str(r, "WebIdentityToken");
     const char *role_arn = in_str(r, "RoleArn");
     struct pd_arn ra;
-    if (pd_arn_parse(&r->arena, role_arn, &ra) || strcmp(ra.service, "iam") != 0)
+    json_t *claims = NULL, *header = NULL;
+    enum pd_jwt_reason why;
+    if (!token || !role_arn || pd_arn_parse(&r->arena, role_arn, &ra) ||
+        pd_jwt_decode_unverified(token, strlen(token), &claims, &header, &why) != PD_OK)
+        return PD_OK; /* web_identity answers */
+    struct sts_state *st = sts_state(r);
+    const char *iss = json_string_value(json_object_get(claims, "iss"));
+    const char *kid = json_string_value(json_object_get(header, "kid"));
+    st->iss = iss ? pd_arena_strdup(&r->arena, iss) : NULL;
+    st->kid = kid ? pd_arena_strdup(&r->arena, kid) : NULL;
+    json_decref(claims);
+    json_decref(header);
+    const char *url = st->iss ? provider_url(r, st->iss) : NULL;
+    struct pd_iam_oidc prov;
+    if (!url || pd_oidc_is_hosted(r->db, st->iss) || pd_sts_outbound_is_issuer(r->db, st->iss) ||
+        pd_iam_db_oidc_get(r->db, &r->arena, ra.account, url, &prov) != PD_OK)
+        return PD_OK;
+    st->remote = 1;
+    if (pd_oidc_remote_refresh(r->env, st->iss, st->kid, st->remote_why, sizeof st->remote_why) ==
+        PD_OK)
+        st->remote_why[0] = '\0';
+    return PD_OK;
+}
+
+/* Validate the request's token as STS does (docs/eks-oidc.md lists the steps), once per
+ * request: the authz hook and the handler share the result through r->svc_state. */
+static int web_identity_check(struct pd_req *r, struct sts_state *st);
+
+static int web_identity(struct pd_req *r, struct web_identity **OUT)
+{
+    struct sts_state *st = sts_state(r);
+    if (st->wi) {
+        *OUT = st->wi;
+        return PD_OK;
+    }
+    if (web_identity_check(r, st)) {
+        token_refused(r, st);
+        return PD_EAWS;
+    }
+    *OUT = st->wi;
+    return PD_OK;
+}
+
+#define REFUSE(st_, step_, reason_) ((st_)->step = (step_), (st_)->reason = (reason_))
+
+static int web_identity_check(struct pd_req *r, struct sts_state *st)
+{
+    const char *token = in_str(r, "WebIdentityToken");
+    const char *role_arn = in_str(r, "RoleArn");
+    struct pd_arn ra;
+    if (pd_arn_parse(&r->arena, role_arn, &ra) || strcmp(ra.service, "iam") != 0) {
+        REFUSE(st, "role", "RoleArn is not an IAM ARN");
         return pd_fail(r, &STS_ValidationError, "%s is invalid", role_arn);
+    }
     size_t len = strlen(token);
-    if (len < 4 || len > PD_JWT_MAX_LEN)
+    if (len < 4 || len > PD_JWT_MAX_LEN) {
+        REFUSE(st, "structure", "token length out of 4..20000");
         return pd_fail(r, &STS_ValidationError,
                        "1 validation error detected: Value at 'webIdentityToken' failed to "
                        "satisfy constraint: Member must have length less than or equal to 20000");
+    }
 
     /* Parsed once; the unverified claims only say which provider and which keys. */
     struct pd_jwt *jwt = NULL;
     json_t *claims = NULL;
     enum pd_jwt_reason why;
-    if (pd_jwt_parse(token, len, &jwt, &why))
+    if (pd_jwt_parse(token, len, &jwt, &why)) {
+        REFUSE(st, "structure", pd_jwt_reason_str(why));
         return pd_fail(r, &STS_InvalidIdentityToken, TOKEN_NOT_VALIDATED);
+    }
     const char *iss = json_string_value(json_object_get(pd_jwt_unverified_claims(jwt), "iss"));
     if (!iss) {
         pd_jwt_free(jwt);
+        REFUSE(st, "issuer", "no iss claim");
         return pd_fail(r, &STS_InvalidIdentityToken, "Missing a required claim: iss");
     }
     iss = pd_arena_strdup(&r->arena, iss);
+    st->iss = iss;
 
     struct pd_iam_oidc prov;
-    if (!pd_has_prefix(iss, "https://") ||
-        pd_iam_db_oidc_get(r->db, &r->arena, ra.account, iss + 8, &prov) != PD_OK) {
+    const char *url = provider_url(r, iss);
+    if (!url || pd_iam_db_oidc_get(r->db, &r->arena, ra.account, url, &prov) != PD_OK) {
         pd_jwt_free(jwt);
+        REFUSE(st, "provider",
+               url ? "no IAM OIDC provider in the role's account has this URL"
+                   : "the issuer is not an https URL (nor a loopback http one allowed by "
+                     "--oidc-http-loopback)");
         return pd_fail(r, &STS_InvalidIdentityToken,
                        "No OpenIDConnect provider found in your account for %s", iss);
     }
 
-    /* Only keys podiam hosts; never the network. The algorithm is the key's. */
+    /* Tokens of GetWebIdentityToken are for services outside AWS, never for AWS itself. */
+    if (pd_sts_outbound_is_issuer(r->db, iss)) {
+        pd_jwt_free(jwt);
+        REFUSE(st, "issuer",
+               "an outbound (GetWebIdentityToken) issuer: its tokens are for "
+               "services outside AWS");
+        return pd_fail(r, &STS_InvalidIdentityToken, TOKEN_NOT_VALIDATED);
+    }
+
+    /* The keys of the issuer podiam hosts, else those the prepare hook fetched from it (the
+     * cache; no network here). The algorithm is the key's. */
     struct pd_jwks keys;
     pd_jwks_init(&keys);
+    char fetch_why[256] = "";
     int rc = pd_oidc_issuer_jwks(r->env, r->db, &r->arena, iss, &keys);
+    if (rc == PD_ENOTFOUND) {
+        st->remote = 1;
+        rc = pd_oidc_remote_jwks(r->env, iss, &keys, fetch_why, sizeof fetch_why);
+        if (rc && !st->remote_why[0])
+            snprintf(st->remote_why, sizeof st->remote_why, "%s", fetch_why);
+    }
     if (rc == PD_OK)
         rc = pd_jwt_check(jwt, &keys, -1, &claims, NULL, &why);
     pd_jwks_cleanup(&keys);
     pd_jwt_free(jwt);
-    if (rc == PD_ENOTFOUND)
+    if (rc == PD_ENOTFOUND) {
+        REFUSE(st, "keys",
+               st->remote && st->remote_why[0]
+                   ? pd_arena_strdup(&r->arena, st->remote_why)
+                   : "no published key of the issuer has the token's kid (rotated away, or "
+                     "signed by another key)");
         return pd_fail(r, &STS_InvalidIdentityToken, NO_VERIFICATION_KEY);
+    }
     if (rc) {
-        pd_log_req(PD_LOG_INFO, r->request_id, "web identity token refused: %s",
-                   pd_jwt_reason_str(why));
+        REFUSE(st, "signature", pd_jwt_reason_str(why));
         return pd_fail(r, &STS_InvalidIdentityToken, TOKEN_NOT_VALIDATED);
     }
 
@@ -583,6 +834,7 @@ static int web_identity(struct pd_req *r, struct web_identity **OUT)
     size_t naud;
     const char **auds = claim_strings(r, aud, &naud);
     if (!naud) {
+        REFUSE(st, "audience", "no aud claim");
         rc = pd_fail(r, &STS_InvalidIdentityToken, "Missing a required claim: aud");
         goto out;
     }
@@ -591,21 +843,25 @@ static int web_identity(struct pd_req *r, struct web_identity **OUT)
             if (strcmp(auds[i], prov.client_ids[k]) == 0)
                 w->aud = auds[i];
     if (!w->aud) {
+        REFUSE(st, "audience", "no aud value is a client id of the provider");
         rc = pd_fail(r, &STS_InvalidIdentityToken, "Incorrect token audience");
         goto out;
     }
 
     struct pd_jwt_times t;
     if (pd_jwt_times(claims, &t)) {
+        REFUSE(st, "times", "exp, nbf or iat is not an integer NumericDate");
         rc = pd_fail(r, &STS_InvalidIdentityToken, TOKEN_NOT_VALIDATED);
         goto out;
     }
     int64_t now = pd_clock_now_ms(&r->env->clock) / 1000;
     if (!t.has_exp) {
+        REFUSE(st, "times", "no exp claim");
         rc = pd_fail(r, &STS_InvalidIdentityToken, "Missing a required claim: exp");
         goto out;
     }
     if (now >= t.exp) {
+        REFUSE(st, "times", "expired");
         rc = pd_fail(r, &STS_ExpiredTokenException,
                      "Token expired: current date/time %lld must be before the expiration "
                      "date/time %lld",
@@ -613,6 +869,7 @@ static int web_identity(struct pd_req *r, struct web_identity **OUT)
         goto out;
     }
     if (t.has_nbf && t.nbf > now + FUTURE_LEEWAY_S) {
+        REFUSE(st, "times", "nbf is in the future");
         rc = pd_fail(r, &STS_InvalidIdentityToken,
                      "Token not yet valid: current date/time %lld must not be before the "
                      "not-before date/time %lld",
@@ -620,6 +877,7 @@ static int web_identity(struct pd_req *r, struct web_identity **OUT)
         goto out;
     }
     if (t.has_iat && t.iat > now + FUTURE_LEEWAY_S) {
+        REFUSE(st, "times", "iat is in the future");
         rc = pd_fail(r, &STS_InvalidIdentityToken,
                      "Token issued in the future: current date/time %lld must not be before the "
                      "issue date/time %lld",
@@ -628,6 +886,7 @@ static int web_identity(struct pd_req *r, struct web_identity **OUT)
     }
     const char *sub = json_string_value(json_object_get(claims, "sub"));
     if (!sub) {
+        REFUSE(st, "subject", "no sub claim");
         rc = pd_fail(r, &STS_InvalidIdentityToken, "Missing a required claim: sub");
         goto out;
     }
@@ -638,12 +897,13 @@ static int web_identity(struct pd_req *r, struct web_identity **OUT)
     w->azp = azp ? pd_arena_strdup(&r->arena, azp) : NULL;
     w->email = email ? pd_arena_strdup(&r->arena, email) : NULL;
     rc = token_session_facts(r, claims, w);
+    if (rc)
+        REFUSE(st, "session tags", "the token's session tags or source identity are malformed");
 out:
     json_decref(claims);
     if (rc)
         return rc;
-    r->svc_state = w;
-    *OUT = w;
+    st->wi = w;
     return PD_OK;
 }
 
@@ -733,7 +993,8 @@ static int assume_role_with_web_identity(struct pd_req *r)
     }
     struct role_session rs = {.role = &role, .session = in_str(r, "RoleSessionName")};
     json_t *arns = NULL;
-    if (session_duration(r, &role, 0, &rs.duration) || session_policies(r, &rs.policy, &arns)) {
+    if (session_duration(r, &role, 0, &rs.duration) ||
+        pd_sts_session_policies(r, &rs.policy, &arns)) {
         rc = PD_EAWS;
         goto out;
     }
@@ -775,6 +1036,10 @@ static const struct pd_op ops[] = {
     {"AssumeRoleWithWebIdentity", assume_role_with_web_identity, PD_OP_UNSIGNED},
     {"GetCallerIdentity", get_caller_identity, PD_OP_NOAUTHZ},
     {"GetSessionToken", get_session_token, PD_OP_NOAUTHZ},
+    {"GetFederationToken", pd_sts_get_federation_token, 0},
+    {"GetAccessKeyInfo", pd_sts_get_access_key_info, 0},
+    {"DecodeAuthorizationMessage", pd_sts_decode_authorization_message, 0},
+    {"GetWebIdentityToken", pd_sts_get_web_identity_token, 0},
     {NULL, NULL, 0},
 };
 
@@ -785,4 +1050,5 @@ const struct pd_service pd_svc_sts = {
     .spec = "sts.json",
     .ops = ops,
     .authz = sts_authz,
+    .prepare = sts_prepare,
 };
