@@ -407,7 +407,7 @@ static int root_args(struct pd_req *r, struct org_ctx *c, const char **OUT_type)
 int org_enable_policy_type(struct pd_req *r)
 {
     struct org_ctx c;
-    const char *type;
+    const char *type = NULL;
     if (root_args(r, &c, &type) || type_available(r, &c, type))
         return PD_EAWS;
     if (pd_org_db_type_enabled(r->db, c.org.id, type))
@@ -438,7 +438,7 @@ int org_enable_policy_type(struct pd_req *r)
 int org_disable_policy_type(struct pd_req *r)
 {
     struct org_ctx c;
-    const char *type;
+    const char *type = NULL;
     if (root_args(r, &c, &type))
         return PD_EAWS;
     if (!pd_org_db_type_enabled(r->db, c.org.id, type))
