@@ -122,13 +122,33 @@ class SigV2(unittest.TestCase):
         self.assertEqual(h["Metadata"], {"colour": "blue"})
         self.assertEqual(c.get_object(Bucket="sigv2-bucket", Key="hdr/one")["Body"].read(),
                          b"1" * 100)
-        keys = [o["Key"] for o in c.list_objects_v2(Bucket="sigv2-bucket",
-                                                    Prefix="hdr/")["Contents"]]
+        keys = [o["Key"] for o in c.list_objects(Bucket="sigv2-bucket",
+                                                 Prefix="hdr/")["Contents"]]
         self.assertEqual(keys, ["hdr/one"])
-        c.put_object_tagging(Bucket="sigv2-bucket", Key="hdr/one",
-                             Tagging={"TagSet": [{"Key": "k", "Value": "v"}]})
-        self.assertEqual(c.get_object_tagging(Bucket="sigv2-bucket", Key="hdr/one")["TagSet"],
-                         [{"Key": "k", "Value": "v"}])
+        # botocore before 1.3x (Debian 12's 1.29) puts the query of an operation's model URI
+        # into SigV2's resource as well ("/b/k?tagging?tagging", "/b?list-type=2" where S3
+        # signs "/b"): S3 refuses those signatures, and so must podiam.
+        paths = []
+        c.meta.events.register("before-sign.s3", lambda request, **kw: paths.append(
+            getattr(request, "auth_path", None) or ""))
+        tagging = {"TagSet": [{"Key": "k", "Value": "v"}]}
+        try:
+            c.put_object_tagging(Bucket="sigv2-bucket", Key="hdr/one", Tagging=tagging)
+            refused = None
+        except botocore.exceptions.ClientError as e:
+            refused = e.response["Error"]
+        if "?" in paths[-1]:
+            self.assertIsNotNone(refused, "a doubled sub-resource was accepted: %r" % paths[-1])
+            self.assertEqual(refused["Code"], "SignatureDoesNotMatch")
+            self.assertTrue(refused["StringToSign"].endswith("/sigv2-bucket/hdr/one?tagging"))
+        else:
+            self.assertIsNone(refused)
+            self.assertEqual(
+                c.get_object_tagging(Bucket="sigv2-bucket", Key="hdr/one")["TagSet"],
+                tagging["TagSet"])
+            keys = [o["Key"] for o in c.list_objects_v2(Bucket="sigv2-bucket",
+                                                        Prefix="hdr/one")["Contents"]]
+            self.assertEqual(keys, ["hdr/one"])
         c.delete_object(Bucket="sigv2-bucket", Key="hdr/one")
         with self.assertRaises(botocore.exceptions.ClientError) as cm:
             self.v2(secret="wrong").list_objects(Bucket="sigv2-bucket")
