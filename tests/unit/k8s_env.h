@@ -1,6 +1,7 @@
 /*
  * k8s_env.h - what the Kubernetes API tests share: an emulator with one EKS cluster "demo"
- * (its creator, root, is cluster admin; IAM user bob is nobody), get-token bearer tokens,
+ * (its creator, root, is cluster admin; IAM user bob is mapped through aws-auth with no
+ * grants), get-token bearer tokens,
  * and one-line helpers to call the cluster's API through the pipeline and check Status
  * answers. Header-only (static functions), after pipeline_env.h.
  */
