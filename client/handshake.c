@@ -256,12 +256,18 @@ static int step_podid_agent(struct hs *h)
         struct pdc_resp wr;
         const struct pd_xml_node *res;
         const char *code, *msg;
-        struct pdc_ctx sc = *c;
-        sc.akid = h->akid;
-        sc.secret = h->secret;
-        sc.token = h->session_token;
-        if (pdc_query(&sc, "sts", "2011-06-15", "GetCallerIdentity", "", 1, &wr, &res, &code,
-                      &msg) == PD_OK) {
+        /* signed with them: swap c's keys for the call (a copy of c would allocate from a
+         * copy of its arena, which nothing frees) */
+        const char *keep_akid = c->akid, *keep_secret = c->secret, *keep_token = c->token;
+        c->akid = h->akid;
+        c->secret = h->secret;
+        c->token = h->session_token;
+        int qrc =
+            pdc_query(c, "sts", "2011-06-15", "GetCallerIdentity", "", 1, &wr, &res, &code, &msg);
+        c->akid = keep_akid;
+        c->secret = keep_secret;
+        c->token = keep_token;
+        if (qrc == PD_OK) {
             h->assumed_arn = pd_arena_strdup(a, pdc_xml_text(res, "Arn"));
             say(h, "caller    %s", h->assumed_arn);
             say(h,

@@ -256,6 +256,8 @@ int pdc_k8s_standin_pod(struct pdc_ctx *c, const struct pdc_cluster *k, const ch
     json_t *pod = NULL;
     int rc = pdc_k8s(c, k, "GET", path, NULL, &pod, OUT_err);
     if (rc == PD_ENOTFOUND) {
+        json_decref(pod); /* the 404's Status */
+        pod = NULL;
         json_t *p = json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s}}, s:{s:s, s:[{s:s, s:s, s:[s]}]}}",
                               "apiVersion", "v1", "kind", "Pod", "metadata", "name", name,
                               "namespace", ns, "labels", "app.kubernetes.io/managed-by",
