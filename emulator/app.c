@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth/decisions.h"
 #include "auth/secrets.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -160,7 +161,9 @@ void pd_app_stop(struct pd_app *app)
     if (!app)
         return;
     struct pd_env *env = app->env;
-    pd_proxy_stop(app->proxy); /* first: it hands sockets to the others */
+    if (env->decisions)
+        pd_decisions_wake(env->decisions); /* no listener thread stays in a long poll */
+    pd_proxy_stop(app->proxy);             /* first: it hands sockets to the others */
     pd_server_stop(app->https);
     pd_server_stop(app->http);
     env->http_url[0] = env->https_url[0] = env->proxy_url[0] = '\0';

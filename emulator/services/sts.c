@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "auth/creds.h"
+#include "auth/decisions.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "crypto/jwt.h"
@@ -413,6 +414,22 @@ struct web_identity {
     const char *tags;       /* session tags from the token: JSON object text, or NULL */
     const char *transitive; /* transitive tag keys: JSON array text, or NULL */
     const char *source;
+    const char *kid, *alg; /* the verifying key's (decision log) */
+    long long exp;         /* the token's expiry, seconds */
+};
+
+/* The token checks in STS's order, as the decision log names them (the console draws one
+ * step each): how far a token got, and on which step it was refused. */
+enum wi_stage {
+    WI_TOKEN,
+    WI_PROVIDER,
+    WI_DISCOVERY,
+    WI_JWKS,
+    WI_SIGNATURE,
+    WI_AUDIENCE,
+    WI_TIMES,
+    WI_SUBJECT,
+    WI_DONE
 };
 
 /* The token's session tags (object) and transitive keys (array): new references. */
@@ -518,14 +535,10 @@ out:
     return rc;
 }
 
-/* Validate the request's token as STS does (docs/eks-oidc.md lists the steps), once per
- * request: the authz hook and the handler share the result through r->svc_state. */
-static int web_identity(struct pd_req *r, struct web_identity **OUT)
+/* Validate the request's token as STS does (docs/eks-oidc.md lists the steps) into w;
+ * *stage says how far it got. */
+static int check_token(struct pd_req *r, struct web_identity *w, enum wi_stage *stage)
 {
-    if (r->svc_state) {
-        *OUT = r->svc_state;
-        return PD_OK;
-    }
     const char *token = in_str(r, "WebIdentityToken");
     const char *role_arn = in_str(r, "RoleArn");
     struct pd_arn ra;
@@ -549,7 +562,9 @@ static int web_identity(struct pd_req *r, struct web_identity **OUT)
         return pd_fail(r, &STS_InvalidIdentityToken, "Missing a required claim: iss");
     }
     iss = pd_arena_strdup(&r->arena, iss);
+    w->iss = iss;
 
+    *stage = WI_PROVIDER;
     struct pd_iam_oidc prov;
     if (!pd_has_prefix(iss, "https://") ||
         pd_iam_db_oidc_get(r->db, &r->arena, ra.account, iss + 8, &prov) != PD_OK) {
@@ -558,12 +573,21 @@ static int web_identity(struct pd_req *r, struct web_identity **OUT)
                        "No OpenIDConnect provider found in your account for %s", iss);
     }
 
+    w->prefix = prov.url;
+    w->provider_arn = prov.arn;
+
     /* Only keys podiam hosts; never the network. The algorithm is the key's. */
+    *stage = WI_DISCOVERY;
     struct pd_jwks keys;
+    json_t *header = NULL;
     pd_jwks_init(&keys);
     int rc = pd_oidc_issuer_jwks(r->env, r->db, &r->arena, iss, &keys);
-    if (rc == PD_OK)
-        rc = pd_jwt_check(jwt, &keys, -1, &claims, NULL, &why);
+    if (rc == PD_OK) {
+        *stage = WI_SIGNATURE;
+        rc = pd_jwt_check(jwt, &keys, -1, &claims, &header, &why);
+        if (rc && (why == PD_JWT_UNKNOWN_KID || why == PD_JWT_ALG_MISMATCH))
+            *stage = WI_JWKS;
+    }
     pd_jwks_cleanup(&keys);
     pd_jwt_free(jwt);
     if (rc == PD_ENOTFOUND)
@@ -573,11 +597,13 @@ static int web_identity(struct pd_req *r, struct web_identity **OUT)
                    pd_jwt_reason_str(why));
         return pd_fail(r, &STS_InvalidIdentityToken, TOKEN_NOT_VALIDATED);
     }
+    const char *kid = json_string_value(json_object_get(header, "kid"));
+    const char *alg = json_string_value(json_object_get(header, "alg"));
+    w->kid = kid ? pd_arena_strdup(&r->arena, kid) : NULL;
+    w->alg = alg ? pd_arena_strdup(&r->arena, alg) : NULL;
+    json_decref(header);
 
-    struct web_identity *w = pd_arena_zalloc(&r->arena, sizeof *w);
-    w->iss = iss;
-    w->prefix = prov.url;
-    w->provider_arn = prov.arn;
+    *stage = WI_AUDIENCE;
     rc = PD_OK;
     json_t *aud = json_object_get(claims, "aud");
     size_t naud;
@@ -595,6 +621,7 @@ static int web_identity(struct pd_req *r, struct web_identity **OUT)
         goto out;
     }
 
+    *stage = WI_TIMES;
     struct pd_jwt_times t;
     if (pd_jwt_times(claims, &t)) {
         rc = pd_fail(r, &STS_InvalidIdentityToken, TOKEN_NOT_VALIDATED);
@@ -626,6 +653,8 @@ static int web_identity(struct pd_req *r, struct web_identity **OUT)
                      (long long)now, (long long)t.iat);
         goto out;
     }
+    w->exp = t.exp;
+    *stage = WI_SUBJECT;
     const char *sub = json_string_value(json_object_get(claims, "sub"));
     if (!sub) {
         rc = pd_fail(r, &STS_InvalidIdentityToken, "Missing a required claim: sub");
@@ -638,10 +667,95 @@ static int web_identity(struct pd_req *r, struct web_identity **OUT)
     w->azp = azp ? pd_arena_strdup(&r->arena, azp) : NULL;
     w->email = email ? pd_arena_strdup(&r->arena, email) : NULL;
     rc = token_session_facts(r, claims, w);
+    if (rc == PD_OK)
+        *stage = WI_DONE;
 out:
     json_decref(claims);
-    if (rc)
+    return rc;
+}
+
+/* What the decision log shows of the token checks: {"iss", "provider", "sub", "aud", "kid",
+ * "alg", "exp", "steps": [{"step", "ok", "detail"}]}, the steps up to the one that failed
+ * (with the error's message) or all of them. Never the token itself. */
+static json_t *web_identity_log(struct pd_req *r, const struct web_identity *w, enum wi_stage stage)
+{
+    static const char *const names[] = {"token",     "provider", "discovery", "jwks",
+                                        "signature", "audience", "times",     "subject"};
+    char exp[32] = "";
+    if (w->exp)
+        pd_time_iso8601(w->exp * 1000, 0, exp);
+    const char *ok_detail[] = {
+        w->alg ? pd_arena_printf(&r->arena, "%s token from %s", w->alg, w->iss ? w->iss : "?")
+               : w->iss,
+        w->provider_arn,
+        w->iss ? pd_arena_printf(&r->arena,
+                                 "%s/.well-known/openid-configuration (hosted by "
+                                 "podiam)",
+                                 w->iss)
+               : NULL,
+        w->kid ? pd_arena_printf(&r->arena, "key %s", w->kid) : NULL,
+        w->alg ? pd_arena_printf(&r->arena, "%s signature verified", w->alg) : NULL,
+        w->aud,
+        exp[0] ? pd_arena_printf(&r->arena, "expires %s", exp) : NULL,
+        w->sub,
+    };
+    json_t *steps = json_array();
+    for (int i = WI_TOKEN; i < WI_DONE && i <= (int)stage; i++) {
+        int ok = i < (int)stage;
+        const char *detail = ok ? ok_detail[i] : r->err.message;
+        json_array_append_new(
+            steps, json_pack("{s:s, s:b, s:s?}", "step", names[i], "ok", ok, "detail", detail));
+    }
+    json_t *o = json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:o}", "iss", w->iss, "provider",
+                          w->provider_arn, "sub", w->sub, "aud", w->aud, "kid", w->kid, "alg",
+                          w->alg, "steps", steps);
+    if (exp[0])
+        json_object_set_new(o, "exp", json_string(exp));
+    return o;
+}
+
+/* A refused token is a decision too (decision "invalidToken"): logged with the step that
+ * failed, so the console can draw it and the error response carries its id. */
+static void log_refused_token(struct pd_req *r, const struct web_identity *w, enum wi_stage stage)
+{
+    if (!r->env->decisions || r->decision_id || !r->err.def ||
+        strcmp(r->err.def->code, "ValidationError") == 0) /* a malformed request, no token */
+        return;
+    char iso[32];
+    pd_time_iso8601(pd_clock_now_ms(&r->env->clock), 1, iso);
+    const char *role = in_str(r, "RoleArn");
+    json_t *e = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:b, s:[{s:s, s:s?, s:s, s:s}]}",
+        "time", iso, "request_id", r->request_id, "service", "sts", "operation",
+        "AssumeRoleWithWebIdentity", "principal",
+        w->provider_arn ? w->provider_arn
+        : w->iss        ? w->iss
+                        : "anonymous",
+        "mode", r->env->cfg.iam_mode == PD_IAM_AUDIT ? "audit" : "enforce", "decision",
+        "invalidToken", "decided_by", "web identity token", "error", r->err.def->code, "message",
+        r->err.message, "allowed", 0, "checks", "action", "sts:AssumeRoleWithWebIdentity",
+        "resource", role, "decision", "invalidToken", "decided_by", "web identity token");
+    json_object_set_new(e, "web_identity", web_identity_log(r, w, stage));
+    char id[24];
+    pd_decisions_add(r->env->decisions, e, id);
+    r->decision_id = pd_arena_strdup(&r->arena, id);
+}
+
+/* The request's validated token, checked once per request: the authz hook and the handler
+ * share the result through r->svc_state. A refusal is logged (log_refused_token). */
+static int web_identity(struct pd_req *r, struct web_identity **OUT)
+{
+    if (r->svc_state) {
+        *OUT = r->svc_state;
+        return PD_OK;
+    }
+    struct web_identity *w = pd_arena_zalloc(&r->arena, sizeof *w);
+    enum wi_stage stage = WI_TOKEN;
+    int rc = check_token(r, w, &stage);
+    if (rc) {
+        log_refused_token(r, w, stage);
         return rc;
+    }
     r->svc_state = w;
     *OUT = w;
     return PD_OK;
@@ -701,6 +815,7 @@ static int web_identity_authz(struct pd_req *r, struct pd_authz_need *need)
     who->federated = w->provider_arn;
     need->who = who;
     need->deny_message = "Not authorized to perform sts:AssumeRoleWithWebIdentity";
+    need->log_extra = json_pack("{s:o}", "web_identity", web_identity_log(r, w, WI_DONE));
     need->trust = 1;
     need->policy_id = arn;
     struct pd_arn a;
