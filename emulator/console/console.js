@@ -1021,6 +1021,7 @@ function start() {
   $("#pg").addEventListener("submit", simulate);
   window.addEventListener("hashchange", route);
   route();
+  loadState().then(() => renderDecisions(), () => {}); /* ARN links in the rows */
   pollDecisions();
   refreshClock();
   setInterval(refreshClock, 10000);
