@@ -4,6 +4,7 @@
  * and message. Setup (cluster, IAM OIDC provider, roles) runs the services' own handlers. */
 #include "pipeline_env.h"
 
+#include "auth/decisions.h"
 #include "core/arena.h"
 #include "crypto/hash.h"
 #include "crypto/jwt.h"
@@ -458,10 +459,85 @@ static void audit_and_off_modes_still_validate_tokens(void **state)
     c->env->cfg.iam_mode = PD_IAM_ENFORCE;
 }
 
+/* ---- the decision log (the console draws these) ---- */
+
+static json_t *logged(struct ctx *c, struct pd_req *r)
+{
+    const char *id = pd_kvs_get(&r->resp.hdrs, "x-podiam-decision-id", 0);
+    if (!id)
+        fail_msg("no x-podiam-decision-id: %d %s", r->resp.status, pt_body(r));
+    json_t *e = pd_decisions_get(c->env->decisions, id);
+    assert_non_null(e);
+    return e;
+}
+
+static void refused_tokens_are_logged_decisions(void **state)
+{
+    struct ctx *c = *state;
+    /* accepted: every token step passed, then the trust policy decided */
+    const char *token = sign(c, c->key, good_claims(c));
+    struct pd_req *r = assume(c, "app", "s1", token, NULL);
+    assert_int_equal(r->resp.status, 200);
+    json_t *e = logged(c, r);
+    json_t *w = json_object_get(e, "web_identity");
+    assert_int_equal(json_array_size(json_object_get(w, "steps")), 8);
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(w, "steps"), i, s)
+    {
+        assert_true(json_is_true(json_object_get(s, "ok")));
+    }
+    assert_string_equal(json_string_value(json_object_get(w, "sub")), SUB);
+    assert_string_equal(json_string_value(json_object_get(e, "decision")), "allowed");
+    char *text = json_dumps(e, 0);
+    const char *sig = strrchr(token, '.');
+    assert_null(strstr(text, sig + 1)); /* never the token */
+    free(text);
+    json_decref(e);
+    pd_req_free(r);
+
+    /* the wrong audience: logged as invalidToken, the audience step failed with the reason */
+    json_t *cl = good_claims(c);
+    json_object_set_new(cl, "aud", json_string("other"));
+    r = assume(c, "app", "s1", sign(c, c->key, cl), NULL);
+    assert_int_equal(r->resp.status, 400);
+    e = logged(c, r);
+    assert_string_equal(json_string_value(json_object_get(e, "decision")), "invalidToken");
+    assert_false(json_is_true(json_object_get(e, "allowed")));
+    json_t *steps = json_object_get(json_object_get(e, "web_identity"), "steps");
+    assert_int_equal(json_array_size(steps), 6); /* token .. audience */
+    json_t *last = json_array_get(steps, 5);
+    assert_string_equal(json_string_value(json_object_get(last, "step")), "audience");
+    assert_true(json_is_false(json_object_get(last, "ok")));
+    assert_string_equal(json_string_value(json_object_get(last, "detail")),
+                        "Incorrect token audience");
+    json_decref(e);
+    pd_req_free(r);
+
+    /* not a JWT: refused at the first step */
+    r = assume(c, "app", "s1", "not-a-jwt", NULL);
+    e = logged(c, r);
+    steps = json_object_get(json_object_get(e, "web_identity"), "steps");
+    assert_int_equal(json_array_size(steps), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(steps, 0), "step")),
+                        "token");
+    json_decref(e);
+    pd_req_free(r);
+
+    /* a malformed request (no token at all) is a validation error, not a decision */
+    r = pt_http(c->env, "POST", "/", "",
+                "host: sts.amazonaws.com\ncontent-type: application/x-www-form-urlencoded",
+                "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleSessionName=s1");
+    assert_int_equal(r->resp.status, 400);
+    assert_null(pd_kvs_get(&r->resp.hdrs, "x-podiam-decision-id", 0));
+    pd_req_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(good_token),
+        cmocka_unit_test(refused_tokens_are_logged_decisions),
         cmocka_unit_test(audience_as_string_and_session_policy),
         cmocka_unit_test(session_tags_need_tag_session),
         cmocka_unit_test(condition_keys),
