@@ -244,7 +244,7 @@ function renderDecisions() {
   if (D.paused) return;
   const f = filters();
   const all = [...D.byId.values()].sort((a, b) => idNum(b.id) - idNum(a.id));
-  const shown = all.filter((e) => passes(e, f) || D.open.has(e.id));
+  const shown = all.filter((e) => passes(e, f));
   const body = $("#d-rows");
   const rows = [];
   for (const e of shown.slice(0, D.maxRows)) {
@@ -379,6 +379,10 @@ async function goToDecision(id) {
     }
   }
   D.open.add(id);
+  if (!passes(D.byId.get(id), filters())) { /* the filters would hide it: clear them */
+    for (const f of ["#f-principal", "#f-action"]) $(f).value = "";
+    for (const f of ["#f-service", "#f-outcome"]) $(f).value = "";
+  }
   renderDecisions();
   const row = document.getElementById("row-" + id);
   if (row) {
@@ -606,13 +610,16 @@ function sequenceDiagram(actors, steps) {
       g.append(sv("line", { x1, y1: y, x2: x2 - dir * 10, y2: y }));
       g.append(sv("polygon", { points: `${x2},${y} ${x2 - dir * 12},${y - 7} ${x2 - dir * 12},${y + 7}` }));
     }
-    const tx = x1 === x2 ? x1 + 50 : Math.min(x1, x2) + 8;
+    /* labels start at the arrow's left end, moved left when they would leave the picture */
+    const fit = (start, text, px) => Math.max(8, Math.min(start, w - 8 - text.length * px));
     const mark = s.state === "ok" ? "✓" : s.state === "bad" ? "✗" : "…";
-    g.append(sv("text", { class: "num", x: tx, y: y - 8, "font-size": 14, text: `${i + 1}. ${mark} ${s.label}` }));
+    const start = x1 === x2 ? x1 + 50 : Math.min(x1, x2) + 8;
+    const head = `${i + 1}. ${mark} ${s.label}`;
+    g.append(sv("text", { class: "num", x: fit(start, head, 8.2), y: y - 8, "font-size": 14, text: head }));
     const sub = s.state === "bad" ? s.reason : s.detail;
     if (sub) {
-      const t = sub.length > 110 ? sub.slice(0, 107) + "…" : sub;
-      g.append(sv("text", { class: s.state === "bad" ? "reason" : "detail", x: tx, y: y + 18, "font-size": 12, text: t }));
+      const t = sub.length > 120 ? sub.slice(0, 117) + "…" : sub;
+      g.append(sv("text", { class: s.state === "bad" ? "reason" : "detail", x: fit(start, t, 6.8), y: y + 18, "font-size": 12, text: t }));
     }
     svg.append(g);
   });

@@ -28,6 +28,7 @@
 #include "env.h"
 #include "services/fixtures.h"
 #include "services/iam/iam_simulate.h"
+#include "services/console.h"
 #include "services/service.h"
 #include "store/k8s_db.h"
 
@@ -179,80 +180,111 @@ static int state_view(struct pd_req *r)
 
 /* ---- the playground --------------------------------------------------------------------- */
 
-/* {"policies": [TEXT...], "actions": [..] or "action", "resources": [..] or "resource",
- *  "caller": ARN?, "resource_policy": TEXT?, "resource_owner": ACCT?,
- *  "context": [{"key", "type", "values": [..]}]}
- * -> SimulateCustomPolicy's input members. NULL (and *why) when the body is not that. */
-static json_t *simulate_input(const json_t *b, const char **why)
+/* Bounds of the playground's input (SimulateCustomPolicy's own, where AWS states one). */
+#define MAX_POLICIES 10
+#define MAX_POLICY_CHARS 131072
+#define MAX_NAMES 20 /* actions, resources */
+#define MAX_NAME_CHARS 2048
+#define MAX_CONTEXT 50
+#define MAX_CONTEXT_VALUES 50
+
+static int too_long(const json_t *v, size_t max)
 {
+    return json_is_string(v) && json_string_length(v) > max;
+}
+
+json_t *pd_console_simulate_input(const json_t *b, const char **why)
+{
+    *why = "expected a JSON object";
+    if (!json_is_object(b))
+        return NULL;
     json_t *in = json_object();
-    json_t *pol = json_object_get(b, "policies");
     json_t *list = json_array();
     size_t i;
     json_t *x;
-    json_array_foreach(pol, i, x)
-    {
-        if (json_is_string(x))
-            json_array_append(list, x);
-    }
     json_object_set_new(in, "PolicyInputList", list);
-    const char *one[][2] = {{"actions", "ActionNames"}, {"resources", "ResourceArns"}};
-    const char *single[] = {"action", "resource"};
-    for (int k = 0; k < 2; k++) {
-        json_t *v = json_object_get(b, one[k][0]);
-        json_t *arr = json_array();
-        if (json_is_array(v)) {
-            json_array_foreach(v, i, x)
-            {
-                if (json_is_string(x) && json_string_length(x))
-                    json_array_append(arr, x);
-            }
+    json_array_foreach(json_object_get(b, "policies"), i, x)
+    {
+        if (!json_is_string(x) || too_long(x, MAX_POLICY_CHARS) || i >= MAX_POLICIES) {
+            *why = "policies: at most 10 policy documents, each a string of at most 131072 "
+                   "characters";
+            goto fail;
         }
-        v = json_object_get(b, single[k]);
+        json_array_append(list, x);
+    }
+    static const char *const many[][3] = {{"actions", "action", "ActionNames"},
+                                          {"resources", "resource", "ResourceArns"}};
+    for (int k = 0; k < 2; k++) {
+        json_t *arr = json_array();
+        json_t *v = json_object_get(b, many[k][0]);
+        json_array_foreach(v, i, x)
+        {
+            if (json_is_string(x) && json_string_length(x))
+                json_array_append(arr, x);
+        }
+        v = json_object_get(b, many[k][1]);
         if (json_is_string(v) && json_string_length(v))
             json_array_append(arr, v);
+        int bad = json_array_size(arr) > MAX_NAMES;
+        json_array_foreach(arr, i, x) bad |= too_long(x, MAX_NAME_CHARS);
+        if (bad) {
+            json_decref(arr);
+            *why = "actions and resources: at most 20 each, of at most 2048 characters";
+            goto fail;
+        }
         if (json_array_size(arr))
-            json_object_set_new(in, one[k][1], arr);
+            json_object_set_new(in, many[k][2], arr);
         else
             json_decref(arr);
     }
-    const char *str[][2] = {{"caller", "CallerArn"},
-                            {"resource_policy", "ResourcePolicy"},
-                            {"resource_owner", "ResourceOwner"}};
+    static const char *const str[][2] = {{"caller", "CallerArn"},
+                                         {"resource_policy", "ResourcePolicy"},
+                                         {"resource_owner", "ResourceOwner"}};
     for (int k = 0; k < 3; k++) {
         json_t *v = json_object_get(b, str[k][0]);
+        if (too_long(v, MAX_POLICY_CHARS)) {
+            *why = "caller, resource_policy, resource_owner: at most 131072 characters";
+            goto fail;
+        }
         if (json_is_string(v) && json_string_length(v))
             json_object_set(in, str[k][1], v);
     }
     json_t *ctx = json_array();
+    json_object_set_new(in, "ContextEntries", ctx);
     json_array_foreach(json_object_get(b, "context"), i, x)
     {
-        const char *key = json_string_value(json_object_get(x, "key"));
-        const char *type = json_string_value(json_object_get(x, "type"));
+        json_t *key = json_object_get(x, "key"), *type = json_object_get(x, "type");
         json_t *vals = json_object_get(x, "values");
-        if (!key || !*key || !json_is_array(vals)) {
-            *why = "each context entry needs {\"key\", \"type\", \"values\": [...]}";
-            json_decref(ctx);
-            json_decref(in);
-            return NULL;
+        int ok = i < MAX_CONTEXT && json_is_string(key) && json_string_length(key) &&
+                 !too_long(key, MAX_NAME_CHARS) && (!type || json_is_string(type)) &&
+                 json_is_array(vals) && json_array_size(vals) <= MAX_CONTEXT_VALUES;
+        size_t j;
+        json_t *v;
+        json_array_foreach(vals, j, v) ok &= json_is_string(v) && !too_long(v, MAX_NAME_CHARS);
+        if (!ok) {
+            *why = "context: at most 50 entries {\"key\", \"type\", \"values\": [strings]}";
+            goto fail;
         }
-        json_array_append_new(ctx, json_pack("{s:s, s:O, s:s}", "ContextKeyName", key,
+        const char *t = json_string_value(type);
+        json_array_append_new(ctx, json_pack("{s:O, s:O, s:s}", "ContextKeyName", key,
                                              "ContextKeyValues", vals, "ContextKeyType",
-                                             type && *type ? type : "string"));
+                                             t && *t ? t : "string"));
     }
-    if (json_array_size(ctx))
-        json_object_set_new(in, "ContextEntries", ctx);
-    else
-        json_decref(ctx);
+    if (!json_array_size(ctx))
+        json_object_del(in, "ContextEntries");
+    *why = NULL;
     return in;
+fail:
+    json_decref(in);
+    return NULL;
 }
 
 static int simulate(struct pd_req *r)
 {
     json_error_t jerr;
     json_t *b = json_loadb(r->body.p ? r->body.p : "", r->body.len, 0, &jerr);
-    const char *why = "expected a JSON object";
-    json_t *in = json_is_object(b) ? simulate_input(b, &why) : NULL;
+    const char *why = NULL;
+    json_t *in = pd_console_simulate_input(b, &why);
     json_decref(b);
     if (!in)
         return reply_error(r, 400, "BadRequest", why);
