@@ -30,6 +30,7 @@ struct pd_decisions {
     pthread_mutex_t mu;
     pthread_cond_t added; /* broadcast on every add and on pd_decisions_wake (long polls) */
     int closing;          /* pd_decisions_wake called: waits end at once */
+    int waiters;          /* threads in pd_decisions_wait now */
     struct slot *ring;
     size_t cap, head, count; /* head: next slot to write */
     long long next_id;
@@ -159,7 +160,7 @@ long long pd_decisions_last_id(struct pd_decisions *d)
     return last;
 }
 
-int pd_decisions_wait(struct pd_decisions *d, long long after, int timeout_ms)
+int pd_decisions_wait(struct pd_decisions *d, long long after, int timeout_ms, int max_waiters)
 {
     struct timespec until;
     clock_gettime(CLOCK_MONOTONIC, &until);
@@ -170,11 +171,17 @@ int pd_decisions_wait(struct pd_decisions *d, long long after, int timeout_ms)
         until.tv_nsec -= 1000000000L;
     }
     pthread_mutex_lock(&d->mu);
+    if (d->next_id - 1 <= after && d->waiters >= max_waiters) {
+        pthread_mutex_unlock(&d->mu);
+        return -1; /* enough threads wait already: the caller answers now */
+    }
+    d->waiters++;
     /* next_id - 1 is the newest id handed out (its entry may land a moment later: the
      * reader then sees it on its next call, as "after" is that reader's own last id) */
     while (!d->closing && d->next_id - 1 <= after &&
            pthread_cond_timedwait(&d->added, &d->mu, &until) == 0) {
     }
+    d->waiters--;
     int more = d->next_id - 1 > after;
     pthread_mutex_unlock(&d->mu);
     return more;

@@ -408,7 +408,11 @@ async function pollDecisions() {
   }
   for (;;) {
     try {
+      const t0 = Date.now();
       const r = await api(`/_podiam/decisions?after=${D.last}&wait=15&limit=1000`);
+      /* an empty answer at once: podiam has enough long polls already, so poll gently */
+      if (!(r.decisions || []).length && Date.now() - t0 < 1000)
+        await new Promise((ok) => setTimeout(ok, 3000));
       if (r.last !== undefined && r.last < D.last) { /* podiam restarted: start over */
         D.byId.clear();
         D.last = 0;
@@ -650,6 +654,13 @@ function policyBlock(title, doc) {
   return el("div", {}, el("strong", {}, title), prettyJson(doc));
 }
 
+/* A managed policy's document: its default version's (fixtures format). */
+function defaultDocument(p) {
+  if (p.document) return p.document;
+  const v = (p.versions || []).find((x) => x.default) || (p.versions || [])[0];
+  return v ? v.document : null;
+}
+
 function renderIam(doc) {
   const out = [];
   for (const a of (doc.iam && doc.iam.accounts) || []) {
@@ -671,7 +682,7 @@ function renderIam(doc) {
       out.push(card(anchorOf("user", a.id, u.name), "User " + u.name, ...kids));
     }
     for (const p of a.policies || []) {
-      const doc2 = p.document || (p.versions && p.versions.length ? p.versions[p.versions.length - 1].document : null);
+      const doc2 = defaultDocument(p);
       out.push(card(anchorOf("policy", a.id, p.name), "Managed policy " + p.name, doc2 ? prettyJson(doc2) : prettyJson(p)));
     }
     for (const o of a.oidc_providers || []) {
@@ -882,7 +893,7 @@ function fillPolicyPicker() {
     }
     for (const u of a.users || []) for (const [n, p] of Object.entries(u.inline_policies || {})) docs.push([`user ${u.name}: ${n}`, p]);
     for (const p of a.policies || []) {
-      const d = p.document || (p.versions && p.versions.length ? p.versions[p.versions.length - 1].document : null);
+      const d = defaultDocument(p);
       if (d) docs.push([`managed ${p.name}`, d]);
     }
   }

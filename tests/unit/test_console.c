@@ -204,25 +204,29 @@ static void long_poll(void **state)
     assert_int_equal(pd_decisions_last_id(d), 0);
     /* nothing new: the wait times out */
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    assert_int_equal(pd_decisions_wait(d, 0, 100), 0);
+    assert_int_equal(pd_decisions_wait(d, 0, 100, 4), 0);
     assert_true(ms_since(&t0) >= 90);
     /* a decision logged while waiting ends the wait at once */
     struct adder a = {d, 50};
     pthread_t th;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     pthread_create(&th, NULL, add_later, &a);
-    assert_int_equal(pd_decisions_wait(d, 0, 5000), 1);
+    assert_int_equal(pd_decisions_wait(d, 0, 5000, 4), 1);
     assert_true(ms_since(&t0) < 4000);
     pthread_join(th, NULL);
     assert_int_equal(pd_decisions_last_id(d), 1);
     /* newer than after already: no wait */
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    assert_int_equal(pd_decisions_wait(d, 0, 5000), 1);
+    assert_int_equal(pd_decisions_wait(d, 0, 5000, 4), 1);
+    assert_true(ms_since(&t0) < 1000);
+    /* too many waiting already: no wait at all */
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(pd_decisions_wait(d, 1, 5000, 0), -1);
     assert_true(ms_since(&t0) < 1000);
     /* shutdown: every wait ends now */
     pd_decisions_wake(d);
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    assert_int_equal(pd_decisions_wait(d, 1, 5000), 0);
+    assert_int_equal(pd_decisions_wait(d, 1, 5000, 4), 0);
     assert_true(ms_since(&t0) < 1000);
     pd_decisions_free(d);
 }
