@@ -591,7 +591,9 @@ function kubectlSteps(e) {
 /* An SVG sequence diagram: one lifeline per actor, one arrow per step, coloured by state,
  * the reason written under a red arrow. */
 function sequenceDiagram(actors, steps) {
-  const colW = 210, left = 20, top = 70, rowH = 62, w = left * 2 + colW * actors.length;
+  /* projector mode (A+): larger text, more room per row */
+  const big = document.documentElement.classList.contains("large") ? 1.35 : 1;
+  const colW = 210, left = 20, top = 70, rowH = Math.round(62 * big), w = left * 2 + colW * actors.length;
   const h = top + rowH * steps.length + 30;
   const x = (a) => left + colW * actors.indexOf(a) + colW / 2;
   const svg = sv("svg", { viewBox: `0 0 ${w} ${h}`, role: "img",
@@ -619,11 +621,12 @@ function sequenceDiagram(actors, steps) {
     const mark = s.state === "ok" ? "✓" : s.state === "bad" ? "✗" : "…";
     const start = x1 === x2 ? x1 + 50 : Math.min(x1, x2) + 8;
     const head = `${i + 1}. ${mark} ${s.label}`;
-    g.append(sv("text", { class: "num", x: fit(start, head, 8.2), y: y - 8, "font-size": 14, text: head }));
+    g.append(sv("text", { class: "num", x: fit(start, head, 8.2 * big), y: y - 8, "font-size": 14 * big, text: head }));
     const sub = s.state === "bad" ? s.reason : s.detail;
     if (sub) {
-      const t = sub.length > 120 ? sub.slice(0, 117) + "…" : sub;
-      g.append(sv("text", { class: s.state === "bad" ? "reason" : "detail", x: fit(start, t, 6.8), y: y + 18, "font-size": 12, text: t }));
+      const max = Math.round(120 / big);
+      const t = sub.length > max ? sub.slice(0, max - 3) + "…" : sub;
+      g.append(sv("text", { class: s.state === "bad" ? "reason" : "detail", x: fit(start, t, 6.8 * big), y: y + 18 * big, "font-size": 12 * big, text: t }));
     }
     svg.append(g);
   });
@@ -980,6 +983,7 @@ function setDisplay(name, on) {
   document.documentElement.classList.toggle(name, on);
   const b = $(name === "large" ? "#large" : "#contrast");
   b.setAttribute("aria-pressed", on ? "true" : "false");
+  if (name === "large" && !$("#view-handshake").hidden) drawSelected();
   try { localStorage.setItem("podiam-console-" + name, on ? "1" : ""); } catch (e) { /* private mode */ }
 }
 
