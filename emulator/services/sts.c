@@ -724,6 +724,9 @@ static void log_refused_token(struct pd_req *r, const struct web_identity *w, en
     char iso[32];
     pd_time_iso8601(pd_clock_now_ms(&r->env->clock), 1, iso);
     const char *role = in_str(r, "RoleArn");
+    /* a token is checked in every mode, off included (the credentials depend on it) */
+    static const char *const modes[] = {"enforce", "audit", "off"};
+    const char *mode = modes[r->env->cfg.iam_mode];
     json_t *e = json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:b, s:[{s:s, s:s?, s:s, s:s}]}",
         "time", iso, "request_id", r->request_id, "service", "sts", "operation",
@@ -731,10 +734,10 @@ static void log_refused_token(struct pd_req *r, const struct web_identity *w, en
         w->provider_arn ? w->provider_arn
         : w->iss        ? w->iss
                         : "anonymous",
-        "mode", r->env->cfg.iam_mode == PD_IAM_AUDIT ? "audit" : "enforce", "decision",
-        "invalidToken", "decided_by", "web identity token", "error", r->err.def->code, "message",
-        r->err.message, "allowed", 0, "checks", "action", "sts:AssumeRoleWithWebIdentity",
-        "resource", role, "decision", "invalidToken", "decided_by", "web identity token");
+        "mode", mode, "decision", "invalidToken", "decided_by", "web identity token", "error",
+        r->err.def->code, "message", r->err.message, "allowed", 0, "checks", "action",
+        "sts:AssumeRoleWithWebIdentity", "resource", role, "decision", "invalidToken", "decided_by",
+        "web identity token");
     json_object_set_new(e, "web_identity", web_identity_log(r, w, stage));
     char id[24];
     pd_decisions_add(r->env->decisions, e, id);
