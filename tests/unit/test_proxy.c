@@ -84,8 +84,8 @@ static void head_absolute_and_origin(void **state)
 static void head_incomplete(void **state)
 {
     static const char *const heads[] = {
-        "CONNECT sts.amazonaws.com:443 HTTP/1.1\r\nHost: sts.amazonaws.com:443\r\nProxy-"
-        "Connection: Keep-Alive\r\n\r\n",
+        ("CONNECT sts.amazonaws.com:443 HTTP/1.1\r\nHost: sts.amazonaws.com:443\r\n"
+         "Proxy-Connection: Keep-Alive\r\n\r\n"),
         "GET http://s3.amazonaws.com/b/k HTTP/1.1\r\nHost: s3.amazonaws.com\r\n\r\n",
         "CONNECT a.b:1 HTTP/1.0\n\n",
     };
