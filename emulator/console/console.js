@@ -590,11 +590,34 @@ function kubectlSteps(e) {
 
 /* An SVG sequence diagram: one lifeline per actor, one arrow per step, coloured by state,
  * the reason written under a red arrow. */
+/* Text cut into lines of at most n characters (at spaces where it can), at most max lines. */
+function wrap(text, n, max) {
+  const lines = [];
+  let rest = text;
+  while (rest.length > n && lines.length < max - 1) {
+    let cut = rest.lastIndexOf(" ", n);
+    if (cut < n / 2) cut = n;
+    lines.push(rest.slice(0, cut));
+    rest = rest.slice(cut).replace(/^ /, "");
+  }
+  lines.push(rest.length > n ? rest.slice(0, n - 1) + "…" : rest);
+  return lines;
+}
+
 function sequenceDiagram(actors, steps) {
   /* projector mode (A+): larger text, more room per row */
   const big = document.documentElement.classList.contains("large") ? 1.35 : 1;
-  const colW = 210, left = 20, top = 70, rowH = Math.round(62 * big), w = left * 2 + colW * actors.length;
-  const h = top + rowH * steps.length + 30;
+  const colW = 210, left = 20, top = 70, w = left * 2 + colW * actors.length;
+  const lineH = Math.round(15 * big);
+  /* the text under each arrow: one line for a detail, up to three for a refusal's reason
+   * (bold, so wider per character) */
+  const subPx = steps.map((s) => (s.state === "bad" ? 8.4 : 7.4) * big);
+  const subs = steps.map((s, i) => {
+    const t = s.state === "bad" ? s.reason || "refused" : s.detail;
+    return t ? wrap(t, Math.floor((w - 16) / subPx[i]), s.state === "bad" ? 3 : 1) : [];
+  });
+  const rowH = subs.map((l) => Math.round(48 * big) + Math.max(1, l.length) * lineH);
+  const h = top + rowH.reduce((x, y) => x + y, 0) + 30;
   const x = (a) => left + colW * actors.indexOf(a) + colW / 2;
   const svg = sv("svg", { viewBox: `0 0 ${w} ${h}`, role: "img",
                           "aria-label": "Sequence diagram: " + steps.map((s, i) => `${i + 1} ${s.label} ${s.state === "ok" ? "ok" : s.state === "bad" ? "failed" : "not reached"}`).join("; ") });
@@ -604,8 +627,10 @@ function sequenceDiagram(actors, steps) {
       sv("rect", { x: x(a) - 85, y: 8, width: 170, height: 40, rx: 8 }),
       sv("text", { x: x(a), y: 34, "text-anchor": "middle", "font-size": 17, text: a })));
   });
+  /* labels start at the arrow's left end, moved left when they would leave the picture */
+  const fit = (start, len, px) => Math.max(8, Math.min(start, w - 8 - len * px));
+  let y = top + Math.round(22 * big);
   steps.forEach((s, i) => {
-    const y = top + i * rowH + 22;
     const g = sv("g", { class: "arrow " + s.state, "data-step": String(i + 1) });
     const x1 = x(s.from), x2 = x(s.to);
     if (x1 === x2) { /* a check inside one actor: a loop */
@@ -616,19 +641,18 @@ function sequenceDiagram(actors, steps) {
       g.append(sv("line", { x1, y1: y, x2: x2 - dir * 10, y2: y }));
       g.append(sv("polygon", { points: `${x2},${y} ${x2 - dir * 12},${y - 7} ${x2 - dir * 12},${y + 7}` }));
     }
-    /* labels start at the arrow's left end, moved left when they would leave the picture */
-    const fit = (start, text, px) => Math.max(8, Math.min(start, w - 8 - text.length * px));
     const mark = s.state === "ok" ? "✓" : s.state === "bad" ? "✗" : "…";
     const start = x1 === x2 ? x1 + 50 : Math.min(x1, x2) + 8;
     const head = `${i + 1}. ${mark} ${s.label}`;
-    g.append(sv("text", { class: "num", x: fit(start, head, 8.2 * big), y: y - 8, "font-size": 14 * big, text: head }));
-    const sub = s.state === "bad" ? s.reason : s.detail;
-    if (sub) {
-      const max = Math.round(120 / big);
-      const t = sub.length > max ? sub.slice(0, max - 3) + "…" : sub;
-      g.append(sv("text", { class: s.state === "bad" ? "reason" : "detail", x: fit(start, t, 6.8 * big), y: y + 18 * big, "font-size": 12 * big, text: t }));
-    }
+    g.append(sv("text", { class: "num", x: fit(start, head.length, 8.2 * big), y: y - 8, "font-size": 14 * big, text: head }));
+    const lines = subs[i];
+    const longest = Math.max(0, ...lines.map((l) => l.length));
+    lines.forEach((l, k) => {
+      g.append(sv("text", { class: s.state === "bad" ? "reason" : "detail", x: fit(start, longest, subPx[i]),
+                            y: y + Math.round(18 * big) + k * lineH, "font-size": 12 * big, text: l }));
+    });
     svg.append(g);
+    y += rowH[i];
   });
   return svg;
 }

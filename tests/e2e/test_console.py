@@ -214,6 +214,32 @@ class ConsoleInBrowser(unittest.TestCase):
                     "document.querySelector('#f-principal').value = '';"
                     "document.querySelector('#f-outcome').dispatchEvent(new Event('change'))")
 
+    def test_d_bucket_policy_deny_shows_the_bucket_policy(self):
+        """An explicit deny by the bucket policy: the row names that policy and the statement
+        that denied."""
+        root = self.client("s3", aws_access_key_id="test", aws_secret_access_key="test")
+        policy = {"Version": "2012-10-17", "Statement": [
+            {"Sid": "NoReadsByTheApp", "Effect": "Deny", "Principal": {"AWS": ROLE},
+             "Action": "s3:GetObject", "Resource": "arn:aws:s3:::s3-echoer-demo/locked/*"}]}
+        root.put_bucket_policy(Bucket="s3-echoer-demo", Policy=json.dumps(policy))
+        try:
+            root.put_object(Bucket="s3-echoer-demo", Key="locked/a.txt", Body=b"x")
+            s3 = self.as_role(self.web_identity("console-bucket-policy"), "s3")
+            with self.assertRaises(botocore.exceptions.ClientError) as e:
+                s3.get_object(Bucket="s3-echoer-demo", Key="locked/a.txt")
+        finally:
+            root.delete_bucket_policy(Bucket="s3-echoer-demo")
+        rid = self.decision_id(e.exception)
+        self.open("#decision/" + rid)
+        self.b.wait_for("document.querySelector('#detail-%s')" % rid, what="the row " + rid)
+        detail = self.text("#detail-" + rid)
+        self.assertEqual(self.b.eval("document.querySelector('#row-%s').dataset.outcome" % rid),
+                         "explicitDeny")
+        self.assertIn("with an explicit deny in a resource-based policy", detail)
+        self.assertIn("arn:aws:s3:::s3-echoer-demo", detail)
+        self.assertIn("Statement 0 (NoReadsByTheApp) Deny — matched: denies", detail)
+        self.shot("decision-bucket-policy")
+
     # --- the handshake ------------------------------------------------------------------
     def test_e_handshake_drawn_every_step_green(self):
         creds = self.web_identity("console-green")
@@ -262,6 +288,29 @@ class ConsoleInBrowser(unittest.TestCase):
         self.assertTrue(all(s == "ok" for s in states[:i]), states)
         self.assertTrue(all(s == "idle" for s in states[i + 1:]), states)
         self.shot("handshake-refused")
+
+    def test_f_handshake_trust_policy_red_with_the_condition(self):
+        """A token of another service account: every token check passes, the trust policy's
+        condition on :sub refuses it, and the red arrow says which values differed."""
+        other = "system:serviceaccount:default:other"
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.web_identity("console-trust", sub=other)
+        self.assertEqual(e.exception.response["Error"]["Code"], "AccessDenied")
+        rid = self.decision_id(e.exception)
+        self.open("#handshake/" + rid)
+        self.b.wait_for("document.querySelector('#hs-list').value === %s && "
+                        "document.querySelector('#hs-diagram ol.steps li.bad')" % json.dumps(rid),
+                        what="the exchange " + rid)
+        states = self.b.eval("[...document.querySelectorAll('#hs-diagram ol.steps li')]"
+                             ".map(l => l.dataset.state)")
+        self.assertEqual(states[:8], ["ok"] * 8, states)  # the token itself was fine
+        bad = self.b.eval("document.querySelector('#hs-diagram ol.steps li.bad').innerText")
+        self.assertIn("trust policy", bad)
+        self.assertIn(":sub", bad)
+        self.assertIn(SUB, bad)
+        self.assertIn(other, bad)
+        self.assertTrue(all(s == "idle" for s in states[9:]), states)
+        self.shot("handshake-trust-refused")
 
     def test_g_kubectl_request_drawn(self):
         self.open("#handshake")
