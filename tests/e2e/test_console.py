@@ -59,7 +59,7 @@ class ConsoleInBrowser(unittest.TestCase):
         if run.returncode != 0:
             cls.p.stop()
             raise AssertionError("the seed scenario failed:\n" + cls.scenario_out[-6000:])
-        cls.b = browser.Browser(width=1400, height=1000)
+        cls.b = browser.Browser(width=1400, height=1000, timeout=60)
         cls.url = cls.p.endpoint + "/_podiam/console"
 
     @classmethod
