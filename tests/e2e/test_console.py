@@ -68,8 +68,8 @@ class ConsoleInBrowser(unittest.TestCase):
         cls.p.stop()
 
     # --- helpers ------------------------------------------------------------------------
-    def shot(self, name):
-        self.b.screenshot(os.path.join(self.shots, name + ".png"))
+    def shot(self, name, full_page=True):
+        self.b.screenshot(os.path.join(self.shots, name + ".png"), full_page=full_page)
 
     def open(self, hash_=""):
         if self.b.eval("location.href").split("#")[0] != self.url:
@@ -170,7 +170,8 @@ class ConsoleInBrowser(unittest.TestCase):
         self.assertIn("Statement 0 Allow — matched: allows", detail)
         self.assertEqual(self.b.eval("document.querySelector('#row-%s button').getAttribute("
                                      "'aria-expanded')" % rid), "true")
-        self.shot("decisions")
+        self.b.eval("document.querySelector('#row-%s').scrollIntoView({block: 'center'})" % rid)
+        self.shot("decisions", full_page=False)  # the long table: the opened row's part
 
     def test_c_rows_arrive_live(self):
         self.open("#decisions")
@@ -238,7 +239,7 @@ class ConsoleInBrowser(unittest.TestCase):
         self.assertIn("with an explicit deny in a resource-based policy", detail)
         self.assertIn("arn:aws:s3:::s3-echoer-demo", detail)
         self.assertIn("Statement 0 (NoReadsByTheApp) Deny — matched: denies", detail)
-        self.shot("decision-bucket-policy")
+        self.shot("decision-bucket-policy", full_page=False)
 
     # --- the handshake ------------------------------------------------------------------
     def test_e_handshake_drawn_every_step_green(self):
