@@ -6,6 +6,7 @@
 #include "auth/authz.h"
 #include "auth/creds.h"
 #include "auth/decisions.h"
+#include "auth/orgs.h"
 #include "auth/policy_cache.h"
 #include "core/clock.h"
 #include "core/err.h"
@@ -195,6 +196,16 @@ static int decide(struct pd_req *r, struct pd_authz_need *need_, const char **OU
         }
     }
 
+    /* Organizations: the SCPs of the caller's account, the RCPs of the resource's, and the
+     * organization keys (before the entry records the context) */
+    struct pd_authz_org org;
+    if (pd_authz_org_load(r->db, &r->arena, r->env->policies, &caller.id, need.resource_account,
+                          need.n ? need.checks[0].action : NULL, &need.ctx, &org)) {
+        pd_authz_org_release(r->env->policies, &org);
+        pd_policy_cache_release(r->env->policies, rp_held);
+        pd_authz_caller_release(r->env->policies, &caller);
+        return pd_fail(r, &PD_ERR_InternalFailure, "cannot read the organization's policies");
+    }
     json_t *entry = decision_entry(r, &need, principal);
     if (need.log_extra) {
         json_object_update(entry, need.log_extra);
@@ -219,15 +230,24 @@ static int decide(struct pd_req *r, struct pd_authz_need *need_, const char **OU
             .nsession = caller.nsession,
             .resource_policy = rp.policy ? &rp : NULL,
             .resource_account = need.resource_account,
+            .scp_levels = org.scp,
+            .nscp_levels = org.nscp,
+            .rcp_levels = pd_authz_org_rcp_covers(ck->action) ? org.rcp : NULL,
+            .nrcp_levels = pd_authz_org_rcp_covers(ck->action) ? org.nrcp : 0,
             .ctx = &need.ctx,
             .flags = PD_AUTHZ_TRACE | (need.trust ? PD_AUTHZ_TRUST : 0),
         };
         struct pd_authz_result res;
         pd_policy_authorize(&r->arena, &q, &res);
-        json_array_append_new(checks, json_pack("{s:s, s:s, s:s, s:s, s:o*}", "action", ck->action,
-                                                "resource", ck->resource, "decision",
-                                                pd_decision_name(res.decision), "decided_by",
-                                                pd_ptype_name(res.decided_by), "trace", res.trace));
+        json_t *jc = json_pack("{s:s, s:s, s:s, s:s, s:o*}", "action", ck->action, "resource",
+                               ck->resource, "decision", pd_decision_name(res.decision),
+                               "decided_by", pd_ptype_name(res.decided_by), "trace", res.trace);
+        /* an organization policy's decision names its level and, for a deny, the policy */
+        if (res.org_level)
+            json_object_set_new(jc, "level", json_string(res.org_level));
+        if (res.org_level && res.deny_ref && res.deny_ref->id)
+            json_object_set_new(jc, "organization_policy", json_string(res.deny_ref->id));
+        json_array_append_new(checks, jc);
         if (res.decision != PD_DECISION_ALLOW && !failed) {
             failed = ck;
             failed_res = res;
@@ -247,6 +267,8 @@ static int decide(struct pd_req *r, struct pd_authz_need *need_, const char **OU
                                                  *shown ? shown : NULL, need.quote_resource,
                                                  failed_res.decision, failed_res.decided_by, NULL);
         json_object_set_new(entry, "decided_by", json_string(pd_ptype_name(failed_res.decided_by)));
+        if (failed_res.org_level)
+            json_object_set_new(entry, "level", json_string(failed_res.org_level));
         json_object_set_new(entry, "message", json_string(message));
     }
     int enforce = r->env->cfg.iam_mode == PD_IAM_ENFORCE;
@@ -263,6 +285,7 @@ static int decide(struct pd_req *r, struct pd_authz_need *need_, const char **OU
         pd_log_req(PD_LOG_DEBUG, r->request_id, "authz %s allowed %s on %s", id,
                    need.checks[0].action, need.checks[0].resource);
 
+    pd_authz_org_release(r->env->policies, &org);
     pd_policy_cache_release(r->env->policies, rp_held);
     pd_authz_caller_release(r->env->policies, &caller);
     if (failed && enforce) {

@@ -511,6 +511,11 @@ static void http_request(struct pd_req *r, struct pd_http_request *hq)
 
 static void fail_codec(struct pd_req *r, const struct pd_codec_error *cerr)
 {
+    if (r->svc && r->svc->codec_error) { /* the service words it as its API does */
+        r->svc->codec_error(r, cerr->code, cerr->status, cerr->message,
+                            cerr->n_violations ? cerr->violations[0].message : NULL);
+        return;
+    }
     struct pd_awserr *e = pd_arena_alloc(&r->arena, sizeof *e);
     e->code = cerr->code;
     /* EKS answers constraint violations with InvalidParameterException, not the rest-json
@@ -725,7 +730,7 @@ static const struct pd_spec_op *peek_op(struct pd_req *r, const struct pd_spec *
     const struct pd_spec_op *op = NULL;
     struct pd_codec_error cerr;
     memset(&cerr, 0, sizeof cerr);
-    pd_rest_route(spec, &r->arena, hq, &op, &cerr);
+    pd_codec_route(spec, &r->arena, hq, &op, &cerr);
     return op;
 }
 

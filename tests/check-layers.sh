@@ -28,6 +28,7 @@ emulator/auth|^(services|proto|server|k8s)/|microhttpd\.h|^jwt\.h$|gnutls/
 emulator/services|^(proto|server)/|microhttpd\.h|sqlite3\.h|^jwt\.h$|expat\.h|gnutls/
 emulator/services/iam|^(proto|server)/|microhttpd\.h|sqlite3\.h|^jwt\.h$|expat\.h|gnutls/
 emulator/services/s3|^(proto|server)/|microhttpd\.h|sqlite3\.h|^jwt\.h$|expat\.h|gnutls/
+emulator/services/organizations|^(proto|server)/|microhttpd\.h|sqlite3\.h|^jwt\.h$|expat\.h|gnutls/
 emulator/k8s|^(proto|server)/|microhttpd\.h|sqlite3\.h|^jwt\.h$|expat\.h|gnutls/
 emulator/store|^(auth|crypto|proto|services|server|k8s|sigv4|xml)/|microhttpd\.h|^jwt\.h$|gnutls/
 client|$srv|$top|microhttpd\.h|sqlite3\.h|gnutls/

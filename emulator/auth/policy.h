@@ -36,7 +36,8 @@ enum pd_policy_kind {
     PD_POLICY_SESSION,    /* session policy passed to AssumeRole* or GetFederationToken */
     PD_POLICY_RESOURCE,   /* resource policy (S3 bucket policy): Principal required */
     PD_POLICY_TRUST,      /* role trust policy: Principal required, Resource prohibited */
-    PD_POLICY_SCP,        /* Organizations SCP: no Principal */
+    PD_POLICY_SCP,        /* Organizations SCP: no Principal, Version 2012-10-17 needed */
+    PD_POLICY_RCP,        /* Organizations RCP: Principal "*" only, no NotAction/NotPrincipal */
 };
 
 /* Compile text (len bytes, need not be NUL-terminated). On success *OUT_policy is a new
@@ -59,6 +60,8 @@ size_t pd_policy_size_nonws(const char *text, size_t len);
  * text (1-based line and column of its opening and closing brace). */
 size_t pd_policy_statement_count(const struct pd_policy *p);
 const char *pd_policy_statement_sid(const struct pd_policy *p, size_t i);
+/* Is statement i a Deny? 1 / 0 (0 past the end). */
+int pd_policy_statement_deny(const struct pd_policy *p, size_t i);
 void pd_policy_statement_pos(const struct pd_policy *p, size_t i, unsigned *OUT_start_line,
                              unsigned *OUT_start_col, unsigned *OUT_end_line,
                              unsigned *OUT_end_col);
@@ -148,6 +151,7 @@ enum pd_ptype {
     PD_PT_SESSION,  /* session */
     PD_PT_TRUST,    /* role trust */
     PD_PT_SCP,      /* service control */
+    PD_PT_RCP,      /* resource control */
 };
 
 /* Where an identity policy comes from (the simulator's SourcePolicyType). */
@@ -162,6 +166,7 @@ enum pd_psource {
     PD_SRC_BOUNDARY,         /* "none" in the simulator; a boundary policy */
     PD_SRC_SESSION,          /* "none"; a session policy */
     PD_SRC_SCP,              /* "none"; an SCP */
+    PD_SRC_RCP,              /* "none"; an RCP */
 };
 
 struct pd_policy_ref {
@@ -194,6 +199,15 @@ struct pd_principal_id {
     const char *canonical; /* S3 canonical user id, if any */
 };
 
+/* One level of an organization on the path from its root to an account: the root, an OU or
+ * the account itself, with the policies of one type (SCP or RCP) attached to it. Every level
+ * must allow (some policy of the level has an applicable Allow); a Deny at any level wins. */
+struct pd_org_level {
+    const char *target; /* "r-ab12", "ou-ab12-1a2b3c4d", "111122223333" (traces, messages) */
+    const struct pd_policy_ref *policies;
+    size_t n;
+};
+
 /* Flags for struct pd_authz. */
 #define PD_AUTHZ_TRACE 1u /* build the trace (json + matched statements + missing keys) */
 #define PD_AUTHZ_TRUST 2u /* resource_policy is a role trust policy: it must allow itself */
@@ -209,9 +223,14 @@ struct pd_authz {
     const struct pd_policy_ref *session;  /* session policies (inline + PolicyArns) */
     size_t nsession;
     const struct pd_policy_ref *resource_policy; /* NULL: none (or trust policy, see flags) */
-    const char *resource_account;     /* owner of the resource; NULL: same account as caller */
-    const struct pd_policy_ref *scps; /* optional Organizations SCPs, all must allow */
-    size_t nscps;
+    const char *resource_account; /* owner of the resource; NULL: same account as caller */
+    /* Organizations: the SCPs of the caller's account (root first, the account last) and the
+     * RCPs of the resource's account, for the services RCPs cover. NULL/0: none apply (no
+     * organization, the management account, a service-linked role...). */
+    const struct pd_org_level *scp_levels;
+    size_t nscp_levels;
+    const struct pd_org_level *rcp_levels;
+    size_t nrcp_levels;
     const struct pd_ctx *ctx; /* may be NULL (no keys) */
     unsigned flags;
 };
@@ -230,8 +249,11 @@ struct pd_authz_result {
     enum pd_decision decision;
     enum pd_ptype decided_by; /* policy type that allowed or denied (PD_PT_NONE: root...) */
     const struct pd_policy_ref *deny_ref; /* the policy with the explicit deny, if any */
-    const char *resource; /* the resource the decision is about (first failing one) */
-    int boundary_allowed; /* -1: no boundary; 0/1: did the boundary allow */
+    const char *resource;  /* the resource the decision is about (first failing one) */
+    int boundary_allowed;  /* -1: no boundary; 0/1: did the boundary allow */
+    int scp_allowed;       /* -1: no SCP levels; 0/1: did the SCPs allow (no deny, every level) */
+    int rcp_allowed;       /* -1: no RCP levels; 0/1: likewise for the RCPs */
+    const char *org_level; /* SCP/RCP denials: the level (root, OU, account) that decided */
     /* Filled only with PD_AUTHZ_TRACE (arena-owned): */
     struct pd_matched_stmt *matched;
     size_t nmatched;
@@ -254,7 +276,7 @@ enum pd_decision pd_policy_eval_one(struct pd_arena *a, const struct pd_policy *
 /* "allowed", "explicitDeny", "implicitDeny" (simulator EvalDecision). */
 const char *pd_decision_name(enum pd_decision d);
 /* "identity-based", "resource-based", "permissions boundary", "session", "role trust",
- * "service control" ("" for none). */
+ * "service control", "resource control" ("" for none). */
 const char *pd_ptype_name(enum pd_ptype t);
 /* Simulator SourcePolicyType: user|group|role|aws-managed|user-managed|resource|none. */
 const char *pd_psource_name(enum pd_psource s);

@@ -5,7 +5,8 @@
  * Owns: struct pd_ctx storage (in the caller's arena) and condition semantics as the IAM
  * User Guide states them: several keys AND, several values OR (negated operators: NOR),
  * missing keys false except negated operators and ...IfExists, ForAllValues true and
- * ForAnyValue false on a missing or empty key. Must not: allocate from the heap, parse JSON.
+ * ForAnyValue false on a missing or empty key, a policy variable with no value equal to
+ * nothing (so negated operators match it). Must not: allocate from the heap, parse JSON.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -637,15 +638,11 @@ static int eval_cond(struct pd_arena *a, const struct pd_cond *cd, const struct 
 {
     const struct pd_ctx_key *k = pd_pol_ctx_find(c, cd->key, cd->keyhash);
     int present = k && k->n > 0;
-    unsigned pos0;
-    if (vars && negated(cd->op, &pos0)) {
-        /* The IAM guide: a variable that cannot be resolved makes the match fail and "causes
-         * the statement to be invalid". For a negated operator, dropping the value would
-         * instead make the condition true (and an Allow grant), so the condition is false. */
-        for (uint32_t i = 0; i < cd->nv; i++)
-            if (cd->v[i].s.segs && !pd_pol_resolve(a, &cd->v[i].s, c, 0))
-                return 0;
-    }
+    /* A value whose policy variable has no value (the key is missing, or multi-valued) is
+     * "effectively null" (IAM guide, "Policy variables with no value"): no request value
+     * equals or is like it, so positive operators do not match it and negated operators
+     * (StringNotEquals, ArnNotLike, ...) do. match_one already reads an unresolved value as
+     * matching nothing; nothing else is needed here (docs/policies.md, decisions table). */
     if (cd->op == COP_NULL) {
         /* "true": the key is absent (an empty list counts as absent); OR over values */
         for (uint32_t i = 0; i < cd->nv; i++) {

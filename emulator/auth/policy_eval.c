@@ -3,7 +3,8 @@
  * and the AccessDenied message builder.
  *
  * Owns: the decision order of the IAM User Guide ("Policy evaluation logic", single account
- * and cross-account): explicit deny anywhere wins; SCPs must allow; within one account a
+ * and cross-account): explicit deny anywhere wins; the resource account's RCPs and the
+ * caller's SCPs must allow at every level of the organization; within one account a
  * resource-policy Allow that names the caller's user or session ARN grants by itself, one
  * that names the role ARN (or the IAM user behind a federated session) is still limited by
  * the permissions boundary and session policies, one that names only the account needs the
@@ -37,6 +38,7 @@ struct ev {
     struct pd_matched_stmt *matched;
     size_t nmatched, capmatched;
     json_t *jpolicies; /* trace: array for the current resource */
+    const char *level; /* organization policies: the level being evaluated (trace) */
 };
 
 /* Result of evaluating one set of policies of one type. */
@@ -45,6 +47,7 @@ struct setres {
     int strength; /* resource policies: strongest naming of the caller among Allows */
     int deny;     /* some Deny statement applied */
     const struct pd_policy_ref *deny_ref;
+    const struct pd_policy_ref *allow_ref; /* the first policy whose Allow applied */
 };
 
 /* ---- principal matching --------------------------------------------------------------- */
@@ -210,16 +213,13 @@ static int action_match(const struct ev *e, const struct pd_stmt *st)
     return 0;
 }
 
-static int resource_match(struct ev *e, const struct pd_stmt *st, int vars, int *unresolved)
+static int resource_match(struct ev *e, const struct pd_stmt *st, int vars)
 {
-    *unresolved = 0;
     for (uint32_t i = 0; i < st->nres; i++) {
         const struct pd_str *r = &st->res[i];
         const char *pat = vars ? pd_pol_resolve(e->a, r, e->req->ctx, 1) : r->m;
-        if (!pat) {
-            *unresolved = 1; /* unresolved policy variable: this entry matches nothing */
-            continue;
-        }
+        if (!pat)
+            continue; /* a policy variable with no value: this entry matches nothing */
         if (pat[0] == '*' && pat[1] == '\0')
             return 1;
         if (pd_pol_arn_match(pat, e->resource))
@@ -238,11 +238,11 @@ static int stmt_applies(struct ev *e, const struct pd_policy *p, const struct pd
     if (st->not_action ? am : !am)
         return W_ACTION;
     if (st->nres || st->not_resource) {
-        int unresolved;
-        int rm = resource_match(e, st, p->vars, &unresolved);
-        /* NotResource with an unresolvable variable: the statement is invalid (IAM guide)
-         * rather than a statement that excludes nothing */
-        if (st->not_resource ? (rm || unresolved) : !rm)
+        int rm = resource_match(e, st, p->vars);
+        /* An entry whose policy variable has no value "will not match any resource" (IAM
+         * guide, "Policy variables with no value"), in Resource and NotResource alike: in
+         * NotResource such an entry excludes nothing. */
+        if (st->not_resource ? rm : !rm)
             return W_RESOURCE;
     }
     if (st->has_principal) {
@@ -333,6 +333,8 @@ static void eval_policy(struct ev *e, const struct pd_policy_ref *ref, enum pd_p
         json_object_set_new(jp, "id", json_string(ref->id ? ref->id : ""));
         json_object_set_new(jp, "type", json_string(pd_ptype_name(t)));
         json_object_set_new(jp, "source", json_string(pd_psource_name(ref->source)));
+        if (e->level)
+            json_object_set_new(jp, "level", json_string(e->level));
         jst = json_array();
         json_object_set_new(jp, "statements", jst);
         json_array_append_new(e->jpolicies, jp);
@@ -374,6 +376,8 @@ static void eval_policy(struct ev *e, const struct pd_policy_ref *ref, enum pd_p
             if (!e->trace)
                 return;
         } else {
+            if (!r->allow)
+                r->allow_ref = ref;
             r->allow = 1;
             if (strength > r->strength)
                 r->strength = strength;
@@ -395,6 +399,74 @@ static void eval_set(struct ev *e, const struct pd_policy_ref *refs, size_t n, e
     }
 }
 
+/* Organization policies of one type, level by level (root first). */
+struct orgres {
+    int deny;                             /* a Deny applied at some level */
+    const struct pd_policy_ref *deny_ref; /* its policy */
+    const char *deny_level;
+    int allow;                 /* every level had an applicable Allow */
+    const char *missing_level; /* the first level without one */
+    /* trace: per level (root first), the first policy whose Allow applied, or NULL */
+    const struct pd_policy_ref **allow_refs;
+    const struct pd_org_level *lv;
+    size_t n;
+};
+
+static void eval_levels(struct ev *e, const struct pd_org_level *lv, size_t n, enum pd_ptype t,
+                        struct orgres *o)
+{
+    memset(o, 0, sizeof *o);
+    o->allow = 1;
+    o->lv = lv;
+    o->n = n;
+    if (e->trace && n)
+        o->allow_refs = pd_arena_zalloc(e->a, n * sizeof *o->allow_refs);
+    for (size_t i = 0; i < n; i++) {
+        struct setres one = {0};
+        e->level = lv[i].target;
+        eval_set(e, lv[i].policies, lv[i].n, t, &one);
+        if (o->allow_refs)
+            o->allow_refs[i] = one.allow_ref;
+        if (one.deny && !o->deny) {
+            o->deny = 1;
+            o->deny_ref = one.deny_ref;
+            o->deny_level = lv[i].target;
+        }
+        if (!one.allow && o->allow) {
+            o->allow = 0;
+            o->missing_level = lv[i].target;
+        }
+        if (o->deny && !e->trace)
+            break;
+    }
+    e->level = NULL;
+}
+
+/* Trace: what one type of organization policy decided. */
+static json_t *org_json(const struct orgres *o)
+{
+    const char *d = o->deny ? "explicitDeny" : o->allow ? "allowed" : "implicitDeny";
+    json_t *j = json_pack("{s:s}", "decision", d);
+    if (o->deny) {
+        json_object_set_new(j, "level", json_string(o->deny_level));
+        json_object_set_new(j, "policy",
+                            json_string(o->deny_ref && o->deny_ref->id ? o->deny_ref->id : ""));
+    } else if (!o->allow) {
+        json_object_set_new(j, "level", json_string(o->missing_level));
+    }
+    /* each level with the policy whose Allow applied there (null: none did) */
+    if (o->allow_refs) {
+        json_t *levels = json_array();
+        for (size_t i = 0; i < o->n; i++) {
+            const struct pd_policy_ref *ar = o->allow_refs[i];
+            json_array_append_new(levels, json_pack("{s:s, s:s?}", "level", o->lv[i].target,
+                                                    "allowedBy", ar && ar->id ? ar->id : NULL));
+        }
+        json_object_set_new(j, "levels", levels);
+    }
+    return j;
+}
+
 /* ---- the decision --------------------------------------------------------------------- */
 
 static int is_session(const struct pd_principal_id *w)
@@ -407,6 +479,9 @@ struct one {
     enum pd_ptype by;
     const struct pd_policy_ref *deny_ref;
     int boundary_allowed;
+    int scp_allowed, rcp_allowed; /* -1: none given */
+    const char *org_level;        /* the level behind an SCP or RCP decision */
+    json_t *jorg;                 /* trace: {"serviceControl": ..., "resourceControl": ...} */
 };
 
 static void decide(struct ev *e, struct one *o)
@@ -415,27 +490,34 @@ static void decide(struct ev *e, struct one *o)
     const struct pd_principal_id *w = &q->who;
     int trust = (q->flags & PD_AUTHZ_TRUST) != 0;
     enum pd_ptype rtype = trust ? PD_PT_TRUST : PD_PT_RESOURCE;
-    struct setres scp = {0}, res = {0}, id = {0}, bnd = {0}, ses = {0};
-    int nscp_allow = 1;
+    struct setres scp = {0}, rcp = {0}, res = {0}, id = {0}, bnd = {0}, ses = {0};
+    struct orgres org_scp, org_rcp;
 
     memset(o, 0, sizeof *o);
     o->boundary_allowed = q->boundary ? 0 : -1;
 
-    /* 1. every policy is looked at for an applicable Deny */
-    for (size_t i = 0; i < q->nscps; i++) {
-        struct setres one = {0};
-        eval_set(e, &q->scps[i], 1, PD_PT_SCP, &one);
-        if (one.deny && !scp.deny) {
-            scp.deny = 1;
-            scp.deny_ref = one.deny_ref;
-        }
-        if (!one.allow)
-            nscp_allow = 0;
-        if (scp.deny && !e->trace)
-            break;
+    /* 1. every policy is looked at for an applicable Deny; the organization's first: the
+     * resource account's RCPs, then the caller account's SCPs, each level by level */
+    eval_levels(e, q->rcp_levels, q->nrcp_levels, PD_PT_RCP, &org_rcp);
+    memset(&org_scp, 0, sizeof org_scp);
+    org_scp.allow = 1;
+    if (!org_rcp.deny || e->trace)
+        eval_levels(e, q->scp_levels, q->nscp_levels, PD_PT_SCP, &org_scp);
+    rcp.deny = org_rcp.deny;
+    rcp.deny_ref = org_rcp.deny_ref;
+    scp.deny = org_scp.deny;
+    scp.deny_ref = org_scp.deny_ref;
+    o->rcp_allowed = q->nrcp_levels ? (org_rcp.allow && !org_rcp.deny) : -1;
+    o->scp_allowed = q->nscp_levels ? (org_scp.allow && !org_scp.deny) : -1;
+    if (e->trace && (q->nrcp_levels || q->nscp_levels)) {
+        o->jorg = json_object();
+        if (q->nscp_levels)
+            json_object_set_new(o->jorg, "serviceControl", org_json(&org_scp));
+        if (q->nrcp_levels)
+            json_object_set_new(o->jorg, "resourceControl", org_json(&org_rcp));
     }
     /* without a trace, the first explicit deny ends the look */
-#define PD_DENIED (!e->trace && (scp.deny || res.deny || id.deny || bnd.deny))
+#define PD_DENIED (!e->trace && (rcp.deny || scp.deny || res.deny || id.deny || bnd.deny))
     if (q->resource_policy && !PD_DENIED)
         eval_set(e, q->resource_policy, 1, rtype, &res);
     if (!PD_DENIED)
@@ -451,24 +533,34 @@ static void decide(struct ev *e, struct one *o)
     struct {
         struct setres *s;
         enum pd_ptype t;
-    } order[] = {{&scp, PD_PT_SCP},
-                 {&res, rtype},
-                 {&id, PD_PT_IDENTITY},
-                 {&bnd, PD_PT_BOUNDARY},
-                 {&ses, PD_PT_SESSION}};
+    } order[] = {{&rcp, PD_PT_RCP},     {&scp, PD_PT_SCP},      {&res, rtype},
+                 {&id, PD_PT_IDENTITY}, {&bnd, PD_PT_BOUNDARY}, {&ses, PD_PT_SESSION}};
     for (size_t i = 0; i < sizeof order / sizeof *order; i++) {
         if (order[i].s->deny) {
             o->d = PD_DECISION_EXPLICIT_DENY;
             o->by = order[i].t;
             o->deny_ref = order[i].s->deny_ref;
+            if (order[i].t == PD_PT_RCP)
+                o->org_level = org_rcp.deny_level;
+            else if (order[i].t == PD_PT_SCP)
+                o->org_level = org_scp.deny_level;
             return;
         }
     }
 
-    /* 2. Organizations SCPs must allow (the root user included) */
-    if (q->nscps && !nscp_allow) {
+    /* 2. The organization must allow at every level: the RCPs of the resource's account (for
+     * every caller, anonymous ones too), then the SCPs of the caller's account (its root user
+     * included). */
+    if (q->nrcp_levels && !org_rcp.allow) {
+        o->d = PD_DECISION_IMPLICIT_DENY;
+        o->by = PD_PT_RCP;
+        o->org_level = org_rcp.missing_level;
+        return;
+    }
+    if (q->nscp_levels && !org_scp.allow) {
         o->d = PD_DECISION_IMPLICIT_DENY;
         o->by = PD_PT_SCP;
+        o->org_level = org_scp.missing_level;
         return;
     }
 
@@ -564,6 +656,7 @@ int pd_policy_authorize(struct pd_arena *a, const struct pd_authz *req, struct p
 {
     memset(OUT, 0, sizeof *OUT);
     OUT->boundary_allowed = -1;
+    OUT->scp_allowed = OUT->rcp_allowed = -1;
     if (!req->action || !*req->action)
         return PD_EINVAL;
     struct ev e;
@@ -609,6 +702,10 @@ int pd_policy_authorize(struct pd_arena *a, const struct pd_authz *req, struct p
             json_object_set_new(je, "resource", json_string(res[i]));
             json_object_set_new(je, "decision", json_string(pd_decision_name(o.d)));
             json_object_set_new(je, "decidedBy", json_string(pd_ptype_name(o.by)));
+            if (o.org_level)
+                json_object_set_new(je, "level", json_string(o.org_level));
+            if (o.jorg)
+                json_object_set_new(je, "organizations", o.jorg);
             json_object_set_new(je, "policies", e.jpolicies);
             json_array_append_new(jevals, je);
         }
@@ -620,7 +717,12 @@ int pd_policy_authorize(struct pd_arena *a, const struct pd_authz *req, struct p
             OUT->decided_by = o.by;
             OUT->deny_ref = o.deny_ref;
             OUT->resource = res[i];
+            OUT->org_level = o.org_level;
         }
+        if (o.scp_allowed >= 0 && (OUT->scp_allowed < 0 || o.scp_allowed < OUT->scp_allowed))
+            OUT->scp_allowed = o.scp_allowed;
+        if (o.rcp_allowed >= 0 && (OUT->rcp_allowed < 0 || o.rcp_allowed < OUT->rcp_allowed))
+            OUT->rcp_allowed = o.rcp_allowed;
         if (o.boundary_allowed >= 0 &&
             (OUT->boundary_allowed < 0 || o.boundary_allowed < OUT->boundary_allowed))
             OUT->boundary_allowed = o.boundary_allowed;
@@ -637,6 +739,11 @@ int pd_policy_authorize(struct pd_arena *a, const struct pd_authz *req, struct p
         json_object_set_new(jt, "decidedBy", json_string(pd_ptype_name(OUT->decided_by)));
         if (OUT->boundary_allowed >= 0)
             json_object_set_new(jt, "boundaryAllowed", json_boolean(OUT->boundary_allowed));
+        if (OUT->org_level)
+            json_object_set_new(jt, "level", json_string(OUT->org_level));
+        if (OUT->deny_ref && OUT->deny_ref->id &&
+            (OUT->decided_by == PD_PT_SCP || OUT->decided_by == PD_PT_RCP))
+            json_object_set_new(jt, "policy", json_string(OUT->deny_ref->id));
         json_t *jm = json_array();
         for (size_t i = 0; i < e.ct.nmissing; i++)
             json_array_append_new(jm, json_string(e.ct.missing[i]));
@@ -707,6 +814,8 @@ const char *pd_ptype_name(enum pd_ptype t)
         return "role trust";
     case PD_PT_SCP:
         return "service control";
+    case PD_PT_RCP:
+        return "resource control";
     default:
         return "";
     }

@@ -662,6 +662,14 @@ static void compile_actions(struct cc *c, struct pd_stmt *st, const char **v, in
         const char *s = v[i];
         size_t len = strlen(s);
         check_action_format(c, s);
+        if (c->p->kind == PD_POLICY_SCP || c->p->kind == PD_POLICY_RCP) {
+            /* Organizations: a wildcard only alone or at the end ("s3:Get*", never
+             * "s3:*Object" or "s3:Get*Tagging") */
+            const char *w = strpbrk(s, "*?");
+            if (w && w[1] != '\0')
+                fail(c, E_ACTION_FORMAT,
+                     "Action %s: a wildcard is allowed only alone or at the end", s);
+        }
         if (c->p->kind == PD_POLICY_TRUST && strcmp(s, "*") != 0) {
             const char *colon = strchr(s, ':');
             if (colon && !pd_pol_glob(s, (size_t)(colon - s), "sts", 3, 1))
@@ -814,7 +822,21 @@ static void compile_statement(struct cc *c, struct pd_stmt *st, json_t *js)
         }
     }
     /* Principal */
-    if (pr || npr) {
+    if (p->kind == PD_POLICY_RCP) {
+        /* RCPs: "Principal": "*" and nothing else; conditions say who */
+        if (npr)
+            fail(c, E_PRINCIPAL_PRESENCE, "Has prohibited field NotPrincipal");
+        else if (!pr)
+            fail(c, E_PRINCIPAL_PRESENCE, "Missing required field Principal");
+        if (pr) {
+            st->has_principal = 1;
+            compile_principal(c, st, pr, "Principal");
+            for (uint32_t i = 0; i < st->npr; i++)
+                if (st->pr[i].kind != PK_STAR &&
+                    !(st->pr[i].kind == PK_AWS && strcmp(st->pr[i].value, "*") == 0))
+                    fail(c, E_PRINCIPAL_INVALID, "Invalid principal in policy");
+        }
+    } else if (pr || npr) {
         if (is_iam_kind(p->kind))
             fail(c, E_PRINCIPAL_PROHIBITED, "Policy document should not specify a principal.");
         else if (npr && p->kind == PD_POLICY_TRUST)
@@ -828,6 +850,8 @@ static void compile_statement(struct cc *c, struct pd_stmt *st, json_t *js)
     /* Action */
     const char **list;
     int n;
+    if (nact && p->kind == PD_POLICY_RCP)
+        fail(c, E_SYNTAX, "Has prohibited field NotAction");
     if (act || nact) {
         n = str_list(act ? act : nact, &list, a);
         if (n < 0) {
@@ -891,7 +915,9 @@ static int compile_doc(struct cc *c, json_t *doc, const char *text, size_t len)
         else
             p->vars = strcmp(json_string_value(ver), "2012-10-17") == 0;
     }
-    if ((p->kind == PD_POLICY_MANAGED || p->kind == PD_POLICY_BOUNDARY) && !p->vars)
+    if ((p->kind == PD_POLICY_MANAGED || p->kind == PD_POLICY_BOUNDARY ||
+         p->kind == PD_POLICY_SCP || p->kind == PD_POLICY_RCP) &&
+        !p->vars)
         fail(c, E_VERSION, "Policy document must be version 2012-10-17 or greater.");
     if (id && !json_is_string(id))
         fail(c, E_SYNTAX, "Syntax errors in policy.");
@@ -982,6 +1008,11 @@ size_t pd_policy_statement_count(const struct pd_policy *p)
 const char *pd_policy_statement_sid(const struct pd_policy *p, size_t i)
 {
     return i < p->nst ? p->st[i].sid : NULL;
+}
+
+int pd_policy_statement_deny(const struct pd_policy *p, size_t i)
+{
+    return i < p->nst && p->st[i].deny;
 }
 
 void pd_policy_statement_pos(const struct pd_policy *p, size_t i, unsigned *OUT_start_line,

@@ -1,6 +1,6 @@
 /*
  * codec.c - the public entry points of proto/: pick the protocol of a model and hand the
- * request or result to query.c, rest.c, restjson.c or restxml.c.
+ * request or result to query.c, rest.c, restjson.c, restxml.c or awsjson.c.
  *
  * Owns struct pd_http_response's lifetime helpers. Nothing here knows a wire detail.
  */
@@ -64,10 +64,24 @@ int pd_codec_decode(const struct pd_spec *spec, struct pd_arena *a,
             return rc;
         return pd_rest_decode(spec, a, *OUT_op, rq, OUT_in, OUT_err);
     }
+    if (spec->proto == PD_SPEC_JSON) {
+        int rc = pd_awsjson_route(spec, a, rq, OUT_op, OUT_err);
+        if (rc)
+            return rc;
+        return pd_awsjson_decode(spec, a, *OUT_op, rq, OUT_in, OUT_err);
+    }
     OUT_err->code = "InternalFailure";
     OUT_err->status = 500;
     OUT_err->message = "Protocol not served";
     return PD_ENOTIMPL;
+}
+
+int pd_codec_route(const struct pd_spec *spec, struct pd_arena *a, const struct pd_http_request *rq,
+                   const struct pd_spec_op **OUT_op, struct pd_codec_error *OUT_err)
+{
+    if (spec->proto == PD_SPEC_JSON)
+        return pd_awsjson_route(spec, a, rq, OUT_op, OUT_err);
+    return pd_rest_route(spec, a, rq, OUT_op, OUT_err);
 }
 
 int pd_codec_encode(const struct pd_spec *spec, struct pd_arena *a, const struct pd_spec_op *op,
@@ -80,6 +94,8 @@ int pd_codec_encode(const struct pd_spec *spec, struct pd_arena *a, const struct
         return pd_restjson_encode(spec, a, op, out, request_id, OUT);
     case PD_SPEC_REST_XML:
         return pd_restxml_encode(spec, a, op, out, request_id, OUT);
+    case PD_SPEC_JSON:
+        return pd_awsjson_encode(spec, a, op, out, request_id, OUT);
     default:
         return PD_ENOTIMPL;
     }
@@ -97,6 +113,8 @@ int pd_codec_encode_error(const struct pd_spec *spec, struct pd_arena *a,
         return pd_restjson_encode_error(spec, a, f, request_id, OUT);
     case PD_SPEC_REST_XML:
         return pd_restxml_encode_error(spec, a, f, request_id, OUT);
+    case PD_SPEC_JSON:
+        return pd_awsjson_encode_error(spec, a, f, request_id, OUT);
     default:
         return PD_ENOTIMPL;
     }

@@ -93,14 +93,12 @@ struct pd_http_response {
 void pd_http_response_init(struct pd_http_response *r);
 void pd_http_response_cleanup(struct pd_http_response *r);
 
-/* Decode a request for any protocol: find the operation (query Action=, or method + path for
- * rest), then its input. Query takes its parameters from the query string and, for a
- * form-encoded body, the body. Returns:
- *   PD_OK        *OUT_op and *OUT_in (a new reference; the caller json_decref()s it);
- *   PD_ENOTFOUND no operation matches (InvalidAction / UnknownOperationException /
- *                MethodNotAllowed in *OUT_err);
- *   PD_EINVAL    the operation is known (*OUT_op set) but the input is bad (*OUT_err).
- * Error texts live in a. */
+/* Decode a request for any protocol: find the operation (query Action=, method + path for
+ * rest, X-Amz-Target for awsJson), then its input. Query takes its parameters from the query string
+ * and, for a form-encoded body, the body. Returns: PD_OK        *OUT_op and *OUT_in (a new
+ * reference; the caller json_decref()s it); PD_ENOTFOUND no operation matches (InvalidAction /
+ * UnknownOperationException / MethodNotAllowed in *OUT_err); PD_EINVAL    the operation is known
+ * (*OUT_op set) but the input is bad (*OUT_err). Error texts live in a. */
 int pd_codec_decode(const struct pd_spec *spec, struct pd_arena *a,
                     const struct pd_http_request *rq, const struct pd_spec_op **OUT_op,
                     json_t **OUT_in, struct pd_codec_error *OUT_err);
@@ -110,6 +108,12 @@ int pd_codec_decode(const struct pd_spec *spec, struct pd_arena *a,
 int pd_query_decode(const struct pd_spec *spec, struct pd_arena *a, const struct pd_kvs *params,
                     const struct pd_spec_op **OUT_op, json_t **OUT_in,
                     struct pd_codec_error *OUT_err);
+
+/* Rest and awsJson protocols: which operation does this request name, found without reading
+ * its body? PD_OK or PD_ENOTFOUND (with *OUT_err: UnknownOperationException,
+ * MethodNotAllowed, ...). */
+int pd_codec_route(const struct pd_spec *spec, struct pd_arena *a, const struct pd_http_request *rq,
+                   const struct pd_spec_op **OUT_op, struct pd_codec_error *OUT_err);
 
 /* Rest protocols: which operation does this request name? PD_OK or PD_ENOTFOUND (with
  * *OUT_err). Cheap: compares the route of each operation with the request's method. */

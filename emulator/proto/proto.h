@@ -45,6 +45,24 @@ int pd_restxml_encode_error(const struct pd_spec *spec, struct pd_arena *a,
                             const struct pd_aws_fault *f, const char *request_id,
                             struct pd_http_response *OUT);
 
+/* An upper bound on the number of values in a JSON text, counted without parsing it: one
+ * for the text, one more per '[', '{' and ',' outside strings (rest.c). Checked against
+ * PD_JSON_MAX_VALUES before a body is parsed. */
+size_t pd_proto_json_values(const char *s, size_t n);
+
+/* awsjson.c: awsJson1_0 / awsJson1_1 (Organizations) */
+int pd_awsjson_route(const struct pd_spec *spec, struct pd_arena *a,
+                     const struct pd_http_request *rq, const struct pd_spec_op **OUT_op,
+                     struct pd_codec_error *OUT_err);
+int pd_awsjson_decode(const struct pd_spec *spec, struct pd_arena *a, const struct pd_spec_op *op,
+                      const struct pd_http_request *rq, json_t **OUT_in,
+                      struct pd_codec_error *OUT_err);
+int pd_awsjson_encode(const struct pd_spec *spec, struct pd_arena *a, const struct pd_spec_op *op,
+                      const json_t *out, const char *request_id, struct pd_http_response *OUT);
+int pd_awsjson_encode_error(const struct pd_spec *spec, struct pd_arena *a,
+                            const struct pd_aws_fault *f, const char *request_id,
+                            struct pd_http_response *OUT);
+
 /* rest.c: headers shared by both rest encoders (header members, prefix maps, status code).
  * Returns PD_OK or PD_EINTERNAL (*OUT_where names the member). */
 int pd_rest_encode_headers(struct pd_arena *a, const struct pd_spec_shape *sh, const json_t *out,

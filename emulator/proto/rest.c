@@ -497,9 +497,7 @@ static int has_body_members(const struct pd_spec_shape *in)
 static const char *s3_malformed =
     "The XML you provided was not well-formed or did not validate against our published schema";
 
-/* An upper bound on the number of values in a JSON text, counted without parsing it: one
- * for the text, one more per '[', '{' and ',' outside strings. */
-static size_t json_values(const char *s, size_t n)
+size_t pd_proto_json_values(const char *s, size_t n)
 {
     size_t count = 1;
     int in_string = 0;
@@ -550,7 +548,7 @@ static int parse_body(struct walk *w, struct rroot *r, const struct pd_http_requ
         }
         pd_restxml_node(pm ? &r->payload : &r->body, root);
     } else {
-        if (json_values(rq->body, rq->body_len) > PD_JSON_MAX_VALUES) {
+        if (pd_proto_json_values(rq->body, rq->body_len) > PD_JSON_MAX_VALUES) {
             w->bad_code = "SerializationException";
             pd_walk_fail(w, "Request body has more than %d JSON values, podiam's limit",
                          PD_JSON_MAX_VALUES);

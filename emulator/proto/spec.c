@@ -456,6 +456,12 @@ int pd_spec_load(const char *text, size_t len, struct pd_spec **OUT)
     s->xml_namespace = dup(s, jstr(meta, "xmlNamespace"));
     s->endpoint_prefix = dup(s, jstr(meta, "endpointPrefix"));
     s->signing_name = dup(s, jstr(meta, "signingName"));
+    s->target_prefix = dup(s, jstr(meta, "targetPrefix"));
+    s->json_version = dup(s, jstr(meta, "jsonVersion"));
+    if (s->proto == PD_SPEC_JSON && (!s->target_prefix || !s->json_version)) {
+        pd_log(PD_LOG_ERROR, "spec: an awsJson model needs targetPrefix and jsonVersion");
+        goto out;
+    }
     if (!s->signing_name)
         s->signing_name = s->endpoint_prefix;
 

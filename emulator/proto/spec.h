@@ -23,7 +23,7 @@ enum pd_spec_proto {
     PD_SPEC_QUERY,     /* IAM, STS */
     PD_SPEC_REST_JSON, /* EKS, eks-auth */
     PD_SPEC_REST_XML,  /* S3 */
-    PD_SPEC_JSON,      /* awsJson (not served; loads for completeness) */
+    PD_SPEC_JSON,      /* awsJson1_0 / awsJson1_1 (Organizations): X-Amz-Target, JSON body */
 };
 
 enum pd_spec_type {
@@ -168,7 +168,9 @@ struct pd_spec {
     const char *xml_namespace; /* metadata.xmlNamespace, or the one the model's inputs name */
     const char *signing_name;  /* signingName, else endpointPrefix */
     const char *endpoint_prefix;
-    struct pd_spec_op *ops; /* sorted by name */
+    const char *target_prefix; /* awsJson: metadata.targetPrefix ("AWSOrganizationsV20161128") */
+    const char *json_version;  /* awsJson: metadata.jsonVersion ("1.1"), NULL otherwise */
+    struct pd_spec_op *ops;    /* sorted by name */
     size_t n_ops;
     struct pd_spec_shape *shapes; /* sorted by name */
     size_t n_shapes;

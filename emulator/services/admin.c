@@ -1,5 +1,6 @@
 /*
- * admin.c - podiam's own API under /_podiam/: health, reset, state export, CA, clock.
+ * admin.c - podiam's own API under /_podiam/: health, reset, state export, CA, clock, an
+ * account's root credentials.
  *
  * Unsigned and served to loopback clients only. Answers are JSON (or PEM). Reset and
  * export go through the fixtures module, so "reset" means "back to the fixtures given at
@@ -24,6 +25,7 @@
 #include "store/store.h"
 #include "services/fixtures.h"
 #include "services/service.h"
+#include "store/iam_db.h"
 
 static int admin_error(struct pd_req *r, int status, const char *code, const char *msg)
 {
@@ -254,7 +256,33 @@ static int clock_op(struct pd_req *r)
                                        "offset_ms", (json_int_t)atomic_load(&c->offset_ms)));
 }
 
-enum { OP_HEALTH, OP_RESET, OP_STATE, OP_CA, OP_DECISIONS, OP_CLOCK };
+/* GET /_podiam/accounts/ID/credentials: the root user's access keys of an account, with
+ * their secrets (how a test gets into an account Organizations' CreateAccount made). */
+static int account_credentials(struct pd_req *r)
+{
+    const char *p = r->path + strlen("/_podiam/accounts/");
+    const char *slash = strchr(p, '/');
+    const char *id = slash ? pd_arena_strndup(&r->arena, p, (size_t)(slash - p)) : "";
+    int64_t created;
+    if (strlen(id) != 12 || strspn(id, "0123456789") != 12 ||
+        pd_iam_db_account_get(r->db, id, &created) != PD_OK)
+        return admin_error(r, 404, "NotFound", "no such account");
+    struct pd_iam_access_key *keys;
+    size_t n;
+    if (pd_iam_db_key_list(r->db, &r->arena, id, 0, &keys, &n) != PD_OK)
+        return admin_error(r, 500, "InternalFailure", "cannot read the account's keys");
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "AccessKeyId",
+                                              keys[i].access_key_id, "SecretAccessKey",
+                                              keys[i].secret, "Status", keys[i].status));
+    return pd_req_reply_json(r, 200,
+                             json_pack("{s:s, s:s, s:o}", "account_id", id, "arn",
+                                       pd_arena_printf(&r->arena, "arn:aws:iam::%s:root", id),
+                                       "root_access_keys", list));
+}
+
+enum { OP_HEALTH, OP_RESET, OP_STATE, OP_CA, OP_DECISIONS, OP_CLOCK, OP_CREDENTIALS };
 static const struct pd_op ops[] = {
     [OP_HEALTH] = {"Health", health, 0},
     [OP_RESET] = {"Reset", reset, PD_OP_NOTXN},
@@ -262,6 +290,7 @@ static const struct pd_op ops[] = {
     [OP_CA] = {"CaCertificate", ca_pem, 0},
     [OP_DECISIONS] = {"Decisions", decisions, 0},
     [OP_CLOCK] = {"Clock", clock_op, 0},
+    [OP_CREDENTIALS] = {"AccountCredentials", account_credentials, 0},
     {NULL, NULL, 0},
 };
 
@@ -284,10 +313,13 @@ static int route(struct pd_req *r)
         r->op = &ops[OP_CLOCK];
     else if ((strcmp(p, "decisions") == 0 || pd_has_prefix(p, "decisions/")) && get)
         r->op = &ops[OP_DECISIONS];
+    else if (pd_has_prefix(p, "accounts/") && get && strstr(p, "/credentials") &&
+             strcmp(strstr(p, "/credentials"), "/credentials") == 0)
+        r->op = &ops[OP_CREDENTIALS];
     /* Every call that changes state, and the export (it holds every secret), is sensitive;
      * health and the CA certificate are public. */
     enum pd_admin_level level = PD_ADMIN_READ;
-    if (post || r->op == &ops[OP_STATE])
+    if (post || r->op == &ops[OP_STATE] || r->op == &ops[OP_CREDENTIALS])
         level = PD_ADMIN_SENSITIVE;
     else if (r->op == &ops[OP_HEALTH] || r->op == &ops[OP_CA])
         level = PD_ADMIN_PUBLIC;

@@ -15,13 +15,14 @@
 #include "services/eks.h"
 #include "services/iam/iam_fixtures.h"
 #include "services/oidc.h"
+#include "services/organizations/organizations.h"
 #include "services/s3/s3.h"
 #include "store/iam_db.h"
 #include "store/store.h"
 
 #define META_LOADED "fixtures_loaded"
 
-static const char *const known_sections[] = {"iam", "oidc", "eks", "s3", NULL};
+static const char *const known_sections[] = {"iam", "organizations", "oidc", "eks", "s3", NULL};
 
 static char *msg(const char *fmt, const char *a, const char *b)
 {
@@ -70,6 +71,10 @@ static int load_file(struct pd_env *env, struct pd_db *db, const char *path, cha
     json_t *iam = json_object_get(doc, "iam");
     if (iam)
         rc = pd_iam_fixtures_load(env, db, iam, path, OUT_err);
+    /* then Organizations: its accounts may be the iam section's */
+    json_t *orgs = json_object_get(doc, "organizations");
+    if (!rc && orgs)
+        rc = pd_org_fixtures_load(env, db, orgs, path, OUT_err);
     json_t *oidc = json_object_get(doc, "oidc");
     if (!rc && oidc)
         rc = pd_oidc_fixtures_load(env, db, oidc, path, OUT_err);
@@ -156,8 +161,10 @@ int pd_fixtures_export(struct pd_env *env, struct pd_db *db, json_t **OUT, char 
         *OUT_err = pd_xstrdup("the state is busy");
         return rc;
     }
-    json_t *iam = NULL, *oidc = NULL, *eks = NULL, *s3 = NULL;
+    json_t *iam = NULL, *oidc = NULL, *eks = NULL, *s3 = NULL, *orgs = NULL;
     rc = pd_iam_fixtures_export(env, db, &iam, OUT_err);
+    if (!rc)
+        rc = pd_org_fixtures_export(env, db, &orgs, OUT_err);
     if (!rc)
         rc = pd_oidc_export(db, &oidc);
     if (!rc)
@@ -170,11 +177,15 @@ int pd_fixtures_export(struct pd_env *env, struct pd_db *db, json_t **OUT, char 
         json_decref(oidc);
         json_decref(eks);
         json_decref(s3);
+        json_decref(orgs);
         if (!*OUT_err)
             *OUT_err = pd_xstrdup(pd_strerror(rc));
         return rc;
     }
     *OUT = json_pack("{s:o}", "iam", iam);
+    if (json_array_size(json_object_get(orgs, "organizations")))
+        json_object_set(*OUT, "organizations", orgs);
+    json_decref(orgs);
     if (json_array_size(json_object_get(oidc, "issuers")))
         json_object_set(*OUT, "oidc", oidc);
     if (json_array_size(json_object_get(eks, "clusters")))

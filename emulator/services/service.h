@@ -52,6 +52,7 @@ enum pd_proto {
     PD_PROTO_QUERY = 0, /* IAM, STS: form parameters in, XML out */
     PD_PROTO_REST_JSON, /* EKS, eks-auth */
     PD_PROTO_REST_XML,  /* S3 */
+    PD_PROTO_JSON,      /* Organizations: awsJson1_1 (X-Amz-Target, JSON body) */
     PD_PROTO_RAW,       /* admin, OIDC, Kubernetes: the service reads and writes HTTP itself */
 };
 
@@ -85,6 +86,12 @@ struct pd_service {
      * the headers are decoded, authenticated and authorized, to install r->sink. PD_OK or
      * PD_EAWS. NULL: the service streams nothing. */
     int (*stream)(struct pd_req *r);
+    /* A request whose input did not decode or validate: set the wire error as the service's
+     * API words it (Organizations: InvalidInputException with a Reason) from the codec's code,
+     * status and message and the first violated constraint (NULL when none). NULL: the
+     * codec's error as it is. */
+    void (*codec_error)(struct pd_req *r, const char *code, int status, const char *message,
+                        const char *violation);
     /* Once at start, after the store is open (S3 removes crash debris). PD_OK or an error
      * that stops the start. NULL: nothing to do. */
     int (*init)(struct pd_env *env);

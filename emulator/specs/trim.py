@@ -8,7 +8,7 @@ The models are Apache-2.0 (see NOTICE in this folder); the output is data, not c
 """
 import gzip, json, os, sys
 
-SERVICES = ["iam", "sts", "s3", "eks", "eks-auth"]
+SERVICES = ["iam", "sts", "s3", "eks", "eks-auth", "organizations"]
 DROP = {"documentation", "documentationUrl", "deprecatedMessage", "examples",
         "endpointdiscovery", "staticContextParams", "contextParam", "operationContextParams",
         "requestcompression", "httpChecksum_doc"}

@@ -322,3 +322,90 @@ CREATE TABLE eks_access_policies (
   modified_ms   INTEGER NOT NULL,
   PRIMARY KEY (entry, policy_arn)
 ) WITHOUT ROWID;
+
+-- version 8
+-- AWS Organizations (store/org_db.c). An organization belongs to its management account; an
+-- account is in at most one organization (the management account too: org_accounts holds
+-- every member). The tree is the root (one per organization, its id in org_organizations),
+-- OUs whose parent is the root or another OU, and accounts whose parent is the root or an
+-- OU; a parent is always an existing node of the same organization, so the tree has no
+-- cycles. Policies of the organization are here; the AWS managed FullAWSAccess and
+-- RCPFullAWSAccess are built-in data (org_db.c) that attachments name by id.
+CREATE TABLE org_organizations (
+  id                 TEXT PRIMARY KEY,
+  management_account TEXT NOT NULL UNIQUE,
+  feature_set        TEXT NOT NULL,
+  root_id            TEXT NOT NULL UNIQUE,
+  created_ms         INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- Policy types enabled on the root (SERVICE_CONTROL_POLICY, RESOURCE_CONTROL_POLICY).
+CREATE TABLE org_policy_types (
+  org_id TEXT NOT NULL REFERENCES org_organizations(id) ON DELETE CASCADE,
+  type   TEXT NOT NULL,
+  PRIMARY KEY (org_id, type)
+) WITHOUT ROWID;
+
+CREATE TABLE org_ous (
+  id         TEXT PRIMARY KEY,
+  org_id     TEXT NOT NULL REFERENCES org_organizations(id) ON DELETE CASCADE,
+  parent_id  TEXT NOT NULL,
+  name       TEXT NOT NULL,
+  created_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX org_ous_parent ON org_ous(parent_id, name);
+
+CREATE TABLE org_accounts (
+  account_id TEXT PRIMARY KEY,
+  org_id     TEXT NOT NULL REFERENCES org_organizations(id) ON DELETE CASCADE,
+  parent_id  TEXT NOT NULL,
+  name       TEXT NOT NULL,
+  email      TEXT NOT NULL,
+  status     TEXT NOT NULL,
+  joined     TEXT NOT NULL,
+  joined_ms  INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX org_accounts_parent ON org_accounts(org_id, parent_id);
+
+CREATE TABLE org_policies (
+  id          TEXT PRIMARY KEY,
+  org_id      TEXT NOT NULL REFERENCES org_organizations(id) ON DELETE CASCADE,
+  type        TEXT NOT NULL,
+  name        TEXT NOT NULL,
+  description TEXT NOT NULL,
+  content     TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX org_policies_type ON org_policies(org_id, type, name);
+
+-- Attachments of policies (the organization's or AWS managed) to the root, OUs and
+-- accounts, in the order they were made (seq).
+CREATE TABLE org_attachments (
+  org_id    TEXT NOT NULL REFERENCES org_organizations(id) ON DELETE CASCADE,
+  policy_id TEXT NOT NULL,
+  target_id TEXT NOT NULL,
+  seq       INTEGER NOT NULL,
+  PRIMARY KEY (org_id, policy_id, target_id)
+) WITHOUT ROWID;
+CREATE INDEX org_attachments_target ON org_attachments(org_id, target_id, seq);
+
+-- CreateAccount requests (DescribeCreateAccountStatus, ListCreateAccountStatus).
+CREATE TABLE org_create_account (
+  id           TEXT PRIMARY KEY,
+  org_id       TEXT NOT NULL REFERENCES org_organizations(id) ON DELETE CASCADE,
+  account_name TEXT NOT NULL,
+  state        TEXT NOT NULL,
+  account_id   TEXT,
+  failure      TEXT,
+  requested_ms INTEGER NOT NULL,
+  completed_ms INTEGER
+) WITHOUT ROWID;
+
+-- Tags of accounts, OUs, the root and policies (keys unique per resource, order kept).
+CREATE TABLE org_tags (
+  org_id      TEXT NOT NULL REFERENCES org_organizations(id) ON DELETE CASCADE,
+  resource_id TEXT NOT NULL,
+  key         TEXT NOT NULL,
+  value       TEXT NOT NULL,
+  seq         INTEGER NOT NULL,
+  PRIMARY KEY (resource_id, key)
+) WITHOUT ROWID;

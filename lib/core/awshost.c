@@ -148,7 +148,8 @@ static enum pd_awshost_svc amazonaws(const struct labels *L, size_t k, struct pd
         } regional[] = {{"sts", PD_AWSHOST_STS, 0},
                         {"sts-fips", PD_AWSHOST_STS, 1},
                         {"eks", PD_AWSHOST_EKS, 0},
-                        {"eks-fips", PD_AWSHOST_EKS, 1}};
+                        {"eks-fips", PD_AWSHOST_EKS, 1},
+                        {"organizations", PD_AWSHOST_ORGANIZATIONS, 0}};
         for (size_t j = 0; j < sizeof regional / sizeof regional[0]; j++) {
             if (is(L, 0, regional[j].name)) {
                 o->fips = regional[j].fips;

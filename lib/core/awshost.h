@@ -2,8 +2,8 @@
  * awshost.h - the AWS endpoint host names podiam answers for, as a pure grammar.
  *
  * Recognises the hosts clients dial when nobody tells them podiam's address: the STS, IAM,
- * EKS and S3 endpoints (global, regional, FIPS, dual-stack and S3's legacy dash forms),
- * S3 virtual-hosted buckets in front of every S3 form, the EKS OIDC issuer host
+ * EKS, Organizations and S3 endpoints (global, regional, FIPS, dual-stack and S3's legacy dash
+ * forms), S3 virtual-hosted buckets in front of every S3 form, the EKS OIDC issuer host
  * oidc.eks.REGION.amazonaws.com and eks-auth.REGION.api.aws. REGION must look like a region
  * name (us-east-1, us-gov-west-1, ap-southeast-5), so "s3-echoer-demo" is no legacy
  * "s3-REGION" endpoint. Used for SNI certificates, the proxy's allow list and S3 addressing.
@@ -25,7 +25,8 @@ enum pd_awshost_svc {
     PD_AWSHOST_EKS,
     PD_AWSHOST_EKS_AUTH,
     PD_AWSHOST_S3,
-    PD_AWSHOST_OIDC, /* oidc.eks.REGION.amazonaws.com */
+    PD_AWSHOST_OIDC,          /* oidc.eks.REGION.amazonaws.com */
+    PD_AWSHOST_ORGANIZATIONS, /* organizations.REGION.amazonaws.com (us-east-1 in aws) */
 };
 
 struct pd_awshost {

@@ -1,5 +1,6 @@
 /*
- * fuzz_policy.c - libFuzzer target: compile arbitrary text as every policy kind, then
+ * fuzz_policy.c - libFuzzer target: compile arbitrary text as every policy kind (SCPs and
+ * RCPs too, evaluated as organization levels), then
  * evaluate what compiles against a fixed request and context (with and without a trace),
  * so parser, validator, position scanner, matchers and evaluator all see hostile input.
  */
@@ -16,8 +17,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const enum pd_policy_kind kinds[] = {PD_POLICY_INLINE, PD_POLICY_MANAGED,
-                                                PD_POLICY_RESOURCE, PD_POLICY_TRUST};
+    static const enum pd_policy_kind kinds[] = {PD_POLICY_INLINE,   PD_POLICY_MANAGED,
+                                                PD_POLICY_RESOURCE, PD_POLICY_TRUST,
+                                                PD_POLICY_SCP,      PD_POLICY_RCP};
     (void)pd_policy_size_nonws((const char *)data, size);
     struct pd_arena a;
     pd_arena_init(&a);
@@ -50,7 +52,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         q.who.role_arn = "arn:aws:iam::111122223333:role/app";
         q.who.unique_id = "AROAEXAMPLEAPPROLE001:s";
         q.ctx = &c;
-        if (kinds[k] == PD_POLICY_RESOURCE || kinds[k] == PD_POLICY_TRUST) {
+        /* organization policies: the same one at two levels, with an empty level between */
+        struct pd_org_level lv[3] = {
+            {"r-ab12", &ref, 1}, {"ou-ab12-11111111", NULL, 0}, {"111122223333", &ref, 1}};
+        if (kinds[k] == PD_POLICY_SCP) {
+            q.scp_levels = lv;
+            q.nscp_levels = (size & 1) ? 3 : 1;
+            q.identity = &ref;
+            q.nidentity = 1;
+        } else if (kinds[k] == PD_POLICY_RCP) {
+            q.rcp_levels = lv;
+            q.nrcp_levels = (size & 1) ? 3 : 1;
+            q.resource_account = "444455556666";
+        } else if (kinds[k] == PD_POLICY_RESOURCE || kinds[k] == PD_POLICY_TRUST) {
             q.resource_policy = &ref;
             q.flags = kinds[k] == PD_POLICY_TRUST ? PD_AUTHZ_TRUST : 0;
         } else {

@@ -21,7 +21,8 @@ struct spec_cache {
 };
 
 static struct spec_cache specs[] = {
-    {"iam", NULL}, {"sts", NULL}, {"s3", NULL}, {"eks", NULL}, {"eks-auth", NULL}, {NULL, NULL},
+    {"iam", NULL},      {"sts", NULL},           {"s3", NULL}, {"eks", NULL},
+    {"eks-auth", NULL}, {"organizations", NULL}, {NULL, NULL},
 };
 
 static inline struct pd_spec *spec_of(const char *stem)

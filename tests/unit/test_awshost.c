@@ -36,6 +36,8 @@ static void awshost_names(void **state)
         {"eks.ap-southeast-5.amazonaws.com", PD_AWSHOST_EKS, NULL, "ap-southeast-5", 0, 0},
         {"eks-fips.us-gov-west-1.amazonaws.com", PD_AWSHOST_EKS, NULL, "us-gov-west-1", 1, 0},
         {"eks-auth.us-east-1.api.aws", PD_AWSHOST_EKS_AUTH, NULL, "us-east-1", 0, 0},
+        {"organizations.us-east-1.amazonaws.com", PD_AWSHOST_ORGANIZATIONS, NULL, "us-east-1", 0,
+         0},
         {"oidc.eks.us-east-1.amazonaws.com", PD_AWSHOST_OIDC, NULL, "us-east-1", 0, 0},
         {"oidc.eks.us-isob-east-1.amazonaws.com", PD_AWSHOST_OIDC, NULL, "us-isob-east-1", 0, 0},
         {"s3.amazonaws.com", PD_AWSHOST_S3, NULL, NULL, 0, 0},

@@ -638,10 +638,25 @@ static void resource_policy(void **state)
     assert_string_equal(str(d, "IAM Policy"), "allowed");
     assert_string_equal(str(d, "Resource Policy"), "implicitDeny");
     pd_req_free(r);
+    /* the owner as a bare account id: the same account, the same answer */
+    r = sim(c, "SimulateCustomPolicy",
+            json_pack("{s:[s], s:[s], s:s, s:s, s:s, s:[s]}", "PolicyInputList", DOC_EC2,
+                      "ActionNames", "s3:GetObject", "ResourcePolicy", bucket, "CallerArn",
+                      USER_ARN, "ResourceOwner", "111122223333", "ResourceArns",
+                      "arn:aws:s3:::b/k"));
+    d = json_object_get(result(r, 0), "EvalDecisionDetails");
+    assert_string_equal(str(d, "IAM Policy"), "implicitDeny");
+    assert_string_equal(str(d, "Resource Policy"), "allowed");
+    pd_req_free(r);
     fails(c, "SimulateCustomPolicy",
           json_pack("{s:[s], s:[s], s:s, s:s, s:s}", "PolicyInputList", DOC_EC2, "ActionNames",
                     "s3:GetObject", "ResourcePolicy", bucket, "CallerArn", USER_ARN,
                     "ResourceOwner", "nobody"),
+          "InvalidInput", NULL);
+    fails(c, "SimulateCustomPolicy",
+          json_pack("{s:[s], s:[s], s:s, s:s, s:s}", "PolicyInputList", DOC_EC2, "ActionNames",
+                    "s3:GetObject", "ResourcePolicy", bucket, "CallerArn", USER_ARN,
+                    "ResourceOwner", "11112222333"),
           "InvalidInput", NULL);
 
     /* a role trust policy as the resource policy must allow by itself */
@@ -843,6 +858,112 @@ static void principal_policy(void **state)
           "ValidationError", NULL);
 }
 
+/* The guide's example of a variable with no value ("Policy variables with no value"): the
+ * inverted operator matches the null value, so the Deny applies when the principal tag is
+ * not set, whether the object tag is there or not; the ...IfExists form too. */
+#define DOC_GUIDE_NO_VALUE(op)                                                                     \
+    "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:"            \
+    "GetObject\","                                                                                 \
+    "\"Resource\":\"*\"},{\"Effect\":\"Deny\",\"Action\":\"s3:GetObject\",\"Resource\":"           \
+    "\"arn:aws:s3:::amzn-s3-demo-bucket/*\",\"Condition\":{\"" op "\":{\"s3:ExistingObjectTag/"    \
+    "Team\":\"${aws:PrincipalTag/Team}\"}}}]}"
+
+static const char *guide_case(struct ctx *c, const char *doc, const char *obj_tag,
+                              const char *principal_tag)
+{
+    json_t *entries = json_array();
+    if (obj_tag)
+        json_array_append_new(entries, entry("s3:ExistingObjectTag/Team", "string", obj_tag, NULL));
+    if (principal_tag)
+        json_array_append_new(entries,
+                              entry("aws:PrincipalTag/Team", "string", principal_tag, NULL));
+    json_t *in = json_pack("{s:[s], s:[s], s:[s], s:o}", "PolicyInputList", doc, "ActionNames",
+                           "s3:GetObject", "ResourceArns", "arn:aws:s3:::amzn-s3-demo-bucket/r.txt",
+                           "ContextEntries", entries);
+    struct pd_req *r = sim(c, "SimulateCustomPolicy", in);
+    static char out[32];
+    snprintf(out, sizeof out, "%s", str(result(r, 0), "EvalDecision"));
+    pd_req_free(r);
+    return out;
+}
+
+static void variable_without_value(void **state)
+{
+    struct ctx *c = *state;
+    const char *plain = DOC_GUIDE_NO_VALUE("StringNotEquals");
+    const char *ifex = DOC_GUIDE_NO_VALUE("StringNotEqualsIfExists");
+    assert_string_equal(guide_case(c, plain, "red", "red"), "allowed");
+    assert_string_equal(guide_case(c, plain, "blue", "red"), "explicitDeny");
+    assert_string_equal(guide_case(c, plain, "red", NULL), "explicitDeny"); /* tag not set */
+    assert_string_equal(guide_case(c, plain, NULL, NULL), "explicitDeny");  /* key missing */
+    assert_string_equal(guide_case(c, ifex, NULL, "red"), "explicitDeny");
+    assert_string_equal(guide_case(c, ifex, "red", NULL), "explicitDeny");
+    assert_string_equal(guide_case(c, ifex, "red", "red"), "allowed");
+}
+
+/* Where IAM refuses a document at write time (MalformedPolicyDocument), the simulator
+ * refuses it too (InvalidInput, the same words), in every input list; what IAM accepts on
+ * purpose (docs/policies.md, "Decisions at the edges") the simulator accepts. */
+static void write_time_refusals(void **state)
+{
+    struct ctx *c = *state;
+    ok(c, "CreateUser", json_pack("{s:s}", "UserName", "w"));
+    static const char *const refused[] = {
+        /* a Resource ARN with fewer than six fields */
+        "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"iam:*\","
+        "\"Resource\":\"arn:aws:iam::*\"}]}",
+        /* a policy variable under a date operator */
+        "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:*\","
+        "\"Resource\":\"*\",\"Condition\":{\"DateNotEquals\":{\"aws:CurrentTime\":"
+        "\"${aws:TokenIssueTime}\"}}}]}",
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        fails(c, "PutUserPolicy",
+              json_pack("{s:s, s:s, s:s}", "UserName", "w", "PolicyName", "p", "PolicyDocument",
+                        refused[i]),
+              "MalformedPolicyDocument", "The policy failed legacy parsing");
+        fails(c, "CreatePolicy",
+              json_pack("{s:s, s:s}", "PolicyName", "p", "PolicyDocument", refused[i]),
+              "MalformedPolicyDocument", "The policy failed legacy parsing");
+        fails(c, "SimulateCustomPolicy",
+              json_pack("{s:[s], s:[s]}", "PolicyInputList", refused[i], "ActionNames",
+                        "iam:GetUser"),
+              "InvalidInput", "The policy failed legacy parsing");
+        fails(c, "SimulateCustomPolicy",
+              json_pack("{s:[s], s:[s], s:[s]}", "PolicyInputList",
+                        "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
+                        "\"Action\":\"*\",\"Resource\":\"*\"}]}",
+                        "PermissionsBoundaryPolicyInputList", refused[i], "ActionNames",
+                        "iam:GetUser"),
+              "InvalidInput", "The policy failed legacy parsing");
+        fails(c, "SimulatePrincipalPolicy",
+              json_pack("{s:s, s:[s], s:[s]}", "PolicySourceArn", "arn:aws:iam::" ACCT ":user/w",
+                        "PolicyInputList", refused[i], "ActionNames", "iam:GetUser"),
+              "InvalidInput", "The policy failed legacy parsing");
+    }
+    /* accepted on purpose, by both */
+    static const char *const accepted[] = {
+        "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:*\","
+        "\"Resource\":\"arn:aws:S3:::b/*\"}]}",
+        "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:*\","
+        "\"Resource\":\"*\",\"Condition\":{\"ArnLike\":{\"aws:PrincipalArn\":\"arn:aws:iam::*\"}"
+        "}}]}",
+        "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:*\","
+        "\"Resource\":\"*\",\"Condition\":{\"NumericEquals\":{\"s3:max-keys\":\"12*\"}}}]}",
+        "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:*\","
+        "\"Resource\":\"arn:aws:s3:::b/${aws:PrincipalTag/team,'x'}/*\"}]}",
+    };
+    for (size_t i = 0; i < sizeof accepted / sizeof *accepted; i++) {
+        ok(c, "PutUserPolicy",
+           json_pack("{s:s, s:s, s:s}", "UserName", "w", "PolicyName", "p", "PolicyDocument",
+                     accepted[i]));
+        struct pd_req *r = sim(c, "SimulateCustomPolicy",
+                               json_pack("{s:[s], s:[s]}", "PolicyInputList", accepted[i],
+                                         "ActionNames", "s3:ListBucket"));
+        pd_req_free(r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -855,6 +976,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(boundary_and_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(resource_policy, setup, teardown),
         cmocka_unit_test_setup_teardown(principal_policy, setup, teardown),
+        cmocka_unit_test_setup_teardown(variable_without_value, setup, teardown),
+        cmocka_unit_test_setup_teardown(write_time_refusals, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

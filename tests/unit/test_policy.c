@@ -328,6 +328,18 @@ static void denial_messages(void **state)
                                                  PD_DECISION_IMPLICIT_DENY, PD_PT_TRUST, NULL),
                         "User: U is not authorized to perform: sts:AssumeRole on resource: R "
                         "because no role trust policy allows the sts:AssumeRole action");
+    assert_string_equal(pd_policy_denial_message(&a, "U", "a:b", "R", 0, PD_DECISION_EXPLICIT_DENY,
+                                                 PD_PT_SCP, NULL),
+                        "User: U is not authorized to perform: a:b on resource: R with an "
+                        "explicit deny in a service control policy");
+    assert_string_equal(pd_policy_denial_message(&a, "U", "a:b", "R", 0, PD_DECISION_IMPLICIT_DENY,
+                                                 PD_PT_SCP, NULL),
+                        "User: U is not authorized to perform: a:b on resource: R because no "
+                        "service control policy allows the a:b action");
+    assert_string_equal(pd_policy_denial_message(&a, "U", "a:b", "R", 0, PD_DECISION_EXPLICIT_DENY,
+                                                 PD_PT_RCP, NULL),
+                        "User: U is not authorized to perform: a:b on resource: R with an "
+                        "explicit deny in a resource control policy");
     assert_string_equal(pd_policy_denial_message(&a, "U", "a:b", "R", 0, PD_DECISION_IMPLICIT_DENY,
                                                  PD_PT_SESSION, NULL),
                         "User: U is not authorized to perform: a:b on resource: R because no "
@@ -420,6 +432,8 @@ static enum pd_policy_kind kind_of(const char *s)
         return PD_POLICY_TRUST;
     if (!strcmp(s, "scp"))
         return PD_POLICY_SCP;
+    if (!strcmp(s, "rcp"))
+        return PD_POLICY_RCP;
     return PD_POLICY_INLINE;
 }
 
@@ -581,6 +595,12 @@ static void run_evaluation(struct corpus *cp, const char *file, json_t *cs)
     size_t nowned = 0;
     struct pd_policy_ref idr[MAXP], sesr[MAXP], scpr[MAXP], bndr, resr;
     size_t nid = 0, nses = 0, nscp = 0;
+    /* organization levels: "scps" (each policy a level of its own) or "scp_levels" /
+     * "rcp_levels": [{"target": "r-ab12", "policies": [DOC, ...]}, ...] */
+    struct pd_org_level scpl[MAXP], rcpl[MAXP];
+    size_t nscpl = 0, nrcpl = 0;
+    struct pd_policy_ref orgr[MAXP * 2];
+    size_t norgr = 0;
     int have_bnd = 0, have_res = 0, trust = 0, broken = 0;
     struct pd_authz q;
     memset(&q, 0, sizeof q);
@@ -618,7 +638,40 @@ static void run_evaluation(struct corpus *cp, const char *file, json_t *cs)
         struct pd_policy *p = corpus_compile(v, PD_POLICY_SCP, name, &id, &src);
         broken |= !p;
         owned[nowned++] = p;
-        scpr[nscp++] = (struct pd_policy_ref){p, "scp", PD_SRC_SCP};
+        scpr[nscp] = (struct pd_policy_ref){p, "scp", PD_SRC_SCP};
+        scpl[nscpl++] = (struct pd_org_level){"level", &scpr[nscp], 1};
+        nscp++;
+    }
+    for (int rcp = 0; rcp < 2; rcp++) {
+        json_array_foreach(json_object_get(pol, rcp ? "rcp_levels" : "scp_levels"), i, v)
+        {
+            struct pd_org_level *lv = rcp ? &rcpl[nrcpl] : &scpl[nscpl];
+            if ((rcp ? nrcpl : nscpl) == MAXP)
+                break;
+            lv->target = json_string_value(json_object_get(v, "target"));
+            lv->policies = &orgr[norgr];
+            lv->n = 0;
+            size_t j;
+            json_t *d;
+            json_array_foreach(json_object_get(v, "policies"), j, d)
+            {
+                if (norgr == MAXP * 2 || nowned == MAXP * 4)
+                    break;
+                const char *id;
+                enum pd_psource src;
+                struct pd_policy *p =
+                    corpus_compile(d, rcp ? PD_POLICY_RCP : PD_POLICY_SCP, name, &id, &src);
+                broken |= !p;
+                owned[nowned++] = p;
+                orgr[norgr++] = (struct pd_policy_ref){p, id ? id : (rcp ? "rcp" : "scp"),
+                                                       rcp ? PD_SRC_RCP : PD_SRC_SCP};
+                lv->n++;
+            }
+            if (rcp)
+                nrcpl++;
+            else
+                nscpl++;
+        }
     }
     if ((v = json_object_get(pol, "boundary"))) {
         const char *id;
@@ -673,8 +726,10 @@ static void run_evaluation(struct corpus *cp, const char *file, json_t *cs)
     q.nidentity = nid;
     q.session = sesr;
     q.nsession = nses;
-    q.scps = scpr;
-    q.nscps = nscp;
+    q.scp_levels = scpl;
+    q.nscp_levels = nscpl;
+    q.rcp_levels = rcpl;
+    q.nrcp_levels = nrcpl;
     q.boundary = have_bnd ? &bndr : NULL;
     q.resource_policy = have_res ? &resr : NULL;
     q.flags = PD_AUTHZ_TRACE | (trust ? PD_AUTHZ_TRUST : 0);
@@ -684,12 +739,16 @@ static void run_evaluation(struct corpus *cp, const char *file, json_t *cs)
     int rc = pd_policy_authorize(&a, &q, &r);
     const char *want = json_string_value(json_object_get(cs, "expect"));
     const char *want_by = json_string_value(json_object_get(cs, "expect_by"));
+    const char *want_level = json_string_value(json_object_get(cs, "expect_level"));
     if (broken || rc != PD_OK || !want || strcmp(want, pd_decision_name(r.decision)) != 0 ||
-        (want_by && strcmp(want_by, pd_ptype_name(r.decided_by)) != 0)) {
+        (want_by && strcmp(want_by, pd_ptype_name(r.decided_by)) != 0) ||
+        (want_level && (!r.org_level || strcmp(want_level, r.org_level) != 0))) {
         cp->failures++;
-        print_message("FAIL %s: %s: expected %s%s%s, got %s (%s)\n", file, name, want,
-                      want_by ? " by " : "", want_by ? want_by : "", pd_decision_name(r.decision),
-                      pd_ptype_name(r.decided_by));
+        print_message("FAIL %s: %s: expected %s%s%s%s%s, got %s (%s%s%s)\n", file, name, want,
+                      want_by ? " by " : "", want_by ? want_by : "", want_level ? " at " : "",
+                      want_level ? want_level : "", pd_decision_name(r.decision),
+                      pd_ptype_name(r.decided_by), r.org_level ? " at " : "",
+                      r.org_level ? r.org_level : "");
         if (getenv("PODIAM_TRACE") && r.trace) {
             char *t = json_dumps(r.trace, JSON_INDENT(1));
             print_message("%s\n", t);
@@ -700,7 +759,8 @@ static void run_evaluation(struct corpus *cp, const char *file, json_t *cs)
         struct pd_authz_result r2;
         q.flags &= ~PD_AUTHZ_TRACE;
         pd_policy_authorize(&a, &q, &r2);
-        if (r2.decision != r.decision || r2.decided_by != r.decided_by) {
+        if (r2.decision != r.decision || r2.decided_by != r.decided_by ||
+            (r.decision == PD_DECISION_EXPLICIT_DENY && r2.org_level != r.org_level)) {
             cp->failures++;
             print_message("FAIL %s: %s: fast path says %s (%s)\n", file, name,
                           pd_decision_name(r2.decision), pd_ptype_name(r2.decided_by));

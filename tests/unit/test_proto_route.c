@@ -2,6 +2,7 @@
  * test_proto_route.c - which operation a rest request names (proto/rest.c): S3's look-alike
  * operations told apart by subresources, required query keys and headers; EKS paths with
  * encoded labels; and the location-bound members (labels, headers, x-amz-meta-*, query).
+ * Also awsJson (proto/awsjson.c): the operation named by X-Amz-Target, and its errors.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -239,12 +240,77 @@ static void eks_routes(void **state)
     pd_arena_cleanup(&a);
 }
 
+/* awsJson: X-Amz-Target names the operation; anything else is UnknownOperationException;
+ * a body that is not a JSON object is a SerializationException; a constraint a
+ * ValidationException naming the member. */
+static int json_decode(struct pd_arena *a, const char *method, const char *target, const char *body,
+                       const struct pd_spec_op **op, json_t **in, struct pd_codec_error *err)
+{
+    struct pd_http_request rq;
+    struct pd_kvs h;
+    make_request(a, &rq, &h, method, "/", body);
+    if (target)
+        pd_kvs_add(a, &h, "x-amz-target", target, strlen(target), 1);
+    *in = NULL;
+    return pd_codec_decode(spec_of("organizations"), a, &rq, op, in, err);
+}
+
+static void awsjson_routes(void **state)
+{
+    (void)state;
+    struct pd_arena a;
+    pd_arena_init(&a);
+    const struct pd_spec_op *op;
+    json_t *in;
+    struct pd_codec_error err;
+    assert_int_equal(
+        json_decode(&a, "POST", "AWSOrganizationsV20161128.ListRoots", "", &op, &in, &err), PD_OK);
+    assert_string_equal(op->name, "ListRoots");
+    assert_int_equal(json_object_size(in), 0);
+    json_decref(in);
+    assert_int_equal(json_decode(&a, "POST", "AWSOrganizationsV20161128.DescribePolicy",
+                                 "{\"PolicyId\":\"p-FullAWSAccess\"}", &op, &in, &err),
+                     PD_OK);
+    assert_string_equal(json_string_value(json_object_get(in, "PolicyId")), "p-FullAWSAccess");
+    json_decref(in);
+    /* unknown operation, another prefix, no target, another method */
+    const char *bad[][2] = {{"POST", "AWSOrganizationsV20161128.NoSuchThing"},
+                            {"POST", "AmazonSSM.ListRoots"},
+                            {"POST", NULL},
+                            {"GET", "AWSOrganizationsV20161128.ListRoots"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(json_decode(&a, bad[i][0], bad[i][1], "{}", &op, &in, &err), PD_ENOTFOUND);
+        assert_string_equal(err.code, "UnknownOperationException");
+        assert_int_equal(err.status, 400);
+    }
+    assert_int_equal(
+        json_decode(&a, "POST", "AWSOrganizationsV20161128.ListRoots", "[1]", &op, &in, &err),
+        PD_EINVAL);
+    assert_string_equal(err.code, "SerializationException");
+    assert_int_equal(json_decode(&a, "POST", "AWSOrganizationsV20161128.DescribePolicy",
+                                 "{\"PolicyId\":5}", &op, &in, &err),
+                     PD_EINVAL);
+    assert_string_equal(err.code, "SerializationException");
+    assert_int_equal(json_decode(&a, "POST", "AWSOrganizationsV20161128.DescribePolicy",
+                                 "{\"PolicyId\":\"nope\"}", &op, &in, &err),
+                     PD_EINVAL);
+    assert_string_equal(err.code, "ValidationException");
+    assert_int_equal(err.n_violations, 1);
+    assert_string_equal(err.violations[0].path, "policyId");
+    assert_int_equal(
+        json_decode(&a, "POST", "AWSOrganizationsV20161128.DescribePolicy", "{}", &op, &in, &err),
+        PD_EINVAL);
+    assert_string_equal(err.code, "ValidationException");
+    pd_arena_cleanup(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(s3_routes),
         cmocka_unit_test(s3_split_and_members),
         cmocka_unit_test(eks_routes),
+        cmocka_unit_test(awsjson_routes),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     specs_free();

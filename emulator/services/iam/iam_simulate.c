@@ -16,18 +16,25 @@
  *    model's enum is not what comes back); positions as AWS's JSON reader reports them;
  *  - CallerArn must be an IAM user; it defaults to PolicySourceArn when that is a user, and a
  *    ResourcePolicy needs one; cross-account evaluation happens only with a ResourcePolicy,
- *    whose owner is ResourceOwner or else the caller's account.
+ *    whose owner is ResourceOwner or else the caller's account;
+ *  - the SCPs of the simulated principal's account take part, as the simulator's reference
+ *    says ("evaluates statements in identity-based policies, service control policies"),
+ *    and OrganizationsDecisionDetail says whether they allowed, when that account is in an
+ *    organization; RCPs do not (the simulator does not evaluate them); SCP statements are not
+ *    listed in MatchedStatements (the model has no source type for them).
  * Owns nothing beyond the request: input documents are compiled here and freed before the
  * handler returns. Must not: change state.
  */
 #include <string.h>
 
 #include "auth/authz.h"
+#include "auth/orgs.h"
 #include "auth/policy.h"
 #include "core/arena.h"
 #include "core/arn.h"
 #include "core/err.h"
 #include "core/str.h"
+#include "env.h"
 #include "services/iam/iam_internal.h"
 #include "services/iam/iam_simulate.h"
 
@@ -56,6 +63,9 @@ struct sim {
     const char *caller_account;
     const char *resource_account; /* NULL: same account (no resource policy) */
     json_t *missing;              /* MissingContextValues (array of strings) */
+    const char *source_role_arn;  /* SimulatePrincipalPolicy of a role: its ARN */
+    struct pd_authz_org org;      /* the SCPs of the simulated principal's account */
+    int in_org;                   /* that account is in an organization */
     json_t *traces; /* the engine's traces ([{action, resource, trace}]), or NULL: not kept */
 };
 
@@ -66,6 +76,8 @@ static void sim_free(struct sim *s)
     pd_policy_free(s->bndd.p);
     pd_policy_free(s->resd.p);
     json_decref(s->missing);
+    if (s->org.nheld)
+        pd_authz_org_release(s->r->env->policies, &s->org);
 }
 
 /* ---- documents ------------------------------------------------------------------------ */
@@ -399,7 +411,7 @@ static void add_matched(const struct sim *s, const struct pd_authz_result *res, 
     int want_deny = res->decision == PD_DECISION_EXPLICIT_DENY;
     for (size_t i = 0; i < res->nmatched; i++) {
         const struct pd_matched_stmt *m = &res->matched[i];
-        if (m->deny != want_deny)
+        if (m->deny != want_deny || m->ptype == PD_PT_SCP || m->ptype == PD_PT_RCP)
             continue;
         json_t *st = statement_json(s, m);
         size_t k;
@@ -460,7 +472,7 @@ static json_t *eval_action(struct sim *s, const char *action, json_t *resources)
     json_t *per = json_array(); /* [{decision, statements}] per resource, for the aggregate */
     enum pd_decision worst = PD_DECISION_ALLOW;
     const char *worst_res = NULL;
-    int boundary_allowed = -1;
+    int boundary_allowed = -1, orgs_allowed = 1;
     json_t *worst_details = NULL;
     for (size_t i = 0; i < (explicit_res ? nres : 1); i++) {
         const char *resource =
@@ -475,6 +487,8 @@ static json_t *eval_action(struct sim *s, const char *action, json_t *resources)
             .boundary = s->bnd.policy ? &s->bnd : NULL,
             .resource_policy = s->res.policy ? &s->res : NULL,
             .resource_account = s->resource_account,
+            .scp_levels = s->org.scp,
+            .nscp_levels = s->org.nscp,
             .ctx = &s->ctx,
             .flags = PD_AUTHZ_TRACE | (s->trust ? PD_AUTHZ_TRUST : 0),
         };
@@ -495,6 +509,8 @@ static json_t *eval_action(struct sim *s, const char *action, json_t *resources)
         if (res.boundary_allowed >= 0 &&
             (boundary_allowed < 0 || res.boundary_allowed < boundary_allowed))
             boundary_allowed = res.boundary_allowed;
+        if (res.scp_allowed == 0)
+            orgs_allowed = 0;
         json_t *m = json_array();
         add_matched(s, &res, m);
         if (explicit_res) {
@@ -544,6 +560,11 @@ static json_t *eval_action(struct sim *s, const char *action, json_t *resources)
     if (boundary_allowed >= 0)
         json_object_set_new(o, "PermissionsBoundaryDecisionDetail",
                             json_pack("{s:b}", "AllowedByPermissionsBoundary", boundary_allowed));
+    /* "Only applies if the simulated user's account is part of an organization" (API
+     * reference): the management account's, whose principals SCPs never restrict, too */
+    if (s->in_org)
+        json_object_set_new(o, "OrganizationsDecisionDetail",
+                            json_pack("{s:b}", "AllowedByOrganizations", orgs_allowed));
     /* EvalDecisionDetails: each side's decision across accounts; present but empty for named
      * resources in one account; absent for "*" in one account. */
     if (cross)
@@ -557,6 +578,24 @@ static json_t *eval_action(struct sim *s, const char *action, json_t *resources)
     else
         json_decref(specific);
     return o;
+}
+
+/* The SCPs of the simulated principal's account (none for the management account or a
+ * service-linked role), and whether that account is in an organization at all. */
+static int org_policies(struct sim *s)
+{
+    struct pd_req *r = s->r;
+    struct pd_principal_id w = s->who;
+    if (!w.account)
+        return PD_OK;
+    w.type = s->source_role_arn ? PD_PRINCIPAL_ROLE_SESSION : PD_PRINCIPAL_USER;
+    w.role_arn = s->source_role_arn;
+    struct pd_ctx scratch; /* the simulator fills no context keys of its own */
+    pd_ctx_init(&scratch, &r->arena);
+    if (pd_authz_org_load(r->db, &r->arena, r->env->policies, &w, NULL, NULL, &scratch, &s->org))
+        return pd_fail(r, &IAM_ServiceFailure, "cannot read the organization's policies");
+    s->in_org = pd_ctx_count(&scratch, "aws:PrincipalOrgID") > 0;
+    return PD_OK;
 }
 
 /* What both operations share once the policies are gathered. */
@@ -590,6 +629,8 @@ static int simulate(struct sim *s)
                                owner);
         }
     }
+    if ((rc = org_policies(s)))
+        return rc;
     missing_keys(s);
     json_t *resources = pd_iam_in(r, "ResourceArns");
     json_t *items = json_array();
@@ -751,6 +792,7 @@ static int source_policies(struct sim *s, const char *arn, int *OUT_user)
         struct pd_iam_role role;
         if ((rc = pd_iam_role_find(r, name, &role)))
             return rc;
+        s->source_role_arn = role.arn; /* a service-linked role escapes SCPs */
         rc = pd_iam_db_role_policies(r->db, &r->arena, a.account, name, &src, &n, &boundary);
     }
     if (rc)

@@ -39,6 +39,7 @@ ENDPOINTS = {
     "eks": "https://eks.us-east-1.amazonaws.com",
     "eks-auth": "https://eks-auth.us-east-1.api.aws",
     "s3": "https://s3.us-east-1.amazonaws.com",
+    "organizations": "https://organizations.us-east-1.amazonaws.com",
 }
 _models = {}
 
@@ -174,6 +175,15 @@ REQUESTS = [
                                                             {"Key": "b", "Value": "2"}]}}),
     ("s3_get_bucket_location", "s3", "GetBucketLocation", {"Bucket": "bkt"}),
     ("s3_delete_object", "s3", "DeleteObject", {"Bucket": "bkt", "Key": "k", "VersionId": "v"}),
+    ("org_create_policy", "organizations", "CreatePolicy", {
+        "Content": POLICY, "Description": "deny outside eu & <more>", "Name": "region-deny",
+        "Type": "SERVICE_CONTROL_POLICY", "Tags": [{"Key": "team", "Value": "sec"}]}),
+    ("org_attach_policy", "organizations", "AttachPolicy", {
+        "PolicyId": "p-abcd1234", "TargetId": "ou-ab12-11111111"}),
+    ("org_list_policies_for_target", "organizations", "ListPoliciesForTarget", {
+        "TargetId": "111122223333", "Filter": "RESOURCE_CONTROL_POLICY", "MaxResults": 5,
+        "NextToken": "t/+="}),
+    ("org_describe_organization", "organizations", "DescribeOrganization", {}),
     ("s3_put_bucket_acl", "s3", "PutBucketAcl", {
         "Bucket": "bkt", "AccessControlPolicy": {
             "Owner": {"ID": "owner-id"},
@@ -384,6 +394,31 @@ RESPONSES = [
                   "Permission": "READ"}]}),
     ("s3_delete_object", "s3", "DeleteObject", {"DeleteMarker": True, "VersionId": "v"},
      {"DeleteMarker": True, "VersionId": "v"}),
+    ("org_list_accounts", "organizations", "ListAccounts",
+     {"Accounts": [{"Id": "111122223333", "Arn": "arn:aws:organizations::111122223333:account/"
+                    "o-aa111bb222/111122223333", "Email": "a@example.com", "Name": "mgmt",
+                    "Status": "ACTIVE", "JoinedMethod": "CREATED",
+                    "JoinedTimestamp": 1767225600250}],
+      "NextToken": "2"},
+     {"Accounts": [{"Id": "111122223333", "Arn": "arn:aws:organizations::111122223333:account/"
+                    "o-aa111bb222/111122223333", "Email": "a@example.com", "Name": "mgmt",
+                    "Status": "ACTIVE", "JoinedMethod": "CREATED",
+                    "JoinedTimestamp": "2026-01-01T00:00:00.250000+00:00"}],
+      "NextToken": "2"}),
+    ("org_describe_policy", "organizations", "DescribePolicy",
+     {"Policy": {"PolicySummary": {"Id": "p-FullAWSAccess", "Arn": "arn:aws:organizations::aws:"
+                                   "policy/service_control_policy/p-FullAWSAccess",
+                                   "Name": "FullAWSAccess", "Description": "Allows access to "
+                                   "every operation", "Type": "SERVICE_CONTROL_POLICY",
+                                   "AwsManaged": True},
+                 "Content": POLICY}},
+     {"Policy": {"PolicySummary": {"Id": "p-FullAWSAccess", "Arn": "arn:aws:organizations::aws:"
+                                   "policy/service_control_policy/p-FullAWSAccess",
+                                   "Name": "FullAWSAccess", "Description": "Allows access to "
+                                   "every operation", "Type": "SERVICE_CONTROL_POLICY",
+                                   "AwsManaged": True},
+                 "Content": POLICY}}),
+    ("org_attach_policy", "organizations", "AttachPolicy", None, {}),
 ]
 
 # Errors: (case, service, fault, what botocore must parse into response["Error"])
@@ -415,6 +450,12 @@ ERRORS = [
      {"code": "ExpiredTokenException", "message": "token expired", "status": 400,
       "sender": True},
      {"Code": "ExpiredTokenException", "Message": "token expired"}),
+    ("err_org_constraint", "organizations",
+     {"code": "ConstraintViolationException", "status": 400, "sender": True,
+      "message": "You have exceeded the maximum policy size.",
+      "extra": {"Reason": "POLICY_CONTENT_LIMIT_EXCEEDED"}},
+     {"Code": "ConstraintViolationException",
+      "Message": "You have exceeded the maximum policy size."}),
     ("err_s3_no_such_key", "s3",
      {"code": "NoSuchKey", "message": "The specified key does not exist.", "status": 404,
       "sender": True, "extra": {"Key": "a&b"}, "host_id": "hostid"},
