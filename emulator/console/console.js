@@ -291,7 +291,8 @@ function traceView(t) {
     if (!(ev.policies || []).length) box.append(el("p", { class: "empty" }, "no policy applies to this request"));
     for (const p of ev.policies || []) {
       const pol = el("div", { class: "policy" },
-        el("div", { class: "name" }, (p.type || "policy") + ": ", arnLink(p.id)));
+        el("div", { class: "name" }, (p.type || "policy") + ": ", arnLink(p.id),
+          p.level ? " (at " + p.level + ")" : ""));
       for (const s of p.statements || []) {
         const name = "Statement " + s.index + (s.sid ? " (" + s.sid + ")" : "") + " " + s.effect;
         let cls = "stmt " + (s.matched ? (s.effect === "Deny" ? "deny" : "matched") : "unmatched");
@@ -308,6 +309,16 @@ function traceView(t) {
       }
       if (p.otherActions) pol.append(el("div", { class: "stmt unmatched" }, `${p.otherActions} statement(s) about other actions`));
       box.append(pol);
+    }
+    /* AWS Organizations: what the SCPs and RCPs decided, level by level */
+    for (const [kind, o] of Object.entries(ev.organizations || {})) {
+      const name = kind === "serviceControl" ? "Service control policies" : kind === "resourceControl" ? "Resource control policies" : kind;
+      const org = el("div", { class: "policy" }, el("div", { class: "name" }, name + " → ", badge(o.decision),
+        o.level ? ` at ${o.level}` : "", o.policy ? ` by ${o.policy}` : ""));
+      for (const l of o.levels || [])
+        org.append(el("div", { class: "stmt " + (l.allowedBy ? "matched" : "unmatched") },
+          `${l.level}: ` + (l.allowedBy ? "allowed by " + l.allowedBy : "no Allow applies")));
+      box.append(org);
     }
   }
   return box;
