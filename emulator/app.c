@@ -239,6 +239,10 @@ static void coverage_service(FILE *out, const struct pd_service *svc)
         const struct pd_op *op = pd_service_op(svc, name);
         fprintf(out, "| %s | %s |\n", name, op ? "implemented" : "501 NotImplemented");
     }
+    /* operations AWS serves that the model does not describe */
+    for (const struct pd_op *op = svc->ops; op && op->name; op++)
+        if (op->flags & PD_OP_NOMODEL)
+            fprintf(out, "| %s | implemented (not in the model) |\n", op->name);
     json_decref(model);
 }
 

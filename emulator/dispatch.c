@@ -18,6 +18,7 @@
 #include "auth/creds.h"
 #include "authorize.h"
 #include "core/awshost.h"
+#include "sigv4/sigv2.h"
 #include "sigv4/sigv4.h"
 #include "core/clock.h"
 #include "core/err.h"
@@ -75,7 +76,7 @@ static int load_spec(size_t i, struct pd_spec **OUT, const char **OUT_err)
         return PD_EINTERNAL;
     }
     for (const struct pd_op *op = svc->ops; op && op->name; op++) {
-        if (!pd_spec_op(*OUT, op->name)) {
+        if (!(op->flags & PD_OP_NOMODEL) && !pd_spec_op(*OUT, op->name)) {
             pd_log(PD_LOG_ERROR, "%s: operation %s is not in the model %s", svc->name, op->name,
                    svc->spec);
             *OUT_err = "a service table names an operation its model lacks";
@@ -370,6 +371,50 @@ static int check_scope_region(struct pd_req *r, const char *region)
                    "Credential should be scoped to a valid region, not '%s'.", region);
 }
 
+/* An S3 request signed with Signature Version 2 (lib/sigv4/sigv2.h): header or query
+ * authentication, checked like SigV4 (the date against the client's clock, a query's
+ * Expires against podiam's, the key and session token, then the signature). */
+static int authenticate_v2(struct pd_req *r)
+{
+    struct pd_sigv2_auth auth;
+    struct pd_sigv4_result res;
+    memset(&res, 0, sizeof res);
+    if (pd_sigv2_parse(&r->arena, &r->hdrs, r->query, &auth, &res) != PD_OK)
+        return fail_sigv4(r, &res);
+    /* the canonical resource names the bucket of a virtual-hosted request */
+    const char *host_bucket = NULL, *no_key = NULL;
+    if (pd_dispatch_s3_address(&r->arena, pd_req_header(r, "host"), "/", &host_bucket, &no_key) !=
+        PD_OK)
+        host_bucket = NULL;
+    struct pd_sigv2_request sreq = {
+        .method = r->method,
+        .path = r->path,
+        .query = r->query,
+        .headers = &r->hdrs,
+        .host_bucket = host_bucket,
+    };
+    struct pd_sigv2_verify_opts o = {
+        .now_ms = pd_clock_wall_ms(&r->env->clock),    /* the client dates with its own clock */
+        .expires_ms = pd_clock_now_ms(&r->env->clock), /* podiam's clock expires URLs */
+    };
+    enum pd_creds_fail why;
+    int rc = pd_authn_sigv2(r->db, r->env->secrets, &r->arena, &auth, &sreq, &o,
+                            pd_clock_now_ms(&r->env->clock), &r->who, &why, &res);
+    if (rc == PD_ESIG && why != PD_CREDS_OK)
+        return fail_creds(r, PD_SIGV4_S3, why, auth.akid);
+    if (rc == PD_EIO)
+        return pd_fail(r, &PD_ERR_InternalFailure, "credential lookup failed");
+    if (rc) {
+        if (res.string_to_sign && res.code && strcmp(res.code, "SignatureDoesNotMatch") == 0)
+            pd_log_req(PD_LOG_DEBUG, r->request_id, "SigV2 signature mismatch; string to sign:\n%s",
+                       res.string_to_sign);
+        return fail_sigv4(r, &res);
+    }
+    r->sig.auth_type = auth.presigned ? 2 : 1;
+    r->sig.v2 = 1;
+    return PD_OK;
+}
+
 /* Verify the request's signature and set r->who. Anonymous requests pass only where the
  * operation allows them (or for S3, where policies decide). */
 static int authenticate(struct pd_req *r, enum pd_sigv4_dialect d, const char *payload_hash)
@@ -377,6 +422,8 @@ static int authenticate(struct pd_req *r, enum pd_sigv4_dialect d, const char *p
     struct pd_sigv4_auth auth;
     struct pd_sigv4_result res;
     memset(&res, 0, sizeof res);
+    if (d == PD_SIGV4_S3 && pd_sigv2_detect(&r->hdrs, r->query))
+        return authenticate_v2(r);
     int rc = pd_sigv4_parse(&r->arena, d, &r->hdrs, r->query, &auth, &res);
     if (rc == PD_ENOTFOUND) {
         r->who.kind = PD_CALLER_ANONYMOUS;
@@ -446,8 +493,9 @@ static int is_s3(struct pd_req *r)
         return 0;
     const char *ct = pd_req_header(r, "content-type");
     if (ct && pd_strncaseeq(ct, "application/x-www-form-urlencoded", 33) &&
-        strcmp(r->method, "POST") == 0)
-        return 0; /* an unsigned query call (AssumeRoleWithWebIdentity) */
+        strcmp(r->method, "POST") == 0 && (!r->path[0] || strcmp(r->path, "/") == 0))
+        return 0; /* an unsigned query call (AssumeRoleWithWebIdentity), always to "/"; a
+                     form POSTed to a bucket's path is S3's (POST Object refuses it) */
     return pd_service_find("s3") != NULL;
 }
 
@@ -583,6 +631,14 @@ static int s3_headers(struct pd_req *r)
         pd_fail(r, &invalid_uri, "Couldn't parse the specified URI.");
         return finish_early(r);
     }
+    if (r->svc->route && r->svc->route(r)) {
+        /* an operation the model lacks (POST Object, the CORS preflight): the service
+         * authenticates it its own way (the form's policy and signature; none) */
+        r->op_name = r->op->name;
+        if (r->svc->stream && r->svc->stream(r) != PD_OK)
+            return finish_early(r);
+        return r->sink ? PD_OK : check_length(r); /* a sink of its own, or a small body */
+    }
     http_request(r, &hq);
     int rrc = pd_rest_route(spec, &r->arena, &hq, &r->spec_op, &cerr);
     if (r->spec_op) {
@@ -684,6 +740,14 @@ static const char *host_id(struct pd_req *r)
 
 static void encode(struct pd_req *r, const struct pd_spec *spec, const struct pd_spec_op *sop)
 {
+    if (!sop && !r->err.def && r->op && (r->op->flags & PD_OP_NOMODEL)) {
+        /* the handler wrote the answer (no output shape to render) */
+        if (!r->resp.status)
+            r->resp.status = 200;
+        pd_req_set_header(r, "x-amz-request-id", r->request_id);
+        pd_req_set_header(r, "x-amz-id-2", host_id(r));
+        return;
+    }
     struct pd_http_response hr;
     pd_http_response_init(&hr);
     int rc = PD_OK;
@@ -747,7 +811,13 @@ static void run_aws(struct pd_req *r)
     struct pd_codec_error cerr;
     memset(&cerr, 0, sizeof cerr);
     int drc = PD_OK;
-    if (r->sink) {
+    if (r->op && (r->op->flags & PD_OP_NOMODEL)) {
+        /* claimed by the service at the headers; nothing for the codec to decode */
+        if (r->sink && r->sink->finish(r) != PD_OK)
+            goto out;
+        run_handler(r);
+        goto out;
+    } else if (r->sink) {
         /* decoded at the headers; the body went to the sink */
         if (r->sink->finish(r) != PD_OK)
             goto out;

@@ -89,7 +89,9 @@ struct pd_req {
     /* S3: what verifying chunk signatures of a streamed body needs (header-signed
      * STREAMING-AWS4-HMAC-SHA256-* requests; set by dispatch's authentication) */
     struct {
-        int auth_type;         /* 0 anonymous, 1 Authorization header, 2 presigned URL */
+        int auth_type;         /* 0 anonymous, 1 Authorization header, 2 presigned URL,
+                                  3 S3 POST form (policy and signature fields) */
+        int v2;                /* signed with S3's Signature Version 2 (HMAC-SHA1) */
         int have_key;          /* key/seed/date/scope below are set */
         unsigned char key[32]; /* signing key */
         char seed[65];         /* the request's signature */

@@ -1,6 +1,6 @@
 /*
- * authn.h - authenticating one SigV4-signed request: the precheck, the access key lookup
- * and the signature check, in AWS's order. The request pipeline (dispatch.c) uses it for
+ * authn.h - authenticating one SigV4-signed (or S3 SigV2-signed) request: the precheck, the access
+ * key lookup and the signature check, in AWS's order. The request pipeline (dispatch.c) uses it for
  * every signed AWS call; the Kubernetes API uses it to verify `aws eks get-token` tokens
  * (a presigned sts:GetCallerIdentity URL replayed locally), so both accept and refuse the
  * same credentials. Pure of HTTP: the caller describes the request as SigV4 sees it.
@@ -10,6 +10,7 @@
 
 #include "auth/creds.h"
 #include "auth/principal.h"
+#include "sigv4/sigv2.h"
 #include "sigv4/sigv4.h"
 
 struct pd_db;
@@ -32,5 +33,17 @@ int pd_authn_sigv4(struct pd_db *db, const struct pd_secrets *sec, struct pd_are
                    const struct pd_sigv4_verify_opts *o, int64_t creds_now_ms,
                    struct pd_principal *OUT_who, const char **OUT_secret,
                    enum pd_creds_fail *OUT_why, struct pd_sigv4_result *OUT_res);
+
+/*
+ * The same for an S3 request signed with Signature Version 2 (sigv2.h): the precheck (the
+ * Date within 15 minutes of o->now_ms, the client's clock; a query's Expires against
+ * o->expires_ms, podiam's clock), the access key and session token at creds_now_ms, then
+ * the signature. Results and failures as pd_authn_sigv4.
+ */
+int pd_authn_sigv2(struct pd_db *db, const struct pd_secrets *sec, struct pd_arena *a,
+                   const struct pd_sigv2_auth *auth, const struct pd_sigv2_request *sreq,
+                   const struct pd_sigv2_verify_opts *o, int64_t creds_now_ms,
+                   struct pd_principal *OUT_who, enum pd_creds_fail *OUT_why,
+                   struct pd_sigv4_result *OUT_res);
 
 #endif

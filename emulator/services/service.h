@@ -61,6 +61,9 @@ enum pd_op_flags {
     PD_OP_UNSIGNED = 1 << 1, /* may arrive without a signature (model authtype "none") */
     PD_OP_NOAUTHZ = 1 << 2,  /* needs no permission (sts:GetCallerIdentity) */
     PD_OP_NOTXN = 1 << 3,    /* manages its own transactions (streaming uploads, reset) */
+    PD_OP_NOMODEL = 1 << 4,  /* an operation AWS serves that its model lacks (S3's POST Object
+                                and CORS preflight): claimed by the service's route hook,
+                                authenticated by the service, answered in r->resp */
 };
 
 struct pd_op {
@@ -75,7 +78,8 @@ struct pd_service {
     enum pd_proto proto;
     const char *spec;        /* embedded model file ("iam.json"), NULL for raw services */
     const struct pd_op *ops; /* terminated by an entry with name NULL */
-    /* Raw services: claim the request (return 1 and set r->op) or pass (return 0). */
+    /* Raw services: claim the request (return 1 and set r->op) or pass (return 0). Other
+     * services: claim a request for one of their PD_OP_NOMODEL operations the same way. */
     int (*route)(struct pd_req *r);
     /* What the decoded request needs to be allowed (checks, service keys, resource policy).
      * Runs before the handler, in a read transaction. PD_OK, or PD_EAWS with an error set

@@ -57,7 +57,48 @@ int pd_s3_db_bucket_get(struct pd_db *db, struct pd_arena *a, const char *name,
         return rc;
     bucket_row(a, st, OUT);
     sqlite3_reset(st);
-    return PD_OK;
+    OUT->cfg = NULL;
+    OUT->ncfg = 0;
+    st = pd_db_stmt(db, "SELECT kind, doc FROM s3_bucket_configs WHERE bucket = ?1");
+    if (!st)
+        return PD_EINTERNAL;
+    pd_db_bind_text(st, 1, name);
+    size_t cap = 0;
+    int src;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        OUT->cfg = pd_arena_grow(a, OUT->cfg, OUT->ncfg, &cap, sizeof *OUT->cfg);
+        OUT->cfg[OUT->ncfg].kind = TXT(0);
+        OUT->cfg[OUT->ncfg].doc = TXT(1);
+        OUT->ncfg++;
+    }
+    sqlite3_reset(st);
+    return src == SQLITE_DONE ? PD_OK : pd_db_rc(db, src);
+}
+
+int pd_s3_db_bucket_cfg_set(struct pd_db *db, const char *bucket, const char *kind, const char *doc)
+{
+    sqlite3_stmt *st =
+        doc ? pd_db_stmt(db, "INSERT OR REPLACE INTO s3_bucket_configs(bucket, kind, doc) "
+                             "VALUES (?1, ?2, ?3)")
+            : pd_db_stmt(db, "DELETE FROM s3_bucket_configs WHERE bucket = ?1 AND kind = ?2");
+    if (!st)
+        return PD_EINTERNAL;
+    pd_db_bind_text(st, 1, bucket);
+    pd_db_bind_text(st, 2, kind);
+    if (doc)
+        pd_db_bind_text(st, 3, doc);
+    return pd_db_exec_stmt(db, st);
+}
+
+int pd_s3_db_buckets_with_cfg(struct pd_db *db, struct pd_arena *a, const char *kind,
+                              const char ***OUT, size_t *OUT_n)
+{
+    sqlite3_stmt *st =
+        pd_db_stmt(db, "SELECT bucket FROM s3_bucket_configs WHERE kind = ?1 ORDER BY bucket");
+    if (!st)
+        return PD_EINTERNAL;
+    pd_db_bind_text(st, 1, kind);
+    return pd_db_col_texts(db, a, st, OUT, OUT_n);
 }
 
 int pd_s3_db_bucket_put(struct pd_db *db, const struct pd_s3_bucket *b)
@@ -129,7 +170,8 @@ int pd_s3_db_bucket_set_tags(struct pd_db *db, const char *name, const char *tag
 
 int pd_s3_db_bucket_empty(struct pd_db *db, const char *name, int *OUT)
 {
-    sqlite3_stmt *st = pd_db_stmt(db, "SELECT 1 FROM s3_objects WHERE bucket = ?1 LIMIT 1");
+    sqlite3_stmt *st = pd_db_stmt(db, "SELECT 1 FROM s3_objects WHERE bucket = ?1 UNION ALL "
+                                      "SELECT 1 FROM s3_versions WHERE bucket = ?1 LIMIT 1");
     if (!st)
         return PD_EINTERNAL;
     pd_db_bind_text(st, 1, name);
@@ -148,7 +190,10 @@ int pd_s3_db_bucket_empty(struct pd_db *db, const char *name, int *OUT)
 
 /* ---- objects ---- */
 
-#define OBJECT_COLS "bucket, key, file, size, etag, modified_ms, meta, tags"
+#define OBJECT_COLS                                                                                \
+    "bucket, key, file, size, etag, modified_ms, meta, tags, version_id, marker, owner, acl"
+/* the same columns of s3_versions, then seq and noncurrent_ms */
+#define VERSION_COLS OBJECT_COLS ", seq, noncurrent_ms"
 
 /* An inline object's row has file '' (the column is NOT NULL); callers see NULL. */
 static const char *file_col(struct pd_arena *a, sqlite3_stmt *st, int col)
@@ -168,10 +213,23 @@ static void object_row(struct pd_arena *a, sqlite3_stmt *st, struct pd_s3_object
     o->modified_ms = I64(5);
     o->meta = TXT(6);
     o->tags = TXT(7);
+    o->version_id = TXT(8);
+    o->marker = sqlite3_column_int(st, 9);
+    o->owner = TXT(10);
+    o->acl = TXT(11);
+    o->seq = 0;
+    o->noncurrent_ms = 0;
 }
 
-int pd_s3_db_object_get(struct pd_db *db, struct pd_arena *a, const char *bucket, const char *key,
-                        struct pd_s3_object *OUT)
+static void version_row(struct pd_arena *a, sqlite3_stmt *st, struct pd_s3_object *o)
+{
+    object_row(a, st, o);
+    o->seq = I64(12);
+    o->noncurrent_ms = I64(13);
+}
+
+static int object_current(struct pd_db *db, struct pd_arena *a, const char *bucket, const char *key,
+                          int markers, struct pd_s3_object *OUT)
 {
     sqlite3_stmt *st =
         pd_db_stmt(db, "SELECT " OBJECT_COLS " FROM s3_objects WHERE bucket = ?1 AND key = ?2");
@@ -184,13 +242,25 @@ int pd_s3_db_object_get(struct pd_db *db, struct pd_arena *a, const char *bucket
         return rc;
     object_row(a, st, OUT);
     sqlite3_reset(st);
-    return PD_OK;
+    return OUT->marker && !markers ? PD_ENOTFOUND : PD_OK;
+}
+
+int pd_s3_db_object_get(struct pd_db *db, struct pd_arena *a, const char *bucket, const char *key,
+                        struct pd_s3_object *OUT)
+{
+    return object_current(db, a, bucket, key, 0, OUT);
+}
+
+int pd_s3_db_object_current(struct pd_db *db, struct pd_arena *a, const char *bucket,
+                            const char *key, struct pd_s3_object *OUT)
+{
+    return object_current(db, a, bucket, key, 1, OUT);
 }
 
 /* The file of the row sql selects (NULL when none or inline); *OUT_found whether a row
  * exists (may be NULL). */
 static int old_file(struct pd_db *db, struct pd_arena *a, const char *sql, const char *k1,
-                    const char *k2, int num, const char **OUT, int *OUT_found)
+                    const char *k2, int64_t num, const char **OUT, int *OUT_found)
 {
     *OUT = NULL;
     if (OUT_found)
@@ -202,7 +272,9 @@ static int old_file(struct pd_db *db, struct pd_arena *a, const char *sql, const
     if (k2)
         pd_db_bind_text(st, 2, k2);
     else
-        sqlite3_bind_int(st, 2, num);
+        sqlite3_bind_int64(st, 2, num);
+    if (k2 && num)
+        sqlite3_bind_int64(st, 3, num);
     int rc = step_one(db, st);
     if (rc == PD_ENOTFOUND)
         return PD_OK;
@@ -222,24 +294,29 @@ int pd_s3_db_object_put(struct pd_db *db, struct pd_arena *a, const struct pd_s3
                       o->bucket, o->key, 0, OUT_old_file, NULL);
     if (rc)
         return rc;
-    sqlite3_stmt *st = pd_db_stmt(db, "INSERT OR REPLACE INTO s3_objects(" OBJECT_COLS
-                                      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    sqlite3_stmt *st =
+        pd_db_stmt(db, "INSERT OR REPLACE INTO s3_objects(" OBJECT_COLS
+                       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
     if (!st)
         return PD_EINTERNAL;
     pd_db_bind_text(st, 1, o->bucket);
     pd_db_bind_text(st, 2, o->key);
     pd_db_bind_text(st, 3, o->file ? o->file : "");
     sqlite3_bind_int64(st, 4, o->size);
-    pd_db_bind_text(st, 5, o->etag);
+    pd_db_bind_text(st, 5, o->etag ? o->etag : "");
     sqlite3_bind_int64(st, 6, o->modified_ms);
-    pd_db_bind_text(st, 7, o->meta);
+    pd_db_bind_text(st, 7, o->meta ? o->meta : "{}");
     pd_db_bind_text(st, 8, o->tags);
+    pd_db_bind_text(st, 9, o->version_id);
+    sqlite3_bind_int(st, 10, o->marker);
+    pd_db_bind_text(st, 11, o->owner);
+    pd_db_bind_text(st, 12, o->acl);
     rc = pd_db_exec_stmt(db, st);
     if (rc)
         return rc;
     /* the replaced row's body may or may not have gone with it (a REPLACE's delete): say
      * what the new row's body is either way */
-    if (o->file) {
+    if (o->file || o->marker) {
         st = pd_db_stmt(db, "DELETE FROM s3_object_bodies WHERE bucket = ?1 AND key = ?2");
         if (!st)
             return PD_EINTERNAL;
@@ -272,15 +349,19 @@ int pd_s3_db_object_del(struct pd_db *db, struct pd_arena *a, const char *bucket
     return pd_db_exec_stmt(db, st);
 }
 
-int pd_s3_db_object_body(struct pd_db *db, const char *bucket, const char *key, int64_t off,
-                         int64_t len, void *OUT)
+int pd_s3_db_object_body(struct pd_db *db, const char *bucket, const char *key, int64_t seq,
+                         int64_t off, int64_t len, void *OUT)
 {
     sqlite3_stmt *st =
-        pd_db_stmt(db, "SELECT body FROM s3_object_bodies WHERE bucket = ?1 AND key = ?2");
+        seq ? pd_db_stmt(db, "SELECT body FROM s3_versions WHERE bucket = ?1 AND key = ?2 AND "
+                             "seq = ?3 AND body IS NOT NULL")
+            : pd_db_stmt(db, "SELECT body FROM s3_object_bodies WHERE bucket = ?1 AND key = ?2");
     if (!st)
         return PD_EINTERNAL;
     pd_db_bind_text(st, 1, bucket);
     pd_db_bind_text(st, 2, key);
+    if (seq)
+        sqlite3_bind_int64(st, 3, seq);
     int rc = step_one(db, st);
     if (rc)
         return rc;
@@ -295,18 +376,36 @@ int pd_s3_db_object_body(struct pd_db *db, const char *bucket, const char *key, 
     return rc;
 }
 
-int pd_s3_db_object_set_tags(struct pd_db *db, const char *bucket, const char *key,
-                             const char *tags)
+/* UPDATE one text column of the current version (seq 0) or of a noncurrent one. */
+static int set_col(struct pd_db *db, const char *cur_sql, const char *ver_sql, const char *bucket,
+                   const char *key, int64_t seq, const char *value)
 {
-    sqlite3_stmt *st =
-        pd_db_stmt(db, "UPDATE s3_objects SET tags = ?3 WHERE bucket = ?1 AND key = ?2");
+    sqlite3_stmt *st = pd_db_stmt(db, seq ? ver_sql : cur_sql);
     if (!st)
         return PD_EINTERNAL;
     pd_db_bind_text(st, 1, bucket);
     pd_db_bind_text(st, 2, key);
-    pd_db_bind_text(st, 3, tags);
+    pd_db_bind_text(st, 3, value);
+    if (seq)
+        sqlite3_bind_int64(st, 4, seq);
     int rc = pd_db_exec_stmt(db, st);
     return rc ? rc : changes(db) ? PD_OK : PD_ENOTFOUND;
+}
+
+int pd_s3_db_object_set_tags(struct pd_db *db, const char *bucket, const char *key, int64_t seq,
+                             const char *tags)
+{
+    return set_col(db, "UPDATE s3_objects SET tags = ?3 WHERE bucket = ?1 AND key = ?2",
+                   "UPDATE s3_versions SET tags = ?3 WHERE bucket = ?1 AND key = ?2 AND seq = ?4",
+                   bucket, key, seq, tags);
+}
+
+int pd_s3_db_object_set_acl(struct pd_db *db, const char *bucket, const char *key, int64_t seq,
+                            const char *acl)
+{
+    return set_col(db, "UPDATE s3_objects SET acl = ?3 WHERE bucket = ?1 AND key = ?2",
+                   "UPDATE s3_versions SET acl = ?3 WHERE bucket = ?1 AND key = ?2 AND seq = ?4",
+                   bucket, key, seq, acl);
 }
 
 int pd_s3_db_object_next(struct pd_db *db, struct pd_arena *a, const char *bucket,
@@ -314,14 +413,14 @@ int pd_s3_db_object_next(struct pd_db *db, struct pd_arena *a, const char *bucke
 {
     sqlite3_stmt *st;
     if (!after)
-        st = pd_db_stmt(db, "SELECT " OBJECT_COLS
-                            " FROM s3_objects WHERE bucket = ?1 ORDER BY key LIMIT 1");
+        st = pd_db_stmt(db, "SELECT " OBJECT_COLS " FROM s3_objects WHERE bucket = ?1 "
+                            "AND marker = 0 ORDER BY key LIMIT 1");
     else if (inclusive)
         st = pd_db_stmt(db, "SELECT " OBJECT_COLS " FROM s3_objects WHERE bucket = ?1 "
-                            "AND key >= ?2 ORDER BY key LIMIT 1");
+                            "AND key >= ?2 AND marker = 0 ORDER BY key LIMIT 1");
     else
         st = pd_db_stmt(db, "SELECT " OBJECT_COLS " FROM s3_objects WHERE bucket = ?1 "
-                            "AND key > ?2 ORDER BY key LIMIT 1");
+                            "AND key > ?2 AND marker = 0 ORDER BY key LIMIT 1");
     if (!st)
         return PD_EINTERNAL;
     pd_db_bind_text(st, 1, bucket);
@@ -333,6 +432,246 @@ int pd_s3_db_object_next(struct pd_db *db, struct pd_arena *a, const char *bucke
     object_row(a, st, OUT);
     sqlite3_reset(st);
     return PD_OK;
+}
+
+/* ---- versions ---- */
+
+int pd_s3_db_version_get(struct pd_db *db, struct pd_arena *a, const char *bucket, const char *key,
+                         const char *version_id, struct pd_s3_object *OUT)
+{
+    int rc = object_current(db, a, bucket, key, 1, OUT);
+    if (rc && rc != PD_ENOTFOUND)
+        return rc;
+    if (rc == PD_OK &&
+        (version_id ? OUT->version_id && !strcmp(OUT->version_id, version_id) : !OUT->version_id))
+        return PD_OK;
+    sqlite3_stmt *st = pd_db_stmt(db, "SELECT " VERSION_COLS " FROM s3_versions WHERE bucket = ?1 "
+                                      "AND key = ?2 AND version_id IS ?3 ORDER BY seq DESC "
+                                      "LIMIT 1");
+    if (!st)
+        return PD_EINTERNAL;
+    pd_db_bind_text(st, 1, bucket);
+    pd_db_bind_text(st, 2, key);
+    pd_db_bind_text(st, 3, version_id);
+    rc = step_one(db, st);
+    if (rc)
+        return rc;
+    version_row(a, st, OUT);
+    sqlite3_reset(st);
+    return PD_OK;
+}
+
+int pd_s3_db_object_demote(struct pd_db *db, const char *bucket, const char *key, int64_t now_ms)
+{
+    sqlite3_stmt *st = pd_db_stmt(
+        db, "INSERT INTO s3_versions(" VERSION_COLS ", body) SELECT " OBJECT_COLS ", "
+            "(SELECT COALESCE(MAX(seq), 0) + 1 FROM s3_versions v WHERE v.bucket = ?1 AND "
+            "v.key = ?2), ?3, (SELECT body FROM s3_object_bodies b WHERE b.bucket = ?1 AND "
+            "b.key = ?2) FROM s3_objects WHERE bucket = ?1 AND key = ?2");
+    if (!st)
+        return PD_EINTERNAL;
+    pd_db_bind_text(st, 1, bucket);
+    pd_db_bind_text(st, 2, key);
+    sqlite3_bind_int64(st, 3, now_ms);
+    int rc = pd_db_exec_stmt(db, st);
+    if (rc)
+        return rc;
+    st = pd_db_stmt(db, "DELETE FROM s3_objects WHERE bucket = ?1 AND key = ?2");
+    if (!st)
+        return PD_EINTERNAL;
+    pd_db_bind_text(st, 1, bucket);
+    pd_db_bind_text(st, 2, key);
+    return pd_db_exec_stmt(db, st);
+}
+
+int pd_s3_db_object_promote(struct pd_db *db, const char *bucket, const char *key)
+{
+    sqlite3_stmt *st = pd_db_stmt(db, "SELECT MAX(seq) FROM s3_versions WHERE bucket = ?1 AND "
+                                      "key = ?2");
+    if (!st)
+        return PD_EINTERNAL;
+    pd_db_bind_text(st, 1, bucket);
+    pd_db_bind_text(st, 2, key);
+    int rc = step_one(db, st);
+    if (rc)
+        return rc;
+    int null = sqlite3_column_type(st, 0) == SQLITE_NULL;
+    int64_t seq = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (null)
+        return PD_ENOTFOUND;
+    static const char *const steps[] = {
+        ("INSERT INTO s3_objects(" OBJECT_COLS ") SELECT " OBJECT_COLS
+         " FROM s3_versions WHERE bucket = ?1 AND key = ?2 AND seq = ?3"),
+        ("INSERT INTO s3_object_bodies(bucket, key, body) SELECT bucket, key, body FROM "
+         "s3_versions WHERE bucket = ?1 AND key = ?2 AND seq = ?3 AND body IS NOT NULL"),
+        "DELETE FROM s3_versions WHERE bucket = ?1 AND key = ?2 AND seq = ?3",
+    };
+    for (size_t i = 0; i < 3; i++) {
+        st = pd_db_stmt(db, steps[i]);
+        if (!st)
+            return PD_EINTERNAL;
+        pd_db_bind_text(st, 1, bucket);
+        pd_db_bind_text(st, 2, key);
+        sqlite3_bind_int64(st, 3, seq);
+        rc = pd_db_exec_stmt(db, st);
+        if (rc)
+            return rc;
+    }
+    return PD_OK;
+}
+
+int pd_s3_db_version_del(struct pd_db *db, struct pd_arena *a, const char *bucket, const char *key,
+                         int64_t seq, const char **OUT_old_file)
+{
+    int found;
+    int rc =
+        old_file(db, a, "SELECT file FROM s3_versions WHERE bucket = ?1 AND key = ?2 AND seq = ?3",
+                 bucket, key, seq, OUT_old_file, &found);
+    if (rc)
+        return rc;
+    if (!found)
+        return PD_ENOTFOUND;
+    sqlite3_stmt *st =
+        pd_db_stmt(db, "DELETE FROM s3_versions WHERE bucket = ?1 AND key = ?2 AND seq = ?3");
+    if (!st)
+        return PD_EINTERNAL;
+    pd_db_bind_text(st, 1, bucket);
+    pd_db_bind_text(st, 2, key);
+    sqlite3_bind_int64(st, 3, seq);
+    return pd_db_exec_stmt(db, st);
+}
+
+int pd_s3_db_versions_of(struct pd_db *db, struct pd_arena *a, const char *bucket, const char *key,
+                         struct pd_s3_object **OUT, size_t *OUT_n)
+{
+    size_t n = 0, cap = 0;
+    struct pd_s3_object *v = NULL;
+    struct pd_s3_object cur;
+    int rc = object_current(db, a, bucket, key, 1, &cur);
+    if (rc && rc != PD_ENOTFOUND)
+        return rc;
+    if (rc == PD_OK) {
+        v = pd_arena_grow(a, v, n, &cap, sizeof *v);
+        v[n++] = cur;
+    }
+    sqlite3_stmt *st = pd_db_stmt(db, "SELECT " VERSION_COLS " FROM s3_versions WHERE bucket = ?1 "
+                                      "AND key = ?2 ORDER BY seq DESC");
+    if (!st)
+        return PD_EINTERNAL;
+    pd_db_bind_text(st, 1, bucket);
+    pd_db_bind_text(st, 2, key);
+    int src;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        v = pd_arena_grow(a, v, n, &cap, sizeof *v);
+        version_row(a, st, &v[n++]);
+    }
+    sqlite3_reset(st);
+    *OUT = v;
+    *OUT_n = n;
+    return src == SQLITE_DONE ? PD_OK : pd_db_rc(db, src);
+}
+
+int pd_s3_db_version_next_key(struct pd_db *db, struct pd_arena *a, const char *bucket,
+                              const char *after, int inclusive, const char **OUT_key)
+{
+    sqlite3_stmt *st;
+    if (!after)
+        st = pd_db_stmt(db, "SELECT MIN(k) FROM (SELECT MIN(key) AS k FROM s3_objects WHERE "
+                            "bucket = ?1 UNION ALL SELECT MIN(key) FROM s3_versions WHERE "
+                            "bucket = ?1)");
+    else if (inclusive)
+        st = pd_db_stmt(db, "SELECT MIN(k) FROM (SELECT MIN(key) AS k FROM s3_objects WHERE "
+                            "bucket = ?1 AND key >= ?2 UNION ALL SELECT MIN(key) FROM "
+                            "s3_versions WHERE bucket = ?1 AND key >= ?2)");
+    else
+        st = pd_db_stmt(db, "SELECT MIN(k) FROM (SELECT MIN(key) AS k FROM s3_objects WHERE "
+                            "bucket = ?1 AND key > ?2 UNION ALL SELECT MIN(key) FROM "
+                            "s3_versions WHERE bucket = ?1 AND key > ?2)");
+    if (!st)
+        return PD_EINTERNAL;
+    pd_db_bind_text(st, 1, bucket);
+    if (after)
+        pd_db_bind_text(st, 2, after);
+    int rc = step_one(db, st);
+    if (rc)
+        return rc;
+    *OUT_key = TXT(0);
+    sqlite3_reset(st);
+    return *OUT_key ? PD_OK : PD_ENOTFOUND;
+}
+
+/* ---- lifecycle ---- */
+
+/* Rows of st (bound, selecting OBJECT_COLS or VERSION_COLS) into an arena array. */
+static int collect(struct pd_db *db, struct pd_arena *a, sqlite3_stmt *st, int versions,
+                   struct pd_s3_object **OUT, size_t *OUT_n)
+{
+    size_t n = 0, cap = 0;
+    struct pd_s3_object *v = NULL;
+    int src;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        v = pd_arena_grow(a, v, n, &cap, sizeof *v);
+        if (versions)
+            version_row(a, st, &v[n++]);
+        else
+            object_row(a, st, &v[n++]);
+    }
+    sqlite3_reset(st);
+    *OUT = v;
+    *OUT_n = n;
+    return src == SQLITE_DONE ? PD_OK : pd_db_rc(db, src);
+}
+
+/* Keys starting with prefix: key >= prefix AND substr(key, 1, length(prefix)) = prefix. */
+#define PREFIX_WHERE "key >= ?2 AND substr(key, 1, length(?2)) = ?2"
+
+int pd_s3_db_objects_older(struct pd_db *db, struct pd_arena *a, const char *bucket,
+                           const char *prefix, int64_t before_ms, size_t limit,
+                           struct pd_s3_object **OUT, size_t *OUT_n)
+{
+    sqlite3_stmt *st = pd_db_stmt(db, "SELECT " OBJECT_COLS " FROM s3_objects WHERE bucket = ?1 "
+                                      "AND " PREFIX_WHERE " AND marker = 0 AND modified_ms < ?3 "
+                                      "ORDER BY key LIMIT ?4");
+    if (!st)
+        return PD_EINTERNAL;
+    pd_db_bind_text(st, 1, bucket);
+    pd_db_bind_text(st, 2, prefix ? prefix : "");
+    sqlite3_bind_int64(st, 3, before_ms);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)limit);
+    return collect(db, a, st, 0, OUT, OUT_n);
+}
+
+int pd_s3_db_versions_older(struct pd_db *db, struct pd_arena *a, const char *bucket,
+                            const char *prefix, int64_t before_ms, size_t limit,
+                            struct pd_s3_object **OUT, size_t *OUT_n)
+{
+    sqlite3_stmt *st = pd_db_stmt(db, "SELECT " VERSION_COLS " FROM s3_versions WHERE bucket = ?1 "
+                                      "AND " PREFIX_WHERE " AND noncurrent_ms < ?3 "
+                                      "ORDER BY key, seq LIMIT ?4");
+    if (!st)
+        return PD_EINTERNAL;
+    pd_db_bind_text(st, 1, bucket);
+    pd_db_bind_text(st, 2, prefix ? prefix : "");
+    sqlite3_bind_int64(st, 3, before_ms);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)limit);
+    return collect(db, a, st, 1, OUT, OUT_n);
+}
+
+int pd_s3_db_lone_markers(struct pd_db *db, struct pd_arena *a, const char *bucket,
+                          const char *prefix, size_t limit, const char ***OUT, size_t *OUT_n)
+{
+    sqlite3_stmt *st =
+        pd_db_stmt(db, "SELECT key FROM s3_objects o WHERE bucket = ?1 AND " PREFIX_WHERE
+                       " AND marker = 1 AND NOT EXISTS (SELECT 1 "
+                       "FROM s3_versions v WHERE v.bucket = o.bucket AND "
+                       "v.key = o.key) ORDER BY key LIMIT ?3");
+    if (!st)
+        return PD_EINTERNAL;
+    pd_db_bind_text(st, 1, bucket);
+    pd_db_bind_text(st, 2, prefix ? prefix : "");
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
+    return pd_db_col_texts(db, a, st, OUT, OUT_n);
 }
 
 /* ---- uploads ---- */
@@ -504,10 +843,55 @@ int pd_s3_db_part_list(struct pd_db *db, struct pd_arena *a, const char *upload_
     return src == SQLITE_DONE ? PD_OK : pd_db_rc(db, src);
 }
 
+int pd_s3_db_completed_put(struct pd_db *db, const struct pd_s3_completed *c,
+                           int64_t forget_before_ms)
+{
+    sqlite3_stmt *st = pd_db_stmt(db, "DELETE FROM s3_completed_uploads WHERE completed_ms < ?1");
+    if (!st)
+        return PD_EINTERNAL;
+    sqlite3_bind_int64(st, 1, forget_before_ms);
+    int rc = pd_db_exec_stmt(db, st);
+    if (rc)
+        return rc;
+    st = pd_db_stmt(db, "INSERT OR REPLACE INTO s3_completed_uploads(upload_id, bucket, key, "
+                        "etag, result, completed_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    if (!st)
+        return PD_EINTERNAL;
+    pd_db_bind_text(st, 1, c->upload_id);
+    pd_db_bind_text(st, 2, c->bucket);
+    pd_db_bind_text(st, 3, c->key);
+    pd_db_bind_text(st, 4, c->etag);
+    pd_db_bind_text(st, 5, c->result);
+    sqlite3_bind_int64(st, 6, c->completed_ms);
+    return pd_db_exec_stmt(db, st);
+}
+
+int pd_s3_db_completed_get(struct pd_db *db, struct pd_arena *a, const char *upload_id,
+                           struct pd_s3_completed *OUT)
+{
+    sqlite3_stmt *st = pd_db_stmt(db, "SELECT upload_id, bucket, key, etag, result, completed_ms "
+                                      "FROM s3_completed_uploads WHERE upload_id = ?1");
+    if (!st)
+        return PD_EINTERNAL;
+    pd_db_bind_text(st, 1, upload_id);
+    int rc = step_one(db, st);
+    if (rc)
+        return rc;
+    OUT->upload_id = TXT(0);
+    OUT->bucket = TXT(1);
+    OUT->key = TXT(2);
+    OUT->etag = TXT(3);
+    OUT->result = TXT(4);
+    OUT->completed_ms = I64(5);
+    sqlite3_reset(st);
+    return PD_OK;
+}
+
 int pd_s3_db_files(struct pd_db *db, void (*fn)(void *arg, const char *file), void *arg)
 {
     sqlite3_stmt *st = pd_db_stmt(
-        db, "SELECT file FROM s3_objects WHERE file <> '' UNION ALL SELECT file FROM s3_parts");
+        db, "SELECT file FROM s3_objects WHERE file <> '' UNION ALL SELECT file FROM s3_versions "
+            "WHERE file <> '' UNION ALL SELECT file FROM s3_parts");
     if (!st)
         return PD_EINTERNAL;
     int src;

@@ -409,3 +409,57 @@ CREATE TABLE org_tags (
   seq         INTEGER NOT NULL,
   PRIMARY KEY (resource_id, key)
 ) WITHOUT ROWID;
+
+-- version 9
+-- S3 versioning, ACLs, object ownership and bucket configurations (store/s3_db.c).
+-- s3_objects keeps each key's current version. version_id NULL is the "null" version (what
+-- a bucket that was never versioned, or is suspended, writes); marker 1 makes the row a
+-- delete marker (the key reads as absent, listings skip it; file '', no body). owner: the
+-- account owning the object (NULL: the bucket's owner); acl: its grants as JSON (NULL: the
+-- owner's FULL_CONTROL only).
+ALTER TABLE s3_objects ADD COLUMN version_id TEXT;
+ALTER TABLE s3_objects ADD COLUMN marker INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE s3_objects ADD COLUMN owner TEXT;
+ALTER TABLE s3_objects ADD COLUMN acl TEXT;
+-- Noncurrent versions and delete markers of versioned buckets. Within a key a larger seq is
+-- a newer version; noncurrent_ms is when a newer one replaced it (lifecycle NoncurrentDays).
+-- A small object's bytes move here with it (body; NULL for a file or a marker). A rowid
+-- table, so the bodies stay out of the index that lists versions.
+CREATE TABLE s3_versions (
+  bucket        TEXT NOT NULL REFERENCES s3_buckets(name) ON DELETE CASCADE,
+  key           TEXT NOT NULL,
+  seq           INTEGER NOT NULL,
+  version_id    TEXT,
+  file          TEXT NOT NULL,
+  size          INTEGER NOT NULL,
+  etag          TEXT NOT NULL,
+  modified_ms   INTEGER NOT NULL,
+  meta          TEXT NOT NULL,
+  tags          TEXT,
+  marker        INTEGER NOT NULL,
+  owner         TEXT,
+  acl           TEXT,
+  noncurrent_ms INTEGER NOT NULL,
+  body          BLOB,
+  UNIQUE (bucket, key, seq)
+);
+CREATE INDEX s3_versions_id ON s3_versions(bucket, key, version_id);
+-- A bucket's configurations (versioning, ACL, ownership controls, public access block,
+-- CORS, lifecycle, website, encryption, request payment, ...), one JSON document per kind.
+CREATE TABLE s3_bucket_configs (
+  bucket TEXT NOT NULL REFERENCES s3_buckets(name) ON DELETE CASCADE,
+  kind   TEXT NOT NULL,
+  doc    TEXT NOT NULL,
+  PRIMARY KEY (bucket, kind)
+) WITHOUT ROWID;
+-- Multipart uploads completed in the last week: S3 answers a repeated
+-- CompleteMultipartUpload of the same parts with the same result. result: the JSON answer.
+CREATE TABLE s3_completed_uploads (
+  upload_id    TEXT PRIMARY KEY,
+  bucket       TEXT NOT NULL REFERENCES s3_buckets(name) ON DELETE CASCADE,
+  key          TEXT NOT NULL,
+  etag         TEXT NOT NULL,
+  result       TEXT NOT NULL,
+  completed_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX s3_completed_uploads_time ON s3_completed_uploads(completed_ms);

@@ -115,23 +115,34 @@ void pd_sha256_hex(const void *p, size_t n, char out[2 * PD_SHA256_LEN + 1])
 
 /* ---- HMAC ---- */
 
-void pd_hmac_sha256(const void *key, size_t klen, const void *msg, size_t n,
-                    unsigned char out[PD_SHA256_LEN])
+static void hmac(const char *digest, size_t want, const void *key, size_t klen, const void *msg,
+                 size_t n, unsigned char *out)
 {
     pthread_once(&fetch_once, fetch_all);
     EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(mac_hmac);
     OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)digest, 0),
         OSSL_PARAM_construct_end(),
     };
     size_t len = 0;
     /* EVP_MAC_init rejects a NULL key even when klen is 0; an empty key is legal HMAC. */
     static const unsigned char empty[1];
     if (!ctx || !EVP_MAC_init(ctx, klen ? key : empty, klen, params) ||
-        !EVP_MAC_update(ctx, msg, n) || !EVP_MAC_final(ctx, out, &len, PD_SHA256_LEN) ||
-        len != PD_SHA256_LEN)
-        die("EVP_MAC (HMAC-SHA256)");
+        !EVP_MAC_update(ctx, msg, n) || !EVP_MAC_final(ctx, out, &len, want) || len != want)
+        die("EVP_MAC (HMAC)");
     EVP_MAC_CTX_free(ctx);
+}
+
+void pd_hmac_sha256(const void *key, size_t klen, const void *msg, size_t n,
+                    unsigned char out[PD_SHA256_LEN])
+{
+    hmac("SHA256", PD_SHA256_LEN, key, klen, msg, n, out);
+}
+
+void pd_hmac_sha1(const void *key, size_t klen, const void *msg, size_t n,
+                  unsigned char out[PD_SHA1_LEN])
+{
+    hmac("SHA1", PD_SHA1_LEN, key, klen, msg, n, out);
 }
 
 /* ---- hex, constant-time compare ---- */

@@ -1,7 +1,7 @@
 /*
  * hash.h - digests, HMAC, hex and the CRCs S3 uses for checksums.
  *
- * SHA-256, SHA-1 and MD5 (one-shot and incremental) and HMAC-SHA256 go through OpenSSL 3's
+ * SHA-256, SHA-1 and MD5 (one-shot and incremental) and HMAC-SHA256/SHA1 go through OpenSSL 3's
  * EVP_MD / EVP_MAC APIs; the algorithm objects are fetched once per process and shared
  * read-only by every thread. CRC32 (IEEE), CRC32C (Castagnoli) and CRC64NVME are
  * table-driven code of our own. A failure inside OpenSSL can only mean a broken library or
@@ -52,6 +52,9 @@ void pd_sha256_hex(const void *p, size_t n, char out[2 * PD_SHA256_LEN + 1]);
 /* HMAC-SHA256(key, msg). */
 void pd_hmac_sha256(const void *key, size_t klen, const void *msg, size_t n,
                     unsigned char out[PD_SHA256_LEN]);
+/* HMAC-SHA1(key, msg): S3 Signature Version 2 (SigV2 headers, query strings, POST forms). */
+void pd_hmac_sha1(const void *key, size_t klen, const void *msg, size_t n,
+                  unsigned char out[PD_SHA1_LEN]);
 
 /* Lower-case hex of n bytes; out must hold 2n + 1 bytes (NUL-terminated). */
 void pd_hex_encode(const void *bytes, size_t n, char *out);

@@ -9,6 +9,7 @@
  * signatures.
  */
 #include "sigv4.h"
+#include "sigv2.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -968,8 +969,10 @@ static int precheck_s3(struct pd_arena *a, const struct pd_sigv4_auth *au,
             return fail(a, r, PD_EINVAL, code, 400,
                         "X-Amz-Date must be in the ISO8601 Long Format "
                         "\"yyyyMMdd'T'HHmmss'Z'\"");
+        /* any RFC 1123/2822 form S3 takes: botocore sends "-0000" for the zone when the
+         * caller set a Date header (it then drops X-Amz-Date) */
         if (!au->date_raw || hget(req->headers, "x-amz-date") ||
-            pd_time_parse_http(au->date_raw, &date_ms) != PD_OK)
+            pd_sigv2_parse_date(au->date_raw, &date_ms) != PD_OK)
             return fail(a, r, PD_ESIG, "AccessDenied", 403,
                         "AWS authentication requires a valid Date or x-amz-date header");
         pd_time_amz(date_ms, r->amz_date);

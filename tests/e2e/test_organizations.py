@@ -282,6 +282,7 @@ class Organizations(unittest.TestCase):
         self.org.attach_policy(PolicyId=pid, TargetId=self.root)
         s3 = self.client("s3", data)
         s3.create_bucket(Bucket="org-data")
+        s3.delete_public_access_block(Bucket="org-data")  # new buckets block public policies
         s3.put_bucket_policy(Bucket="org-data", Policy=doc({
             "Effect": "Allow", "Principal": "*", "Action": "s3:ListBucket",
             "Resource": "arn:aws:s3:::org-data"}))

@@ -92,6 +92,11 @@ class BucketTest(S3Base):
         self.assertEqual(code_of(cm), "NoSuchBucketPolicy")
         pol = ('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*",'
                '"Action":"s3:GetObject","Resource":"arn:aws:s3:::%s/pub/*"}]}' % b)
+        # a new bucket's BlockPublicPolicy refuses a public policy until it is lifted
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            self.s3.put_bucket_policy(Bucket=b, Policy=pol)
+        self.assertEqual(code_of(cm), "AccessDenied")
+        self.s3.delete_public_access_block(Bucket=b)
         self.s3.put_bucket_policy(Bucket=b, Policy=pol)
         self.assertEqual(self.s3.get_bucket_policy(Bucket=b)["Policy"], pol)
         with self.assertRaises(botocore.exceptions.ClientError) as cm:

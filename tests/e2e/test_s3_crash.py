@@ -85,6 +85,7 @@ class CrashTest(unittest.TestCase):
         proc, endpoint = start(self.state, self.log, extra)
         s3 = client(endpoint)
         s3.create_bucket(Bucket="crash")
+        s3.delete_public_access_block(Bucket="crash")  # new buckets block public policies
         s3.put_bucket_policy(Bucket="crash", Policy=(
             '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*",'
             '"Action":"s3:PutObject","Resource":"arn:aws:s3:::crash/slow/*"}]}'))

@@ -711,6 +711,11 @@ static void rcp_decisions(void **state)
     const char *bp = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
                      "\"Principal\":\"*\",\"Action\":\"s3:ListBucket\",\"Resource\":"
                      "\"arn:aws:s3:::data-bucket\"}]}";
+    /* a new bucket blocks public policies (AWS's default since 2023): lift that first */
+    r = signed_as(c, k.akid, k.secret, "s3", "DELETE", "/data-bucket", "publicAccessBlock", NULL,
+                  NULL);
+    assert_true(r->resp.status == 200 || r->resp.status == 204);
+    pd_req_free(r);
     r = signed_as(c, k.akid, k.secret, "s3", "PUT", "/data-bucket", "policy", NULL, bp);
     assert_true(r->resp.status == 200 || r->resp.status == 204);
     pd_req_free(r);
@@ -974,6 +979,10 @@ static void rcp_sts_and_cross_account(void **state)
     root_key(c, data, &dk);
     r = signed_as(c, dk.akid, dk.secret, "s3", "PUT", "/open-bucket", NULL, NULL, NULL);
     assert_int_equal(r->resp.status, 200);
+    pd_req_free(r);
+    r = signed_as(c, dk.akid, dk.secret, "s3", "DELETE", "/open-bucket", "publicAccessBlock", NULL,
+                  NULL);
+    assert_true(r->resp.status == 200 || r->resp.status == 204);
     pd_req_free(r);
     r = signed_as(c, dk.akid, dk.secret, "s3", "PUT", "/open-bucket", "policy", NULL,
                   DOC("{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:ListBucket\","

@@ -578,23 +578,23 @@ static void inline_store(void **state)
     assert_null(got.file); /* inline: no file */
     assert_int_equal(got.size, sizeof data);
     unsigned char out[1000];
-    assert_int_equal(pd_s3_db_object_body(db, "bkt", "k", 0, 1000, out), PD_OK);
+    assert_int_equal(pd_s3_db_object_body(db, "bkt", "k", 0, 0, 1000, out), PD_OK);
     assert_memory_equal(out, data, 1000);
-    assert_int_equal(pd_s3_db_object_body(db, "bkt", "k", 990, 10, out), PD_OK);
+    assert_int_equal(pd_s3_db_object_body(db, "bkt", "k", 0, 990, 10, out), PD_OK);
     assert_memory_equal(out, data + 990, 10);
-    assert_int_equal(pd_s3_db_object_body(db, "bkt", "k", 995, 10, out), PD_EIO);
-    assert_int_equal(pd_s3_db_object_body(db, "bkt", "nope", 0, 1, out), PD_ENOTFOUND);
+    assert_int_equal(pd_s3_db_object_body(db, "bkt", "k", 0, 995, 10, out), PD_EIO);
+    assert_int_equal(pd_s3_db_object_body(db, "bkt", "nope", 0, 0, 1, out), PD_ENOTFOUND);
 
     /* an empty inline object */
     struct pd_s3_object e = obj("empty", NULL, NULL, 0);
     assert_int_equal(pd_s3_db_object_put(db, &a, &e, &old), PD_OK);
-    assert_int_equal(pd_s3_db_object_body(db, "bkt", "empty", 0, 0, out), PD_OK);
+    assert_int_equal(pd_s3_db_object_body(db, "bkt", "empty", 0, 0, 0, out), PD_OK);
 
     /* inline -> file: the body row goes, no old file to drop */
     struct pd_s3_object f = obj("k", "ab/abfile", NULL, 5000);
     assert_int_equal(pd_s3_db_object_put(db, &a, &f, &old), PD_OK);
     assert_null(old);
-    assert_int_equal(pd_s3_db_object_body(db, "bkt", "k", 0, 1, out), PD_ENOTFOUND);
+    assert_int_equal(pd_s3_db_object_body(db, "bkt", "k", 0, 0, 1, out), PD_ENOTFOUND);
     assert_int_equal(pd_s3_db_object_get(db, &a, "bkt", "k", &got), PD_OK);
     assert_string_equal(got.file, "ab/abfile");
 
@@ -608,7 +608,7 @@ static void inline_store(void **state)
     /* file -> inline: the old file is reported for unlinking after the commit */
     assert_int_equal(pd_s3_db_object_put(db, &a, &o, &old), PD_OK);
     assert_string_equal(old, "ab/abfile");
-    assert_int_equal(pd_s3_db_object_body(db, "bkt", "k", 0, 1000, out), PD_OK);
+    assert_int_equal(pd_s3_db_object_body(db, "bkt", "k", 0, 0, 1000, out), PD_OK);
     assert_memory_equal(out, data, 1000);
 
     /* inline -> inline (overwrite), then delete: found, no file, the body goes */
@@ -616,13 +616,13 @@ static void inline_store(void **state)
     struct pd_s3_object o2 = obj("k", NULL, other, 3);
     assert_int_equal(pd_s3_db_object_put(db, &a, &o2, &old), PD_OK);
     assert_null(old);
-    assert_int_equal(pd_s3_db_object_body(db, "bkt", "k", 0, 3, out), PD_OK);
+    assert_int_equal(pd_s3_db_object_body(db, "bkt", "k", 0, 0, 3, out), PD_OK);
     assert_memory_equal(out, other, 3);
     old = "x";
     assert_int_equal(pd_s3_db_object_del(db, &a, "bkt", "k", &old), PD_OK);
     assert_null(old);
     assert_int_equal(pd_s3_db_object_get(db, &a, "bkt", "k", &got), PD_ENOTFOUND);
-    assert_int_equal(pd_s3_db_object_body(db, "bkt", "k", 0, 1, out), PD_ENOTFOUND);
+    assert_int_equal(pd_s3_db_object_body(db, "bkt", "k", 0, 0, 1, out), PD_ENOTFOUND);
 
     /* a rolled-back put leaves nothing */
     assert_int_equal(pd_db_commit(db), PD_OK);
@@ -630,11 +630,11 @@ static void inline_store(void **state)
     assert_int_equal(pd_s3_db_object_put(db, &a, &o, &old), PD_OK);
     pd_db_rollback(db);
     assert_int_equal(pd_db_begin(db, 1), PD_OK);
-    assert_int_equal(pd_s3_db_object_body(db, "bkt", "k", 0, 1, out), PD_ENOTFOUND);
+    assert_int_equal(pd_s3_db_object_body(db, "bkt", "k", 0, 0, 1, out), PD_ENOTFOUND);
 
     /* the bucket's bodies go with it (cascade through s3_objects) */
     assert_int_equal(pd_s3_db_bucket_del(db, "bkt"), PD_OK);
-    assert_int_equal(pd_s3_db_object_body(db, "bkt", "empty", 0, 0, out), PD_ENOTFOUND);
+    assert_int_equal(pd_s3_db_object_body(db, "bkt", "empty", 0, 0, 0, out), PD_ENOTFOUND);
     assert_int_equal(pd_db_commit(db), PD_OK);
     pd_arena_cleanup(&a);
     pd_store_close(st);
@@ -692,7 +692,7 @@ static void inline_migration(void **state)
     const char *old;
     assert_int_equal(pd_s3_db_object_put(db, &a, &o, &old), PD_OK);
     char out[4];
-    assert_int_equal(pd_s3_db_object_body(db, "old", "g", 0, 4, out), PD_OK);
+    assert_int_equal(pd_s3_db_object_body(db, "old", "g", 0, 0, 4, out), PD_OK);
     assert_memory_equal(out, "tiny", 4);
     assert_int_equal(pd_db_commit(db), PD_OK);
     pd_arena_cleanup(&a);
@@ -708,6 +708,41 @@ static void inline_migration(void **state)
     snprintf(p, sizeof p, "%s.objects", path);
     rmdir(p);
     rmdir(dir);
+}
+
+/* Completed uploads are remembered for a repeated CompleteMultipartUpload; a newer
+ * completion forgets those older than its horizon, and the bucket takes its own along. */
+static void completed_uploads(void **state)
+{
+    (void)state;
+    struct pd_store *st;
+    char *err = NULL;
+    assert_int_equal(pd_store_open(":memory:", 0, &st, &err), PD_OK);
+    struct pd_db *db = pd_store_db(st);
+    struct pd_arena a;
+    pd_arena_init(&a);
+    assert_int_equal(pd_db_begin(db, 1), PD_OK);
+    struct pd_s3_bucket b = {.name = "bkt", .account_id = "1", .region = "r", .created_ms = 1};
+    assert_int_equal(pd_s3_db_bucket_put(db, &b), PD_OK);
+    struct pd_s3_completed c1 = {"u1", "bkt", "k", "\"e-2\"", "{\"Key\":\"k\"}", 1000};
+    assert_int_equal(pd_s3_db_completed_put(db, &c1, 0), PD_OK);
+    struct pd_s3_completed got;
+    assert_int_equal(pd_s3_db_completed_get(db, &a, "u1", &got), PD_OK);
+    assert_string_equal(got.bucket, "bkt");
+    assert_string_equal(got.key, "k");
+    assert_string_equal(got.etag, "\"e-2\"");
+    assert_string_equal(got.result, "{\"Key\":\"k\"}");
+    assert_true(got.completed_ms == 1000);
+    assert_int_equal(pd_s3_db_completed_get(db, &a, "u2", &got), PD_ENOTFOUND);
+    struct pd_s3_completed c2 = {"u2", "bkt", "k2", "\"f-1\"", "{}", 5000};
+    assert_int_equal(pd_s3_db_completed_put(db, &c2, 2000), PD_OK); /* forgets u1 */
+    assert_int_equal(pd_s3_db_completed_get(db, &a, "u1", &got), PD_ENOTFOUND);
+    assert_int_equal(pd_s3_db_completed_get(db, &a, "u2", &got), PD_OK);
+    assert_int_equal(pd_s3_db_bucket_del(db, "bkt"), PD_OK);
+    assert_int_equal(pd_s3_db_completed_get(db, &a, "u2", &got), PD_ENOTFOUND);
+    assert_int_equal(pd_db_commit(db), PD_OK);
+    pd_arena_cleanup(&a);
+    pd_store_close(st);
 }
 
 int main(void)
@@ -726,6 +761,7 @@ int main(void)
         cmocka_unit_test(inline_threshold),
         cmocka_unit_test(inline_store),
         cmocka_unit_test(inline_migration),
+        cmocka_unit_test(completed_uploads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

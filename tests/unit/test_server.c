@@ -354,6 +354,19 @@ static void absolute_form_targets(void **state)
     http_exchange(f->http_port, "CONNECT sts.amazonaws.com:443 HTTP/1.1\r\nHost: x\r\n\r\n", buf,
                   sizeof buf);
     assert_true(pd_has_prefix(buf, "HTTP/1.1 405"));
+    /* a header value with a control character: 400 before any service sees it; a tab is
+     * fine */
+    http_exchange(f->http_port,
+                  "GET /_podiam/health HTTP/1.1\r\nHost: localhost\r\nx-amz-meta-a: h\x04w\r\n"
+                  "Connection: close\r\n\r\n",
+                  buf, sizeof buf);
+    assert_true(pd_has_prefix(buf, "HTTP/1.1 400"));
+    assert_non_null(strstr(buf, "header x-amz-meta-a holds a control character"));
+    http_exchange(f->http_port,
+                  "GET /_podiam/health HTTP/1.1\r\nHost: localhost\r\nx-a: a\tb\r\n"
+                  "Connection: close\r\n\r\n",
+                  buf, sizeof buf);
+    assert_true(pd_has_prefix(buf, "HTTP/1.1 200"));
     /* origin-form requests are unchanged */
     http_exchange(f->http_port,
                   "GET /_podiam/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",

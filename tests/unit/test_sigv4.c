@@ -843,6 +843,26 @@ static void s3_header_errors(void **state)
     assert_string_equal(s.r.message,
                         "AWS authentication requires a valid Date or x-amz-date header");
 
+    /* A Date header instead of X-Amz-Date, in the form botocore sends (zone "-0000") and
+     * as RFC 7231 writes it: the request's time; a day off the scope is malformed. */
+    static const char *const dates[] = {"Sun, 30 Aug 2015 12:36:00 -0000",
+                                        "Sun, 30 Aug 2015 12:36:00 GMT",
+                                        "Sun, 30 Aug 2015 14:36:00 +0200"};
+    for (size_t i = 0; i < 3; i++) {
+        memset(&s, 0, sizeof s);
+        pd_kvs_add(&a, &s.h, "Host", "bucket.s3.localhost", 19, 0);
+        pd_kvs_add(&a, &s.h, "x-amz-content-sha256", PD_SIGV4_UNSIGNED_PAYLOAD, 16, 0);
+        pd_kvs_add(&a, &s.h, "Date", dates[i], strlen(dates[i]), 0);
+        s.req = (struct pd_sigv4_request){"GET", "/k", "", &s.h, PD_SIGV4_UNSIGNED_PAYLOAD, 0};
+        struct pd_sigv4_signer sg = {"AKIDEXAMPLE", T_SECRET, NULL, "us-east-1", "s3", T_DATE};
+        char *authz;
+        assert_int_equal(pd_sigv4_sign_headers(&a, &sg, &s.req, NULL, 0, &authz, NULL), PD_OK);
+        pd_kvs_add(&a, &s.h, "Authorization", authz, strlen(authz), 0);
+        assert_int_equal(s3_verify(&a, &s, T_NOW, T_SECRET), PD_OK);
+    }
+    s.h.v[2].value = "Mon, 31 Aug 2015 12:36:00 -0000";
+    assert_int_equal(s3_verify(&a, &s, T_NOW, T_SECRET), PD_EINVAL);
+
     /* An x-amz-* header that was not signed. */
     s3_signed(&a, &s, "us-east-1", "s3", T_DATE);
     pd_kvs_add(&a, &s.h, "X-Amz-Acl", "public-read", 11, 0);

@@ -54,7 +54,49 @@ static const struct pd_op ops[] = {
     {"PutBucketTagging", pd_s3_put_bucket_tagging, PD_OP_WRITE},
     {"DeleteBucketTagging", pd_s3_delete_bucket_tagging, PD_OP_WRITE},
     {"GetBucketVersioning", pd_s3_get_bucket_versioning, 0},
+    {"PutBucketVersioning", pd_s3_put_bucket_versioning, PD_OP_WRITE},
     {"GetBucketAcl", pd_s3_get_bucket_acl, 0},
+    {"PutBucketAcl", pd_s3_put_bucket_acl, PD_OP_WRITE},
+    {"PutObjectAcl", pd_s3_put_object_acl, PD_OP_WRITE},
+    {"GetBucketOwnershipControls", pd_s3_get_bucket_ownership_controls, 0},
+    {"PutBucketOwnershipControls", pd_s3_put_bucket_ownership_controls, PD_OP_WRITE},
+    {"DeleteBucketOwnershipControls", pd_s3_delete_bucket_ownership_controls, PD_OP_WRITE},
+    {"GetPublicAccessBlock", pd_s3_get_public_access_block, 0},
+    {"PutPublicAccessBlock", pd_s3_put_public_access_block, PD_OP_WRITE},
+    {"DeletePublicAccessBlock", pd_s3_delete_public_access_block, PD_OP_WRITE},
+    {"GetBucketPolicyStatus", pd_s3_get_bucket_policy_status, 0},
+    {"GetBucketCors", pd_s3_config_get, 0},
+    {"PutBucketCors", pd_s3_config_put, PD_OP_WRITE},
+    {"DeleteBucketCors", pd_s3_config_delete, PD_OP_WRITE},
+    {"GetBucketLifecycleConfiguration", pd_s3_config_get, 0},
+    {"PutBucketLifecycleConfiguration", pd_s3_config_put, PD_OP_WRITE},
+    {"DeleteBucketLifecycle", pd_s3_config_delete, PD_OP_WRITE},
+    {"GetBucketEncryption", pd_s3_config_get, 0},
+    {"PutBucketEncryption", pd_s3_config_put, PD_OP_WRITE},
+    {"DeleteBucketEncryption", pd_s3_config_delete, PD_OP_WRITE},
+    {"GetBucketRequestPayment", pd_s3_config_get, 0},
+    {"PutBucketRequestPayment", pd_s3_config_put, PD_OP_WRITE},
+    {"GetBucketWebsite", pd_s3_config_get, 0},
+    {"PutBucketWebsite", pd_s3_config_put, PD_OP_WRITE},
+    {"DeleteBucketWebsite", pd_s3_config_delete, PD_OP_WRITE},
+    {"GetBucketAccelerateConfiguration", pd_s3_config_get, 0},
+    {"PutBucketAccelerateConfiguration", pd_s3_config_put, PD_OP_WRITE},
+    {"GetBucketLogging", pd_s3_config_get, 0},
+    {"PutBucketLogging", pd_s3_config_put, PD_OP_WRITE},
+    {"GetBucketNotificationConfiguration", pd_s3_config_get, 0},
+    {"PutBucketNotificationConfiguration", pd_s3_config_put, PD_OP_WRITE},
+    {"GetBucketReplication", pd_s3_config_get, 0},
+    {"PutBucketReplication", pd_s3_config_put, PD_OP_WRITE},
+    {"DeleteBucketReplication", pd_s3_config_delete, PD_OP_WRITE},
+    {"GetObjectLockConfiguration", pd_s3_config_get, 0},
+    {"GetBucketAnalyticsConfiguration", pd_s3_config_get, 0},
+    {"GetBucketMetricsConfiguration", pd_s3_config_get, 0},
+    {"GetBucketInventoryConfiguration", pd_s3_config_get, 0},
+    {"GetBucketIntelligentTieringConfiguration", pd_s3_config_get, 0},
+    {"ListBucketAnalyticsConfigurations", pd_s3_config_get, 0},
+    {"ListBucketMetricsConfigurations", pd_s3_config_get, 0},
+    {"ListBucketInventoryConfigurations", pd_s3_config_get, 0},
+    {"ListBucketIntelligentTieringConfigurations", pd_s3_config_get, 0},
     {"PutObject", pd_s3_put_object, PD_OP_WRITE},
     {"GetObject", pd_s3_get_object, 0},
     {"HeadObject", pd_s3_head_object, 0},
@@ -76,8 +118,28 @@ static const struct pd_op ops[] = {
     {"AbortMultipartUpload", pd_s3_abort_multipart_upload, PD_OP_WRITE},
     {"ListParts", pd_s3_list_parts, 0},
     {"ListMultipartUploads", pd_s3_list_multipart_uploads, 0},
+    /* not in the model: claimed by s3_route */
+    {"PostObject", pd_s3_post_object, PD_OP_WRITE | PD_OP_NOMODEL},
+    {"OptionsObject", pd_s3_options_object, PD_OP_NOAUTHZ | PD_OP_NOMODEL},
     {NULL, NULL, 0},
 };
+
+/* The requests S3 serves that its model has no operation for: the CORS preflight (OPTIONS
+ * on a bucket or object) and POST Object (POST to a bucket with no sub-resource). */
+static int s3_route(struct pd_req *r)
+{
+    const char *name = NULL;
+    if (!strcmp(r->method, "OPTIONS"))
+        name = "OptionsObject";
+    else if (!strcmp(r->method, "POST") && r->bucket && !r->key && !*r->query)
+        name = "PostObject";
+    if (!name)
+        return 0;
+    for (const struct pd_op *op = ops; op->name; op++)
+        if (!strcmp(op->name, name))
+            r->op = op;
+    return 1;
+}
 
 static int s3_init(struct pd_env *env)
 {
@@ -90,6 +152,7 @@ const struct pd_service pd_svc_s3 = {
     .proto = PD_PROTO_REST_XML,
     .spec = "s3.json",
     .ops = ops,
+    .route = s3_route,
     .authz = pd_s3_authz,
     .stream = pd_s3_stream,
     .init = s3_init,
@@ -141,6 +204,7 @@ int s3_bucket(struct pd_req *r, struct pd_s3_bucket *OUT)
                               "The specified bucket does not exist");
     if (rc)
         return s3_internal(r, rc, "reading the bucket");
+    s3_cors_headers(r, OUT);
     return PD_OK;
 }
 
@@ -200,6 +264,14 @@ int s3_bucket_name_valid(const char *s)
             return 0;
     }
     return 1;
+}
+
+const char *s3_canonical_id(struct pd_req *r, const char *account)
+{
+    char in[64], hex[65];
+    int n = snprintf(in, sizeof in, "podiam-canonical-user:%s", account ? account : "");
+    pd_sha256_hex(in, (size_t)n, hex);
+    return pd_arena_strdup(&r->arena, hex);
 }
 
 char *s3_etag(struct pd_arena *a, const unsigned char md5[PD_MD5_LEN])
@@ -343,7 +415,7 @@ int s3_object_read(struct pd_req *r, const struct pd_s3_object *o, int64_t off, 
                    void *OUT)
 {
     if (!o->file) {
-        int rc = pd_s3_db_object_body(r->db, o->bucket, o->key, off, len, OUT);
+        int rc = pd_s3_db_object_body(r->db, o->bucket, o->key, o->seq, off, len, OUT);
         if (rc)
             pd_log_req(PD_LOG_ERROR, r->request_id, "s3: inline body of %s/%s: %s", o->bucket,
                        o->key, pd_strerror(rc));

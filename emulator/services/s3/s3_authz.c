@@ -43,12 +43,14 @@ static const struct {
     {"PutBucketTagging", "s3:PutBucketTagging", 0},
     {"DeleteBucketTagging", "s3:PutBucketTagging", 0},
     {"GetBucketVersioning", "s3:GetBucketVersioning", 0},
+    {"PutBucketVersioning", "s3:PutBucketVersioning", 0},
     {"GetBucketAcl", "s3:GetBucketAcl", 0},
     {"ListObjects", "s3:ListBucket", 0},
     {"ListObjectsV2", "s3:ListBucket", 0},
     {"ListObjectVersions", "s3:ListBucketVersions", 0},
     {"ListMultipartUploads", "s3:ListBucketMultipartUploads", 0},
     {"PutObject", "s3:PutObject", 1},
+    {"PostObject", "s3:PutObject", 1},
     {"GetObject", "s3:GetObject", 1},
     {"HeadObject", "s3:GetObject", 1},
     {"DeleteObject", "s3:DeleteObject", 1},
@@ -65,7 +67,68 @@ static const struct {
     {"CompleteMultipartUpload", "s3:PutObject", 1},
     {"AbortMultipartUpload", "s3:AbortMultipartUpload", 1},
     {"ListParts", "s3:ListMultipartUploadParts", 1},
+    {"PutBucketAcl", "s3:PutBucketAcl", 0},
+    {"PutObjectAcl", "s3:PutObjectAcl", 1},
+    {"GetBucketOwnershipControls", "s3:GetBucketOwnershipControls", 0},
+    {"PutBucketOwnershipControls", "s3:PutBucketOwnershipControls", 0},
+    {"DeleteBucketOwnershipControls", "s3:PutBucketOwnershipControls", 0},
+    {"GetPublicAccessBlock", "s3:GetBucketPublicAccessBlock", 0},
+    {"PutPublicAccessBlock", "s3:PutBucketPublicAccessBlock", 0},
+    {"DeletePublicAccessBlock", "s3:PutBucketPublicAccessBlock", 0},
+    {"GetBucketPolicyStatus", "s3:GetBucketPolicyStatus", 0},
+    {"GetBucketCors", "s3:GetBucketCORS", 0},
+    {"PutBucketCors", "s3:PutBucketCORS", 0},
+    {"DeleteBucketCors", "s3:PutBucketCORS", 0},
+    {"GetBucketLifecycleConfiguration", "s3:GetLifecycleConfiguration", 0},
+    {"PutBucketLifecycleConfiguration", "s3:PutLifecycleConfiguration", 0},
+    {"DeleteBucketLifecycle", "s3:PutLifecycleConfiguration", 0},
+    {"GetBucketEncryption", "s3:GetEncryptionConfiguration", 0},
+    {"PutBucketEncryption", "s3:PutEncryptionConfiguration", 0},
+    {"DeleteBucketEncryption", "s3:PutEncryptionConfiguration", 0},
+    {"GetBucketRequestPayment", "s3:GetBucketRequestPayment", 0},
+    {"PutBucketRequestPayment", "s3:PutBucketRequestPayment", 0},
+    {"GetBucketWebsite", "s3:GetBucketWebsite", 0},
+    {"PutBucketWebsite", "s3:PutBucketWebsite", 0},
+    {"DeleteBucketWebsite", "s3:DeleteBucketWebsite", 0},
+    {"GetBucketAccelerateConfiguration", "s3:GetAccelerateConfiguration", 0},
+    {"PutBucketAccelerateConfiguration", "s3:PutAccelerateConfiguration", 0},
+    {"GetBucketLogging", "s3:GetBucketLogging", 0},
+    {"PutBucketLogging", "s3:PutBucketLogging", 0},
+    {"GetBucketNotificationConfiguration", "s3:GetBucketNotification", 0},
+    {"PutBucketNotificationConfiguration", "s3:PutBucketNotification", 0},
+    {"GetBucketReplication", "s3:GetReplicationConfiguration", 0},
+    {"PutBucketReplication", "s3:PutReplicationConfiguration", 0},
+    {"DeleteBucketReplication", "s3:PutReplicationConfiguration", 0},
+    {"GetObjectLockConfiguration", "s3:GetBucketObjectLockConfiguration", 0},
+    {"GetBucketAnalyticsConfiguration", "s3:GetAnalyticsConfiguration", 0},
+    {"ListBucketAnalyticsConfigurations", "s3:GetAnalyticsConfiguration", 0},
+    {"GetBucketMetricsConfiguration", "s3:GetMetricsConfiguration", 0},
+    {"ListBucketMetricsConfigurations", "s3:GetMetricsConfiguration", 0},
+    {"GetBucketInventoryConfiguration", "s3:GetInventoryConfiguration", 0},
+    {"ListBucketInventoryConfigurations", "s3:GetInventoryConfiguration", 0},
+    {"GetBucketIntelligentTieringConfiguration", "s3:GetIntelligentTieringConfiguration", 0},
+    {"ListBucketIntelligentTieringConfigurations", "s3:GetIntelligentTieringConfiguration", 0},
 };
+
+/* The action of an object operation naming a version (Service Authorization Reference:
+ * s3:GetObjectVersion, s3:DeleteObjectVersion, ...). */
+static const char *version_action(const char *action)
+{
+    static const char *const map[][2] = {
+        {"s3:GetObject", "s3:GetObjectVersion"},
+        {"s3:DeleteObject", "s3:DeleteObjectVersion"},
+        {"s3:GetObjectTagging", "s3:GetObjectVersionTagging"},
+        {"s3:PutObjectTagging", "s3:PutObjectVersionTagging"},
+        {"s3:DeleteObjectTagging", "s3:DeleteObjectVersionTagging"},
+        {"s3:GetObjectAcl", "s3:GetObjectVersionAcl"},
+        {"s3:PutObjectAcl", "s3:PutObjectVersionAcl"},
+        {"s3:GetObjectAttributes", "s3:GetObjectVersionAttributes"},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (!strcmp(action, map[i][0]))
+            return map[i][1];
+    return action;
+}
 
 static void add(struct pd_authz_need *need, const char *key, const char *v)
 {
@@ -73,14 +136,30 @@ static void add(struct pd_authz_need *need, const char *key, const char *v)
         pd_ctx_add(&need->ctx, key, PD_CTX_STRING, v, (size_t)-1);
 }
 
-/* s3:ExistingObjectTag/<key> of an object that exists. */
-static void existing_tags(struct pd_req *r, struct pd_authz_need *need, const char *bucket,
-                          const char *key)
+/* Does the request set an ACL (x-amz-acl or x-amz-grant-*, or a form's acl field)? */
+static int sets_acl(struct pd_req *r)
 {
-    struct pd_s3_object o;
-    if (pd_s3_db_object_get(r->db, &r->arena, bucket, key, &o) != PD_OK || !o.tags)
+    if (s3_in_str(r, "ACL"))
+        return 1;
+    static const char *const h[] = {"x-amz-acl",
+                                    "x-amz-grant-read",
+                                    "x-amz-grant-write",
+                                    "x-amz-grant-read-acp",
+                                    "x-amz-grant-write-acp",
+                                    "x-amz-grant-full-control"};
+    for (size_t i = 0; i < sizeof h / sizeof h[0]; i++)
+        if (pd_req_header(r, h[i]))
+            return 1;
+    return 0;
+}
+
+/* s3:ExistingObjectTag/<key> of the object the request names. */
+static void existing_tags(struct pd_req *r, struct pd_authz_need *need,
+                          const struct pd_s3_object *o)
+{
+    if (!o->tags)
         return;
-    json_t *tags = json_loads(o.tags, 0, NULL);
+    json_t *tags = json_loads(o->tags, 0, NULL);
     size_t i;
     json_t *t;
     json_array_foreach(tags, i, t)
@@ -132,9 +211,15 @@ static void request_keys(struct pd_req *r, struct pd_authz_need *need, const cha
     };
     for (size_t i = 0; i < sizeof headers / sizeof headers[0]; i++)
         add(need, headers[i][1], pd_req_header(r, headers[i][0]));
+    if (!pd_req_header(r, "x-amz-acl")) /* a POST form's acl field */
+        add(need, "s3:x-amz-acl", s3_in_str(r, "ACL"));
     if (r->sig.auth_type) {
-        add(need, "s3:signatureversion", "AWS4-HMAC-SHA256");
-        add(need, "s3:authType", r->sig.auth_type == 2 ? "REST-QUERY-STRING" : "REST-HEADER");
+        /* "AWS" for Signature Version 2, as the Service Authorization Reference says */
+        add(need, "s3:signatureversion", r->sig.v2 ? "AWS" : "AWS4-HMAC-SHA256");
+        add(need, "s3:authType",
+            r->sig.auth_type == 2   ? "REST-QUERY-STRING"
+            : r->sig.auth_type == 3 ? "POST"
+                                    : "REST-HEADER");
     }
     if (r->tls)
         add(need, "s3:TlsVersion", "1.2");
@@ -211,11 +296,27 @@ int pd_s3_authz(struct pd_req *r, struct pd_authz_need *need)
     } else {
         need->resource_account = r->who.account_id;
     }
-    if (!table[i].action)
+    if (!table[i].action) {
+        /* DeleteObjects: each key is an extra decision (s3_allowed), answered by the bucket */
+        if (rc == PD_OK && st->check_action)
+            s3_acl_authz(r, need, &b, st->check_action, NULL);
         return PD_OK;
+    }
     const char *key = st->authz_bucket ? st->authz_key : s3_in_str(r, "Key");
+    const char *action = table[i].action;
     if (table[i].object && key) {
-        existing_tags(r, need, bucket, key);
+        /* the object (version) named, when there is one: its tags and ACL decide too */
+        const char *ver = st->authz_bucket ? st->authz_version : s3_in_str(r, "VersionId");
+        struct pd_s3_object o;
+        int have = 0;
+        if (rc == PD_OK && ver && s3_version_id_valid(ver))
+            have = pd_s3_db_version_get(r->db, &r->arena, bucket, key,
+                                        strcmp(ver, "null") ? ver : NULL, &o) == PD_OK &&
+                   !o.marker;
+        else if (rc == PD_OK && !ver)
+            have = pd_s3_db_object_get(r->db, &r->arena, bucket, key, &o) == PD_OK;
+        if (have)
+            existing_tags(r, need, &o);
         const char *th = pd_req_header(r, "x-amz-tagging");
         const char *stored = NULL;
         if (!strcmp(op, "PutObjectTagging")) {
@@ -225,21 +326,39 @@ int pd_s3_authz(struct pd_req *r, struct pd_authz_need *need)
         } else if (th && s3_tags_from_header(r, th, &stored) == PD_OK && stored) {
             request_tags(r, need, stored);
         }
-        pd_authz_add(need, table[i].action, s3_object_arn(r, bucket, key), NULL);
-        /* tagging on upload needs the tagging permission too */
-        if (th && *th &&
-            (!strcmp(op, "PutObject") || !strcmp(op, "CreateMultipartUpload") ||
-             !strcmp(op, "CopyObject")))
+        if (s3_in_str(r, "VersionId") && !st->authz_bucket)
+            action = version_action(action);
+        pd_authz_add(need, action, s3_object_arn(r, bucket, key), NULL);
+        int upload = !strcmp(op, "PutObject") || !strcmp(op, "CreateMultipartUpload") ||
+                     !strcmp(op, "CopyObject") || !strcmp(op, "PostObject");
+        /* tagging on upload needs the tagging permission too, an ACL the ACL one */
+        if (th && *th && upload)
             pd_authz_add(need, "s3:PutObjectTagging", s3_object_arn(r, bucket, key), NULL);
-        if (s3_in_str(r, "VersionId") && !strcmp(op, "GetObject"))
-            need->checks[need->n - 1].action = "s3:GetObjectVersion";
+        if (upload && sets_acl(r))
+            pd_authz_add(need, "s3:PutObjectAcl", s3_object_arn(r, bucket, key), NULL);
+        if (rc == PD_OK)
+            s3_acl_authz(r, need, &b, st->check_action ? st->check_action : action,
+                         have ? &o : NULL);
         return PD_OK;
     }
-    pd_authz_add(need, table[i].action, s3_bucket_arn(r, bucket), NULL);
+    pd_authz_add(need, action, s3_bucket_arn(r, bucket), NULL);
+    if (!strcmp(op, "CreateBucket")) {
+        /* an ACL or ownership controls on creation need their own permissions */
+        if (sets_acl(r))
+            pd_authz_add(need, "s3:PutBucketAcl", s3_bucket_arn(r, bucket), NULL);
+        if (s3_in_str(r, "ObjectOwnership"))
+            pd_authz_add(need, "s3:PutBucketOwnershipControls", s3_bucket_arn(r, bucket), NULL);
+    }
+    if (rc == PD_OK && strcmp(op, "CreateBucket") != 0)
+        s3_acl_authz(r, need, &b, st->check_action ? st->check_action : action, NULL);
     return PD_OK;
 }
 
 int s3_allowed(struct pd_req *r, const char *action, const char *resource, const char **OUT_msg)
 {
-    return pd_authorize_check(r, action, resource, OUT_msg);
+    struct s3_state *st = s3_state(r);
+    st->check_action = action;
+    int rc = pd_authorize_check(r, action, resource, OUT_msg);
+    st->check_action = NULL;
+    return rc;
 }

@@ -18,18 +18,9 @@
 #include "env.h"
 #include "services/s3/s3_internal.h"
 
-/* The canonical user id S3 shows as Owner/ID: 64 hex digits derived from the account. */
-static const char *canonical_id(struct pd_req *r, const char *account)
-{
-    char in[64], hex[65];
-    int n = snprintf(in, sizeof in, "podiam-canonical-user:%s", account ? account : "");
-    pd_sha256_hex(in, (size_t)n, hex);
-    return pd_arena_strdup(&r->arena, hex);
-}
-
 static json_t *owner(struct pd_req *r, const char *account)
 {
-    return json_pack("{s:s}", "ID", canonical_id(r, account));
+    return json_pack("{s:s}", "ID", s3_canonical_id(r, account));
 }
 
 int pd_s3_list_buckets(struct pd_req *r)
@@ -100,6 +91,43 @@ int pd_s3_create_bucket(struct pd_req *r)
     }
     if (rc != PD_ENOTFOUND)
         return s3_internal(r, rc, "reading a bucket");
+    /* Since April 2023 a new bucket has ACLs disabled (BucketOwnerEnforced, unless the
+     * request asks otherwise) and all four public access blocks on. */
+    const char *own = s3_in_str(r, "ObjectOwnership");
+    if (own && !s3_ownership_valid(own))
+        return pd_fail(r, &S3_InvalidArgument, "Invalid x-amz-object-ownership header: %s", own);
+    if (!own)
+        own = "BucketOwnerEnforced";
+    json_t *acl = NULL;
+    rc = s3_acl_from_request(r, r->who.account_id, r->who.account_id, 0, &acl);
+    if (rc)
+        return rc;
+    int public_acl = acl && s3_acl_public(acl);
+    int others = 0;
+    {
+        size_t k;
+        json_t *g;
+        const char *me = s3_canonical_id(r, r->who.account_id);
+        json_array_foreach(json_object_get(acl, "Grants"), k, g)
+        {
+            const char *id =
+                json_string_value(json_object_get(json_object_get(g, "Grantee"), "ID"));
+            const char *perm = json_string_value(json_object_get(g, "Permission"));
+            if (!id || strcmp(id, me) || !perm || strcmp(perm, "FULL_CONTROL"))
+                others = 1;
+        }
+    }
+    if (others && !strcmp(own, "BucketOwnerEnforced")) {
+        json_decref(acl);
+        return pd_fail(r, &S3_InvalidBucketAclWithObjectOwnership,
+                       "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced "
+                       "setting");
+    }
+    if (public_acl) {
+        /* the new bucket's BlockPublicAcls refuses it */
+        json_decref(acl);
+        return pd_fail(r, &S3_AccessDenied, "Access Denied");
+    }
     struct pd_s3_bucket nb = {
         .name = name,
         .account_id = r->who.account_id,
@@ -115,8 +143,23 @@ int pd_s3_create_bucket(struct pd_req *r)
         nb.tags = stored;
     }
     rc = pd_s3_db_bucket_put(r->db, &nb);
-    if (rc)
+    if (rc) {
+        json_decref(acl);
         return s3_internal(r, rc, "creating a bucket");
+    }
+    json_t *own_doc = json_pack("{s:s}", "ObjectOwnership", own);
+    json_t *pab = json_pack("{s:b, s:b, s:b, s:b}", "BlockPublicAcls", 1, "IgnorePublicAcls", 1,
+                            "BlockPublicPolicy", 1, "RestrictPublicBuckets", 1);
+    rc = s3_cfg_put(r, &nb, "ownership", own_doc);
+    if (!rc)
+        rc = s3_cfg_put(r, &nb, "public_access_block", pab);
+    if (!rc && others)
+        rc = s3_cfg_put(r, &nb, "acl", acl);
+    json_decref(own_doc);
+    json_decref(pab);
+    json_decref(acl);
+    if (rc)
+        return rc;
     r->out = json_pack("{s:s}", "Location", pd_arena_printf(&r->arena, "/%s", name));
     return PD_OK;
 }
@@ -215,6 +258,10 @@ int pd_s3_put_bucket_policy(struct pd_req *r)
         return PD_EAWS;
     }
     pd_policy_cache_release(r->env->policies, held);
+    struct s3_pab pab;
+    s3_pab(&b, &pab);
+    if (pab.block_policy && s3_policy_public(text))
+        return pd_fail(r, &S3_AccessDenied, "Access Denied");
     rc = pd_s3_db_bucket_set_policy(r->db, b.name, text);
     return rc ? s3_internal(r, rc, "storing a bucket policy") : PD_OK;
 }
@@ -269,48 +316,4 @@ int pd_s3_delete_bucket_tagging(struct pd_req *r)
         return rc;
     rc = pd_s3_db_bucket_set_tags(r->db, b.name, NULL);
     return rc ? s3_internal(r, rc, "removing bucket tags") : PD_OK;
-}
-
-int pd_s3_get_bucket_versioning(struct pd_req *r)
-{
-    struct pd_s3_bucket b;
-    int rc = s3_bucket(r, &b);
-    if (rc)
-        return rc;
-    r->out = json_object(); /* never versioned: an empty VersioningConfiguration */
-    return PD_OK;
-}
-
-static json_t *full_control(struct pd_req *r, const char *account)
-{
-    json_t *grantee =
-        json_pack("{s:s, s:s}", "ID", canonical_id(r, account), "Type", "CanonicalUser");
-    return json_pack("{s:o, s:[{s:o, s:s}]}", "Owner", owner(r, account), "Grants", "Grantee",
-                     grantee, "Permission", "FULL_CONTROL");
-}
-
-int pd_s3_get_bucket_acl(struct pd_req *r)
-{
-    struct pd_s3_bucket b;
-    int rc = s3_bucket(r, &b);
-    if (rc)
-        return rc;
-    r->out = full_control(r, b.account_id);
-    return PD_OK;
-}
-
-int pd_s3_get_object_acl(struct pd_req *r)
-{
-    struct pd_s3_bucket b;
-    int rc = s3_bucket(r, &b);
-    if (rc)
-        return rc;
-    struct pd_s3_object o;
-    rc = pd_s3_db_object_get(r->db, &r->arena, b.name, s3_in_str(r, "Key"), &o);
-    if (rc == PD_ENOTFOUND)
-        return s3_no_such_key(r, b.name, s3_in_str(r, "Key"));
-    if (rc)
-        return s3_internal(r, rc, "reading an object");
-    r->out = full_control(r, b.account_id);
-    return PD_OK;
 }

@@ -310,7 +310,12 @@ static int load_bucket(struct pd_env *env, struct pd_db *db, struct pd_arena *a,
         free(tags);
         return fx_err(OUT_err, origin, where, "\"created\" is not an ISO 8601 time");
     }
-    struct pd_s3_bucket nb = {name, acct, region, created, policy, tags};
+    struct pd_s3_bucket nb = {.name = name,
+                              .account_id = acct,
+                              .region = region,
+                              .created_ms = created,
+                              .policy = policy,
+                              .tags = tags};
     int rc = pd_s3_db_bucket_put(db, &nb);
     free(policy);
     free(tags);
@@ -441,7 +446,7 @@ int pd_s3_fixtures_export(struct pd_env *env, struct pd_db *db, json_t **OUT, ch
                 rc = read_all(path, o.size, &bytes);
             } else {
                 bytes = pd_xmalloc((size_t)o.size + 1);
-                rc = pd_s3_db_object_body(db, o.bucket, o.key, 0, o.size, bytes);
+                rc = pd_s3_db_object_body(db, o.bucket, o.key, 0, 0, o.size, bytes);
                 if (rc) {
                     free(bytes);
                     rc = PD_EIO;

@@ -75,14 +75,117 @@ char *s3_etag(struct pd_arena *a, const unsigned char md5[PD_MD5_LEN]);
 /* HTTP date of ms. */
 const char *s3_http_date(struct pd_arena *a, int64_t ms);
 
+/* The canonical user id S3 shows for an account (Owner/ID, ACL grantees): 64 hex digits
+ * derived from the account id, arena-owned. */
+const char *s3_canonical_id(struct pd_req *r, const char *account);
+
+/* ---- bucket configurations and versioning (s3_versions.c) ---- */
+/* A configuration document of b ("versioning", "acl", "cors", ...), or NULL. */
+const char *s3_cfg(const struct pd_s3_bucket *b, const char *kind);
+/* The same parsed (new reference), or NULL. */
+json_t *s3_cfg_json(const struct pd_s3_bucket *b, const char *kind);
+/* Store (doc) or remove (NULL) a configuration of b. PD_OK or PD_EAWS. */
+int s3_cfg_put(struct pd_req *r, const struct pd_s3_bucket *b, const char *kind, json_t *doc);
+
+enum s3_vstate { S3_UNVERSIONED = 0, S3_VENABLED, S3_VSUSPENDED };
+enum s3_vstate s3_vstate(const struct pd_s3_bucket *b);
+/* "null", or a version id of podiam's format. */
+int s3_version_id_valid(const char *v);
+/* out.VersionId for a bucket that has a versioning state ("null" for the null version). */
+void s3_out_version(json_t *out, const struct pd_s3_bucket *b, const char *version_id);
+/* Store o as its key's new current version as b's versioning says (o->version_id is set;
+ * the previous current version becomes noncurrent or is replaced). PD_OK or PD_EAWS. */
+int s3_store_current(struct pd_req *r, const struct pd_s3_bucket *b, struct pd_s3_object *o);
+
+struct s3_deleted {
+    const char *version_id; /* the version removed or the marker made (NULL: null) */
+    int versioned;          /* a version id was named */
+    int marker;             /* a delete marker was made, or the version removed was one */
+    int marker_created;     /* a delete marker was made */
+};
+/* DeleteObject's effect on key: without version, remove it (unversioned) or add a delete
+ * marker; with version, remove that version (InvalidArgument when malformed; success when
+ * absent). PD_OK or PD_EAWS. */
+int s3_delete_key(struct pd_req *r, const struct pd_s3_bucket *b, const char *key,
+                  const char *version, struct s3_deleted *OUT);
+/* The object a request names: the version its VersionId names, or the current version.
+ * Errors: InvalidArgument (malformed id), NoSuchKey / NoSuchVersion (AccessDenied for
+ * callers who may not list the bucket), a delete marker as 404 (current) or 405 (by id)
+ * with x-amz-delete-marker. */
+int s3_object_of(struct pd_req *r, const struct pd_s3_bucket *b, const char *key,
+                 struct pd_s3_object *OUT);
+
+/* ---- ACLs, Object Ownership, Block Public Access (s3_acl.c) ---- */
+enum s3_ownership {
+    S3_OWN_NONE = 0,  /* no ownership controls (a bucket from before 2023): ACLs apply */
+    S3_OWN_ENFORCED,  /* BucketOwnerEnforced: ACLs disabled, the bucket owner owns all */
+    S3_OWN_PREFERRED, /* BucketOwnerPreferred */
+    S3_OWN_WRITER,    /* ObjectWriter */
+};
+enum s3_ownership s3_ownership(const struct pd_s3_bucket *b);
+int s3_ownership_valid(const char *v);
+struct s3_pab {
+    int block_acls, ignore_acls, block_policy, restrict_buckets;
+};
+/* The bucket's public access block (all off when it has none). */
+void s3_pab(const struct pd_s3_bucket *b, struct s3_pab *OUT);
+/* Does a stored-form ACL grant anything to AllUsers or AuthenticatedUsers? */
+int s3_acl_public(json_t *acl);
+/* The ACL a request sets (x-amz-acl, x-amz-grant-*, or an AccessControlPolicy body) in
+ * stored form for a resource owned by owner (object: an object's ACL), or *OUT NULL when the
+ * request sets none. Errors: InvalidRequest (canned and grants together), InvalidArgument
+ * (unknown canned ACL, grantee id or group), UnresolvableGrantByEmailAddress, MalformedACL. */
+int s3_acl_from_request(struct pd_req *r, const char *owner, const char *bucket_owner, int object,
+                        json_t **OUT);
+/* The owner (NULL: the bucket's) and stored ACL (NULL: the owner's FULL_CONTROL) of an
+ * object r writes into b, from its x-amz-acl / x-amz-grant-* headers and b's ownership
+ * controls; AccessControlListNotSupported when b's ACLs are disabled and the request sets
+ * another ACL than the bucket owner's full control, AccessDenied when BlockPublicAcls
+ * refuses a public one. Arena strings. */
+int s3_write_acl(struct pd_req *r, const struct pd_s3_bucket *b, const char **OUT_owner,
+                 const char **OUT_acl);
+/* Is a bucket policy public (S3's definition: an Allow to everyone not pinned to fixed
+ * values of source or principal condition keys)? */
+int s3_policy_public(const char *text);
+/* Fold b's ACLs and public access block into need's resource policy for action (obj: the
+ * object the request names, or NULL). PD_OK. */
+int s3_acl_authz(struct pd_req *r, struct pd_authz_need *need, const struct pd_s3_bucket *b,
+                 const char *action, const struct pd_s3_object *obj);
+
+/* ---- bucket configurations kept as documents (s3_config.c) ---- */
+int pd_s3_config_get(struct pd_req *r);
+int pd_s3_config_put(struct pd_req *r);
+int pd_s3_config_delete(struct pd_req *r);
+/* A new object's ServerSideEncryption (and SSEKMSKeyId) in meta from b's default
+ * encryption (SSE-S3 unless configured), when the request named none. */
+void s3_default_encryption(const struct pd_s3_bucket *b, json_t *meta);
+
+/* ---- CORS (s3_cors.c) ---- */
+/* The CORS headers of a request with an Origin that matches a rule of b (once a request). */
+void s3_cors_headers(struct pd_req *r, const struct pd_s3_bucket *b);
+/* OPTIONS: the preflight (an operation the model does not have). */
+int pd_s3_options_object(struct pd_req *r);
+
+/* ---- lifecycle (s3_lifecycle.c) ---- */
+/* Apply b's lifecycle rules at podiam's clock, inside the handler's transaction (once a
+ * request; nothing outside a transaction). */
+void s3_lifecycle_apply(struct pd_req *r, const struct pd_s3_bucket *b);
+/* The x-amz-expiration value for o (expiry-date="…", rule-id="…"), or NULL. */
+const char *s3_lifecycle_expiration(struct pd_req *r, const struct pd_s3_bucket *b,
+                                    const struct pd_s3_object *o);
+
 /* ---- per-request state ---- */
 struct s3_state {
     const char **drop; /* files to unlink after a commit (arena array) */
     size_t ndrop, cdrop;
     const char **undo; /* files to unlink after a rollback (arena array) */
     size_t nundo, cundo;
-    const char *authz_bucket; /* authorize against this bucket/key instead of the input's */
-    const char *authz_key;    /* (the copy source of CopyObject / UploadPartCopy) */
+    const char *authz_bucket;  /* authorize against this bucket/key instead of the input's */
+    const char *authz_key;     /* (the copy source of CopyObject / UploadPartCopy) */
+    const char *authz_version; /* and its version (NULL: the current one) */
+    const char *check_action;  /* the action of an extra decision (s3_allowed) */
+    int cors_done;             /* the CORS headers of the answer are decided */
+    int lifecycle_done;        /* the bucket's lifecycle rules were applied */
 };
 struct s3_state *s3_state(struct pd_req *r);
 
@@ -124,8 +227,21 @@ struct s3_body {
     enum s3_ck_alg ck_alg; /* checksum computed (requested or sent), or NONE */
     const char *ck_b64;    /* its base64 value */
 };
-/* The stream hook: install the upload sink on r. */
+/* The stream hook: install the upload sink on r (POST Object: s3_post_stream). */
 int pd_s3_stream(struct pd_req *r);
+/* An upload body the service feeds itself (POST Object's file): hashed, checksummed and
+ * written to a temp file as a streamed PutObject's (alg: the checksum to compute, ck_sent
+ * its base64 value to compare at the end, or NULL). Arena-owned; finish or discard it. */
+struct s3_feed;
+int s3_feed_open(struct pd_req *r, enum s3_ck_alg alg, const char *ck_sent, struct s3_feed **OUT);
+int s3_feed_write(struct pd_req *r, struct s3_feed *f, const char *p, size_t n);
+int s3_feed_finish(struct pd_req *r, struct s3_feed *f);
+void s3_feed_discard(struct pd_req *r, struct s3_feed *f);
+const struct s3_body *s3_feed_body(const struct s3_feed *f);
+int64_t s3_feed_size(const struct s3_feed *f);
+/* POST Object (s3_post.c): the sink that parses the form, and the handler. */
+int s3_post_stream(struct pd_req *r);
+int pd_s3_post_object(struct pd_req *r);
 /* The finished body of a streamed request (NULL when none). */
 const struct s3_body *s3_body_of(struct pd_req *r);
 /* Validate checksums sent with a buffered body (Content-MD5, x-amz-checksum-*). */
@@ -186,6 +302,7 @@ int pd_s3_get_bucket_tagging(struct pd_req *r);
 int pd_s3_put_bucket_tagging(struct pd_req *r);
 int pd_s3_delete_bucket_tagging(struct pd_req *r);
 int pd_s3_get_bucket_versioning(struct pd_req *r);
+int pd_s3_put_bucket_versioning(struct pd_req *r);
 int pd_s3_get_bucket_acl(struct pd_req *r);
 int pd_s3_put_object(struct pd_req *r);
 int pd_s3_get_object(struct pd_req *r);
@@ -198,6 +315,15 @@ int pd_s3_put_object_tagging(struct pd_req *r);
 int pd_s3_delete_object_tagging(struct pd_req *r);
 int pd_s3_get_object_attributes(struct pd_req *r);
 int pd_s3_get_object_acl(struct pd_req *r);
+int pd_s3_put_bucket_acl(struct pd_req *r);
+int pd_s3_put_object_acl(struct pd_req *r);
+int pd_s3_get_bucket_ownership_controls(struct pd_req *r);
+int pd_s3_put_bucket_ownership_controls(struct pd_req *r);
+int pd_s3_delete_bucket_ownership_controls(struct pd_req *r);
+int pd_s3_get_public_access_block(struct pd_req *r);
+int pd_s3_put_public_access_block(struct pd_req *r);
+int pd_s3_delete_public_access_block(struct pd_req *r);
+int pd_s3_get_bucket_policy_status(struct pd_req *r);
 int pd_s3_list_objects(struct pd_req *r);
 int pd_s3_list_objects_v2(struct pd_req *r);
 int pd_s3_list_object_versions(struct pd_req *r);

@@ -1,6 +1,6 @@
 /*
- * s3_list.c - ListObjects, ListObjectsV2 and ListObjectVersions, and the listing walk they
- * share (pure: it reads keys through a callback, so unit tests feed it arrays).
+ * s3_list.c - ListObjects and ListObjectsV2, and their listing walk (pure: it reads keys
+ * through a callback, so unit tests feed it arrays). ListObjectVersions is s3_versions.c's.
  *
  * The walk visits keys in UTF-8 byte order after the start marker, keeps those with the
  * prefix, and rolls keys that contain the delimiter after the prefix up into one common
@@ -131,12 +131,13 @@ static json_t *jstr(struct pd_req *r, int url, const char *s)
     return json_string(enc(r, url, s));
 }
 
-static int list_common(struct pd_req *r, int v2, int versions)
+static int list_common(struct pd_req *r, int v2)
 {
     struct pd_s3_bucket b;
     int rc = s3_bucket(r, &b);
     if (rc)
         return rc;
+    s3_lifecycle_apply(r, &b);
     const char *et = s3_in_str(r, "EncodingType");
     if (et && strcmp(et, "url") != 0)
         return pd_fail(r, &S3_InvalidArgument, "Invalid Encoding Method specified in Request");
@@ -168,8 +169,6 @@ static int list_common(struct pd_req *r, int v2, int versions)
         } else {
             q.after = s3_in_str(r, "StartAfter");
         }
-    } else if (versions) {
-        q.after = s3_in_str(r, "KeyMarker");
     } else {
         q.after = s3_in_str(r, "Marker");
     }
@@ -177,9 +176,14 @@ static int list_common(struct pd_req *r, int v2, int versions)
         q.after = NULL;
     struct db_src src = {r, b.name};
     struct pd_s3_list_page page;
-    rc = pd_s3_list_walk(&r->arena, db_next, &src, &q, &page);
-    if (rc)
-        return s3_internal(r, rc, "listing objects");
+    if (max_keys == 0) {
+        /* an empty page that is not truncated (s3-tests test_bucket_list_maxkeys_zero) */
+        memset(&page, 0, sizeof page);
+    } else {
+        rc = pd_s3_list_walk(&r->arena, db_next, &src, &q, &page);
+        if (rc)
+            return s3_internal(r, rc, "listing objects");
+    }
 
     json_t *contents = json_array(), *prefixes = json_array();
     for (size_t i = 0; i < page.n; i++) {
@@ -199,29 +203,23 @@ static int list_common(struct pd_req *r, int v2, int versions)
             json_object_set_new(item, "ChecksumAlgorithm", json_pack("[s]", alg));
             json_object_set(item, "ChecksumType", json_object_get(meta, "ChecksumType"));
         }
-        if (versions) {
-            json_object_set_new(item, "VersionId", json_string("null"));
-            json_object_set_new(item, "IsLatest", json_true());
-        }
-        if (versions || !v2 || json_is_true(json_object_get(r->in, "FetchOwner"))) {
-            /* the owner is the bucket owner (objects written by others are not tracked) */
-            char in[64], hex[65];
-            int n = snprintf(in, sizeof in, "podiam-canonical-user:%s", b.account_id);
-            pd_sha256_hex(in, (size_t)n, hex);
-            json_object_set_new(item, "Owner", json_pack("{s:s}", "ID", hex));
-        }
+        if (!v2 || json_is_true(json_object_get(r->in, "FetchOwner")))
+            json_object_set_new(
+                item, "Owner",
+                json_pack("{s:s}", "ID",
+                          s3_canonical_id(r, e->obj.owner ? e->obj.owner : b.account_id)));
         json_decref(meta);
         json_array_append_new(contents, item);
     }
     r->out = json_pack("{s:s, s:o, s:I, s:b}", "Name", b.name, "Prefix",
                        jstr(r, url, q.prefix ? q.prefix : ""), "MaxKeys", (json_int_t)max_keys,
                        "IsTruncated", page.truncated);
-    if (q.delimiter)
+    if (q.delimiter && *q.delimiter) /* an empty one is not echoed, as on S3 */
         json_object_set_new(r->out, "Delimiter", jstr(r, url, q.delimiter));
     if (url)
         json_object_set_new(r->out, "EncodingType", json_string("url"));
     if (json_array_size(contents))
-        json_object_set_new(r->out, versions ? "Versions" : "Contents", contents);
+        json_object_set_new(r->out, "Contents", contents);
     else
         json_decref(contents);
     if (json_array_size(prefixes))
@@ -240,15 +238,6 @@ static int list_common(struct pd_req *r, int v2, int versions)
             json_object_set_new(r->out, "NextContinuationToken",
                                 json_string(pd_base64_encode(&r->arena, t, strlen(t), 0)));
         }
-    } else if (versions) {
-        json_object_set_new(r->out, "KeyMarker", jstr(r, url, q.after ? q.after : ""));
-        json_object_set_new(
-            r->out, "VersionIdMarker",
-            json_string(s3_in_str(r, "VersionIdMarker") ? s3_in_str(r, "VersionIdMarker") : ""));
-        if (page.truncated) {
-            json_object_set_new(r->out, "NextKeyMarker", jstr(r, url, page.next));
-            json_object_set_new(r->out, "NextVersionIdMarker", json_string("null"));
-        }
     } else {
         json_object_set_new(r->out, "Marker", jstr(r, url, q.after ? q.after : ""));
         /* S3 returns NextMarker only with a delimiter; clients use the last key otherwise */
@@ -260,15 +249,10 @@ static int list_common(struct pd_req *r, int v2, int versions)
 
 int pd_s3_list_objects(struct pd_req *r)
 {
-    return list_common(r, 0, 0);
+    return list_common(r, 0);
 }
 
 int pd_s3_list_objects_v2(struct pd_req *r)
 {
-    return list_common(r, 1, 0);
-}
-
-int pd_s3_list_object_versions(struct pd_req *r)
-{
-    return list_common(r, 0, 1);
+    return list_common(r, 1);
 }

@@ -147,15 +147,23 @@ int pd_s3_create_multipart_upload(struct pd_req *r)
         return pd_fail(r, &S3_InvalidRequest,
                        "The COMPOSITE checksum type cannot be used with "
                        "the CRC64NVME checksum algorithm.");
-    const char *tags = NULL;
+    const char *tags = NULL, *owner = NULL, *acl = NULL;
     rc = s3_tags_from_header(r, s3_in_str(r, "Tagging"), &tags);
+    if (!rc)
+        rc = s3_write_acl(r, &b, &owner, &acl);
     if (rc)
         return rc;
     json_t *meta = s3_meta_from_input(r);
+    s3_default_encryption(&b, meta);
     if (alg) {
         json_object_set_new(meta, "ChecksumAlgorithm", json_string(s3_ck_name(alg)));
         json_object_set_new(meta, "ChecksumType", json_string(type));
     }
+    /* the completed object's owner and ACL, decided now (as S3 does) */
+    if (owner)
+        json_object_set_new(meta, "Owner", json_string(owner));
+    if (acl)
+        json_object_set_new(meta, "Acl", json_string(acl));
     char *ms = json_dumps(meta, JSON_COMPACT);
     json_decref(meta);
     char id[65];
@@ -252,6 +260,24 @@ int pd_s3_upload_part(struct pd_req *r)
     return PD_OK;
 }
 
+/* x-amz-copy-source-range "bytes=FIRST-LAST" (both, FIRST <= LAST). PD_OK or PD_EINVAL. */
+static int copy_range(const char *range, int64_t *OUT_first, int64_t *OUT_last)
+{
+    if (!pd_has_prefix(range, "bytes="))
+        return PD_EINVAL;
+    const char *dash = strchr(range + 6, '-');
+    char a[24];
+    size_t al = dash ? (size_t)(dash - range - 6) : 0;
+    if (!al || al >= sizeof a)
+        return PD_EINVAL;
+    memcpy(a, range + 6, al);
+    a[al] = '\0';
+    if (pd_parse_i64(a, 0, INT64_MAX, OUT_first) ||
+        pd_parse_i64(dash + 1, 0, INT64_MAX, OUT_last) || *OUT_last < *OUT_first)
+        return PD_EINVAL;
+    return PD_OK;
+}
+
 int pd_s3_upload_part_copy(struct pd_req *r)
 {
     struct pd_s3_bucket b, sb;
@@ -275,12 +301,23 @@ int pd_s3_upload_part_copy(struct pd_req *r)
     int64_t first = 0, last = so.size - 1;
     const char *range = s3_in_str(r, "CopySourceRange");
     if (range) {
-        if (pd_s3_parse_range(range, so.size, &first, &last) != PD_OK || !strchr(range + 6, '-') ||
-            range[6] == '-' || range[strlen(range) - 1] == '-' ||
-            last != strtoll(strchr(range, '-') + 1, NULL, 10))
+        /* bytes=FIRST-LAST, both given: anything else is InvalidArgument; a range past the
+         * source's end is InvalidRange (416), as s3-tests' test_multipart_copy_invalid_range
+         * expects */
+        int64_t f, l;
+        if (copy_range(range, &f, &l) != PD_OK)
             return pd_fail(r, &S3_InvalidArgument,
                            "Range specified is not valid for source object of size: %lld",
                            (long long)so.size);
+        if (f >= so.size || l >= so.size) {
+            pd_fail(r, &S3_InvalidRange, "The requested range is not satisfiable");
+            json_decref(r->err.extra);
+            r->err.extra = json_pack("{s:s, s:I}", "RangeRequested", range, "ActualObjectSize",
+                                     (json_int_t)so.size);
+            return PD_EAWS;
+        }
+        first = f;
+        last = l;
     }
     const char *tmp, *ck;
     unsigned char md5[PD_MD5_LEN];
@@ -394,14 +431,47 @@ out:
     return PD_OK;
 }
 
+#define COMPLETED_KEPT_MS ((int64_t)7 * 86400 * 1000)
+
+/* A CompleteMultipartUpload of an upload completed already, listing the same parts: S3
+ * answers it again with the same result. PD_ENOTFOUND when this is not such a request. */
+static int repeated_complete(struct pd_req *r, const struct pd_s3_bucket *b)
+{
+    const char *id = s3_in_str(r, "UploadId");
+    struct pd_s3_upload u;
+    struct pd_s3_completed c;
+    if (!id || pd_s3_db_upload_get(r->db, &r->arena, id, &u) != PD_ENOTFOUND ||
+        pd_s3_db_completed_get(r->db, &r->arena, id, &c) != PD_OK || strcmp(c.bucket, b->name) ||
+        strcmp(c.key, s3_in_str(r, "Key")))
+        return PD_ENOTFOUND;
+    json_t *listed = json_object_get(json_object_get(r->in, "MultipartUpload"), "Parts");
+    size_t n = json_array_size(listed);
+    const char **etags = pd_arena_alloc(&r->arena, (n ? n : 1) * sizeof *etags);
+    for (size_t i = 0; i < n; i++)
+        etags[i] = json_string_value(json_object_get(json_array_get(listed, i), "ETag"));
+    char *etag = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (!etags[i])
+            return PD_ENOTFOUND;
+    if (!n || pd_s3_multipart_etag(&r->arena, etags, n, &etag) || strcmp(etag, c.etag))
+        return PD_ENOTFOUND; /* other parts: the upload is gone (NoSuchUpload) */
+    r->out = json_loads(c.result, 0, NULL);
+    return r->out ? PD_OK : s3_internal(r, PD_EIO, "reading a completed upload");
+}
+
 int pd_s3_complete_multipart_upload(struct pd_req *r)
 {
     struct pd_s3_bucket b;
     struct pd_s3_upload u;
     json_t *meta = NULL;
     int rc = s3_bucket(r, &b);
-    if (!rc)
+    if (!rc) {
+        s3_lifecycle_apply(r, &b); /* (an upload its rules abort is gone) */
+        rc = repeated_complete(r, &b);
+        if (rc != PD_ENOTFOUND)
+            return rc;
         rc = upload_of(r, &b, &u, &meta);
+    }
     if (rc)
         return rc;
     json_t *listed = json_object_get(json_object_get(r->in, "MultipartUpload"), "Parts");
@@ -517,11 +587,19 @@ int pd_s3_complete_multipart_upload(struct pd_req *r)
         if (!full)
             json_object_set_new(meta, "Composite", json_true());
     }
+    const char *owner = json_string_value(json_object_get(meta, "Owner"));
+    const char *acl = json_string_value(json_object_get(meta, "Acl"));
+    owner = owner ? pd_arena_strdup(&r->arena, owner) : NULL;
+    acl = acl ? pd_arena_strdup(&r->arena, acl) : NULL;
+    json_object_del(meta, "Owner");
+    json_object_del(meta, "Acl");
     char *ms = json_dumps(meta, JSON_COMPACT);
     json_decref(meta);
     struct pd_s3_object o = {
         .bucket = b.name,
         .key = u.key,
+        .owner = owner,
+        .acl = acl,
         .file = s3_new_name(r),
         .size = total,
         .etag = etag,
@@ -535,15 +613,14 @@ int pd_s3_complete_multipart_upload(struct pd_req *r)
         unlink(tmp);
         return s3_internal(r, rc, "storing an object");
     }
-    const char *old = NULL;
-    rc = pd_s3_db_object_put(r->db, &r->arena, &o, &old);
+    rc = s3_store_current(r, &b, &o);
+    if (rc)
+        return rc;
     const char **files = NULL;
     size_t nf = 0;
-    if (!rc)
-        rc = pd_s3_db_upload_del(r->db, &r->arena, u.upload_id, &files, &nf);
+    rc = pd_s3_db_upload_del(r->db, &r->arena, u.upload_id, &files, &nf);
     if (rc)
         return s3_internal(r, rc, "completing an upload");
-    s3_drop_after_commit(r, old);
     for (size_t i = 0; i < nf; i++)
         s3_drop_after_commit(r, files[i]);
     const char *host = pd_req_header(r, "host");
@@ -555,6 +632,13 @@ int pd_s3_complete_multipart_upload(struct pd_req *r)
         json_object_set_new(r->out, s3_ck_member(alg), json_string(ckv));
         json_object_set_new(r->out, "ChecksumType", json_string(type));
     }
+    s3_out_version(r->out, &b, o.version_id);
+    char *result = json_dumps(r->out, JSON_COMPACT);
+    struct pd_s3_completed done = {u.upload_id, b.name, u.key, etag, result, o.modified_ms};
+    rc = pd_s3_db_completed_put(r->db, &done, o.modified_ms - COMPLETED_KEPT_MS);
+    free(result);
+    if (rc)
+        return s3_internal(r, rc, "remembering a completed upload");
     return PD_OK;
 }
 
@@ -633,40 +717,70 @@ int pd_s3_list_parts(struct pd_req *r)
     return PD_OK;
 }
 
+static const char *up_enc(struct pd_req *r, int url, const char *s)
+{
+    return url && s ? pd_url_encode(&r->arena, s, strlen(s), 1) : s;
+}
+
 int pd_s3_list_multipart_uploads(struct pd_req *r)
 {
     struct pd_s3_bucket b;
     int rc = s3_bucket(r, &b);
     if (rc)
         return rc;
+    s3_lifecycle_apply(r, &b);
+    const char *et = s3_in_str(r, "EncodingType");
+    if (et && strcmp(et, "url") != 0)
+        return pd_fail(r, &S3_InvalidArgument, "Invalid Encoding Method specified in Request");
+    int url = et != NULL;
     int64_t max = s3_in_int(r, "MaxUploads", 1000);
     if (max < 0 || max > 1000)
         max = 1000;
     const char *km = s3_in_str(r, "KeyMarker");
     const char *im = s3_in_str(r, "UploadIdMarker");
     const char *prefix = s3_in_str(r, "Prefix");
+    const char *delim = s3_in_str(r, "Delimiter");
+    if (delim && !*delim)
+        delim = NULL;
+    size_t plen = prefix ? strlen(prefix) : 0;
     struct pd_s3_upload *v;
     size_t n;
     rc = pd_s3_db_upload_list(r->db, &r->arena, b.name, km && *km ? km : NULL,
                               im && *im ? im : NULL, 100000, &v, &n);
     if (rc)
         return s3_internal(r, rc, "listing uploads");
-    json_t *ups = json_array();
+    json_t *ups = json_array(), *prefixes = json_array();
     int truncated = 0;
-    const char *nk = NULL, *ni = NULL;
+    const char *nk = NULL, *ni = NULL, *last_cp = NULL;
     for (size_t i = 0; i < n; i++) {
         if (prefix && !pd_has_prefix(v[i].key, prefix))
             continue;
-        if ((int64_t)json_array_size(ups) == max) {
+        /* with a delimiter, keys sharing the part up to it after the prefix are one
+         * CommonPrefixes entry (counted once toward MaxUploads, as on S3) */
+        const char *d = delim ? strstr(v[i].key + plen, delim) : NULL;
+        char *cp = d ? pd_arena_strndup(&r->arena, v[i].key, (size_t)(d - v[i].key) + strlen(delim))
+                     : NULL;
+        if (cp && last_cp && !strcmp(cp, last_cp))
+            continue;
+        if (cp && km && *km && strcmp(cp, km) <= 0)
+            continue; /* the marker was this prefix: its keys were listed */
+        if ((int64_t)(json_array_size(ups) + json_array_size(prefixes)) == max) {
             truncated = 1;
             break;
+        }
+        if (cp) {
+            json_array_append_new(prefixes, json_pack("{s:s}", "Prefix", up_enc(r, url, cp)));
+            last_cp = cp;
+            nk = cp;
+            ni = NULL;
+            continue;
         }
         json_t *meta = json_loads(v[i].meta, 0, NULL);
         json_t *up =
             json_pack("{s:s, s:s, s:I, s:s, s:o, s:{s:s, s:s}}", "UploadId", v[i].upload_id, "Key",
-                      v[i].key, "Initiated", (json_int_t)v[i].initiated_ms, "StorageClass",
-                      "STANDARD", "Owner", owner_of(b.account_id), "Initiator", "ID",
-                      v[i].initiator, "DisplayName", v[i].initiator);
+                      up_enc(r, url, v[i].key), "Initiated", (json_int_t)v[i].initiated_ms,
+                      "StorageClass", "STANDARD", "Owner", owner_of(b.account_id), "Initiator",
+                      "ID", v[i].initiator, "DisplayName", v[i].initiator);
         const char *alg = json_string_value(json_object_get(meta, "ChecksumAlgorithm"));
         if (alg) {
             json_object_set_new(up, "ChecksumAlgorithm", json_string(alg));
@@ -677,18 +791,27 @@ int pd_s3_list_multipart_uploads(struct pd_req *r)
         nk = v[i].key;
         ni = v[i].upload_id;
     }
-    r->out = json_pack("{s:s, s:s, s:s, s:I, s:b}", "Bucket", b.name, "KeyMarker", km ? km : "",
-                       "UploadIdMarker", im ? im : "", "MaxUploads", (json_int_t)max, "IsTruncated",
-                       truncated);
+    r->out = json_pack("{s:s, s:s, s:s, s:I, s:b}", "Bucket", b.name, "KeyMarker",
+                       up_enc(r, url, km ? km : ""), "UploadIdMarker", im ? im : "", "MaxUploads",
+                       (json_int_t)max, "IsTruncated", truncated);
     if (prefix)
-        json_object_set_new(r->out, "Prefix", json_string(prefix));
+        json_object_set_new(r->out, "Prefix", json_string(up_enc(r, url, prefix)));
+    if (delim)
+        json_object_set_new(r->out, "Delimiter", json_string(up_enc(r, url, delim)));
+    if (url)
+        json_object_set_new(r->out, "EncodingType", json_string("url"));
     if (nk) {
-        json_object_set_new(r->out, "NextKeyMarker", json_string(nk));
-        json_object_set_new(r->out, "NextUploadIdMarker", json_string(ni));
+        json_object_set_new(r->out, "NextKeyMarker", json_string(up_enc(r, url, nk)));
+        if (ni)
+            json_object_set_new(r->out, "NextUploadIdMarker", json_string(ni));
     }
     if (json_array_size(ups))
         json_object_set_new(r->out, "Uploads", ups);
     else
         json_decref(ups);
+    if (json_array_size(prefixes))
+        json_object_set_new(r->out, "CommonPrefixes", prefixes);
+    else
+        json_decref(prefixes);
     return PD_OK;
 }

@@ -30,10 +30,11 @@
 
 /* ---- metadata ---- */
 
-static const char *const content_members[] = {
-    "ContentType", "ContentDisposition",      "CacheControl", "ContentLanguage",
-    "Expires",     "WebsiteRedirectLocation", "StorageClass", "ServerSideEncryption",
-    NULL};
+static const char *const content_members[] = {"ContentType",  "ContentDisposition",
+                                              "CacheControl", "ContentLanguage",
+                                              "Expires",      "WebsiteRedirectLocation",
+                                              "StorageClass", "ServerSideEncryption",
+                                              "SSEKMSKeyId",  NULL};
 
 json_t *s3_meta_from_input(struct pd_req *r)
 {
@@ -318,31 +319,6 @@ int pd_s3_parse_range(const char *h, int64_t size, int64_t *OUT_first, int64_t *
     return PD_OK;
 }
 
-/* ---- common lookups ---- */
-
-/* The object named by the request; NoSuchKey, or AccessDenied when the caller may not list
- * the bucket (S3 does not tell such a caller whether the key exists). */
-static int object_of(struct pd_req *r, const struct pd_s3_bucket *b, const char *key,
-                     struct pd_s3_object *OUT)
-{
-    const char *v = s3_in_str(r, "VersionId");
-    if (v && strcmp(v, "null") != 0)
-        return pd_fail(r, &S3_InvalidArgument, "Invalid version id specified");
-    int rc = pd_s3_db_object_get(r->db, &r->arena, b->name, key, OUT);
-    if (rc == PD_ENOTFOUND) {
-        const char *msg = NULL;
-        rc = s3_allowed(r, "s3:ListBucket", s3_bucket_arn(r, b->name), &msg);
-        if (rc == PD_EDENIED)
-            return pd_fail(r, &S3_AccessDenied, "Access Denied");
-        if (rc)
-            return rc;
-        return s3_no_such_key(r, b->name, key);
-    }
-    if (rc)
-        return s3_internal(r, rc, "reading an object");
-    return PD_OK;
-}
-
 /* ---- PutObject ---- */
 
 int pd_s3_put_object(struct pd_req *r)
@@ -351,6 +327,7 @@ int pd_s3_put_object(struct pd_req *r)
     int rc = s3_bucket(r, &b);
     if (rc)
         return rc;
+    s3_lifecycle_apply(r, &b);
     const struct s3_body *body = s3_body_of(r);
     if (!body)
         return s3_internal(r, PD_EINTERNAL, "PutObject without a body");
@@ -371,11 +348,14 @@ int pd_s3_put_object(struct pd_req *r)
         if (if_match && !etag_matches(if_match, cur.etag))
             return precondition(r, "If-Match");
     }
-    const char *tags = NULL;
+    const char *tags = NULL, *owner = NULL, *acl = NULL;
     rc = s3_tags_from_header(r, s3_in_str(r, "Tagging"), &tags);
+    if (!rc)
+        rc = s3_write_acl(r, &b, &owner, &acl);
     if (rc)
         return rc;
     json_t *meta = s3_meta_from_input(r);
+    s3_default_encryption(&b, meta);
     if (body->ck_alg) {
         json_object_set_new(meta, "ChecksumAlgorithm", json_string(s3_ck_name(body->ck_alg)));
         json_object_set_new(meta, "ChecksumValue", json_string(body->ck_b64));
@@ -392,25 +372,32 @@ int pd_s3_put_object(struct pd_req *r)
         .modified_ms = pd_clock_now_ms(&r->env->clock),
         .meta = pd_arena_strdup(&r->arena, meta_s),
         .tags = tags,
+        .owner = owner,
+        .acl = acl,
     };
     free(meta_s);
     json_decref(meta);
     rc = o.file ? s3_install(r, body->tmp, o.file) : PD_OK;
     if (rc)
         return s3_internal(r, rc, "storing an object");
-    const char *old = NULL;
-    rc = pd_s3_db_object_put(r->db, &r->arena, &o, &old);
+    rc = s3_store_current(r, &b, &o);
     if (rc)
-        return s3_internal(r, rc, "storing an object");
-    s3_drop_after_commit(r, old);
+        return rc;
     r->out = json_pack("{s:s}", "ETag", o.etag);
+    s3_out_version(r->out, &b, o.version_id);
+    const char *expiration = s3_lifecycle_expiration(r, &b, &o);
+    if (expiration)
+        json_object_set_new(r->out, "Expiration", json_string(expiration));
     if (body->ck_alg) {
         json_object_set_new(r->out, s3_ck_member(body->ck_alg), json_string(body->ck_b64));
         json_object_set_new(r->out, "ChecksumType", json_string("FULL_OBJECT"));
     }
-    const char *sse = s3_in_str(r, "ServerSideEncryption");
-    if (sse)
-        json_object_set_new(r->out, "ServerSideEncryption", json_string(sse));
+    json_t *stored = json_loads(o.meta, 0, NULL);
+    static const char *const sse[] = {"ServerSideEncryption", "SSEKMSKeyId"};
+    for (size_t i = 0; i < 2; i++)
+        if (json_object_get(stored, sse[i]))
+            json_object_set(r->out, sse[i], json_object_get(stored, sse[i]));
+    json_decref(stored);
     return PD_OK;
 }
 
@@ -432,11 +419,12 @@ static int get_or_head(struct pd_req *r, int get)
     int rc = s3_bucket(r, &b);
     if (rc)
         return rc;
+    s3_lifecycle_apply(r, &b);
     const char *key = s3_in_str(r, "Key");
     struct pd_s3_object o;
     int fd = -1;
     for (int attempt = 0;; attempt++) {
-        rc = object_of(r, &b, key, &o);
+        rc = s3_object_of(r, &b, key, &o);
         if (rc)
             return rc;
         if (!get || !o.file)
@@ -481,7 +469,11 @@ static int get_or_head(struct pd_req *r, int get)
             if (fd >= 0)
                 close(fd);
             json_decref(meta);
-            return pd_fail(r, &S3_InvalidRange, "The requested partnumber is not satisfiable");
+            pd_fail(r, &S3_InvalidPartNumber, "The requested partnumber is not satisfiable");
+            json_decref(r->err.extra);
+            r->err.extra = json_pack("{s:I, s:I}", "PartNumberRequested", (json_int_t)part,
+                                     "ActualPartCount", (json_int_t)np);
+            return PD_EAWS;
         }
         if (json_is_array(sizes)) {
             first = 0;
@@ -506,6 +498,10 @@ static int get_or_head(struct pd_req *r, int get)
         partial = rc == PD_OK;
     }
     s3_meta_to_output(r, &o, meta, r->out, with_ck && !partial);
+    s3_out_version(r->out, &b, o.version_id);
+    const char *expiration = o.seq ? NULL : s3_lifecycle_expiration(r, &b, &o);
+    if (expiration)
+        json_object_set_new(r->out, "Expiration", json_string(expiration));
     if (partial) {
         json_object_set_new(r->out, "ContentLength", json_integer(last - first + 1));
         json_object_set_new(
@@ -514,10 +510,15 @@ static int get_or_head(struct pd_req *r, int get)
                                         (long long)last, (long long)o.size)));
         r->status = 206;
     }
-    if (get && o.tags) {
+    if (o.tags) {
+        /* x-amz-tagging-count, on GET and HEAD, for callers who may read the tags */
         json_t *t = json_loads(o.tags, 0, NULL);
-        if (json_array_size(t))
+        const char *msg, *decision = r->decision_id;
+        if (json_array_size(t) &&
+            s3_allowed(r, o.seq ? "s3:GetObjectVersionTagging" : "s3:GetObjectTagging",
+                       s3_object_arn(r, b.name, key), &msg) == PD_OK)
             json_object_set_new(r->out, "TagCount", json_integer((json_int_t)json_array_size(t)));
+        r->decision_id = decision; /* the answer's decision stays the operation's */
         json_decref(t);
     }
     json_decref(meta);
@@ -582,9 +583,8 @@ int pd_s3_delete_object(struct pd_req *r)
     int rc = s3_bucket(r, &b);
     if (rc)
         return rc;
+    s3_lifecycle_apply(r, &b);
     const char *v = s3_in_str(r, "VersionId");
-    if (v && strcmp(v, "null") != 0)
-        return pd_fail(r, &S3_InvalidArgument, "Invalid version id specified");
     const char *key = s3_in_str(r, "Key");
     const char *if_match = s3_in_str(r, "IfMatch");
     if (if_match) {
@@ -597,14 +597,15 @@ int pd_s3_delete_object(struct pd_req *r)
         if (!etag_matches(if_match, cur.etag))
             return precondition(r, "If-Match");
     }
-    const char *old = NULL;
-    rc = pd_s3_db_object_del(r->db, &r->arena, b.name, key, &old);
+    struct s3_deleted d;
+    rc = s3_delete_key(r, &b, key, v, &d);
     if (rc)
-        return s3_internal(r, rc, "deleting an object");
-    s3_drop_after_commit(r, old);
+        return rc;
     r->out = json_object();
-    if (v)
-        json_object_set_new(r->out, "VersionId", json_string("null"));
+    if (d.marker)
+        json_object_set_new(r->out, "DeleteMarker", json_true());
+    if (d.versioned || d.marker_created)
+        json_object_set_new(r->out, "VersionId", json_string(d.version_id ? d.version_id : "null"));
     return PD_OK;
 }
 
@@ -614,6 +615,7 @@ int pd_s3_delete_objects(struct pd_req *r)
     int rc = s3_bucket(r, &b);
     if (rc)
         return rc;
+    s3_lifecycle_apply(r, &b);
     if (!pd_req_header(r, "content-md5")) {
         int have_ck = 0;
         for (size_t i = 0; i < r->hdrs.n; i++)
@@ -644,14 +646,15 @@ int pd_s3_delete_objects(struct pd_req *r)
         const char *ver = json_string_value(json_object_get(o, "VersionId"));
         if (!key)
             continue;
-        if (ver && strcmp(ver, "null") != 0) {
+        if (ver && !s3_version_id_valid(ver)) {
             json_array_append_new(errors, json_pack("{s:s, s:s, s:s, s:s}", "Key", key, "VersionId",
-                                                    ver, "Code", "NoSuchVersion", "Message",
-                                                    "The specified version does not exist."));
+                                                    ver, "Code", "InvalidArgument", "Message",
+                                                    "Invalid version id specified"));
             continue;
         }
         const char *msg = NULL;
-        rc = s3_allowed(r, "s3:DeleteObject", s3_object_arn(r, b.name, key), &msg);
+        rc = s3_allowed(r, ver ? "s3:DeleteObjectVersion" : "s3:DeleteObject",
+                        s3_object_arn(r, b.name, key), &msg);
         if (rc == PD_EDENIED) {
             json_array_append_new(errors, json_pack("{s:s, s:s, s:s}", "Key", key, "Code",
                                                     "AccessDenied", "Message", "Access Denied"));
@@ -662,18 +665,22 @@ int pd_s3_delete_objects(struct pd_req *r)
             json_decref(errors);
             return rc;
         }
-        const char *old = NULL;
-        rc = pd_s3_db_object_del(r->db, &r->arena, b.name, key, &old);
+        struct s3_deleted dd;
+        rc = s3_delete_key(r, &b, key, ver, &dd);
         if (rc) {
             json_decref(deleted);
             json_decref(errors);
-            return s3_internal(r, rc, "deleting an object");
+            return rc;
         }
-        s3_drop_after_commit(r, old);
         if (!quiet) {
             json_t *d = json_pack("{s:s}", "Key", key);
             if (ver)
                 json_object_set_new(d, "VersionId", json_string(ver));
+            if (dd.marker)
+                json_object_set_new(d, "DeleteMarker", json_true());
+            if (dd.marker_created)
+                json_object_set_new(d, "DeleteMarkerVersionId",
+                                    json_string(dd.version_id ? dd.version_id : "null"));
             json_array_append_new(deleted, d);
         }
     }
@@ -719,24 +726,24 @@ int pd_s3_parse_copy_source(struct pd_arena *a, const char *src, const char **OU
     return PD_OK;
 }
 
-/* x-amz-copy-source of the request, parsed; only the null version exists. */
-static int copy_source(struct pd_req *r, const char **OUT_bucket, const char **OUT_key)
+/* x-amz-copy-source of the request, parsed (version NULL when it names none). */
+static int copy_source(struct pd_req *r, const char **OUT_bucket, const char **OUT_key,
+                       const char **OUT_version)
 {
-    const char *version = NULL;
     if (pd_s3_parse_copy_source(&r->arena, s3_in_str(r, "CopySource"), OUT_bucket, OUT_key,
-                                &version))
+                                OUT_version))
         return pd_fail(r, &S3_InvalidArgument,
                        "Copy Source must mention the source bucket and key: "
                        "sourcebucket/sourcekey");
-    if (version && strcmp(version, "null") != 0)
+    if (*OUT_version && !s3_version_id_valid(*OUT_version))
         return pd_fail(r, &S3_InvalidArgument, "Invalid version id specified");
     return PD_OK;
 }
 
 int s3_copy_source(struct pd_req *r, struct pd_s3_bucket *OUT_b, struct pd_s3_object *OUT_o)
 {
-    const char *sb = NULL, *sk = NULL;
-    int rc = copy_source(r, &sb, &sk);
+    const char *sb = NULL, *sk = NULL, *sv = NULL;
+    int rc = copy_source(r, &sb, &sk, &sv);
     if (rc)
         return rc;
     rc = pd_s3_db_bucket_get(r->db, &r->arena, sb, OUT_b);
@@ -747,18 +754,30 @@ int s3_copy_source(struct pd_req *r, struct pd_s3_bucket *OUT_b, struct pd_s3_ob
     struct s3_state *st = s3_state(r);
     st->authz_bucket = sb;
     st->authz_key = sk;
+    st->authz_version = sv;
     const char *msg = NULL;
-    rc = s3_allowed(r, "s3:GetObject", s3_object_arn(r, sb, sk), &msg);
-    st->authz_bucket = st->authz_key = NULL;
+    rc = s3_allowed(r, sv ? "s3:GetObjectVersion" : "s3:GetObject", s3_object_arn(r, sb, sk), &msg);
+    st->authz_bucket = st->authz_key = st->authz_version = NULL;
     if (rc == PD_EDENIED)
         return pd_fail(r, &S3_AccessDenied, "%s", msg);
     if (rc)
         return rc;
-    rc = pd_s3_db_object_get(r->db, &r->arena, sb, sk, OUT_o);
+    rc = sv ? pd_s3_db_version_get(r->db, &r->arena, sb, sk, strcmp(sv, "null") ? sv : NULL, OUT_o)
+            : pd_s3_db_object_get(r->db, &r->arena, sb, sk, OUT_o);
+    if (rc == PD_ENOTFOUND && sv) {
+        pd_fail(r, &S3_NoSuchVersion, "The specified version does not exist.");
+        json_decref(r->err.extra);
+        r->err.extra = json_pack("{s:s, s:s}", "Key", sk, "VersionId", sv);
+        return PD_EAWS;
+    }
     if (rc == PD_ENOTFOUND)
         return s3_no_such_key(r, sb, sk);
     if (rc)
         return s3_internal(r, rc, "reading the source object");
+    if (OUT_o->marker)
+        return pd_fail(r, &S3_InvalidRequest,
+                       "The source of a copy request may not specifically refer to a delete "
+                       "marker by version id.");
     rc = s3_conditions(r, "CopySource", OUT_o->etag, OUT_o->modified_ms);
     return rc;
 }
@@ -878,6 +897,7 @@ int pd_s3_copy_object(struct pd_req *r)
     int rc = s3_bucket(r, &b);
     if (rc)
         return rc;
+    s3_lifecycle_apply(r, &b);
     rc = s3_copy_source(r, &sb, &so);
     if (rc)
         return rc;
@@ -892,7 +912,8 @@ int pd_s3_copy_object(struct pd_req *r)
     enum s3_ck_alg alg = s3_ck_parse(alg_name);
     if (!alg && !json_is_true(json_object_get(smeta, "Composite")))
         alg = s3_ck_parse(json_string_value(json_object_get(smeta, "ChecksumAlgorithm")));
-    if (!strcmp(sb.name, b.name) && !strcmp(so.key, key) && !replace && !alg_name &&
+    /* (copying a noncurrent version onto its key restores it: allowed) */
+    if (!strcmp(sb.name, b.name) && !strcmp(so.key, key) && !so.seq && !replace && !alg_name &&
         !s3_in_str(r, "StorageClass") && !s3_in_str(r, "WebsiteRedirectLocation") &&
         !s3_in_str(r, "ServerSideEncryption")) {
         json_decref(smeta);
@@ -911,7 +932,14 @@ int pd_s3_copy_object(struct pd_req *r)
         json_object_del(meta, "ChecksumType");
         json_object_del(meta, "PartSizes");
         json_object_del(meta, "Composite");
+        /* the copy is encrypted as the request or the destination bucket says */
+        json_object_del(meta, "ServerSideEncryption");
+        json_object_del(meta, "SSEKMSKeyId");
+        const char *sse = s3_in_str(r, "ServerSideEncryption");
+        if (sse)
+            json_object_set_new(meta, "ServerSideEncryption", json_string(sse));
     }
+    s3_default_encryption(&b, meta);
     json_decref(smeta);
     const char *tags = so.tags;
     if (tdirective && !strcmp(tdirective, "REPLACE")) {
@@ -920,6 +948,12 @@ int pd_s3_copy_object(struct pd_req *r)
             json_decref(meta);
             return rc;
         }
+    }
+    const char *owner = NULL, *acl = NULL;
+    rc = s3_write_acl(r, &b, &owner, &acl);
+    if (rc) {
+        json_decref(meta);
+        return rc;
     }
     const char *tmp, *mem, *ck;
     unsigned char md5[PD_MD5_LEN];
@@ -945,6 +979,8 @@ int pd_s3_copy_object(struct pd_req *r)
         .modified_ms = pd_clock_now_ms(&r->env->clock),
         .meta = pd_arena_strdup(&r->arena, meta_s),
         .tags = tags,
+        .owner = owner,
+        .acl = acl,
     };
     free(meta_s);
     rc = tmp ? s3_install(r, tmp, o.file) : PD_OK;
@@ -952,11 +988,9 @@ int pd_s3_copy_object(struct pd_req *r)
         unlink(tmp);
         return s3_internal(r, rc, "storing a copy");
     }
-    const char *old = NULL;
-    rc = pd_s3_db_object_put(r->db, &r->arena, &o, &old);
+    rc = s3_store_current(r, &b, &o);
     if (rc)
-        return s3_internal(r, rc, "storing a copy");
-    s3_drop_after_commit(r, old);
+        return rc;
     json_t *res =
         json_pack("{s:s, s:I}", "ETag", o.etag, "LastModified", (json_int_t)o.modified_ms);
     if (alg) {
@@ -964,6 +998,10 @@ int pd_s3_copy_object(struct pd_req *r)
         json_object_set_new(res, "ChecksumType", json_string("FULL_OBJECT"));
     }
     r->out = json_pack("{s:o}", "CopyObjectResult", res);
+    s3_out_version(r->out, &b, o.version_id);
+    if (s3_vstate(&sb) != S3_UNVERSIONED || so.version_id)
+        json_object_set_new(r->out, "CopySourceVersionId",
+                            json_string(so.version_id ? so.version_id : "null"));
     return PD_OK;
 }
 
@@ -975,10 +1013,11 @@ int pd_s3_get_object_tagging(struct pd_req *r)
     struct pd_s3_object o;
     int rc = s3_bucket(r, &b);
     if (!rc)
-        rc = object_of(r, &b, s3_in_str(r, "Key"), &o);
+        rc = s3_object_of(r, &b, s3_in_str(r, "Key"), &o);
     if (rc)
         return rc;
     r->out = json_pack("{s:o}", "TagSet", s3_tags_to_tagset(o.tags));
+    s3_out_version(r->out, &b, o.version_id);
     return PD_OK;
 }
 
@@ -988,7 +1027,7 @@ int pd_s3_put_object_tagging(struct pd_req *r)
     struct pd_s3_object o;
     int rc = s3_bucket(r, &b);
     if (!rc)
-        rc = object_of(r, &b, s3_in_str(r, "Key"), &o);
+        rc = s3_object_of(r, &b, s3_in_str(r, "Key"), &o);
     if (!rc)
         rc = s3_check_buffered_body(r);
     if (rc)
@@ -998,10 +1037,11 @@ int pd_s3_put_object_tagging(struct pd_req *r)
     rc = s3_tags_from_tagset(r, ts, 1, &stored);
     if (rc)
         return rc;
-    rc = pd_s3_db_object_set_tags(r->db, b.name, o.key, stored);
+    rc = pd_s3_db_object_set_tags(r->db, b.name, o.key, o.seq, stored);
     if (rc)
         return s3_internal(r, rc, "storing object tags");
     r->out = json_object();
+    s3_out_version(r->out, &b, o.version_id);
     return PD_OK;
 }
 
@@ -1011,13 +1051,14 @@ int pd_s3_delete_object_tagging(struct pd_req *r)
     struct pd_s3_object o;
     int rc = s3_bucket(r, &b);
     if (!rc)
-        rc = object_of(r, &b, s3_in_str(r, "Key"), &o);
+        rc = s3_object_of(r, &b, s3_in_str(r, "Key"), &o);
     if (rc)
         return rc;
-    rc = pd_s3_db_object_set_tags(r->db, b.name, o.key, NULL);
+    rc = pd_s3_db_object_set_tags(r->db, b.name, o.key, o.seq, NULL);
     if (rc)
         return s3_internal(r, rc, "removing object tags");
     r->out = json_object();
+    s3_out_version(r->out, &b, o.version_id);
     return PD_OK;
 }
 
@@ -1029,7 +1070,7 @@ int pd_s3_get_object_attributes(struct pd_req *r)
     struct pd_s3_object o;
     int rc = s3_bucket(r, &b);
     if (!rc)
-        rc = object_of(r, &b, s3_in_str(r, "Key"), &o);
+        rc = s3_object_of(r, &b, s3_in_str(r, "Key"), &o);
     if (rc)
         return rc;
     json_t *attrs = json_object_get(r->in, "ObjectAttributes");
