@@ -336,8 +336,13 @@ int pdc_env_reach(struct pdc_ctx *c, const char *dir, struct pdc_vars *OUT, cons
 
 /* ---- identities ---- */
 
-static const char *const pod_names[] = {"AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE",
-                                        "PODIAM_POD_TOKEN_PATH"};
+static const char *const pod_names[] = {"AWS_ROLE_ARN",
+                                        "AWS_WEB_IDENTITY_TOKEN_FILE",
+                                        "PODIAM_POD_TOKEN_PATH",
+                                        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                                        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+                                        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                                        "AWS_CONTAINER_AUTHORIZATION_TOKEN"};
 static const char *const static_names[] = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
                                            "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
                                            "AWS_PROFILE",       "AWS_DEFAULT_PROFILE"};
@@ -355,6 +360,72 @@ void pdc_env_static(struct pdc_ctx *c, const char *akid, const char *secret, con
         pdc_vars_set(a, OUT, pod_names[i], NULL);
 }
 
+/* A pod of an associated service account (EKS Pod Identity): the token a kubelet projects
+ * (audience pods.eks.amazonaws.com, bound to the stand-in pod podiamctl-SA) in a file, and
+ * the agent variables pointing at podiam's agent endpoint instead of 169.254.170.23. */
+static int env_pod_identity(struct pdc_ctx *c, const struct pdc_cluster *k, const char *cluster,
+                            const char *ns, const char *sa, const char *dir,
+                            const struct pdc_pod_identity *pi, struct pdc_vars *OUT,
+                            const char **OUT_err)
+{
+    struct pd_arena *a = &c->arena;
+    long long expiration = 0;
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(json_object_get(pi->pod, "spec"), "volumes"), i, v)
+    {
+        if (!json_string_value(json_object_get(v, "name")) ||
+            strcmp(json_string_value(json_object_get(v, "name")), "eks-pod-identity-token") != 0)
+            continue;
+        json_t *src =
+            json_array_get(json_object_get(json_object_get(v, "projected"), "sources"), 0);
+        expiration = json_integer_value(
+            json_object_get(json_object_get(src, "serviceAccountToken"), "expirationSeconds"));
+    }
+    const char *pod = NULL, *uid = NULL, *token = NULL, *err = NULL;
+    int rc = pdc_k8s_standin_pod(c, k, ns, sa, &pod, &uid, &err);
+    if (rc != PD_OK) {
+        *OUT_err = pd_arena_printf(a, "the stand-in pod for %s/%s: %s", ns, sa, err);
+        return rc;
+    }
+    rc = pdc_k8s_token_bound(c, k, ns, sa, "pods.eks.amazonaws.com", expiration, pod, uid, &token,
+                             &err);
+    if (rc != PD_OK) {
+        *OUT_err = pd_arena_printf(a, "TokenRequest for %s/%s: %s", ns, sa, err);
+        return rc;
+    }
+    const char *file = pd_arena_printf(a, "%s/podid-%s-%s-%s-%s", dir,
+                                       file_tag(a, pdc_url_authority(a, c->endpoint)),
+                                       file_tag(a, cluster), file_tag(a, ns), file_tag(a, sa));
+    /* no trailing newline: SDKs send the file as the Authorization header */
+    if (pdc_write_atomic(file, token, strlen(token), 0600) != PD_OK) {
+        *OUT_err = pd_arena_printf(a, "cannot write the token file %s: %s", file, strerror(errno));
+        return PD_EIO;
+    }
+    add_file(a, OUT, file);
+    for (size_t j = 0; j < sizeof(static_names) / sizeof(static_names[0]); j++)
+        pdc_vars_set(a, OUT, static_names[j], NULL);
+    for (size_t j = 0; j < sizeof(pod_names) / sizeof(pod_names[0]); j++)
+        pdc_vars_set(a, OUT, pod_names[j], NULL);
+    const char *uri = pd_arena_printf(a, "%s/_podiam/pod-identity/v1/credentials", c->endpoint);
+    pdc_vars_set(a, OUT, "AWS_CONTAINER_CREDENTIALS_FULL_URI", uri);
+    pdc_vars_set(a, OUT, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", file);
+    /* the token inline too: SDKs before the _FILE variable (botocore < 1.31, aws CLI 2.9)
+     * read only this one; newer ones prefer the file, which holds the same token */
+    pdc_vars_set(a, OUT, "AWS_CONTAINER_AUTHORIZATION_TOKEN", token);
+    pdc_vars_set(a, OUT, "PODIAM_POD_TOKEN_PATH",
+                 pdc_pod_env(pi->env, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"));
+    pdc_vars_set(a, OUT, "AWS_REGION", c->region);
+    pdc_vars_set(a, OUT, "AWS_DEFAULT_REGION", c->region);
+    pdc_vars_note(a, OUT,
+                  "pod %s of %s/%s in cluster %s: EKS Pod Identity; token (audience "
+                  "pods.eks.amazonaws.com, bound to the pod) in %s; credentials from podiam's "
+                  "agent %s (in the pod: %s)",
+                  pod, ns, sa, cluster, file, uri,
+                  pdc_pod_env(pi->env, "AWS_CONTAINER_CREDENTIALS_FULL_URI"));
+    return PD_OK;
+}
+
 int pdc_env_pod(struct pdc_ctx *c, const char *cluster, const char *ns, const char *sa,
                 const char *dir, struct pdc_vars *OUT, const char **OUT_err)
 {
@@ -369,6 +440,10 @@ int pdc_env_pod(struct pdc_ctx *c, const char *cluster, const char *ns, const ch
     rc = pdc_pod_identity(c, &k, ns, sa, &pi, OUT_err);
     if (rc != PD_OK)
         goto out;
+    if (pdc_pod_env(pi.env, "AWS_CONTAINER_CREDENTIALS_FULL_URI")) {
+        rc = env_pod_identity(c, &k, cluster, ns, sa, dir, &pi, OUT, OUT_err);
+        goto out;
+    }
     if (!pi.role_arn) {
         *OUT_err = pd_arena_printf(a,
                                    "service account %s/%s has no eks.amazonaws.com/role-arn "

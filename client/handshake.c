@@ -40,6 +40,9 @@ struct hs {
     json_t *header, *claims, *client_ids, *discovery, *jwks_doc;
     int64_t now;
     const char *akid, *secret, *session_token, *assumed_arn;
+    /* EKS Pod Identity (the service account has an association): its own steps */
+    int podid;
+    const char *cluster, *ns, *sa, *pod;
 };
 
 static void say(struct hs *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -111,6 +114,194 @@ static int64_t podiam_now(struct pdc_ctx *c)
     return now;
 }
 
+/* ---- EKS Pod Identity (a service account with an association) ---- */
+
+static json_t *fetch_decision(struct hs *h, const struct pdc_resp *r);
+static const char *explain_decision(struct hs *h, json_t *d, const char *what);
+
+/* The webhook gave the pod the agent variables: a token bound to the stand-in pod. */
+static int source_podid(struct hs *h, const struct pdc_cluster *k, const char *ns, const char *sa,
+                        const struct pdc_pod_identity *pi)
+{
+    struct pdc_ctx *c = h->c;
+    const char *err = NULL, *uid = NULL;
+    h->podid = 1;
+    h->cluster = k->name;
+    h->ns = ns;
+    h->sa = sa;
+    say(h, "webhook   EKS Pod Identity (an association names %s/%s; it wins over IRSA)", ns, sa);
+    say(h, "          AWS_CONTAINER_CREDENTIALS_FULL_URI=%s",
+        pdc_pod_env(pi->env, "AWS_CONTAINER_CREDENTIALS_FULL_URI"));
+    say(h, "          AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=%s",
+        pdc_pod_env(pi->env, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"));
+    int rc = pdc_k8s_standin_pod(c, k, ns, sa, &h->pod, &uid, &err);
+    if (rc == PD_OK)
+        rc = pdc_k8s_token_bound(c, k, ns, sa, "pods.eks.amazonaws.com", 0, h->pod, uid, &h->token,
+                                 &err);
+    if (rc != PD_OK) {
+        say(h, "%s", err);
+        return step(h, "service account", 0,
+                    "podiamctl could not make the stand-in pod or its token: see above.");
+    }
+    say(h, "token     bound to pod %s/%s (uid %s), audience pods.eks.amazonaws.com (%zu bytes)", ns,
+        h->pod, uid, strlen(h->token));
+    return step(h, "service account", 1, NULL);
+}
+
+/* The association and its role, through the EKS and IAM APIs. */
+static int step_podid_association(struct hs *h)
+{
+    struct pdc_ctx *c = h->c;
+    struct pd_arena *a = &c->arena;
+    struct pdc_signed s = {.service = "eks",
+                           .method = "GET",
+                           .path = pd_arena_printf(a, "/clusters/%s/pod-identity-associations",
+                                                   pdc_enc(c, h->cluster)),
+                           .query = pd_arena_printf(a, "namespace=%s&serviceAccount=%s",
+                                                    pdc_enc(c, h->ns), pdc_enc(c, h->sa))};
+    struct pdc_resp r;
+    int rc = pdc_aws(c, &s, &r);
+    json_t *j = rc == PD_OK ? json_loads(pd_buf_str(&r.body), 0, NULL) : NULL;
+    json_t *one = json_array_get(json_object_get(j, "associations"), 0);
+    const char *id = one ? pd_arena_strdup(a, jstr(one, "associationId")) : NULL;
+    json_decref(j);
+    pdc_resp_free(&r);
+    if (!id) {
+        say(h,
+            "ListPodIdentityAssociations --cluster-name %s --namespace %s "
+            "--service-account %s: none",
+            h->cluster, h->ns, h->sa);
+        return step(h, "association", 0,
+                    "No Pod Identity association names this service account (or these "
+                    "credentials may not list them): eks-auth would answer "
+                    "ResourceNotFoundException.");
+    }
+    s.path = pd_arena_printf(a, "/clusters/%s/pod-identity-associations/%s", pdc_enc(c, h->cluster),
+                             pdc_enc(c, id));
+    s.query = NULL;
+    rc = pdc_aws(c, &s, &r);
+    j = rc == PD_OK && r.status == 200 ? json_loads(pd_buf_str(&r.body), 0, NULL) : NULL;
+    pdc_resp_free(&r);
+    json_t *as = json_object_get(j, "association");
+    const char *role = jstr(as, "roleArn");
+    h->role_arn = role ? pd_arena_strdup(a, role) : NULL;
+    say(h, "association %s: role %s%s%s, session tags %s", id, role ? role : "?",
+        jstr(as, "targetRoleArn") ? ", target role " : "",
+        jstr(as, "targetRoleArn") ? jstr(as, "targetRoleArn") : "",
+        json_is_true(json_object_get(as, "disableSessionTags")) ? "off" : "on");
+    json_decref(j);
+    if (!h->role_arn)
+        return step(h, "association", 0, "The association could not be read.");
+    /* the role's trust policy, as IAM has it */
+    const char *name = strrchr(h->role_arn, '/');
+    struct pdc_resp ir;
+    const struct pd_xml_node *res;
+    const char *code, *msg;
+    rc = pdc_query(c, "iam", "2010-05-08", "GetRole",
+                   pd_arena_printf(a, "RoleName=%s", pdc_enc(c, name ? name + 1 : "")), 1, &ir,
+                   &res, &code, &msg);
+    if (rc != PD_OK) {
+        say(h, "GetRole: %s: %s", code ? code : "?", msg ? msg : "");
+        pdc_resp_free(&ir);
+        return step(h, "association", 0,
+                    rc == PD_EINVAL && code && strcmp(code, "NoSuchEntity") == 0
+                        ? "The association's role does not exist (deleted since?): eks-auth "
+                          "answers AccessDeniedException."
+                        : "podiamctl could not read the role: see above.");
+    }
+    const char *doc = pdc_xml_text(res, "Role/AssumeRolePolicyDocument");
+    char *dec = NULL;
+    size_t dlen;
+    if (doc && pd_url_decode(a, doc, strlen(doc), 0, &dec, &dlen) != PD_OK)
+        dec = NULL;
+    say(h, "trust policy %s", dec ? dec : "?");
+    int trusts = dec && strstr(dec, "pods.eks.amazonaws.com") != NULL;
+    pdc_resp_free(&ir);
+    return step(h, "association", trusts,
+                trusts ? NULL
+                       : "The role's trust policy does not name the service principal "
+                         "pods.eks.amazonaws.com: eks-auth cannot assume it. Add a statement "
+                         "allowing {\"Service\": \"pods.eks.amazonaws.com\"} the actions "
+                         "sts:AssumeRole and sts:TagSession.");
+}
+
+/* The agent's exchange, as the pod's SDK makes it. */
+static int step_podid_agent(struct hs *h)
+{
+    struct pdc_ctx *c = h->c;
+    struct pd_arena *a = &c->arena;
+    const char *url = pd_arena_printf(a, "%s/_podiam/pod-identity/v1/credentials", c->endpoint);
+    struct pd_kvs hd = {0};
+    pd_kvs_add(a, &hd, "Authorization", h->token, strlen(h->token), 0);
+    struct pdc_req q = {.method = "GET", .url = url, .headers = &hd};
+    struct pdc_resp r;
+    say(h, "GET %s with Authorization: <the token> (the SDK's container provider)", url);
+    int rc = pdc_http(c, &q, &r);
+    if (rc != PD_OK) {
+        say(h, "%s", r.error ? r.error : "no answer");
+        pdc_resp_free(&r);
+        return step(h, "agent", 0, "The agent endpoint did not answer.");
+    }
+    if (r.status == 200) {
+        json_t *j = json_loads(pd_buf_str(&r.body), 0, NULL);
+        h->akid = pd_arena_strdup(a, jstr(j, "AccessKeyId") ? jstr(j, "AccessKeyId") : "");
+        h->secret =
+            pd_arena_strdup(a, jstr(j, "SecretAccessKey") ? jstr(j, "SecretAccessKey") : "");
+        h->session_token = pd_arena_strdup(a, jstr(j, "Token") ? jstr(j, "Token") : "");
+        say(h, "200: credentials %s for account %s, expire %s", h->akid, jstr(j, "AccountId"),
+            jstr(j, "Expiration"));
+        json_decref(j);
+        pdc_resp_free(&r);
+        /* who they are: GetCallerIdentity, signed with them */
+        struct pdc_resp wr;
+        const struct pd_xml_node *res;
+        const char *code, *msg;
+        struct pdc_ctx sc = *c;
+        sc.akid = h->akid;
+        sc.secret = h->secret;
+        sc.token = h->session_token;
+        if (pdc_query(&sc, "sts", "2011-06-15", "GetCallerIdentity", "", 1, &wr, &res, &code,
+                      &msg) == PD_OK) {
+            h->assumed_arn = pd_arena_strdup(a, pdc_xml_text(res, "Arn"));
+            say(h, "caller    %s", h->assumed_arn);
+            say(h,
+                "session tags (unless disabled): eks-cluster-arn, eks-cluster-name, "
+                "kubernetes-namespace=%s, kubernetes-service-account=%s, "
+                "kubernetes-pod-name=%s, kubernetes-pod-uid",
+                h->ns, h->sa, h->pod);
+        }
+        pdc_resp_free(&wr);
+        return step(h, "agent", 1, NULL);
+    }
+    const char *text = pd_arena_strdup(a, pd_buf_str(&r.body));
+    say(h, "%ld: %s", r.status, text);
+    const char *why;
+    if (strstr(text, "(AccessDeniedException)")) {
+        json_t *d = fetch_decision(h, &r);
+        why = d ? explain_decision(h, d,
+                                   pd_arena_printf(a,
+                                                   "The trust policy of %s refuses "
+                                                   "pods.eks.amazonaws.com",
+                                                   h->role_arn ? h->role_arn : "the role"))
+                : "eks-auth refused to assume the role: its trust policy must allow the "
+                  "Service pods.eks.amazonaws.com sts:AssumeRole and sts:TagSession (the "
+                  "latter unless the association disables session tags).";
+        json_decref(d);
+    } else if (strstr(text, "(ExpiredTokenException)")) {
+        why = "The token has expired: pods get a fresh one from the kubelet; request a new "
+              "one.";
+    } else if (strstr(text, "(InvalidTokenException)")) {
+        why = "eks-auth refused the token: it must be issued by the cluster's OIDC issuer, for "
+              "the audience pods.eks.amazonaws.com, and bound to a pod.";
+    } else if (strstr(text, "(ResourceNotFoundException)")) {
+        why = "No Pod Identity association names the token's namespace and service account.";
+    } else {
+        why = "The agent refused the request: see its answer above.";
+    }
+    pdc_resp_free(&r);
+    return step(h, "agent", 0, why);
+}
+
 /* ---- step: where the token comes from (cluster mode) ---- */
 static int step_source(struct hs *h, const char *cluster, const char *ns, const char *sa)
 {
@@ -148,6 +339,10 @@ static int step_source(struct hs *h, const char *cluster, const char *ns, const 
     }
     json_t *ann = json_object_get(json_object_get(pi.sa, "metadata"), "annotations");
     say(h, "service account %s/%s, annotations %s", ns, sa, ann ? dump(h, ann, 0) : "{}");
+    if (pdc_pod_env(pi.env, "AWS_CONTAINER_CREDENTIALS_FULL_URI")) {
+        rc = source_podid(h, &k, ns, sa, &pi);
+        goto out;
+    }
     if (!pi.role_arn) {
         rc = step(h, "service account", 0,
                   pd_arena_printf(&c->arena,
@@ -922,9 +1117,15 @@ int pdc_cmd_handshake(int argc, char **argv)
         printf("podiamctl handshake against %s (podiam's clock %s)\n\n", c.endpoint,
                pdc_time_rel(&c.arena, h.now, h.now));
     int local_fail = 0;
-    if ((cluster && (rc = step_source(&h, cluster, ns, sa))) || (rc = step_token(&h)) ||
-        (rc = step_provider(&h)) || (rc = step_keys(&h)) || (rc = step_claims(&h)) ||
-        (rc = step_trust(&h)))
+    if (cluster && (rc = step_source(&h, cluster, ns, sa)) == PD_OK && h.podid) {
+        /* EKS Pod Identity: token, association and role, then the agent's exchange */
+        if ((rc = step_token(&h)) == PD_OK && (rc = step_podid_association(&h)) == PD_OK &&
+            (rc = step_podid_agent(&h)) == PD_OK && s3_put)
+            rc = step_s3(&h);
+    } else if (rc) {
+        local_fail = 1;
+    } else if ((rc = step_token(&h)) || (rc = step_provider(&h)) || (rc = step_keys(&h)) ||
+               (rc = step_claims(&h)) || (rc = step_trust(&h)))
         local_fail = 1;
     else if ((rc = step_assume(&h, 0)) == PD_OK && s3_put)
         rc = step_s3(&h);

@@ -205,10 +205,21 @@ int pdc_k8s_token(struct pdc_ctx *c, const struct pdc_cluster *k, const char *ns
                   const char *audience, long long expiration, const char **OUT_token,
                   const char **OUT_err)
 {
+    return pdc_k8s_token_bound(c, k, ns, sa, audience, expiration, NULL, NULL, OUT_token, OUT_err);
+}
+
+int pdc_k8s_token_bound(struct pdc_ctx *c, const struct pdc_cluster *k, const char *ns,
+                        const char *sa, const char *audience, long long expiration, const char *pod,
+                        const char *pod_uid, const char **OUT_token, const char **OUT_err)
+{
     struct pd_arena *a = &c->arena;
     json_t *spec = json_pack("{s:[s]}", "audiences", audience ? audience : "sts.amazonaws.com");
     if (expiration > 0)
         json_object_set_new(spec, "expirationSeconds", json_integer(expiration));
+    if (pod)
+        json_object_set_new(spec, "boundObjectRef",
+                            json_pack("{s:s, s:s, s:s, s:s}", "kind", "Pod", "apiVersion", "v1",
+                                      "name", pod, "uid", pod_uid ? pod_uid : ""));
     json_t *req = json_pack("{s:s, s:s, s:o}", "apiVersion", "authentication.k8s.io/v1", "kind",
                             "TokenRequest", "spec", spec);
     char *body = json_dumps(req, JSON_COMPACT);
@@ -229,5 +240,38 @@ int pdc_k8s_token(struct pdc_ctx *c, const struct pdc_cluster *k, const char *ns
         }
     }
     json_decref(resp);
+    return rc;
+}
+
+int pdc_k8s_standin_pod(struct pdc_ctx *c, const struct pdc_cluster *k, const char *ns,
+                        const char *sa, const char **OUT_name, const char **OUT_uid,
+                        const char **OUT_err)
+{
+    struct pd_arena *a = &c->arena;
+    const char *name = pd_arena_printf(a, "podiamctl-%s", sa);
+    if (strlen(name) > 253)
+        name = pd_arena_strndup(a, name, 253);
+    const char *path =
+        pd_arena_printf(a, "/api/v1/namespaces/%s/pods/%s", pdc_enc(c, ns), pdc_enc(c, name));
+    json_t *pod = NULL;
+    int rc = pdc_k8s(c, k, "GET", path, NULL, &pod, OUT_err);
+    if (rc == PD_ENOTFOUND) {
+        json_t *p = json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s}}, s:{s:s, s:[{s:s, s:s, s:[s]}]}}",
+                              "apiVersion", "v1", "kind", "Pod", "metadata", "name", name,
+                              "namespace", ns, "labels", "app.kubernetes.io/managed-by",
+                              "podiamctl", "spec", "serviceAccountName", sa, "containers", "name",
+                              "app", "image", "podiamctl/local", "command", "true");
+        char *body = json_dumps(p, JSON_COMPACT);
+        json_decref(p);
+        rc = pdc_k8s(c, k, "POST", pd_arena_printf(a, "/api/v1/namespaces/%s/pods", pdc_enc(c, ns)),
+                     body, &pod, OUT_err);
+        free(body);
+    }
+    if (rc == PD_OK) {
+        const char *uid = jstr(json_object_get(pod, "metadata"), "uid");
+        *OUT_name = name;
+        *OUT_uid = uid ? pd_arena_strdup(a, uid) : "";
+    }
+    json_decref(pod);
     return rc;
 }

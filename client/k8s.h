@@ -64,4 +64,16 @@ int pdc_k8s_token(struct pdc_ctx *c, const struct pdc_cluster *k, const char *ns
                   const char *audience, long long expiration, const char **OUT_token,
                   const char **OUT_err);
 
+/* The same, bound to the pod name (uid) when pod is not NULL: the token a kubelet projects
+ * into that pod. */
+int pdc_k8s_token_bound(struct pdc_ctx *c, const struct pdc_cluster *k, const char *ns,
+                        const char *sa, const char *audience, long long expiration, const char *pod,
+                        const char *pod_uid, const char **OUT_token, const char **OUT_err);
+
+/* The pod podiamctl-SA in ns that stands for the local process (a Pod Identity token is
+ * bound to a pod): read, or created when missing. Its name and uid (arena). */
+int pdc_k8s_standin_pod(struct pdc_ctx *c, const struct pdc_cluster *k, const char *ns,
+                        const char *sa, const char **OUT_name, const char **OUT_uid,
+                        const char **OUT_err);
+
 #endif

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "auth/authz.h"
+#include "auth/authz_message.h"
 #include "auth/creds.h"
 #include "auth/decisions.h"
 #include "auth/orgs.h"
@@ -119,6 +120,14 @@ int pd_authorize(struct pd_req *r)
         (r->op->flags & PD_OP_NOAUTHZ))
         return PD_OK;
     r->authorized = 1;
+    /* A federated user's session may not call IAM, nor STS but GetCallerIdentity (IAM User
+     * Guide, GetFederationToken): no policy can grant it. */
+    if (r->who.kind == PD_CALLER_FEDERATED &&
+        (strcmp(r->svc->name, "iam") == 0 || strcmp(r->svc->name, "sts") == 0))
+        return pd_fail(r, &PD_ERR_AccessDenied,
+                       "User: %s is not authorized to perform: %s:%s (a federated user's "
+                       "session cannot call IAM or STS, except sts:GetCallerIdentity)",
+                       r->who.arn, r->svc->name, r->op->name);
 
     struct pd_authz_need need;
     memset(&need, 0, sizeof need);
@@ -132,8 +141,7 @@ int pd_authorize(struct pd_req *r)
     const char *message = NULL;
     rc = decide(r, &need, &message);
     if (rc == PD_EDENIED)
-        return pd_fail(r, need.deny ? need.deny : &PD_ERR_AccessDenied, "%s",
-                       need.deny_message ? need.deny_message : message);
+        return pd_fail(r, need.deny ? need.deny : &PD_ERR_AccessDenied, "%s", message);
     return rc;
 }
 
@@ -155,6 +163,33 @@ int pd_authorize_check(struct pd_req *r, const char *action, const char *resourc
     need.n = 0;
     pd_authz_add(&need, action, resource, NULL);
     return decide(r, &need, OUT_message);
+}
+
+/* The encoded authorization message of a denial (arena), or NULL. */
+static const char *encoded_message(struct pd_req *r, const struct pd_authz_need *need,
+                                   const struct pd_authz_check *failed,
+                                   const struct pd_authz_result *res, const char *principal)
+{
+    json_t *context = pd_ctx_to_json(&need->ctx);
+    struct pd_authz_message_in in = {
+        .decision = res->decision,
+        .principal_id = need->who ? NULL : r->who.user_id,
+        .principal_name = !need->who && r->who.kind == PD_CALLER_USER ? r->who.name : NULL,
+        .principal_arn = principal,
+        .action = failed->action,
+        .resource = failed->resource,
+        .matched = res->matched,
+        .nmatched = res->nmatched,
+        .context = context,
+    };
+    json_t *doc = pd_authz_message_doc(&in);
+    json_decref(context);
+    const char *out = NULL;
+    const char *account = need->who ? need->resource_account : r->who.account_id;
+    if (pd_authz_message_encode(r->env->secrets, &r->arena, account, doc, &out) != PD_OK)
+        out = NULL;
+    json_decref(doc);
+    return out;
 }
 
 static int decide(struct pd_req *r, struct pd_authz_need *need_, const char **OUT_message)
@@ -269,6 +304,15 @@ static int decide(struct pd_req *r, struct pd_authz_need *need_, const char **OU
         json_object_set_new(entry, "decided_by", json_string(pd_ptype_name(failed_res.decided_by)));
         if (failed_res.org_level)
             json_object_set_new(entry, "level", json_string(failed_res.org_level));
+        /* The denial as DecodeAuthorizationMessage reads it (authz_message.h): in the log
+         * always, in the message when podiam runs with --encoded-denials. */
+        const char *encoded = encoded_message(r, &need, failed, &failed_res, principal);
+        if (encoded) {
+            json_object_set_new(entry, "encoded_message", json_string(encoded));
+            if (r->env->cfg.encoded_denials)
+                message = pd_arena_printf(&r->arena, "%s Encoded authorization failure message: %s",
+                                          message, encoded);
+        }
         json_object_set_new(entry, "message", json_string(message));
     }
     int enforce = r->env->cfg.iam_mode == PD_IAM_ENFORCE;

@@ -36,4 +36,5 @@ void pd_config_defaults(struct pd_config *cfg)
     cfg->header_timeout = 30;
     cfg->max_connections = 4096;
     cfg->host_suffix = "localhost";
+    cfg->oidc_fetch_timeout_ms = 5000;
 }

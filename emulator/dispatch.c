@@ -684,6 +684,8 @@ static int s3_headers(struct pd_req *r)
 static int run_handler(struct pd_req *r)
 {
     int write = (r->op->flags & PD_OP_WRITE) != 0;
+    if (r->svc->prepare && r->svc->prepare(r) != PD_OK)
+        return PD_EAWS;
     if (r->op->flags & PD_OP_NOTXN) {
         int rc = pd_authorize(r);
         return rc ? rc : r->op->fn(r);

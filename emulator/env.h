@@ -39,6 +39,12 @@ struct pd_config {
     int sync_full;           /* fsync files and commits (--sync full) */
     int64_t s3_inline_max;   /* S3 objects up to this size live in SQLite, not files */
     const char *host_suffix; /* S3 virtual host suffixes are matched against this */
+
+    /* identity (issue 13) */
+    int encoded_denials;       /* denials end with AWS's "Encoded authorization failure message" */
+    const char *oidc_ca_file;  /* more CAs (PEM) for external OIDC issuers, or NULL */
+    int oidc_http_loopback;    /* external issuers on loopback may be plain http */
+    int oidc_fetch_timeout_ms; /* bound on one external discovery + JWKS fetch */
 };
 
 struct pd_store;
@@ -47,6 +53,7 @@ struct pd_secrets;
 struct pd_decisions;
 struct pd_policy_cache;
 struct pd_oidc_keys;
+struct pd_oidc_remote;
 struct pd_names;
 struct pd_env;
 
@@ -72,9 +79,10 @@ struct pd_env {
     struct pd_decisions *decisions;   /* authorization decision log (auth/decisions.h) */
     struct pd_policy_cache *policies; /* compiled policies (auth/policy_cache.h) */
     struct pd_oidc_keys *oidc_keys;   /* imported issuer keys (services/oidc.h), or NULL */
-    struct pd_names *names;           /* names served, leaf minter (names.h), or NULL */
-    struct pd_name_hooks name_hooks;  /* the same for server/ */
-    int http_port;                    /* bound ports, once listening (0: not listening) */
+    struct pd_oidc_remote *oidc_remote; /* external issuers' keys (services/oidc_remote.h) */
+    struct pd_names *names;             /* names served, leaf minter (names.h), or NULL */
+    struct pd_name_hooks name_hooks;    /* the same for server/ */
+    int http_port;                      /* bound ports, once listening (0: not listening) */
     int https_port;
     int proxy_port;
     char http_url[80]; /* "http://127.0.0.1:4566" once listening, "" when not (app.c) */

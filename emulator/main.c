@@ -61,6 +61,15 @@ static void usage(FILE *f)
            "  --sync MODE           normal | full (fsync every write) [PODIAM_SYNC]     normal\n"
            "  --s3-inline-max BYTES S3 objects up to this size live in the database\n"
            "                        instead of files (0: none)  [PODIAM_S3_INLINE_MAX] 65536\n"
+           "  --encoded-denials on|off  denials end with AWS's \"Encoded authorization failure\n"
+           "                        message: …\" (sts:DecodeAuthorizationMessage reads it)\n"
+           "                        [PODIAM_ENCODED_DENIALS] off\n"
+           "  --oidc-ca-file PEM    more CAs for external OIDC issuers (the system CAs always)\n"
+           "                        [PODIAM_OIDC_CA_FILE]\n"
+           "  --oidc-http-loopback on|off  external issuers on a loopback address may be\n"
+           "                        plain http                [PODIAM_OIDC_HTTP_LOOPBACK] off\n"
+           "  --oidc-fetch-timeout SECS  bound on fetching an external issuer's discovery\n"
+           "                        and keys                  [PODIAM_OIDC_FETCH_TIMEOUT] 5\n"
            "  -h, --help            this text\n"
            "\n"
            "Root credentials of the default account 000000000000 are test / test.\n"
@@ -146,6 +155,22 @@ static int apply(struct pd_config *cfg, const char *name, const char *v)
             cfg->sync_full = 1;
         else
             return fail_flag(name, v, "must be normal or full");
+    } else if (strcmp(name, "encoded-denials") == 0 || strcmp(name, "oidc-http-loopback") == 0) {
+        int on = strcmp(v, "on") == 0 || strcmp(v, "true") == 0 || strcmp(v, "1") == 0;
+        if (!on && strcmp(v, "off") != 0 && strcmp(v, "false") != 0 && strcmp(v, "0") != 0)
+            return fail_flag(name, v, "must be on or off");
+        if (name[0] == 'e')
+            cfg->encoded_denials = on;
+        else
+            cfg->oidc_http_loopback = on;
+    } else if (strcmp(name, "oidc-ca-file") == 0) {
+        if (access(v, R_OK) != 0)
+            return fail_flag(name, v, "is not a readable file");
+        cfg->oidc_ca_file = v;
+    } else if (strcmp(name, "oidc-fetch-timeout") == 0) {
+        if (pd_parse_i64(v, 1, 60, &n))
+            return fail_flag(name, v, "must be 1..60 seconds");
+        cfg->oidc_fetch_timeout_ms = (int)n * 1000;
     } else if (strcmp(name, "s3-inline-max") == 0) {
         if (pd_parse_i64(v, 0, 1024 * 1024, &n))
             return fail_flag(name, v, "must be 0..1048576 bytes");
@@ -172,6 +197,10 @@ static const struct option longopts[] = {
     {"idle-timeout", required_argument, NULL, 0},
     {"header-timeout", required_argument, NULL, 0},
     {"max-connections", required_argument, NULL, 0},
+    {"encoded-denials", required_argument, NULL, 0},
+    {"oidc-ca-file", required_argument, NULL, 0},
+    {"oidc-http-loopback", required_argument, NULL, 0},
+    {"oidc-fetch-timeout", required_argument, NULL, 0},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };

@@ -71,6 +71,10 @@ done
 for f in $(grep -rlE '#[[:space:]]*include[[:space:]]*<gnutls/' lib emulator client); do
     [ "$f" = emulator/server/server.c ] || { echo "layer violation: $f includes GnuTLS (only emulator/server/server.c may)"; status=1; }
 done
+# curl/ (libcurl) in the server only in emulator/services/httpc.c, its one outbound client.
+for f in $(grep -rlE '#[[:space:]]*include[[:space:]]*<curl/' lib emulator); do
+    [ "$f" = emulator/services/httpc.c ] || { echo "layer violation: $f includes curl/ (only emulator/services/httpc.c may)"; status=1; }
+done
 # yaml.h (libyaml) only in emulator/k8s/awsauth.c, the aws-auth ConfigMap reader.
 for f in $(grep -rlE '#[[:space:]]*include[[:space:]]*<yaml\.h>' lib emulator client); do
     [ "$f" = emulator/k8s/awsauth.c ] || { echo "layer violation: $f includes yaml.h (only emulator/k8s/awsauth.c may)"; status=1; }

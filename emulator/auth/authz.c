@@ -15,6 +15,11 @@
     "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":"                 \
     "\"podiam:Nothing\",\"Resource\":\"*\"}]}"
 
+/* What the account root may do: everything (it federates with its own permissions). */
+#define EVERYTHING_ALLOWED                                                                         \
+    "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"*\","           \
+    "\"Resource\":\"*\"}]}"
+
 static enum pd_psource source_of(enum pd_iam_source s)
 {
     switch (s) {
@@ -189,8 +194,25 @@ int pd_authz_caller_load(struct pd_db *db, struct pd_arena *a, struct pd_policy_
             add_tags(db, a, PD_IAM_ROLE, role.id, ctx);
         rc = pd_iam_db_role_policies(db, a, who->account_id, who->name, &src, &n, &boundary);
     } else {
+        /* A federated user: the session policies intersected with the policies of the IAM
+         * user who federated (the root's are everything). */
         load_session(db, a, cache, who, ctx, OUT);
-        rc = PD_OK; /* a federated user's permissions are its session policy's */
+        json_t *x = pd_creds_session_extra(who);
+        json_t *by = json_object_get(x, "federated_by");
+        const char *kind = json_string_value(json_object_get(by, "kind"));
+        const char *user = json_string_value(json_object_get(by, "name"));
+        rc = PD_OK;
+        if (kind && strcmp(kind, "root") == 0) {
+            OUT->identity = pd_arena_zalloc(a, sizeof *OUT->identity);
+            add_ref(a, cache, PD_POLICY_INLINE, EVERYTHING_ALLOWED, "account root", PD_SRC_NONE,
+                    OUT->identity, &OUT->nidentity, OUT);
+        } else if (user) {
+            rc = pd_iam_db_user_policies(db, a, who->account_id, pd_arena_strdup(a, user), &src, &n,
+                                         &boundary);
+        }
+        json_decref(x);
+        if (OUT->nidentity)
+            return PD_OK;
     }
     if (rc == PD_ENOTFOUND)
         return PD_OK; /* the user or role was deleted: no identity policy applies */

@@ -355,6 +355,10 @@ function decisionDetail(e) {
   if (e.web_identity) {
     box.append(el("h4", {}, "Web identity token checks"));
     box.append(webIdentitySteps(e.web_identity));
+  } else if (e.token) {
+    box.append(el("h4", {}, "Web identity token refused"));
+    box.append(kv([["Check", e.token.step], ["Why", e.token.reason], ["Issuer", e.token.issuer],
+                   ["Key id", e.token.kid], ["Keys", e.token.keys]]));
   }
   if (e.user) {
     box.append(el("h4", {}, "Kubernetes identity"));
@@ -533,10 +537,30 @@ function trustReason(e) {
   return e.message || "no statement of the trust policy allows this token";
 }
 
+/* A refused token's entry names the check that refused it ("token": {"step", "reason",
+ * ...}): the checks before it passed, the later ones were not reached. */
+const REFUSED_AT = { role: "token", structure: "token", issuer: "token", provider: "provider",
+                     keys: "jwks", signature: "signature", audience: "audience", times: "times",
+                     subject: "subject", "session tags": "subject" };
+
+function refusedSteps(e) {
+  const t = e.token || {};
+  const at = REFUSED_AT[t.step] || "token";
+  const steps = [];
+  for (const name of Object.keys(STEP_TEXT)) {
+    if (name === at) {
+      steps.push({ step: name, ok: false, detail: [e.message, t.reason].filter(Boolean).join(" — ") });
+      break;
+    }
+    steps.push({ step: name, ok: true, detail: name === "token" ? t.issuer : name === "jwks" && t.kid ? "key " + t.kid : "" });
+  }
+  return { steps };
+}
+
 function webIdentityFlow(e) {
   const actors = ["Pod", "STS", "OIDC issuer", "IAM", "S3"];
   const steps = [];
-  const w = e.web_identity || { steps: [] };
+  const w = e.web_identity || (e.decision === "invalidToken" ? refusedSteps(e) : { steps: [] });
   const seen = new Set();
   let failed = false;
   for (const s of w.steps || []) {

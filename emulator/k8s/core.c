@@ -199,7 +199,11 @@ static int admit_pod(struct pd_k8s_ctx *x, json_t *pod, const char *ns, const ch
     mount_api_access(x, pod, sa);
     pd_k8s_pod_defaults(pod, x->now_ms, pd_ids_next(&x->r->env->ids));
     struct pd_k8s_webhook_cfg cfg = pd_k8s_webhook_defaults(x->c.region);
-    pd_k8s_webhook_mutate(pod, sa, &cfg);
+    /* Pod Identity takes precedence over IRSA (the webhook's order) */
+    if (pd_eks_podid_exists(x->r->db, &x->r->arena, x->c.id, ns, san))
+        pd_k8s_webhook_mutate_pod_identity(pod);
+    else
+        pd_k8s_webhook_mutate(pod, sa, &cfg);
     pd_k8s_pod_status(pod, x->now_ms);
     json_decref(sa);
     return PD_OK;

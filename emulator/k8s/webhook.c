@@ -315,3 +315,98 @@ int pd_k8s_webhook_mutate(json_t *pod, const json_t *sa, const struct pd_k8s_web
         json_object_set_new(spec, "volumes", json_pack("[o]", vol));
     return 1;
 }
+
+/* ---- Pod Identity ---- */
+
+static int podid_container(json_t *c)
+{
+    json_t *env = obj_get(c, "env");
+    if (!json_is_array(env))
+        env = NULL;
+    size_t i;
+    json_t *e;
+    int has = 0, changed = 0;
+    json_array_foreach(env, i, e)
+    {
+        const char *n = str_get(e, "name");
+        if (n && (!strcmp(n, "AWS_CONTAINER_CREDENTIALS_FULL_URI") ||
+                  !strcmp(n, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")))
+            has = 1;
+    }
+    if (!has) {
+        json_t *add = json_pack(
+            "[o, o]", env_var("AWS_CONTAINER_CREDENTIALS_FULL_URI", PD_K8S_PODID_FULL_URI),
+            env_var("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", PD_K8S_PODID_TOKEN_FILE));
+        if (env)
+            json_array_extend(env, add);
+        else
+            json_object_set(c, "env", add);
+        json_decref(add);
+        changed = 1;
+    }
+    json_t *mounts = obj_get(c, "volumeMounts");
+    if (!json_is_array(mounts))
+        mounts = NULL;
+    json_array_foreach(mounts, i, e)
+    {
+        const char *n = str_get(e, "name");
+        if (n && !strcmp(n, PD_K8S_PODID_VOLUME))
+            return changed;
+    }
+    json_t *m = json_pack("{s:s, s:b, s:s}", "name", PD_K8S_PODID_VOLUME, "readOnly", 1,
+                          "mountPath", PD_K8S_PODID_MOUNT_PATH);
+    if (mounts)
+        json_array_append_new(mounts, m);
+    else
+        json_object_set_new(c, "volumeMounts", json_pack("[o]", m));
+    return 1;
+}
+
+int pd_k8s_webhook_mutate_pod_identity(json_t *pod)
+{
+    if (!json_is_object(pod))
+        return 0;
+    long long expiration = 86400;
+    parse_expiration(annotation(pod, PD_K8S_WEBHOOK_ANN_EXPIRATION), &expiration);
+    json_t *spec = obj_get(pod, "spec");
+    if (!json_is_object(spec))
+        return 0; /* no containers */
+    json_t *skip = parse_skip_csv(annotation(pod, PD_K8S_WEBHOOK_ANN_SKIP));
+    int changed = 0;
+    const char *lists[] = {"initContainers", "containers"};
+    for (size_t k = 0; k < 2; k++) {
+        json_t *list = obj_get(spec, lists[k]);
+        size_t i;
+        json_t *c;
+        if (!json_is_array(list))
+            continue;
+        json_array_foreach(list, i, c)
+        {
+            if (json_is_object(c) && !name_in(skip, str_get(c, "name")) && podid_container(c))
+                changed = 1;
+        }
+    }
+    json_decref(skip);
+    if (!changed)
+        return 0;
+    json_t *vols = obj_get(spec, "volumes");
+    if (!json_is_array(vols))
+        vols = NULL;
+    size_t i;
+    json_t *v;
+    json_array_foreach(vols, i, v)
+    {
+        const char *n = str_get(v, "name");
+        if (n && !strcmp(n, PD_K8S_PODID_VOLUME))
+            return changed;
+    }
+    json_t *vol = json_pack("{s:s, s:{s:i, s:[{s:{s:s, s:I, s:s}}]}}", "name", PD_K8S_PODID_VOLUME,
+                            "projected", "defaultMode", 420, "sources", "serviceAccountToken",
+                            "audience", "pods.eks.amazonaws.com", "expirationSeconds",
+                            (json_int_t)expiration, "path", "eks-pod-identity-token");
+    if (vols)
+        json_array_append_new(vols, vol);
+    else
+        json_object_set_new(spec, "volumes", json_pack("[o]", vol));
+    return 1;
+}

@@ -42,4 +42,18 @@ struct pd_k8s_webhook_cfg pd_k8s_webhook_defaults(const char *region);
  * the wrong JSON type are treated as absent. */
 int pd_k8s_webhook_mutate(json_t *pod, const json_t *sa, const struct pd_k8s_webhook_cfg *cfg);
 
+/* The Pod Identity mutation (reference/identity-and-s3-facts.md A.4): for a pod whose
+ * namespace and service account have a Pod Identity association (the caller knows), every
+ * non-skipped container gets AWS_CONTAINER_CREDENTIALS_FULL_URI and
+ * AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (neither when either is set) and a read-only mount
+ * of the eks-pod-identity-token volume, a projected token for pods.eks.amazonaws.com.
+ * Expiration 86400 s (EKS jitters it to 79200..86400; podiam does not), the pod's
+ * token-expiration annotation overrides (floor 600). Takes precedence over IRSA: the caller
+ * runs it instead of pd_k8s_webhook_mutate. Returns 1 when the pod changed. */
+#define PD_K8S_PODID_VOLUME "eks-pod-identity-token"
+#define PD_K8S_PODID_MOUNT_PATH "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount"
+#define PD_K8S_PODID_TOKEN_FILE PD_K8S_PODID_MOUNT_PATH "/eks-pod-identity-token"
+#define PD_K8S_PODID_FULL_URI "http://169.254.170.23/v1/credentials"
+int pd_k8s_webhook_mutate_pod_identity(json_t *pod);
+
 #endif

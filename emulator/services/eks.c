@@ -699,17 +699,39 @@ static int list_updates(struct pd_req *r)
 struct tagged {
     struct pd_eks_db_cluster c;
     struct pd_eks_db_entry e; /* e.id 0: the cluster itself */
+    struct pd_eks_db_podid p; /* p.id 0: not a Pod Identity association */
 };
+
+/* A Pod Identity association ARN (…:podidentityassociation/CLUSTER/a-…) of the caller's
+ * account: its cluster and association, PD_OK; else PD_ENOTFOUND. */
+static int podid_by_arn(struct pd_req *r, const struct pd_arn *a, const char *path, const char *id,
+                        struct tagged *OUT)
+{
+    size_t n = path ? strlen(path) : 0;
+    if (n < 3 || path[0] != '/' || path[n - 1] != '/' || memchr(path + 1, '/', n - 2) ||
+        strcmp(a->account, r->who.account_id ? r->who.account_id : "") != 0)
+        return PD_ENOTFOUND;
+    const char *cluster = pd_arena_strndup(&r->arena, path + 1, n - 2);
+    if (pd_eks_db_cluster_get(r->db, &r->arena, a->account, a->region, cluster, &OUT->c) != PD_OK ||
+        pd_eks_db_podid_get(r->db, &r->arena, OUT->c.id, id, &OUT->p) != PD_OK)
+        return PD_ENOTFOUND;
+    return PD_OK;
+}
 
 static int tag_target(struct pd_req *r, struct tagged *OUT)
 {
     const char *arn = pd_eks_in_str(r, "resourceArn");
     struct pd_arn a;
-    const char *type, *name;
+    const char *type, *name, *path;
     memset(OUT, 0, sizeof *OUT);
     if (!arn || pd_arn_parse(&r->arena, arn, &a) || strcmp(a.service, "eks") != 0 ||
-        pd_arn_resource_split(&r->arena, a.resource, &type, NULL, &name))
+        pd_arn_resource_split(&r->arena, a.resource, &type, &path, &name))
         return pd_fail(r, &pd_eks_BadRequest, "Invalid ARN: %s", arn ? arn : "");
+    if (strcmp(type, "podidentityassociation") == 0) {
+        if (podid_by_arn(r, &a, path, name, OUT) != PD_OK)
+            return pd_fail(r, &pd_eks_NotFound, "Resource was not found: %s", arn);
+        return PD_OK;
+    }
     if (strcmp(type, "access-entry") == 0) {
         if (pd_eks_entry_by_arn(r, arn, &OUT->c, &OUT->e) != PD_OK)
             return pd_fail(r, &pd_eks_NotFound, "Resource was not found: %s", arn);
@@ -724,12 +746,19 @@ static int tag_target(struct pd_req *r, struct tagged *OUT)
 
 static const char *tagged_tags(const struct tagged *t)
 {
-    return t->e.id ? t->e.tags : t->c.tags;
+    return t->p.id ? t->p.tags : t->e.id ? t->e.tags : t->c.tags;
 }
 
 static int store_tags(struct pd_req *r, const struct tagged *t, json_t *tags)
 {
     const char *text = pd_eks_dump(&r->arena, tags);
+    if (t->p.id) {
+        struct pd_eks_db_podid p = t->p;
+        p.tags = text;
+        return pd_eks_db_podid_set(r->db, &p)
+                   ? pd_fail(r, &PD_ERR_InternalFailure, "cannot store the tags")
+                   : PD_OK;
+    }
     int rc = t->e.id ? pd_eks_db_entry_set(r->db, t->e.id, t->e.username, t->e.groups, text,
                                            t->e.modified_ms)
                      : pd_eks_db_cluster_set(r->db, t->c.id, t->c.config, text);
@@ -844,7 +873,7 @@ static int eks_authz(struct pd_req *r, struct pd_authz_need *need)
     const char *account = r->who.account_id ? r->who.account_id : "";
     need->deny = &pd_eks_AccessDenied;
     tag_keys(r, need);
-    if (pd_eks_access_authz(r, need))
+    if (pd_eks_access_authz(r, need) || pd_eks_podid_authz(r, need))
         return PD_OK;
     if (strcmp(op, "ListClusters") == 0) {
         pd_authz_add(need, action, "*", NULL);
@@ -864,6 +893,13 @@ static int eks_authz(struct pd_req *r, struct pd_authz_need *need)
         if (strcmp(type, "access-entry") == 0) {
             if (pd_eks_entry_by_arn(r, arn, &c, &e) == PD_OK)
                 pd_eks_entry_keys(r, need, &c, &e);
+        } else if (strcmp(type, "podidentityassociation") == 0) {
+            struct tagged t;
+            const char *path = NULL;
+            memset(&t, 0, sizeof t);
+            if (pd_arn_resource_split(&r->arena, a.resource, NULL, &path, NULL) == PD_OK &&
+                podid_by_arn(r, &a, path, name, &t) == PD_OK)
+                resource_tags(r, need, t.p.tags);
         } else if (strcmp(type, "cluster") == 0 &&
                    pd_eks_db_cluster_get(r->db, &r->arena, a.account, a.region, name, &c) ==
                        PD_OK) {
@@ -917,6 +953,11 @@ static const struct pd_op ops[] = {
     {"DisassociateAccessPolicy", pd_eks_disassociate_access_policy, PD_OP_WRITE},
     {"ListAssociatedAccessPolicies", pd_eks_list_associated_access_policies, 0},
     {"ListAccessPolicies", pd_eks_list_access_policies, 0},
+    {"CreatePodIdentityAssociation", pd_eks_create_podid, PD_OP_WRITE},
+    {"DescribePodIdentityAssociation", pd_eks_describe_podid, 0},
+    {"ListPodIdentityAssociations", pd_eks_list_podid, 0},
+    {"UpdatePodIdentityAssociation", pd_eks_update_podid, PD_OP_WRITE},
+    {"DeletePodIdentityAssociation", pd_eks_delete_podid, PD_OP_WRITE},
     {NULL, NULL, 0},
 };
 

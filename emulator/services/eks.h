@@ -70,4 +70,9 @@ int pd_eks_fixtures_load(struct pd_env *env, struct pd_db *db, json_t *section, 
 /* Every cluster as an "eks" section, issuer keys pinned (new reference). */
 int pd_eks_fixtures_export(struct pd_env *env, struct pd_db *db, json_t **OUT);
 
+/* Does the cluster with this id have a Pod Identity association for namespace ns and service
+ * account sa (the webhook's question)? 1 / 0. */
+int pd_eks_podid_exists(struct pd_db *db, struct pd_arena *a, const char *cluster_id,
+                        const char *ns, const char *sa);
+
 #endif

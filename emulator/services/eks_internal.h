@@ -86,4 +86,17 @@ int pd_eks_access_fixtures_load(struct pd_req *r, const struct pd_eks_db_cluster
 json_t *pd_eks_access_fixtures_export(struct pd_db *db, struct pd_arena *a,
                                       const struct pd_eks_db_cluster *c);
 
+/* ---- eks_podid.c ---- */
+
+/* The Pod Identity association operations (handlers), for eks.c's table. */
+int pd_eks_create_podid(struct pd_req *r);
+int pd_eks_describe_podid(struct pd_req *r);
+int pd_eks_list_podid(struct pd_req *r);
+int pd_eks_update_podid(struct pd_req *r);
+int pd_eks_delete_podid(struct pd_req *r);
+/* The authz hook's part for them: 1 when op is one (need filled: the action on the cluster
+ * or association ARN, eks:clusterName, resource tags, iam:PassRole on the role and target
+ * role with iam:PassedToService pods.eks.amazonaws.com), 0 when not. */
+int pd_eks_podid_authz(struct pd_req *r, struct pd_authz_need *need);
+
 #endif

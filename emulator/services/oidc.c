@@ -32,12 +32,16 @@
 #include "crypto/keys.h"
 #include "env.h"
 #include "services/eks.h"
+#include "services/httpc.h"
+#include "services/oidc_remote.h"
 #include "services/service.h"
+#include "services/sts.h"
 #include "store/oidc_db.h"
 #include "store/store.h"
 
 #define DISCOVERY_SUFFIX "/.well-known/openid-configuration"
 #define KEYS_SUFFIX "/keys"
+#define JWKS_JSON_SUFFIX "/.well-known/jwks.json" /* outbound issuers' (AWS publishes it) */
 #define LOOPBACK_PREFIX "/_podiam/oidc/"
 #define MAX_TTL (7 * 24 * 3600)
 
@@ -158,7 +162,14 @@ int pd_oidc_is_hosted(struct pd_db *db, const char *url)
 
 int pd_oidc_host_is_hosted(struct pd_db *db, const char *host)
 {
-    return pd_oidc_db_host_hosted(db, host);
+    if (pd_oidc_db_host_hosted(db, host))
+        return 1;
+    /* an account's outbound issuer is https://HOST, no path */
+    char url[300];
+    if (snprintf(url, sizeof url, "https://%s", host) >= (int)sizeof url)
+        return 0;
+    pd_lower(url);
+    return pd_sts_outbound_is_issuer(db, url);
 }
 
 /* ---- the key cache ---- */
@@ -181,6 +192,8 @@ int pd_oidc_init(struct pd_env *env)
     struct pd_oidc_keys *c = pd_xcalloc(1, sizeof *c);
     pthread_mutex_init(&c->mu, NULL);
     env->oidc_keys = c;
+    pd_httpc_global_init();
+    env->oidc_remote = pd_oidc_remote_new();
     return PD_OK;
 }
 
@@ -196,6 +209,11 @@ static void cache_clear(struct pd_oidc_keys *c)
 void pd_oidc_cleanup(struct pd_env *env)
 {
     struct pd_oidc_keys *c = env->oidc_keys;
+    if (env->oidc_remote) {
+        pd_oidc_remote_free(env->oidc_remote);
+        env->oidc_remote = NULL;
+        pd_httpc_global_cleanup();
+    }
     if (!c)
         return;
     cache_clear(c);
@@ -204,9 +222,7 @@ void pd_oidc_cleanup(struct pd_env *env)
     env->oidc_keys = NULL;
 }
 
-/* A key (private or public PEM) with kid set, from the cache or imported. Free with
- * pd_key_free. */
-static int load_key(struct pd_env *env, const char *pem, const char *kid, struct pd_key **OUT)
+int pd_oidc_load_key(struct pd_env *env, const char *pem, const char *kid, struct pd_key **OUT)
 {
     struct pd_oidc_keys *c = env ? env->oidc_keys : NULL;
     if (c) {
@@ -260,7 +276,7 @@ int pd_oidc_issuer_jwks(struct pd_env *env, struct pd_db *db, struct pd_arena *a
         return rc;
     for (size_t i = 0; i < n; i++) {
         struct pd_key *k = NULL;
-        if (load_key(env, keys[i].public_pem, keys[i].kid, &k)) {
+        if (pd_oidc_load_key(env, keys[i].public_pem, keys[i].kid, &k)) {
             pd_log(PD_LOG_ERROR, "oidc: a stored key of %s does not load", url);
             continue;
         }
@@ -290,7 +306,7 @@ int pd_oidc_sign(struct pd_env *env, struct pd_db *db, struct pd_arena *a, const
     if (rc)
         return rc;
     struct pd_key *k = NULL;
-    rc = load_key(env, keys[0].private_pem, keys[0].kid, &k);
+    rc = pd_oidc_load_key(env, keys[0].private_pem, keys[0].kid, &k);
     if (rc == PD_OK)
         rc = pd_jwt_sign(k, claims, a, OUT_token);
     pd_key_free(k);
@@ -407,9 +423,44 @@ static const char *loopback_base(struct pd_req *r, const struct doc_req *d)
                            r->tls ? r->env->https_port : r->env->http_port);
 }
 
+/* The discovery document and keys of an account's outbound issuer (sts_outbound.c): the
+ * members AWS publishes, jwks_uri ISSUER/.well-known/jwks.json in the loopback form. */
+static int serve_outbound(struct pd_req *r, const struct doc_req *d)
+{
+    if (d->keys) {
+        struct pd_jwks s;
+        pd_jwks_init(&s);
+        json_t *doc = NULL;
+        int rc = pd_sts_outbound_jwks(r->env, r->db, &r->arena, d->issuer, &s);
+        if (rc == PD_OK)
+            rc = pd_jwks_to_json(&s, &doc);
+        pd_jwks_cleanup(&s);
+        if (rc == PD_ENOTFOUND)
+            return oidc_error(r, 404, "NotFound", "no such issuer");
+        if (rc)
+            return rc;
+        pd_req_set_header(r, "Cache-Control", "public, max-age=3600");
+        return pd_req_reply_json(r, 200, doc);
+    }
+    const char *jwks_uri =
+        r->proxied && !d->loopback_form
+            ? pd_arena_printf(&r->arena, "%s" JWKS_JSON_SUFFIX, d->issuer)
+            : pd_arena_printf(&r->arena, "%s" LOOPBACK_PREFIX "%s" JWKS_JSON_SUFFIX,
+                              loopback_base(r, d), d->issuer + 8);
+    json_t *doc =
+        json_pack("{s:s, s:s, s:[s], s:[s, s], s:[s, s, s, s, s, s, s]}", "issuer", d->issuer,
+                  "jwks_uri", jwks_uri, "subject_types_supported", "public",
+                  "id_token_signing_alg_values_supported", "RS256", "ES384", "claims_supported",
+                  "sub", "iss", "aud", "exp", "iat", "jti", "https://sts.amazonaws.com/");
+    pd_req_set_header(r, "Cache-Control", "public, max-age=3600");
+    return pd_req_reply_json(r, 200, doc);
+}
+
 static int serve_document(struct pd_req *r)
 {
     const struct doc_req *d = r->svc_state;
+    if (pd_sts_outbound_is_issuer(r->db, d->issuer))
+        return serve_outbound(r, d);
     if (d->keys) {
         struct pd_jwks s;
         pd_jwks_init(&s);
@@ -620,6 +671,11 @@ static const struct pd_op ops[] = {
 static long doc_prefix(const char *path, struct doc_req *d)
 {
     size_t n = strlen(path), ds = strlen(DISCOVERY_SUFFIX), ks = strlen(KEYS_SUFFIX);
+    size_t js = strlen(JWKS_JSON_SUFFIX);
+    if (n >= js && strcmp(path + n - js, JWKS_JSON_SUFFIX) == 0) {
+        d->keys = 1;
+        return (long)(n - js);
+    }
     if (n >= ds && strcmp(path + n - ds, DISCOVERY_SUFFIX) == 0) {
         d->keys = 0;
         return (long)(n - ds);
@@ -685,7 +741,8 @@ static int route(struct pd_req *r)
     for (size_t i = 8; i < 8 + hl; i++)
         if (issuer[i] >= 'A' && issuer[i] <= 'Z')
             issuer[i] = (char)(issuer[i] + 32);
-    if (!pd_oidc_is_hosted(pd_store_db(r->env->store), issuer))
+    struct pd_db *db = pd_store_db(r->env->store);
+    if (!pd_oidc_is_hosted(db, issuer) && !pd_sts_outbound_is_issuer(db, issuer))
         return 0;
     d.issuer = issuer;
     struct doc_req *keep = pd_arena_alloc(&r->arena, sizeof *keep);

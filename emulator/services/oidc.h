@@ -75,6 +75,11 @@ int pd_oidc_issuer_jwks(struct pd_env *env, struct pd_db *db, struct pd_arena *a
 int pd_oidc_sign(struct pd_env *env, struct pd_db *db, struct pd_arena *a, const char *url,
                  const json_t *claims, char **OUT_token);
 
+/* A key (private or public PEM) with kid set, from the key cache below or imported (and
+ * cached). Free with pd_key_free. PD_OK or PD_EINVAL (the PEM does not load). */
+struct pd_key;
+int pd_oidc_load_key(struct pd_env *env, const char *pem, const char *kid, struct pd_key **OUT);
+
 /* The process-wide cache of imported issuer keys (PEM text -> key), so that verifying or
  * signing parses no PEM (OpenSSL 3's decoders cost far more than an RSA verify). Keys are
  * content-addressed, so the cache never goes stale; it is bounded and emptied when full.

@@ -90,6 +90,10 @@ struct pd_service {
      * the headers are decoded, authenticated and authorized, to install r->sink. PD_OK or
      * PD_EAWS. NULL: the service streams nothing. */
     int (*stream)(struct pd_req *r);
+    /* After decoding and authentication, before the transaction that authorizes and runs
+     * the handler: work that must not hold the state, such as fetching an external issuer's
+     * keys (STS). PD_OK, or PD_EAWS with the error set. NULL: nothing to do. */
+    int (*prepare)(struct pd_req *r);
     /* A request whose input did not decode or validate: set the wire error as the service's
      * API words it (Organizations: InvalidInputException with a Reason) from the codec's code,
      * status and message and the first violated constraint (NULL when none). NULL: the

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "auth/creds.h"
-#include "auth/decisions.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "crypto/jwt.h"
@@ -22,6 +21,9 @@
 #include "env.h"
 #include "services/service.h"
 #include "services/sts.h"
+#include "services/sts_internal.h"
+#include "services/oidc_remote.h"
+#include "auth/decisions.h"
 #include "store/iam_db.h"
 
 #define SENDER 0
@@ -39,11 +41,64 @@ static int get_caller_identity(struct pd_req *r)
     return PD_OK;
 }
 
+/* RFC 4648 base32, the alphabet of AWS access key ids. */
+static const char b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+void pd_sts_key_id(struct pd_ids *ids, const char *prefix, const char *account, char OUT[21])
+{
+    /* AWS's layout, as public analyses of key ids read it (and GetAccessKeyInfo relies on):
+     * ten bytes after the prefix, base32; bits 46..7 of the first six are the account. */
+    uint64_t acct = 0;
+    for (const char *p = account; p && *p >= '0' && *p <= '9'; p++)
+        acct = acct * 10 + (uint64_t)(*p - '0');
+    uint64_t rnd = pd_ids_next(ids);
+    uint64_t hi = ((acct & 0xFFFFFFFFFFull) << 7) | (rnd & 0x7F); /* 48 bits, top one 0 */
+    unsigned char b[10];
+    for (int i = 0; i < 6; i++)
+        b[i] = (unsigned char)(hi >> (40 - 8 * i));
+    for (int i = 0; i < 4; i++)
+        b[6 + i] = (unsigned char)(rnd >> (8 + 8 * i));
+    snprintf(OUT, 5, "%s", prefix);
+    for (int i = 0; i < 16; i++) {
+        int bit = i * 5, v = 0;
+        for (int k = 0; k < 5; k++, bit++)
+            v = (v << 1) | ((b[bit / 8] >> (7 - bit % 8)) & 1);
+        OUT[4 + i] = b32[v];
+    }
+    OUT[20] = '\0';
+}
+
+int pd_sts_key_account(const char *akid, char OUT[13])
+{
+    if (!akid || strlen(akid) < 20)
+        return PD_EINVAL;
+    unsigned char b[10] = {0};
+    for (int i = 0; i < 16; i++) {
+        const char *c = strchr(b32, akid[4 + i]);
+        if (!akid[4 + i] || !c)
+            return PD_EINVAL;
+        int v = (int)(c - b32);
+        for (int k = 4; k >= 0; k--) {
+            int bit = i * 5 + (4 - k);
+            if ((v >> k) & 1)
+                b[bit / 8] |= (unsigned char)(0x80 >> (bit % 8));
+        }
+    }
+    uint64_t hi = 0;
+    for (int i = 0; i < 6; i++)
+        hi = (hi << 8) | b[i];
+    uint64_t acct = (hi & 0x7FFFFFFFFF80ull) >> 7;
+    if (acct > 999999999999ull)
+        return PD_EINVAL;
+    snprintf(OUT, 13, "%012llu", (unsigned long long)acct);
+    return PD_OK;
+}
+
 int pd_sts_mint(struct pd_req *r, const struct pd_principal *session, const json_t *extra,
                 int64_t duration_s, json_t **OUT_credentials)
 {
     char akid[21];
-    pd_ids_unique(&r->env->ids, "ASIA", 20, akid);
+    pd_sts_key_id(&r->env->ids, "ASIA", session->account_id, akid);
     struct pd_creds_minted m;
     int rc = pd_creds_mint(r->env->secrets, &r->arena, session, extra, akid,
                            pd_clock_now_ms(&r->env->clock), duration_s, &m);
@@ -129,6 +184,8 @@ static int sts_authz(struct pd_req *r, struct pd_authz_need *need)
 {
     if (strcmp(r->op->name, "AssumeRoleWithWebIdentity") == 0)
         return web_identity_authz(r, need);
+    if (pd_sts_federation_authz(r, need) || pd_sts_outbound_authz(r, need))
+        return PD_OK;
     if (strcmp(r->op->name, "AssumeRole") != 0) {
         pd_authz_add(need, pd_arena_printf(&r->arena, "sts:%s", r->op->name), "*", NULL);
         return PD_OK;
@@ -161,7 +218,7 @@ static int sts_authz(struct pd_req *r, struct pd_authz_need *need)
 
 /* Rough packed size of session policies and tags, as a percentage of what STS allows.
  * AWS compresses them into a binary format of its own; this counts what dominates it. */
-static int packed_percent(const char *policy, json_t *arns, json_t *tags)
+int pd_sts_packed_percent(const char *policy, json_t *arns, json_t *tags)
 {
     size_t n = policy ? pd_policy_size_nonws(policy, strlen(policy)) : 0;
     n += 32 * json_array_size(arns);
@@ -178,7 +235,7 @@ static int packed_percent(const char *policy, json_t *arns, json_t *tags)
 
 /* Session policies of the request (Policy, PolicyArns): the inline one compiled now, so a
  * bad one fails here and not at use. *OUT_arns is a new array of ARN strings. */
-static int session_policies(struct pd_req *r, const char **OUT_policy, json_t **OUT_arns)
+int pd_sts_session_policies(struct pd_req *r, const char **OUT_policy, json_t **OUT_arns)
 {
     const char *policy = in_str(r, "Policy");
     if (policy) {
@@ -243,7 +300,7 @@ static int mint_role_session(struct pd_req *r, const struct role_session *rs,
                              struct pd_principal *OUT_session)
 {
     int packed = (rs->policy || json_array_size(rs->arns) || json_object_size(rs->tags))
-                     ? packed_percent(rs->policy, rs->arns, rs->tags_list)
+                     ? pd_sts_packed_percent(rs->policy, rs->arns, rs->tags_list)
                      : -1;
     if (packed > 100)
         return pd_fail(r, &STS_PackedPolicyTooLarge,
@@ -301,6 +358,47 @@ static int mint_role_session(struct pd_req *r, const struct role_session *rs,
     return PD_OK;
 }
 
+int pd_sts_role_of_arn(struct pd_req *r, const char *arn, struct pd_iam_role *OUT)
+{
+    return role_of_arn(r, arn, OUT);
+}
+
+int pd_sts_service_session(struct pd_req *r, const struct pd_iam_role *role, const char *session,
+                           int64_t duration_s, json_t *tags, int transitive, const char *policy,
+                           int chained, json_t **OUT_credentials, struct pd_principal *OUT_session)
+{
+    json_t *list = json_array(), *keys = json_array();
+    const char *k;
+    json_t *v;
+    json_object_foreach(tags, k, v)
+    {
+        json_array_append_new(list, json_pack("{s:s, s:O}", "Key", k, "Value", v));
+        if (transitive)
+            json_array_append_new(keys, json_string(k));
+    }
+    json_t *arns = json_array();
+    json_t *saved = r->out;
+    r->out = NULL;
+    struct role_session rs = {.role = role,
+                              .session = session,
+                              .duration = duration_s,
+                              .policy = policy,
+                              .arns = arns,
+                              .tags = tags,
+                              .tags_list = list,
+                              .transitive = keys,
+                              .chained = chained};
+    int rc = mint_role_session(r, &rs, OUT_session);
+    if (rc == PD_OK)
+        *OUT_credentials = json_incref(json_object_get(r->out, "Credentials"));
+    json_decref(r->out);
+    r->out = saved;
+    json_decref(list);
+    json_decref(keys);
+    json_decref(arns);
+    return rc;
+}
+
 static int assume_role(struct pd_req *r)
 {
     const struct pd_principal *w = &r->who;
@@ -321,7 +419,8 @@ static int assume_role(struct pd_req *r)
     struct role_session rs = {.role = &role, .session = session, .chained = chained};
     const char *policy = NULL;
     json_t *arns = NULL;
-    if (session_duration(r, &role, chained, &rs.duration) || session_policies(r, &policy, &arns))
+    if (session_duration(r, &role, chained, &rs.duration) ||
+        pd_sts_session_policies(r, &policy, &arns))
         return PD_EAWS;
 
     /* Session tags: the request's, then transitive ones inherited along a role chain. */
@@ -414,22 +513,6 @@ struct web_identity {
     const char *tags;       /* session tags from the token: JSON object text, or NULL */
     const char *transitive; /* transitive tag keys: JSON array text, or NULL */
     const char *source;
-    const char *kid, *alg; /* the verifying key's (decision log) */
-    long long exp;         /* the token's expiry, seconds */
-};
-
-/* The token checks in STS's order, as the decision log names them (the console draws one
- * step each): how far a token got, and on which step it was refused. */
-enum wi_stage {
-    WI_TOKEN,
-    WI_PROVIDER,
-    WI_DISCOVERY,
-    WI_JWKS,
-    WI_SIGNATURE,
-    WI_AUDIENCE,
-    WI_TIMES,
-    WI_SUBJECT,
-    WI_DONE
 };
 
 /* The token's session tags (object) and transitive keys (array): new references. */
@@ -535,80 +618,223 @@ out:
     return rc;
 }
 
-/* Validate the request's token as STS does (docs/eks-oidc.md lists the steps) into w;
- * *stage says how far it got. */
-static int check_token(struct pd_req *r, struct web_identity *w, enum wi_stage *stage)
+/* What one AssumeRoleWithWebIdentity request learns about its token (r->svc_state): made by
+ * the prepare hook (outside the transaction: the external issuer's fetch) and completed by
+ * web_identity (the authz hook and the handler share its result). */
+struct sts_state {
+    struct web_identity *wi; /* the validated token, once it is */
+    const char *iss, *kid;   /* as the token says (unverified), for the trace */
+    const char *step;        /* the check that failed ("keys", "signature", ...) */
+    const char *reason;      /* why, in podiam's words, for the log and the trace */
+    int remote;              /* the issuer is external: keys from services/oidc_remote.c */
+    char remote_why[256];    /* why its keys could not be fetched ("" when they could) */
+};
+
+static struct sts_state *sts_state(struct pd_req *r)
+{
+    if (!r->svc_state)
+        r->svc_state = pd_arena_zalloc(&r->arena, sizeof(struct sts_state));
+    return r->svc_state;
+}
+
+/* The IAM OIDC provider URL for iss (iss without its scheme): https://, or http:// to a
+ * loopback address when podiam runs with --oidc-http-loopback on. NULL otherwise. */
+static const char *provider_url(struct pd_req *r, const char *iss)
+{
+    if (pd_has_prefix(iss, "https://"))
+        return iss + 8;
+    if (pd_has_prefix(iss, "http://") && pd_oidc_remote_allowed(r->env, iss))
+        return iss + 7;
+    return NULL;
+}
+
+void pd_sts_token_decision(struct pd_req *r, const char *principal, json_t *detail)
+{
+    char iso[32], id[24];
+    pd_time_iso8601(pd_clock_now_ms(&r->env->clock), 1, iso);
+    const char *msg = r->err.def ? pd_arena_printf(&r->arena, "%s: %s", r->err.def->code,
+                                                   r->err.message ? r->err.message : "")
+                                 : "";
+    json_t *e =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:o}", "time", iso, "request_id",
+                  r->request_id, "service", r->svc ? r->svc->name : "", "operation",
+                  r->op ? r->op->name : "", "principal", principal ? principal : "anonymous",
+                  "mode", r->env->cfg.iam_mode == PD_IAM_AUDIT ? "audit" : "enforce", "decision",
+                  "invalidToken", "allowed", 0, "message", msg, "token", detail);
+    pd_decisions_add(r->env->decisions, e, id);
+    r->decision_id = pd_arena_strdup(&r->arena, id);
+}
+
+/* A refused token: logged, and explained in the decision log. */
+static void token_refused(struct pd_req *r, struct sts_state *st)
+{
+    if (r->decision_id || !r->err.def)
+        return;
+    json_t *d = json_object();
+    if (st->step)
+        json_object_set_new(d, "step", json_string(st->step));
+    if (st->iss)
+        json_object_set_new(d, "issuer", json_string(st->iss));
+    if (st->kid)
+        json_object_set_new(d, "kid", json_string(st->kid));
+    if (st->reason)
+        json_object_set_new(d, "reason", json_string(st->reason));
+    if (st->remote)
+        json_object_set_new(
+            d, "keys", json_string(st->remote_why[0] ? st->remote_why : "fetched from the issuer"));
+    pd_log_req(PD_LOG_INFO, r->request_id, "web identity token refused at %s: %s",
+               st->step ? st->step : "?", st->reason ? st->reason : r->err.message);
+    pd_sts_token_decision(r, st->iss, d);
+}
+
+/* Before the transaction: an issuer podiam does not host gets its keys fetched now (never
+ * inside the transaction, never without an IAM OIDC provider naming it). */
+static int sts_prepare(struct pd_req *r)
+{
+    if (!r->op || strcmp(r->op->name, "AssumeRoleWithWebIdentity") != 0)
+        return PD_OK;
+    const char *token = in_str(r, "WebIdentityToken");
+    const char *role_arn = in_str(r, "RoleArn");
+    struct pd_arn ra;
+    json_t *claims = NULL, *header = NULL;
+    enum pd_jwt_reason why;
+    if (!token || !role_arn || pd_arn_parse(&r->arena, role_arn, &ra) ||
+        pd_jwt_decode_unverified(token, strlen(token), &claims, &header, &why) != PD_OK)
+        return PD_OK; /* web_identity answers */
+    struct sts_state *st = sts_state(r);
+    const char *iss = json_string_value(json_object_get(claims, "iss"));
+    const char *kid = json_string_value(json_object_get(header, "kid"));
+    st->iss = iss ? pd_arena_strdup(&r->arena, iss) : NULL;
+    st->kid = kid ? pd_arena_strdup(&r->arena, kid) : NULL;
+    json_decref(claims);
+    json_decref(header);
+    const char *url = st->iss ? provider_url(r, st->iss) : NULL;
+    struct pd_iam_oidc prov;
+    if (!url || pd_oidc_is_hosted(r->db, st->iss) || pd_sts_outbound_is_issuer(r->db, st->iss) ||
+        pd_iam_db_oidc_get(r->db, &r->arena, ra.account, url, &prov) != PD_OK)
+        return PD_OK;
+    st->remote = 1;
+    if (pd_oidc_remote_refresh(r->env, st->iss, st->kid, st->remote_why, sizeof st->remote_why) ==
+        PD_OK)
+        st->remote_why[0] = '\0';
+    return PD_OK;
+}
+
+/* Validate the request's token as STS does (docs/eks-oidc.md lists the steps), once per
+ * request: the authz hook and the handler share the result through r->svc_state. */
+static int web_identity_check(struct pd_req *r, struct sts_state *st);
+
+static int web_identity(struct pd_req *r, struct web_identity **OUT)
+{
+    struct sts_state *st = sts_state(r);
+    if (st->wi) {
+        *OUT = st->wi;
+        return PD_OK;
+    }
+    if (web_identity_check(r, st)) {
+        token_refused(r, st);
+        return PD_EAWS;
+    }
+    *OUT = st->wi;
+    return PD_OK;
+}
+
+#define REFUSE(st_, step_, reason_) ((st_)->step = (step_), (st_)->reason = (reason_))
+
+static int web_identity_check(struct pd_req *r, struct sts_state *st)
 {
     const char *token = in_str(r, "WebIdentityToken");
     const char *role_arn = in_str(r, "RoleArn");
     struct pd_arn ra;
-    if (pd_arn_parse(&r->arena, role_arn, &ra) || strcmp(ra.service, "iam") != 0)
+    if (pd_arn_parse(&r->arena, role_arn, &ra) || strcmp(ra.service, "iam") != 0) {
+        REFUSE(st, "role", "RoleArn is not an IAM ARN");
         return pd_fail(r, &STS_ValidationError, "%s is invalid", role_arn);
+    }
     size_t len = strlen(token);
-    if (len < 4 || len > PD_JWT_MAX_LEN)
+    if (len < 4 || len > PD_JWT_MAX_LEN) {
+        REFUSE(st, "structure", "token length out of 4..20000");
         return pd_fail(r, &STS_ValidationError,
                        "1 validation error detected: Value at 'webIdentityToken' failed to "
                        "satisfy constraint: Member must have length less than or equal to 20000");
+    }
 
     /* Parsed once; the unverified claims only say which provider and which keys. */
     struct pd_jwt *jwt = NULL;
     json_t *claims = NULL;
     enum pd_jwt_reason why;
-    if (pd_jwt_parse(token, len, &jwt, &why))
+    if (pd_jwt_parse(token, len, &jwt, &why)) {
+        REFUSE(st, "structure", pd_jwt_reason_str(why));
         return pd_fail(r, &STS_InvalidIdentityToken, TOKEN_NOT_VALIDATED);
+    }
     const char *iss = json_string_value(json_object_get(pd_jwt_unverified_claims(jwt), "iss"));
     if (!iss) {
         pd_jwt_free(jwt);
+        REFUSE(st, "issuer", "no iss claim");
         return pd_fail(r, &STS_InvalidIdentityToken, "Missing a required claim: iss");
     }
     iss = pd_arena_strdup(&r->arena, iss);
-    w->iss = iss;
+    st->iss = iss;
 
-    *stage = WI_PROVIDER;
     struct pd_iam_oidc prov;
-    if (!pd_has_prefix(iss, "https://") ||
-        pd_iam_db_oidc_get(r->db, &r->arena, ra.account, iss + 8, &prov) != PD_OK) {
+    const char *url = provider_url(r, iss);
+    if (!url || pd_iam_db_oidc_get(r->db, &r->arena, ra.account, url, &prov) != PD_OK) {
         pd_jwt_free(jwt);
+        REFUSE(st, "provider",
+               url ? "no IAM OIDC provider in the role's account has this URL"
+                   : "the issuer is not an https URL (nor a loopback http one allowed by "
+                     "--oidc-http-loopback)");
         return pd_fail(r, &STS_InvalidIdentityToken,
                        "No OpenIDConnect provider found in your account for %s", iss);
     }
 
-    w->prefix = prov.url;
-    w->provider_arn = prov.arn;
-
-    /* Only keys podiam hosts; never the network. The algorithm is the key's. */
-    *stage = WI_DISCOVERY;
-    struct pd_jwks keys;
-    json_t *header = NULL;
-    pd_jwks_init(&keys);
-    int rc = pd_oidc_issuer_jwks(r->env, r->db, &r->arena, iss, &keys);
-    if (rc == PD_OK) {
-        *stage = WI_SIGNATURE;
-        rc = pd_jwt_check(jwt, &keys, -1, &claims, &header, &why);
-        if (rc && (why == PD_JWT_UNKNOWN_KID || why == PD_JWT_ALG_MISMATCH))
-            *stage = WI_JWKS;
-    }
-    pd_jwks_cleanup(&keys);
-    pd_jwt_free(jwt);
-    if (rc == PD_ENOTFOUND)
-        return pd_fail(r, &STS_InvalidIdentityToken, NO_VERIFICATION_KEY);
-    if (rc) {
-        pd_log_req(PD_LOG_INFO, r->request_id, "web identity token refused: %s",
-                   pd_jwt_reason_str(why));
+    /* Tokens of GetWebIdentityToken are for services outside AWS, never for AWS itself. */
+    if (pd_sts_outbound_is_issuer(r->db, iss)) {
+        pd_jwt_free(jwt);
+        REFUSE(st, "issuer",
+               "an outbound (GetWebIdentityToken) issuer: its tokens are for "
+               "services outside AWS");
         return pd_fail(r, &STS_InvalidIdentityToken, TOKEN_NOT_VALIDATED);
     }
-    const char *kid = json_string_value(json_object_get(header, "kid"));
-    const char *alg = json_string_value(json_object_get(header, "alg"));
-    w->kid = kid ? pd_arena_strdup(&r->arena, kid) : NULL;
-    w->alg = alg ? pd_arena_strdup(&r->arena, alg) : NULL;
-    json_decref(header);
 
-    *stage = WI_AUDIENCE;
+    /* The keys of the issuer podiam hosts, else those the prepare hook fetched from it (the
+     * cache; no network here). The algorithm is the key's. */
+    struct pd_jwks keys;
+    pd_jwks_init(&keys);
+    char fetch_why[256] = "";
+    int rc = pd_oidc_issuer_jwks(r->env, r->db, &r->arena, iss, &keys);
+    if (rc == PD_ENOTFOUND) {
+        st->remote = 1;
+        rc = pd_oidc_remote_jwks(r->env, iss, &keys, fetch_why, sizeof fetch_why);
+        if (rc && !st->remote_why[0])
+            snprintf(st->remote_why, sizeof st->remote_why, "%s", fetch_why);
+    }
+    if (rc == PD_OK)
+        rc = pd_jwt_check(jwt, &keys, -1, &claims, NULL, &why);
+    pd_jwks_cleanup(&keys);
+    pd_jwt_free(jwt);
+    if (rc == PD_ENOTFOUND) {
+        REFUSE(st, "keys",
+               st->remote && st->remote_why[0]
+                   ? pd_arena_strdup(&r->arena, st->remote_why)
+                   : "no published key of the issuer has the token's kid (rotated away, or "
+                     "signed by another key)");
+        return pd_fail(r, &STS_InvalidIdentityToken, NO_VERIFICATION_KEY);
+    }
+    if (rc) {
+        REFUSE(st, "signature", pd_jwt_reason_str(why));
+        return pd_fail(r, &STS_InvalidIdentityToken, TOKEN_NOT_VALIDATED);
+    }
+
+    struct web_identity *w = pd_arena_zalloc(&r->arena, sizeof *w);
+    w->iss = iss;
+    w->prefix = prov.url;
+    w->provider_arn = prov.arn;
     rc = PD_OK;
     json_t *aud = json_object_get(claims, "aud");
     size_t naud;
     const char **auds = claim_strings(r, aud, &naud);
     if (!naud) {
+        REFUSE(st, "audience", "no aud claim");
         rc = pd_fail(r, &STS_InvalidIdentityToken, "Missing a required claim: aud");
         goto out;
     }
@@ -617,22 +843,25 @@ static int check_token(struct pd_req *r, struct web_identity *w, enum wi_stage *
             if (strcmp(auds[i], prov.client_ids[k]) == 0)
                 w->aud = auds[i];
     if (!w->aud) {
+        REFUSE(st, "audience", "no aud value is a client id of the provider");
         rc = pd_fail(r, &STS_InvalidIdentityToken, "Incorrect token audience");
         goto out;
     }
 
-    *stage = WI_TIMES;
     struct pd_jwt_times t;
     if (pd_jwt_times(claims, &t)) {
+        REFUSE(st, "times", "exp, nbf or iat is not an integer NumericDate");
         rc = pd_fail(r, &STS_InvalidIdentityToken, TOKEN_NOT_VALIDATED);
         goto out;
     }
     int64_t now = pd_clock_now_ms(&r->env->clock) / 1000;
     if (!t.has_exp) {
+        REFUSE(st, "times", "no exp claim");
         rc = pd_fail(r, &STS_InvalidIdentityToken, "Missing a required claim: exp");
         goto out;
     }
     if (now >= t.exp) {
+        REFUSE(st, "times", "expired");
         rc = pd_fail(r, &STS_ExpiredTokenException,
                      "Token expired: current date/time %lld must be before the expiration "
                      "date/time %lld",
@@ -640,6 +869,7 @@ static int check_token(struct pd_req *r, struct web_identity *w, enum wi_stage *
         goto out;
     }
     if (t.has_nbf && t.nbf > now + FUTURE_LEEWAY_S) {
+        REFUSE(st, "times", "nbf is in the future");
         rc = pd_fail(r, &STS_InvalidIdentityToken,
                      "Token not yet valid: current date/time %lld must not be before the "
                      "not-before date/time %lld",
@@ -647,16 +877,16 @@ static int check_token(struct pd_req *r, struct web_identity *w, enum wi_stage *
         goto out;
     }
     if (t.has_iat && t.iat > now + FUTURE_LEEWAY_S) {
+        REFUSE(st, "times", "iat is in the future");
         rc = pd_fail(r, &STS_InvalidIdentityToken,
                      "Token issued in the future: current date/time %lld must not be before the "
                      "issue date/time %lld",
                      (long long)now, (long long)t.iat);
         goto out;
     }
-    w->exp = t.exp;
-    *stage = WI_SUBJECT;
     const char *sub = json_string_value(json_object_get(claims, "sub"));
     if (!sub) {
+        REFUSE(st, "subject", "no sub claim");
         rc = pd_fail(r, &STS_InvalidIdentityToken, "Missing a required claim: sub");
         goto out;
     }
@@ -667,104 +897,44 @@ static int check_token(struct pd_req *r, struct web_identity *w, enum wi_stage *
     w->azp = azp ? pd_arena_strdup(&r->arena, azp) : NULL;
     w->email = email ? pd_arena_strdup(&r->arena, email) : NULL;
     rc = token_session_facts(r, claims, w);
-    if (rc == PD_OK)
-        *stage = WI_DONE;
+    if (rc)
+        REFUSE(st, "session tags", "the token's session tags or source identity are malformed");
 out:
     json_decref(claims);
-    return rc;
-}
-
-/* What the decision log shows of the token checks: {"iss", "provider", "sub", "aud", "kid",
- * "alg", "exp", "steps": [{"step", "ok", "detail"}]}, the steps up to the one that failed
- * (with the error's message) or all of them. Never the token itself. */
-static json_t *web_identity_log(struct pd_req *r, const struct web_identity *w, enum wi_stage stage)
-{
-    static const char *const names[] = {"token",     "provider", "discovery", "jwks",
-                                        "signature", "audience", "times",     "subject"};
-    char exp[32] = "";
-    if (w->exp)
-        pd_time_iso8601(w->exp * 1000, 0, exp);
-    const char *ok_detail[] = {
-        w->alg ? pd_arena_printf(&r->arena, "%s token from %s", w->alg, w->iss ? w->iss : "?")
-               : w->iss,
-        w->provider_arn,
-        w->iss ? pd_arena_printf(&r->arena,
-                                 "%s/.well-known/openid-configuration (hosted by "
-                                 "podiam)",
-                                 w->iss)
-               : NULL,
-        w->kid ? pd_arena_printf(&r->arena, "key %s", w->kid) : NULL,
-        w->alg ? pd_arena_printf(&r->arena, "%s signature verified", w->alg) : NULL,
-        w->aud,
-        exp[0] ? pd_arena_printf(&r->arena, "expires %s", exp) : NULL,
-        w->sub,
-    };
-    json_t *steps = json_array();
-    for (int i = WI_TOKEN; i < WI_DONE && i <= (int)stage; i++) {
-        int ok = i < (int)stage;
-        const char *detail = ok ? ok_detail[i] : r->err.message;
-        json_array_append_new(
-            steps, json_pack("{s:s, s:b, s:s?}", "step", names[i], "ok", ok, "detail", detail));
-    }
-    json_t *o = json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:o}", "iss", w->iss, "provider",
-                          w->provider_arn, "sub", w->sub, "aud", w->aud, "kid", w->kid, "alg",
-                          w->alg, "steps", steps);
-    if (exp[0])
-        json_object_set_new(o, "exp", json_string(exp));
-    return o;
-}
-
-/* A refused token is a decision too (decision "invalidToken"): logged with the step that
- * failed, so the console can draw it and the error response carries its id. */
-static void log_refused_token(struct pd_req *r, const struct web_identity *w, enum wi_stage stage)
-{
-    if (!r->env->decisions || r->decision_id || !r->err.def ||
-        strcmp(r->err.def->code, "ValidationError") == 0) /* a malformed request, no token */
-        return;
-    char iso[32];
-    pd_time_iso8601(pd_clock_now_ms(&r->env->clock), 1, iso);
-    const char *role = in_str(r, "RoleArn");
-    /* a token is checked in every mode, off included (the credentials depend on it) */
-    static const char *const modes[] = {"enforce", "audit", "off"};
-    const char *mode = modes[r->env->cfg.iam_mode];
-    json_t *e = json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:b, s:[{s:s, s:s?, s:s, s:s}]}",
-        "time", iso, "request_id", r->request_id, "service", "sts", "operation",
-        "AssumeRoleWithWebIdentity", "principal",
-        w->provider_arn ? w->provider_arn
-        : w->iss        ? w->iss
-                        : "anonymous",
-        "mode", mode, "decision", "invalidToken", "decided_by", "web identity token", "error",
-        r->err.def->code, "message", r->err.message, "allowed", 0, "checks", "action",
-        "sts:AssumeRoleWithWebIdentity", "resource", role, "decision", "invalidToken", "decided_by",
-        "web identity token");
-    json_object_set_new(e, "web_identity", web_identity_log(r, w, stage));
-    char id[24];
-    pd_decisions_add(r->env->decisions, e, id);
-    r->decision_id = pd_arena_strdup(&r->arena, id);
-}
-
-/* The request's validated token, checked once per request: the authz hook and the handler
- * share the result through r->svc_state. A refusal is logged (log_refused_token). */
-static int web_identity(struct pd_req *r, struct web_identity **OUT)
-{
-    if (r->svc_state) {
-        *OUT = r->svc_state;
-        return PD_OK;
-    }
-    struct web_identity *w = pd_arena_zalloc(&r->arena, sizeof *w);
-    enum wi_stage stage = WI_TOKEN;
-    int rc = check_token(r, w, &stage);
-    if (rc) {
-        log_refused_token(r, w, stage);
+    if (rc)
         return rc;
-    }
-    r->svc_state = w;
-    *OUT = w;
+    st->wi = w;
     return PD_OK;
 }
 
 /* The trust policy's view of an AssumeRoleWithWebIdentity request. */
+/* What the decision log shows of an accepted token's checks (the console draws one step
+ * each): {"iss", "provider", "sub", "aud", "kid", "steps": [{"step", "ok", "detail"}]}.
+ * Never the token itself. A refused token is logged by token_refused instead. */
+static json_t *web_identity_log(struct pd_req *r, const struct web_identity *w)
+{
+    const struct sts_state *st = r->svc_state;
+    const char *kid = st ? st->kid : NULL;
+    int remote = st && st->remote;
+    const char *const steps[][2] = {
+        {"token", w->iss},
+        {"provider", w->provider_arn},
+        {"discovery", pd_arena_printf(&r->arena, "%s/.well-known/openid-configuration (%s)", w->iss,
+                                      remote ? "fetched from the issuer" : "hosted by podiam")},
+        {"jwks", kid ? pd_arena_printf(&r->arena, "key %s", kid) : "the issuer's key"},
+        {"signature", "verified with the issuer's key (its algorithm, not the token's)"},
+        {"audience", w->aud},
+        {"times", "exp, nbf and iat within bounds"},
+        {"subject", w->sub},
+    };
+    json_t *arr = json_array();
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
+        json_array_append_new(arr, json_pack("{s:s, s:b, s:s?}", "step", steps[i][0], "ok", 1,
+                                             "detail", steps[i][1]));
+    return json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:o}", "iss", w->iss, "provider",
+                     w->provider_arn, "sub", w->sub, "aud", w->aud, "kid", kid, "steps", arr);
+}
+
 static int web_identity_authz(struct pd_req *r, struct pd_authz_need *need)
 {
     struct web_identity *w;
@@ -818,7 +988,7 @@ static int web_identity_authz(struct pd_req *r, struct pd_authz_need *need)
     who->federated = w->provider_arn;
     need->who = who;
     need->deny_message = "Not authorized to perform sts:AssumeRoleWithWebIdentity";
-    need->log_extra = json_pack("{s:o}", "web_identity", web_identity_log(r, w, WI_DONE));
+    need->log_extra = json_pack("{s:o}", "web_identity", web_identity_log(r, w));
     need->trust = 1;
     need->policy_id = arn;
     struct pd_arn a;
@@ -851,7 +1021,8 @@ static int assume_role_with_web_identity(struct pd_req *r)
     }
     struct role_session rs = {.role = &role, .session = in_str(r, "RoleSessionName")};
     json_t *arns = NULL;
-    if (session_duration(r, &role, 0, &rs.duration) || session_policies(r, &rs.policy, &arns)) {
+    if (session_duration(r, &role, 0, &rs.duration) ||
+        pd_sts_session_policies(r, &rs.policy, &arns)) {
         rc = PD_EAWS;
         goto out;
     }
@@ -893,6 +1064,10 @@ static const struct pd_op ops[] = {
     {"AssumeRoleWithWebIdentity", assume_role_with_web_identity, PD_OP_UNSIGNED},
     {"GetCallerIdentity", get_caller_identity, PD_OP_NOAUTHZ},
     {"GetSessionToken", get_session_token, PD_OP_NOAUTHZ},
+    {"GetFederationToken", pd_sts_get_federation_token, 0},
+    {"GetAccessKeyInfo", pd_sts_get_access_key_info, 0},
+    {"DecodeAuthorizationMessage", pd_sts_decode_authorization_message, 0},
+    {"GetWebIdentityToken", pd_sts_get_web_identity_token, 0},
     {NULL, NULL, 0},
 };
 
@@ -903,4 +1078,5 @@ const struct pd_service pd_svc_sts = {
     .spec = "sts.json",
     .ops = ops,
     .authz = sts_authz,
+    .prepare = sts_prepare,
 };

@@ -441,3 +441,151 @@ int pd_eks_db_assoc_del(struct pd_db *db, int64_t entry, const char *policy_arn)
     pd_db_bind_text(st, 2, policy_arn);
     return pd_db_exec_stmt(db, st);
 }
+
+/* ---- Pod Identity associations (schema version 10) ---- */
+
+#define PODID_COLS                                                                                 \
+    "id, cluster, assoc_id, namespace, service_account, role_arn, target_role_arn, external_id, "  \
+    "disable_session_tags, policy, tags, created_ms, modified_ms"
+
+static void row_podid(struct pd_arena *a, sqlite3_stmt *st, struct pd_eks_db_podid *p)
+{
+    p->id = sqlite3_column_int64(st, 0);
+    p->cluster = sqlite3_column_int64(st, 1);
+    p->assoc_id = pd_db_col_text(a, st, 2);
+    p->namespace_ = pd_db_col_text(a, st, 3);
+    p->service_account = pd_db_col_text(a, st, 4);
+    p->role_arn = pd_db_col_text(a, st, 5);
+    p->target_role_arn = pd_db_col_text(a, st, 6);
+    p->external_id = pd_db_col_text(a, st, 7);
+    p->disable_session_tags = sqlite3_column_int(st, 8) != 0;
+    p->policy = pd_db_col_text(a, st, 9);
+    p->tags = pd_db_col_text(a, st, 10);
+    p->created_ms = sqlite3_column_int64(st, 11);
+    p->modified_ms = sqlite3_column_int64(st, 12);
+}
+
+static int one_podid(struct pd_db *db, struct pd_arena *a, sqlite3_stmt *st,
+                     struct pd_eks_db_podid *OUT)
+{
+    int src = sqlite3_step(st);
+    int rc = PD_OK;
+    if (src == SQLITE_ROW)
+        row_podid(a, st, OUT);
+    else
+        rc = src == SQLITE_DONE ? PD_ENOTFOUND : pd_db_rc(db, src);
+    sqlite3_reset(st);
+    return rc;
+}
+
+int pd_eks_db_podid_put(struct pd_db *db, struct pd_eks_db_podid *p)
+{
+    sqlite3_stmt *st = pd_db_stmt(
+        db, "INSERT INTO eks_pod_identity(cluster, assoc_id, namespace, service_account, "
+            "role_arn, target_role_arn, external_id, disable_session_tags, policy, tags, "
+            "created_ms, modified_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+    if (!st)
+        return PD_EINTERNAL;
+    sqlite3_bind_int64(st, 1, p->cluster);
+    pd_db_bind_text(st, 2, p->assoc_id);
+    pd_db_bind_text(st, 3, p->namespace_);
+    pd_db_bind_text(st, 4, p->service_account);
+    pd_db_bind_text(st, 5, p->role_arn);
+    pd_db_bind_text(st, 6, p->target_role_arn);
+    pd_db_bind_text(st, 7, p->external_id);
+    sqlite3_bind_int(st, 8, p->disable_session_tags ? 1 : 0);
+    pd_db_bind_text(st, 9, p->policy);
+    pd_db_bind_text(st, 10, p->tags);
+    sqlite3_bind_int64(st, 11, p->created_ms);
+    sqlite3_bind_int64(st, 12, p->modified_ms);
+    int rc = pd_db_exec_stmt(db, st);
+    if (rc == PD_OK)
+        p->id = sqlite3_last_insert_rowid(pd_db_handle(db));
+    return rc;
+}
+
+int pd_eks_db_podid_get(struct pd_db *db, struct pd_arena *a, int64_t cluster, const char *assoc_id,
+                        struct pd_eks_db_podid *OUT)
+{
+    sqlite3_stmt *st = pd_db_stmt(db, "SELECT " PODID_COLS " FROM eks_pod_identity WHERE "
+                                      "cluster = ?1 AND assoc_id = ?2");
+    if (!st)
+        return PD_EINTERNAL;
+    sqlite3_bind_int64(st, 1, cluster);
+    pd_db_bind_text(st, 2, assoc_id);
+    return one_podid(db, a, st, OUT);
+}
+
+int pd_eks_db_podid_by_id(struct pd_db *db, struct pd_arena *a, const char *assoc_id,
+                          struct pd_eks_db_podid *OUT)
+{
+    sqlite3_stmt *st =
+        pd_db_stmt(db, "SELECT " PODID_COLS " FROM eks_pod_identity WHERE assoc_id = ?1");
+    if (!st)
+        return PD_EINTERNAL;
+    pd_db_bind_text(st, 1, assoc_id);
+    return one_podid(db, a, st, OUT);
+}
+
+int pd_eks_db_podid_find(struct pd_db *db, struct pd_arena *a, int64_t cluster, const char *ns,
+                         const char *sa, struct pd_eks_db_podid *OUT)
+{
+    sqlite3_stmt *st = pd_db_stmt(db, "SELECT " PODID_COLS " FROM eks_pod_identity WHERE "
+                                      "cluster = ?1 AND namespace = ?2 AND service_account = ?3");
+    if (!st)
+        return PD_EINTERNAL;
+    sqlite3_bind_int64(st, 1, cluster);
+    pd_db_bind_text(st, 2, ns);
+    pd_db_bind_text(st, 3, sa);
+    return one_podid(db, a, st, OUT);
+}
+
+int pd_eks_db_podid_all(struct pd_db *db, struct pd_arena *a, int64_t cluster,
+                        struct pd_eks_db_podid **OUT, size_t *OUT_n)
+{
+    sqlite3_stmt *st = pd_db_stmt(db, "SELECT " PODID_COLS " FROM eks_pod_identity WHERE "
+                                      "cluster = ?1 ORDER BY namespace, service_account");
+    if (!st)
+        return PD_EINTERNAL;
+    sqlite3_bind_int64(st, 1, cluster);
+    struct pd_eks_db_podid *v = NULL;
+    size_t n = 0, cap = 0;
+    int src;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        v = pd_arena_grow(a, v, n, &cap, sizeof *v);
+        row_podid(a, st, &v[n++]);
+    }
+    sqlite3_reset(st);
+    if (src != SQLITE_DONE)
+        return pd_db_rc(db, src);
+    *OUT = v;
+    *OUT_n = n;
+    return PD_OK;
+}
+
+int pd_eks_db_podid_set(struct pd_db *db, const struct pd_eks_db_podid *p)
+{
+    sqlite3_stmt *st = pd_db_stmt(
+        db, "UPDATE eks_pod_identity SET role_arn = ?2, target_role_arn = ?3, external_id = ?4, "
+            "disable_session_tags = ?5, policy = ?6, tags = ?7, modified_ms = ?8 WHERE id = ?1");
+    if (!st)
+        return PD_EINTERNAL;
+    sqlite3_bind_int64(st, 1, p->id);
+    pd_db_bind_text(st, 2, p->role_arn);
+    pd_db_bind_text(st, 3, p->target_role_arn);
+    pd_db_bind_text(st, 4, p->external_id);
+    sqlite3_bind_int(st, 5, p->disable_session_tags ? 1 : 0);
+    pd_db_bind_text(st, 6, p->policy);
+    pd_db_bind_text(st, 7, p->tags);
+    sqlite3_bind_int64(st, 8, p->modified_ms);
+    return pd_db_exec_stmt(db, st);
+}
+
+int pd_eks_db_podid_del(struct pd_db *db, int64_t id)
+{
+    sqlite3_stmt *st = pd_db_stmt(db, "DELETE FROM eks_pod_identity WHERE id = ?1");
+    if (!st)
+        return PD_EINTERNAL;
+    sqlite3_bind_int64(st, 1, id);
+    return pd_db_exec_stmt(db, st);
+}

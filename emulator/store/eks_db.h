@@ -117,4 +117,42 @@ int pd_eks_db_assoc_list(struct pd_db *db, struct pd_arena *a, int64_t entry,
                          struct pd_eks_db_assoc **OUT, size_t *OUT_n);
 int pd_eks_db_assoc_del(struct pd_db *db, int64_t entry, const char *policy_arn);
 
+/* A Pod Identity association (schema version 10): one per cluster, namespace and service
+ * account. Optional texts are NULL when unset. */
+struct pd_eks_db_podid {
+    int64_t id;           /* row id */
+    int64_t cluster;      /* eks_clusters row id */
+    const char *assoc_id; /* a-… (17 lower-case alphanumerics after "a-") */
+    const char *namespace_;
+    const char *service_account;
+    const char *role_arn;
+    const char *target_role_arn; /* or NULL */
+    const char *external_id;     /* or NULL (set with target_role_arn) */
+    int disable_session_tags;
+    const char *policy; /* session policy text, or NULL */
+    const char *tags;   /* JSON object text */
+    int64_t created_ms;
+    int64_t modified_ms;
+};
+
+/* Insert p (sets p->id). PD_ECONFLICT when the cluster has one for that namespace and service
+ * account (or the id is taken). */
+int pd_eks_db_podid_put(struct pd_db *db, struct pd_eks_db_podid *p);
+/* By association id within cluster; PD_ENOTFOUND when none. */
+int pd_eks_db_podid_get(struct pd_db *db, struct pd_arena *a, int64_t cluster, const char *assoc_id,
+                        struct pd_eks_db_podid *OUT);
+/* By association id in any cluster (TagResource on its ARN). */
+int pd_eks_db_podid_by_id(struct pd_db *db, struct pd_arena *a, const char *assoc_id,
+                          struct pd_eks_db_podid *OUT);
+/* The one of (cluster, namespace, service account), PD_ENOTFOUND when none. */
+int pd_eks_db_podid_find(struct pd_db *db, struct pd_arena *a, int64_t cluster, const char *ns,
+                         const char *sa, struct pd_eks_db_podid *OUT);
+/* Every association of cluster, by namespace, service account: an arena array. */
+int pd_eks_db_podid_all(struct pd_db *db, struct pd_arena *a, int64_t cluster,
+                        struct pd_eks_db_podid **OUT, size_t *OUT_n);
+/* Replace the mutable fields (role, target, external id, session tags switch, policy, tags,
+ * modified time) of row p->id. */
+int pd_eks_db_podid_set(struct pd_db *db, const struct pd_eks_db_podid *p);
+int pd_eks_db_podid_del(struct pd_db *db, int64_t id);
+
 #endif

@@ -463,3 +463,36 @@ CREATE TABLE s3_completed_uploads (
   completed_ms INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX s3_completed_uploads_time ON s3_completed_uploads(completed_ms);
+
+-- version 10
+-- EKS Pod Identity associations (store/eks_db.c): one per cluster, namespace and service
+-- account. assoc_id is the a-… id that ends its ARN; tags a JSON object; policy the inline
+-- session policy text or NULL; target_role_arn and external_id for role chaining.
+CREATE TABLE eks_pod_identity (
+  id                   INTEGER PRIMARY KEY,
+  cluster              INTEGER NOT NULL REFERENCES eks_clusters(id) ON DELETE CASCADE,
+  assoc_id             TEXT NOT NULL UNIQUE,
+  namespace            TEXT NOT NULL,
+  service_account      TEXT NOT NULL,
+  role_arn             TEXT NOT NULL,
+  target_role_arn      TEXT,
+  external_id          TEXT,
+  disable_session_tags INTEGER NOT NULL DEFAULT 0,
+  policy               TEXT,
+  tags                 TEXT NOT NULL,
+  created_ms           INTEGER NOT NULL,
+  modified_ms          INTEGER NOT NULL,
+  UNIQUE (cluster, namespace, service_account)
+);
+
+-- Outbound identity federation (store/sts_db.c): per account, once enabled, the issuer of
+-- its GetWebIdentityToken tokens (https://UUID.tokens.sts.global.api.aws) and its two
+-- signing keys (RSA for RS256, P-384 for ES384) as PKCS#8 PEM; enabled 0 after a disable.
+CREATE TABLE sts_outbound (
+  account_id TEXT PRIMARY KEY,
+  issuer     TEXT NOT NULL UNIQUE,
+  enabled    INTEGER NOT NULL,
+  rsa_pem    TEXT NOT NULL,
+  ec_pem     TEXT NOT NULL,
+  created_ms INTEGER NOT NULL
+) WITHOUT ROWID;

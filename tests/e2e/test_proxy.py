@@ -142,7 +142,7 @@ class ProxyTest(unittest.TestCase):
         cls.p.stop()
 
     # ---- helpers ------------------------------------------------------------------------
-    def session(self, key="test", secret="test", sts_legacy=False):
+    def session(self, key="test", secret="test", sts_legacy=False, sts_regional=False):
         import boto3
         import botocore.session
         bs = botocore.session.Session()
@@ -150,6 +150,8 @@ class ProxyTest(unittest.TestCase):
         bs.set_config_variable("config_file", os.path.join(self.p.home, "none"))
         if sts_legacy:  # the global endpoint https://sts.amazonaws.com
             bs.set_config_variable("sts_regional_endpoints", "legacy")
+        if sts_regional:  # newer botocore's default; Debian 12's botocore 1.29 defaults to legacy
+            bs.set_config_variable("sts_regional_endpoints", "regional")
         return boto3.session.Session(aws_access_key_id=key, aws_secret_access_key=secret,
                                      region_name="us-east-1", botocore_session=bs)
 
@@ -186,7 +188,7 @@ class ProxyTest(unittest.TestCase):
         me = sts.get_caller_identity()
         self.assertEqual(me["Arn"], "arn:aws:iam::%s:root" % ACCT)
         self.assertEqual(urls, ["https://sts.amazonaws.com/"])
-        sts, urls = self.client("sts")
+        sts, urls = self.client("sts", self.session(sts_regional=True))
         self.assertEqual(sts.get_caller_identity()["Account"], ACCT)
         self.assertTrue(urls[0].startswith("https://sts.us-east-1.amazonaws.com/"), urls)
         # IAM's global name too, and a signature still has to be right

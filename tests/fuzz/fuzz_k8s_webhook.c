@@ -28,13 +28,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const json_t *sa = json_object_get(doc, "sa");
     if (pod) {
         json_t *before = json_deep_copy(pod);
-        int rc = pd_k8s_webhook_mutate(pod, sa, &cfg);
+        /* bit 4 of the first byte: the Pod Identity mutation instead of IRSA's */
+        int podid = (data[0] & 16) != 0;
+        int rc =
+            podid ? pd_k8s_webhook_mutate_pod_identity(pod) : pd_k8s_webhook_mutate(pod, sa, &cfg);
         if (rc != 0 && rc != 1)
             abort();
         if (rc == 0 && !json_equal(before, pod))
             abort();
         json_t *once = json_deep_copy(pod);
-        if (pd_k8s_webhook_mutate(pod, sa, &cfg) != 0 || !json_equal(once, pod))
+        if ((podid ? pd_k8s_webhook_mutate_pod_identity(pod)
+                   : pd_k8s_webhook_mutate(pod, sa, &cfg)) != 0 ||
+            !json_equal(once, pod))
             abort();
         json_decref(once);
         json_decref(before);

@@ -543,6 +543,65 @@ static void test_odd_types(void **state)
     json_decref(sa);
 }
 
+/* ---- Pod Identity (reference/identity-and-s3-facts.md A.4) ---- */
+
+#define PODID_ENV                                                                                  \
+    "{\"name\":\"AWS_CONTAINER_CREDENTIALS_FULL_URI\",\"value\":"                                  \
+    "\"http://169.254.170.23/v1/credentials\"},"                                                   \
+    "{\"name\":\"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE\",\"value\":"                              \
+    "\"/var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token\"}"
+#define PODID_MOUNT                                                                                \
+    "{\"name\":\"eks-pod-identity-token\",\"readOnly\":true,"                                      \
+    "\"mountPath\":\"/var/run/secrets/pods.eks.amazonaws.com/serviceaccount\"}"
+
+static void test_pod_identity(void **state)
+{
+    (void)state;
+    json_t *pod = J("{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":["
+                    "{\"name\":\"app\",\"image\":\"x\"},{\"name\":\"side\"}]}}");
+    assert_int_equal(pd_k8s_webhook_mutate_pod_identity(pod), 1);
+    assert_json(pod,
+                "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":["
+                "{\"name\":\"app\",\"image\":\"x\",\"env\":[" PODID_ENV "],"
+                "\"volumeMounts\":[" PODID_MOUNT "]},"
+                "{\"name\":\"side\",\"env\":[" PODID_ENV "],\"volumeMounts\":[" PODID_MOUNT "]}],"
+                "\"volumes\":[{\"name\":\"eks-pod-identity-token\",\"projected\":{"
+                "\"defaultMode\":420,\"sources\":[{\"serviceAccountToken\":{"
+                "\"audience\":\"pods.eks.amazonaws.com\",\"expirationSeconds\":86400,"
+                "\"path\":\"eks-pod-identity-token\"}}]}}]}}");
+    /* a second run changes nothing */
+    json_t *once = json_deep_copy(pod);
+    assert_int_equal(pd_k8s_webhook_mutate_pod_identity(pod), 0);
+    assert_true(json_equal(once, pod));
+    json_decref(once);
+    json_decref(pod);
+
+    /* a container setting either variable keeps its env (the mount is still added); skipped
+     * containers are left alone; the expiration annotation applies with its floor */
+    pod = J("{\"metadata\":{\"annotations\":{\"eks.amazonaws.com/skip-containers\":\"side\","
+            "\"eks.amazonaws.com/token-expiration\":\"100\"}},\"spec\":{\"containers\":["
+            "{\"name\":\"app\",\"env\":[{\"name\":\"AWS_CONTAINER_CREDENTIALS_FULL_URI\","
+            "\"value\":\"http://127.0.0.1/x\"}]},{\"name\":\"side\"}]}}");
+    assert_int_equal(pd_k8s_webhook_mutate_pod_identity(pod), 1);
+    json_t *cs = json_object_get(json_object_get(pod, "spec"), "containers");
+    assert_int_equal(json_array_size(json_object_get(json_array_get(cs, 0), "env")), 1);
+    assert_non_null(json_object_get(json_array_get(cs, 0), "volumeMounts"));
+    assert_null(json_object_get(json_array_get(cs, 1), "env"));
+    json_t *vol = json_array_get(json_object_get(json_object_get(pod, "spec"), "volumes"), 0);
+    json_t *src = json_array_get(json_object_get(json_object_get(vol, "projected"), "sources"), 0);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(src, "serviceAccountToken"),
+                                                        "expirationSeconds")),
+                     600);
+    json_decref(pod);
+
+    /* every container skipped: untouched */
+    pod = J("{\"metadata\":{\"annotations\":{\"eks.amazonaws.com/skip-containers\":\"app\"}},"
+            "\"spec\":{\"containers\":[{\"name\":\"app\"}]}}");
+    assert_int_equal(pd_k8s_webhook_mutate_pod_identity(pod), 0);
+    assert_null(json_object_get(json_object_get(pod, "spec"), "volumes"));
+    json_decref(pod);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -565,6 +624,7 @@ int main(void)
         cmocka_unit_test(test_skip_containers),
         cmocka_unit_test(test_windows_token_path),
         cmocka_unit_test(test_odd_types),
+        cmocka_unit_test(test_pod_identity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

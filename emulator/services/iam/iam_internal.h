@@ -224,7 +224,10 @@ int pd_iam_authz(struct pd_req *r, struct pd_authz_need *need);
     X(ListOpenIDConnectProviderTags, list_open_id_connect_provider_tags, 0)                        \
     X(GetAccountAuthorizationDetails, get_account_authorization_details, 0)                        \
     X(SimulateCustomPolicy, simulate_custom_policy, 0)                                             \
-    X(SimulatePrincipalPolicy, simulate_principal_policy, 0)
+    X(SimulatePrincipalPolicy, simulate_principal_policy, 0)                                       \
+    X(EnableOutboundWebIdentityFederation, enable_outbound_web_identity_federation, 1)             \
+    X(DisableOutboundWebIdentityFederation, disable_outbound_web_identity_federation, 1)           \
+    X(GetOutboundWebIdentityFederationInfo, get_outbound_web_identity_federation_info, 0)
 
 #define PD_IAM_DECLARE(op, fn, write) int pd_iam_##fn(struct pd_req *r);
 PD_IAM_OPS(PD_IAM_DECLARE)

@@ -12,6 +12,7 @@
 #include "core/err.h"
 #include "core/str.h"
 #include "services/iam/iam_internal.h"
+#include "services/oidc_remote.h"
 
 static int check_client_id(struct pd_req *r, const char *id)
 {
@@ -69,7 +70,13 @@ int pd_iam_do_create_oidc(struct pd_req *r, const struct pd_iam_fixed *fx)
         return PD_EAWS;
     if (strlen(url) > 255)
         return pd_iam_invalid(r, url, "url", "Member must have length less than or equal to 255");
-    if (!pd_has_prefix(url, "https://") || !url[8] || url[8] == '/')
+    /* http:// only to a loopback issuer, and only when podiam runs with
+     * --oidc-http-loopback on (a local IdP in a test); stored without its scheme as AWS
+     * stores https URLs, so the ARN and condition keys look the same. */
+    size_t scheme = pd_has_prefix(url, "https://") ? 8 : 0;
+    if (!scheme && pd_oidc_remote_allowed(r->env, url))
+        scheme = 7;
+    if (!scheme || !url[scheme] || url[scheme] == '/')
         return pd_fail(r, &PD_ERR_ValidationError, "Invalid Open ID Connect Provider URL");
     if (clients && !json_is_array(clients))
         return pd_fail(r, &PD_ERR_ValidationError, "ClientIDList must be a list");
@@ -88,7 +95,7 @@ int pd_iam_do_create_oidc(struct pd_req *r, const struct pd_iam_fixed *fx)
         return PD_EAWS;
     struct pd_iam_oidc o = {
         .account_id = pd_iam_account(r),
-        .url = url + 8,
+        .url = url + scheme,
         .created_ms = fx && fx->created_ms ? fx->created_ms : pd_iam_now_ms(r),
     };
     o.client_ids = string_list(r, clients, &o.nclient_ids);
