@@ -9,5 +9,7 @@ int pdc_cmd_env(int argc, char **argv);
 int pdc_cmd_handshake(int argc, char **argv);
 int pdc_cmd_run(int argc, char **argv);
 int pdc_cmd_scenario(int argc, char **argv, const char *self);
+int pdc_cmd_explain(int argc, char **argv);    /* explain.c */
+int pdc_cmd_k8s_access(int argc, char **argv); /* kube_access.c */
 
 #endif

@@ -20,6 +20,9 @@ static void usage(FILE *f)
             "  run        run a command as a pod of an EKS service account would (IRSA)\n"
             "  handshake  step through STS's AssumeRoleWithWebIdentity checks and explain\n"
             "  scenario   run scenario files (steps with expected results)\n"
+            "  explain    print entries of podiam's decision log (IAM, S3, Kubernetes) as text\n"
+            "  k8s-access step through kubectl's access to a cluster: get-token, authentication,\n"
+            "             how EKS mapped the IAM identity, RBAC and access policies\n"
             "\n"
             "podiam is found at --endpoint or AWS_ENDPOINT_URL (default "
             "http://127.0.0.1:4566);\n"
@@ -51,6 +54,10 @@ int main(int argc, char **argv)
         return pdc_cmd_run(argc - 1, argv + 1);
     if (strcmp(cmd, "handshake") == 0)
         return pdc_cmd_handshake(argc - 1, argv + 1);
+    if (strcmp(cmd, "explain") == 0)
+        return pdc_cmd_explain(argc - 1, argv + 1);
+    if (strcmp(cmd, "k8s-access") == 0)
+        return pdc_cmd_k8s_access(argc - 1, argv + 1);
     if (strcmp(cmd, "scenario") == 0) {
         char self[PATH_MAX];
         ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);

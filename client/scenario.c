@@ -75,12 +75,56 @@ bad:
     return PD_EINVAL;
 }
 
+/* "skip_unless": {"run": [argv] | "shell": "text", "why": "text"} (both required). */
+static int parse_probe(struct pd_arena *a, json_t *obj, const char *where, json_t **OUT,
+                       const char **OUT_err)
+{
+    static const char *const fields[] = {"run", "shell", "why", NULL};
+    json_t *v = json_object_get(obj, "skip_unless");
+    const char *w = pd_arena_printf(a, "%s.skip_unless", where);
+    const char *shell = NULL, *why = NULL;
+    json_t *run = NULL;
+    int rc;
+    *OUT = NULL;
+    if (!v)
+        return PD_OK;
+    if (!json_is_object(v)) {
+        *OUT_err = pd_arena_printf(a, "%s: must be an object", w);
+        return PD_EINVAL;
+    }
+    if ((rc = check_fields(a, v, w, fields, OUT_err)) ||
+        (rc = get_string(a, v, "shell", w, &shell, OUT_err)) ||
+        (rc = get_string(a, v, "why", w, &why, OUT_err)))
+        return rc;
+    run = json_object_get(v, "run");
+    if (run) {
+        size_t i;
+        json_t *e;
+        int ok = json_is_array(run) && json_array_size(run) > 0;
+        json_array_foreach(run, i, e) ok = ok && json_is_string(e);
+        if (!ok) {
+            *OUT_err = pd_arena_printf(a, "%s.run: must be a non-empty list of strings", w);
+            return PD_EINVAL;
+        }
+    }
+    if (!!run == !!shell) {
+        *OUT_err = pd_arena_printf(a, "%s: exactly one of \"run\" and \"shell\"", w);
+        return PD_EINVAL;
+    }
+    if (!why || !*why) {
+        *OUT_err = pd_arena_printf(a, "%s: \"why\" is required", w);
+        return PD_EINVAL;
+    }
+    *OUT = v;
+    return PD_OK;
+}
+
 static int parse_step(struct pd_arena *a, json_t *js, const char *where, struct pdc_step *st,
                       const char **OUT_err)
 {
-    static const char *const fields[] = {"name",    "run",     "shell",   "env",
-                                         "stdin",   "expect",  "capture", "requires",
-                                         "timeout", "comment", NULL};
+    static const char *const fields[] = {"name",    "run",     "shell",       "env",
+                                         "stdin",   "expect",  "capture",     "requires",
+                                         "timeout", "comment", "skip_unless", NULL};
     static const char *const efields[] = {
         "exit", "stdout_contains", "stderr_contains", "stdout_not_contains", "json", NULL};
     int rc;
@@ -94,7 +138,8 @@ static int parse_step(struct pd_arena *a, json_t *js, const char *where, struct 
         (rc = get_string(a, js, "name", where, &st->name, OUT_err)) ||
         (rc = get_string(a, js, "shell", where, &st->shell, OUT_err)) ||
         (rc = get_string(a, js, "stdin", where, &st->stdin_text, OUT_err)) ||
-        (rc = string_array(a, js, "requires", where, &st->requires_tools, OUT_err)))
+        (rc = string_array(a, js, "requires", where, &st->requires_tools, OUT_err)) ||
+        (rc = parse_probe(a, js, where, &st->skip_unless, OUT_err)))
         return rc;
     json_t *run = json_object_get(js, "run");
     if (run) {
@@ -184,8 +229,8 @@ bad_cap:
 int pdc_scenario_parse(struct pd_arena *a, json_t *doc, struct pdc_scenario *OUT,
                        const char **OUT_err)
 {
-    static const char *const fields[] = {"name",  "description", "fixtures",
-                                         "steps", "comment",     NULL};
+    static const char *const fields[] = {"name",    "description", "fixtures", "steps",
+                                         "comment", "skip_unless", NULL};
     int rc;
     memset(OUT, 0, sizeof(*OUT));
     *OUT_err = NULL;
@@ -196,7 +241,8 @@ int pdc_scenario_parse(struct pd_arena *a, json_t *doc, struct pdc_scenario *OUT
     if ((rc = check_fields(a, doc, "scenario", fields, OUT_err)) ||
         (rc = get_string(a, doc, "name", "scenario", &OUT->name, OUT_err)) ||
         (rc = get_string(a, doc, "description", "scenario", &OUT->description, OUT_err)) ||
-        (rc = get_string(a, doc, "fixtures", "scenario", &OUT->fixtures, OUT_err)))
+        (rc = get_string(a, doc, "fixtures", "scenario", &OUT->fixtures, OUT_err)) ||
+        (rc = parse_probe(a, doc, "scenario", &OUT->skip_unless, OUT_err)))
         return rc;
     if (!OUT->name) {
         *OUT_err = "scenario: \"name\" is required";

@@ -21,6 +21,8 @@ struct pdc_step {
     json_t *env;             /* object name -> string, or NULL */
     const char *stdin_text;  /* or NULL */
     json_t *requires_tools;  /* array of program names; the step is skipped without them */
+    json_t *skip_unless;     /* {"run": argv | "shell": text, "why": text}: a probe; the step
+                                is skipped when it fails. Or NULL */
     long long timeout_s;     /* default 180 */
     int has_exit;            /* expect.exit given (default: exit 0 is expected) */
     long long exit_code;     /* expected exit status */
@@ -34,6 +36,7 @@ struct pdc_step {
 struct pdc_scenario {
     json_t *doc; /* owned reference */
     const char *name, *description, *fixtures;
+    json_t *skip_unless;    /* as a step's, for the whole file (probed before the first step) */
     struct pdc_step *steps; /* arena-owned */
     size_t nsteps;
 };

@@ -267,6 +267,98 @@ static json_t *subst_json(struct runner *r, const json_t *v, const struct pd_kvs
     return json_incref((json_t *)v);
 }
 
+/* Run argv (environment envp, working directory dir, standard streams from and to the
+ * files named) in a process group of its own, killed after timeout_s seconds (and its
+ * leftovers after it exits). Returns the exit status (128 + signal), or -1 when fork fails. */
+static int spawn_wait(char **argv, char **envp, const char *dir, const char *in, const char *out,
+                      const char *err, long long timeout_s, int *OUT_timed_out)
+{
+    *OUT_timed_out = 0;
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        setpgid(0, 0);
+        int fi = open(in, O_RDONLY);
+        int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int fe = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fi < 0 || fo < 0 || fe < 0 || chdir(dir) != 0)
+            _exit(126);
+        dup2(fi, 0);
+        dup2(fo, 1);
+        dup2(fe, 2);
+        environ = envp;
+        execvp(argv[0], argv);
+        fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    setpgid(pid, pid);
+    int ws = 0;
+    double deadline = now_s() + (double)timeout_s;
+    for (;;) {
+        pid_t w = waitpid(pid, &ws, WNOHANG);
+        if (w == pid)
+            break;
+        if (w < 0 && errno != EINTR)
+            break;
+        if (now_s() > deadline) {
+            kill(-pid, SIGKILL);
+            waitpid(pid, &ws, 0);
+            *OUT_timed_out = 1;
+            break;
+        }
+        usleep(20000);
+    }
+    kill(-pid, SIGKILL); /* leftovers of the process group (background jobs) */
+    return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+}
+
+/* A skip_unless probe ({"run"|"shell", "why"}, variables substituted), run with the step's
+ * environment (own: the step's env, or none), no input and its output discarded, for at most
+ * PROBE_TIMEOUT_S. Returns 1 when it exits 0; else 0 with *OUT_why (the probe's "why", or
+ * why it could not run). */
+#define PROBE_TIMEOUT_S 120
+static int probe_ok(struct runner *r, const char *dir, const json_t *probe, struct pd_kvs *vars,
+                    const struct pd_kvs *own, const char **OUT_why)
+{
+    struct pd_arena *a = &r->a;
+    const char *missing = NULL;
+    json_t *sub = subst_json(r, probe, vars, &missing);
+    if (!sub) {
+        *OUT_why = pd_arena_printf(a, "skip_unless: unknown variable %s", missing);
+        return 0;
+    }
+    const char *why = pd_arena_strdup(a, json_string_value(json_object_get(sub, "why")));
+    json_t *run = json_object_get(sub, "run");
+    char **argv;
+    size_t i;
+    json_t *e;
+    if (run) {
+        argv = pd_arena_zalloc(a, (json_array_size(run) + 1) * sizeof(char *));
+        json_array_foreach(run, i, e) argv[i] = pd_arena_strdup(a, json_string_value(e));
+    } else {
+        argv = pd_arena_zalloc(a, 4 * sizeof(char *));
+        argv[0] = "/bin/sh";
+        argv[1] = "-c";
+        argv[2] = pd_arena_strdup(a, json_string_value(json_object_get(sub, "shell")));
+    }
+    json_decref(sub);
+    struct pd_kvs none = {0};
+    char **envp = step_env(r, vars, own ? own : &none);
+    if (r->verbose)
+        printf("       probe $ %s\n", run ? argv[0] : argv[2]);
+    fflush(stdout);
+    int timed_out = 0;
+    int code = spawn_wait(argv, envp, dir, "/dev/null", "/dev/null", "/dev/null", PROBE_TIMEOUT_S,
+                          &timed_out);
+    if (code == 0)
+        return 1;
+    *OUT_why = code < 0    ? pd_arena_printf(a, "%s (the probe could not start)", why)
+               : timed_out ? pd_arena_printf(a, "%s (the probe timed out)", why)
+                           : why;
+    return 0;
+}
+
 static void show_tail(const char *label, const char *text, size_t len)
 {
     if (!len)
@@ -338,6 +430,14 @@ static int run_step(struct runner *r, const char *dir, const struct pdc_step *st
     const char *k;
     json_object_foreach(json_object_get(sub, "env"), k, e)
         pd_kvs_add(a, &own, k, json_string_value(e), strlen(json_string_value(e)), 0);
+    if (st->skip_unless) {
+        const char *skip_why = NULL;
+        if (!probe_ok(r, dir, st->skip_unless, vars, &own, &skip_why)) {
+            printf("[SKIP] %2zu. %s (%s)\n", idx + 1, st->name, skip_why);
+            result = -1;
+            goto skipped;
+        }
+    }
     char **envp = step_env(r, vars, &own);
     const char *out_path = pd_arena_printf(a, "%s/step-%zu.out", work, idx + 1);
     const char *err_path = pd_arena_printf(a, "%s/step-%zu.err", work, idx + 1);
@@ -363,45 +463,12 @@ static int run_step(struct runner *r, const char *dir, const struct pdc_step *st
     if (r->verbose)
         printf("       $ %s%s\n", run ? "" : "sh -c ", run ? pdc_json_text(a, run) : argv[2]);
     fflush(stdout);
-    pid_t pid = fork();
-    if (pid < 0) {
+    int timed_out = 0;
+    int code = spawn_wait(argv, envp, dir, in_path_, out_path, err_path, st->timeout_s, &timed_out);
+    if (code < 0) {
         pd_buf_printf(&why, "fork: %s", strerror(errno));
         goto done;
     }
-    if (pid == 0) {
-        setpgid(0, 0);
-        int fi = open(in_path_, O_RDONLY);
-        int fo = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        int fe = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (fi < 0 || fo < 0 || fe < 0 || chdir(dir) != 0)
-            _exit(126);
-        dup2(fi, 0);
-        dup2(fo, 1);
-        dup2(fe, 2);
-        environ = envp;
-        execvp(argv[0], argv);
-        fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
-    }
-    setpgid(pid, pid);
-    int ws = 0, timed_out = 0;
-    double deadline = now_s() + (double)st->timeout_s;
-    for (;;) {
-        pid_t w = waitpid(pid, &ws, WNOHANG);
-        if (w == pid)
-            break;
-        if (w < 0 && errno != EINTR)
-            break;
-        if (now_s() > deadline) {
-            kill(-pid, SIGKILL);
-            waitpid(pid, &ws, 0);
-            timed_out = 1;
-            break;
-        }
-        usleep(20000);
-    }
-    kill(-pid, SIGKILL); /* leftovers of the step's process group (background jobs) */
-    int code = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
     out = pdc_read_file(out_path, MAX_CAPTURE, &out_len);
     err = pdc_read_file(err_path, MAX_CAPTURE, &err_len);
     if (!out)
@@ -469,6 +536,7 @@ done:
         show_tail("stdout", out ? out : "", out_len);
         show_tail("stderr", err ? err : "", err_len);
     }
+skipped:
     fflush(stdout);
     free(out);
     free(err);
@@ -557,6 +625,12 @@ static int run_file(struct runner *r, const char *file)
         pd_kvs_add(a, &vars, kv[i][0], kv[i][1], strlen(kv[i][1]), 0);
     for (size_t i = 0; i < r->extra.n; i++)
         pd_kvs_add(a, &vars, r->extra.v[i].name, r->extra.v[i].value, r->extra.v[i].vlen, 0);
+    const char *skip_why = NULL;
+    if (sc.skip_unless && !probe_ok(r, dir, sc.skip_unless, &vars, NULL, &skip_why)) {
+        printf("[SKIP] every step: %s\n", skip_why);
+        skipped = (int)sc.nsteps;
+        goto out;
+    }
     for (size_t i = 0; i < sc.nsteps; i++) {
         int res = run_step(r, dir, &sc.steps[i], i, &vars);
         if (res < 0)

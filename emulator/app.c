@@ -25,6 +25,8 @@
 #include "services/fixtures.h"
 #include "services/service.h"
 #include "env.h"
+#include "k8s/k8s.h"
+#include "k8s/watch.h"
 #include "names.h"
 #include "server/proxy.h"
 #include "server/server.h"
@@ -149,6 +151,13 @@ int pd_app_start(struct pd_env *env, struct pd_app **OUT)
         listener_url(env->proxy_url, sizeof env->proxy_url, "http", env->cfg.listen_proxy,
                      env->proxy_port);
     }
+    rc = pd_k8s_hub_start(env); /* watch bookmarks and timeouts */
+    if (rc == PD_OK)
+        rc = pd_k8s_controllers_start(env);
+    if (rc) {
+        pd_log(PD_LOG_ERROR, "start: cannot start the Kubernetes watch timer or controllers");
+        goto fail;
+    }
     *OUT = app;
     return PD_OK;
 fail:
@@ -161,6 +170,8 @@ void pd_app_stop(struct pd_app *app)
     if (!app)
         return;
     struct pd_env *env = app->env;
+    pd_k8s_controllers_stop(env); /* no more writes of its own */
+    pd_k8s_hub_stop(env);         /* no timer resumes a connection of a stopping server */
     if (env->decisions)
         pd_decisions_wake(env->decisions); /* no listener thread stays in a long poll */
     pd_proxy_stop(app->proxy);             /* first: it hands sockets to the others */

@@ -29,7 +29,9 @@
 #include "crypto/hash.h"
 #include "env.h"
 #include "proto/codec.h"
+#include "k8s/k8s.h"
 #include "k8s/pb.h"
+#include "k8s/watch.h"
 #include "req.h"
 #include "services/oidc.h"
 #include "services/service.h"
@@ -137,6 +139,8 @@ int pd_dispatch_init(struct pd_env *env, const char **OUT_err)
     pd_sigv4_cache_init(&s->keys);
     env->specs = s;
     pd_oidc_init(env);
+    pd_k8s_auth_init(env);
+    pd_k8s_hub_init(env);
     pthread_mutex_init(&s->load_lock, NULL);
     for (size_t i = 0; pd_services[i]; i++) {
         const struct pd_service *svc = pd_services[i];
@@ -152,6 +156,8 @@ void pd_dispatch_cleanup(struct pd_env *env)
 {
     struct pd_specs *s = env->specs;
     pd_oidc_cleanup(env);
+    pd_k8s_hub_cleanup(env);
+    pd_k8s_auth_cleanup(env);
     if (!s)
         return;
     for (size_t i = 0; i < sizeof s->spec / sizeof s->spec[0]; i++)

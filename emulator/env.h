@@ -55,6 +55,9 @@ struct pd_policy_cache;
 struct pd_oidc_keys;
 struct pd_oidc_remote;
 struct pd_names;
+struct pd_awsauth_cache;
+struct pd_k8s_hub;
+struct pd_k8s_ctl;
 struct pd_env;
 
 /* What server/ asks about the names clients reach podiam by (TLS SNI, proxy targets), so it
@@ -80,7 +83,10 @@ struct pd_env {
     struct pd_policy_cache *policies; /* compiled policies (auth/policy_cache.h) */
     struct pd_oidc_keys *oidc_keys;   /* imported issuer keys (services/oidc.h), or NULL */
     struct pd_oidc_remote *oidc_remote; /* external issuers' keys (services/oidc_remote.h) */
+    struct pd_awsauth_cache *awsauth;   /* parsed aws-auth ConfigMaps (k8s/awsauth.h), or NULL */
     struct pd_names *names;             /* names served, leaf minter (names.h), or NULL */
+    struct pd_k8s_hub *k8s;             /* Kubernetes watch log (k8s/watch.h) */
+    struct pd_k8s_ctl *k8s_ctl;         /* Kubernetes controllers (k8s/k8s.h), or NULL */
     struct pd_name_hooks name_hooks;    /* the same for server/ */
     int http_port;                      /* bound ports, once listening (0: not listening) */
     int https_port;

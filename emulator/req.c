@@ -12,6 +12,7 @@
 #include "core/mem.h"
 #include "core/str.h"
 #include "env.h"
+#include "stream.h"
 
 const struct pd_awserr PD_ERR_InternalFailure = {"InternalFailure", 500, 1};
 const struct pd_awserr PD_ERR_NotImplemented = {"NotImplemented", 501, 1};
@@ -51,6 +52,8 @@ void pd_req_free(struct pd_req *r)
     pd_buf_free(&r->resp.body);
     if (r->resp.fd >= 0)
         close(r->resp.fd);
+    if (r->resp.stream && r->resp.stream->done)
+        r->resp.stream->done(r->resp.stream); /* never handed to a server */
     pd_arena_cleanup(&r->arena);
     free(r);
     if (large)

@@ -24,6 +24,7 @@ struct pd_op;
 struct pd_db;
 struct pd_req;
 struct pd_spec_op;
+struct pd_stream;
 
 /* Where the body goes when an operation streams it (S3 uploads) instead of buffering it.
  * Installed by the service's stream hook once the headers are authenticated and
@@ -60,6 +61,8 @@ struct pd_resp {
     int64_t fd_len; /* file-backed body length */
     int payload;    /* 1: body is the handler's streamed payload (S3 GetObject of an object
                        kept in memory), sent as the file would be */
+    struct pd_stream *stream; /* raw services: the body is made while it is sent (stream.h);
+                                 the server takes it over, else pd_req_free ends it */
 };
 
 struct pd_req {

@@ -12,7 +12,7 @@ out="${TMPDIR:-/tmp}/podiam-layers.$$"
 : >"$out"
 
 # Headers of emulator/'s top level (the request context, the pipeline, the app).
-top='^(req|env|dispatch|app|embedded|authorize)\.h$'
+top='^(req|env|dispatch|app|embedded|authorize|stream)\.h$'
 # Folders of emulator/ that nothing in lib/ or client/ may include.
 srv='^(auth|proto|services|store|server|k8s)/'
 

@@ -72,15 +72,3 @@ void pd_k8s_eks_identity_release(struct pd_k8s_eks_identity *x)
     x->ref = NULL;
     x->aws_auth = NULL;
 }
-
-void pd_k8s_eks_policies(struct pd_arena *a, const struct pd_k8s_eks_identity *x,
-                         const struct pd_k8s_attrs *at, struct pd_eks_policy_decision *OUT)
-{
-    if (!x->entry) {
-        memset(OUT, 0, sizeof *OUT);
-        OUT->verdict = PD_K8S_NO_OPINION;
-        OUT->reason = "the caller is not mapped by an access entry: no EKS access policy applies";
-        return;
-    }
-    pd_eks_access_policy_authorize(a, x->entry->policies, x->entry->npolicies, at, OUT);
-}

@@ -1,10 +1,11 @@
 /*
  * access.h - EKS's side of Kubernetes access for one request: who a verified IAM caller is
- * in a cluster (mode, access entries, aws-auth; k8s/identity.h) and what the EKS access
- * policies of its access entry allow (k8s/access_policy.h).
+ * in a cluster (mode, access entries, aws-auth; k8s/identity.h) and which access entry, with
+ * its associated access policies (k8s/access_policy.h), mapped it.
  *
- * For the API server's authentication (k8s/authn.c) and its authorizer chain, where the EKS
- * authorizer runs before RBAC. Reads the store; the decisions are the pure modules'.
+ * For the API server's authentication (k8s/iam_user.c), which hands the mapped entry's
+ * policies to the EKS member of the authorizer chain (k8s/authz_eks.c). Reads the store; the
+ * decisions are the pure modules'.
  */
 #ifndef PD_K8S_ACCESS_H
 #define PD_K8S_ACCESS_H
@@ -37,10 +38,5 @@ int pd_k8s_eks_identity(struct pd_db *db, struct pd_arena *a, struct pd_awsauth_
                         const struct pd_eks_cluster *c, const struct pd_principal *p,
                         struct pd_k8s_eks_identity *OUT);
 void pd_k8s_eks_identity_release(struct pd_k8s_eks_identity *x);
-
-/* The EKS authorizer for the mapped caller x on request at: allow, or no opinion (also when
- * no access entry mapped it). */
-void pd_k8s_eks_policies(struct pd_arena *a, const struct pd_k8s_eks_identity *x,
-                         const struct pd_k8s_attrs *at, struct pd_eks_policy_decision *OUT);
 
 #endif

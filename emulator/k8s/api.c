@@ -3,13 +3,15 @@
  * /_podiam/k8s/<CLUSTER ID>/ (the endpoint DescribeCluster gives) on both listeners.
  *
  * Every request goes the way kube-apiserver's filters take it: authentication (authn.c,
- * identity.c), impersonation (impersonate.c), the request's attributes (RequestInfo,
- * request.c), authorization by the chain [EKS access policies, RBAC] (authz.h), then the
- * handler: discovery and OpenAPI here, objects through the generic path (objects.c) of the
- * kind's row (kinds.c), reviews (reviews.c). Each request runs in one write transaction,
- * committed when it succeeds, and leaves one entry in the decision log (the
- * x-podiam-decision-id header) with every authorization it needed. Errors are Kubernetes
- * Status objects. docs/kubernetes.md describes the served subset.
+ * iam_user.c), impersonation (impersonate.c), the request's attributes (RequestInfo,
+ * request.c), authorization by the chain [system:masters, EKS access policies, RBAC]
+ * (authz.h), then the handler: discovery and OpenAPI here, objects through the generic path
+ * (objects.c) of the kind's row (kinds.c), reviews (reviews.c). Each request runs in one
+ * write transaction, committed when it succeeds, and leaves one entry in the decision log
+ * (the x-podiam-decision-id header) with how the caller was mapped and every authorization
+ * it needed; a request refused at authentication leaves one too ("unauthenticated", with
+ * the reason and the mapping's steps). Errors are Kubernetes Status objects.
+ * docs/kubernetes.md describes the served subset.
  */
 #include "k8s/k8s.h"
 
@@ -22,6 +24,7 @@
 #include "core/log.h"
 #include "core/str.h"
 #include "env.h"
+#include "k8s/access_policy.h"
 #include "k8s/internal.h"
 #include "req.h"
 #include "services/eks.h"
@@ -104,6 +107,39 @@ static int serve_target(struct pd_k8s_ctx *x)
 
 /* ---- the decision log ---- */
 
+/* How EKS mapped a get-token caller: what mapped it (the creator, which access entry and
+ * its policies, which aws-auth line) and every step looked at (aws-auth lines EKS ignores
+ * among them). */
+static json_t *mapping_json(const struct pd_k8s_eks_mapping *m)
+{
+    json_t *o = json_pack("{s:s, s:s}", "by", m->by ? m->by : "", "mode", m->mode ? m->mode : "");
+    if (m->entry_arn) {
+        json_object_set_new(o, "access_entry", json_string(m->entry_arn));
+        if (m->principal)
+            json_object_set_new(o, "principal_arn", json_string(m->principal));
+        json_t *pols = json_array();
+        for (size_t i = 0; i < m->npolicies; i++) {
+            const struct pd_eks_policy_assoc *pa = &m->policies[i];
+            json_t *ns = json_array();
+            for (size_t k = 0; k < pa->nnamespaces; k++)
+                json_array_append_new(ns, json_string(pa->namespaces[k]));
+            json_array_append_new(
+                pols, json_pack("{s:s, s:s, s:o}", "policy", pa->policy_arn, "scope",
+                                pa->cluster_scope ? "cluster" : "namespace", "namespaces", ns));
+        }
+        json_object_set_new(o, "access_policies", pols);
+    }
+    if (m->line) {
+        json_object_set_new(o, "entry", json_integer((json_int_t)m->index));
+        json_object_set_new(o, "line", json_integer((json_int_t)m->line));
+    }
+    json_t *tr = json_array();
+    for (size_t i = 0; i < m->ntrace; i++)
+        json_array_append_new(tr, json_string(m->trace[i]));
+    json_object_set_new(o, "trace", tr);
+    return o;
+}
+
 static json_t *user_json(const struct pd_k8s_user *u)
 {
     json_t *o = pd_k8s_user_info(u);
@@ -113,8 +149,30 @@ static json_t *user_json(const struct pd_k8s_user *u)
         json_object_set_new(o, "arn", json_string(u->arn));
     if (u->mapped_by)
         json_object_set_new(o, "mapped_by", json_string(u->mapped_by));
+    if (u->eks)
+        json_object_set_new(o, "mapping", mapping_json(u->eks));
     json_object_del(o, "extra"); /* compact: the extras are in SelfSubjectReview */
     return o;
+}
+
+/* The decision log's entry for a request refused at authentication (401): the reason, and
+ * for a verified IAM caller that maps to nobody, the mapping's steps. */
+static void record_unauthenticated(struct pd_req *r, const struct pd_eks_cluster *c,
+                                   const struct pd_k8s_user *u, const char *why)
+{
+    if (!r->env->decisions)
+        return;
+    char iso[32];
+    pd_time_iso8601(pd_clock_now_ms(&r->env->clock), 1, iso);
+    json_t *e = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:[], s:s, s:b, s:s, s:{s:b, s:s}}", "time", iso,
+        "request_id", r->request_id, "service", "k8s", "operation", r->op ? r->op->name : "",
+        "cluster", c->name ? c->name : "", "principal", u->arn ? u->arn : "unknown", "mode",
+        "enforce", "user", user_json(u), "checks", "decision", "unauthenticated", "allowed", 0,
+        "message", "Unauthorized", "authentication", "authenticated", 0, "reason", why ? why : "");
+    char id[24];
+    pd_decisions_add(r->env->decisions, e, id);
+    r->decision_id = pd_arena_strdup(&r->arena, id);
 }
 
 static void record(struct pd_k8s_ctx *x)
@@ -204,10 +262,17 @@ static int serve(struct pd_req *r)
         x.system = 0;
     }
     const char *why = NULL;
-    if (rc == PD_OK && pd_k8s_authenticate(r, &x.c, &x.u, &why) != PD_OK) {
+    if (rc == PD_OK && (rc = pd_k8s_authenticate(r, &x.c, &x.u, &why)) != PD_OK) {
+        if (rc != PD_ESIG) {
+            pd_db_rollback(r->db);
+            json_decref(x.u.extra);
+            return pd_k8s_fail(r, 500, "InternalError", NULL, "Internal error occurred: %s",
+                               pd_strerror(rc));
+        }
         pd_log_req(PD_LOG_INFO, r->request_id, "k8s: authentication failed: %s", why ? why : "?");
         pd_k8s_fail(r, 401, "Unauthorized", NULL, "Unauthorized");
-        pd_db_commit(r->db); /* the cluster's start, if it just happened */
+        pd_k8s_commit(r->env, r->db, x.c.id, &x.ev); /* the cluster's start, if it just happened */
+        record_unauthenticated(r, &x.c, &x.u, why);
         json_decref(x.u.extra);
         return PD_OK;
     }
@@ -217,10 +282,12 @@ static int serve(struct pd_req *r)
     if (rc == PD_OK)
         rc = handle(&x);
     /* a refusal wrote nothing but maybe the cluster's start: commit whenever rc is PD_OK */
-    if (rc == PD_OK)
-        rc = pd_db_commit(r->db);
-    else
+    if (rc == PD_OK) {
+        rc = pd_k8s_commit(r->env, r->db, x.c.id, &x.ev); /* and publish to watchers */
+    } else {
         pd_db_rollback(r->db);
+        pd_k8s_pending_clear(&x.ev);
+    }
     record(&x);
     json_decref(x.checks);
     json_decref(x.u.extra);
@@ -265,7 +332,7 @@ static int route(struct pd_req *r)
                                                          : &ops[read ? OP_READ : OP_WRITE];
         break;
     case PD_K8S_T_SUBRESOURCE:
-        r->op = &ops[OP_TOKEN];
+        r->op = p.sub->post ? &ops[OP_TOKEN] : &ops[read ? OP_READ : OP_WRITE];
         break;
     default:
         /* unknown paths may still be resource requests (RequestInfo): authorized first */

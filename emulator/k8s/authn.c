@@ -10,8 +10,9 @@
  *    (loopback, its ports, any path) is accepted: clients with AWS_ENDPOINT_URL presign to it.
  *  - a service-account JWT signed by this cluster's issuer (TokenRequest), whose audience
  *    includes the API audience or the issuer, whose service account (and bound pod) exist.
- * Who an IAM identity is on the cluster is identity.c's (the seam of access entries and
- * aws-auth); what anyone may do is the authorizer chain's (authz.h). Never logs tokens.
+ * Who an IAM identity is on the cluster is iam_user.c's (EKS's mapping: access entries,
+ * aws-auth, the creator); what anyone may do is the authorizer chain's (authz.h). Never logs
+ * tokens.
  */
 #include <string.h>
 
@@ -202,24 +203,6 @@ int pd_k8s_verify_aws_token(struct pd_env *env, struct pd_db *db, struct pd_aren
                             "request is invalid");
     return bad(OUT_why, pd_arena_printf(a, "sts: %s: %s", res.code ? res.code : "error",
                                         res.message ? res.message : ""));
-}
-
-int pd_k8s_is_creator(struct pd_arena *a, const struct pd_eks_cluster *c,
-                      const struct pd_principal *p)
-{
-    const char *cr = c->creator_arn;
-    if (!cr || !*cr || !p->arn)
-        return 0;
-    if (strcmp(cr, p->arn) == 0)
-        return 1;
-    if (p->kind != PD_CALLER_ROLE_SESSION || !p->name)
-        return 0;
-    /* created by a session of the same role: compare arn:aws:sts::A:assumed-role/R/… */
-    const char *prefix =
-        pd_arena_printf(a, "arn:aws:sts::%s:assumed-role/%s/", p->account_id, p->name);
-    if (pd_has_prefix(cr, prefix))
-        return 1;
-    return p->role_arn && strcmp(cr, p->role_arn) == 0;
 }
 
 static int aws_user(struct pd_req *r, const struct pd_eks_cluster *c, const char *token,

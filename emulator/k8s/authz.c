@@ -1,7 +1,8 @@
 /*
  * authz.c - the authorizer chain of the Kubernetes API (see authz.h): the identity helpers,
- * the union of [EKS access policies, RBAC] for one decision and for RulesFor, the check each
- * decision leaves in the decision log, and kube-apiserver's Forbidden message.
+ * the privileged-group member (system:masters), the union of [system:masters, EKS access
+ * policies, RBAC] for one decision and for RulesFor, the check each decision leaves in the
+ * decision log, and kube-apiserver's Forbidden message.
  */
 #include "k8s/authz.h"
 
@@ -11,9 +12,45 @@
 #include "core/buf.h"
 #include "k8s/rbac.h"
 
-/* The chain, in order (STYLE.md §15): EKS access policies, RBAC; then refusal. */
-static const struct pd_k8s_authorizer *const chain[] = {&pd_k8s_authz_eks, &pd_k8s_authz_rbac,
-                                                        NULL};
+/* ---- system:masters (apiserver authorizerfactory.NewPrivilegedGroups) ---- */
+
+#define PRIVILEGED_GROUP "system:masters"
+
+/* Allow anything for a member of system:masters, with no reason (as kube-apiserver's
+ * privilegedGroupAuthorizer); no opinion otherwise. */
+static void masters_authorize(struct pd_k8s_authz_env *e, const struct pd_k8s_attrs *at,
+                              struct pd_k8s_decision *OUT)
+{
+    (void)e;
+    memset(OUT, 0, sizeof *OUT);
+    OUT->reason = "";
+    OUT->verdict = at->user && pd_k8s_user_in_group(at->user, PRIVILEGED_GROUP) ? PD_K8S_ALLOW
+                                                                                : PD_K8S_NO_OPINION;
+    if (OUT->verdict == PD_K8S_ALLOW)
+        OUT->trace = json_pack("{s:s}", "group", PRIVILEGED_GROUP);
+}
+
+/* kube-apiserver adds this authorizer to the chain but not to the rule resolvers: it lists
+ * nothing and is never incomplete. */
+static void masters_rules_for(struct pd_k8s_authz_env *e, const struct pd_k8s_user *u,
+                              const char *ns, struct pd_k8s_rule_list *OUT, int *OUT_incomplete,
+                              const char **OUT_error)
+{
+    (void)e;
+    (void)u;
+    (void)ns;
+    (void)OUT;
+    *OUT_incomplete = 0;
+    *OUT_error = NULL;
+}
+
+const struct pd_k8s_authorizer pd_k8s_authz_masters = {PRIVILEGED_GROUP, masters_authorize,
+                                                       masters_rules_for};
+
+/* The chain, in order (STYLE.md §15): system:masters, EKS access policies, RBAC; then
+ * refusal. */
+static const struct pd_k8s_authorizer *const chain[] = {&pd_k8s_authz_masters, &pd_k8s_authz_eks,
+                                                        &pd_k8s_authz_rbac, NULL};
 
 /* ---- the identity ---- */
 

@@ -2,19 +2,19 @@
  * authz.h - who the caller of a cluster's Kubernetes API is, what a request asks, and the
  * chain of authorizers that decides it (STYLE.md §15).
  *
- * The identity (struct pd_k8s_user) is produced by authentication (authn.c, identity.c) or
+ * The identity (struct pd_k8s_user) is produced by authentication (authn.c, iam_user.c) or
  * impersonation (impersonate.c) and read by the authorizers, the reviews and the decision
  * log. The attributes (struct pd_k8s_attrs) are what kube-apiserver's RequestInfo resolver
  * derives from a request (request.c) or a review's spec (reviews.c).
  *
- * The chain is [EKS access policies, RBAC]; each member answers allow, deny or no opinion
- * with a reason, the first allow or deny ends it, and no opinion from every member is a
- * refusal (Kubernetes' union authorizer). system:masters is not special here: it is the
- * subject of the cluster-admin ClusterRoleBinding. Each decision leaves a check in the
- * request's decision record (pd_k8s_authorize), which api.c writes to the decision log.
- *
- * The EKS member (pd_k8s_authz_eks, authz_eks.c) is the seam the access-entries work fills;
- * until then it has no opinion.
+ * The chain is [system:masters, EKS access policies, RBAC]; each member answers allow, deny
+ * or no opinion with a reason, the first allow or deny ends it, and no opinion from every
+ * member is a refusal (Kubernetes' union authorizer). The first member is kube-apiserver's
+ * privileged-group authorizer: the group system:masters is allowed everything before any
+ * other member is asked, so deleting the cluster-admin binding does not lock it out. The
+ * EKS member (authz_eks.c) allows through the access policies of the access entry that
+ * mapped a get-token caller. Each decision leaves a check in the request's decision record
+ * (pd_k8s_authorize), which api.c writes to the decision log.
  */
 #ifndef PD_K8S_AUTHZ_H
 #define PD_K8S_AUTHZ_H
@@ -27,6 +27,24 @@ struct pd_db;
 struct pd_eks_cluster;
 struct pd_k8s_rbac_store;
 
+struct pd_eks_policy_assoc;
+
+/* How EKS mapped a get-token caller to its user (k8s/iam_user.c): what the decision log
+ * explains and what the EKS authorizer grants through. Arena-owned. */
+struct pd_k8s_eks_mapping {
+    const char *by;        /* "creator", "access entry", "aws-auth mapRoles", "aws-auth
+                              mapUsers", "aws-auth mapAccounts" */
+    const char *mode;      /* the cluster's authentication mode */
+    const char *entry_arn; /* by access entry: the entry's ARN, else NULL */
+    const char *principal; /* by access entry: its principalArn */
+    unsigned line;         /* by aws-auth mapRoles/mapUsers: the line in its data key */
+    size_t index;          /* … and the entry's 1-based position in its list */
+    const struct pd_eks_policy_assoc *policies; /* by access entry: associated policies */
+    size_t npolicies;
+    const char *const *trace; /* every step of the mapping, aws-auth issues included */
+    size_t ntrace;
+};
+
 /* Who a request acts as. Strings and the groups array live in the request's arena. */
 struct pd_k8s_user {
     const char *username; /* "arn:aws:iam::…:user/x", "system:serviceaccount:ns:sa", … */
@@ -38,7 +56,10 @@ struct pd_k8s_user {
                               NULL for service accounts, anonymous and impersonated users */
     const char *mapped_by; /* why these names, for explanations: "cluster creator
                               (CreateCluster caller)", "service-account token", … */
-    int anonymous;         /* no credentials: system:anonymous */
+    const struct pd_k8s_eks_mapping *eks; /* get-token callers: how EKS mapped them; NULL
+                                             otherwise, so impersonated users and review
+                                             subjects get no access-policy grants */
+    int anonymous;                        /* no credentials: system:anonymous */
 };
 
 /* Append group g (borrowed; must outlive the request) to u. */
@@ -121,8 +142,9 @@ struct pd_k8s_authorizer {
                       struct pd_k8s_rule_list *OUT, int *OUT_incomplete, const char **OUT_error);
 };
 
-extern const struct pd_k8s_authorizer pd_k8s_authz_eks;  /* authz_eks.c */
-extern const struct pd_k8s_authorizer pd_k8s_authz_rbac; /* rbac_store.c */
+extern const struct pd_k8s_authorizer pd_k8s_authz_masters; /* authz.c */
+extern const struct pd_k8s_authorizer pd_k8s_authz_eks;     /* authz_eks.c */
+extern const struct pd_k8s_authorizer pd_k8s_authz_rbac;    /* rbac_store.c */
 
 /* The chain's answer for at, with the reason of the member that decided (or every member's
  * reasons joined by "\n" when none did, as the union authorizer joins them). When checks is

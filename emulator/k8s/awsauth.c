@@ -19,6 +19,7 @@
 #include "core/buf.h"
 #include "core/mem.h"
 #include "core/str.h"
+#include "crypto/hash.h"
 
 #define MAX_NODES 200000
 
@@ -568,10 +569,11 @@ const char *pd_awsauth_issue_str(struct pd_arena *a, const struct pd_awsauth_iss
 struct pd_awsauth_ref {
     char cluster[64];
     int64_t rv;
-    unsigned refs;     /* holders (the cache's own slot counts as none) */
-    int evicted;       /* no longer in a slot: freed when refs drop to 0 */
-    uint64_t used;     /* last use tick */
-    struct pd_arena a; /* owns everything in v */
+    unsigned char digest[PD_SHA256_LEN]; /* of the data parsed: a reset state may reuse rv */
+    unsigned refs;                       /* holders (the cache's own slot counts as none) */
+    int evicted;                         /* no longer in a slot: freed when refs drop to 0 */
+    uint64_t used;                       /* last use tick */
+    struct pd_arena a;                   /* owns everything in v */
     struct pd_awsauth v;
 };
 
@@ -614,6 +616,12 @@ const struct pd_awsauth *pd_awsauth_cache_get(struct pd_awsauth_cache *c, const 
                                               int64_t rv, const json_t *data,
                                               struct pd_awsauth_ref **OUT_ref)
 {
+    /* The key is cluster, resourceVersion and the data itself: a cluster made again under
+     * the same id (seeded ids after a reset) counts its versions from the start again. */
+    unsigned char digest[PD_SHA256_LEN];
+    char *text = data ? json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
+    pd_sha256(text ? text : "", text ? strlen(text) : 0, digest);
+    free(text);
     pthread_mutex_lock(&c->mu);
     size_t free_slot = c->max, victim = c->max;
     for (size_t i = 0; i < c->max; i++) {
@@ -624,7 +632,7 @@ const struct pd_awsauth *pd_awsauth_cache_get(struct pd_awsauth_cache *c, const 
             continue;
         }
         if (strcmp(r->cluster, cluster) == 0) {
-            if (r->rv == rv) {
+            if (r->rv == rv && memcmp(r->digest, digest, sizeof digest) == 0) {
                 r->refs++;
                 r->used = ++c->tick;
                 pthread_mutex_unlock(&c->mu);
@@ -644,6 +652,7 @@ const struct pd_awsauth *pd_awsauth_cache_get(struct pd_awsauth_cache *c, const 
     struct pd_awsauth_ref *n = pd_xcalloc(1, sizeof *n);
     snprintf(n->cluster, sizeof n->cluster, "%s", cluster);
     n->rv = rv;
+    memcpy(n->digest, digest, sizeof digest);
     n->refs = 1;
     pd_arena_init(&n->a);
     pd_awsauth_parse_data(&n->a, data, &n->v);

@@ -98,7 +98,8 @@ struct pd_awsauth_cache *pd_awsauth_cache_new(size_t max);
 void pd_awsauth_cache_free(struct pd_awsauth_cache *c);
 
 /* The parsed aws-auth of cluster at resourceVersion rv (the ConfigMap's; 0 when there is
- * none, data then NULL), parsed from data unless cached for that version. The result is
+ * none, data then NULL), parsed from data unless cached for that version with the same data
+ * (compared by digest: a cluster made again under the same id reuses versions). The result is
  * immutable and stays valid until pd_awsauth_cache_release(*OUT_ref). Never NULL. */
 const struct pd_awsauth *pd_awsauth_cache_get(struct pd_awsauth_cache *c, const char *cluster,
                                               int64_t rv, const json_t *data,

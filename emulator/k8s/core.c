@@ -82,12 +82,35 @@ static int namespace_remove(struct pd_k8s_ctx *x, const json_t *old)
     return PD_EAWS;
 }
 
+/* Delete every object of namespace ns. */
+static int delete_content(struct pd_k8s_ctx *x, const char *ns)
+{
+    struct pd_k8s_db_obj *rows;
+    size_t n;
+    int rc = pd_k8s_db_list(x->r->db, &x->r->arena, x->c.id, NULL, ns, &rows, &n);
+    for (size_t i = 0; rc == PD_OK && i < n; i++) {
+        const struct pd_k8s_res *res = pd_k8s_res_by_key(rows[i].resource);
+        if (!res) { /* podiam's own rows: no kind, no event */
+            rc = pd_k8s_db_del(x->r->db, x->c.id, rows[i].resource, ns, rows[i].name);
+            continue;
+        }
+        json_t *o = json_loads(rows[i].body, 0, NULL);
+        if (!json_is_object(o)) {
+            json_decref(o);
+            o = json_pack("{s:{s:s, s:s}}", "metadata", "name", rows[i].name, "namespace", ns);
+        }
+        rc = pd_k8s_remove(x, res, o);
+        json_decref(o);
+    }
+    return rc;
+}
+
 static int namespace_written(struct pd_k8s_ctx *x, const json_t *obj, const json_t *old)
 {
     if (obj && !old)
         return namespace_content(x, pd_k8s_mstr(obj, "name"));
-    if (!obj) /* deleted: its content goes with it */
-        return pd_k8s_db_del_ns(x->r->db, x->c.id, pd_k8s_mstr(old, "name"));
+    if (!obj) /* deleted: its content goes with it, each a change watchers see */
+        return delete_content(x, pd_k8s_mstr(old, "name"));
     return PD_OK;
 }
 
@@ -117,6 +140,8 @@ int pd_k8s_start(struct pd_k8s_ctx *x)
             if (rc == PD_OK)
                 rc = namespace_content(x, *n);
         }
+        if (rc == PD_OK) /* the built-in virtual node */
+            rc = pd_k8s_put_new(x, pd_k8s_res_find("nodes"), "", pd_k8s_virtual_node());
     }
     return rc ? rc : pd_k8s_rbac_bootstrap(x);
 }
@@ -204,7 +229,20 @@ static int admit_pod(struct pd_k8s_ctx *x, json_t *pod, const char *ns, const ch
         pd_k8s_webhook_mutate_pod_identity(pod);
     else
         pd_k8s_webhook_mutate(pod, sa, &cfg);
-    pd_k8s_pod_status(pod, x->now_ms);
+    const char *node = json_string_value(json_object_get(spec, "nodeName"));
+    if (node && strcmp(node, PD_K8S_VIRTUAL_NODE) == 0) {
+        pd_k8s_pod_status(pod, x->now_ms); /* the virtual node "runs" it at once */
+    } else {
+        /* bound to another node: Pending until that node's kubelet reports (none runs here
+         * unless one was started against this cluster) */
+        char iso[32];
+        pd_time_iso8601(x->now_ms, 0, iso);
+        json_object_set_new(pod, "status",
+                            json_pack("{s:s, s:s, s:[{s:s, s:s, s:n, s:s}]}", "phase", "Pending",
+                                      "qosClass", "BestEffort", "conditions", "type",
+                                      "PodScheduled", "status", "True", "lastProbeTime",
+                                      "lastTransitionTime", iso));
+    }
     json_decref(sa);
     return PD_OK;
 }
@@ -215,14 +253,19 @@ static int pod_create(struct pd_k8s_ctx *x, json_t *obj)
                      pd_arena_strdup(&x->r->arena, pd_k8s_mstr(obj, "name")));
 }
 
-static void pod_read(json_t *obj, int64_t now_ms)
+/* A pod on the virtual node reports its (possibly changed) containers as running at once. */
+static int pod_update(struct pd_k8s_ctx *x, json_t *obj, const json_t *old)
 {
-    pd_k8s_pod_status(obj, now_ms);
+    (void)old;
+    const char *node = json_string_value(json_object_get(json_object_get(obj, "spec"), "nodeName"));
+    if (node && strcmp(node, PD_K8S_VIRTUAL_NODE) == 0)
+        pd_k8s_pod_status(obj, x->now_ms);
+    return PD_OK;
 }
 
 const struct pd_k8s_hooks pd_k8s_pod_hooks = {
     .create = pod_create,
-    .read = pod_read,
+    .update = pod_update,
 };
 
 /* ---- TokenRequest ---- */
@@ -375,12 +418,20 @@ static int fx_ctx(struct pd_env *env, struct pd_db *db, const char *cluster_id, 
     return rc ? rc : pd_k8s_start(x);
 }
 
+/* Done with a fixtures context: its changes are committed by the caller, outside the API,
+ * so watchers learn of them as a gap in the log (410, then a relist). */
+static void fx_done(struct pd_req *r, struct pd_k8s_ctx *x)
+{
+    pd_k8s_pending_clear(&x->ev);
+    pd_req_free(r);
+}
+
 int pd_k8s_cluster_start(struct pd_env *env, struct pd_db *db, const char *cluster_id)
 {
     struct pd_req *r;
     struct pd_k8s_ctx x;
     int rc = fx_ctx(env, db, cluster_id, &r, &x);
-    pd_req_free(r);
+    fx_done(r, &x);
     return rc;
 }
 
@@ -510,7 +561,7 @@ int pd_k8s_fixtures_load(struct pd_env *env, struct pd_db *db, const char *clust
         rc = fx_list(&x, section, *o, OUT_why);
     if (rc && !*OUT_why)
         fx_fail(OUT_why, "kubernetes", pd_strerror(rc));
-    pd_req_free(r);
+    fx_done(r, &x);
     return rc ? PD_EINVAL : PD_OK;
 }
 

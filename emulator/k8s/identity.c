@@ -427,12 +427,14 @@ int pd_eks_identity_map(struct pd_arena *a, const struct pd_eks_identity_in *in,
             same_arn(creator, OUT->canonical_arn)) {
             OUT->by = PD_EKS_BY_CREATOR;
             OUT->creator_admin = 1;
-            OUT->username = c->arn;
-            OUT->groups = pd_arena_zalloc(a, sizeof *OUT->groups);
+            OUT->username = PD_EKS_CREATOR_USERNAME;
+            OUT->groups = pd_arena_zalloc(a, 2 * sizeof *OUT->groups);
+            OUT->groups[0] = "system:masters";
+            OUT->ngroups = 1;
             OUT->mapped_by = pd_arena_printf(
                 a,
-                "the cluster's creator (%s): in CONFIG_MAP mode EKS grants it system:masters, "
-                "which its groups do not show",
+                "the cluster's creator (%s): in CONFIG_MAP mode EKS maps it to user "
+                "kubernetes-admin in group system:masters, in no visible configuration",
                 in->creator_arn);
             step(&x, "mapped as %s", OUT->mapped_by);
             return PD_OK;

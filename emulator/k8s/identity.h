@@ -9,8 +9,10 @@
  * aws-iam-authenticator (pkg/token, pkg/arn, pkg/server, pkg/mapper) and the EKS User Guide:
  *  - the caller's ARN is canonicalised (assumed-role session -> IAM role ARN without path;
  *    IAM user/role/root and STS federated-user ARNs unchanged; anything else is refused);
- *  - CONFIG_MAP: the cluster creator first (EKS grants it system:masters, not shown in its
- *    groups), then aws-auth; API_AND_CONFIG_MAP: access entries first (the entry wins), then
+ *  - CONFIG_MAP: the cluster creator first (mapped, in no configuration the user can see, to
+ *    user kubernetes-admin in group system:masters: aws/containers-roadmap#378 "implicitly
+ *    mapped to the kubernetes-admin user", the EKS User Guide "granted system:masters
+ *    permissions"), then aws-auth; API_AND_CONFIG_MAP: access entries first (the entry wins), then
  *    aws-auth; API: access entries only;
  *  - an access entry matches by the principal's IAM unique id kept when it was made, and its
  *    path-less ARN; aws-auth by the canonical ARN (case-insensitive) in mapRoles, then
@@ -68,6 +70,9 @@ struct pd_eks_identity_in {
     const struct pd_awsauth *aws_auth; /* NULL or present = 0: no aws-auth ConfigMap */
 };
 
+/* The user EKS makes the cluster's creator in CONFIG_MAP mode. */
+#define PD_EKS_CREATOR_USERNAME "kubernetes-admin"
+
 enum pd_eks_mapped_by {
     PD_EKS_NOT_MAPPED = 0,  /* not authenticated: 401 */
     PD_EKS_BY_CREATOR,      /* CONFIG_MAP: the cluster's creator */
@@ -93,7 +98,7 @@ struct pd_eks_identity {
      * sigs.k8s.io/aws-iam-authenticator/principalId, as EKS's TokenReview answers */
     struct pd_eks_extra extra[PD_EKS_EXTRA_MAX];
     size_t nextra;
-    int creator_admin;                  /* BY_CREATOR: system:masters, not in groups */
+    int creator_admin;                  /* BY_CREATOR: kubernetes-admin in system:masters */
     long entry;                         /* BY_ACCESS_ENTRY: index in in->entries, else -1 */
     const struct pd_awsauth_line *line; /* BY_AWS_AUTH: the line, else NULL */
     const char *canonical_arn;          /* NULL when the ARN is not an identity */

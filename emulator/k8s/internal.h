@@ -1,7 +1,7 @@
 /*
  * internal.h - what the files of the Kubernetes API (k8s/) share: the table of kinds (a row
  * per resource, kinds.c), the request context and the generic helpers the kinds' hooks call
- * (api.c), authentication (authn.c, identity.c), impersonation, reviews, RBAC objects and
+ * (api.c), authentication (authn.c, iam_user.c), impersonation, reviews, RBAC objects and
  * the shapes of documents (render.c). Not for other services: they use k8s.h.
  */
 #ifndef PD_K8S_INTERNAL_H
@@ -15,6 +15,7 @@
 #include "core/kv.h"
 #include "k8s/authz.h"
 #include "k8s/k8s.h"
+#include "k8s/watch.h"
 #include "services/eks.h"
 
 struct pd_req;
@@ -22,9 +23,12 @@ struct pd_db;
 struct pd_arena;
 struct pd_env;
 struct pd_k8s_ctx;
+struct pd_k8s_sel;
 
 /* Largest request body the API server takes (kube-apiserver: 3 MiB). */
 #define PD_K8S_MAX_BODY (3 * 1024 * 1024)
+/* The built-in virtual node: pods bound to it run nowhere and report Running. */
+#define PD_K8S_VIRTUAL_NODE "podiam-node"
 /* The audience of tokens meant for the API server (EKS's --api-audiences). */
 #define PD_K8S_API_AUDIENCE "https://kubernetes.default.svc"
 
@@ -74,7 +78,9 @@ struct pd_k8s_hooks {
     int (*post)(struct pd_k8s_ctx *x, json_t *body);
 };
 
-/* A subresource podiam serves (POST only): serviceaccounts/token. */
+/* A subresource podiam serves: serviceaccounts/token (post), or with post NULL one served
+ * generically by name: "status" (get, update, patch the status of the object) and "scale"
+ * (an autoscaling/v1 Scale of spec.replicas). */
 struct pd_k8s_sub {
     const char *name;                   /* "token" */
     const char *path;                   /* "serviceaccounts/token", as discovery lists it */
@@ -124,6 +130,29 @@ extern const struct pd_k8s_hooks pd_k8s_namespace_hooks, pd_k8s_pod_hooks, pd_k8
 extern const struct pd_k8s_sub pd_k8s_serviceaccount_subs[];
 extern const struct pd_k8s_col pd_k8s_cols_pods[], pd_k8s_cols_configmaps[],
     pd_k8s_cols_serviceaccounts[], pd_k8s_cols_namespaces[], pd_k8s_cols_rolebindings[];
+/* The workload kinds and the other core kinds (workloads.c). */
+extern const struct pd_k8s_hooks pd_k8s_secret_hooks, pd_k8s_service_hooks, pd_k8s_node_hooks,
+    pd_k8s_deployment_hooks, pd_k8s_replicaset_hooks, pd_k8s_statefulset_hooks,
+    pd_k8s_daemonset_hooks, pd_k8s_job_hooks, pd_k8s_cronjob_hooks, pd_k8s_event_hooks;
+extern const struct pd_k8s_sub pd_k8s_pod_subs[], pd_k8s_node_subs[], pd_k8s_deployment_subs[],
+    pd_k8s_replicaset_subs[], pd_k8s_statefulset_subs[], pd_k8s_daemonset_subs[], pd_k8s_job_subs[],
+    pd_k8s_cronjob_subs[], pd_k8s_service_subs[];
+extern const struct pd_k8s_col pd_k8s_cols_secrets[], pd_k8s_cols_services[],
+    pd_k8s_cols_endpoints[], pd_k8s_cols_events[], pd_k8s_cols_nodes[], pd_k8s_cols_deployments[],
+    pd_k8s_cols_replicasets[], pd_k8s_cols_statefulsets[], pd_k8s_cols_daemonsets[],
+    pd_k8s_cols_jobs[], pd_k8s_cols_cronjobs[];
+/* Is obj controlled by an owner of kind (an ownerReference with controller: true)? */
+int pd_k8s_owned_by_kind(const json_t *obj, const char *kind);
+/* The built-in virtual node's object (new reference). */
+json_t *pd_k8s_virtual_node(void);
+
+/* CronJob schedules (cron.c): five fields or an @macro, UTC. Longest schedule taken: */
+#define PD_K8S_CRON_MAX 256
+/* PD_OK when sched parses, else PD_EINVAL. Pure. */
+int pd_k8s_cron_check(const char *sched);
+/* The first time after after_ms (whole minutes) sched fires: PD_OK, PD_EINVAL (does not
+ * parse) or PD_ENOTFOUND (never within five years). Pure. */
+int pd_k8s_cron_next(const char *sched, int64_t after_ms, int64_t *OUT_ms);
 
 /* ---- the request context (api.c) ---- */
 
@@ -142,6 +171,9 @@ struct pd_k8s_ctx {
     json_t *checks;             /* this request's decisions, for the decision log */
     const char *refusal;        /* the decision that refused the request, if one did */
     int system;                 /* podiam itself (fixtures, bootstrap): no escalation checks */
+    struct pd_k8s_pending ev;   /* the changes stored so far, published at commit (watch.h) */
+    int status_write;           /* a write of the status subresource: only status changes */
+    json_t *refused;            /* controllers: uids of owners whose pods were refused this run */
 };
 
 /* A failure Status (reason may be NULL; details stolen, may be NULL). PD_OK. */
@@ -186,8 +218,10 @@ json_t *pd_k8s_load(struct pd_k8s_ctx *x, const struct pd_k8s_res *res, const ch
 /* Objects of res in ns (NULL: all namespaces) as a new array. */
 json_t *pd_k8s_load_all(struct pd_k8s_ctx *x, const struct pd_k8s_res *res, const char *ns);
 /* Store obj (complete, with metadata) under res with a fresh resourceVersion; replace = 1
- * overwrites. */
+ * overwrites. The change is recorded for watchers (x->ev). */
 int pd_k8s_save(struct pd_k8s_ctx *x, const struct pd_k8s_res *res, json_t *obj, int replace);
+/* Delete the stored object old of res (recorded for watchers with a fresh resourceVersion). */
+int pd_k8s_remove(struct pd_k8s_ctx *x, const struct pd_k8s_res *res, const json_t *old);
 /* Create obj (stolen) of res in ns as the system would, without authorization, admission or
  * answer: fresh uid, creationTimestamp, resourceVersion. PD_ECONFLICT when it exists. */
 int pd_k8s_put_new(struct pd_k8s_ctx *x, const struct pd_k8s_res *res, const char *ns, json_t *obj);
@@ -210,6 +244,18 @@ int pd_k8s_dry_run(struct pd_k8s_ctx *x);
  * new version of old (identity kept, status strategy, hooks) and answer status. */
 int pd_k8s_create(struct pd_k8s_ctx *x, json_t *obj, const char *ns);
 int pd_k8s_write_changed(struct pd_k8s_ctx *x, json_t *old, json_t *obj, int status);
+/* Does the request ask for a Table (Accept ...;as=Table)? */
+int pd_k8s_wants_table(struct pd_k8s_ctx *x);
+/* Parse a list's label and field selectors (either may be NULL) into arena arrays, refusing
+ * (400 answered, PD_EAWS) malformed ones and field labels res does not support. */
+int pd_k8s_parse_selectors(struct pd_k8s_ctx *x, const char *lsel, const char *fsel,
+                           struct pd_k8s_sel **OUT_ls, size_t *OUT_nls, struct pd_k8s_sel **OUT_fs,
+                           size_t *OUT_nfs);
+/* The stored objects of res in ns (NULL: every namespace) that pass the selectors, as served
+ * (a new array). */
+int pd_k8s_collect(struct pd_k8s_ctx *x, const struct pd_k8s_res *res, const char *ns,
+                   const struct pd_k8s_sel *ls, size_t nls, const struct pd_k8s_sel *fs, size_t nfs,
+                   json_t **OUT);
 /* Answer a request for x->res (COLLECTION / OBJECT) or x->p.sub (SUBRESOURCE). */
 int pd_k8s_serve_object(struct pd_k8s_ctx *x);
 int pd_k8s_serve_subresource(struct pd_k8s_ctx *x);
@@ -223,7 +269,7 @@ int pd_k8s_allowed(struct pd_k8s_ctx *x, const struct pd_k8s_attrs *at);
  * content), then make sure it has the RBAC bootstrap objects. In the caller's transaction. */
 int pd_k8s_start(struct pd_k8s_ctx *x);
 
-/* ---- authn.c, identity.c ---- */
+/* ---- authn.c, iam_user.c ---- */
 
 /* Authenticate the request's bearer token for cluster c. PD_OK with *OUT filled (anonymous
  * when there is no Authorization header), or PD_ESIG with *OUT_why (arena text for the log)
@@ -241,16 +287,12 @@ int pd_k8s_verify_aws_token(struct pd_env *env, struct pd_db *db, struct pd_aren
                             const char *token, const char *cluster_name, int64_t now_ms,
                             struct pd_principal *OUT, const char **OUT_why);
 
-/* Is p the creator of cluster c, by identity rather than by session: the same ARN, or a
- * session of the role whose session (or IAM ARN) created the cluster? 1 / 0. */
-int pd_k8s_is_creator(struct pd_arena *a, const struct pd_eks_cluster *c,
-                      const struct pd_principal *p);
-
-/* THE IDENTITY SEAM (identity.c): the Kubernetes user an authenticated IAM principal p is
- * on cluster c. Fill OUT->username, uid, groups (system:authenticated included), extra (a
- * new reference), arn and mapped_by. PD_OK, or PD_ESIG with *OUT_why when p maps to nobody
- * (the caller answers 401 Unauthorized). Today: username = the caller ARN, the cluster's
- * creator also in system:masters; the access-entries / aws-auth work replaces the body. */
+/* The Kubernetes user the verified IAM caller p is on cluster c, as EKS maps it (k8s/
+ * iam_user.c through k8s/access.c and k8s/identity.c: authentication mode, access entries,
+ * aws-auth, the creator). Fills OUT->username, uid, groups (system:authenticated included),
+ * extra (a new reference), arn, mapped_by and eks (the mapping). PD_OK, or PD_ESIG with
+ * *OUT_why when p maps to nobody (the caller answers 401 Unauthorized; OUT->arn, mapped_by
+ * and eks still say what was looked at, for the decision log). */
 int pd_k8s_identity_from_iam(struct pd_req *r, const struct pd_eks_cluster *c,
                              const struct pd_principal *p, struct pd_k8s_user *OUT,
                              const char **OUT_why);
@@ -298,6 +340,9 @@ struct pd_k8s_sel {
 int pd_k8s_sel_parse(struct pd_arena *a, const char *sel, struct pd_k8s_sel **OUT, size_t *OUT_n);
 /* Does a value (NULL: the key is absent) satisfy requirement q? 1 / 0. */
 int pd_k8s_sel_match(const struct pd_k8s_sel *q, const char *have);
+/* Does obj of res pass the label selector ls and the field selector fs? 1 / 0. Pure. */
+int pd_k8s_match(const struct pd_k8s_res *res, json_t *obj, const struct pd_k8s_sel *ls, size_t nls,
+                 const struct pd_k8s_sel *fs, size_t nfs);
 /* The value of field selector key on obj of res; *OUT_supported = 0 when Kubernetes has no
  * such field label for res. */
 const char *pd_k8s_field_value(const struct pd_k8s_res *res, json_t *obj, const char *key,

@@ -8,6 +8,7 @@
 #define PD_K8S_K8S_H
 
 #include <jansson.h>
+#include <stddef.h>
 
 struct pd_env;
 struct pd_db;
@@ -43,6 +44,11 @@ struct pd_k8s_path {
     const char *rest;             /* the path after the cluster id (points into the input) */
 };
 
+/* Make / free what the Kubernetes API's authentication keeps for the process: the cache of
+ * parsed aws-auth ConfigMaps (env->awsauth). Without it (NULL) each request parses its own. */
+void pd_k8s_auth_init(struct pd_env *env);
+void pd_k8s_auth_cleanup(struct pd_env *env);
+
 /* Parse path (the raw request path, beginning /_podiam/k8s/). PD_OK (target may be NONE),
  * or PD_EINVAL when the path is not under /_podiam/k8s/ or names no cluster. Pure. */
 int pd_k8s_parse_path(const char *path, struct pd_k8s_path *OUT);
@@ -57,6 +63,23 @@ int pd_k8s_cluster_start(struct pd_env *env, struct pd_db *db, const char *clust
  * PD_OK or PD_EINVAL with *OUT_why (malloc'd). */
 int pd_k8s_fixtures_load(struct pd_env *env, struct pd_db *db, const char *cluster_id,
                          const json_t *section, char **OUT_why);
+
+/* A cluster's Kubernetes state changed outside its API (state reset, cluster deleted): its
+ * watches end with 410 Expired so clients list again. cluster_id NULL: every cluster. */
+void pd_k8s_state_changed(struct pd_env *env, const char *cluster_id);
+
+/* The controllers (Deployments, ReplicaSets, StatefulSets, DaemonSets, Jobs, CronJobs,
+ * garbage collection): a thread that reconciles each cluster after its changes are
+ * published, and every few seconds for what time changes. Start after the watch hub
+ * (pd_k8s_hub_start), stop before it. PD_OK. */
+int pd_k8s_controllers_start(struct pd_env *env);
+void pd_k8s_controllers_stop(struct pd_env *env);
+/* Reconcile cluster_id now, on the calling thread, to a fixed point, in one write
+ * transaction of its own (tests, and the thread). PD_OK or a store error. */
+int pd_k8s_controllers_run(struct pd_env *env, const char *cluster_id);
+
+/* How many Kubernetes watches are open (all clusters), for /_podiam/health. */
+size_t pd_k8s_watches(struct pd_env *env);
 
 /* The cluster's objects as a "kubernetes" fixtures object (new reference), or NULL when it
  * holds nothing beyond what a new cluster has. */

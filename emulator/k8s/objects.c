@@ -18,6 +18,7 @@
 #include "env.h"
 #include "k8s/internal.h"
 #include "k8s/patch.h"
+#include "k8s/watch.h"
 #include "req.h"
 #include "store/k8s_db.h"
 
@@ -324,9 +325,14 @@ json_t *pd_k8s_ordered(json_t *obj, const struct pd_k8s_res *res)
 int pd_k8s_save(struct pd_k8s_ctx *x, const struct pd_k8s_res *res, json_t *obj, int replace)
 {
     int64_t rv;
+    const char *ns = PD_K8S_NAMESPACED_RES(res) ? pd_k8s_mstr(obj, "namespace") : "";
+    const char *name = pd_k8s_mstr(obj, "name");
+    json_t *old = replace ? pd_k8s_load(x, res, ns ? ns : "", name ? name : "") : NULL;
     int rc = pd_k8s_db_rv_next(x->r->db, x->c.id, &rv);
-    if (rc)
+    if (rc) {
+        json_decref(old);
         return rc;
+    }
     json_t *md = pd_k8s_meta(obj);
     json_object_set_new(md, "resourceVersion", json_string(rv_str(x, rv)));
     int64_t created = x->now_ms;
@@ -336,8 +342,8 @@ int pd_k8s_save(struct pd_k8s_ctx *x, const struct pd_k8s_res *res, json_t *obj,
     char *body = json_dumps(obj, JSON_COMPACT);
     struct pd_k8s_db_obj row = {
         .resource = res->qualified,
-        .ns = PD_K8S_NAMESPACED_RES(res) ? pd_k8s_mstr(obj, "namespace") : "",
-        .name = pd_k8s_mstr(obj, "name"),
+        .ns = ns,
+        .name = name,
         .uid = pd_k8s_mstr(obj, "uid"),
         .rv = rv,
         .created_ms = created,
@@ -345,6 +351,27 @@ int pd_k8s_save(struct pd_k8s_ctx *x, const struct pd_k8s_res *res, json_t *obj,
     };
     rc = pd_k8s_db_put(x->r->db, x->c.id, &row, replace);
     free(body);
+    if (rc == PD_OK)
+        pd_k8s_pending_add(&x->ev, old ? PD_K8S_MODIFIED : PD_K8S_ADDED, res, rv, obj, old);
+    json_decref(old);
+    return rc;
+}
+
+int pd_k8s_remove(struct pd_k8s_ctx *x, const struct pd_k8s_res *res, const json_t *old)
+{
+    const char *ns = PD_K8S_NAMESPACED_RES(res) ? pd_k8s_mstr(old, "namespace") : "";
+    const char *name = pd_k8s_mstr(old, "name");
+    int rc = pd_k8s_db_del(x->r->db, x->c.id, res->qualified, ns ? ns : "", name ? name : "");
+    int64_t rv;
+    if (rc == PD_OK)
+        rc = pd_k8s_db_rv_next(x->r->db, x->c.id, &rv);
+    if (rc == PD_OK) {
+        /* the DELETED event carries the last state with the deletion's resourceVersion */
+        json_t *last = json_deep_copy(old);
+        json_object_set_new(pd_k8s_meta(last), "resourceVersion", json_string(rv_str(x, rv)));
+        pd_k8s_pending_add(&x->ev, PD_K8S_DELETED, res, rv, last, NULL);
+        json_decref(last);
+    }
     return rc;
 }
 
@@ -427,7 +454,7 @@ int pd_k8s_check_kind(struct pd_k8s_ctx *x, json_t *obj, const char *want_kind,
 
 /* ---- the generic handlers ---- */
 
-static int want_table(struct pd_k8s_ctx *x)
+int pd_k8s_wants_table(struct pd_k8s_ctx *x)
 {
     const char *acc = pd_req_header(x->r, "accept");
     return acc && strstr(acc, "as=Table") != NULL;
@@ -532,18 +559,29 @@ int pd_k8s_write_changed(struct pd_k8s_ctx *x, json_t *old, json_t *obj, int sta
     json_object_set(md, "resourceVersion", json_object_get(omd, "resourceVersion"));
     json_object_set_new(obj, "kind", json_string(res->kind));
     json_object_set_new(obj, "apiVersion", json_string(res->api_version));
-    if (res->flags & PD_K8S_KEEP_STATUS)
-        json_object_set(obj, "status", json_object_get(old, "status"));
-    else if (res->flags & PD_K8S_NO_STATUS)
-        json_object_del(obj, "status");
-    if (h && h->read)
-        h->read(obj, x->now_ms);
-    if (h && h->update) {
-        int rc = h->update(x, obj, old);
-        if (rc || x->r->resp.status)
-            return hook_rc(rc);
+    if (x->status_write) {
+        /* the status subresource: the stored object with the new status, nothing else */
+        json_t *st = json_object_get(obj, "status");
+        json_t *n = json_deep_copy(old);
+        json_object_set_new(n, "status", st ? json_incref(st) : json_object());
+        obj = n;
+    } else {
+        json_incref(obj);
+        if (res->flags & PD_K8S_KEEP_STATUS)
+            json_object_set(obj, "status", json_object_get(old, "status"));
+        else if (res->flags & PD_K8S_NO_STATUS)
+            json_object_del(obj, "status");
+        if (h && h->read)
+            h->read(obj, x->now_ms);
+        if (h && h->update) {
+            int rc = h->update(x, obj, old);
+            if (rc || x->r->resp.status) {
+                json_decref(obj);
+                return hook_rc(rc);
+            }
+        }
     }
-    obj = pd_k8s_ordered(json_incref(obj), res);
+    obj = pd_k8s_ordered(obj, res);
     int rc = PD_OK;
     if (!json_equal(obj, old) && !pd_k8s_dry_run(x)) {
         rc = pd_k8s_save(x, res, obj, 1);
@@ -668,6 +706,73 @@ out:
     return rc;
 }
 
+/* The DELETE's propagation policy: the query's, else the DeleteOptions body's
+ * (propagationPolicy, or the old orphanDependents); NULL when none is given. */
+static const char *propagation(struct pd_k8s_ctx *x)
+{
+    struct pd_req *r = x->r;
+    const char *q = qget(x, "propagationPolicy");
+    if (q && *q)
+        return q;
+    const char *od = qget(x, "orphanDependents");
+    if (od && strcmp(od, "true") == 0)
+        return "Orphan";
+    if (!r->body.len || r->body.len > 64 * 1024)
+        return NULL;
+    json_t *o = json_loadb(r->body.p, r->body.len, 0, NULL);
+    const char *v = json_string_value(json_object_get(o, "propagationPolicy"));
+    const char *out = v ? pd_arena_strdup(&r->arena, v)
+                      : json_is_true(json_object_get(o, "orphanDependents")) ? "Orphan"
+                                                                             : NULL;
+    json_decref(o);
+    return out;
+}
+
+/* Orphan: the dependents of old in its namespace lose their ownerReferences to it, so the
+ * garbage collector leaves them. */
+static int orphan_dependents(struct pd_k8s_ctx *x, const json_t *old)
+{
+    static const char *const kinds[][2] = {{"", "pods"},      {"apps", "replicasets"},
+                                           {"batch", "jobs"}, {"", "configmaps"},
+                                           {"", "secrets"},   {"", "services"}};
+    const char *uid = pd_k8s_mstr(old, "uid");
+    const char *ns = pd_k8s_mstr(old, "namespace");
+    int rc = PD_OK;
+    for (size_t k = 0; rc == PD_OK && uid && k < sizeof kinds / sizeof *kinds; k++) {
+        const struct pd_k8s_res *res = pd_k8s_res_lookup(kinds[k][0], "v1", kinds[k][1]);
+        json_t *all = pd_k8s_load_all(x, res, ns && *ns ? ns : NULL);
+        size_t i;
+        json_t *o;
+        json_array_foreach(all, i, o)
+        {
+            json_t *refs = json_object_get(json_object_get(o, "metadata"), "ownerReferences");
+            json_t *keep = json_array();
+            size_t j;
+            json_t *ref;
+            json_array_foreach(refs, j, ref)
+            {
+                const char *u = json_string_value(json_object_get(ref, "uid"));
+                if (!u || strcmp(u, uid) != 0)
+                    json_array_append(keep, ref);
+            }
+            if (json_array_size(keep) != json_array_size(refs)) {
+                json_t *upd = json_deep_copy(o);
+                if (json_array_size(keep))
+                    json_object_set(pd_k8s_meta(upd), "ownerReferences", keep);
+                else
+                    json_object_del(pd_k8s_meta(upd), "ownerReferences");
+                rc = pd_k8s_save(x, res, upd, 1);
+                json_decref(upd);
+            }
+            json_decref(keep);
+            if (rc)
+                break;
+        }
+        json_decref(all);
+    }
+    return rc;
+}
+
 static int delete_obj(struct pd_k8s_ctx *x)
 {
     const struct pd_k8s_res *res = x->res;
@@ -682,11 +787,31 @@ static int delete_obj(struct pd_k8s_ctx *x)
         if (rc || x->r->resp.status)
             goto out;
     }
+    /* propagation: Background (and Foreground: podiam deletes at once, dependents follow by
+     * garbage collection) or Orphan; batch/v1 Jobs orphan by default, with kube's warning */
+    const char *prop = propagation(x);
+    int job = strcmp(res->qualified, "jobs.batch") == 0;
+    if (prop && strcmp(prop, "Orphan") != 0 && strcmp(prop, "Background") != 0 &&
+        strcmp(prop, "Foreground") != 0) {
+        rc = hook_rc(pd_k8s_bad_request(
+            x, pd_arena_printf(&x->r->arena,
+                               "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: "
+                               "Unsupported value: \"%s\": supported values: \"Foreground\", "
+                               "\"Background\", \"Orphan\"",
+                               prop)));
+        goto out;
+    }
+    int orphan = (prop && strcmp(prop, "Orphan") == 0) || (!prop && job);
+    if (!prop && job)
+        pd_req_set_header(x->r, "Warning",
+                          "299 - \"child pods are preserved by default when jobs are deleted; "
+                          "set propagationPolicy=Background to remove them or set "
+                          "propagationPolicy=Orphan to suppress this warning\"");
     if (!pd_k8s_dry_run(x)) {
-        rc = pd_k8s_db_del(x->r->db, x->c.id, res->qualified, ns, x->p.name);
-        int64_t rv;
+        if (orphan)
+            rc = orphan_dependents(x, old);
         if (rc == PD_OK)
-            rc = pd_k8s_db_rv_next(x->r->db, x->c.id, &rv);
+            rc = pd_k8s_remove(x, res, old);
         if (rc == PD_OK && h && h->written)
             rc = hook_rc(h->written(x, NULL, old));
     }
@@ -697,15 +822,30 @@ out:
     return rc;
 }
 
+/* ?watch=: a boolean as Go parses it, or any other value but "false"/"0" (RequestInfo) */
+static int watch_param(struct pd_k8s_ctx *x)
+{
+    const char *w = qget(x, "watch");
+    if (!w)
+        return 0;
+    static const char *const no[] = {"0", "f", "F", "FALSE", "false", "False", NULL};
+    for (const char *const *n = no; *n; n++)
+        if (strcmp(w, *n) == 0)
+            return 0;
+    return 1;
+}
+
 static int get_obj(struct pd_k8s_ctx *x)
 {
     const struct pd_k8s_res *res = x->res;
+    if (watch_param(x))
+        return hook_rc(pd_k8s_serve_watch(x));
     json_t *o = pd_k8s_load(x, res, x->p.ns, x->p.name);
     if (!o)
         return hook_rc(pd_k8s_not_found(x, res, x->p.name));
     if (res->hooks && res->hooks->read)
         res->hooks->read(o, x->now_ms);
-    if (want_table(x)) {
+    if (pd_k8s_wants_table(x)) {
         json_t *items = json_pack("[o]", o);
         json_t *t = pd_k8s_table(res, items, pd_k8s_mstr(o, "resourceVersion"), NULL, x->now_ms);
         json_decref(items);
@@ -714,32 +854,100 @@ static int get_obj(struct pd_k8s_ctx *x)
     return pd_req_reply_json(x->r, 200, o);
 }
 
+int pd_k8s_parse_selectors(struct pd_k8s_ctx *x, const char *lsel, const char *fsel,
+                           struct pd_k8s_sel **OUT_ls, size_t *OUT_nls, struct pd_k8s_sel **OUT_fs,
+                           size_t *OUT_nfs)
+{
+    struct pd_req *r = x->r;
+    *OUT_ls = *OUT_fs = NULL;
+    *OUT_nls = *OUT_nfs = 0;
+    if (lsel && pd_k8s_sel_parse(&r->arena, lsel, OUT_ls, OUT_nls))
+        return pd_k8s_bad_request(
+            x, pd_arena_printf(&r->arena, "unable to parse requirement: invalid label selector: %s",
+                               lsel));
+    if (fsel && pd_k8s_sel_parse(&r->arena, fsel, OUT_fs, OUT_nfs))
+        return pd_k8s_bad_request(x,
+                                  pd_arena_printf(&r->arena, "invalid field selector: %s", fsel));
+    json_t *empty = json_object();
+    for (size_t i = 0; i < *OUT_nfs; i++) {
+        const struct pd_k8s_sel *f = &(*OUT_fs)[i];
+        int sup;
+        if (f->op > 1) {
+            json_decref(empty);
+            return pd_k8s_bad_request(
+                x, pd_arena_printf(&r->arena, "invalid selector: '%s'; can't understand '%s'", fsel,
+                                   f->key));
+        }
+        pd_k8s_field_value(x->res, empty, f->key, &sup);
+        if (!sup) {
+            json_decref(empty);
+            return pd_k8s_bad_request(
+                x, pd_arena_printf(&r->arena, "field label not supported: %s", f->key));
+        }
+    }
+    json_decref(empty);
+    return PD_OK;
+}
+
+/* The stored objects of res in ns (NULL: all; "" for cluster-scoped) passing the selectors,
+ * from the offset-th match on, at most limit (0: all), as served (read hook); *OUT_next is
+ * the continue token when more remain. */
+static int select_objs(struct pd_k8s_ctx *x, const struct pd_k8s_res *res, const char *ns,
+                       const struct pd_k8s_sel *ls, size_t nls, const struct pd_k8s_sel *fs,
+                       size_t nfs, int64_t offset, int64_t limit, json_t **OUT,
+                       const char **OUT_next)
+{
+    struct pd_req *r = x->r;
+    struct pd_k8s_db_obj *rows;
+    size_t n;
+    *OUT = NULL;
+    if (OUT_next)
+        *OUT_next = NULL;
+    int rc = pd_k8s_db_list(r->db, &r->arena, x->c.id, res->qualified,
+                            PD_K8S_NAMESPACED_RES(res) ? ns : "", &rows, &n);
+    if (rc)
+        return rc;
+    json_t *items = json_array();
+    int64_t seen = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = parse_obj(rows[i].body);
+        if (!pd_k8s_match(res, o, ls, nls, fs, nfs) || seen++ < offset) {
+            json_decref(o);
+            continue;
+        }
+        if (limit > 0 && (int64_t)json_array_size(items) == limit) {
+            if (OUT_next)
+                *OUT_next = rv_str(x, offset + limit);
+            json_decref(o);
+            break;
+        }
+        if (res->hooks && res->hooks->read)
+            res->hooks->read(o, x->now_ms);
+        json_array_append_new(items, o);
+    }
+    *OUT = items;
+    return PD_OK;
+}
+
+int pd_k8s_collect(struct pd_k8s_ctx *x, const struct pd_k8s_res *res, const char *ns,
+                   const struct pd_k8s_sel *ls, size_t nls, const struct pd_k8s_sel *fs, size_t nfs,
+                   json_t **OUT)
+{
+    return select_objs(x, res, ns, ls, nls, fs, nfs, 0, 0, OUT, NULL);
+}
+
 static int list_objs(struct pd_k8s_ctx *x)
 {
     struct pd_req *r = x->r;
     const struct pd_k8s_res *res = x->res;
-    const char *w = qget(x, "watch");
-    if (w && (strcmp(w, "true") == 0 || strcmp(w, "1") == 0))
-        return pd_k8s_fail(r, 405, "MethodNotAllowed", NULL,
-                           "watch is not supported by podiam's Kubernetes API");
+    if (watch_param(x))
+        return hook_rc(pd_k8s_serve_watch(x));
     const char *ns = PD_K8S_NAMESPACED_RES(res) && x->p.ns[0] ? x->p.ns : NULL;
-    if (!PD_K8S_NAMESPACED_RES(res))
-        ns = "";
-    struct pd_k8s_sel *ls = NULL, *fs = NULL;
-    size_t nls = 0, nfs = 0;
-    const char *lsel = qget(x, "labelSelector"), *fsel = qget(x, "fieldSelector");
-    if (lsel && pd_k8s_sel_parse(&r->arena, lsel, &ls, &nls))
-        return hook_rc(pd_k8s_bad_request(
-            x, pd_arena_printf(&r->arena, "unable to parse requirement: invalid label selector: %s",
-                               lsel)));
-    if (fsel && pd_k8s_sel_parse(&r->arena, fsel, &fs, &nfs))
-        return hook_rc(
-            pd_k8s_bad_request(x, pd_arena_printf(&r->arena, "invalid field selector: %s", fsel)));
-    for (size_t i = 0; i < nfs; i++)
-        if (fs[i].op > 1)
-            return hook_rc(pd_k8s_bad_request(
-                x, pd_arena_printf(&r->arena, "invalid selector: '%s'; can't understand '%s'", fsel,
-                                   fs[i].key)));
+    struct pd_k8s_sel *ls, *fs;
+    size_t nls, nfs;
+    if (pd_k8s_parse_selectors(x, qget(x, "labelSelector"), qget(x, "fieldSelector"), &ls, &nls,
+                               &fs, &nfs))
+        return PD_OK;
     int64_t limit = 0, offset = 0;
     const char *lim = qget(x, "limit"), *cont = qget(x, "continue");
     if (lim && pd_parse_i64(lim, 0, INT64_MAX, &limit))
@@ -748,47 +956,14 @@ static int list_objs(struct pd_k8s_ctx *x)
         return pd_k8s_fail(r, 410, "Expired", NULL,
                            "The provided continue parameter is too old to display a consistent "
                            "list result. You can start a new list without the continue parameter.");
-    struct pd_k8s_db_obj *rows;
-    size_t n;
-    int rc = pd_k8s_db_list(r->db, &r->arena, x->c.id, res->qualified, ns, &rows, &n);
+    json_t *items;
+    const char *next;
+    int rc = select_objs(x, res, ns, ls, nls, fs, nfs, offset, limit, &items, &next);
     if (rc)
         return rc;
-    json_t *items = json_array();
-    int64_t seen = 0;
-    const char *next = NULL;
-    for (size_t i = 0; i < n; i++) {
-        json_t *o = parse_obj(rows[i].body);
-        int ok = 1;
-        json_t *labels = json_object_get(json_object_get(o, "metadata"), "labels");
-        for (size_t k = 0; ok && k < nls; k++)
-            ok = pd_k8s_sel_match(&ls[k], json_string_value(json_object_get(labels, ls[k].key)));
-        for (size_t k = 0; ok && k < nfs; k++) {
-            int sup;
-            const char *v = pd_k8s_field_value(res, o, fs[k].key, &sup);
-            if (!sup) {
-                json_decref(o);
-                json_decref(items);
-                return hook_rc(pd_k8s_bad_request(
-                    x, pd_arena_printf(&r->arena, "field label not supported: %s", fs[k].key)));
-            }
-            ok = pd_k8s_sel_match(&fs[k], v ? v : "");
-        }
-        if (!ok || seen++ < offset) {
-            json_decref(o);
-            continue;
-        }
-        if (limit > 0 && (int64_t)json_array_size(items) == limit) {
-            next = rv_str(x, offset + limit);
-            json_decref(o);
-            break;
-        }
-        if (res->hooks && res->hooks->read)
-            res->hooks->read(o, x->now_ms);
-        json_array_append_new(items, o);
-    }
     int64_t rv = 0;
     pd_k8s_db_rv(r->db, x->c.id, &rv);
-    if (want_table(x)) {
+    if (pd_k8s_wants_table(x)) {
         json_t *t = pd_k8s_table(res, items, rv_str(x, rv), next, x->now_ms);
         json_decref(items);
         return pd_req_reply_json(r, 200, t);
@@ -800,6 +975,51 @@ static int list_objs(struct pd_k8s_ctx *x)
                              json_pack("{s:s+, s:s, s:o, s:o}", "kind", res->kind, "List",
                                        "apiVersion", res->api_version, "metadata", md, "items",
                                        items));
+}
+
+/* deletecollection: every object of the list (selectors apply) deleted as one DELETE would;
+ * the answer is the list of what was deleted. */
+static int delete_collection(struct pd_k8s_ctx *x)
+{
+    const struct pd_k8s_res *res = x->res;
+    const struct pd_k8s_hooks *h = res->hooks;
+    const char *ns = PD_K8S_NAMESPACED_RES(res) && x->p.ns[0] ? x->p.ns : NULL;
+    struct pd_k8s_sel *ls, *fs;
+    size_t nls, nfs;
+    if (pd_k8s_parse_selectors(x, qget(x, "labelSelector"), qget(x, "fieldSelector"), &ls, &nls,
+                               &fs, &nfs))
+        return PD_OK;
+    json_t *items;
+    int rc = pd_k8s_collect(x, res, ns, ls, nls, fs, nfs, &items);
+    if (rc)
+        return rc;
+    size_t i;
+    json_t *old;
+    json_array_foreach(items, i, old)
+    {
+        if (h && h->remove) {
+            rc = hook_rc(h->remove(x, old));
+            if (rc || x->r->resp.status)
+                goto out;
+        }
+        if (pd_k8s_dry_run(x))
+            continue;
+        rc = pd_k8s_remove(x, res, old);
+        if (rc == PD_OK && h && h->written)
+            rc = hook_rc(h->written(x, NULL, old));
+        if (rc || x->r->resp.status)
+            goto out;
+    }
+    int64_t rv = 0;
+    pd_k8s_db_rv(x->r->db, x->c.id, &rv);
+    rc = pd_req_reply_json(x->r, 200,
+                           json_pack("{s:s, s:s, s:{s:s}, s:O}", "kind",
+                                     pd_arena_printf(&x->r->arena, "%sList", res->kind),
+                                     "apiVersion", res->api_version, "metadata", "resourceVersion",
+                                     rv_str(x, rv), "items", items));
+out:
+    json_decref(items);
+    return rc;
 }
 
 int pd_k8s_serve_object(struct pd_k8s_ctx *x)
@@ -821,7 +1041,9 @@ int pd_k8s_serve_object(struct pd_k8s_ctx *x)
         }
         if (get)
             return list_objs(x);
-        return hook_rc(method_not_allowed(x->r)); /* deletecollection: not served */
+        if (strcmp(m, "DELETE") == 0 && !(x->res->flags & PD_K8S_NO_DELCOL))
+            return delete_collection(x);
+        return hook_rc(method_not_allowed(x->r));
     }
     if (get)
         return get_obj(x);
@@ -834,10 +1056,180 @@ int pd_k8s_serve_object(struct pd_k8s_ctx *x)
     return hook_rc(method_not_allowed(x->r));
 }
 
+/* The autoscaling/v1 Scale of obj (new reference). */
+static json_t *scale_of(const json_t *obj)
+{
+    json_t *md = json_object_get(obj, "metadata");
+    json_t *smd = json_object();
+    static const char *const keep[] = {
+        "name", "namespace", "uid", "resourceVersion", "creationTimestamp", NULL};
+    for (const char *const *k = keep; *k; k++)
+        if (json_object_get(md, *k))
+            json_object_set(smd, *k, json_object_get(md, *k));
+    json_t *spec = json_object_get(obj, "spec");
+    json_t *st = json_object_get(obj, "status");
+    json_int_t want = json_integer_value(json_object_get(spec, "replicas"));
+    json_int_t have = json_integer_value(json_object_get(st, "replicas"));
+    /* status.selector: the label selector's matchLabels as a selector string */
+    struct pd_buf sel;
+    pd_buf_init(&sel, 0);
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(json_object_get(spec, "selector"), "matchLabels"), k, v)
+    {
+        pd_buf_printf(&sel, "%s%s=%s", sel.len ? "," : "", k,
+                      json_is_string(v) ? json_string_value(v) : "");
+    }
+    json_t *out =
+        json_pack("{s:s, s:s, s:o, s:{s:I}, s:{s:I, s:s#}}", "kind", "Scale", "apiVersion",
+                  "autoscaling/v1", "metadata", smd, "spec", "replicas", want, "status", "replicas",
+                  have, "selector", sel.len ? sel.p : "", sel.len);
+    pd_buf_free(&sel);
+    return out;
+}
+
+/* GET, PUT or PATCH of <kind>/<name>/scale. */
+static int serve_scale(struct pd_k8s_ctx *x)
+{
+    struct pd_req *r = x->r;
+    const char *m = r->method;
+    json_t *old = pd_k8s_load(x, x->res, x->p.ns, x->p.name);
+    if (!old)
+        return hook_rc(pd_k8s_not_found(x, x->res, x->p.name));
+    int rc = PD_OK;
+    json_t *cur = scale_of(old), *want = NULL, *patch = NULL;
+    if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0) {
+        rc = pd_req_reply_json(r, 200, json_incref(cur));
+        goto out;
+    }
+    int put = strcmp(m, "PUT") == 0;
+    if (!put && strcmp(m, "PATCH") != 0) {
+        rc = hook_rc(method_not_allowed(r));
+        goto out;
+    }
+    patch = pd_k8s_body(x, !put);
+    if (!patch)
+        goto out;
+    const char *why = NULL;
+    if (put) {
+        want = json_incref(patch);
+    } else {
+        const char *ct = pd_req_header(r, "content-type");
+        want = json_deep_copy(cur);
+        if (ct && pd_has_prefix(ct, "application/json-patch+json")) {
+            if (pd_k8s_json_patch(&want, patch, &why))
+                why = why ? why : "the JSON patch cannot be applied";
+        } else if (json_is_object(patch)) {
+            want = pd_k8s_merge_patch(want, patch);
+        } else {
+            why = "a patch of a Scale must be a JSON object";
+        }
+    }
+    json_t *rep = json_object_get(json_object_get(want, "spec"), "replicas");
+    if (!why &&
+        (!json_is_integer(rep) || json_integer_value(rep) < 0 || json_integer_value(rep) > 100000))
+        why = "spec.replicas: Invalid value: must be an integer between 0 and 100000";
+    if (why) {
+        json_t *d = pd_k8s_details(x->p.name, "autoscaling", "Scale");
+        rc = hook_rc(pd_k8s_fail(r, 422, "Invalid", d, "Scale.autoscaling \"%s\" is invalid: %s",
+                                 x->p.name, why));
+        goto out;
+    }
+    json_t *obj = json_deep_copy(old);
+    json_object_set(json_object_get(obj, "spec"), "replicas", rep);
+    rc = pd_k8s_write_changed(x, old, obj, 200);
+    json_decref(obj);
+    if (rc == PD_OK && r->resp.status == 200) {
+        /* answer the Scale of what was stored */
+        json_t *now = pd_k8s_load(x, x->res, x->p.ns, x->p.name);
+        pd_buf_reset(&r->resp.body);
+        r->resp.status = 0;
+        rc = pd_req_reply_json(r, 200, now ? scale_of(now) : json_incref(cur));
+        json_decref(now);
+    }
+out:
+    json_decref(cur);
+    json_decref(want);
+    json_decref(patch);
+    json_decref(old);
+    return rc;
+}
+
+/* GET pods/<name>/log: the container is checked as kube-apiserver checks it; a pod on the
+ * virtual node ran nothing, so its log is empty. */
+static int serve_log(struct pd_k8s_ctx *x)
+{
+    struct pd_req *r = x->r;
+    if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
+        return hook_rc(method_not_allowed(r));
+    json_t *pod = pd_k8s_load(x, x->res, x->p.ns, x->p.name);
+    if (!pod)
+        return hook_rc(pd_k8s_not_found(x, x->res, x->p.name));
+    const char *want = qget(x, "container");
+    json_t *cs = json_object_get(json_object_get(pod, "spec"), "containers");
+    int rc = PD_OK;
+    const char *found = NULL;
+    struct pd_buf names;
+    pd_buf_init(&names, 0);
+    size_t i;
+    json_t *c;
+    json_array_foreach(cs, i, c)
+    {
+        const char *n = json_string_value(json_object_get(c, "name"));
+        pd_buf_printf(&names, "%s%s", i ? " " : "", n ? n : "");
+        if (n && want && strcmp(n, want) == 0)
+            found = n;
+    }
+    if (!want && json_array_size(cs) == 1)
+        found = json_string_value(json_object_get(json_array_get(cs, 0), "name"));
+    if (!want && !found)
+        rc = hook_rc(pd_k8s_bad_request(
+            x, pd_arena_printf(&r->arena,
+                               "a container name must be specified for pod %s, choose one of: "
+                               "[%.*s]",
+                               x->p.name, (int)names.len, names.p ? names.p : "")));
+    else if (!found)
+        rc = hook_rc(
+            pd_k8s_bad_request(x, pd_arena_printf(&r->arena, "container %s is not valid for pod %s",
+                                                  want, x->p.name)));
+    pd_buf_free(&names);
+    json_decref(pod);
+    if (rc || r->resp.status)
+        return rc;
+    r->resp.status = 200;
+    r->resp.content_type = "text/plain";
+    return PD_OK;
+}
+
 int pd_k8s_serve_subresource(struct pd_k8s_ctx *x)
 {
-    if (strcmp(x->r->method, "POST") != 0)
-        return hook_rc(method_not_allowed(x->r));
-    json_t *body = pd_k8s_body(x, 0);
-    return body ? hook_rc(x->p.sub->post(x, body)) : PD_OK;
+    const struct pd_k8s_sub *sub = x->p.sub;
+    const char *m = x->r->method;
+    if (sub->post) {
+        if (strcmp(m, "POST") != 0)
+            return hook_rc(method_not_allowed(x->r));
+        json_t *body = pd_k8s_body(x, 0);
+        return body ? hook_rc(sub->post(x, body)) : PD_OK;
+    }
+    if (strcmp(sub->name, "scale") == 0)
+        return serve_scale(x);
+    if (strcmp(sub->name, "log") == 0)
+        return serve_log(x);
+    /* status */
+    if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0) {
+        json_t *o = pd_k8s_load(x, x->res, x->p.ns, x->p.name);
+        if (!o)
+            return hook_rc(pd_k8s_not_found(x, x->res, x->p.name));
+        return pd_req_reply_json(x->r, 200, o);
+    }
+    x->status_write = 1;
+    int rc;
+    if (strcmp(m, "PUT") == 0)
+        rc = update_obj(x);
+    else if (strcmp(m, "PATCH") == 0)
+        rc = patch_obj(x);
+    else
+        rc = hook_rc(method_not_allowed(x->r));
+    x->status_write = 0;
+    return rc;
 }

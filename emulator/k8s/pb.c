@@ -127,10 +127,65 @@ MSG(role_ref, {1, "apiGroup", F_STR, NULL}, {2, "kind", F_STR, NULL}, {3, "name"
 MSG(role_binding, {1, "metadata", F_MSG, &object_meta}, {2, "subjects", F_MSGS, &subject},
     {3, "roleRef", F_MSG, &role_ref});
 
+/* kubernetes/api core/v1, apps/v1, batch/v1 generated.proto: the workload kinds kubectl 1.32
+ * creates (`create deployment|job|cronjob|secret|service`), their pod templates with the
+ * container fields kubectl sets and the common ones of hand-written specs. */
+MSG(int_or_string, {1, "type", F_INT, NULL}, {2, "intVal", F_INT, NULL},
+    {3, "strVal", F_STR, NULL});
+MSG(container_port, {1, "name", F_STR, NULL}, {2, "hostPort", F_INT_NZ, NULL},
+    {3, "containerPort", F_INT, NULL}, {4, "protocol", F_STR, NULL}, {5, "hostIP", F_STR, NULL});
+MSG(env_var, {1, "name", F_STR, NULL}, {2, "value", F_STR, NULL});
+/* resources: limits and requests are maps of Quantity messages, not decoded (dropped) */
+MSG(resource_requirements, {1000, "-", F_STR, NULL});
+MSG(volume_mount, {1, "name", F_STR, NULL}, {2, "readOnly", F_BOOL, NULL},
+    {3, "mountPath", F_STR, NULL}, {4, "subPath", F_STR, NULL});
+MSG(container, {1, "name", F_STR, NULL}, {2, "image", F_STR, NULL}, {3, "command", F_STRS, NULL},
+    {4, "args", F_STRS, NULL}, {5, "workingDir", F_STR, NULL},
+    {6, "ports", F_MSGS, &container_port}, {7, "env", F_MSGS, &env_var},
+    {8, "resources", F_MSG, &resource_requirements}, {9, "volumeMounts", F_MSGS, &volume_mount},
+    {13, "terminationMessagePath", F_STR, NULL}, {14, "imagePullPolicy", F_STR, NULL},
+    {20, "terminationMessagePolicy", F_STR, NULL});
+MSG(pod_spec, {2, "containers", F_MSGS, &container}, {3, "restartPolicy", F_STR, NULL},
+    {4, "terminationGracePeriodSeconds", F_INT, NULL}, {6, "dnsPolicy", F_STR, NULL},
+    {7, "nodeSelector", F_MAP_STR, NULL}, {8, "serviceAccountName", F_STR, NULL},
+    {10, "nodeName", F_STR, NULL}, {19, "schedulerName", F_STR, NULL},
+    {20, "initContainers", F_MSGS, &container}, {21, "automountServiceAccountToken", F_BOOL, NULL});
+MSG(pod_template, {1, "metadata", F_MSG, &object_meta}, {2, "spec", F_MSG, &pod_spec});
+MSG(deployment_spec, {1, "replicas", F_INT, NULL}, {2, "selector", F_MSG, &label_selector},
+    {3, "template", F_MSG, &pod_template}, {6, "revisionHistoryLimit", F_INT, NULL},
+    {9, "progressDeadlineSeconds", F_INT, NULL});
+MSG(deployment, {1, "metadata", F_MSG, &object_meta}, {2, "spec", F_MSG, &deployment_spec});
+MSG(job_spec, {1, "parallelism", F_INT, NULL}, {2, "completions", F_INT, NULL},
+    {3, "activeDeadlineSeconds", F_INT, NULL}, {4, "selector", F_MSG, &label_selector},
+    {5, "manualSelector", F_BOOL, NULL}, {6, "template", F_MSG, &pod_template},
+    {7, "backoffLimit", F_INT, NULL}, {8, "ttlSecondsAfterFinished", F_INT, NULL},
+    {9, "completionMode", F_STR, NULL}, {10, "suspend", F_BOOL, NULL});
+MSG(job, {1, "metadata", F_MSG, &object_meta}, {2, "spec", F_MSG, &job_spec});
+MSG(job_template, {1, "metadata", F_MSG, &object_meta}, {2, "spec", F_MSG, &job_spec});
+MSG(cronjob_spec, {1, "schedule", F_STR, NULL}, {2, "startingDeadlineSeconds", F_INT, NULL},
+    {3, "concurrencyPolicy", F_STR, NULL}, {4, "suspend", F_BOOL, NULL},
+    {5, "jobTemplate", F_MSG, &job_template}, {6, "successfulJobsHistoryLimit", F_INT, NULL},
+    {7, "failedJobsHistoryLimit", F_INT, NULL}, {8, "timeZone", F_STR, NULL});
+MSG(cronjob, {1, "metadata", F_MSG, &object_meta}, {2, "spec", F_MSG, &cronjob_spec});
+MSG(secret, {1, "metadata", F_MSG, &object_meta}, {2, "data", F_MAP_B64, NULL},
+    {3, "type", F_STR, NULL}, {4, "stringData", F_MAP_STR, NULL}, {5, "immutable", F_BOOL, NULL});
+MSG(service_port, {1, "name", F_STR, NULL}, {2, "protocol", F_STR, NULL}, {3, "port", F_INT, NULL},
+    {4, "targetPort", F_MSG, &int_or_string}, {5, "nodePort", F_INT_NZ, NULL},
+    {6, "appProtocol", F_STR, NULL});
+MSG(service_spec, {1, "ports", F_MSGS, &service_port}, {2, "selector", F_MAP_STR, NULL},
+    {3, "clusterIP", F_STR, NULL}, {4, "type", F_STR, NULL}, {5, "externalIPs", F_STRS, NULL},
+    {7, "sessionAffinity", F_STR, NULL}, {11, "externalName", F_STR, NULL});
+MSG(service, {1, "metadata", F_MSG, &object_meta}, {2, "spec", F_MSG, &service_spec});
+
 static const struct {
     const char *kind;
     const struct msg *m;
 } kinds[] = {
+    {"Deployment", &deployment},
+    {"Job", &job},
+    {"CronJob", &cronjob},
+    {"Secret", &secret},
+    {"Service", &service},
     {"Namespace", &namespace_msg},
     {"ServiceAccount", &service_account},
     {"ConfigMap", &config_map},
@@ -531,6 +586,27 @@ static int decode_unknown(struct rd *r, struct unknown *u)
     return PD_OK;
 }
 
+/* A Service's targetPorts arrive as IntOrString {type, intVal, strVal}: the JSON form is the
+ * number or the string. */
+static void int_or_strings(json_t *ports)
+{
+    size_t i;
+    json_t *p;
+    json_array_foreach(ports, i, p)
+    {
+        json_t *t = json_object_get(p, "targetPort");
+        if (!json_is_object(t))
+            continue;
+        json_t *v = json_integer_value(json_object_get(t, "type")) == 1
+                        ? json_incref(json_object_get(t, "strVal"))
+                        : json_integer(json_integer_value(json_object_get(t, "intVal")));
+        if (v)
+            json_object_set_new(p, "targetPort", v);
+        else
+            json_object_del(p, "targetPort");
+    }
+}
+
 int pd_k8s_pb_decode(const uint8_t *body, size_t len, json_t **OUT, const char **OUT_why)
 {
     static const uint8_t magic[4] = {'k', '8', 's', 0};
@@ -579,6 +655,7 @@ int pd_k8s_pb_decode(const uint8_t *body, size_t len, json_t **OUT, const char *
         goto out;
     if (!json_is_object(json_object_get(obj, "metadata")))
         json_object_set_new(obj, "metadata", json_object());
+    int_or_strings(json_object_get(json_object_get(obj, "spec"), "ports"));
     *OUT = obj;
     obj = NULL;
     rc = PD_OK;

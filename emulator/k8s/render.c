@@ -84,12 +84,20 @@ json_t *pd_k8s_resource_list(const char *gv)
         if (r->category)
             json_object_set_new(e, "categories", json_pack("[s]", r->category));
         json_array_append_new(res, e);
-        for (const struct pd_k8s_sub *s = r->subs; s && s->name; s++)
-            json_array_append_new(res,
-                                  json_pack("{s:s, s:s, s:b, s:s, s:s, s:s, s:[s]}", "name",
-                                            s->path, "singularName", "", "namespaced",
-                                            PD_K8S_NAMESPACED_RES(r), "group", s->group, "version",
-                                            s->version, "kind", s->kind, "verbs", "create"));
+        for (const struct pd_k8s_sub *s = r->subs; s && s->name; s++) {
+            json_t *se = json_pack("{s:s, s:s, s:b, s:s}", "name", s->path, "singularName", "",
+                                   "namespaced", PD_K8S_NAMESPACED_RES(r), "kind", s->kind);
+            if (*s->group)
+                json_object_set_new(se, "group", json_string(s->group));
+            if (*s->version)
+                json_object_set_new(se, "version", json_string(s->version));
+            json_object_set_new(se, "verbs",
+                                s->post ? json_pack("[s]", "create")
+                                : strcmp(s->name, "log") == 0
+                                    ? json_pack("[s]", "get")
+                                    : json_pack("[s, s, s]", "get", "patch", "update"));
+            json_array_append_new(res, se);
+        }
     }
     if (!any) {
         json_decref(res);
@@ -467,6 +475,19 @@ static json_t *statuses(json_t *list, const char *start, int init)
     return out;
 }
 
+int pd_k8s_owned_by_kind(const json_t *obj, const char *kind)
+{
+    size_t i;
+    json_t *o;
+    json_array_foreach(json_object_get(json_object_get(obj, "metadata"), "ownerReferences"), i, o)
+    {
+        const char *k = json_string_value(json_object_get(o, "kind"));
+        if (k && strcmp(k, kind) == 0 && json_is_true(json_object_get(o, "controller")))
+            return 1;
+    }
+    return 0;
+}
+
 void pd_k8s_pod_status(json_t *pod, int64_t now_ms)
 {
     json_t *spec = json_object_get(pod, "spec");
@@ -482,18 +503,25 @@ void pd_k8s_pod_status(json_t *pod, int64_t now_ms)
         start = iso;
         json_object_set_new(status, "startTime", json_string(iso));
     }
-    json_object_set_new(status, "phase", json_string("Running"));
+    /* a Job's pod on the virtual node completes at once, as kwok's stages make it */
+    int done = pd_k8s_owned_by_kind(pod, "Job");
+    json_object_set_new(status, "phase", json_string(done ? "Succeeded" : "Running"));
     json_object_set_new(status, "qosClass", json_string("BestEffort"));
     json_t *conds = json_array();
     static const char *const types[] = {"PodReadyToStartContainers", "Initialized", "Ready",
                                         "ContainersReady", "PodScheduled"};
-    for (size_t i = 0; i < 5; i++)
-        json_array_append_new(conds,
-                              json_pack("{s:s, s:s, s:n, s:s}", "type", types[i], "status", "True",
-                                        "lastProbeTime", "lastTransitionTime", start));
+    for (size_t i = 0; i < 5; i++) {
+        /* a completed pod is no longer Ready (PodCompleted) */
+        int off = done && (i == 0 || i == 2 || i == 3);
+        json_t *c = json_pack("{s:s, s:s, s:n, s:s}", "type", types[i], "status",
+                              off ? "False" : "True", "lastProbeTime", "lastTransitionTime", start);
+        if (off && i != 0)
+            json_object_set_new(c, "reason", json_string("PodCompleted"));
+        json_array_append_new(conds, c);
+    }
     json_object_set_new(status, "conditions", conds);
     json_object_set_new(status, "containerStatuses",
-                        statuses(json_object_get(spec, "containers"), start, 0));
+                        statuses(json_object_get(spec, "containers"), start, done));
     if (json_array_size(json_object_get(spec, "initContainers")))
         json_object_set_new(status, "initContainerStatuses",
                             statuses(json_object_get(spec, "initContainers"), start, 1));

@@ -509,3 +509,19 @@ const char *pd_k8s_field_value(const struct pd_k8s_res *res, json_t *obj, const 
     *OUT_supported = 0;
     return NULL;
 }
+
+int pd_k8s_match(const struct pd_k8s_res *res, json_t *obj, const struct pd_k8s_sel *ls, size_t nls,
+                 const struct pd_k8s_sel *fs, size_t nfs)
+{
+    json_t *labels = json_object_get(json_object_get(obj, "metadata"), "labels");
+    for (size_t k = 0; k < nls; k++)
+        if (!pd_k8s_sel_match(&ls[k], json_string_value(json_object_get(labels, ls[k].key))))
+            return 0;
+    for (size_t k = 0; k < nfs; k++) {
+        int sup;
+        const char *v = pd_k8s_field_value(res, obj, fs[k].key, &sup);
+        if (!sup || !pd_k8s_sel_match(&fs[k], v ? v : ""))
+            return 0;
+    }
+    return 1;
+}

@@ -7,6 +7,12 @@
  * r->resp; the completion callback frees the request. MHD answers `Expect: 100-continue`
  * and decodes chunked transfer encoding itself.
  *
+ * Streamed responses (r->resp.stream, stream.h: Kubernetes watches, followed logs) go out
+ * chunked from a content-reader callback. When the service has nothing to send the
+ * connection is suspended, holding no thread, until the service wakes it; a client that
+ * stops reading leaves the connection unwritable, and --idle-timeout closes it. At stop,
+ * every stream is told to end and parked connections are resumed first.
+ *
  * Slow clients: libmicrohttpd's own timeout (--idle-timeout) closes a connection that sends
  * nothing for that long, but a client trickling a header byte a second never trips it. A
  * watchdog thread therefore tracks every connection (libmicrohttpd's connection
@@ -40,6 +46,7 @@
 #include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -57,6 +64,7 @@
 #include "env.h"
 #include "req.h"
 #include "server/proxy.h"
+#include "stream.h"
 
 #define LEAF_CACHE_MAX 256    /* minted leaf certificates kept per TLS listener */
 #define ADOPT_EXPIRY_MS 10000 /* an adopted socket's note unclaimed this long is stale */
@@ -67,6 +75,15 @@ struct leaf {
     gnutls_pcert_st pcert;
     unsigned refs; /* 1 while cached, + 1 per connection whose handshake chose it */
     uint64_t used; /* cache clock at the last use (the least recent goes first) */
+};
+
+/* A streamed response (stream.h) being sent: the reader's state (under pd_server.lock for the
+ * list links). */
+struct strm {
+    struct strm *prev, *next;
+    struct pd_server *s;
+    struct MHD_Connection *c;
+    struct pd_stream *st;
 };
 
 /* A socket handed over by the proxy, until its connection starts (under pd_server.lock). */
@@ -112,6 +129,7 @@ struct pd_server {
     unsigned room_at;        /* from this many connections on, idle ones make room */
     unsigned per_peer_max;   /* connections one peer address may hold */
     struct adopted *adopted; /* sockets from the proxy not started yet (under lock) */
+    struct strm *streams;    /* streamed responses being sent (under lock) */
 
     /* TLS by server name */
     pthread_mutex_t tls_lock;
@@ -591,6 +609,126 @@ static ssize_t no_body(void *cls, uint64_t pos, char *buf, size_t max)
     return MHD_CONTENT_READER_END_OF_STREAM;
 }
 
+/* ---- streamed responses (stream.h) ---- */
+
+static void resume_conn(void *arg)
+{
+    MHD_resume_connection(arg);
+}
+
+/* libmicrohttpd sends the chunks of an unfinished body corked (MSG_MORE, TCP_CORK): before
+ * the connection is parked, what was sent must leave the kernel, or the client sees each
+ * event only when the next one comes. */
+static void push_sent(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!ci || ci->connect_fd < 0)
+        return;
+    int off = 0, on = 1;
+    setsockopt(ci->connect_fd, IPPROTO_TCP, TCP_CORK, &off, sizeof off);
+    setsockopt(ci->connect_fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+}
+
+/* MHD asks for more of a streamed body: what the service has, or park the connection until
+ * the service wakes it (nothing waits, nothing polls). */
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    struct strm *t = cls;
+    for (;;) {
+        if (atomic_load(&t->st->closing))
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        long n = t->st->read(t->st, buf, max);
+        if (n > 0)
+            return (ssize_t)n;
+        if (n == PD_STREAM_END)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        if (n < 0)
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        if (pd_stream_park(t->st))
+            continue;
+        push_sent(t->c);
+        MHD_suspend_connection(t->c);
+        if (pd_stream_parked(t->st))
+            MHD_resume_connection(t->c);
+        return 0;
+    }
+}
+
+/* The response is destroyed (sent, client gone, or server stopping): the service lets go. */
+static void stream_free(void *cls)
+{
+    struct strm *t = cls;
+    struct pd_server *s = t->s;
+    pthread_mutex_lock(&s->lock);
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        s->streams = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    pthread_mutex_unlock(&s->lock);
+    if (t->st->done)
+        t->st->done(t->st);
+    free(t);
+}
+
+/* A chunked response fed by r->resp.stream (taken over from the request). */
+static struct MHD_Response *stream_response(struct pd_server *s, struct MHD_Connection *c,
+                                            struct pd_req *r)
+{
+    struct strm *t = pd_xcalloc(1, sizeof *t);
+    t->s = s;
+    t->c = c;
+    t->st = r->resp.stream;
+    r->resp.stream = NULL;
+    t->st->resume = resume_conn;
+    t->st->resume_arg = c;
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, stream_read, t, stream_free);
+    if (!resp) {
+        if (t->st->done)
+            t->st->done(t->st);
+        free(t);
+        return NULL;
+    }
+    pthread_mutex_lock(&s->lock);
+    t->next = s->streams;
+    if (t->next)
+        t->next->prev = t;
+    s->streams = t;
+    pthread_mutex_unlock(&s->lock);
+    return resp;
+}
+
+/* Stopping: every streamed body ends, and no connection stays suspended (libmicrohttpd must
+ * not be stopped with suspended connections). Waits a little for parked ones to resume. */
+static void end_streams(struct pd_server *s)
+{
+    for (int tries = 0; tries < 200; tries++) {
+        struct pd_stream *wake[64];
+        size_t n = 0;
+        int parked = 0;
+        pthread_mutex_lock(&s->lock);
+        for (struct strm *t = s->streams; t; t = t->next) {
+            atomic_store(&t->st->closing, 1);
+            if (pd_stream_is_parked(t->st))
+                parked = 1;
+            if (n < sizeof wake / sizeof *wake && pd_stream_wake(t->st))
+                wake[n++] = t->st;
+        }
+        pthread_mutex_unlock(&s->lock);
+        for (size_t i = 0; i < n; i++)
+            pd_stream_resume(wake[i]); /* parked until resumed: still alive */
+        if (!parked && !n)
+            return;
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    pd_log(PD_LOG_WARN, "http: streamed responses still parked at shutdown");
+}
+
 #define SMALL_FILE_BODY (64 * 1024)
 
 /* The whole [fd_off, fd_off + fd_len) of a small file-backed body, malloc'd; the fd is
@@ -613,14 +751,17 @@ static char *read_small(struct pd_resp *o)
     return p;
 }
 
-static enum MHD_Result send_resp(struct MHD_Connection *c, struct pd_req *r)
+static enum MHD_Result send_resp(struct pd_server *s, struct MHD_Connection *c, struct pd_req *r)
 {
     struct pd_resp *o = &r->resp;
     struct MHD_Response *resp;
     int head = r->method && strcmp(r->method, "HEAD") == 0;
     const char *head_len = head && !o->body.len ? pd_kvs_get(&o->hdrs, "Content-Length", 1) : NULL;
     char *small = NULL;
-    if (o->fd >= 0 && o->fd_len <= SMALL_FILE_BODY && (small = read_small(o)) != NULL) {
+    int streamed = o->stream && !head;
+    if (streamed) {
+        resp = stream_response(s, c, r);
+    } else if (o->fd >= 0 && o->fd_len <= SMALL_FILE_BODY && (small = read_small(o)) != NULL) {
         /* a small file goes out with the headers in one write, not send + sendfile */
         resp = MHD_create_response_from_buffer((size_t)o->fd_len, small, MHD_RESPMEM_MUST_FREE);
     } else if (o->fd >= 0) {
@@ -650,6 +791,8 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, struct pd_req *r)
     }
     if (o->content_type)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, o->content_type);
+    if (streamed)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache, private");
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)(o->status ? o->status : 500), resp);
     MHD_destroy_response(resp);
     return ret;
@@ -738,7 +881,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         peer(c, r);
         if (refuse_header_values(r) || refuse_target(cls, cn) || pd_dispatch_headers(r) != PD_OK) {
             cn->rejected = 1;
-            return send_resp(c, r);
+            return send_resp(cls, c, r);
         }
         return MHD_YES;
     }
@@ -759,10 +902,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!cn->pending)
             return MHD_YES;
         cn->pending = 0;
-        return send_resp(c, r);
+        return send_resp(cls, c, r);
     }
     pd_dispatch(r);
-    return send_resp(c, r);
+    return send_resp(cls, c, r);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -860,9 +1003,10 @@ int pd_server_start(struct pd_env *env, const char *addr, const char *cert, cons
 {
     struct sockaddr_storage ss;
     socklen_t sl;
-    /* MHD_USE_ITC: the proxy hands sockets over (MHD_add_connection) from its own thread */
-    unsigned flags =
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    /* MHD_USE_ITC: the proxy hands sockets over (MHD_add_connection) from its own thread;
+     * suspend/resume: streamed responses park their connection while they wait */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+                     MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
     if (addr) {
         if (pd_server_sockaddr(addr, &ss, &sl, OUT_err))
             return PD_EINVAL;
@@ -971,6 +1115,7 @@ void pd_server_stop(struct pd_server *s)
         pthread_mutex_unlock(&s->lock);
         pthread_join(s->watchdog, NULL);
     }
+    end_streams(s);
     MHD_stop_daemon(s->d);
     tls_by_name_cleanup(s);
     while (s->adopted) {

@@ -22,6 +22,7 @@
 #include "auth/decisions.h"
 #include "auth/secrets.h"
 #include "env.h"
+#include "k8s/k8s.h"
 #include "store/store.h"
 #include "services/fixtures.h"
 #include "services/service.h"
@@ -48,9 +49,10 @@ static int health(struct pd_req *r)
         json_object_set_new(endpoints, "proxy", json_string(env->proxy_url));
     return pd_req_reply_json(
         r, 200,
-        json_pack("{s:s, s:s, s:s, s:s, s:I, s:o}", "status", "ok", "version", PD_VERSION,
+        json_pack("{s:s, s:s, s:s, s:s, s:I, s:o, s:{s:I}}", "status", "ok", "version", PD_VERSION,
                   "iam_mode", modes[cfg->iam_mode], "region", cfg->region, "time_ms",
-                  (json_int_t)pd_clock_now_ms(&r->env->clock), "endpoints", endpoints));
+                  (json_int_t)pd_clock_now_ms(&r->env->clock), "endpoints", endpoints, "k8s",
+                  "watches", (json_int_t)pd_k8s_watches(r->env)));
 }
 
 static int reset(struct pd_req *r)
@@ -63,6 +65,7 @@ static int reset(struct pd_req *r)
         return PD_OK;
     }
     atomic_store(&r->env->clock.offset_ms, 0); /* back to the start: the clock too */
+    pd_k8s_state_changed(r->env, NULL);        /* every watch ends: clients list again */
     pd_log_req(PD_LOG_INFO, r->request_id, "state reset to %d fixtures file(s)",
                r->env->cfg.nfixtures);
     return pd_req_reply_json(

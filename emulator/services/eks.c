@@ -477,6 +477,7 @@ static int delete_cluster(struct pd_req *r)
         return PD_EAWS;
     if (pd_eks_db_cluster_del(r->db, c.id) || pd_oidc_issuer_delete(r->db, c.issuer))
         return pd_fail(r, &PD_ERR_InternalFailure, "cannot delete the cluster");
+    pd_k8s_state_changed(r->env, c.cluster_id); /* its watches end */
     c.status = "DELETING";
     r->out = json_pack("{s:o}", "cluster", cluster_json(r, &c));
     return PD_OK;

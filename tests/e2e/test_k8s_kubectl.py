@@ -5,10 +5,11 @@ update-kubeconfig` (https endpoint, podiam's CA, the `aws eks get-token` exec pl
 AWS_ENDPOINT_URL in the environment so tokens presign to podiam), then kubectl 1.32: version,
 namespaces (protobuf bodies), service accounts and their IRSA annotation, client-side apply
 of a pod (created, unchanged, configured) with the identity webhook's mutation, Tables,
-TokenRequest, can-i, whoami, delete, Status errors, a second IAM user refused with 403 and a
-request without credentials refused with 401. kubectl 1.20 (Debian 12's) runs the flows it has
-when a 1.20 binary is found, whether or not a 1.32 one is. Each class skips with a message
-when its kubectl is absent.
+TokenRequest, can-i, whoami, delete, Status errors, a second IAM user (mapped in aws-auth)
+refused with 403, a third that nothing maps refused with 401 as EKS refuses it, and a request
+without credentials refused with 401. kubectl 1.20 (Debian 12's) runs the flows it has when a
+1.20 binary is found, whether or not a 1.32 one is. Each class skips with a message when its
+kubectl is absent.
 """
 import base64
 import json
@@ -75,6 +76,38 @@ def find_kubectl(minor):
     return None
 
 
+def admin_token(p, cluster="demo"):
+    """An `aws eks get-token` token of the account's root (the clusters' creator here)."""
+    e = p.client_env()
+    e["AWS_ENDPOINT_URL"] = p.endpoint
+    r = subprocess.run(["aws", "eks", "get-token", "--cluster-name", cluster, "--region",
+                        "us-east-1", "--output", "json"], capture_output=True, text=True, env=e,
+                       timeout=120)
+    if r.returncode != 0:
+        raise AssertionError("aws eks get-token: " + r.stderr)
+    return json.loads(r.stdout)["status"]["token"]
+
+
+def put_aws_auth(p, cluster, data):
+    """Create or replace kube-system/aws-auth of cluster (DescribeCluster output) with data
+    (mapRoles/mapUsers/mapAccounts YAML text), as the cluster's creator."""
+    ctx = ssl.create_default_context(cafile=p.ca_file())
+    base = cluster["endpoint"] + "/api/v1/namespaces/kube-system/configmaps"
+    body = json.dumps({"apiVersion": "v1", "kind": "ConfigMap",
+                       "metadata": {"name": "aws-auth", "namespace": "kube-system"},
+                       "data": data}).encode()
+    token = admin_token(p, cluster["name"])
+    for method, url in (("PUT", base + "/aws-auth"), ("POST", base)):
+        req = urllib.request.Request(url, data=body, method=method, headers={
+            "Authorization": "Bearer " + token, "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, context=ctx, timeout=30):
+                return
+        except urllib.error.HTTPError as e:
+            if e.code != 404:
+                raise
+
+
 class KubectlCase(unittest.TestCase):
     """A podiam with cluster `demo` and a second IAM user, driven by kubectl 1.<minor>."""
     minor = None
@@ -96,6 +129,13 @@ class KubectlCase(unittest.TestCase):
         iam.create_user(UserName="bob")
         k = iam.create_access_key(UserName="bob")["AccessKey"]
         cls.bob = (k["AccessKeyId"], k["SecretAccessKey"])
+        iam.create_user(UserName="carol")
+        k = iam.create_access_key(UserName="carol")["AccessKey"]
+        cls.carol = (k["AccessKeyId"], k["SecretAccessKey"])
+        # bob is in the cluster through aws-auth (under his ARN); carol is in nothing
+        put_aws_auth(cls.p, cls.cluster, {"mapUsers": (
+            "- userarn: arn:aws:iam::%s:user/bob\n  username: arn:aws:iam::%s:user/bob\n"
+            % (ACCT, ACCT))})
 
     @classmethod
     def tearDownClass(cls):
@@ -260,8 +300,10 @@ class K8sKubectlTest(KubectlCase):
     def test_auth(self):
         self.assertEqual(self.k("auth", "can-i", "create", "pods").stdout.strip(), "yes")
         who = self.k("auth", "whoami").stdout
-        self.assertIn("arn:aws:iam::%s:root" % ACCT, who)
-        self.assertIn("system:masters", who)
+        # the creator in CONFIG_MAP mode: EKS's kubernetes-admin in system:masters
+        self.assertIn("kubernetes-admin", who)
+        self.assertIn("[system:masters system:authenticated]", who)
+        self.assertIn("arn:aws:iam::%s:root" % ACCT, who)  # Extra: arn
 
     def test_other_user_is_forbidden(self):
         key, secret = self.bob
@@ -275,6 +317,15 @@ class K8sKubectlTest(KubectlCase):
         who = self.k("auth", "whoami", key=key, secret=secret).stdout
         self.assertIn("arn:aws:iam::%s:user/bob" % ACCT, who)
         self.assertNotIn("system:masters", who)
+
+    def test_unmapped_user_is_unauthorized(self):
+        # what EKS answers an IAM identity neither aws-auth nor an access entry maps
+        key, secret = self.carol
+        p = self.k("get", "pods", key=key, secret=secret, check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("error: You must be logged in to the server", p.stderr)
+        p = self.k("auth", "whoami", key=key, secret=secret, check=False)
+        self.assertIn("error: You must be logged in to the server (Unauthorized)", p.stderr)
 
     def test_unknown_key_is_unauthorized(self):
         p = self.k("get", "pods", key="AKIANOSUCHKEY0000000", secret="x", check=False)

@@ -24,7 +24,7 @@ import urllib.error
 import urllib.request
 
 from podiam_harness import Podiam
-from test_k8s_kubectl import EKS_TRUST, find_kubectl
+from test_k8s_kubectl import EKS_TRUST, find_kubectl, put_aws_auth
 
 ACCT = "000000000000"
 AS_ALICE = ["--as=pulumi:alice", "--as-group=pulumi:devs"]
@@ -90,6 +90,8 @@ class K8sRbacTest(unittest.TestCase):
         k = iam.create_access_key(UserName="bob")["AccessKey"]
         cls.bob = (k["AccessKeyId"], k["SecretAccessKey"])
         cls.bob_arn = "arn:aws:iam::%s:user/bob" % ACCT
+        put_aws_auth(cls.p, cls.cluster, {"mapUsers": "- userarn: %s\n  username: %s\n" % (
+            cls.bob_arn, cls.bob_arn)})
 
     @classmethod
     def tearDownClass(cls):
@@ -408,7 +410,8 @@ class K8sRbacTest(unittest.TestCase):
         with urllib.request.urlopen(self.p.endpoint + "/_podiam/decisions/" + did) as r:
             d = json.loads(r.read())
         self.assertEqual(d["user"]["username"], "erin")
-        self.assertEqual(d["impersonated_by"]["username"], "arn:aws:iam::%s:root" % ACCT)
+        self.assertEqual(d["impersonated_by"]["username"], "kubernetes-admin")
+        self.assertEqual(d["principal"], "arn:aws:iam::%s:root" % ACCT)
         review = [c for c in d["checks"] if c.get("review")][0]
         self.assertEqual(review["decision"], "implicitDeny")
 

@@ -57,6 +57,20 @@ static void parse_ok(void **state)
     assert_int_equal(s.steps[1].exit_code, 0); /* success expected by default */
     assert_int_equal(s.steps[1].timeout_s, 180);
     assert_true(json_is_string(s.steps[1].stderr_contains)); /* one string = list of one */
+    assert_null(s.skip_unless);
+    assert_null(s.steps[0].skip_unless);
+    pdc_scenario_free(&s);
+    /* a probe for the file and for a step */
+    rc = parse_text(&a,
+                    "{\"name\":\"n\",\"skip_unless\":{\"run\":[\"aws\",\"eks\",\"help\"],"
+                    "\"why\":\"old CLI\"},\"steps\":[{\"name\":\"one\",\"run\":[\"x\"],"
+                    "\"skip_unless\":{\"shell\":\"kubectl auth --help | grep -q whoami\","
+                    "\"why\":\"no whoami\"}}]}",
+                    &s, &err);
+    assert_int_equal(rc, PD_OK);
+    assert_string_equal(json_string_value(json_object_get(s.skip_unless, "why")), "old CLI");
+    assert_string_equal(json_string_value(json_object_get(s.steps[0].skip_unless, "shell")),
+                        "kubectl auth --help | grep -q whoami");
     pdc_scenario_free(&s);
     pd_arena_cleanup(&a);
 }
@@ -91,6 +105,20 @@ static void parse_errors(void **state)
          "steps[0].capture: must be an object of JSON paths"},
         {"{\"name\":\"n\",\"steps\":[{\"name\":\"a\",\"run\":[\"x\"],\"timeout\":0}]}",
          "steps[0].timeout: must be a positive integer"},
+        {"{\"name\":\"n\",\"steps\":[{\"name\":\"a\",\"run\":[\"x\"],\"skip_unless\":[]}]}",
+         "steps[0].skip_unless: must be an object"},
+        {"{\"name\":\"n\",\"steps\":[{\"name\":\"a\",\"run\":[\"x\"],\"skip_unless\":"
+         "{\"run\":[\"y\"]}}]}",
+         "steps[0].skip_unless: \"why\" is required"},
+        {"{\"name\":\"n\",\"steps\":[{\"name\":\"a\",\"run\":[\"x\"],\"skip_unless\":"
+         "{\"why\":\"w\"}}]}",
+         "steps[0].skip_unless: exactly one of \"run\" and \"shell\""},
+        {"{\"name\":\"n\",\"steps\":[{\"name\":\"a\",\"run\":[\"x\"],\"skip_unless\":"
+         "{\"run\":[],\"why\":\"w\"}}]}",
+         "steps[0].skip_unless.run: must be a non-empty list of strings"},
+        {"{\"name\":\"n\",\"skip_unless\":{\"shell\":\"y\",\"why\":\"w\",\"if\":1},"
+         "\"steps\":[{\"name\":\"a\",\"run\":[\"x\"]}]}",
+         "scenario.skip_unless: unknown field \"if\""},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct pd_arena a;

@@ -874,10 +874,10 @@ static void kubernetes_side(void **state)
                                   .resource = "pods",
                                   .ns = "apps"};
         struct pd_eks_policy_decision d;
-        pd_k8s_eks_policies(&c->a, &x, &at, &d);
+        pd_eks_access_policy_authorize(&c->a, x.entry->policies, x.entry->npolicies, &at, &d);
         assert_int_equal(d.verdict, PD_K8S_ALLOW);
         at.ns = "default";
-        pd_k8s_eks_policies(&c->a, &x, &at, &d);
+        pd_eks_access_policy_authorize(&c->a, x.entry->policies, x.entry->npolicies, &at, &d);
         assert_int_equal(d.verdict, PD_K8S_NO_OPINION);
         pd_k8s_eks_identity_release(&x);
     }
@@ -890,17 +890,13 @@ static void kubernetes_side(void **state)
     assert_int_equal(pd_k8s_eks_identity(db, &c->a, cache, &ec, &node, &x), PD_OK);
     assert_int_equal(x.id.by, PD_EKS_BY_AWS_AUTH);
     assert_string_equal(x.id.username, "node-user");
-    assert_null(x.entry);
-    struct pd_k8s_attrs at = {
-        .verb = "get", .resource_request = 1, .api_group = "", .resource = "pods", .ns = "apps"};
-    struct pd_eks_policy_decision d;
-    pd_k8s_eks_policies(&c->a, &x, &at, &d);
-    assert_int_equal(d.verdict, PD_K8S_NO_OPINION);
+    assert_null(x.entry); /* mapped by aws-auth: no access policy can apply */
     pd_k8s_eks_identity_release(&x);
     assert_int_equal(pd_awsauth_cache_parses(cache), 1); /* one version, parsed once */
     pd_awsauth_cache_free(cache);
 
-    /* CONFIG_MAP: root (the creator) is the hidden admin; entries are not read */
+    /* CONFIG_MAP: root (the creator) is kubernetes-admin in system:masters; entries are not
+     * read */
     cluster(c, "k2", NULL, -1);
     assert_int_equal(pd_eks_cluster_by_name(db, &c->a, PT_ACCT, "us-east-1", "k2", &ec), PD_OK);
     struct pd_principal root = {.kind = PD_CALLER_ROOT,

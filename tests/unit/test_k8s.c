@@ -108,6 +108,16 @@ static int setup(void **state)
                                aws_token(&c->a, "test", "test", "demo"));
     c->bob = pd_arena_printf(&c->a, "authorization: Bearer %s",
                              aws_token(&c->a, c->bob_key, c->bob_secret, "demo"));
+    /* The cluster is in CONFIG_MAP mode: bob exists in it through aws-auth, under his ARN. */
+    struct pd_req *r =
+        pt_http(c->env, "POST",
+                pd_arena_printf(&c->a, "%s/api/v1/namespaces/kube-system/configmaps", c->base),
+                NULL, pd_arena_printf(&c->a, "%s\ncontent-type: application/json", c->admin),
+                "{\"metadata\":{\"name\":\"aws-auth\"},\"data\":{\"mapUsers\":\"- userarn: "
+                "arn:aws:iam::000000000000:user/bob\\n  username: "
+                "arn:aws:iam::000000000000:user/bob\\n\"}}");
+    assert_int_equal(r->resp.status, 201);
+    pd_req_free(r);
     *state = c;
     return 0;
 }
@@ -214,8 +224,9 @@ static void routing_and_discovery(void **state)
     assert_string_equal(jstr(v, "versions.0"), "v1");
     json_decref(v);
     v = ok(c, "GET", "/apis", NULL, NULL, NULL, 200);
-    assert_string_equal(jstr(v, "groups.0.versions.0.groupVersion"), "authentication.k8s.io/v1");
-    assert_string_equal(jstr(v, "groups.1.name"), "authorization.k8s.io");
+    assert_string_equal(jstr(v, "groups.0.versions.0.groupVersion"), "apps/v1");
+    assert_string_equal(jstr(v, "groups.1.name"), "authentication.k8s.io");
+    assert_string_equal(jstr(v, "groups.4.name"), "batch");
     json_decref(v);
     v = ok(c, "GET", "/api/v1", NULL, NULL, NULL, 200);
     assert_string_equal(jstr(v, "groupVersion"), "v1");
@@ -270,8 +281,8 @@ static void routing_and_discovery(void **state)
                      8);
     json_decref(v);
     v = ok(c, "GET", "/apis", NULL, NULL, NULL, 200);
-    assert_string_equal(jstr(v, "groups.2.name"), "rbac.authorization.k8s.io");
-    assert_string_equal(jstr(v, "groups.2.preferredVersion.groupVersion"),
+    assert_string_equal(jstr(v, "groups.3.name"), "rbac.authorization.k8s.io");
+    assert_string_equal(jstr(v, "groups.3.preferredVersion.groupVersion"),
                         "rbac.authorization.k8s.io/v1");
     json_decref(v);
     v = ok(c, "GET", "/apis/rbac.authorization.k8s.io", NULL, NULL, NULL, 200);
@@ -344,6 +355,12 @@ static void path_parser(void **state)
     pd_k8s_parse_path("/_podiam/k8s/ABC/apis/rbac.authorization.k8s.io/v1/roles/x", &p);
     assert_int_equal(p.target, PD_K8S_T_NONE); /* a namespaced object needs its namespace */
     pd_k8s_parse_path("/_podiam/k8s/ABC/api/v1/namespaces/a/pods/p/log", &p);
+    assert_int_equal(p.target, PD_K8S_T_SUBRESOURCE);
+    assert_string_equal(p.sub->name, "log");
+    pd_k8s_parse_path("/_podiam/k8s/ABC/apis/apps/v1/namespaces/a/deployments/d/scale", &p);
+    assert_int_equal(p.target, PD_K8S_T_SUBRESOURCE);
+    assert_string_equal(p.sub->path, "deployments/scale");
+    pd_k8s_parse_path("/_podiam/k8s/ABC/api/v1/namespaces/a/pods/p/exec", &p);
     assert_int_equal(p.target, PD_K8S_T_NONE); /* subresources podiam does not serve */
     assert_int_equal(pd_k8s_parse_path("/_podiam/k8s/", &p), PD_EINVAL);
     assert_int_equal(pd_k8s_parse_path("/_podiam/other", &p), PD_EINVAL);
@@ -968,6 +985,8 @@ static void get_token_verification(void **state)
 
 /* ---- authorization ---- */
 
+static int has_text(const json_t *v, const char *needle);
+
 static void creator_and_others(void **state)
 {
     struct ctx *c = *state;
@@ -1016,35 +1035,58 @@ static void creator_and_others(void **state)
     json_decref(v);
     v = ok(c, "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", NULL, JSON_CT, "{}",
            201);
-    assert_string_equal(jstr(v, "status.userInfo.username"), "arn:aws:iam::000000000000:root");
+    /* the creator in CONFIG_MAP mode: EKS's kubernetes-admin in system:masters */
+    assert_string_equal(jstr(v, "status.userInfo.username"), "kubernetes-admin");
     assert_string_equal(jstr(v, "status.userInfo.groups.0"), "system:masters");
+    assert_string_equal(jstr(v, "status.userInfo.groups.1"), "system:authenticated");
+    assert_string_equal(jstr(v, "status.userInfo.extra.arn.0"), "arn:aws:iam::000000000000:root");
+    assert_string_equal(jstr(v, "status.userInfo.uid"),
+                        "aws-iam-authenticator:000000000000:000000000000");
     json_decref(v);
 
-    /* role sessions: the creator is the role, whatever the session */
-    struct pd_eks_cluster cl = {.creator_arn = "arn:aws:sts::000000000000:assumed-role/ci/s1"};
-    struct pd_principal p = {.kind = PD_CALLER_ROLE_SESSION,
-                             .account_id = PT_ACCT,
-                             .arn = "arn:aws:sts::000000000000:assumed-role/ci/s2",
-                             .name = "ci",
-                             .role_arn = "arn:aws:iam::000000000000:role/ci"};
-    assert_true(pd_k8s_is_creator(&c->a, &cl, &p));
-    p.name = "cid";
-    p.arn = "arn:aws:sts::000000000000:assumed-role/cid/s1";
-    assert_false(pd_k8s_is_creator(&c->a, &cl, &p));
-    cl.creator_arn = "arn:aws:iam::000000000000:role/ci";
-    p.name = "ci";
-    assert_true(pd_k8s_is_creator(&c->a, &cl, &p));
-    struct pd_principal user = {.kind = PD_CALLER_USER,
-                                .account_id = PT_ACCT,
-                                .arn = "arn:aws:iam::000000000000:user/ci",
-                                .name = "ci"};
-    assert_false(pd_k8s_is_creator(&c->a, &cl, &user));
-    cl.creator_arn = "arn:aws:iam::000000000000:root";
-    assert_false(pd_k8s_is_creator(&c->a, &cl, &user));
-    struct pd_principal other_root = {.kind = PD_CALLER_ROOT,
-                                      .account_id = "111111111111",
-                                      .arn = "arn:aws:iam::111111111111:root"};
-    assert_false(pd_k8s_is_creator(&c->a, &cl, &other_root));
+    /* an IAM user the cluster does not map: 401, as EKS answers, and the decision log says
+     * what was looked at */
+    json_decref(pt_ok(c->env, "iam", "CreateUser", json_pack("{s:s}", "UserName", "carl")));
+    json_t *out = pt_ok(c->env, "iam", "CreateAccessKey", json_pack("{s:s}", "UserName", "carl"));
+    json_t *ak = json_object_get(out, "AccessKey");
+    const char *carl = pd_arena_printf(
+        &c->a, "authorization: Bearer %s",
+        aws_token(&c->a, json_string_value(json_object_get(ak, "AccessKeyId")),
+                  json_string_value(json_object_get(ak, "SecretAccessKey")), "demo"));
+    json_decref(out);
+    fails(c, carl, "GET", "/api/v1", NULL, NULL, NULL, 401, "Unauthorized", "Unauthorized");
+    struct pd_req *r = pt_http(
+        c->env, "POST",
+        pd_arena_printf(&c->a, "%s/apis/authentication.k8s.io/v1/selfsubjectreviews", c->base),
+        NULL, pd_arena_printf(&c->a, "%s\n" JSON_CT, carl), "{}");
+    assert_int_equal(r->resp.status, 401);
+    const char *id = pd_kvs_get(&r->resp.hdrs, "x-podiam-decision-id", 1);
+    assert_non_null(id);
+    json_t *d = pd_decisions_get(c->env->decisions, id);
+    pd_req_free(r);
+    assert_non_null(d);
+    assert_string_equal(jstr(d, "decision"), "unauthenticated");
+    assert_string_equal(jstr(d, "principal"), "arn:aws:iam::000000000000:user/carl");
+    assert_string_equal(jstr(d, "user.mapping.by"), "not mapped");
+    assert_string_equal(jstr(d, "user.mapping.mode"), "CONFIG_MAP");
+    assert_non_null(strstr(jstr(d, "authentication.reason"),
+                           "arn:aws:iam::000000000000:user/carl is not mapped by the aws-auth "
+                           "ConfigMap"));
+    assert_true(has_text(d, "aws-auth has no mapRoles or mapUsers line for "
+                            "arn:aws:iam::000000000000:user/carl"));
+    json_decref(d);
+    /* bob is mapped by his aws-auth line, and the decision log names it */
+    r = pt_http(c->env, "GET", pd_arena_printf(&c->a, "%s/api/v1/namespaces", c->base), NULL,
+                c->bob, NULL);
+    assert_int_equal(r->resp.status, 403);
+    d = pd_decisions_get(c->env->decisions, pd_kvs_get(&r->resp.hdrs, "x-podiam-decision-id", 1));
+    pd_req_free(r);
+    assert_string_equal(jstr(d, "user.mapping.by"), "aws-auth mapUsers");
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(json_object_get(d, "user"), "mapping"), "line")),
+                     1);
+    assert_non_null(strstr(jstr(d, "user.mapped_by"), "aws-auth mapUsers entry 1 (line 1)"));
+    json_decref(d);
 }
 
 /* ---- fixtures ---- */
@@ -1295,14 +1337,22 @@ static void rbac_impersonation_and_reviews(void **state)
     assert_string_equal(jstr(d, "service"), "k8s");
     assert_string_equal(jstr(d, "decision"), "allowed");
     assert_string_equal(jstr(d, "user.username"), "pulumi:alice");
-    assert_string_equal(jstr(d, "impersonated_by.username"), "arn:aws:iam::000000000000:root");
+    assert_string_equal(jstr(d, "impersonated_by.username"), "kubernetes-admin");
     assert_string_equal(jstr(d, "principal"), "arn:aws:iam::000000000000:root");
     assert_string_equal(jstr(d, "checks.0.action"), "k8s:impersonate");
     assert_string_equal(jstr(d, "checks.2.action"), "k8s:list");
     assert_string_equal(jstr(d, "checks.2.reason"),
                         "RBAC: allowed by RoleBinding \"devs/apps\" of Role \"pm\" to Group "
                         "\"pulumi:devs\"");
-    assert_string_equal(jstr(d, "checks.2.authorizers.1.trace.binding"), "RoleBinding apps/devs");
+    /* the creator may impersonate as a member of system:masters, before RBAC is asked */
+    assert_string_equal(jstr(d, "checks.0.decided_by"), "system:masters");
+    assert_string_equal(jstr(d, "checks.0.authorizers.0.authorizer"), "system:masters");
+    assert_null(jstr(d, "checks.0.authorizers.1.authorizer"));
+    /* alice (impersonated) gets nothing from EKS access policies */
+    assert_string_equal(jstr(d, "checks.2.authorizers.1.authorizer"), "eks");
+    assert_string_equal(jstr(d, "checks.2.authorizers.1.decision"), "noOpinion");
+    assert_non_null(strstr(jstr(d, "checks.2.authorizers.1.trace.reason"), "impersonated"));
+    assert_string_equal(jstr(d, "checks.2.authorizers.2.trace.binding"), "RoleBinding apps/devs");
     json_decref(d);
     /* a denial says what was looked at */
     r = pt_http(c->env, "GET", pd_arena_printf(&c->a, "%s/api/v1/namespaces/default/pods", c->base),
@@ -1312,7 +1362,7 @@ static void rbac_impersonation_and_reviews(void **state)
     pd_req_free(r);
     assert_string_equal(jstr(d, "decision"), "implicitDeny");
     assert_string_equal(jstr(d, "principal"), "arn:aws:iam::000000000000:user/bob");
-    assert_string_equal(jstr(d, "checks.0.authorizers.1.trace.why"),
+    assert_string_equal(jstr(d, "checks.0.authorizers.2.trace.why"),
                         "no rule of the bindings that name this user allows the request");
     assert_non_null(strstr(jstr(d, "message"), "cannot list resource \"pods\""));
     json_decref(d);
@@ -1431,11 +1481,13 @@ static void rbac_impersonation_and_reviews(void **state)
           "spec.resourceAttributes.namespace: Invalid value: \"other\": must match "
           "metadata.namespace");
     /* unknown paths are authorized first (RequestInfo): bob gets 403, the admin 404 */
-    fails(c, c->bob, "GET", "/apis/apps/v1/namespaces/apps/deployments", NULL, NULL, NULL, 403,
-          "Forbidden",
-          "deployments.apps is forbidden: User \"arn:aws:iam::000000000000:user/bob\" cannot "
-          "list resource \"deployments\" in API group \"apps\" in the namespace \"apps\"");
-    fails(c, c->admin, "GET", "/apis/apps/v1/namespaces/apps/deployments", NULL, NULL, NULL, 404,
+    fails(c, c->bob, "GET", "/apis/networking.k8s.io/v1/namespaces/apps/ingresses", NULL, NULL,
+          NULL, 403, "Forbidden",
+          "ingresses.networking.k8s.io is forbidden: User "
+          "\"arn:aws:iam::000000000000:user/bob\" cannot list resource \"ingresses\" in API "
+          "group \"networking.k8s.io\" in the namespace \"apps\"");
+    fails(c, c->admin, "GET", "/apis/networking.k8s.io/v1/namespaces/apps/ingresses", NULL, NULL,
+          NULL, 404,
           "NotFound", "the server could not find the requested resource");
 }
 

@@ -287,6 +287,12 @@ static void awsauth_cache(void **state)
     assert_int_equal(pd_awsauth_cache_parses(cache), 4);
     assert_string_equal(m5->roles[0].username, "two");
     pd_awsauth_cache_release(cache, r1);
+    /* the same cluster id and version with other data (a seeded podiam reset and the cluster
+     * made again): parsed again, never the stale map */
+    const struct pd_awsauth *m6 = pd_awsauth_cache_get(cache, "C1", 6, d1, &r1);
+    assert_int_equal(pd_awsauth_cache_parses(cache), 5);
+    assert_string_equal(m6->roles[0].username, "one");
+    pd_awsauth_cache_release(cache, r1);
     pd_awsauth_cache_free(cache);
     json_decref(d1);
     json_decref(d2);
@@ -370,13 +376,15 @@ static void identity_config_map(void **state)
     assert_string_equal(extra(&id, "sessionName"), "");
     assert_string_equal(id.uid, "aws-iam-authenticator:" ACCT ":AIDABOB0000000000001");
 
-    /* the creator: hidden system:masters, groups empty */
+    /* the creator: EKS's kubernetes-admin in system:masters, in no visible configuration */
     in.caller = &ROOT;
     assert_int_equal(pd_eks_identity_map(&c->a, &in, &id), PD_OK);
     assert_int_equal(id.by, PD_EKS_BY_CREATOR);
     assert_int_equal(id.creator_admin, 1);
-    assert_int_equal(id.ngroups, 0);
-    assert_string_equal(id.username, ROOT.arn);
+    assert_int_equal(id.ngroups, 1);
+    assert_string_equal(id.groups[0], "system:masters");
+    assert_string_equal(id.username, "kubernetes-admin");
+    assert_string_equal(extra(&id, "arn"), ROOT.arn);
     assert_string_equal(id.uid, "aws-iam-authenticator:" ACCT ":" ACCT);
 
     /* a creator that was a session of a role: any session of that role is the creator */
