@@ -14,6 +14,7 @@ PODIAM_E2E_BUILD_DIR/console-screenshots (CTest's build folder), else a temporar
 import json
 import os
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -56,6 +57,10 @@ class ConsoleInBrowser(unittest.TestCase):
                              capture_output=True, text=True, env=env, timeout=600)
         cls.scenario_seconds = time.monotonic() - t0
         cls.scenario_out = run.stdout + run.stderr
+        summary = [l for l in cls.scenario_out.splitlines() if l.startswith("== ") and "passed" in l]
+        print("\nseed scenario in %.0f s: %s" % (cls.scenario_seconds,
+                                                 summary[-1] if summary else "(no summary)"),
+              file=sys.stderr)
         if run.returncode != 0:
             cls.p.stop()
             raise AssertionError("the seed scenario failed:\n" + cls.scenario_out[-6000:])
