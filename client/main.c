@@ -23,6 +23,9 @@ static void usage(FILE *f)
             "  explain    print entries of podiam's decision log (IAM, S3, Kubernetes) as text\n"
             "  k8s-access step through kubectl's access to a cluster: get-token, authentication,\n"
             "             how EKS mapped the IAM identity, RBAC and access policies\n"
+            "  mark       print a mark of the decision log, for report --since\n"
+            "  report     what the calls since a mark proved; the least-privilege policy\n"
+            "  snapshot   save, restore, list or delete named snapshots of the state\n"
             "\n"
             "podiam is found at --endpoint or AWS_ENDPOINT_URL (default "
             "http://127.0.0.1:4566);\n"
@@ -58,6 +61,12 @@ int main(int argc, char **argv)
         return pdc_cmd_explain(argc - 1, argv + 1);
     if (strcmp(cmd, "k8s-access") == 0)
         return pdc_cmd_k8s_access(argc - 1, argv + 1);
+    if (strcmp(cmd, "mark") == 0)
+        return pdc_cmd_mark(argc - 1, argv + 1);
+    if (strcmp(cmd, "report") == 0)
+        return pdc_cmd_report(argc - 1, argv + 1);
+    if (strcmp(cmd, "snapshot") == 0)
+        return pdc_cmd_snapshot(argc - 1, argv + 1);
     if (strcmp(cmd, "scenario") == 0) {
         char self[PATH_MAX];
         ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "auth/decisions.h"
 #include "auth/secrets.h"
@@ -37,7 +38,43 @@ struct pd_app {
     struct pd_server *http;
     struct pd_server *https; /* the TLS listener, or (--listen-tls off) one for the proxy only */
     struct pd_proxy *proxy;
+    char tls_addr[160];   /* --listen-tls as used (port 0 when it follows --listen's) */
+    char proxy_addr[160]; /* the same for --listen-proxy */
+    char ca_file[4096];   /* podiam's CA certificate, written beside the state at start */
 };
+
+/* A listener not given follows --listen when that asks for port 0: the same host, port 0,
+ * so a second podiam on one machine needs nothing beyond `--listen 127.0.0.1:0`. */
+static const char *follow_listen(const struct pd_config *cfg, const char *addr, int given,
+                                 char *buf, size_t n)
+{
+    char host[128];
+    int port = -1;
+    if (given || !addr || pd_server_parse_addr(cfg->listen, host, sizeof host, &port) || port)
+        return addr;
+    int v6 = strchr(host, ':') != NULL;
+    snprintf(buf, n, "%s%s%s:0", v6 ? "[" : "", host, v6 ? "]" : "");
+    return buf;
+}
+
+/* Write text to path atomically (a temporary file beside it, then rename), mode 0644. */
+static int write_atomic(const char *path, const char *text)
+{
+    char tmp[4200];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid()) >= (int)sizeof tmp)
+        return PD_EINVAL;
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return PD_EIO;
+    int bad = fputs(text, f) < 0;
+    bad |= fflush(f) != 0 || fsync(fileno(f)) != 0;
+    bad |= fclose(f) != 0;
+    if (bad || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return PD_EIO;
+    }
+    return PD_OK;
+}
 
 static int enabled(const char *addr)
 {
@@ -88,6 +125,7 @@ int pd_app_start(struct pd_env *env, struct pd_app **OUT)
     int rc;
 
     pd_clock_init(&env->clock);
+    pd_statelock_init(&env->state_lock);
     pd_ids_init(&env->ids, env->cfg.seeded, env->cfg.seed);
     rc = pd_store_open(env->cfg.state, env->cfg.sync_full, &env->store, &err);
     if (rc) {
@@ -117,18 +155,31 @@ int pd_app_start(struct pd_env *env, struct pd_app **OUT)
         pd_log(PD_LOG_ERROR, "start: %s", why);
         goto fail;
     }
+    /* podiam's CA as a file, for clients that take a path (AWS_CA_BUNDLE, --cacert) */
+    const char *base = strrchr(env->cfg.state, '/');
+    base = strcmp(env->cfg.state, ":memory:") == 0 ? "state.db" : base ? base + 1 : env->cfg.state;
+    snprintf(app->ca_file, sizeof app->ca_file, "%s/%s.ca.pem", pd_store_dir(env->store), base);
+    if (write_atomic(app->ca_file, env->secrets->ca_cert_pem) != PD_OK) {
+        pd_log(PD_LOG_WARN, "cannot write the CA certificate to %s", app->ca_file);
+        app->ca_file[0] = '\0';
+    }
     fit_connections(env);
+    const char *tls_addr = follow_listen(&env->cfg, env->cfg.listen_tls, env->cfg.listen_tls_given,
+                                         app->tls_addr, sizeof app->tls_addr);
+    const char *proxy_addr =
+        follow_listen(&env->cfg, env->cfg.listen_proxy, env->cfg.listen_proxy_given,
+                      app->proxy_addr, sizeof app->proxy_addr);
     rc = pd_server_start(env, env->cfg.listen, NULL, NULL, &app->http, &env->http_port, &why);
     if (rc) {
         pd_log(PD_LOG_ERROR, "listen %s: %s", env->cfg.listen, why);
         goto fail;
     }
     listener_url(env->http_url, sizeof env->http_url, "http", env->cfg.listen, env->http_port);
-    int tls = enabled(env->cfg.listen_tls), proxy = enabled(env->cfg.listen_proxy);
+    int tls = enabled(tls_addr), proxy = enabled(proxy_addr);
     if (tls || proxy) {
         /* without a TLS listener the proxy still terminates its tunnels: a daemon with no
          * listening socket takes them */
-        const char *addr = tls ? env->cfg.listen_tls : NULL;
+        const char *addr = tls ? tls_addr : NULL;
         int port = 0;
         rc = pd_server_start(env, addr, env->secrets->tls_cert_pem, env->secrets->tls_key_pem,
                              &app->https, &port, &why);
@@ -142,14 +193,13 @@ int pd_app_start(struct pd_env *env, struct pd_app **OUT)
         }
     }
     if (proxy) {
-        rc = pd_proxy_start(env, env->cfg.listen_proxy, app->http, app->https, &app->proxy,
-                            &env->proxy_port, &why);
+        rc = pd_proxy_start(env, proxy_addr, app->http, app->https, &app->proxy, &env->proxy_port,
+                            &why);
         if (rc) {
-            pd_log(PD_LOG_ERROR, "listen-proxy %s: %s", env->cfg.listen_proxy, why);
+            pd_log(PD_LOG_ERROR, "listen-proxy %s: %s", proxy_addr, why);
             goto fail;
         }
-        listener_url(env->proxy_url, sizeof env->proxy_url, "http", env->cfg.listen_proxy,
-                     env->proxy_port);
+        listener_url(env->proxy_url, sizeof env->proxy_url, "http", proxy_addr, env->proxy_port);
     }
     rc = pd_k8s_hub_start(env); /* watch bookmarks and timeouts */
     if (rc == PD_OK)
@@ -186,7 +236,36 @@ void pd_app_stop(struct pd_app *app)
     pd_store_close(env->store);
     env->store = NULL;
     pd_ids_cleanup(&env->ids);
+    pd_statelock_cleanup(&env->state_lock);
     free(app);
+}
+
+/* The ready object: everything a harness needs to use this podiam (docs/usage.md). Compact
+ * JSON text, malloc'd. */
+static char *ready_json(const struct pd_env *env, const struct pd_app *app)
+{
+    json_t *endpoints = json_pack("{s:s}", "http", env->http_url);
+    json_t *ports = json_pack("{s:i}", "http", env->http_port);
+    if (env->https_url[0]) {
+        json_object_set_new(endpoints, "https", json_string(env->https_url));
+        json_object_set_new(ports, "https", json_integer(env->https_port));
+    }
+    if (env->proxy_url[0]) {
+        json_object_set_new(endpoints, "proxy", json_string(env->proxy_url));
+        json_object_set_new(ports, "proxy", json_integer(env->proxy_port));
+    }
+    json_t *vars = json_pack("{s:s, s:s, s:s, s:s, s:s}", "AWS_ENDPOINT_URL", env->http_url,
+                             "AWS_ACCESS_KEY_ID", "test", "AWS_SECRET_ACCESS_KEY", "test",
+                             "AWS_REGION", env->cfg.region, "AWS_DEFAULT_REGION", env->cfg.region);
+    json_t *o =
+        json_pack("{s:s, s:s, s:I, s:o, s:o, s:s?, s:s, s:s, s:o}", "podiam", "ready", "version",
+                  PD_VERSION, "pid", (json_int_t)getpid(), "endpoints", endpoints, "ports", ports,
+                  "ca_file", app->ca_file[0] ? app->ca_file : NULL, "state", env->cfg.state,
+                  "region", env->cfg.region, "env", vars);
+    json_object_set_new(o, "admin", json_sprintf("%s/_podiam/", env->http_url));
+    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    return text;
 }
 
 int pd_app_run(struct pd_env *env)
@@ -217,16 +296,39 @@ int pd_app_run(struct pd_env *env)
         snprintf(tls, sizeof tls, " tls=%s", env->https_url);
     if (env->proxy_url[0])
         snprintf(proxy, sizeof proxy, " proxy=%s", env->proxy_url);
-    printf(
-        "podiam %s ready: endpoint=%s%s state=%s%s -- export AWS_ENDPOINT_URL=%s "
-        "AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=%s AWS_DEFAULT_REGION=%s\n",
-        PD_VERSION, env->http_url, tls, env->cfg.state, proxy, env->http_url, env->cfg.region,
-        env->cfg.region);
+    char *json = ready_json(env, app);
+    if (env->cfg.ready_file) {
+        size_t n = strlen(json);
+        char *line = pd_xmalloc(n + 2);
+        memcpy(line, json, n);
+        memcpy(line + n, "\n", 2);
+        int wrc = write_atomic(env->cfg.ready_file, line);
+        free(line);
+        if (wrc != PD_OK) {
+            pd_log(PD_LOG_ERROR, "cannot write the ready file %s", env->cfg.ready_file);
+            free(json);
+            pd_app_stop(app);
+            return 1;
+        }
+    }
+    /* The human line first (scripts that read one line keep working), then the JSON object
+     * on a line of its own; both in one write. */
+    if (env->cfg.ready_format != PD_READY_JSON)
+        printf("podiam %s ready: endpoint=%s%s state=%s%s -- export AWS_ENDPOINT_URL=%s "
+               "AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=%s "
+               "AWS_DEFAULT_REGION=%s\n",
+               PD_VERSION, env->http_url, tls, env->cfg.state, proxy, env->http_url,
+               env->cfg.region, env->cfg.region);
+    if (env->cfg.ready_format != PD_READY_TEXT)
+        printf("%s\n", json);
     fflush(stdout);
+    free(json);
 
     int sig = 0;
     sigwait(&set, &sig);
     pd_log(PD_LOG_INFO, "stopping on %s", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    if (env->cfg.ready_file)
+        unlink(env->cfg.ready_file); /* it describes a podiam that no longer runs */
     pd_app_stop(app);
     return 0;
 }

@@ -19,7 +19,7 @@
 int pd_authorize_init(struct pd_env *env)
 {
     env->policies = pd_policy_cache_new(8192);
-    env->decisions = pd_decisions_new(1000);
+    env->decisions = pd_decisions_new(env->cfg.decisions_max);
     return PD_OK;
 }
 
@@ -108,6 +108,24 @@ static json_t *decision_entry(struct pd_req *r, const struct pd_authz_need *need
                      "principal", principal ? principal : "anonymous", "mode",
                      r->env->cfg.iam_mode == PD_IAM_AUDIT ? "audit" : "enforce", "context",
                      pd_ctx_to_json(&need->ctx));
+}
+
+/* The statements that applied to one check (the engine's matched list): what the decision
+ * report counts as used. Compact, so it survives a trace cut for size. */
+static json_t *matched_json(const struct pd_authz_result *res)
+{
+    json_t *out = json_array();
+    for (size_t i = 0; i < res->nmatched && i < 64; i++) {
+        const struct pd_matched_stmt *m = &res->matched[i];
+        const char *sid =
+            m->ref && m->ref->policy ? pd_policy_statement_sid(m->ref->policy, m->index) : NULL;
+        json_array_append_new(out,
+                              json_pack("{s:s, s:s, s:I, s:s?, s:s}", "policy",
+                                        m->ref && m->ref->id ? m->ref->id : "", "type",
+                                        pd_ptype_name(m->ptype), "statement", (json_int_t)m->index,
+                                        "sid", sid, "effect", m->deny ? "Deny" : "Allow"));
+    }
+    return out;
 }
 
 /* Evaluate every check of need; record the decision. PD_OK when allowed (or not
@@ -246,6 +264,14 @@ static int decide(struct pd_req *r, struct pd_authz_need *need_, const char **OU
         json_object_update(entry, need.log_extra);
         json_decref(need.log_extra);
     }
+    /* the IAM identity whose policies applied (a session's role), for the report */
+    const char *identity =
+        need.who ? NULL
+        : r->who.kind == PD_CALLER_ROLE_SESSION || r->who.kind == PD_CALLER_FEDERATED
+            ? r->who.role_arn
+            : r->who.arn;
+    if (identity)
+        json_object_set_new(entry, "identity", json_string(identity));
     json_t *checks = json_array();
     enum pd_decision worst = PD_DECISION_ALLOW;
     const struct pd_authz_check *failed = NULL;
@@ -274,9 +300,10 @@ static int decide(struct pd_req *r, struct pd_authz_need *need_, const char **OU
         };
         struct pd_authz_result res;
         pd_policy_authorize(&r->arena, &q, &res);
-        json_t *jc = json_pack("{s:s, s:s, s:s, s:s, s:o*}", "action", ck->action, "resource",
+        json_t *jc = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o*}", "action", ck->action, "resource",
                                ck->resource, "decision", pd_decision_name(res.decision),
-                               "decided_by", pd_ptype_name(res.decided_by), "trace", res.trace);
+                               "decided_by", pd_ptype_name(res.decided_by), "matched",
+                               matched_json(&res), "trace", res.trace);
         /* an organization policy's decision names its level and, for a deny, the policy */
         if (res.org_level)
             json_object_set_new(jc, "level", json_string(res.org_level));

@@ -36,5 +36,6 @@ void pd_config_defaults(struct pd_config *cfg)
     cfg->header_timeout = 30;
     cfg->max_connections = 4096;
     cfg->host_suffix = "localhost";
+    cfg->decisions_max = 1000;
     cfg->oidc_fetch_timeout_ms = 5000;
 }

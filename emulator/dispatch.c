@@ -819,6 +819,13 @@ static void run_aws(struct pd_req *r)
     struct pd_codec_error cerr;
     memset(&cerr, 0, sizeof cerr);
     int drc = PD_OK;
+    if (r->sink && pd_statelock_epoch(&r->env->state_lock) != r->state_epoch) {
+        /* decoded (or claimed) at the headers, authorized against a state that a reset or
+         * restore has since replaced: refused (the client retries) */
+        pd_fail(r, &PD_ERR_ServiceUnavailable,
+                "The state was reset or restored during the upload; retry the request.");
+        goto out;
+    }
     if (r->op && (r->op->flags & PD_OP_NOMODEL)) {
         /* claimed by the service at the headers; nothing for the codec to decode */
         if (r->sink && r->sink->finish(r) != PD_OK)
@@ -893,8 +900,13 @@ int pd_dispatch_headers(struct pd_req *r)
             break;
         }
     }
-    if (!r->svc && is_s3(r))
-        return s3_headers(r);
+    if (!r->svc && is_s3(r)) {
+        pd_statelock_read(&r->env->state_lock);
+        r->state_epoch = pd_statelock_epoch(&r->env->state_lock);
+        int rc = s3_headers(r);
+        pd_statelock_read_done(&r->env->state_lock);
+        return rc;
+    }
     return check_length(r);
 }
 
@@ -948,6 +960,12 @@ void pd_dispatch(struct pd_req *r)
 {
     if (!r->svc)
         r->svc = route(r);
+    /* Every request but the admin API's sees one whole state (statelock.h); the admin API
+     * takes the write side itself for reset and restore, and its reads need no more than
+     * their own transactions. */
+    int locked = !r->svc || strcmp(r->svc->name, "admin") != 0;
+    if (locked)
+        pd_statelock_read(&r->env->state_lock);
     if (r->svc && r->svc->proto == PD_PROTO_RAW) {
         run_raw(r);
         pd_req_set_header(r, "x-amzn-RequestId", r->request_id);
@@ -958,6 +976,8 @@ void pd_dispatch(struct pd_req *r)
         r->resp.content_type = "text/plain";
         pd_buf_adds(&r->resp.body, "podiam: no service answers this request\n");
     }
+    if (locked)
+        pd_statelock_read_done(&r->env->state_lock);
     if (r->decision_id)
         pd_req_set_header(r, "x-podiam-decision-id", r->decision_id);
     access_line(r);

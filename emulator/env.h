@@ -13,6 +13,7 @@
 
 #include "core/clock.h"
 #include "core/ids.h"
+#include "statelock.h"
 
 enum pd_iam_mode { PD_IAM_ENFORCE = 0, PD_IAM_AUDIT, PD_IAM_OFF };
 
@@ -39,6 +40,11 @@ struct pd_config {
     int sync_full;           /* fsync files and commits (--sync full) */
     int64_t s3_inline_max;   /* S3 objects up to this size live in SQLite, not files */
     const char *host_suffix; /* S3 virtual host suffixes are matched against this */
+    int listen_tls_given;    /* --listen-tls / PODIAM_LISTEN_TLS was set (else it follows */
+    int listen_proxy_given;  /* --listen's port 0); the same for --listen-proxy */
+    const char *ready_file;  /* write the ready JSON object here (atomically), or NULL */
+    int ready_format;        /* PD_READY_BOTH (default), PD_READY_TEXT or PD_READY_JSON */
+    size_t decisions_max;    /* entries the decision log keeps (--decision-log-size) */
 
     /* identity (issue 13) */
     int encoded_denials;       /* denials end with AWS's "Encoded authorization failure message" */
@@ -46,6 +52,9 @@ struct pd_config {
     int oidc_http_loopback;    /* external issuers on loopback may be plain http */
     int oidc_fetch_timeout_ms; /* bound on one external discovery + JWKS fetch */
 };
+
+/* What the ready line on standard output holds (--ready-format). */
+enum { PD_READY_BOTH = 0, PD_READY_TEXT, PD_READY_JSON };
 
 struct pd_store;
 struct pd_specs;
@@ -94,6 +103,7 @@ struct pd_env {
     char http_url[80]; /* "http://127.0.0.1:4566" once listening, "" when not (app.c) */
     char https_url[80];
     char proxy_url[80];
+    struct pd_statelock state_lock; /* requests read, resets and restores write (statelock.h) */
 };
 
 /* Fill cfg with the embedded defaults (loopback, port 4566, default state path). */

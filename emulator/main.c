@@ -39,6 +39,14 @@ static void usage(FILE *f)
            "  --listen-proxy ADDR   forward proxy, or 'off'           [PODIAM_LISTEN_PROXY] "
            "127.0.0.1:4568\n"
            "                        (HTTPS_PROXY for clients that dial AWS host names)\n"
+           "                        both take port 0 when --listen's port is 0 and they are\n"
+           "                        not given, so a second podiam needs --listen HOST:0 only\n"
+           "  --ready-format FMT    both | text | json: the ready lines on standard output\n"
+           "                        (the human line, then one JSON object) [PODIAM_READY_FORMAT]\n"
+           "  --ready-file PATH     also write the ready JSON object to PATH, atomically\n"
+           "                        [PODIAM_READY_FILE]\n"
+           "  --decision-log-size N decisions the log keeps (100..1000000) "
+           "[PODIAM_DECISION_LOG_SIZE] 1000\n"
            "  --state PATH          SQLite state file, or :memory:    [PODIAM_STATE]\n"
            "                        default: $PODIAM_DATA_DIR/state.db, else\n"
            "                        $XDG_DATA_HOME/podiam/state.db, else "
@@ -90,8 +98,27 @@ static int apply(struct pd_config *cfg, const char *name, const char *v)
         cfg->listen = v;
     } else if (strcmp(name, "listen-tls") == 0) {
         cfg->listen_tls = v;
+        cfg->listen_tls_given = 1;
     } else if (strcmp(name, "listen-proxy") == 0) {
         cfg->listen_proxy = v;
+        cfg->listen_proxy_given = 1;
+    } else if (strcmp(name, "ready-file") == 0) {
+        if (!*v)
+            return fail_flag(name, v, "must not be empty");
+        cfg->ready_file = v;
+    } else if (strcmp(name, "ready-format") == 0) {
+        if (strcmp(v, "both") == 0)
+            cfg->ready_format = PD_READY_BOTH;
+        else if (strcmp(v, "text") == 0)
+            cfg->ready_format = PD_READY_TEXT;
+        else if (strcmp(v, "json") == 0)
+            cfg->ready_format = PD_READY_JSON;
+        else
+            return fail_flag(name, v, "must be both, text or json");
+    } else if (strcmp(name, "decision-log-size") == 0) {
+        if (pd_parse_i64(v, 100, 1000000, &n))
+            return fail_flag(name, v, "must be 100..1000000 entries");
+        cfg->decisions_max = (size_t)n;
     } else if (strcmp(name, "state") == 0) {
         if (!*v)
             return fail_flag(name, v, "must not be empty");
@@ -197,6 +224,9 @@ static const struct option longopts[] = {
     {"idle-timeout", required_argument, NULL, 0},
     {"header-timeout", required_argument, NULL, 0},
     {"max-connections", required_argument, NULL, 0},
+    {"ready-file", required_argument, NULL, 0},
+    {"ready-format", required_argument, NULL, 0},
+    {"decision-log-size", required_argument, NULL, 0},
     {"encoded-denials", required_argument, NULL, 0},
     {"oidc-ca-file", required_argument, NULL, 0},
     {"oidc-http-loopback", required_argument, NULL, 0},

@@ -85,6 +85,8 @@ struct pd_req {
     json_t *in;                       /* decoded input (owned) */
     const char *decode_error;         /* why a raw service's body did not decode (static) */
     struct pd_body_sink *sink;        /* streamed body (S3 uploads), or NULL */
+    uint64_t state_epoch;             /* dispatch: the state's epoch when the headers were
+                                         authorized (statelock.h) */
     int early;                        /* S3: authenticated (and maybe authorized) at headers */
     int authorized;                   /* authorization already decided */
     void *svc_state; /* the service's own per-request state (route or authz hook -> handler) */

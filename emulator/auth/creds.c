@@ -59,8 +59,8 @@ static int open_token(const struct pd_secrets *sec, struct pd_arena *a, const ch
     int kind = kind_from_name(json_string_value(json_object_get(rec, "t")));
     if (!rec || !k || strcmp(k, akid) != 0 || kind <= 0)
         goto out;
-    if (json_integer_value(json_object_get(rec, "g")) != atomic_load(&sec->generation))
-        goto out; /* minted before the last reset */
+    if (!pd_secrets_generation_ok(sec, json_integer_value(json_object_get(rec, "g"))))
+        goto out; /* minted before the last reset (or after the snapshot a restore went to) */
     int64_t exp = json_integer_value(json_object_get(rec, "exp"));
     if (exp <= now_ms) {
         *OUT_why = PD_CREDS_TOKEN_EXPIRED;

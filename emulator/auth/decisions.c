@@ -34,6 +34,7 @@ struct pd_decisions {
     struct slot *ring;
     size_t cap, head, count; /* head: next slot to write */
     long long next_id;
+    long long dropped_max; /* newest id overwritten or cleared (marks before it are partial) */
 };
 
 struct pd_decisions *pd_decisions_new(size_t capacity)
@@ -55,6 +56,8 @@ void pd_decisions_clear(struct pd_decisions *d)
 {
     pthread_mutex_lock(&d->mu);
     for (size_t i = 0; i < d->cap; i++) {
+        if (d->ring[i].id > d->dropped_max)
+            d->dropped_max = d->ring[i].id;
         free(d->ring[i].text);
         d->ring[i] = (struct slot){0};
     }
@@ -143,6 +146,8 @@ void pd_decisions_add(struct pd_decisions *d, json_t *entry, char OUT_id[24])
     /* Concurrent deciders may land a few slots out of id order; readers sort by id. */
     pthread_mutex_lock(&d->mu);
     char *old = d->ring[d->head].text;
+    if (old && d->ring[d->head].id > d->dropped_max)
+        d->dropped_max = d->ring[d->head].id;
     d->ring[d->head] = (struct slot){id, text};
     d->head = (d->head + 1) % d->cap;
     if (d->count < d->cap)
@@ -278,4 +283,63 @@ json_t *pd_decisions_get(struct pd_decisions *d, const char *id)
     }
     pthread_mutex_unlock(&d->mu);
     return found;
+}
+
+long long pd_decisions_mark(struct pd_decisions *d)
+{
+    pthread_mutex_lock(&d->mu);
+    long long m = d->next_id - 1;
+    pthread_mutex_unlock(&d->mu);
+    return m;
+}
+
+size_t pd_decisions_capacity(const struct pd_decisions *d)
+{
+    return d->cap;
+}
+
+static int oldest_first(const void *a, const void *b)
+{
+    return -newest_first(a, b);
+}
+
+json_t *pd_decisions_since(struct pd_decisions *d, long long mark, struct pd_decisions_since *OUT)
+{
+    json_t *out = json_array();
+    memset(OUT, 0, sizeof *OUT);
+    pthread_mutex_lock(&d->mu);
+    struct slot *all = pd_xmalloc((d->count ? d->count : 1) * sizeof *all);
+    size_t n = 0;
+    for (size_t k = 0; k < d->count; k++) {
+        const struct slot *s = &d->ring[k];
+        if (s->text && (OUT->oldest_kept == 0 || s->id < OUT->oldest_kept))
+            OUT->oldest_kept = s->id;
+        if (s->text && s->id > mark)
+            all[n++] = *s;
+    }
+    qsort(all, n, sizeof *all, oldest_first);
+    OUT->dropped_max = d->dropped_max;
+    OUT->lost = d->dropped_max > mark ? d->dropped_max - mark : 0;
+    /* Ids after the mark are either dropped (counted in lost) or held; walk them in order
+     * and stop at the first one neither dropped nor held yet (being written). */
+    long long expect = (d->dropped_max > mark ? d->dropped_max : mark) + 1;
+    OUT->through = expect - 1;
+    size_t take = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (all[k].id <= d->dropped_max)
+            continue;
+        if (all[k].id != expect)
+            break;
+        all[take++].text = pd_xstrdup(all[k].text); /* parsed below, outside the lock */
+        OUT->through = expect++;
+    }
+    pthread_mutex_unlock(&d->mu);
+    for (size_t k = 0; k < take; k++) {
+        json_t *e = json_loads(all[k].text, 0, NULL);
+        if (e)
+            json_array_append_new(out, e);
+        free(all[k].text);
+    }
+    free(all);
+    return out;
 }

@@ -44,7 +44,28 @@ int pd_decisions_wait(struct pd_decisions *d, long long after, int timeout_ms, i
 /* End every wait now and every later one at once (shutdown: the listeners' threads must
  * not sit in a long poll while the server stops). */
 void pd_decisions_wake(struct pd_decisions *d);
-/* Forget everything (admin reset). */
+/* Forget everything (admin reset). Marks taken before stay meaningful: what they would
+ * have listed counts as dropped. */
 void pd_decisions_clear(struct pd_decisions *d);
+
+/* ---- marks: "every decision since this point" ----
+ * A mark is the newest id handed out so far (0 when none): the decisions after it are those
+ * of the calls made after it was taken. The ring drops its oldest entries when full; it
+ * remembers the newest id it ever dropped, so a listing since a mark knows whether it is
+ * whole. */
+long long pd_decisions_mark(struct pd_decisions *d);
+size_t pd_decisions_capacity(const struct pd_decisions *d);
+
+struct pd_decisions_since {
+    long long through;     /* the listing covers the ids (mark, through] */
+    long long dropped_max; /* newest id the ring has dropped (0: none) */
+    long long lost;        /* ids after the mark that were dropped (0: the listing is whole) */
+    long long oldest_kept; /* oldest id still held (0: the log is empty) */
+};
+
+/* The entries after mark, oldest first (new reference: an array), and what the listing
+ * covers. An entry being written while this runs (its id handed out, its text not yet in
+ * the ring) ends the listing before it: through stops short of it, never skips it. */
+json_t *pd_decisions_since(struct pd_decisions *d, long long mark, struct pd_decisions_since *OUT);
 
 #endif

@@ -17,6 +17,7 @@
 #define META_CA_CERT "ca_cert_pem"
 #define META_CA_KEY "ca_key_pem"
 #define META_GENERATION "generation"
+#define META_LINEAGE "generation_lineage"
 
 static int load_master(struct pd_db *db, struct pd_arena *a, unsigned char master[32])
 {
@@ -82,6 +83,22 @@ int pd_secrets_load(struct pd_db *db, int64_t now, const char *const *extra_name
     if (pd_db_meta_get(db, &a, META_GENERATION, &gen) == PD_OK)
         pd_parse_i64(gen, 0, INT64_MAX, &g);
     atomic_store(&s->generation, g);
+    char *lin = NULL;
+    if (pd_db_meta_get(db, &a, META_LINEAGE, &lin) == PD_OK) {
+        int nl = 0;
+        for (char *p = lin; *p && nl < PD_SECRETS_LINEAGE;) {
+            char *end = strchr(p, ',');
+            if (end)
+                *end = '\0';
+            int64_t v;
+            if (pd_parse_i64(p, 0, INT64_MAX, &v) == PD_OK)
+                atomic_store(&s->lineage[nl++], v);
+            if (!end)
+                break;
+            p = end + 1;
+        }
+        atomic_store(&s->nlineage, nl);
+    }
     rc = pd_db_commit(db);
     if (rc) {
         *OUT_err = "cannot store the server keys";
@@ -136,4 +153,56 @@ int pd_secrets_next_generation(struct pd_db *db, const struct pd_secrets *s, int
     *OUT = atomic_load(&s->generation) + 1;
     snprintf(buf, sizeof buf, "%lld", (long long)*OUT);
     return pd_db_meta_put(db, META_GENERATION, buf);
+}
+
+int pd_secrets_generation_ok(const struct pd_secrets *s, int64_t g)
+{
+    if (g == atomic_load(&s->generation))
+        return 1;
+    int n = atomic_load(&s->nlineage);
+    for (int i = 0; i < n && i < PD_SECRETS_LINEAGE; i++)
+        if (atomic_load(&s->lineage[i]) == g)
+            return 1;
+    return 0;
+}
+
+void pd_secrets_generation_get(const struct pd_secrets *s, struct pd_generation *OUT)
+{
+    memset(OUT, 0, sizeof *OUT);
+    OUT->current = atomic_load(&s->generation);
+    OUT->n = atomic_load(&s->nlineage);
+    if (OUT->n > PD_SECRETS_LINEAGE)
+        OUT->n = PD_SECRETS_LINEAGE;
+    for (int i = 0; i < OUT->n; i++)
+        OUT->lineage[i] = atomic_load(&s->lineage[i]);
+}
+
+int pd_secrets_generation_begin(struct pd_db *db, const struct pd_secrets *s,
+                                const struct pd_generation *keep, struct pd_generation *OUT)
+{
+    memset(OUT, 0, sizeof *OUT);
+    int rc = pd_secrets_next_generation(db, s, &OUT->current);
+    if (rc)
+        return rc;
+    if (keep) {
+        OUT->lineage[OUT->n++] = keep->current;
+        for (int i = 0; i < keep->n && OUT->n < PD_SECRETS_LINEAGE; i++)
+            OUT->lineage[OUT->n++] = keep->lineage[i];
+    }
+    char buf[PD_SECRETS_LINEAGE * 24] = "";
+    size_t len = 0;
+    for (int i = 0; i < OUT->n && len < sizeof buf; i++)
+        len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%lld", i ? "," : "",
+                                (long long)OUT->lineage[i]);
+    return pd_db_meta_put(db, META_LINEAGE, buf);
+}
+
+void pd_secrets_generation_publish(struct pd_secrets *s, const struct pd_generation *g)
+{
+    /* the lineage first: a reader that sees the new current generation sees what it keeps */
+    atomic_store(&s->nlineage, 0);
+    for (int i = 0; i < g->n && i < PD_SECRETS_LINEAGE; i++)
+        atomic_store(&s->lineage[i], g->lineage[i]);
+    atomic_store(&s->nlineage, g->n);
+    atomic_store(&s->generation, g->current);
 }

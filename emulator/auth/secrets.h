@@ -15,6 +15,15 @@
 
 struct pd_db;
 
+#define PD_SECRETS_LINEAGE 16
+
+/* A generation and the earlier ones it keeps (at most PD_SECRETS_LINEAGE, newest first). */
+struct pd_generation {
+    int64_t current;
+    int64_t lineage[PD_SECRETS_LINEAGE];
+    int n;
+};
+
 struct pd_secrets {
     unsigned char seal_key[PD_SEAL_KEY_LEN];   /* seals STS session tokens */
     unsigned char secret_key[PD_SEAL_KEY_LEN]; /* derives ASIA secret access keys */
@@ -26,6 +35,13 @@ struct pd_secrets {
      * session token opens only in the generation it was minted in, so no session survives
      * a reset. Kept in the meta table beside the keys. */
     _Atomic int64_t generation;
+    /* Earlier generations whose sessions still open: a snapshot starts a new generation and
+     * keeps the one before it, and restoring the snapshot makes a new generation that keeps
+     * what the snapshot kept, so the sessions minted before the snapshot open again and those
+     * minted after it do not (docs/testing-with-podiam.md). Changed only under the state's
+     * write lock (statelock.h); read by any request. */
+    _Atomic int64_t lineage[PD_SECRETS_LINEAGE];
+    _Atomic int nlineage;
 };
 
 /* Load the secrets from the state, making and storing whatever is missing, and issue the TLS
@@ -38,5 +54,16 @@ void pd_secrets_free(struct pd_secrets *s);
 /* Inside a write transaction (a reset): store the next generation and return it in *OUT.
  * Publish it with atomic_store(&s->generation, *OUT) once the transaction has committed. */
 int pd_secrets_next_generation(struct pd_db *db, const struct pd_secrets *s, int64_t *OUT);
+
+/* Does a session minted in generation g still open? (the current one, or one it keeps) */
+int pd_secrets_generation_ok(const struct pd_secrets *s, int64_t g);
+/* The current generation and what it keeps. */
+void pd_secrets_generation_get(const struct pd_secrets *s, struct pd_generation *OUT);
+/* Inside a write transaction: store a new generation that keeps keep->current and
+ * keep->lineage (keep NULL: nothing, as a reset), filled into *OUT. Publish it with
+ * pd_secrets_generation_publish once the transaction has committed. */
+int pd_secrets_generation_begin(struct pd_db *db, const struct pd_secrets *s,
+                                const struct pd_generation *keep, struct pd_generation *OUT);
+void pd_secrets_generation_publish(struct pd_secrets *s, const struct pd_generation *g);
 
 #endif

@@ -1,5 +1,6 @@
 /*
- * admin.c - podiam's own API under /_podiam/: health, reset, state export, CA, clock, an
+ * admin.c - podiam's own API under /_podiam/: health, reset, state export, CA, clock,
+ * decision log (marks, report), snapshots (snapshots.c), accounts (accounts.c) and an
  * account's root credentials.
  *
  * Unsigned and served to loopback clients only. Answers are JSON (or PEM). Reset and
@@ -25,6 +26,9 @@
 #include "k8s/k8s.h"
 #include "store/store.h"
 #include "services/fixtures.h"
+#include "services/accounts.h"
+#include "services/report.h"
+#include "services/snapshots.h"
 #include "services/service.h"
 #include "store/iam_db.h"
 
@@ -58,7 +62,9 @@ static int health(struct pd_req *r)
 static int reset(struct pd_req *r)
 {
     char *err = NULL;
+    pd_statelock_write(&r->env->state_lock); /* requests see the state before or after */
     int rc = pd_fixtures_reset(r->env, r->db, &err);
+    pd_statelock_write_done(&r->env->state_lock, rc == PD_OK);
     if (rc) {
         admin_error(r, 500, "ResetFailed", err ? err : pd_strerror(rc));
         free(err);
@@ -180,14 +186,92 @@ static const char *query_param(struct pd_req *r, const char *name)
     return pd_kvs_get(&q, name, 0);
 }
 
+/* A mark as given: "d-42" or "42". */
+static int parse_mark(const char *v, long long *OUT)
+{
+    int64_t n;
+    if (v && v[0] == 'd' && v[1] == '-')
+        v += 2;
+    if (!v || pd_parse_i64(v, 0, INT64_MAX, &n) != PD_OK)
+        return PD_EINVAL;
+    *OUT = (long long)n;
+    return PD_OK;
+}
+
+/* GET /_podiam/decisions/mark: the point a later ?since= or report starts after. */
+static int decisions_mark(struct pd_req *r)
+{
+    struct pd_decisions *d = r->env->decisions;
+    long long m = pd_decisions_mark(d);
+    return pd_req_reply_json(r, 200,
+                             json_pack("{s:o, s:I}", "mark", json_sprintf("d-%lld", m), "capacity",
+                                       (json_int_t)pd_decisions_capacity(d)));
+}
+
+/* GET /_podiam/decisions?since=MARK: every decision after the mark, oldest first, or 410
+ * when the log has dropped some of them (never a silent part). */
+static int decisions_since(struct pd_req *r, const char *since)
+{
+    long long mark;
+    if (parse_mark(since, &mark))
+        return admin_error(r, 400, "BadRequest", "since must be a mark such as d-42");
+    struct pd_decisions_since info;
+    json_t *list = pd_decisions_since(r->env->decisions, mark, &info);
+    if (info.lost) {
+        json_decref(list);
+        char msg[400];
+        snprintf(msg, sizeof msg,
+                 "decisions after mark d-%lld were dropped from the log (it keeps the last %zu; "
+                 "dropped up to d-%lld): start podiam with a larger --decision-log-size",
+                 mark, pd_decisions_capacity(r->env->decisions), info.dropped_max);
+        return admin_error(r, 410, "Evicted", msg);
+    }
+    return pd_req_reply_json(r, 200,
+                             json_pack("{s:o, s:o, s:o}", "since", json_sprintf("d-%lld", mark),
+                                       "through", json_sprintf("d-%lld", info.through), "decisions",
+                                       list));
+}
+
+/* GET /_podiam/decisions/report?since=MARK[&principal=ARN][&allow_partial=1] */
+static int decisions_report(struct pd_req *r)
+{
+    struct pd_report_opts o = {0};
+    const char *since = query_param(r, "since");
+    if (since && parse_mark(since, &o.since))
+        return admin_error(r, 400, "BadRequest", "since must be a mark such as d-42");
+    o.principal = query_param(r, "principal");
+    if (o.principal && !*o.principal)
+        o.principal = NULL;
+    const char *partial = query_param(r, "allow_partial");
+    o.allow_partial = partial && (strcmp(partial, "1") == 0 || strcmp(partial, "true") == 0);
+    json_t *out = NULL;
+    char *err = NULL;
+    int rc = pd_report_build(r->env, r->db, &o, &out, &err);
+    if (rc) {
+        admin_error(r, rc == PD_ENOTFOUND ? 410 : 503,
+                    rc == PD_ENOTFOUND ? "Evicted" : "ServiceUnavailable",
+                    err ? err : pd_strerror(rc));
+        free(err);
+        return PD_OK;
+    }
+    return pd_req_reply_json(r, 200, out);
+}
+
 static int decisions(struct pd_req *r)
 {
     const char *id = r->path + strlen("/_podiam/decisions");
+    if (strcmp(id, "/mark") == 0)
+        return decisions_mark(r);
+    if (strcmp(id, "/report") == 0)
+        return decisions_report(r);
+    const char *since = query_param(r, "since");
+    if (!*id && since)
+        return decisions_since(r, since);
     if (*id == '/' && id[1]) {
         json_t *e = pd_decisions_get(r->env->decisions, id + 1);
         if (!e)
             return admin_error(r, 404, "NotFound",
-                               "no such decision (the log keeps the last 1000)");
+                               "no such decision (the log keeps the last --decision-log-size)");
         return pd_req_reply_json(r, 200, e);
     }
     struct pd_decisions_filter f = {
@@ -259,6 +343,42 @@ static int clock_op(struct pd_req *r)
                                        "offset_ms", (json_int_t)atomic_load(&c->offset_ms)));
 }
 
+/* The name or id after PREFIX in the path ("snapshots/NAME/restore" -> NAME), in the
+ * arena; "" when there is none. */
+static const char *path_item(struct pd_req *r, const char *prefix)
+{
+    const char *p = r->path + strlen("/_podiam/") + strlen(prefix);
+    const char *end = strchr(p, '/');
+    return pd_arena_strndup(&r->arena, p, end ? (size_t)(end - p) : strlen(p));
+}
+
+/* GET /_podiam/snapshots, POST /_podiam/snapshots {"name": N} */
+static int snapshots(struct pd_req *r)
+{
+    return strcmp(r->method, "POST") == 0 ? pd_snapshots_save(r) : pd_snapshots_list(r);
+}
+
+/* POST /_podiam/snapshots/NAME/restore, DELETE /_podiam/snapshots/NAME */
+static int snapshot(struct pd_req *r)
+{
+    const char *name = path_item(r, "snapshots/");
+    if (strcmp(r->method, "DELETE") == 0)
+        return pd_snapshots_delete(r, name);
+    return pd_snapshots_restore(r, name);
+}
+
+/* POST /_podiam/accounts, DELETE /_podiam/accounts/ID: whole accounts, under the state's
+ * write lock (a deletion removes object files that requests in flight may be reading). */
+static int accounts(struct pd_req *r)
+{
+    if (strcmp(r->method, "POST") == 0)
+        return pd_accounts_post(r);
+    pd_statelock_write(&r->env->state_lock);
+    int rc = pd_accounts_delete(r, path_item(r, "accounts/"));
+    pd_statelock_write_done(&r->env->state_lock, 0);
+    return rc;
+}
+
 /* GET /_podiam/accounts/ID/credentials: the root user's access keys of an account, with
  * their secrets (how a test gets into an account Organizations' CreateAccount made). */
 static int account_credentials(struct pd_req *r)
@@ -285,7 +405,18 @@ static int account_credentials(struct pd_req *r)
                                        "root_access_keys", list));
 }
 
-enum { OP_HEALTH, OP_RESET, OP_STATE, OP_CA, OP_DECISIONS, OP_CLOCK, OP_CREDENTIALS };
+enum {
+    OP_HEALTH,
+    OP_RESET,
+    OP_STATE,
+    OP_CA,
+    OP_DECISIONS,
+    OP_CLOCK,
+    OP_SNAPSHOTS,
+    OP_SNAPSHOT,
+    OP_ACCOUNTS,
+    OP_CREDENTIALS
+};
 static const struct pd_op ops[] = {
     [OP_HEALTH] = {"Health", health, 0},
     [OP_RESET] = {"Reset", reset, PD_OP_NOTXN},
@@ -293,6 +424,9 @@ static const struct pd_op ops[] = {
     [OP_CA] = {"CaCertificate", ca_pem, 0},
     [OP_DECISIONS] = {"Decisions", decisions, 0},
     [OP_CLOCK] = {"Clock", clock_op, 0},
+    [OP_SNAPSHOTS] = {"Snapshots", snapshots, PD_OP_NOTXN},
+    [OP_SNAPSHOT] = {"Snapshot", snapshot, PD_OP_NOTXN},
+    [OP_ACCOUNTS] = {"Accounts", accounts, PD_OP_NOTXN},
     [OP_CREDENTIALS] = {"AccountCredentials", account_credentials, 0},
     {NULL, NULL, 0},
 };
@@ -304,6 +438,7 @@ static int route(struct pd_req *r)
     const char *p = r->path + 9;
     int get = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
     int post = strcmp(r->method, "POST") == 0;
+    int del = strcmp(r->method, "DELETE") == 0;
     if (strcmp(p, "health") == 0 && get)
         r->op = &ops[OP_HEALTH];
     else if (strcmp(p, "reset") == 0 && post)
@@ -316,13 +451,22 @@ static int route(struct pd_req *r)
         r->op = &ops[OP_CLOCK];
     else if ((strcmp(p, "decisions") == 0 || pd_has_prefix(p, "decisions/")) && get)
         r->op = &ops[OP_DECISIONS];
+    else if (strcmp(p, "snapshots") == 0 && (get || post))
+        r->op = &ops[OP_SNAPSHOTS];
+    else if (pd_has_prefix(p, "snapshots/") &&
+             ((del && !strchr(p + 10, '/')) ||
+              (post && strchr(p + 10, '/') && strcmp(strchr(p + 10, '/'), "/restore") == 0)))
+        r->op = &ops[OP_SNAPSHOT];
+    else if ((strcmp(p, "accounts") == 0 && post) ||
+             (pd_has_prefix(p, "accounts/") && del && !strchr(p + 9, '/')))
+        r->op = &ops[OP_ACCOUNTS];
     else if (pd_has_prefix(p, "accounts/") && get && strstr(p, "/credentials") &&
              strcmp(strstr(p, "/credentials"), "/credentials") == 0)
         r->op = &ops[OP_CREDENTIALS];
-    /* Every call that changes state, and the export (it holds every secret), is sensitive;
-     * health and the CA certificate are public. */
+    /* Every call that changes state, the export and an account's credentials (they hold
+     * secrets) are sensitive; health and the CA certificate are public. */
     enum pd_admin_level level = PD_ADMIN_READ;
-    if (post || r->op == &ops[OP_STATE] || r->op == &ops[OP_CREDENTIALS])
+    if (post || del || r->op == &ops[OP_STATE] || r->op == &ops[OP_CREDENTIALS])
         level = PD_ADMIN_SENSITIVE;
     else if (r->op == &ops[OP_HEALTH] || r->op == &ops[OP_CA])
         level = PD_ADMIN_PUBLIC;

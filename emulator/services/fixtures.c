@@ -101,7 +101,7 @@ static int load_all(struct pd_env *env, struct pd_db *db, char **OUT_err)
 
 static int in_txn(struct pd_env *env, struct pd_db *db, int wipe, char **OUT_err)
 {
-    int64_t generation = 0;
+    struct pd_generation generation = {0};
     *OUT_err = NULL;
     int rc = pd_db_begin(db, 1);
     if (rc) {
@@ -112,7 +112,7 @@ static int in_txn(struct pd_env *env, struct pd_db *db, int wipe, char **OUT_err
         rc = pd_db_wipe(db);
     /* a reset ends every session minted before it (auth/secrets.h) */
     if (!rc && wipe && env->secrets)
-        rc = pd_secrets_next_generation(db, env->secrets, &generation);
+        rc = pd_secrets_generation_begin(db, env->secrets, NULL, &generation);
     if (!rc)
         rc = load_all(env, db, OUT_err);
     /* object files of the wiped state: no row names them any more (the write lock is held,
@@ -129,7 +129,7 @@ static int in_txn(struct pd_env *env, struct pd_db *db, int wipe, char **OUT_err
     if (rc)
         *OUT_err = pd_xstrdup("cannot commit the fixtures");
     else if (wipe && env->secrets)
-        atomic_store(&env->secrets->generation, generation);
+        pd_secrets_generation_publish(env->secrets, &generation);
     return rc;
 }
 

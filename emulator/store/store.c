@@ -25,6 +25,7 @@
 #include "core/str.h"
 #include "embedded.h"
 #include "store/db.h"
+#include "store/snapshot.h"
 
 struct stmt_slot {
     const char *sql;
@@ -307,6 +308,11 @@ struct pd_db *pd_store_db(struct pd_store *s)
 const char *pd_store_objects_dir(const struct pd_store *s)
 {
     return s->objects_dir;
+}
+
+const char *pd_store_path(const struct pd_store *s)
+{
+    return s->path;
 }
 
 const char *pd_store_dir(const struct pd_store *s)

@@ -106,6 +106,17 @@ static inline int setup(void **state)
                                aws_token(&c->a, "test", "test", "demo"));
     c->bob = pd_arena_printf(&c->a, "authorization: Bearer %s",
                              aws_token(&c->a, c->bob_key, c->bob_secret, "demo"));
+    /* The cluster is in CONFIG_MAP mode: bob exists in it through aws-auth, under his ARN
+     * (unmapped, EKS answers him 401). */
+    struct pd_req *r =
+        pt_http(c->env, "POST",
+                pd_arena_printf(&c->a, "%s/api/v1/namespaces/kube-system/configmaps", c->base),
+                NULL, pd_arena_printf(&c->a, "%s\ncontent-type: application/json", c->admin),
+                "{\"metadata\":{\"name\":\"aws-auth\"},\"data\":{\"mapUsers\":\"- userarn: "
+                "arn:aws:iam::000000000000:user/bob\\n  username: "
+                "arn:aws:iam::000000000000:user/bob\\n\"}}");
+    assert_int_equal(r->resp.status, 201);
+    pd_req_free(r);
     *state = c;
     return 0;
 }
