@@ -1487,8 +1487,7 @@ static void rbac_impersonation_and_reviews(void **state)
           "\"arn:aws:iam::000000000000:user/bob\" cannot list resource \"ingresses\" in API "
           "group \"networking.k8s.io\" in the namespace \"apps\"");
     fails(c, c->admin, "GET", "/apis/networking.k8s.io/v1/namespaces/apps/ingresses", NULL, NULL,
-          NULL, 404,
-          "NotFound", "the server could not find the requested resource");
+          NULL, 404, "NotFound", "the server could not find the requested resource");
 }
 
 static void rbac_escalation(void **state)
