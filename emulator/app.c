@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth/decisions.h"
 #include "auth/secrets.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -221,7 +222,9 @@ void pd_app_stop(struct pd_app *app)
     struct pd_env *env = app->env;
     pd_k8s_controllers_stop(env); /* no more writes of its own */
     pd_k8s_hub_stop(env);         /* no timer resumes a connection of a stopping server */
-    pd_proxy_stop(app->proxy);    /* first: it hands sockets to the others */
+    if (env->decisions)
+        pd_decisions_wake(env->decisions); /* no listener thread stays in a long poll */
+    pd_proxy_stop(app->proxy);             /* first: it hands sockets to the others */
     pd_server_stop(app->https);
     pd_server_stop(app->http);
     env->http_url[0] = env->https_url[0] = env->proxy_url[0] = '\0';

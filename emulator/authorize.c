@@ -152,10 +152,10 @@ int pd_authorize(struct pd_req *r)
     pd_ctx_init(&need.ctx, &r->arena);
     global_keys(r, &need.ctx);
     int rc = r->svc->authz(r, &need);
-    if (rc)
-        return rc;
-    if (need.n == 0)
-        return PD_OK; /* the operation needs no permission */
+    if (rc || need.n == 0) {
+        json_decref(need.log_extra);
+        return rc; /* an error, or the operation needs no permission */
+    }
     const char *message = NULL;
     rc = decide(r, &need, &message);
     if (rc == PD_EDENIED)
@@ -174,8 +174,10 @@ int pd_authorize_check(struct pd_req *r, const char *action, const char *resourc
     pd_ctx_init(&need.ctx, &r->arena);
     global_keys(r, &need.ctx);
     int rc = r->svc->authz(r, &need);
-    if (rc)
+    if (rc) {
+        json_decref(need.log_extra);
         return rc;
+    }
     need.n = 0;
     pd_authz_add(&need, action, resource, NULL);
     return decide(r, &need, OUT_message);
@@ -227,6 +229,7 @@ static int decide(struct pd_req *r, struct pd_authz_need *need_, const char **OU
     }
     if (rc) {
         pd_authz_caller_release(r->env->policies, &caller);
+        json_decref(need.log_extra);
         return pd_fail(r, &PD_ERR_InternalFailure, "cannot read the caller's policies");
     }
     struct pd_cached_policy *rp_held = NULL;
@@ -257,6 +260,10 @@ static int decide(struct pd_req *r, struct pd_authz_need *need_, const char **OU
         return pd_fail(r, &PD_ERR_InternalFailure, "cannot read the organization's policies");
     }
     json_t *entry = decision_entry(r, &need, principal);
+    if (need.log_extra) {
+        json_object_update(entry, need.log_extra);
+        json_decref(need.log_extra);
+    }
     /* the IAM identity whose policies applied (a session's role), for the report */
     const char *identity =
         need.who ? NULL

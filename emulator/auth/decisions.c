@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "auth/json_text.h"
 #include "core/mem.h"
@@ -27,6 +28,9 @@ struct slot {
 
 struct pd_decisions {
     pthread_mutex_t mu;
+    pthread_cond_t added; /* broadcast on every add and on pd_decisions_wake (long polls) */
+    int closing;          /* pd_decisions_wake called: waits end at once */
+    int waiters;          /* threads in pd_decisions_wait now */
     struct slot *ring;
     size_t cap, head, count; /* head: next slot to write */
     long long next_id;
@@ -37,6 +41,11 @@ struct pd_decisions *pd_decisions_new(size_t capacity)
 {
     struct pd_decisions *d = pd_xcalloc(1, sizeof *d);
     pthread_mutex_init(&d->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&d->added, &ca);
+    pthread_condattr_destroy(&ca);
     d->cap = capacity ? capacity : 1000;
     d->ring = pd_xcalloc(d->cap, sizeof *d->ring);
     d->next_id = 1;
@@ -62,6 +71,7 @@ void pd_decisions_free(struct pd_decisions *d)
         return;
     pd_decisions_clear(d);
     free(d->ring);
+    pthread_cond_destroy(&d->added);
     pthread_mutex_destroy(&d->mu);
     free(d);
 }
@@ -142,8 +152,52 @@ void pd_decisions_add(struct pd_decisions *d, json_t *entry, char OUT_id[24])
     d->head = (d->head + 1) % d->cap;
     if (d->count < d->cap)
         d->count++;
+    pthread_cond_broadcast(&d->added);
     pthread_mutex_unlock(&d->mu);
     free(old);
+}
+
+long long pd_decisions_last_id(struct pd_decisions *d)
+{
+    pthread_mutex_lock(&d->mu);
+    long long last = d->next_id - 1;
+    pthread_mutex_unlock(&d->mu);
+    return last;
+}
+
+int pd_decisions_wait(struct pd_decisions *d, long long after, int timeout_ms, int max_waiters)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&d->mu);
+    if (d->next_id - 1 <= after && d->waiters >= max_waiters) {
+        pthread_mutex_unlock(&d->mu);
+        return -1; /* enough threads wait already: the caller answers now */
+    }
+    d->waiters++;
+    /* next_id - 1 is the newest id handed out (its entry may land a moment later: the
+     * reader then sees it on its next call, as "after" is that reader's own last id) */
+    while (!d->closing && d->next_id - 1 <= after &&
+           pthread_cond_timedwait(&d->added, &d->mu, &until) == 0) {
+    }
+    d->waiters--;
+    int more = d->next_id - 1 > after;
+    pthread_mutex_unlock(&d->mu);
+    return more;
+}
+
+void pd_decisions_wake(struct pd_decisions *d)
+{
+    pthread_mutex_lock(&d->mu);
+    d->closing = 1;
+    pthread_cond_broadcast(&d->added);
+    pthread_mutex_unlock(&d->mu);
 }
 
 static int matches(const json_t *e, const struct pd_decisions_filter *f)

@@ -34,6 +34,16 @@ struct pd_decisions_filter {
 json_t *pd_decisions_list(struct pd_decisions *d, const struct pd_decisions_filter *f);
 /* One entry by id, or NULL (new reference). */
 json_t *pd_decisions_get(struct pd_decisions *d, const char *id);
+/* The newest id handed out (0: none yet). */
+long long pd_decisions_last_id(struct pd_decisions *d);
+/* Long poll: wait until an id greater than after has been handed out, at most timeout_ms
+ * (or until pd_decisions_wake). 1 when there is one, 0 on timeout, -1 without waiting when
+ * max_waiters threads wait already (each holds a server thread: the bound keeps the
+ * others free for the API). */
+int pd_decisions_wait(struct pd_decisions *d, long long after, int timeout_ms, int max_waiters);
+/* End every wait now and every later one at once (shutdown: the listeners' threads must
+ * not sit in a long poll while the server stops). */
+void pd_decisions_wake(struct pd_decisions *d);
 /* Forget everything (admin reset). Marks taken before stay meaningful: what they would
  * have listed counts as dropped. */
 void pd_decisions_clear(struct pd_decisions *d);

@@ -289,8 +289,23 @@ static int decisions(struct pd_req *r)
         v += 2;
     if (v && pd_parse_i64(v, 0, INT64_MAX, &n) == PD_OK)
         f.after = n;
-    return pd_req_reply_json(
-        r, 200, json_pack("{s:o}", "decisions", pd_decisions_list(r->env->decisions, &f)));
+    /* wait=SECONDS (1-20) with after=ID: a long poll, answered as soon as a newer decision
+     * is logged (the console's live stream), else empty when the time is up. At most a
+     * quarter of the worker threads wait at once; past that the answer comes at once (the
+     * console then polls every few seconds). */
+    v = query_param(r, "wait");
+    if (v) {
+        if (pd_parse_i64(v, 0, 20, &n) != PD_OK)
+            return admin_error(r, 400, "BadRequest", "wait is a number of seconds, 0 to 20");
+        int threads = r->env->cfg.threads > 0 ? r->env->cfg.threads : 4;
+        if (n > 0)
+            pd_decisions_wait(r->env->decisions, f.after, (int)n * 1000,
+                              threads / 4 > 1 ? threads / 4 : 1);
+    }
+    return pd_req_reply_json(r, 200,
+                             json_pack("{s:o, s:I}", "decisions",
+                                       pd_decisions_list(r->env->decisions, &f), "last",
+                                       (json_int_t)pd_decisions_last_id(r->env->decisions)));
 }
 
 /* GET: podiam's clock. POST {"offset_ms": N} or {"advance_ms": N}: move it, so sessions,

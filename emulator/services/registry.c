@@ -6,6 +6,7 @@
 extern const struct pd_service pd_svc_oidc;
 extern const struct pd_service pd_svc_k8s;
 extern const struct pd_service pd_svc_admin;
+extern const struct pd_service pd_svc_console;
 extern const struct pd_service pd_svc_sts;
 extern const struct pd_service pd_svc_iam;
 extern const struct pd_service pd_svc_eks;
@@ -18,6 +19,7 @@ const struct pd_service *const pd_services[] = {
     &pd_svc_oidc,        /* claims /_podiam/oidc/ before admin claims the rest of /_podiam/ */
     &pd_svc_k8s,         /* claims /_podiam/k8s/, likewise */
     &pd_svc_podid_agent, /* claims /_podiam/pod-identity/, likewise */
+    &pd_svc_console,     /* claims /_podiam/console, likewise */
     &pd_svc_admin,       &pd_svc_iam,           &pd_svc_sts, &pd_svc_eks,
     &pd_svc_eks_auth,    &pd_svc_organizations, &pd_svc_s3,  NULL,
 };

@@ -39,6 +39,7 @@ struct pd_authz_need {
      * identity-side policies are none (only the resource or trust policy can allow). */
     const struct pd_principal_id *who;
     const char *deny_message; /* the denial's message instead of AWS's usual one, or NULL */
+    json_t *log_extra;        /* members added to the decision log's entry (owned), or NULL */
 };
 
 /* Add a check to need (at most PD_AUTHZ_MAX_CHECKS). */

@@ -908,6 +908,33 @@ out:
 }
 
 /* The trust policy's view of an AssumeRoleWithWebIdentity request. */
+/* What the decision log shows of an accepted token's checks (the console draws one step
+ * each): {"iss", "provider", "sub", "aud", "kid", "steps": [{"step", "ok", "detail"}]}.
+ * Never the token itself. A refused token is logged by token_refused instead. */
+static json_t *web_identity_log(struct pd_req *r, const struct web_identity *w)
+{
+    const struct sts_state *st = r->svc_state;
+    const char *kid = st ? st->kid : NULL;
+    int remote = st && st->remote;
+    const char *const steps[][2] = {
+        {"token", w->iss},
+        {"provider", w->provider_arn},
+        {"discovery", pd_arena_printf(&r->arena, "%s/.well-known/openid-configuration (%s)", w->iss,
+                                      remote ? "fetched from the issuer" : "hosted by podiam")},
+        {"jwks", kid ? pd_arena_printf(&r->arena, "key %s", kid) : "the issuer's key"},
+        {"signature", "verified with the issuer's key (its algorithm, not the token's)"},
+        {"audience", w->aud},
+        {"times", "exp, nbf and iat within bounds"},
+        {"subject", w->sub},
+    };
+    json_t *arr = json_array();
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
+        json_array_append_new(arr, json_pack("{s:s, s:b, s:s?}", "step", steps[i][0], "ok", 1,
+                                             "detail", steps[i][1]));
+    return json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:o}", "iss", w->iss, "provider",
+                     w->provider_arn, "sub", w->sub, "aud", w->aud, "kid", kid, "steps", arr);
+}
+
 static int web_identity_authz(struct pd_req *r, struct pd_authz_need *need)
 {
     struct web_identity *w;
@@ -961,6 +988,7 @@ static int web_identity_authz(struct pd_req *r, struct pd_authz_need *need)
     who->federated = w->provider_arn;
     need->who = who;
     need->deny_message = "Not authorized to perform sts:AssumeRoleWithWebIdentity";
+    need->log_extra = json_pack("{s:o}", "web_identity", web_identity_log(r, w));
     need->trust = 1;
     need->policy_id = arn;
     struct pd_arn a;

@@ -4,6 +4,7 @@
  * and message. Setup (cluster, IAM OIDC provider, roles) runs the services' own handlers. */
 #include "pipeline_env.h"
 
+#include "auth/decisions.h"
 #include "core/arena.h"
 #include "crypto/hash.h"
 #include "crypto/jwt.h"
@@ -458,10 +459,73 @@ static void audit_and_off_modes_still_validate_tokens(void **state)
     c->env->cfg.iam_mode = PD_IAM_ENFORCE;
 }
 
+/* ---- the decision log (the console draws these) ---- */
+
+static json_t *logged(struct ctx *c, struct pd_req *r)
+{
+    const char *id = pd_kvs_get(&r->resp.hdrs, "x-podiam-decision-id", 0);
+    if (!id)
+        fail_msg("no x-podiam-decision-id: %d %s", r->resp.status, pt_body(r));
+    json_t *e = pd_decisions_get(c->env->decisions, id);
+    assert_non_null(e);
+    return e;
+}
+
+static void refused_tokens_are_logged_decisions(void **state)
+{
+    struct ctx *c = *state;
+    /* accepted: every token step passed, then the trust policy decided */
+    const char *token = sign(c, c->key, good_claims(c));
+    struct pd_req *r = assume(c, "app", "s1", token, NULL);
+    assert_int_equal(r->resp.status, 200);
+    json_t *e = logged(c, r);
+    json_t *w = json_object_get(e, "web_identity");
+    assert_int_equal(json_array_size(json_object_get(w, "steps")), 8);
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(w, "steps"), i, s)
+    {
+        assert_true(json_is_true(json_object_get(s, "ok")));
+    }
+    assert_string_equal(json_string_value(json_object_get(w, "sub")), SUB);
+    assert_string_equal(json_string_value(json_object_get(e, "decision")), "allowed");
+    char *text = json_dumps(e, 0);
+    const char *sig = strrchr(token, '.');
+    assert_null(strstr(text, sig + 1)); /* never the token */
+    free(text);
+    json_decref(e);
+    pd_req_free(r);
+
+    /* the wrong audience: logged as invalidToken, the step that refused it named
+     * (token_refused's format) */
+    json_t *cl = good_claims(c);
+    json_object_set_new(cl, "aud", json_string("other"));
+    r = assume(c, "app", "s1", sign(c, c->key, cl), NULL);
+    assert_int_equal(r->resp.status, 400);
+    e = logged(c, r);
+    assert_string_equal(json_string_value(json_object_get(e, "decision")), "invalidToken");
+    assert_false(json_is_true(json_object_get(e, "allowed")));
+    json_t *t = json_object_get(e, "token");
+    assert_string_equal(json_string_value(json_object_get(t, "step")), "audience");
+    assert_non_null(
+        strstr(json_string_value(json_object_get(e, "message")), "Incorrect token audience"));
+    json_decref(e);
+    pd_req_free(r);
+
+    /* not a JWT: refused at its structure */
+    r = assume(c, "app", "s1", "not-a-jwt", NULL);
+    e = logged(c, r);
+    t = json_object_get(e, "token");
+    assert_string_equal(json_string_value(json_object_get(t, "step")), "structure");
+    json_decref(e);
+    pd_req_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(good_token),
+        cmocka_unit_test(refused_tokens_are_logged_decisions),
         cmocka_unit_test(audience_as_string_and_session_policy),
         cmocka_unit_test(session_tags_need_tag_session),
         cmocka_unit_test(condition_keys),

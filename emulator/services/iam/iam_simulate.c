@@ -36,6 +36,7 @@
 #include "core/str.h"
 #include "env.h"
 #include "services/iam/iam_internal.h"
+#include "services/iam/iam_simulate.h"
 
 #define SRC_IAM "IAM Policy"
 #define SRC_RESOURCE "Resource Policy"
@@ -65,6 +66,7 @@ struct sim {
     const char *source_role_arn;  /* SimulatePrincipalPolicy of a role: its ARN */
     struct pd_authz_org org;      /* the SCPs of the simulated principal's account */
     int in_org;                   /* that account is in an organization */
+    json_t *traces; /* the engine's traces ([{action, resource, trace}]), or NULL: not kept */
 };
 
 static void sim_free(struct sim *s)
@@ -492,7 +494,11 @@ static json_t *eval_action(struct sim *s, const char *action, json_t *resources)
         };
         struct pd_authz_result res;
         pd_policy_authorize(&s->r->arena, &q, &res);
-        json_decref(res.trace);
+        if (s->traces)
+            json_array_append_new(s->traces, json_pack("{s:s, s:s, s:o*}", "action", action,
+                                                       "resource", resource, "trace", res.trace));
+        else
+            json_decref(res.trace);
         json_t *details = cross ? decision_details(s, &res) : NULL;
         if (i == 0 || rank(res.decision) > rank(worst)) {
             worst = res.decision;
@@ -666,11 +672,12 @@ static int caller(struct sim *s, const char *arn)
     return PD_OK;
 }
 
-int pd_iam_simulate_custom_policy(struct pd_req *r)
+static int simulate_custom(struct pd_req *r, json_t *traces)
 {
     struct sim s;
     memset(&s, 0, sizeof s);
     s.r = r;
+    s.traces = traces;
     int rc = context_entries(&s);
     if (!rc && !json_array_size(pd_iam_in(r, "PolicyInputList")))
         rc = pd_fail(r, &PD_ERR_ValidationError,
@@ -683,6 +690,23 @@ int pd_iam_simulate_custom_policy(struct pd_req *r)
     if (!rc)
         rc = simulate(&s);
     sim_free(&s);
+    return rc;
+}
+
+int pd_iam_simulate_custom_policy(struct pd_req *r)
+{
+    return simulate_custom(r, NULL);
+}
+
+int pd_iam_simulate_traced(struct pd_req *r, json_t **OUT_traces)
+{
+    json_t *traces = json_array();
+    int rc = simulate_custom(r, traces);
+    if (rc) {
+        json_decref(traces);
+        traces = NULL;
+    }
+    *OUT_traces = traces;
     return rc;
 }
 
