@@ -355,6 +355,9 @@ class ConsoleInBrowser(unittest.TestCase):
                 if d["service"] == "pod-identity-agent"]
         self.assertTrue(ours, "no decision logged for the exchange")
         first = min(ours, key=lambda d: int(d["id"][2:]))
+        if status == 200:  # the role's trust is checked for the service, named as such
+            self.assertEqual(first["principal"], "pods.eks.amazonaws.com")
+            self.assertEqual(first["pod_identity"]["subject"]["service_account"], sa)
         return status, body, first["id"]
 
     def test_g_pod_identity_drawn(self):
