@@ -1319,6 +1319,8 @@ function start() {
   }
   $("#clock-zero").addEventListener("click", () => moveClock({ offset_ms: 0 }, "Clock back to real time"));
   $("#reset").addEventListener("click", resetState);
+  /* the skip link moves the focus to the view, not the route (#main is no view) */
+  $(".skip").addEventListener("click", (ev) => { ev.preventDefault(); $("#main").focus(); });
   $("#filters").addEventListener("submit", (ev) => {
     ev.preventDefault();
     const id = $("#f-goto").value.trim();

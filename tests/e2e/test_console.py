@@ -565,7 +565,11 @@ class ConsoleInBrowser(unittest.TestCase):
             self.b.eval("document.querySelectorAll('#sc-steps li')[1]"
                         ".querySelector('button.sc-run').click()")
             self.assertIn("DE7A11ED0E5A11ED0E5A11ED0E5A1101", passed(2))
-            self.b.eval("document.querySelector('#sc-next').click()")
+            # the keyboard alone: Tab from the scenario picker to Run next step, Enter
+            self.b.eval("document.querySelector('#sc-pick').focus()")
+            self.b.press("Tab")
+            self.assertEqual(self.b.eval("document.activeElement.id"), "sc-next")
+            self.b.press("Enter")
             out = passed(3)
             self.assertIn("jwks_uri", out)
             self.assertIn("3 of 19 step(s) done, 0 failed", self.text("#sc-count"))
@@ -608,6 +612,17 @@ class ConsoleInBrowser(unittest.TestCase):
         self.assertEqual(self.b.eval("document.querySelector('#large').getAttribute('aria-pressed')"),
                          "true")
         self.assertEqual(self.b.eval("getComputedStyle(document.documentElement).fontSize"), "24px")
+        # the keyboard, on a fresh page: the first Tab reaches the skip link, Enter on it
+        # moves the focus to the view, which stays the one shown
+        self.b.goto(self.url + "?fresh#playground")  # another URL: a new page, not a hash change
+        self.b.wait_for("document.querySelector('#d-count').textContent.includes('live')")
+        self.b.press("Tab")
+        self.assertEqual(self.b.eval("document.activeElement.className"), "skip")
+        self.b.press("Enter")
+        self.b.wait_for("document.activeElement && document.activeElement.id === 'main'",
+                        what="the focus on the view after the skip link")
+        self.assertFalse(self.b.eval("document.querySelector('#view-playground').hidden"))
+        self.assertEqual(self.b.eval("location.hash"), "#playground")
         unnamed = self.b.eval("""[...document.querySelectorAll('button, input, select, textarea')]
             .filter(n => !(n.getAttribute('aria-label') || n.textContent.trim() || (n.labels && n.labels.length)))
             .map(n => n.outerHTML.slice(0, 80))""")
