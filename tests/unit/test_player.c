@@ -157,8 +157,7 @@ static void commands_and_results_parsed(void **state)
         "{\"session\": \"s\", \"scenario\": 0, \"step\": 0, \"state\": \"great\"}",
         "{\"scenario\": 0, \"step\": 0, \"state\": \"passed\"}",
         "{\"session\": \"s\", \"scenario\": 0, \"step\": 0, \"state\": \"passed\", \"output\": 1}",
-        "{\"session\": \"s\", \"scenario\": 0, \"step\": 0, \"state\": \"passed\", "
-        "\"duration_ms\": -1}",
+        "{\"session\":\"s\",\"scenario\":0,\"step\":0,\"state\":\"passed\",\"duration_ms\":-1}",
         "{\"session\": \"s\", \"scenario\": 0, \"step\": 0, \"state\": \"passed\", \"x\": 1}",
     };
     for (size_t i = 0; i < sizeof bad_results / sizeof bad_results[0]; i++) {
