@@ -107,11 +107,27 @@ json_t *pd_player_parse_offer(const json_t *body, const char **why)
     json_t *out = json_pack("{s:o}", "scenarios", json_array());
     if (pid)
         json_object_set(out, "pid", pid);
-    size_t i;
+    size_t i, steps = 0, text = 0;
     json_t *s;
     json_array_foreach(list, i, s)
     {
         json_t *x = parse_scenario(s);
+        size_t k;
+        json_t *st;
+        json_array_foreach(json_object_get(x, "steps"), k, st)
+        {
+            steps++;
+            text += json_string_length(json_object_get(st, "name")) +
+                    json_string_length(json_object_get(st, "command"));
+        }
+        text += json_string_length(json_object_get(x, "description")) +
+                json_string_length(json_object_get(x, "name"));
+        if (x && (steps > PD_PLAYER_MAX_ALL_STEPS || text > PD_PLAYER_MAX_OFFER)) {
+            json_decref(x);
+            json_decref(out);
+            *why = "an offer holds at most 1000 steps and 2 MiB of text in all";
+            return NULL;
+        }
         if (!x) {
             json_decref(out);
             *why = "each scenario is {\"file\", \"name\", \"description\"?, \"fixtures\"?, "

@@ -15,7 +15,9 @@
 #include <jansson.h>
 
 #define PD_PLAYER_MAX_SCENARIOS 64
-#define PD_PLAYER_MAX_STEPS 300    /* per scenario */
+#define PD_PLAYER_MAX_STEPS 300        /* per scenario */
+#define PD_PLAYER_MAX_ALL_STEPS 1000   /* in all: what the hub keeps is at most ~20 MB */
+#define PD_PLAYER_MAX_OFFER (2u << 20) /* bytes of text in an offer */
 #define PD_PLAYER_MAX_TEXT 4096    /* a file or scenario name, description, step name, command */
 #define PD_PLAYER_MAX_OUTPUT 16384 /* a step's output as kept: longer is cut with a marker */
 #define PD_PLAYER_MAX_WHY 2048     /* why a step failed or was skipped, as kept */
@@ -45,7 +47,8 @@ struct pd_player_result {
 
 /* A player's offer {"scenarios": [{"file", "name", "description"?, "fixtures"?, "steps":
  * [{"name", "command"}]}], "pid"?: N} as the hub keeps it (new reference), or NULL with *why
- * (static) when it is not that or passes a bound. Unknown members are refused. */
+ * (static) when it is not that or passes a bound (1000 steps and 2 MiB of text in all).
+ * Unknown members are refused. */
 json_t *pd_player_parse_offer(const json_t *body, const char **why);
 
 /* The page's {"action": "run_step" | "run_all" | "reset", "scenario": N, "step": N (run_step

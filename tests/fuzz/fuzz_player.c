@@ -28,7 +28,7 @@ static void check_offer(const json_t *o)
     if (!json_is_array(list) || !json_array_size(list) ||
         json_array_size(list) > PD_PLAYER_MAX_SCENARIOS)
         abort();
-    size_t i, k;
+    size_t i, k, all = 0;
     json_t *s, *st;
     json_array_foreach(list, i, s)
     {
@@ -37,6 +37,9 @@ static void check_offer(const json_t *o)
         check_text(s, "description", 0);
         json_t *steps = json_object_get(s, "steps");
         if (!json_array_size(steps) || json_array_size(steps) > PD_PLAYER_MAX_STEPS)
+            abort();
+        all += json_array_size(steps);
+        if (all > PD_PLAYER_MAX_ALL_STEPS)
             abort();
         json_array_foreach(steps, k, st)
         {

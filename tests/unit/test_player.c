@@ -92,6 +92,20 @@ static void offer_parsed_and_bounded(void **state)
     assert_non_null(o); /* 300 steps are fine */
     json_decref(o);
     json_decref(b);
+    /* 4 scenarios of 251 steps: 1004 steps in all */
+    json_t *four = json_array();
+    json_array_remove(steps, 0);
+    for (int i = 0; i < 49; i++)
+        json_array_remove(steps, 0);
+    assert_int_equal(json_array_size(steps), 250);
+    json_array_append(steps, step);
+    for (int i = 0; i < 4; i++)
+        json_array_append(four, sc);
+    b = json_pack("{s:o}", "scenarios", four);
+    why = NULL;
+    assert_null(pd_player_parse_offer(b, &why));
+    assert_non_null(strstr(why, "1000 steps"));
+    json_decref(b);
     json_t *many = json_array();
     for (int i = 0; i < PD_PLAYER_MAX_SCENARIOS + 1; i++)
         json_array_append(many, sc);
