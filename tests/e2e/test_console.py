@@ -584,7 +584,8 @@ class ConsoleInBrowser(unittest.TestCase):
                             "l.dataset.state === 'pending')", timeout=30, what="the reset")
             # the player stops: shown as gone, its last results kept, the page says so
             player.terminate()
-            player.wait(timeout=30)
+            self.assertEqual(player.wait(timeout=30), 0)  # it said goodbye (and, under ASan,
+            # left nothing behind)
             self.b.wait_for("document.querySelector('#sc-status').className.includes('gone')",
                             timeout=30, what="the player gone")
             self.assertIn("podiamctl scenario --console", self.text("#sc-howto"))
