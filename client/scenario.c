@@ -438,3 +438,34 @@ int pdc_json_match(const json_t *actual, const json_t *expected)
     }
     return json_equal((json_t *)actual, (json_t *)expected);
 }
+
+const char *pdc_argv_text(struct pd_arena *a, const json_t *argv)
+{
+    struct pd_buf b;
+    pd_buf_init(&b, 0);
+    size_t i;
+    json_t *e;
+    json_array_foreach((json_t *)argv, i, e)
+    {
+        const char *s = json_string_value(e);
+        if (i)
+            pd_buf_addc(&b, ' ');
+        if (!s)
+            continue;
+        if (*s && strcspn(s, " \t\n'\"\\$`|&;<>(){}*?!#~") == strlen(s)) {
+            pd_buf_adds(&b, s);
+            continue;
+        }
+        pd_buf_addc(&b, '\'');
+        for (const char *c = s; *c; c++) {
+            if (*c == '\'')
+                pd_buf_adds(&b, "'\\''");
+            else
+                pd_buf_addc(&b, *c);
+        }
+        pd_buf_addc(&b, '\'');
+    }
+    const char *out = pd_arena_strdup(a, pd_buf_str(&b));
+    pd_buf_free(&b);
+    return out;
+}

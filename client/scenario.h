@@ -69,4 +69,8 @@ int pdc_json_match(const json_t *actual, const json_t *expected);
  * Arena-owned. */
 const char *pdc_json_text(struct pd_arena *a, const json_t *v);
 
+/* An argv (array of strings) as one shell command line, each argument quoted ('...') where
+ * the shell would read it otherwise: how the console player shows a step (arena). */
+const char *pdc_argv_text(struct pd_arena *a, const json_t *argv);
+
 #endif

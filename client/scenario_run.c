@@ -32,28 +32,11 @@
 #include "core/str.h"
 #include "http.h"
 #include "scenario.h"
+#include "scenario_run.h"
 
 extern char **environ;
 
-#define MAX_CAPTURE (256u << 20) /* bound on a step's captured output or the server log read */
-
-struct runner {
-    struct pd_arena a;
-    const char *self;     /* this podiamctl, absolute */
-    const char *start;    /* --start PODIAM, or NULL */
-    const char *endpoint; /* --endpoint */
-    const char *tls_endpoint;
-    const char *region;
-    int keep_going, keep_work, verbose;
-    struct pd_kvs extra; /* --var NAME=VALUE */
-};
-
-struct podiam_proc {
-    pid_t pid;
-    const char *endpoint, *tls_endpoint;
-};
-
-static double now_s(void)
+double pdc_now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -270,8 +253,8 @@ static json_t *subst_json(struct runner *r, const json_t *v, const struct pd_kvs
 /* Run argv (environment envp, working directory dir, standard streams from and to the
  * files named) in a process group of its own, killed after timeout_s seconds (and its
  * leftovers after it exits). Returns the exit status (128 + signal), or -1 when fork fails. */
-static int spawn_wait(char **argv, char **envp, const char *dir, const char *in, const char *out,
-                      const char *err, long long timeout_s, int *OUT_timed_out)
+static int spawn_wait(struct runner *r, char **argv, char **envp, const char *dir, const char *in,
+                      const char *out, const char *err, long long timeout_s, int *OUT_timed_out)
 {
     *OUT_timed_out = 0;
     pid_t pid = fork();
@@ -294,14 +277,18 @@ static int spawn_wait(char **argv, char **envp, const char *dir, const char *in,
     }
     setpgid(pid, pid);
     int ws = 0;
-    double deadline = now_s() + (double)timeout_s;
+    double deadline = pdc_now_s() + (double)timeout_s, next_tick = pdc_now_s() + 5;
     for (;;) {
+        if (r->tick && pdc_now_s() > next_tick) { /* the console's player: still here */
+            r->tick(r->tick_arg);
+            next_tick = pdc_now_s() + 5;
+        }
         pid_t w = waitpid(pid, &ws, WNOHANG);
         if (w == pid)
             break;
         if (w < 0 && errno != EINTR)
             break;
-        if (now_s() > deadline) {
+        if (pdc_now_s() > deadline) {
             kill(-pid, SIGKILL);
             waitpid(pid, &ws, 0);
             *OUT_timed_out = 1;
@@ -349,8 +336,8 @@ static int probe_ok(struct runner *r, const char *dir, const json_t *probe, stru
         printf("       probe $ %s\n", run ? argv[0] : argv[2]);
     fflush(stdout);
     int timed_out = 0;
-    int code = spawn_wait(argv, envp, dir, "/dev/null", "/dev/null", "/dev/null", PROBE_TIMEOUT_S,
-                          &timed_out);
+    int code = spawn_wait(r, argv, envp, dir, "/dev/null", "/dev/null", "/dev/null",
+                          PROBE_TIMEOUT_S, &timed_out);
     if (code == 0)
         return 1;
     *OUT_why = code < 0    ? pd_arena_printf(a, "%s (the probe could not start)", why)
@@ -374,9 +361,42 @@ static void show_tail(const char *label, const char *text, size_t len)
     }
 }
 
+/* The command as run (variables substituted) for messages. */
+static const char *command_text(struct runner *r, json_t *sub)
+{
+    json_t *run = json_object_get(sub, "run");
+    return run ? pdc_json_text(&r->a, run) : json_string_value(json_object_get(sub, "shell"));
+}
+
+/* The same as one shell command line, for the console player. */
+static const char *shown_command(struct runner *r, json_t *sub)
+{
+    json_t *run = json_object_get(sub, "run");
+    return run ? pdc_argv_text(&r->a, run) : json_string_value(json_object_get(sub, "shell"));
+}
+
+/* What the console player shows of a step: the command, its output, why. */
+static void fill_report(struct step_report *rep, const char *command, const char *out,
+                        const char *err, const char *why, double t0)
+{
+    if (!rep)
+        return;
+    if (command)
+        pd_buf_printf(&rep->text, "$ %s\n", command);
+    pd_buf_adds(&rep->text, out ? out : "");
+    if (err && *err) {
+        if (rep->text.len && rep->text.p[rep->text.len - 1] != '\n')
+            pd_buf_addc(&rep->text, '\n');
+        pd_buf_adds(&rep->text, "--- stderr ---\n");
+        pd_buf_adds(&rep->text, err);
+    }
+    pd_buf_adds(&rep->why, why ? why : "");
+    rep->secs = pdc_now_s() - t0;
+}
+
 /* Run one step. Returns 1 passed, 0 failed, -1 skipped. */
 static int run_step(struct runner *r, const char *dir, const struct pdc_step *st, size_t idx,
-                    struct pd_kvs *vars)
+                    struct pd_kvs *vars, struct step_report *rep)
 {
     struct pd_arena *a = &r->a;
     const char *missing = NULL;
@@ -387,7 +407,7 @@ static int run_step(struct runner *r, const char *dir, const struct pdc_step *st
     char *out = NULL, *err = NULL;
     size_t out_len = 0, err_len = 0;
     int result = 0;
-    double t0 = now_s();
+    double t0 = pdc_now_s();
     /* tools */
     size_t i;
     json_t *e;
@@ -400,8 +420,10 @@ static int run_step(struct runner *r, const char *dir, const struct pdc_step *st
             if (strchr(tool, '/') && tool[0] != '/')
                 tool = pd_arena_printf(a, "%s/%s", dir, tool); /* a path in the repository */
             if (!in_path(tool)) {
-                printf("[SKIP] %2zu. %s (%s not found%s)\n", idx + 1, st->name,
-                       json_string_value(e), strchr(tool, '/') ? "" : " on PATH");
+                const char *skip = pd_arena_printf(a, "%s not found%s", json_string_value(e),
+                                                   strchr(tool, '/') ? "" : " on PATH");
+                printf("[SKIP] %2zu. %s (%s)\n", idx + 1, st->name, skip);
+                fill_report(rep, NULL, NULL, NULL, skip, t0);
                 json_decref(tools);
                 pd_buf_free(&why);
                 return -1;
@@ -434,6 +456,7 @@ static int run_step(struct runner *r, const char *dir, const struct pdc_step *st
         const char *skip_why = NULL;
         if (!probe_ok(r, dir, st->skip_unless, vars, &own, &skip_why)) {
             printf("[SKIP] %2zu. %s (%s)\n", idx + 1, st->name, skip_why);
+            fill_report(rep, shown_command(r, sub), NULL, NULL, skip_why, t0);
             result = -1;
             goto skipped;
         }
@@ -464,7 +487,8 @@ static int run_step(struct runner *r, const char *dir, const struct pdc_step *st
         printf("       $ %s%s\n", run ? "" : "sh -c ", run ? pdc_json_text(a, run) : argv[2]);
     fflush(stdout);
     int timed_out = 0;
-    int code = spawn_wait(argv, envp, dir, in_path_, out_path, err_path, st->timeout_s, &timed_out);
+    int code =
+        spawn_wait(r, argv, envp, dir, in_path_, out_path, err_path, st->timeout_s, &timed_out);
     if (code < 0) {
         pd_buf_printf(&why, "fork: %s", strerror(errno));
         goto done;
@@ -523,13 +547,13 @@ static int run_step(struct runner *r, const char *dir, const struct pdc_step *st
     }
     result = why.len == 0;
 done:
-    printf("%s %2zu. %s (%.1fs)\n", result ? "[ ok ]" : "[FAIL]", idx + 1, st->name, now_s() - t0);
+    printf("%s %2zu. %s (%.1fs)\n", result ? "[ ok ]" : "[FAIL]", idx + 1, st->name,
+           pdc_now_s() - t0);
+    fill_report(rep, sub ? shown_command(r, sub) : NULL, out, err, pd_buf_str(&why), t0);
     if (!result) {
         printf("      %s\n", pd_buf_str(&why));
         if (sub)
-            printf("      command: %s\n", json_object_get(sub, "run")
-                                              ? pdc_json_text(a, json_object_get(sub, "run"))
-                                              : json_string_value(json_object_get(sub, "shell")));
+            printf("      command: %s\n", command_text(r, sub));
         show_tail("stdout", out ? out : "", out_len);
         show_tail("stderr", err ? err : "", err_len);
     } else if (r->verbose) {
@@ -546,130 +570,170 @@ skipped:
     return result;
 }
 
-static int run_file(struct runner *r, const char *file)
+int pdc_file_parse(struct runner *r, const char *file, struct file_run *OUT)
 {
-    struct pd_arena *a = &r->a;
-    struct pdc_scenario sc;
-    const char *perr = NULL;
     json_error_t je;
-    int failed = 0, skipped = 0, passed = 0;
-    struct podiam_proc proc = {0};
-    memset(&sc, 0, sizeof(sc));
+    const char *perr = NULL;
+    memset(OUT, 0, sizeof(*OUT));
+    OUT->file = file;
     json_t *doc = json_load_file(file, JSON_REJECT_DUPLICATES, &je);
     if (!doc) {
         printf("%s: %s (line %d)\n", file, je.text, je.line);
-        return 0;
+        return PD_EINVAL;
     }
-    int rc = pdc_scenario_parse(a, doc, &sc, &perr);
+    int rc = pdc_scenario_parse(&r->a, doc, &OUT->sc, &perr);
     json_decref(doc);
     if (rc != PD_OK) {
         printf("%s: %s\n", file, perr);
-        return 0;
+        return PD_EINVAL;
     }
     char abs[PATH_MAX];
     if (!realpath(file, abs)) {
         printf("%s: %s\n", file, strerror(errno));
-        pdc_scenario_free(&sc);
-        return 0;
+        pdc_scenario_free(&OUT->sc);
+        return PD_EINVAL;
     }
-    const char *dir = pd_arena_strdup(a, dirname(abs));
-    char work[PATH_MAX];
+    OUT->dir = pd_arena_strdup(&r->a, dirname(abs));
+    return PD_OK;
+}
+
+void pdc_file_free(struct file_run *f)
+{
+    pdc_scenario_free(&f->sc);
+}
+
+int pdc_file_ready(struct runner *r, struct file_run *f)
+{
+    struct pd_arena *a = &r->a;
     const char *tmp = getenv("TMPDIR");
-    snprintf(work, sizeof work, "%s/podiamctl-scenario-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(work)) {
+    snprintf(f->work, sizeof f->work, "%s/podiamctl-scenario-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(f->work)) {
         perror("mkdtemp");
-        pdc_scenario_free(&sc);
-        return 0;
+        return PD_EIO;
     }
-    printf("== %s (%s)\n", sc.name, file);
-    if (sc.description)
-        printf("   %s\n", sc.description);
+    f->ready = 1;
+    f->skip_why = NULL;
     const char *fixtures = NULL;
-    if (sc.fixtures)
-        fixtures =
-            sc.fixtures[0] == '/' ? sc.fixtures : pd_arena_printf(a, "%s/%s", dir, sc.fixtures);
+    if (f->sc.fixtures)
+        fixtures = f->sc.fixtures[0] == '/' ? f->sc.fixtures
+                                            : pd_arena_printf(a, "%s/%s", f->dir, f->sc.fixtures);
     const char *endpoint = r->endpoint, *tls = r->tls_endpoint;
     if (r->start) {
-        if (start_podiam(r, work, fixtures, &proc) != PD_OK) {
-            failed = 1;
-            goto out;
-        }
-        endpoint = proc.endpoint;
-        tls = proc.tls_endpoint;
+        if (start_podiam(r, f->work, fixtures, &f->proc) != PD_OK)
+            return PD_EIO;
+        endpoint = f->proc.endpoint;
+        tls = f->proc.tls_endpoint;
         printf("   started %s: %s%s%s\n", r->start, endpoint, tls ? " tls=" : "", tls ? tls : "");
     } else if (fixtures) {
         printf("   note: this scenario expects podiam started with --fixtures %s\n", fixtures);
     }
     /* podiam's CA, for https steps */
-    const char *ca_file = pd_arena_printf(a, "%s/ca.pem", work);
+    const char *ca_file = pd_arena_printf(a, "%s/ca.pem", f->work);
     {
         struct pdc_ctx c;
         const char *pem;
         pdc_ctx_init(&c, endpoint, r->region, NULL);
-        FILE *f = pdc_ca_pem(&c, &pem) == PD_OK ? fopen(ca_file, "w") : NULL;
-        if (f) {
-            fputs(pem, f);
-            fclose(f);
+        FILE *fp = pdc_ca_pem(&c, &pem) == PD_OK ? fopen(ca_file, "w") : NULL;
+        if (fp) {
+            fputs(pem, fp);
+            fclose(fp);
         } else {
             printf("   note: could not fetch %s/_podiam/ca.pem\n", endpoint);
         }
         pdc_ctx_cleanup(&c);
     }
-    mkdir(pd_arena_printf(a, "%s/home", work), 0700);
-    struct pd_kvs vars = {0};
-    const char *kv[][2] = {{"ENDPOINT", endpoint}, {"TLS_ENDPOINT", tls ? tls : ""},
-                           {"CA_FILE", ca_file},   {"REGION", r->region},
-                           {"WORK", work},         {"PODIAMCTL", r->self},
-                           {"SCENARIO_DIR", dir}};
+    mkdir(pd_arena_printf(a, "%s/home", f->work), 0700);
+    memset(&f->vars, 0, sizeof f->vars);
+    const char *kv[][2] = {{"ENDPOINT", endpoint},  {"TLS_ENDPOINT", tls ? tls : ""},
+                           {"CA_FILE", ca_file},    {"REGION", r->region},
+                           {"WORK", f->work},       {"PODIAMCTL", r->self},
+                           {"SCENARIO_DIR", f->dir}};
     for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++)
-        pd_kvs_add(a, &vars, kv[i][0], kv[i][1], strlen(kv[i][1]), 0);
+        pd_kvs_add(a, &f->vars, kv[i][0], kv[i][1], strlen(kv[i][1]), 0);
     for (size_t i = 0; i < r->extra.n; i++)
-        pd_kvs_add(a, &vars, r->extra.v[i].name, r->extra.v[i].value, r->extra.v[i].vlen, 0);
+        pd_kvs_add(a, &f->vars, r->extra.v[i].name, r->extra.v[i].value, r->extra.v[i].vlen, 0);
     const char *skip_why = NULL;
-    if (sc.skip_unless && !probe_ok(r, dir, sc.skip_unless, &vars, NULL, &skip_why)) {
-        printf("[SKIP] every step: %s\n", skip_why);
-        skipped = (int)sc.nsteps;
-        goto out;
-    }
-    for (size_t i = 0; i < sc.nsteps; i++) {
-        int res = run_step(r, dir, &sc.steps[i], i, &vars);
-        if (res < 0)
-            skipped++;
-        else if (res)
-            passed++;
-        else {
-            failed++;
-            if (!r->keep_going)
-                break;
-        }
-    }
-out:
-    if (proc.pid) {
-        int code = stop_podiam(&proc);
-        if (code != 0) {
+    if (f->sc.skip_unless && !probe_ok(r, f->dir, f->sc.skip_unless, &f->vars, NULL, &skip_why))
+        f->skip_why = skip_why;
+    return PD_OK;
+}
+
+int pdc_file_unready(struct runner *r, struct file_run *f, int failed)
+{
+    int code = 0;
+    if (f->proc.pid) {
+        code = stop_podiam(&f->proc);
+        if (code != 0)
             printf("   podiam exited with status %d on SIGTERM\n", code);
-            failed++;
-        }
-        if (failed) {
+        if (failed || code) {
             size_t n;
-            char *log = pdc_read_file(pd_arena_printf(a, "%s/podiam.log", work), MAX_CAPTURE, &n);
+            char *log =
+                pdc_read_file(pd_arena_printf(&r->a, "%s/podiam.log", f->work), MAX_CAPTURE, &n);
             if (log)
                 show_tail("podiam log", log, n);
             free(log);
         }
     }
-    printf("== %s: %d passed, %d failed, %d skipped\n\n", sc.name, passed, failed, skipped);
-    if (r->keep_work)
-        printf("   work directory kept: %s\n", work);
-    else
-        nftw(work, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-    pdc_scenario_free(&sc);
+    if (f->ready) {
+        if (r->keep_work)
+            printf("   work directory kept: %s\n", f->work);
+        else
+            nftw(f->work, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    }
+    f->ready = 0;
+    return code;
+}
+
+int pdc_run_step(struct runner *r, struct file_run *f, size_t idx, struct step_report *rep)
+{
+    if (f->skip_why) {
+        printf("[SKIP] %2zu. %s (%s)\n", idx + 1, f->sc.steps[idx].name, f->skip_why);
+        if (rep)
+            pd_buf_adds(&rep->why, f->skip_why);
+        return -1;
+    }
+    return run_step(r, f->dir, &f->sc.steps[idx], idx, &f->vars, rep);
+}
+
+static int run_file(struct runner *r, const char *file)
+{
+    struct file_run f;
+    int failed = 0, skipped = 0, passed = 0;
+    if (pdc_file_parse(r, file, &f) != PD_OK)
+        return 0;
+    printf("== %s (%s)\n", f.sc.name, file);
+    if (f.sc.description)
+        printf("   %s\n", f.sc.description);
+    if (pdc_file_ready(r, &f) != PD_OK) {
+        failed = 1;
+    } else if (f.skip_why) {
+        printf("[SKIP] every step: %s\n", f.skip_why);
+        skipped = (int)f.sc.nsteps;
+    } else {
+        for (size_t i = 0; i < f.sc.nsteps; i++) {
+            int res = pdc_run_step(r, &f, i, NULL);
+            if (res < 0)
+                skipped++;
+            else if (res)
+                passed++;
+            else {
+                failed++;
+                if (!r->keep_going)
+                    break;
+            }
+        }
+    }
+    if (pdc_file_unready(r, &f, failed) != 0)
+        failed++;
+    printf("== %s: %d passed, %d failed, %d skipped\n\n", f.sc.name, passed, failed, skipped);
+    pdc_file_free(&f);
     return failed == 0;
 }
 
 static void usage(FILE *f)
 {
     fputs("usage: podiamctl scenario [options] FILE...\n"
+          "       podiamctl scenario --console [options] [FILE... | DIR]\n"
           "\n"
           "Run scenario files (docs/scenarios.md): each step's command, then its expectations\n"
           "(exit status, text in stdout/stderr, JSON fields). Exit 0 when every step of every\n"
@@ -684,16 +748,21 @@ static void usage(FILE *f)
           "  --var NAME=VALUE    an extra variable\n"
           "  --keep-going        run every step and file even after a failure\n"
           "  --keep-work         keep each file's ${WORK} directory\n"
-          "  -v                  show every command and its output\n",
+          "  -v                  show every command and its output\n"
+          "  --console           be the scenario player of podiam's console (--endpoint):\n"
+          "                      offer the files (or DIR's *.json; default scenarios/) to\n"
+          "                      the page, run the steps it asks for, send their output back\n",
           f);
 }
 
 int pdc_cmd_scenario(int argc, char **argv, const char *self)
 {
-    static const struct option opts[] = {
-        {"start", 1, 0, 's'},     {"endpoint", 1, 0, 'e'}, {"tls-endpoint", 1, 0, 't'},
-        {"region", 1, 0, 'R'},    {"var", 1, 0, 'V'},      {"keep-going", 0, 0, 'k'},
-        {"keep-work", 0, 0, 'K'}, {"help", 0, 0, 'h'},     {0, 0, 0, 0}};
+    static const struct option opts[] = {{"start", 1, 0, 's'},        {"endpoint", 1, 0, 'e'},
+                                         {"tls-endpoint", 1, 0, 't'}, {"region", 1, 0, 'R'},
+                                         {"var", 1, 0, 'V'},          {"keep-going", 0, 0, 'k'},
+                                         {"keep-work", 0, 0, 'K'},    {"help", 0, 0, 'h'},
+                                         {"console", 0, 0, 'C'},      {0, 0, 0, 0}};
+    int console = 0;
     struct runner r;
     memset(&r, 0, sizeof(r));
     pd_arena_init(&r.a);
@@ -727,6 +796,9 @@ int pdc_cmd_scenario(int argc, char **argv, const char *self)
         case 'v':
             r.verbose = 1;
             break;
+        case 'C':
+            console = 1;
+            break;
         case 'V': {
             const char *eq = strchr(optarg, '=');
             if (!eq || eq == optarg) {
@@ -747,6 +819,19 @@ int pdc_cmd_scenario(int argc, char **argv, const char *self)
             pd_arena_cleanup(&r.a);
             return 2;
         }
+    }
+    if (console && r.start) {
+        fprintf(stderr, "podiamctl scenario: --console plays against the podiam whose console "
+                        "shows it (--endpoint), not one it starts (--start)\n");
+        pd_arena_cleanup(&r.a);
+        return 2;
+    }
+    if (console) {
+        static char *defaults[] = {"scenarios"};
+        int rc = optind < argc ? pdc_scenario_console(&r, argv + optind, argc - optind)
+                               : pdc_scenario_console(&r, defaults, 1);
+        pd_arena_cleanup(&r.a);
+        return rc;
     }
     if (optind >= argc) {
         usage(stderr);

@@ -24,6 +24,7 @@
 #include "dispatch.h"
 #include "embedded.h"
 #include "services/fixtures.h"
+#include "services/player.h"
 #include "services/service.h"
 #include "env.h"
 #include "k8s/k8s.h"
@@ -224,7 +225,9 @@ void pd_app_stop(struct pd_app *app)
     pd_k8s_hub_stop(env);         /* no timer resumes a connection of a stopping server */
     if (env->decisions)
         pd_decisions_wake(env->decisions); /* no listener thread stays in a long poll */
-    pd_proxy_stop(app->proxy);             /* first: it hands sockets to the others */
+    if (env->player)
+        pd_player_wake(env->player); /* nor in the scenario player's */
+    pd_proxy_stop(app->proxy);       /* first: it hands sockets to the others */
     pd_server_stop(app->https);
     pd_server_stop(app->http);
     env->http_url[0] = env->https_url[0] = env->proxy_url[0] = '\0';

@@ -222,7 +222,9 @@ static int decide(struct pd_req *r, struct pd_authz_need *need_, const char **OU
         memset(&caller, 0, sizeof caller);
         caller.id = *need.who;
         pd_ctx_add_principal_keys(&need.ctx, &caller.id);
-        principal = need.who->arn ? need.who->arn : need.who->federated;
+        principal = need.who->arn         ? need.who->arn
+                    : need.who->federated ? need.who->federated
+                                          : need.who->service; /* pods.eks.amazonaws.com */
         rc = PD_OK;
     } else {
         rc = pd_authz_caller_load(r->db, &r->arena, r->env->policies, &r->who, &need.ctx, &caller);

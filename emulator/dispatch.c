@@ -34,6 +34,7 @@
 #include "k8s/watch.h"
 #include "req.h"
 #include "services/oidc.h"
+#include "services/player.h"
 #include "services/service.h"
 #include "store/store.h"
 
@@ -139,6 +140,7 @@ int pd_dispatch_init(struct pd_env *env, const char **OUT_err)
     pd_sigv4_cache_init(&s->keys);
     env->specs = s;
     pd_oidc_init(env);
+    env->player = pd_player_new(PD_PLAYER_GONE_MS);
     pd_k8s_auth_init(env);
     pd_k8s_hub_init(env);
     pthread_mutex_init(&s->load_lock, NULL);
@@ -156,6 +158,8 @@ void pd_dispatch_cleanup(struct pd_env *env)
 {
     struct pd_specs *s = env->specs;
     pd_oidc_cleanup(env);
+    pd_player_free(env->player);
+    env->player = NULL;
     pd_k8s_hub_cleanup(env);
     pd_k8s_auth_cleanup(env);
     if (!s)

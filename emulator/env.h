@@ -67,6 +67,7 @@ struct pd_names;
 struct pd_awsauth_cache;
 struct pd_k8s_hub;
 struct pd_k8s_ctl;
+struct pd_player;
 struct pd_env;
 
 /* What server/ asks about the names clients reach podiam by (TLS SNI, proxy targets), so it
@@ -96,6 +97,7 @@ struct pd_env {
     struct pd_names *names;             /* names served, leaf minter (names.h), or NULL */
     struct pd_k8s_hub *k8s;             /* Kubernetes watch log (k8s/watch.h) */
     struct pd_k8s_ctl *k8s_ctl;         /* Kubernetes controllers (k8s/k8s.h), or NULL */
+    struct pd_player *player;           /* the console's scenario player (services/player.h) */
     struct pd_name_hooks name_hooks;    /* the same for server/ */
     int http_port;                      /* bound ports, once listening (0: not listening) */
     int https_port;

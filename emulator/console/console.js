@@ -5,6 +5,8 @@
  *   GET  /_podiam/decisions/ID                one decision (links from a client's error)
  *   GET  /_podiam/console/api/state           the state without secrets
  *   POST /_podiam/console/api/simulate        the policy simulator with its traces
+ *   GET  /_podiam/console/api/player          the scenario player's state, long-polled
+ *   POST /_podiam/console/api/player/command  a command for the player (run a step, all, reset)
  *   GET/POST /_podiam/clock, POST /_podiam/reset, GET /_podiam/oidc/...
  * Calls that change state send a JSON body (the admin API's rule for them). The page builds
  * every node with textContent (never innerHTML), so nothing from the state or the log can
@@ -455,13 +457,38 @@ const STEP_TEXT = {
   subject: ["STS", "STS", "subject claim"],
 };
 
+/* EKS Pod Identity: the agent's endpoint and eks-auth's AssumeRoleForPodIdentity log one
+ * exchange as several decisions of one request (the node's permission for eks-auth, the
+ * role's trust for sts:AssumeRole and sts:TagSession, a target role's), or one refused
+ * token; the first of them stands for the exchange. */
+function isPodIdentity(e) {
+  return e.service === "pod-identity-agent" || (e.service === "eks-auth" && e.operation === "AssumeRoleForPodIdentity");
+}
+
+function sameRequest(e) {
+  return [...D.byId.values()].filter((x) => x.request_id === e.request_id && isPodIdentity(x))
+    .sort((a, b) => idNum(a.id) - idNum(b.id));
+}
+
 function exchanges() {
+  const firstOf = new Map(); /* request id -> the first pod identity decision's number */
+  for (const e of D.byId.values())
+    if (isPodIdentity(e) && !(firstOf.get(e.request_id) <= idNum(e.id))) firstOf.set(e.request_id, idNum(e.id));
   return [...D.byId.values()]
-    .filter((e) => (e.service === "sts" && e.operation === "AssumeRoleWithWebIdentity") || e.service === "k8s")
+    .filter((e) => (e.service === "sts" && e.operation === "AssumeRoleWithWebIdentity") || e.service === "k8s" ||
+                   (isPodIdentity(e) && firstOf.get(e.request_id) === idNum(e.id)))
     .sort((a, b) => idNum(b.id) - idNum(a.id));
 }
 
 function exchangeLabel(e) {
+  if (isPodIdentity(e)) {
+    const g = sameRequest(e);
+    const ok = g.every((x) => outcomeOf(x) === "allowed") ? "✓" : "✗";
+    const pid = (g.find((x) => x.pod_identity) || {}).pod_identity;
+    const role = pid ? pid.association.role_arn.replace(/^.*:role\//, "role/") : "";
+    const who = pid ? `${pid.subject.namespace}/${pid.subject.service_account}` : "";
+    return `${ok} ${e.id} pod identity → ${role} ${who}`;
+  }
   const ok = outcomeOf(e) === "allowed" ? "✓" : "✗";
   if (e.service === "k8s") {
     const c = (e.checks || [])[0] || {};
@@ -492,7 +519,7 @@ function drawSelected() {
       "No exchange yet: run the seed scenario, podiamctl handshake, or kubectl against podiam."));
     return;
   }
-  const steps = e.service === "k8s" ? kubectlSteps(e) : webIdentityFlow(e);
+  const steps = e.service === "k8s" ? kubectlSteps(e) : isPodIdentity(e) ? podIdentityFlow(e) : webIdentityFlow(e);
   box.replaceChildren(
     el("h3", {}, exchangeLabel(e).slice(2)),
     sequenceDiagram(steps.actors, steps.steps),
@@ -504,8 +531,11 @@ function drawSelected() {
  * whose principal is that role's session, after it (until the next exchange of the same
  * session name). */
 function s3CallsOf(e) {
-  const role = ((e.checks || [])[0] || {}).resource || "";
-  const session = (e.context || {})["sts:rolesessionname"];
+  return s3CallsOfSession(e, ((e.checks || [])[0] || {}).resource || "", (e.context || {})["sts:rolesessionname"]);
+}
+
+function s3CallsOfSession(e, role, session) {
+  if (!role) return [];
   const m = /^arn:aws:iam::(\d+):role\/(?:.*\/)?([^/]+)$/.exec(role);
   if (!m || !session) return [];
   const principal = `arn:aws:sts::${m[1]}:assumed-role/${m[2]}/${session}`;
@@ -586,7 +616,12 @@ function webIdentityFlow(e) {
   }
   steps.push({ from: "STS", to: "Pod", label: "temporary credentials (ASIA…)", state: failed ? "idle" : "ok",
                detail: failed ? "not issued" : "issued for session " + ((e.context || {})["sts:rolesessionname"] || "") });
-  const calls = failed ? [] : s3CallsOf(e);
+  s3Steps(steps, failed ? [] : s3CallsOf(e), failed);
+  return { actors, steps };
+}
+
+/* One arrow per S3 call made with an exchange's credentials (the first six). */
+function s3Steps(steps, calls, failed) {
   if (!calls.length)
     steps.push({ from: "Pod", to: "S3", label: "S3 with those credentials", state: "idle",
                  detail: failed ? "not reached" : "no S3 call with them yet" });
@@ -599,6 +634,78 @@ function webIdentityFlow(e) {
   }
   if (calls.length > 6)
     steps.push({ from: "Pod", to: "S3", label: `${calls.length - 6} more S3 call(s)`, state: "idle", detail: "in the decision log" });
+}
+
+/* An arrow from one decision: green when allowed, red with the trust policy's reason. */
+function decisionStep(from, to, label, x, okDetail) {
+  if (!x) return { from, to, label, state: "idle", detail: "not reached" };
+  const ok = outcomeOf(x) === "allowed";
+  return { from, to, label, state: ok ? "ok" : "bad", detail: ok ? okDetail : "",
+           reason: ok ? "" : trustReason(x), link: x.id };
+}
+
+/* EKS Pod Identity: pod → agent → eks-auth → the token against the cluster's issuer → the
+ * association → the role's trust for pods.eks.amazonaws.com (sts:AssumeRole, then
+ * sts:TagSession) → session tags → credentials → S3. */
+function podIdentityFlow(e) {
+  const actors = ["Pod", "Agent", "eks-auth", "IAM", "S3"];
+  const g = sameRequest(e);
+  const pid = (g.find((x) => x.pod_identity) || {}).pod_identity;
+  const check = (action, hop) => g.find((x) => ((x.checks || [])[0] || {}).action === action &&
+                                               (!hop || (x.pod_identity && x.pod_identity.hop === hop)));
+  const node = check("eks-auth:AssumeRoleForPodIdentity");
+  const refused = g.find((x) => x.decision === "invalidToken");
+  const steps = [];
+  const door = pid ? pid.door : e.service === "pod-identity-agent" ? "agent" : "eks-auth";
+  steps.push({ from: "Pod", to: "Agent", label: "the pod's projected token (audience pods.eks.amazonaws.com)", state: "ok",
+               detail: door === "agent" ? "GET /v1/credentials on podiam's agent endpoint" : "an agent calling eks-auth itself" });
+  if (node)
+    steps.push({ from: "Agent", to: "eks-auth", label: "AssumeRoleForPodIdentity: the node's eks-auth permission",
+                 state: outcomeOf(node) === "allowed" ? "ok" : "bad", detail: "allowed for " + (node.principal || ""),
+                 reason: node.message || "denied", link: node.id });
+  else
+    steps.push({ from: "Agent", to: "eks-auth", label: "AssumeRoleForPodIdentity", state: "ok",
+                 detail: "podiam's own agent: no node credentials needed" });
+  let failed = node && outcomeOf(node) !== "allowed";
+  const tokenStep = { from: "eks-auth", to: "eks-auth", label: "the token against the cluster's OIDC issuer (signature, iss, aud, times, pod)" };
+  if (failed) steps.push(Object.assign(tokenStep, { state: "idle", detail: "not reached" }));
+  else if (refused) {
+    const t = refused.token || {};
+    steps.push(Object.assign(tokenStep, { state: "bad", link: refused.id,
+                                          reason: [refused.message, t.step ? `at ${t.step}: ${t.reason || ""}` : t.reason].filter(Boolean).join(" — ") }));
+    failed = true;
+  } else if (pid) steps.push(Object.assign(tokenStep, { state: "ok", detail: `issuer ${pid.issuer} (cluster ${pid.cluster})` }));
+  else steps.push(Object.assign(tokenStep, { state: "idle", detail: "not in the decision log" }));
+  if (!failed && !pid)
+    steps.push({ from: "eks-auth", to: "eks-auth", label: "the Pod Identity association", state: "idle",
+                 detail: "not in the decision log: no association for the service account, or its role is missing (podiam's log says which)" });
+  else
+    steps.push({ from: "eks-auth", to: "eks-auth", label: pid ? `the association for ${pid.subject.namespace}/${pid.subject.service_account}` : "the Pod Identity association",
+                 state: failed ? "idle" : "ok",
+                 detail: failed ? "not reached" : `${pid.association.id} → ${pid.association.role_arn}` });
+  const role = pid ? pid.association.role_arn : "";
+  const trustSteps = [["sts:AssumeRole", "the role's trust: pods.eks.amazonaws.com may sts:AssumeRole", "role"],
+                      ["sts:TagSession", "the role's trust: sts:TagSession (the session tags)", "role"]];
+  if (pid && pid.association.target_role_arn)
+    trustSteps.push(["sts:AssumeRole", "the target role's trust (role chaining)", "target role"],
+                    ["sts:TagSession", "the target role's trust: sts:TagSession", "target role"]);
+  for (const [action, label, hop] of trustSteps) {
+    const x = failed ? null : check(action, hop);
+    if (!x && !failed && action === "sts:TagSession" && pid && pid.session_tags_disabled) {
+      steps.push({ from: "eks-auth", to: "IAM", label, state: "idle", detail: "session tags disabled on the association: not asked" });
+      continue;
+    }
+    const st = decisionStep("eks-auth", "IAM", label, x, "allows " + ((x && (x.checks || [])[0] || {}).resource || ""));
+    steps.push(st);
+    if (st.state !== "ok") failed = true;
+  }
+  const tags = pid && pid.session_tags ? Object.entries(pid.session_tags).map(([k, v]) => `${k}=${v}`).join(", ") : "";
+  steps.push({ from: "eks-auth", to: "eks-auth", label: "session tags", state: failed ? "idle" : tags ? "ok" : "idle",
+               detail: failed ? "not reached" : tags || "none (disabled on the association)" });
+  const finalRole = pid && pid.association.target_role_arn ? pid.association.target_role_arn : role;
+  steps.push({ from: "eks-auth", to: "Pod", label: "temporary credentials, through the agent", state: failed ? "idle" : "ok",
+               detail: failed ? "not issued" : `${finalRole.replace(/^.*:role\//, "role/")} session ${pid ? pid.session_name : ""}` });
+  s3Steps(steps, failed || !pid ? [] : s3CallsOfSession(e, finalRole, pid.session_name), failed);
   return { actors, steps };
 }
 
@@ -981,20 +1088,149 @@ async function showPlayground() {
   }
 }
 
-/* ---- scenarios ---------------------------------------------------------------------- */
+/* ---- the scenario player ------------------------------------------------------------ */
 
-function showScenarios() {
-  $("#sc-body").replaceChildren(
-    el("p", {}, "Scenarios (scenarios/*.json) run real clients — the aws CLI, kubectl, boto3, the JS SDK — " +
-      "as commands on your machine. podiam does not run commands for a web page, so the player is " +
-      "podiamctl; its calls appear live under Decisions and Handshakes while it runs:"),
-    el("pre", { class: "json" },
-      "podiamctl scenario scenarios/seed-walkthrough.json      # every step, one line each\n" +
-      "podiamctl scenario -v scenarios/seed-walkthrough.json   # with each command and its output\n" +
-      "podiamctl scenario --keep-going scenarios/*.json        # on past a failing step"),
-    el("p", {}, "Running a scenario from this page (step by step, with each step's output) is not " +
-      "part of this console yet."),
-    el("p", { class: "hint" }, "docs/scenarios.md describes the format and the options podiamctl has."));
+/* podiam runs no command: a player (`podiamctl scenario --console`, on the user's side)
+ * offers its scenarios and runs the steps this page asks for; podiam passes the commands
+ * and the results (GET /_podiam/console/api/player, long-polled; POST .../player/command). */
+const P = { version: -1, view: null, file: null, open: new Set(), polling: false, endpoints: null };
+
+const PLAY_MARK = { passed: "✓", failed: "✗", skipped: "⊘", running: "⏵", pending: "·" };
+const PLAY_TEXT = { passed: "passed", failed: "failed", skipped: "skipped", running: "running…", pending: "not run" };
+
+async function pollPlayer() {
+  if (P.polling) return;
+  P.polling = true;
+  for (;;) {
+    try {
+      const t0 = Date.now();
+      const v = await api("/_podiam/console/api/player" + (P.version < 0 ? "" : `?after=${P.version}&wait=15`));
+      const changed = !P.view || v.version !== P.version || v.player.state !== P.view.player.state;
+      if (v.version < P.version) P.open.clear(); /* podiam restarted */
+      P.version = v.version;
+      P.view = v;
+      if (changed && !$("#view-scenarios").hidden) renderPlayer();
+      if (!changed && Date.now() - t0 < 1000)
+        await new Promise((ok) => setTimeout(ok, 3000)); /* podiam has enough long polls */
+    } catch (e) {
+      await new Promise((ok) => setTimeout(ok, 2000));
+    }
+  }
+}
+
+async function playerCommand(body, what) {
+  try {
+    await api("/_podiam/console/api/player/command", { json: body });
+    toast(what);
+  } catch (e) {
+    toast(e.message);
+  }
+}
+
+function playerHowTo() {
+  const origin = location.origin;
+  const tls = P.endpoints && P.endpoints.https ? ` --tls-endpoint ${P.endpoints.https}` : "";
+  return el("div", { class: "card howto" },
+    el("h3", {}, "Start a player"),
+    el("p", {}, "Scenarios run real clients (the aws CLI, kubectl, boto3, the JS SDK) as commands on your " +
+      "machine. podiam does not run commands, so the player is podiamctl: in a terminal here, run"),
+    el("pre", { class: "json", id: "sc-howto" },
+      `podiamctl scenario --console --endpoint ${origin}${tls} scenarios/`),
+    el("p", { class: "hint" }, "It offers the scenarios of that directory (or the files named) to this page, runs the " +
+      "steps you ask for and sends their output back. The scenarios expect podiam started with their fixtures " +
+      "(fixtures/seed.json for most); Reset state at the top brings podiam back to them. Ctrl-C ends the player. " +
+      "docs/scenarios.md describes the format."));
+}
+
+function stepItem(sc, si, st, k, live) {
+  const key = `${sc.file}#${k}`;
+  const state = st.state || "pending";
+  const li = el("li", { class: "sc-step " + state, "data-state": state, "data-step": String(k + 1) });
+  const head = el("div", { class: "sc-head" },
+    el("span", { class: "sc-mark", "aria-hidden": "true" }, PLAY_MARK[state] || "·"),
+    el("strong", {}, `${k + 1}. ${st.name}`),
+    el("span", { class: "badge " + (state === "passed" ? "ok" : state === "failed" ? "bad" : "idle") },
+      PLAY_TEXT[state] || state),
+    st.duration_ms && state !== "running" ? el("span", { class: "hint" }, (st.duration_ms / 1000).toFixed(1) + " s") : null,
+    el("button", { type: "button", class: "sc-run", "data-key": "run-" + key, disabled: !live || state === "running",
+                   "aria-label": `Run step ${k + 1}: ${st.name}`,
+                   onclick: () => playerCommand({ action: "run_step", scenario: si, step: k }, `Step ${k + 1} asked of the player`) },
+      "Run"));
+  li.append(head, el("code", { class: "sc-cmd" }, st.command));
+  if (state === "failed" || state === "skipped")
+    if (st.why) li.append(el("span", { class: "why" }, st.why));
+  if (st.output) {
+    const d = el("details", { class: "sc-out", open: P.open.has(key) || state === "failed" },
+      el("summary", { "data-key": "out-" + key }, "Output"),
+      el("pre", { class: "json sc-output" }, st.output));
+    d.addEventListener("toggle", () => { if (d.open) P.open.add(key); else P.open.delete(key); });
+    li.append(d);
+  }
+  return li;
+}
+
+function renderPlayer() {
+  const v = P.view;
+  const box = $("#sc-body");
+  const focusKey = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.key : null;
+  if (!v) {
+    box.replaceChildren(el("p", { class: "empty" }, "Asking podiam for the player…"));
+    return;
+  }
+  const live = v.player.state === "connected";
+  const status = live ? `Player connected (podiamctl, pid ${v.player.pid}): ${v.scenarios.length} scenario(s) offered.`
+    : v.player.state === "gone" ? "The player is gone (it stopped or has not been heard from for 30 s): its last results are below. Start a player again to go on."
+    : "No player connected.";
+  const kids = [el("p", { id: "sc-status", class: "sc-status " + v.player.state, role: "status" }, status)];
+  if (!live) kids.push(playerHowTo());
+  if (v.scenarios.length) {
+    const files = v.scenarios.map((s) => s.file);
+    if (!files.includes(P.file)) P.file = files.includes("seed-walkthrough.json") ? "seed-walkthrough.json" : files[0];
+    const si = files.indexOf(P.file);
+    const sc = v.scenarios[si];
+    const pick = el("select", { id: "sc-pick", "data-key": "pick" },
+      ...v.scenarios.map((s) => el("option", { value: s.file, selected: s.file === P.file }, `${s.name} (${s.file})`)));
+    pick.addEventListener("change", () => { P.file = pick.value; renderPlayer(); });
+    const done = sc.steps.filter((s) => s.state === "passed" || s.state === "skipped").length;
+    const failed = sc.steps.filter((s) => s.state === "failed").length;
+    const waiting = v.queue.filter((q) => q.scenario === si).length;
+    kids.push(
+      el("div", { class: "row sc-bar" },
+        el("label", {}, "Scenario ", pick),
+        el("button", { type: "button", class: "primary", id: "sc-next", "data-key": "next", disabled: !live,
+                       onclick: () => {
+                         const k = sc.steps.findIndex((s) => s.state !== "passed" && s.state !== "skipped");
+                         if (k < 0) toast("Every step has run: Reset scenario to start over.");
+                         else playerCommand({ action: "run_step", scenario: si, step: k }, `Step ${k + 1} asked of the player`);
+                       } }, "Run next step"),
+        el("button", { type: "button", id: "sc-all", "data-key": "all", disabled: !live,
+                       onclick: () => playerCommand({ action: "run_all", scenario: si }, "The rest of the scenario asked of the player") },
+          "Run all"),
+        el("button", { type: "button", id: "sc-reset", "data-key": "reset", disabled: !live,
+                       "aria-label": "Reset the scenario: forget its results and captured variables",
+                       onclick: () => playerCommand({ action: "reset", scenario: si }, "Scenario reset asked of the player") },
+          "Reset scenario")),
+      el("p", { class: "hint" }, sc.description || ""),
+      el("p", { class: "count", id: "sc-count" },
+        `${done} of ${sc.steps.length} step(s) done, ${failed} failed` + (waiting ? `, ${waiting} command(s) waiting for the player` : "") +
+        (sc.fixtures ? ` — expects podiam's fixtures ${sc.fixtures}` : "")),
+      el("ol", { class: "sc-steps", id: "sc-steps", "aria-label": "Steps of " + sc.name },
+        ...sc.steps.map((st, k) => stepItem(sc, si, st, k, live))));
+  }
+  box.replaceChildren(...kids);
+  if (focusKey) {
+    const n = box.querySelector(`[data-key="${CSS.escape(focusKey)}"]`);
+    if (n) n.focus();
+  }
+}
+
+async function showScenarios(sub) {
+  if (sub) P.file = sub;
+  if (!P.endpoints) {
+    try { P.endpoints = (await api("/_podiam/health")).endpoints || {}; } catch (e) { P.endpoints = {}; }
+  }
+  renderPlayer();
+  pollPlayer();
 }
 
 /* ---- clock, reset, display -------------------------------------------------------- */
@@ -1066,7 +1302,7 @@ function route() {
     refreshHandshakes();
   } else if (view === "state") showState(sub, false);
   else if (view === "playground") showPlayground();
-  else if (view === "scenarios") showScenarios();
+  else if (view === "scenarios") showScenarios(sub);
 }
 
 function start() {
@@ -1083,6 +1319,8 @@ function start() {
   }
   $("#clock-zero").addEventListener("click", () => moveClock({ offset_ms: 0 }, "Clock back to real time"));
   $("#reset").addEventListener("click", resetState);
+  /* the skip link moves the focus to the view, not the route (#main is no view) */
+  $(".skip").addEventListener("click", (ev) => { ev.preventDefault(); $("#main").focus(); });
   $("#filters").addEventListener("submit", (ev) => {
     ev.preventDefault();
     const id = $("#f-goto").value.trim();

@@ -7,6 +7,7 @@
  *   GET  /_podiam/console/NAME         its assets (console.js, console.css)
  *   GET  /_podiam/console/api/state    the state, secrets left out (below)
  *   POST /_podiam/console/api/simulate the policy simulator (SimulateCustomPolicy) with traces
+ *   .../api/player[/...]               the scenario player (console_player.c)
  *
  * Guarded exactly as the admin API (pd_req_admin_refusal): every GET needs the READ level
  * (loopback peer, loopback Host, podiam's own Origin), the POST the SENSITIVE level (a JSON
@@ -304,11 +305,13 @@ static int simulate(struct pd_req *r)
 
 /* ---- routing -------------------------------------------------------------------------- */
 
-enum { OP_ASSET, OP_STATE, OP_SIMULATE };
+enum { OP_ASSET, OP_STATE, OP_SIMULATE, OP_PLAYER };
 static const struct pd_op ops[] = {
     [OP_ASSET] = {"ConsoleAsset", asset, 0},
     [OP_STATE] = {"ConsoleState", state_view, 0},
     [OP_SIMULATE] = {"ConsoleSimulate", simulate, 0},
+    /* no transaction: the player's endpoints read no state and may wait (long polls) */
+    [OP_PLAYER] = {"ConsolePlayer", pd_console_player, PD_OP_NOTXN},
     {NULL, NULL, 0},
 };
 
@@ -323,6 +326,9 @@ static int route(struct pd_req *r)
         r->op = &ops[OP_STATE];
     else if (strcmp(p, "/_podiam/console/api/simulate") == 0 && post)
         r->op = &ops[OP_SIMULATE];
+    else if ((strcmp(p, "/_podiam/console/api/player") == 0 && get) ||
+             (pd_has_prefix(p, "/_podiam/console/api/player/") && post))
+        r->op = &ops[OP_PLAYER];
     else if (!pd_has_prefix(p, "/_podiam/console/api/") && get)
         r->op = &ops[OP_ASSET];
     const char *why = pd_req_admin_refusal(r, post ? PD_ADMIN_SENSITIVE : PD_ADMIN_READ);

@@ -15,4 +15,9 @@
  * (a static string) saying what is wrong; the simulator itself then checks the policies. */
 json_t *pd_console_simulate_input(const json_t *body, const char **why);
 
+/* The scenario player's endpoints under /_podiam/console/api/player (console_player.c),
+ * routed and guarded by console.c. */
+struct pd_req;
+int pd_console_player(struct pd_req *r);
+
 #endif

@@ -565,6 +565,7 @@ struct trust_check {
     json_t *tags;            /* request tags (borrowed), or NULL */
     const char *external_id; /* or NULL */
     const char *action;      /* the check under way, for the denial's message */
+    json_t *facts;           /* the exchange so far, for the decision log (borrowed) */
 };
 
 int pd_podid_trust_authz(struct pd_req *r, struct pd_authz_need *need)
@@ -578,6 +579,8 @@ int pd_podid_trust_authz(struct pd_req *r, struct pd_authz_need *need)
     need->resource_account = t->account;
     need->policy_id = t->role_arn;
     need->deny = &pd_podid_AccessDenied;
+    if (t->facts) /* the console draws the exchange from these (docs/console.md) */
+        need->log_extra = json_pack("{s:o}", "pod_identity", json_deep_copy(t->facts));
     need->deny_message = pd_arena_printf(
         &r->arena, "%s is not authorized to perform: %s on resource: %s (its trust policy)",
         t->who->type == PD_PRINCIPAL_SERVICE ? t->who->service : t->who->arn,
@@ -680,6 +683,27 @@ static int verify(struct pd_req *r, const struct pd_eks_db_cluster *c, const cha
     return PD_OK;
 }
 
+/* What the decision log records of an exchange that reached the role's trust policy (no
+ * token, no credentials): the door (podiam's agent or the eks-auth API), the cluster and its
+ * issuer that verified the token, the pod, the association, the session tags and name. */
+static json_t *exchange_facts(struct pd_req *r, const struct pd_eks_db_cluster *c,
+                              const struct pd_podid_subject *s, const struct pd_eks_db_podid *p,
+                              const json_t *tags, const char *session)
+{
+    int agent = r->svc && strcmp(r->svc->name, "pod-identity-agent") == 0;
+    json_t *assoc = json_pack("{s:s, s:s, s:s}", "id", p->assoc_id, "arn",
+                              pd_podid_arn(&r->arena, c, p->assoc_id), "role_arn", p->role_arn);
+    if (p->target_role_arn)
+        json_object_set_new(assoc, "target_role_arn", json_string(p->target_role_arn));
+    return json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s}, s:o, s:O?, s:b, s:s, s:s}",
+                     "door", agent ? "agent" : "eks-auth", "cluster", c->name, "issuer", c->issuer,
+                     "audience", PD_PODID_AUDIENCE, "subject", "namespace", s->ns,
+                     "service_account", s->sa, "pod", s->pod ? s->pod : "", "pod_uid",
+                     s->pod_uid ? s->pod_uid : "", "association", assoc, "session_tags", tags,
+                     "session_tags_disabled", p->disable_session_tags ? 1 : 0, "session_name",
+                     session, "hop", "role");
+}
+
 int pd_podid_assume(struct pd_req *r, const struct pd_eks_db_cluster *c, const char *token,
                     struct pd_podid_result *OUT)
 {
@@ -718,18 +742,21 @@ int pd_podid_assume(struct pd_req *r, const struct pd_eks_db_cluster *c, const c
     struct pd_principal_id *svc = pd_arena_zalloc(&r->arena, sizeof *svc);
     svc->type = PD_PRINCIPAL_SERVICE;
     svc->service = PD_PODID_SERVICE;
+    char uuid[37];
+    pd_ids_uuid(&r->env->ids, uuid);
+    const char *session = pd_podid_session_name(&r->arena, c->name, s.pod, uuid);
+    json_t *facts = exchange_facts(r, c, &s, &p, tags, session);
     struct trust_check t = {.who = svc,
                             .policy = role.trust_policy,
                             .account = role.account_id,
                             .role_arn = role.arn,
-                            .tags = tags};
+                            .tags = tags,
+                            .facts = facts};
     if (trust_ok(r, &t)) {
+        json_decref(facts);
         json_decref(tags);
         return PD_EAWS;
     }
-    char uuid[37];
-    pd_ids_uuid(&r->env->ids, uuid);
-    const char *session = pd_podid_session_name(&r->arena, c->name, s.pod, uuid);
     json_t *creds = NULL;
     struct pd_principal sess;
     rc = pd_sts_service_session(r, &role, session, PD_PODID_SESSION_S, tags, 1,
@@ -751,12 +778,14 @@ int pd_podid_assume(struct pd_req *r, const struct pd_eks_db_cluster *c, const c
         hop->account = sess.account_id;
         hop->unique_id = sess.user_id;
         hop->role_arn = role.arn;
+        json_object_set_new(facts, "hop", json_string("target role"));
         struct trust_check t2 = {.who = hop,
                                  .policy = target.trust_policy,
                                  .account = target.account_id,
                                  .role_arn = target.arn,
                                  .tags = tags,
-                                 .external_id = p.external_id};
+                                 .external_id = p.external_id,
+                                 .facts = facts};
         json_decref(creds);
         creds = NULL;
         rc = trust_ok(r, &t2);
@@ -764,6 +793,7 @@ int pd_podid_assume(struct pd_req *r, const struct pd_eks_db_cluster *c, const c
             rc = pd_sts_service_session(r, &target, session, PD_PODID_TARGET_SESSION_S, tags, 1,
                                         p.policy, 1, &creds, &sess);
     }
+    json_decref(facts);
     json_decref(tags);
     if (rc)
         return rc;

@@ -2,11 +2,13 @@
 #include "str.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "arena.h"
 #include "err.h"
+#include "mem.h"
 
 int pd_hexval(int c)
 {
@@ -235,4 +237,33 @@ int pd_utf8_valid(const char *str, size_t n)
         i += len;
     }
     return 1;
+}
+
+/* Where to cut s before n so that no UTF-8 sequence is split (s has more than n bytes). */
+static size_t utf8_floor(const char *s, size_t n)
+{
+    size_t k = n;
+    while (k > 0 && n - k < 3 && ((unsigned char)s[k] & 0xC0) == 0x80)
+        k--;
+    return k;
+}
+
+char *pd_cut_middle(const char *text, size_t max)
+{
+    size_t n = strlen(text);
+    if (n <= max)
+        return pd_xstrdup(text);
+    size_t room = max > 64 ? max - 64 : 0; /* 64: the marker's room */
+    size_t head = utf8_floor(text, room / 2);
+    size_t tail_from = n - (room - room / 2);
+    while (tail_from < n && ((unsigned char)text[tail_from] & 0xC0) == 0x80)
+        tail_from++;
+    char marker[64];
+    snprintf(marker, sizeof marker, "\n[… %zu bytes cut …]\n", tail_from - head);
+    size_t ml = strlen(marker);
+    char *out = pd_xmalloc(head + ml + (n - tail_from) + 1);
+    memcpy(out, text, head);
+    memcpy(out + head, marker, ml);
+    memcpy(out + head + ml, text + tail_from, n - tail_from + 1);
+    return out;
 }

@@ -41,4 +41,9 @@ void pd_lower(char *s); /* ASCII, in place */
 /* Is s valid UTF-8 (no overlongs, no surrogates)? */
 int pd_utf8_valid(const char *s, size_t n);
 
+/* text cut to at most max bytes (max > 64), keeping its start and its end around a marker
+ * "[… N bytes cut …]", never inside a UTF-8 sequence: a new string to free (a copy when it
+ * fits). For outputs shown with bounded sizes (the console's scenario player). */
+char *pd_cut_middle(const char *text, size_t max);
+
 #endif

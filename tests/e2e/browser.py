@@ -138,6 +138,19 @@ class Browser:
                 d.get("exception", {}).get("description") or d.get("text")))
         return r.get("result", {}).get("value")
 
+    KEYS = {"Enter": (13, "\r"), "Tab": (9, None), " ": (32, " ")}
+
+    def press(self, key, shift=False):
+        """A key typed on the keyboard (Input.dispatchKeyEvent: the browser's own handling,
+        so Tab moves the focus and Enter activates a button), to whatever has the focus."""
+        vk, text = self.KEYS[key]
+        for t in ("keyDown", "keyUp"):
+            p = {"type": t, "key": key, "code": {" ": "Space"}.get(key, key),
+                 "windowsVirtualKeyCode": vk, "modifiers": 8 if shift else 0}
+            if t == "keyDown" and text:
+                p["text"] = text
+            self.send("Input.dispatchKeyEvent", p)
+
     def wait_for(self, expr, timeout=None, what=None):
         deadline = time.monotonic() + (timeout or self.timeout)
         last = None

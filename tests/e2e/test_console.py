@@ -8,7 +8,8 @@ Checked: the live decision stream shows the AssumeRoleWithWebIdentity row with i
 long poll), a failed client call's x-podiam-decision-id opens its row and shows the denying
 policy, the handshake is drawn with every step green (and a refused token red, with its
 reason), the playground answers what iam:SimulateCustomPolicy answers, the state views, the
-clock and reset, the display switches. A screenshot of each view is written to
+clock and reset, the display switches, the scenario player (podiamctl scenario --console
+running the seed scenario's first steps asked from the page). A screenshot of each view is written to
 PODIAM_E2E_BUILD_DIR/console-screenshots (CTest's build folder), else a temporary folder.
 """
 import json
@@ -26,7 +27,7 @@ import botocore.exceptions
 from botocore.config import Config
 
 import browser
-from podiam_harness import Podiam, ROOT, podiamctl_binary
+from podiam_harness import Podiam, ROOT, podiamctl_binary, signed_request
 
 SEED = os.path.join(ROOT, "fixtures", "seed.json")
 SCENARIO = os.path.join(ROOT, "scenarios", "seed-walkthrough.json")
@@ -333,6 +334,102 @@ class ConsoleInBrowser(unittest.TestCase):
         self.assertIn("RBAC", text)
         self.shot("handshake-kubectl")
 
+    def pod_identity_exchange(self, sa, aud="pods.eks.amazonaws.com"):
+        """The agent's exchange for a pod of default/SA (a token of the seed cluster's issuer
+        bound to a pod, as the kubelet projects it): (status, body, the first decision of
+        the request)."""
+        claims = {"aud": [aud], "sub": "system:serviceaccount:default:" + sa,
+                  "kubernetes.io": {"namespace": "default",
+                                    "serviceaccount": {"name": sa, "uid": "sa-uid-" + sa},
+                                    "pod": {"name": sa + "-0", "uid": "pod-uid-" + sa}}}
+        token = self.p.admin("POST", "oidc/token", {"issuer": ISSUER, "claims": claims})["token"]
+        before = self.p.admin("GET", "decisions?limit=1")["last"]
+        req = urllib.request.Request(self.p.endpoint + "/_podiam/pod-identity/v1/credentials",
+                                     headers={"Authorization": token})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                status, body = r.status, json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            status, body = e.code, e.read().decode()
+        ours = [d for d in self.p.admin("GET", "decisions?limit=50&after=%d" % before)["decisions"]
+                if d["service"] == "pod-identity-agent"]
+        self.assertTrue(ours, "no decision logged for the exchange")
+        first = min(ours, key=lambda d: int(d["id"][2:]))
+        if status == 200:  # the role's trust is checked for the service, named as such
+            self.assertEqual(first["principal"], "pods.eks.amazonaws.com")
+            self.assertEqual(first["pod_identity"]["subject"]["service_account"], sa)
+        return status, body, first["id"]
+
+    def test_g_pod_identity_drawn(self):
+        """EKS Pod Identity: pod -> agent -> eks-auth -> token against the cluster's issuer ->
+        association -> the role's trust for pods.eks.amazonaws.com (sts:AssumeRole and
+        sts:TagSession) -> session tags -> credentials -> S3, every step green; a token for
+        another audience red at the token with its reason."""
+        iam = self.client("iam", aws_access_key_id="test", aws_secret_access_key="test")
+        iam.create_role(RoleName="console-pods", AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"},
+                "Action": ["sts:AssumeRole", "sts:TagSession"]}]}))
+        iam.put_role_policy(RoleName="console-pods", PolicyName="put", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": "s3:PutObject",
+                "Resource": "arn:aws:s3:::s3-echoer-demo/pods/*",
+                "Condition": {"StringEquals": {
+                    "aws:PrincipalTag/kubernetes-service-account": "console-pods"}}}]}))
+        # CreatePodIdentityAssociation signed by hand: Debian 12's botocore predates it
+        url = self.p.endpoint + "/clusters/demo/pod-identity-associations"
+        h, data = signed_request(url, "eks", json.dumps({
+            "namespace": "default", "serviceAccount": "console-pods",
+            "roleArn": "arn:aws:iam::000000000000:role/console-pods"}),
+            headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(urllib.request.Request(url, data=data, headers=h,
+                                                           method="POST"), timeout=10) as r:
+            assoc = json.loads(r.read())["association"]["associationId"]
+        status, creds, rid = self.pod_identity_exchange("console-pods")
+        self.assertEqual(status, 200, creds)
+        s3 = self.client("s3", aws_access_key_id=creds["AccessKeyId"],
+                         aws_secret_access_key=creds["SecretAccessKey"],
+                         aws_session_token=creds["Token"])
+        s3.put_object(Bucket="s3-echoer-demo", Key="pods/hello.txt", Body=b"from a pod")
+        self.open("#handshake/" + rid)
+        self.b.wait_for("document.querySelector('#hs-list').value === %s && "
+                        "[...document.querySelectorAll('#hs-diagram ol.steps li')].some(l => "
+                        "l.innerText.includes('PutObject'))" % json.dumps(rid),
+                        what="the pod identity diagram of " + rid)
+        self.assertIn("pod identity → role/console-pods default/console-pods",
+                      self.b.eval("document.querySelector('#hs-list option:checked').textContent"))
+        states = self.b.eval("[...document.querySelectorAll('#hs-diagram ol.steps li')]"
+                             ".map(l => l.dataset.state + ' ' + l.innerText)")
+        self.assertTrue(all(s.startswith("ok ") for s in states), states)
+        for what in ("Pod → Agent", "Agent → eks-auth: AssumeRoleForPodIdentity",
+                     "the token against the cluster's OIDC issuer", ISSUER,
+                     "the association for default/console-pods", assoc,
+                     "pods.eks.amazonaws.com may sts:AssumeRole", "sts:TagSession",
+                     "kubernetes-service-account=console-pods",
+                     "temporary credentials", "role/console-pods session eks-demo-console-pods-0-",
+                     "Pod → S3: PutObject s3-echoer-demo/pods/hello.txt"):
+            self.assertTrue(any(what in s for s in states), (what, states))
+        self.assertEqual(self.b.eval("document.querySelectorAll('#hs-diagram svg g.arrow.ok')"
+                                     ".length"), len(states))
+        self.shot("handshake-pod-identity")
+
+        # a token for another audience: refused at the token, the rest not reached
+        status, body, rid = self.pod_identity_exchange("console-pods", aud="sts.amazonaws.com")
+        self.assertEqual(status, 400, body)
+        self.open("#handshake/" + rid)
+        self.b.wait_for("document.querySelector('#hs-list').value === %s && "
+                        "document.querySelector('#hs-diagram ol.steps li.bad')" % json.dumps(rid),
+                        what="the refused exchange " + rid)
+        states = self.b.eval("[...document.querySelectorAll('#hs-diagram ol.steps li')]"
+                             ".map(l => l.dataset.state)")
+        bad = self.b.eval("document.querySelector('#hs-diagram ol.steps li.bad').innerText")
+        self.assertIn("the token against the cluster's OIDC issuer", bad)
+        self.assertIn("InvalidTokenException", bad)
+        self.assertIn("pods.eks.amazonaws.com", bad)
+        self.assertEqual(states[:2], ["ok", "ok"], states)
+        self.assertEqual(states[2], "bad", states)
+        self.assertTrue(all(s == "idle" for s in states[3:]), states)
+
     # --- the playground -------------------------------------------------------------------
     def test_h_playground_answers_as_the_simulator(self):
         policy = {"Version": "2012-10-17", "Statement": [
@@ -424,11 +521,82 @@ class ConsoleInBrowser(unittest.TestCase):
         self.assertIn("secret.txt", text)
         self.shot("state-buckets")
 
-    def test_j_scenarios_view(self):
+    def test_j_scenario_player(self):
+        """The scenario player: without one the page says how to start it; with
+        `podiamctl scenario --console` offering scenarios/, the page runs the seed scenario's
+        first steps (Run next step, a step's own Run button), each passing with its output;
+        Reset scenario; the player stopped is shown as gone."""
         self.open("#scenarios")
-        self.b.wait_for("document.querySelector('#sc-body pre')")
-        self.assertIn("podiamctl scenario", self.text("#sc-body"))
-        self.shot("scenarios")
+        self.b.wait_for("document.querySelector('#sc-status')", what="the player's status")
+        if "No player connected" in self.text("#sc-status"):
+            self.assertIn("podiamctl scenario --console --endpoint " + self.p.endpoint,
+                          self.text("#sc-howto"))
+        env = self.p.client_env(extra={"AWS_ENDPOINT_URL": self.p.endpoint})
+        log = tempfile.TemporaryFile(mode="w+")
+        player = subprocess.Popen([podiamctl_binary(), "scenario", "--console", "--endpoint",
+                                   self.p.endpoint, "--tls-endpoint", self.p.tls_endpoint,
+                                   os.path.join(ROOT, "scenarios")],
+                                  stdout=log, stderr=subprocess.STDOUT, env=env)
+        try:
+            self.b.wait_for("document.querySelector('#sc-status').className.includes('connected')"
+                            " && document.querySelector('#sc-pick').value === "
+                            "'seed-walkthrough.json'", timeout=30, what="the player")
+            self.assertIn("scenario(s) offered", self.text("#sc-status"))
+            self.assertEqual(self.b.eval("document.querySelectorAll('#sc-steps li')[3]"
+                                         ".dataset.state"), "pending")
+
+            def passed(n):
+                self.b.wait_for("(document.querySelectorAll('#sc-steps li')[%d] || {dataset: {}})"
+                                ".dataset.state === 'passed' || (document.querySelectorAll("
+                                "'#sc-steps li')[%d] || {dataset: {}}).dataset.state === 'failed'"
+                                % (n - 1, n - 1), timeout=120, what="step %d" % n)
+                li = "document.querySelectorAll('#sc-steps li')[%d]" % (n - 1)
+                state = self.b.eval(li + ".dataset.state")
+                self.assertEqual(state, "passed", self.b.eval(li + ".innerText"))
+                self.assertEqual(self.b.eval(li + ".querySelector('.sc-mark').textContent"), "✓")
+                self.b.eval(li + ".querySelector('details').open = true")
+                return self.b.eval(li + ".querySelector('.sc-output').textContent")
+
+            self.b.eval("document.querySelector('#sc-next').click()")
+            out = passed(1)
+            self.assertIn("$ aws --endpoint-url " + self.p.endpoint, out)
+            self.assertIn('"status": "ACTIVE"', out)
+            # step 2 by its own button, step 3 as the next one (it uses what step 2 captured)
+            self.b.eval("document.querySelectorAll('#sc-steps li')[1]"
+                        ".querySelector('button.sc-run').click()")
+            self.assertIn("DE7A11ED0E5A11ED0E5A11ED0E5A1101", passed(2))
+            # the keyboard alone: Tab from the scenario picker to Run next step, Enter
+            self.b.eval("document.querySelector('#sc-pick').focus()")
+            self.b.press("Tab")
+            self.assertEqual(self.b.eval("document.activeElement.id"), "sc-next")
+            self.b.press("Enter")
+            out = passed(3)
+            self.assertIn("jwks_uri", out)
+            self.assertIn("3 of 19 step(s) done, 0 failed", self.text("#sc-count"))
+            self.assertEqual(self.b.eval("document.querySelectorAll('#sc-steps li')[3]"
+                                         ".dataset.state"), "pending")
+            self.b.eval("document.querySelector('#sc-steps li details').open = false;"
+                        "window.scrollTo(0, 0)")
+            self.shot("scenario-player")
+            # the scenario reset: every step back to not run
+            self.b.eval("document.querySelector('#sc-reset').click()")
+            self.b.wait_for("[...document.querySelectorAll('#sc-steps li')].every(l => "
+                            "l.dataset.state === 'pending')", timeout=30, what="the reset")
+            # the player stops: shown as gone, its last results kept, the page says so
+            player.terminate()
+            self.assertEqual(player.wait(timeout=30), 0)  # it said goodbye (and, under ASan,
+            # left nothing behind)
+            self.b.wait_for("document.querySelector('#sc-status').className.includes('gone')",
+                            timeout=30, what="the player gone")
+            self.assertIn("podiamctl scenario --console", self.text("#sc-howto"))
+            self.assertTrue(self.b.eval("document.querySelector('#sc-next').disabled"))
+        finally:
+            if player.poll() is None:
+                player.kill()
+                player.wait()
+            log.seek(0)
+            print("\nplayer:\n" + log.read()[-3000:], file=sys.stderr)
+            log.close()
 
     # --- clock, display, reset ----------------------------------------------------------
     def test_k_clock_and_display(self):
@@ -445,6 +613,17 @@ class ConsoleInBrowser(unittest.TestCase):
         self.assertEqual(self.b.eval("document.querySelector('#large').getAttribute('aria-pressed')"),
                          "true")
         self.assertEqual(self.b.eval("getComputedStyle(document.documentElement).fontSize"), "24px")
+        # the keyboard, on a fresh page: the first Tab reaches the skip link, Enter on it
+        # moves the focus to the view, which stays the one shown
+        self.b.goto(self.url + "?fresh#playground")  # another URL: a new page, not a hash change
+        self.b.wait_for("document.querySelector('#d-count').textContent.includes('live')")
+        self.b.press("Tab")
+        self.assertEqual(self.b.eval("document.activeElement.className"), "skip")
+        self.b.press("Enter")
+        self.b.wait_for("document.activeElement && document.activeElement.id === 'main'",
+                        what="the focus on the view after the skip link")
+        self.assertFalse(self.b.eval("document.querySelector('#view-playground').hidden"))
+        self.assertEqual(self.b.eval("location.hash"), "#playground")
         unnamed = self.b.eval("""[...document.querySelectorAll('button, input, select, textarea')]
             .filter(n => !(n.getAttribute('aria-label') || n.textContent.trim() || (n.labels && n.labels.length)))
             .map(n => n.outerHTML.slice(0, 80))""")
