@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "auth/json_text.h"
+#include "core/clock.h"
 #include "core/mem.h"
 #include "core/str.h"
 
@@ -167,14 +168,7 @@ long long pd_decisions_last_id(struct pd_decisions *d)
 
 int pd_decisions_wait(struct pd_decisions *d, long long after, int timeout_ms, int max_waiters)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += timeout_ms / 1000;
-    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = pd_timespec_after_ms(CLOCK_MONOTONIC, timeout_ms);
     pthread_mutex_lock(&d->mu);
     if (d->next_id - 1 <= after && d->waiters >= max_waiters) {
         pthread_mutex_unlock(&d->mu);

@@ -1214,13 +1214,7 @@ static void *ctl_main(void *arg)
     pthread_mutex_lock(&c->mu);
     while (!c->stopping) {
         if (!c->ndirty && mono_ms() < next_period) {
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_nsec += 250 * 1000000L;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
+            struct timespec until = pd_timespec_after_ms(CLOCK_REALTIME, 250);
             pthread_cond_timedwait(&c->cv, &c->mu, &until);
             continue;
         }

@@ -364,13 +364,7 @@ static void *timer_main(void *arg)
     struct pd_k8s_hub *h = arg;
     pthread_mutex_lock(&h->tmu);
     while (!h->stopping) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += 500 * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        struct timespec until = pd_timespec_after_ms(CLOCK_REALTIME, 500);
         pthread_cond_timedwait(&h->tcv, &h->tmu, &until);
         if (h->stopping)
             break;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/str.h"
@@ -287,14 +288,7 @@ static void wait_for(struct pd_player *p, int (*ready)(struct pd_player *, long 
 {
     if (ready(p, arg) || timeout_ms <= 0 || p->waiters >= max_waiters)
         return;
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += timeout_ms / 1000;
-    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = pd_timespec_after_ms(CLOCK_MONOTONIC, timeout_ms);
     p->waiters++;
     while (!p->closing && !ready(p, arg) &&
            pthread_cond_timedwait(&p->changed, &p->mu, &until) == 0) {

@@ -245,3 +245,16 @@ int pd_time_parse_http(const char *s, int64_t *OUT_ms)
     *OUT_ms = to_ms(y, mo, d, h, mi, se);
     return PD_OK;
 }
+
+struct timespec pd_timespec_after_ms(clockid_t clk, int64_t ms)
+{
+    struct timespec t;
+    clock_gettime(clk, &t);
+    t.tv_sec += (time_t)(ms / 1000);
+    t.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000L;
+    }
+    return t;
+}

@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 struct pd_clock {
     _Atomic int64_t offset_ms; /* added to wall time */
@@ -24,6 +25,10 @@ int64_t pd_clock_now(const struct pd_clock *c); /* seconds */
  * instant). SigV4 compares X-Amz-Date with this, since clients sign with their own clock;
  * everything podiam issued (sessions, tokens, dates) ages by pd_clock_now_ms. */
 int64_t pd_clock_wall_ms(const struct pd_clock *c);
+
+/* The instant ms milliseconds from now on clock clk, for pthread_cond_timedwait (whose
+ * condition variable must use the same clock). */
+struct timespec pd_timespec_after_ms(clockid_t clk, int64_t ms);
 
 /* ISO 8601 UTC: "2026-01-01T00:00:00Z" (ms == 0 omits the fraction, else ".123Z"). */
 void pd_time_iso8601(int64_t ms, int with_ms, char out[32]);
